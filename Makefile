@@ -1,0 +1,49 @@
+# stackheap — the two set-up commands are `make demo` and `make test`.
+BUILD   ?= build
+JOBS    ?= $(shell nproc)
+CMAKE_FLAGS ?=
+ifeq ($(CI),true)
+CMAKE_FLAGS += -DSTACKHEAP_WERROR=ON
+endif
+
+.PHONY: all build demo test test-release test-checked test-asan bench clean
+
+all: build
+
+build:
+	@scripts/deps.sh build
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@echo
+	$(BUILD)/examples/heap_map
+
+# Every test: the release build, the checked build, and the sanitizer build.
+test:
+	@scripts/deps.sh test
+	$(MAKE) --no-print-directory test-release test-checked test-asan
+
+test-release:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-checked:
+	cmake -S . -B $(BUILD)-checked -DCMAKE_BUILD_TYPE=Debug -DSTACKHEAP_CHECKED=ON $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD)-checked -j $(JOBS)
+	cd $(BUILD)-checked && ctest --output-on-failure -j $(JOBS) -E 'real_programs|stress'
+
+test-asan:
+	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DSTACKHEAP_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD)-asan -j $(JOBS)
+	cd $(BUILD)-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -E 'real_programs'
+
+bench:
+	@scripts/deps.sh bench
+	cmake -S . -B $(BUILD)-bench -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD)-bench -j $(JOBS)
+	bench/run.sh $(BUILD)-bench
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-checked $(BUILD)-asan $(BUILD)-bench
