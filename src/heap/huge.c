@@ -1,0 +1,162 @@
+/*
+ * huge.c — blocks above 2 MiB, each in a mapping of its own.
+ *
+ * Mapping and unmapping cost a system call and fresh zeroed pages each time, so freed
+ * mappings wait in a small cache for a while before they go back to the OS; a program that
+ * frees and allocates big buffers in a loop reuses them. Growing a huge block moves its
+ * page tables with mremap instead of copying the bytes.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define CACHE_SLOTS 8
+#define CACHE_MAX_BYTES ((size_t)256 << 20)
+#define CACHE_DELAY_MS 2000
+#define HDR offsetof(shi_segment, pages)
+
+static pthread_mutex_t huge_lock = PTHREAD_MUTEX_INITIALIZER;
+static shi_segment *live_list;                 /* every live huge block, for the walk */
+static shi_segment *cache[CACHE_SLOTS];
+static size_t cache_bytes;
+
+void shi_huge_lock(void) { pthread_mutex_lock(&huge_lock); }
+void shi_huge_unlock(void) { pthread_mutex_unlock(&huge_lock); }
+
+static void live_push(shi_segment *seg) {
+    seg->prev = NULL;
+    seg->next = live_list;
+    if (live_list) live_list->prev = seg;
+    live_list = seg;
+}
+
+static void live_remove(shi_segment *seg) {
+    if (seg->prev) seg->prev->next = seg->next; else live_list = seg->next;
+    if (seg->next) seg->next->prev = seg->prev;
+}
+
+static void cache_trim_locked(uint64_t now, bool force) {
+    for (unsigned i = 0; i < CACHE_SLOTS; i++) {
+        shi_segment *seg = cache[i];
+        if (seg && (force || now - seg->huge_freed_at >= CACHE_DELAY_MS)) {
+            cache[i] = NULL;
+            cache_bytes -= seg->map_size;
+            shi_os_unmap(seg, seg->map_size);
+        }
+    }
+}
+
+/* The smallest cached mapping that fits without wasting more than half of it. */
+static shi_segment *cache_take_locked(size_t total) {
+    int best = -1;
+    for (unsigned i = 0; i < CACHE_SLOTS; i++) {
+        shi_segment *seg = cache[i];
+        if (seg && seg->map_size >= total && seg->map_size / 2 <= total &&
+            (best < 0 || seg->map_size < cache[best]->map_size))
+            best = (int)i;
+    }
+    if (best < 0) return NULL;
+    shi_segment *seg = cache[best];
+    cache[best] = NULL;
+    cache_bytes -= seg->map_size;
+    return seg;
+}
+
+void *shi_huge_alloc(size_t n, size_t align) {
+    if (align < SH_ALIGN) align = SH_ALIGN;
+    size_t offset = shi_align_up(HDR, align);
+    size_t units_back = offset >> SH_SEG_SHIFT;
+    if (n > ((size_t)1 << 47) || units_back > 254) { errno = ENOMEM; return NULL; }
+    size_t total = shi_align_up(offset + n, SH_OS_PAGE);
+    shi_segment *seg = NULL;
+    pthread_mutex_lock(&huge_lock);
+    if (align <= SH_SEG_SIZE) seg = cache_take_locked(total);
+    cache_trim_locked(shi_clock_ms(), false);
+    pthread_mutex_unlock(&huge_lock);
+    if (!seg) {
+        seg = shi_os_map_aligned(total, align > SH_SEG_SIZE ? align : SH_SEG_SIZE);
+        if (!seg) { errno = ENOMEM; return NULL; }
+        seg->map_size = total;
+    }
+    seg->kind = SEG_HUGE;
+    seg->huge_offset = offset;
+    seg->huge_usable = seg->map_size - offset;
+    uint8_t *user = (uint8_t *)seg + offset;
+    shi_segmap_set(seg, units_back, user, true);
+    pthread_mutex_lock(&huge_lock);
+    live_push(seg);
+    pthread_mutex_unlock(&huge_lock);
+    atomic_fetch_add_explicit(&shi_g.huge_live, (int64_t)seg->huge_usable, memory_order_relaxed);
+    return user;
+}
+
+size_t shi_huge_usable(shi_segment *seg) { return seg->huge_usable; }
+
+void shi_huge_free(shi_segment *seg, void *p) {
+    if (unlikely(p != (uint8_t *)seg + seg->huge_offset))
+        shi_invalid_free(p, "it points inside a huge block, not at its start");
+    size_t units_back = seg->huge_offset >> SH_SEG_SHIFT;
+    shi_segmap_set(seg, units_back, p, false);
+    atomic_fetch_sub_explicit(&shi_g.huge_live, (int64_t)seg->huge_usable, memory_order_relaxed);
+    uint64_t now = shi_clock_ms();
+    pthread_mutex_lock(&huge_lock);
+    live_remove(seg);
+    cache_trim_locked(now, false);
+    bool cached = false;
+    if (units_back == 0 && cache_bytes + seg->map_size <= CACHE_MAX_BYTES && !shi_g.checked) {
+        for (unsigned i = 0; i < CACHE_SLOTS && !cached; i++) {
+            if (!cache[i]) {
+                seg->huge_freed_at = now;
+                cache[i] = seg;
+                cache_bytes += seg->map_size;
+                cached = true;
+            }
+        }
+    }
+    pthread_mutex_unlock(&huge_lock);
+    if (!cached) shi_os_unmap(seg, seg->map_size);
+}
+
+/* Resizes in place or by moving page tables; NULL if neither worked (the caller copies). */
+void *shi_huge_realloc(shi_segment *seg, void *p, size_t n) {
+    size_t offset = seg->huge_offset;
+    if (offset >= SH_SEG_SIZE || n > ((size_t)1 << 47)) return NULL;
+    size_t total = shi_align_up(offset + n, SH_OS_PAGE);
+    size_t old = seg->map_size;
+    if (total <= old && total >= old / 2) return p;  /* fits; not worth giving back */
+    shi_segment *nseg = seg;
+    if (shi_os_remap(seg, old, total)) {
+        nseg = seg;
+    } else {
+        pthread_mutex_lock(&huge_lock);
+        live_remove(seg);
+        pthread_mutex_unlock(&huge_lock);
+        shi_segmap_set(seg, 0, NULL, false);
+        nseg = shi_os_move(seg, old, total, SH_SEG_SIZE);
+        if (!nseg) nseg = seg;  /* still mapped where it was */
+        shi_segmap_set(nseg, 0, NULL, true);
+        pthread_mutex_lock(&huge_lock);
+        live_push(nseg);
+        pthread_mutex_unlock(&huge_lock);
+        if (nseg == seg) return NULL;
+    }
+    nseg->map_size = total;
+    size_t usable = total - offset;
+    atomic_fetch_add_explicit(&shi_g.huge_live, (int64_t)usable - (int64_t)nseg->huge_usable,
+                              memory_order_relaxed);
+    nseg->huge_usable = usable;
+    return (uint8_t *)nseg + offset;
+}
+
+void shi_huge_trim(bool force) {
+    pthread_mutex_lock(&huge_lock);
+    cache_trim_locked(shi_clock_ms(), force);
+    pthread_mutex_unlock(&huge_lock);
+}
+
+void shi_huge_walk_locked(shi_walk_emit emit, void *ctx) {
+    for (shi_segment *seg = live_list; seg; seg = seg->next)
+        emit(ctx, (uint8_t *)seg + seg->huge_offset, seg->huge_usable, 1, SH_BLOCK_HUGE);
+}

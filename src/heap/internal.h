@@ -1,0 +1,260 @@
+/*
+ * src/heap/internal.h — the heap's internal layout, shared by the files of src/heap/.
+ *
+ * Memory comes from the OS in segments: 4 MiB regions aligned to 4 MiB, so the segment of
+ * any block is found by masking the pointer. A byte map (one entry per 4 MiB of address
+ * space, reserved lazily) says which segments are ours, which turns a bad free into a
+ * clear panic instead of a wild read.
+ *
+ *   small  (<= 32 KiB)  SEG_SMALL: 64 slices of 64 KiB; slice 0 is the header; a page is
+ *                        one or more slices holding blocks of one size class. Each page
+ *                        belongs to one thread heap: the owner allocates and frees without
+ *                        locks; other threads push frees onto the page's atomic xfree list.
+ *   medium (<= 2 MiB)   SEG_MEDIUM: one arena-owned range of boundary-tagged blocks; a
+ *                        best-fit search over binned free lists, coalescing on free. One
+ *                        mutex per arena; threads spread over several arenas.
+ *   huge                SEG_HUGE: a mapping of its own, recycled through a small cache.
+ */
+#ifndef SH_HEAP_INTERNAL_H
+#define SH_HEAP_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stackheap/heap.h"
+
+#define SHI_FUNC __attribute__((visibility("hidden")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define SH_NOINLINE __attribute__((noinline))
+
+#define SH_ALIGN 16
+#define SH_SEG_SHIFT 22
+#define SH_SEG_SIZE ((size_t)1 << SH_SEG_SHIFT)
+#define SH_SEG_MASK (SH_SEG_SIZE - 1)
+#define SH_SLICE_SHIFT 16
+#define SH_SLICE_SIZE ((size_t)1 << SH_SLICE_SHIFT)
+#define SH_SLICES (SH_SEG_SIZE / SH_SLICE_SIZE) /* 64: one bit each in a uint64_t */
+#define SH_OS_PAGE 4096
+
+#define SH_SMALL_MAX ((size_t)32 * 1024)
+#define SH_MEDIUM_MAX ((size_t)2 * 1024 * 1024)
+#define SH_DIRECT_MAX 1024 /* sizes served by the one-load fast path */
+#define SH_DIRECT_SLOTS (SH_DIRECT_MAX / 16 + 1)
+
+/* Size classes: multiples of 16 up to 128, then 8 classes per doubling (12.5 % apart). */
+#define SH_SMALL_CLASSES 72  /* class 72 is 32 KiB */
+#define SH_BINS 128          /* medium free-list bins use the same classes */
+
+static inline unsigned shi_size_class(size_t n) {
+    if (n <= 128) return n <= 16 ? 1 : (unsigned)((n + 15) >> 4);
+    unsigned b = 63u - (unsigned)__builtin_clzll(n - 1); /* 2^b < n <= 2^(b+1) */
+    unsigned sub = (unsigned)((n - 1) >> (b - 3)) - 8;    /* 0..7 */
+    return 8 + (b - 7) * 8 + sub + 1;
+}
+
+static inline size_t shi_class_size(unsigned c) {
+    if (c <= 8) return (size_t)c * 16;
+    unsigned k = c - 9, b = 7 + k / 8, sub = k % 8;
+    return (size_t)(9 + sub) << (b - 3);
+}
+
+static inline size_t shi_align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
+
+/* ---- segments, pages ---------------------------------------------------------------- */
+
+typedef enum { SEG_SMALL = 1, SEG_MEDIUM = 2, SEG_HUGE = 3 } shi_seg_kind;
+
+typedef struct shi_block { struct shi_block *next; } shi_block;
+struct shi_theap;
+
+enum { PAGE_IN_FULL = 1, PAGE_HAS_ALIGNED = 2, PAGE_CHECKED = 4 };
+
+typedef struct shi_page {
+    /* the fast path reads these first */
+    shi_block *free;                       /* blocks ready to hand out */
+    uint32_t used;                         /* blocks handed out (xfree ones not yet seen) */
+    uint8_t flags;                         /* PAGE_*: any set sends free to the slow path */
+    uint8_t slice_back;                    /* in a follower slice: how far back the page is */
+    uint8_t slices;                        /* slices this page spans (0: slice unused) */
+    uint8_t sclass;
+    struct shi_theap *_Atomic heap;        /* owner; NULL while abandoned */
+    shi_block *local_free;                 /* freed by the owner, reused after `free` runs dry */
+    _Atomic(shi_block *) xfree;            /* freed by other threads */
+    uint32_t bsize;
+    uint32_t capacity;                     /* blocks carved so far */
+    uint32_t reserved;                     /* blocks the page can hold */
+    uint8_t *start;
+    struct shi_page *next, *prev;          /* in the owner's class queue or full list */
+} shi_page;
+
+typedef struct shi_segment {
+    uint8_t kind;
+    size_t map_size;                       /* bytes mapped for this segment */
+    struct shi_segment *next, *prev;       /* in its owner's list */
+    /* SEG_SMALL */
+    struct shi_theap *heap;                /* owner; NULL while abandoned */
+    uint64_t slices_used, slices_purged;
+    uint64_t dirty_since;                  /* ms clock when a slice was last freed unpurged */
+    struct shi_segment *all_next, *all_prev; /* every small segment, for the walk */
+    /* SEG_MEDIUM */
+    struct shi_arena *arena;
+    /* SEG_HUGE */
+    size_t huge_offset;                    /* user pointer = segment + huge_offset */
+    size_t huge_usable;
+    uint64_t huge_freed_at;
+    shi_page pages[SH_SLICES];             /* one descriptor per slice */
+} shi_segment;
+
+_Static_assert(sizeof(shi_segment) + SH_SLICES * 512 <= SH_SLICE_SIZE,
+               "the segment header and the checked-mode bitmaps fit in slice 0");
+
+/* Checked-mode bitmaps (1 = block handed out) live in slice 0 after the header. */
+static inline _Atomic uint64_t *shi_check_bits(shi_segment *seg, size_t slice) {
+    uint8_t *base = (uint8_t *)seg + shi_align_up(sizeof(shi_segment), 64);
+    return (_Atomic uint64_t *)(base + slice * 512);
+}
+
+static inline shi_segment *shi_segment_of(const void *p) {
+    return (shi_segment *)((uintptr_t)p & ~(uintptr_t)SH_SEG_MASK);
+}
+
+static inline shi_page *shi_page_of(shi_segment *seg, const void *p) {
+    size_t slice = ((uintptr_t)p - (uintptr_t)seg) >> SH_SLICE_SHIFT;
+    shi_page *pg = &seg->pages[slice];
+    return pg - pg->slice_back;
+}
+
+/* The segment map: which 4 MiB units start one of our segments. */
+#define SH_ADDR_BITS 48
+#define SH_SEGMAP_ENTRIES ((size_t)1 << (SH_ADDR_BITS - SH_SEG_SHIFT))
+extern uint8_t *shi_segmap;
+enum { SEGMAP_NONE = 0, SEGMAP_START = 1 }; /* k >= 2: the segment starts k-1 units before */
+
+/* The segment holding p, or NULL if p is not in memory this heap handed out. */
+static inline shi_segment *shi_segment_lookup(const void *p) {
+    uintptr_t unit = (uintptr_t)p >> SH_SEG_SHIFT;
+    uint8_t *map = shi_segmap;
+    if (unlikely(unit >= SH_SEGMAP_ENTRIES || !map)) return NULL;
+    uint8_t v = __atomic_load_n(&map[unit], __ATOMIC_RELAXED);
+    if (likely(v == SEGMAP_START)) return (shi_segment *)(unit << SH_SEG_SHIFT);
+    if (v == SEGMAP_NONE) return NULL;
+    return (shi_segment *)((unit - (v - 1u)) << SH_SEG_SHIFT);
+}
+SHI_FUNC void shi_segmap_set(void *seg, size_t units_back_of_user, const void *user, bool on);
+
+/* ---- thread heaps --------------------------------------------------------------------- */
+
+typedef struct shi_pageq { shi_page *first, *last; } shi_pageq;
+
+typedef struct shi_theap {
+    shi_page *direct[SH_DIRECT_SLOTS];     /* size/16 -> page to try first */
+    shi_pageq queues[SH_SMALL_CLASSES + 1];
+    shi_page *full;                        /* pages with no free block when last looked */
+    _Atomic int full_dirty;                /* another thread freed into a full page */
+    int64_t live, live_blocks;             /* owner-written; cross-thread frees go global */
+    uint64_t allocs, frees;
+    shi_segment *segments;                 /* small segments this heap owns */
+    uint32_t arena;                        /* medium arena index */
+    uint32_t refills;
+    int64_t peak_mark;                     /* sample the global peak when live passes it */
+    uint64_t last_purge;                   /* ms clock of the last look for idle slices */
+    bool in_use;
+    pthread_t thread;
+    struct shi_theap *all_next;            /* registry of every heap ever made */
+} shi_theap;
+
+extern shi_theap shi_empty_heap;
+extern shi_page shi_empty_page;
+extern __thread shi_theap *shi_tl_heap;
+
+SHI_FUNC shi_theap *shi_theap_get(void);   /* the caller's heap, made if needed; NULL: ENOMEM */
+SHI_FUNC void shi_heaps_lock(void);
+SHI_FUNC void shi_heaps_unlock(void);
+SHI_FUNC shi_theap *shi_heaps_first(void);
+
+/* ---- global state --------------------------------------------------------------------- */
+
+typedef struct shi_globals {
+    _Atomic int init_state;                /* 0 none, 1 running, 2 done */
+    bool checked, print_stats;
+    _Atomic int64_t xlive, xlive_blocks;   /* cross-thread frees and retired heaps */
+    _Atomic uint64_t xallocs, xfrees;
+    _Atomic int64_t medium_live, huge_live;
+    _Atomic size_t peak;
+    _Atomic int64_t committed, reserved;
+    _Atomic size_t os_maps, os_unmaps, os_purges;
+} shi_globals;
+extern shi_globals shi_g;
+
+SHI_FUNC void shi_init(void);
+static inline void shi_ensure_init(void) {
+    if (unlikely(atomic_load_explicit(&shi_g.init_state, memory_order_acquire) != 2)) shi_init();
+}
+
+/* ---- os.c: the only file that talks to the OS ------------------------------------------ */
+SHI_FUNC void *shi_os_map_aligned(size_t size, size_t align); /* NULL on failure */
+SHI_FUNC void shi_os_unmap(void *p, size_t size);
+SHI_FUNC void shi_os_purge(void *p, size_t size);             /* contents become zero */
+SHI_FUNC bool shi_os_remap(void *p, size_t old_size, size_t new_size); /* in place only */
+SHI_FUNC void *shi_os_move(void *p, size_t old_size, size_t new_size, size_t align);
+SHI_FUNC uint64_t shi_clock_ms(void);
+SHI_FUNC void *shi_os_map_meta(size_t size);                  /* zeroed, for metadata */
+SHI_FUNC void shi_os_write(int fd, const char *s);
+
+/* ---- small.c ---------------------------------------------------------------------------- */
+SHI_FUNC void *shi_small_alloc_slow(shi_theap *h, size_t n);
+SHI_FUNC void shi_small_free_slow(shi_segment *seg, shi_page *pg, void *p);
+SHI_FUNC void shi_small_heap_done(shi_theap *h);      /* thread exit: abandon what is left */
+SHI_FUNC void shi_small_abandon_all_but(shi_theap *keep); /* fork child */
+SHI_FUNC size_t shi_small_usable(shi_page *pg, const void *p);
+SHI_FUNC void *shi_small_block_start(shi_page *pg, const void *p);
+SHI_FUNC void shi_small_trim(shi_theap *h, bool force);
+SHI_FUNC void shi_segments_lock(void);
+SHI_FUNC void shi_segments_unlock(void);
+SHI_FUNC shi_segment *shi_segments_first(void);
+SHI_FUNC void shi_abandoned_lock(void);
+SHI_FUNC void shi_abandoned_unlock(void);
+SHI_FUNC void shi_small_reclaim_abandoned(shi_theap *h, bool all);
+
+/* ---- medium.c --------------------------------------------------------------------------- */
+#define SH_ARENAS 8
+SHI_FUNC void *shi_medium_alloc(shi_theap *h, size_t n, size_t align);
+SHI_FUNC void shi_medium_free(shi_segment *seg, void *p);
+SHI_FUNC size_t shi_medium_usable(const void *p);
+SHI_FUNC bool shi_medium_resize_in_place(shi_segment *seg, void *p, size_t n);
+SHI_FUNC void shi_medium_trim(bool force);
+SHI_FUNC void shi_medium_lock_all(void);
+SHI_FUNC void shi_medium_unlock_all(void);
+SHI_FUNC bool shi_medium_is_block(shi_segment *seg, const void *p, bool *ret_in_use);
+typedef void (*shi_walk_emit)(void *ctx, void *addr, size_t size, int in_use, sh_block_kind k);
+SHI_FUNC void shi_medium_walk_locked(shi_walk_emit emit, void *ctx);
+
+/* ---- huge.c ----------------------------------------------------------------------------- */
+SHI_FUNC void *shi_huge_alloc(size_t n, size_t align);
+SHI_FUNC void shi_huge_free(shi_segment *seg, void *p);
+SHI_FUNC size_t shi_huge_usable(shi_segment *seg);
+SHI_FUNC void *shi_huge_realloc(shi_segment *seg, void *p, size_t n); /* NULL: not done */
+SHI_FUNC void shi_huge_trim(bool force);
+SHI_FUNC void shi_huge_lock(void);
+SHI_FUNC void shi_huge_unlock(void);
+SHI_FUNC void shi_huge_walk_locked(shi_walk_emit emit, void *ctx);
+
+/* ---- check.c ---------------------------------------------------------------------------- */
+__attribute__((noreturn, format(printf, 1, 2))) SHI_FUNC void shi_panic(const char *fmt, ...);
+SHI_FUNC void shi_invalid_free(const void *p, const char *why);
+SHI_FUNC void *shi_checked_malloc(size_t n, size_t align);
+SHI_FUNC void shi_checked_free(void *p);
+SHI_FUNC size_t shi_checked_usable(const void *p);
+SHI_FUNC bool shi_check_recently_freed(const void *p);
+
+/* ---- alloc.c: tier dispatch used by check.c ------------------------------------------- */
+SHI_FUNC void *shi_alloc_any(size_t n, size_t align);     /* no fast path, no checks */
+SHI_FUNC void shi_free_any(void *p);                      /* validated, not checked-mode */
+SHI_FUNC size_t shi_usable_any(const void *p);
+SHI_FUNC void shi_stats_sample_peak(void);
+
+#endif

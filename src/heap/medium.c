@@ -1,0 +1,334 @@
+/*
+ * medium.c — blocks above 32 KiB up to 2 MiB: the lesson's "search for a free block".
+ *
+ * Each medium segment is one run of boundary-tagged blocks. A block's 16-byte header holds
+ * the size of the block before it (valid while that one is free) and its own size with
+ * two flags, so freeing merges with both neighbours in O(1). Free blocks sit in bins by
+ * size class (12.5 % apart) with a bitmap of non-empty bins: the search looks through the
+ * exact bin for the first block that fits, then takes the first block of the next
+ * non-empty bin. Free blocks idle for a while have their inner pages given back to the OS.
+ * Each arena has one mutex; threads are spread over SH_ARENAS arenas.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+typedef struct mblock {
+    size_t prev_size;          /* size of the block before, while that block is free */
+    size_t head;               /* size | M_* flags */
+    struct mblock *next, *prev; /* bin links, while free */
+} mblock;
+
+#define M_INUSE ((size_t)1)
+#define M_PREV_INUSE ((size_t)2)
+#define M_PURGED ((size_t)4)      /* inner pages were given back to the OS */
+#define M_FLAGS ((size_t)15)
+#define M_HDR ((size_t)16)
+#define M_MIN ((size_t)64)
+#define PURGE_DELAY_MS 1000
+#define PURGE_MIN ((size_t)64 * 1024)
+
+typedef struct shi_arena {
+    pthread_mutex_t lock;
+    uint64_t binmap[2];
+    mblock *bins[SH_BINS];
+    shi_segment *segs;
+    size_t nsegs;
+    uint64_t last_purge;
+    bool has_dirty;
+} shi_arena;
+
+static shi_arena arenas[SH_ARENAS] = {
+    [0 ... SH_ARENAS - 1] = {.lock = PTHREAD_MUTEX_INITIALIZER},
+};
+
+static inline size_t msize(const mblock *b) { return b->head & ~M_FLAGS; }
+static inline mblock *mnext(mblock *b) { return (mblock *)((uint8_t *)b + msize(b)); }
+static inline mblock *mblock_of(const void *p) { return (mblock *)((uint8_t *)p - M_HDR); }
+
+static size_t area_start(void) { return shi_align_up(sizeof(shi_segment), SH_OS_PAGE); }
+static mblock *first_block(shi_segment *seg) { return (mblock *)((uint8_t *)seg + area_start()); }
+static size_t area_size(void) { return SH_SEG_SIZE - area_start() - M_HDR; }
+
+/* ---- bins ------------------------------------------------------------------------------- */
+
+static unsigned bin_of(size_t size) { return shi_size_class(size) - 1; }
+
+static void bin_insert(shi_arena *a, mblock *b) {
+    unsigned i = bin_of(msize(b));
+    b->prev = NULL;
+    b->next = a->bins[i];
+    if (b->next) b->next->prev = b;
+    a->bins[i] = b;
+    a->binmap[i >> 6] |= 1ull << (i & 63);
+}
+
+static void bin_remove(shi_arena *a, mblock *b) {
+    unsigned i = bin_of(msize(b));
+    if (b->prev) b->prev->next = b->next; else a->bins[i] = b->next;
+    if (b->next) b->next->prev = b->prev;
+    if (!a->bins[i]) a->binmap[i >> 6] &= ~(1ull << (i & 63));
+}
+
+/* Purged pages count as committed again once the block is split, merged or handed out. */
+static void purge_range(mblock *b, uintptr_t *ret_lo, uintptr_t *ret_hi) {
+    *ret_lo = shi_align_up((uintptr_t)b + sizeof(mblock), SH_OS_PAGE);
+    *ret_hi = ((uintptr_t)b + msize(b)) & ~(uintptr_t)(SH_OS_PAGE - 1);
+}
+
+static void unpurge(mblock *b) {
+    if (!(b->head & M_PURGED)) return;
+    uintptr_t lo, hi;
+    purge_range(b, &lo, &hi);
+    if (hi > lo) atomic_fetch_add_explicit(&shi_g.committed, (int64_t)(hi - lo), memory_order_relaxed);
+    b->head &= ~M_PURGED;
+}
+
+static mblock *find_fit(shi_arena *a, size_t need) {
+    unsigned i = bin_of(need);
+    for (mblock *b = a->bins[i]; b; b = b->next)
+        if (msize(b) >= need) return b;
+    for (unsigned w = (i + 1) >> 6; w < 2; w++) {
+        uint64_t m = a->binmap[w];
+        if (w == (i + 1) >> 6) m &= ~0ull << ((i + 1) & 63);
+        if (m) return a->bins[w * 64 + (unsigned)__builtin_ctzll(m)];
+    }
+    return NULL;
+}
+
+/* Makes [b, b+size) one free block in the bins; the neighbours learn it is free. */
+static void make_free(shi_arena *a, mblock *b, size_t size) {
+    b->head = size | (b->head & M_PREV_INUSE);
+    mblock *n = mnext(b);
+    n->prev_size = size;
+    n->head &= ~M_PREV_INUSE;
+    bin_insert(a, b);
+    a->has_dirty = true;
+}
+
+/* Cuts [b+keep, end) off b as a free block when it is big enough to be one. */
+static void split_tail(shi_arena *a, mblock *b, size_t keep) {
+    size_t size = msize(b);
+    if (size - keep < M_MIN) return;
+    mblock *t = (mblock *)((uint8_t *)b + keep);
+    b->head = keep | (b->head & M_FLAGS);
+    t->head = M_PREV_INUSE;
+    make_free(a, t, size - keep);
+}
+
+/* ---- segments ----------------------------------------------------------------------------- */
+
+static bool segment_add(shi_arena *a) {
+    shi_segment *seg = shi_os_map_aligned(SH_SEG_SIZE, SH_SEG_SIZE);
+    if (!seg) return false;
+    seg->kind = SEG_MEDIUM;
+    seg->map_size = SH_SEG_SIZE;
+    seg->arena = a;
+    seg->prev = NULL;
+    seg->next = a->segs;
+    if (a->segs) a->segs->prev = seg;
+    a->segs = seg;
+    a->nsegs++;
+    mblock *b = first_block(seg);
+    mblock *end = (mblock *)((uint8_t *)b + area_size());
+    end->head = 0 | M_INUSE;  /* sentinel: stops the merge at the end */
+    b->head = M_PREV_INUSE;
+    make_free(a, b, area_size());
+    shi_segmap_set(seg, 0, NULL, true);
+    return true;
+}
+
+static void segment_remove(shi_arena *a, shi_segment *seg) {
+    if (seg->prev) seg->prev->next = seg->next; else a->segs = seg->next;
+    if (seg->next) seg->next->prev = seg->prev;
+    a->nsegs--;
+    shi_segmap_set(seg, 0, NULL, false);
+    shi_os_unmap(seg, seg->map_size);
+}
+
+static void arena_purge(shi_arena *a, bool force) {
+    uint64_t now = shi_clock_ms();
+    if (!a->has_dirty || (!force && now - a->last_purge < PURGE_DELAY_MS)) return;
+    a->last_purge = now;
+    a->has_dirty = false;
+    for (unsigned i = bin_of(PURGE_MIN); i < SH_BINS; i++) {
+        for (mblock *b = a->bins[i]; b; b = b->next) {
+            if (b->head & M_PURGED) continue;
+            uintptr_t lo, hi;
+            purge_range(b, &lo, &hi);
+            if (hi <= lo) continue;
+            shi_os_purge((void *)lo, hi - lo);
+            atomic_fetch_sub_explicit(&shi_g.committed, (int64_t)(hi - lo), memory_order_relaxed);
+            b->head |= M_PURGED;
+        }
+    }
+}
+
+/* ---- alloc / free --------------------------------------------------------------------------- */
+
+static shi_arena *arena_for(shi_theap *h) { return &arenas[h ? h->arena % SH_ARENAS : 0]; }
+
+void *shi_medium_alloc(shi_theap *h, size_t n, size_t align) {
+    size_t need = shi_align_up(n, SH_ALIGN) + M_HDR;
+    if (need < M_MIN) need = M_MIN;
+    size_t search = align > SH_ALIGN ? need + align + M_MIN : need;
+    if (search > area_size()) { errno = ENOMEM; return NULL; }
+    shi_arena *a = arena_for(h);
+    pthread_mutex_lock(&a->lock);
+    mblock *b = find_fit(a, search);
+    if (!b) {
+        if (!segment_add(a)) { pthread_mutex_unlock(&a->lock); errno = ENOMEM; return NULL; }
+        b = find_fit(a, search);
+    }
+    bin_remove(a, b);
+    unpurge(b);
+    if (align > SH_ALIGN) {
+        uintptr_t user = shi_align_up((uintptr_t)b + M_HDR, align);
+        size_t front = user - M_HDR - (uintptr_t)b;
+        if (front && front < M_MIN) front += align;  /* the gap must hold a free block */
+        if (front) {
+            size_t rest = msize(b) - front;
+            mblock *ab = (mblock *)((uint8_t *)b + front);
+            ab->head = rest;  /* PREV_INUSE clear: the front gap is free */
+            make_free(a, b, front);
+            b = ab;
+        }
+    }
+    b->head |= M_INUSE;
+    mnext(b)->head |= M_PREV_INUSE;
+    split_tail(a, b, need);
+    arena_purge(a, false);
+    pthread_mutex_unlock(&a->lock);
+    atomic_fetch_add_explicit(&shi_g.medium_live, (int64_t)(msize(b) - M_HDR), memory_order_relaxed);
+    return (uint8_t *)b + M_HDR;
+}
+
+void shi_medium_free(shi_segment *seg, void *p) {
+    shi_arena *a = seg->arena;
+    mblock *b = mblock_of(p);
+    pthread_mutex_lock(&a->lock);
+    if (unlikely(!(b->head & M_INUSE))) {
+        pthread_mutex_unlock(&a->lock);
+        shi_panic("double free of %p (a %zu-byte medium block, already free)", p, msize(b) - M_HDR);
+    }
+    size_t size = msize(b);
+    atomic_fetch_sub_explicit(&shi_g.medium_live, (int64_t)(size - M_HDR), memory_order_relaxed);
+    mblock *n = mnext(b);
+    if (!(n->head & M_INUSE)) {
+        bin_remove(a, n);
+        unpurge(n);
+        size += msize(n);
+    }
+    if (!(b->head & M_PREV_INUSE)) {
+        mblock *pb = (mblock *)((uint8_t *)b - b->prev_size);
+        bin_remove(a, pb);
+        unpurge(pb);
+        size += msize(pb);
+        b = pb;
+    }
+    b->head &= ~M_INUSE;
+    if (size == area_size() && a->nsegs > 1) {
+        segment_remove(a, seg);  /* keep one empty segment per arena for the next burst */
+    } else {
+        make_free(a, b, size);
+        arena_purge(a, false);
+    }
+    pthread_mutex_unlock(&a->lock);
+}
+
+size_t shi_medium_usable(const void *p) { return msize(mblock_of(p)) - M_HDR; }
+
+/* Grows into a free neighbour or shrinks, without moving. */
+bool shi_medium_resize_in_place(shi_segment *seg, void *p, size_t n) {
+    shi_arena *a = seg->arena;
+    mblock *b = mblock_of(p);
+    size_t need = shi_align_up(n, SH_ALIGN) + M_HDR;
+    if (need < M_MIN) need = M_MIN;
+    pthread_mutex_lock(&a->lock);
+    size_t old = msize(b);
+    bool ok = true;
+    if (need > old) {
+        mblock *nx = mnext(b);
+        if (!(nx->head & M_INUSE) && old + msize(nx) >= need) {
+            bin_remove(a, nx);
+            unpurge(nx);
+            b->head = (old + msize(nx)) | (b->head & M_FLAGS);
+            mnext(b)->head |= M_PREV_INUSE;
+            split_tail(a, b, need);
+        } else {
+            ok = false;
+        }
+    } else if (old - need >= PURGE_MIN / 4) {
+        split_tail(a, b, need);  /* only worth it when a real amount comes free */
+        mblock *t = mnext(b);
+        mblock *tn = mnext(t);
+        if (!(tn->head & M_INUSE)) {  /* merge the cut-off tail with a free right neighbour */
+            bin_remove(a, t);
+            bin_remove(a, tn);
+            unpurge(tn);
+            t->head = M_PREV_INUSE;
+            make_free(a, t, (size_t)((uint8_t *)mnext(tn) - (uint8_t *)t));
+        }
+    }
+    pthread_mutex_unlock(&a->lock);
+    if (ok) atomic_fetch_add_explicit(&shi_g.medium_live, (int64_t)msize(b) - (int64_t)old, memory_order_relaxed);
+    return ok;
+}
+
+/* Checked mode: is p the start of a block of this segment? A walk from the first block. */
+bool shi_medium_is_block(shi_segment *seg, const void *p, bool *ret_in_use) {
+    shi_arena *a = seg->arena;
+    bool found = false;
+    pthread_mutex_lock(&a->lock);
+    for (mblock *b = first_block(seg); msize(b); b = mnext(b)) {
+        if ((uint8_t *)b + M_HDR == p) {
+            found = true;
+            *ret_in_use = (b->head & M_INUSE) != 0;
+            break;
+        }
+        if ((const uint8_t *)b > (const uint8_t *)p) break;
+    }
+    pthread_mutex_unlock(&a->lock);
+    return found;
+}
+
+void shi_medium_trim(bool force) {
+    for (unsigned i = 0; i < SH_ARENAS; i++) {
+        shi_arena *a = &arenas[i];
+        if (!a->segs) continue;
+        pthread_mutex_lock(&a->lock);
+        /* empty segments beyond the first go back whole */
+        for (shi_segment *seg = a->segs; seg && a->nsegs > 1;) {
+            shi_segment *next = seg->next;
+            mblock *b = first_block(seg);
+            if (!(b->head & M_INUSE) && msize(b) == area_size()) {
+                bin_remove(a, b);
+                unpurge(b);
+                segment_remove(a, seg);
+            }
+            seg = next;
+        }
+        arena_purge(a, force);
+        pthread_mutex_unlock(&a->lock);
+    }
+}
+
+void shi_medium_lock_all(void) {
+    for (unsigned i = 0; i < SH_ARENAS; i++) pthread_mutex_lock(&arenas[i].lock);
+}
+
+void shi_medium_unlock_all(void) {
+    for (unsigned i = 0; i < SH_ARENAS; i++) pthread_mutex_unlock(&arenas[i].lock);
+}
+
+void shi_medium_walk_locked(shi_walk_emit emit, void *ctx) {
+    for (unsigned i = 0; i < SH_ARENAS; i++) {
+        for (shi_segment *seg = arenas[i].segs; seg; seg = seg->next) {
+            for (mblock *b = first_block(seg); msize(b); b = mnext(b))
+                emit(ctx, (uint8_t *)b + M_HDR, msize(b) - M_HDR, (b->head & M_INUSE) != 0,
+                     SH_BLOCK_MEDIUM);
+        }
+    }
+}

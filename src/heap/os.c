@@ -1,0 +1,141 @@
+/*
+ * os.c — the only file that calls mmap, munmap, mremap and madvise.
+ * Also the segment map: a byte per 4 MiB of address space, reserved once and committed by
+ * the kernel only where touched, so "is this pointer ours?" is a single load.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+
+uint8_t *shi_segmap;
+
+static void count_map(size_t size) {
+    atomic_fetch_add_explicit(&shi_g.reserved, (int64_t)size, memory_order_relaxed);
+    atomic_fetch_add_explicit(&shi_g.committed, (int64_t)size, memory_order_relaxed);
+    atomic_fetch_add_explicit(&shi_g.os_maps, 1, memory_order_relaxed);
+}
+
+void *shi_os_map_meta(size_t size) {
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+/* Segment map setup, called once from shi_init. MAP_NORESERVE: 64 MiB of address space,
+ * of which only the pages covering our segments are ever touched. */
+SHI_FUNC bool shi_os_init(void);
+bool shi_os_init(void) {
+    void *p = mmap(NULL, SH_SEGMAP_ENTRIES, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return false;
+    shi_segmap = p;
+    return true;
+}
+
+/* Marks the segment's first unit, and for an over-aligned huge block whose user pointer
+ * lies in a later unit, that unit too with the distance back. */
+void shi_segmap_set(void *seg, size_t units_back, const void *user, bool on) {
+    uintptr_t unit = (uintptr_t)seg >> SH_SEG_SHIFT;
+    __atomic_store_n(&shi_segmap[unit], on ? SEGMAP_START : SEGMAP_NONE, __ATOMIC_RELEASE);
+    if (units_back > 0) {
+        uintptr_t u = (uintptr_t)user >> SH_SEG_SHIFT;
+        __atomic_store_n(&shi_segmap[u], on ? (uint8_t)(units_back + 1) : SEGMAP_NONE,
+                         __ATOMIC_RELEASE);
+    }
+}
+
+/* Maps `size` bytes aligned to `align` (a power of two >= the OS page): over-map, then
+ * give back the ends. The kernel often places the mapping aligned already; try that first
+ * by asking at the end of the last one. */
+void *shi_os_map_aligned(size_t size, size_t align) {
+    static _Atomic uintptr_t hint;
+    if (size > ((size_t)1 << SH_ADDR_BITS) || align > ((size_t)1 << 40)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    uintptr_t h = atomic_load_explicit(&hint, memory_order_relaxed);
+    if (h && (h & (align - 1)) == 0) {
+        void *p = mmap((void *)h, size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+        if (p != MAP_FAILED) {
+            if (((uintptr_t)p & (align - 1)) == 0) {
+                atomic_store_explicit(&hint, (uintptr_t)p + size, memory_order_relaxed);
+                count_map(size);
+                return p;
+            }
+            munmap(p, size);
+        }
+    }
+    size_t over = size + align;
+    if (over < size) { errno = ENOMEM; return NULL; }
+    uint8_t *raw = mmap(NULL, over, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) { errno = ENOMEM; return NULL; }
+    uint8_t *p = (uint8_t *)shi_align_up((uintptr_t)raw, align);
+    size_t lead = (size_t)(p - raw), tail = over - lead - size;
+    if (lead) munmap(raw, lead);
+    if (tail) munmap(p + size, tail);
+    atomic_store_explicit(&hint, (uintptr_t)p + size, memory_order_relaxed);
+    count_map(size);
+    return p;
+}
+
+void shi_os_unmap(void *p, size_t size) {
+    munmap(p, size);
+    atomic_fetch_sub_explicit(&shi_g.reserved, (int64_t)size, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&shi_g.committed, (int64_t)size, memory_order_relaxed);
+    atomic_fetch_add_explicit(&shi_g.os_unmaps, 1, memory_order_relaxed);
+}
+
+/* Gives the pages back; they read as zero when touched again. The caller accounts for
+ * committed bytes, since only it knows whether the range had been purged before. */
+void shi_os_purge(void *p, size_t size) {
+    madvise(p, size, MADV_DONTNEED);
+    atomic_fetch_add_explicit(&shi_g.os_purges, 1, memory_order_relaxed);
+}
+
+/* Grows or shrinks a mapping without moving it. */
+bool shi_os_remap(void *p, size_t old_size, size_t new_size) {
+    void *q = mremap(p, old_size, new_size, 0);
+    if (q == MAP_FAILED) return false;
+    int64_t d = (int64_t)new_size - (int64_t)old_size;
+    atomic_fetch_add_explicit(&shi_g.reserved, d, memory_order_relaxed);
+    atomic_fetch_add_explicit(&shi_g.committed, d, memory_order_relaxed);
+    return true;
+}
+
+uint64_t shi_clock_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void shi_os_write(int fd, const char *s) {
+    size_t n = strlen(s);
+    while (n > 0) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0) { if (errno == EINTR) continue; return; }
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Moves a mapping to a new aligned place of a new size without copying: the kernel moves
+ * the page tables. Returns the new address or NULL (the old mapping is then untouched). */
+void *shi_os_move(void *p, size_t old_size, size_t new_size, size_t align) {
+    void *dst = shi_os_map_aligned(new_size, align);
+    if (!dst) return NULL;
+    void *q = mremap(p, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+    if (q == MAP_FAILED) {
+        shi_os_unmap(dst, new_size);
+        return NULL;
+    }
+    /* the old range is gone; dst was counted when mapped */
+    atomic_fetch_sub_explicit(&shi_g.reserved, (int64_t)old_size, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&shi_g.committed, (int64_t)old_size, memory_order_relaxed);
+    return q;
+}

@@ -1,0 +1,169 @@
+/*
+ * theap.c — per-thread heaps: made on a thread's first allocation, abandoned at its exit,
+ * recycled for the next thread; the process-wide start-up; fork handling.
+ *
+ * A thread starts with its heap pointer on a shared empty heap whose pages have no free
+ * blocks, so the fast path needs no "initialised?" test: the first allocation simply
+ * falls through to the slow path, which makes the real heap.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+shi_globals shi_g;
+shi_page shi_empty_page;
+shi_theap shi_empty_heap = {
+    .direct = {[0 ... SH_DIRECT_SLOTS - 1] = &shi_empty_page},
+};
+__thread shi_theap *shi_tl_heap = &shi_empty_heap;
+
+static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
+static shi_theap *all_heaps;
+static shi_theap *heap_pool;        /* unused heap structs, mapped a page at a time */
+static unsigned next_arena;
+static pthread_key_t heap_key;
+
+void shi_heaps_lock(void) { pthread_mutex_lock(&heaps_lock); }
+void shi_heaps_unlock(void) { pthread_mutex_unlock(&heaps_lock); }
+shi_theap *shi_heaps_first(void) { return all_heaps; }
+
+SHI_FUNC bool shi_os_init(void);
+
+static bool env_on(const char *name) {
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+/* ---- fork: hold every lock across fork so the child finds them consistent ------------------ */
+
+static void fork_prepare(void) {
+    shi_heaps_lock();
+    shi_abandoned_lock();
+    shi_medium_lock_all();
+    shi_huge_lock();
+    shi_segments_lock();
+}
+
+static void fork_parent(void) {
+    shi_segments_unlock();
+    shi_huge_unlock();
+    shi_medium_unlock_all();
+    shi_abandoned_unlock();
+    shi_heaps_unlock();
+}
+
+static void fork_child(void) {
+    fork_parent();
+    /* The other threads are gone: their heaps' pages become adoptable. */
+    shi_theap *me = shi_tl_heap;
+    shi_small_abandon_all_but(me);
+    for (shi_theap *h = all_heaps; h; h = h->all_next) {
+        if (h != me && h->in_use) {
+            atomic_fetch_add_explicit(&shi_g.xlive, h->live, memory_order_relaxed);
+            atomic_fetch_add_explicit(&shi_g.xlive_blocks, h->live_blocks, memory_order_relaxed);
+            atomic_fetch_add_explicit(&shi_g.xallocs, h->allocs, memory_order_relaxed);
+            atomic_fetch_add_explicit(&shi_g.xfrees, h->frees, memory_order_relaxed);
+            h->live = h->live_blocks = 0;
+            h->allocs = h->frees = 0;
+            h->in_use = false;
+        }
+    }
+    if (me != &shi_empty_heap) me->thread = pthread_self();
+}
+
+static void heap_done(void *arg);
+
+/* Process start-up. Runs on the first allocation of any thread, possibly before main and
+ * possibly re-entered: pthread_key_create or pthread_atfork may allocate, so the state is
+ * "done" before they are called. */
+void shi_init(void) {
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&shi_g.init_state, &expected, 1)) {
+        while (atomic_load_explicit(&shi_g.init_state, memory_order_acquire) != 2) { /* spin */ }
+        return;
+    }
+#ifdef SH_CHECKED_DEFAULT
+    shi_g.checked = true;
+#else
+    shi_g.checked = env_on("STACKHEAP_CHECK");
+#endif
+    shi_g.print_stats = env_on("STACKHEAP_STATS");
+    if (!shi_os_init()) {
+        shi_os_write(2, "stackheap: cannot reserve the segment map (mmap failed); out of memory\n");
+        abort();
+    }
+    atomic_store_explicit(&shi_g.init_state, 2, memory_order_release);
+    pthread_key_create(&heap_key, heap_done);
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+/* ---- heaps ----------------------------------------------------------------------------------- */
+
+static shi_theap *heap_struct_new(void) {
+    if (!heap_pool) {
+        size_t n = 64 * 1024 / sizeof(shi_theap);
+        shi_theap *batch = shi_os_map_meta(n * sizeof(shi_theap));
+        if (!batch) return NULL;
+        for (size_t i = 0; i < n; i++) {
+            batch[i].all_next = heap_pool;  /* all_next doubles as the pool link */
+            heap_pool = &batch[i];
+        }
+    }
+    shi_theap *h = heap_pool;
+    heap_pool = h->all_next;
+    memset(h, 0, sizeof *h);
+    h->all_next = all_heaps;
+    all_heaps = h;
+    return h;
+}
+
+static shi_theap *heap_claim(void) {
+    shi_heaps_lock();
+    shi_theap *h = NULL;
+    for (shi_theap *r = all_heaps; r; r = r->all_next) {
+        if (!r->in_use) { h = r; break; }  /* a dead thread's heap: reuse it */
+    }
+    if (!h) h = heap_struct_new();
+    if (h) {
+        h->in_use = true;
+        h->thread = pthread_self();
+        h->arena = next_arena++ % SH_ARENAS;
+        h->last_purge = shi_clock_ms();
+    }
+    shi_heaps_unlock();
+    return h;
+}
+
+shi_theap *shi_theap_get(void) {
+    shi_theap *h = shi_tl_heap;
+    if (likely(h != &shi_empty_heap)) return h;
+    shi_ensure_init();
+    h = heap_claim();
+    if (!h) return NULL;
+    for (size_t i = 0; i < SH_DIRECT_SLOTS; i++) h->direct[i] = &shi_empty_page;
+    shi_tl_heap = h;
+    pthread_setspecific(heap_key, h);
+    return h;
+}
+
+/* Thread exit: what the thread still owns is abandoned for others to adopt; its counters
+ * move to the process totals; the struct waits for the next thread. */
+static void heap_done(void *arg) {
+    shi_theap *h = arg;
+    if (!h || h == &shi_empty_heap) return;
+    shi_small_heap_done(h);
+    shi_tl_heap = &shi_empty_heap;
+    shi_heaps_lock();
+    atomic_fetch_add_explicit(&shi_g.xlive, h->live, memory_order_relaxed);
+    atomic_fetch_add_explicit(&shi_g.xlive_blocks, h->live_blocks, memory_order_relaxed);
+    atomic_fetch_add_explicit(&shi_g.xallocs, h->allocs, memory_order_relaxed);
+    atomic_fetch_add_explicit(&shi_g.xfrees, h->frees, memory_order_relaxed);
+    h->live = h->live_blocks = 0;
+    h->allocs = h->frees = 0;
+    h->in_use = false;
+    shi_heaps_unlock();
+}
