@@ -85,8 +85,11 @@ static inline size_t pat_find_mismatch(const void *p, const void *pat_addr, size
     uint64_t w = pat_base(pat_addr, size, seed);
     const unsigned char *b = p;
     size_t words = len / 8, k = 0;
-    for (; k < words; k++, w += PAT_STEP)
-        if (memcmp(b + 8 * k, &w, 8) != 0) break;
+    for (; k < words; k++, w += PAT_STEP) {
+        uint64_t v;
+        memcpy(&v, b + 8 * k, 8);   /* inlined even at -O0, unlike memcmp */
+        if (v != w) break;
+    }
     unsigned char cur[8];
     for (size_t j = 8 * k; j < len; j++) {
         if (j % 8 == 0 && j != 8 * k) w += PAT_STEP;
