@@ -1,0 +1,314 @@
+/*
+ * tests/heap/test_checked.c — the checked mode: double frees, invalid frees and overruns end
+ * the process with SIGABRT and a message naming the address; a correct program runs clean.
+ *
+ * The checked mode is read from STACKHEAP_CHECK=1 when the heap starts (or is built in with
+ * -DSTACKHEAP_CHECKED=ON). To have the whole process in checked mode whatever the caller's
+ * environment, main() sets the variable and re-executes itself before anything allocates.
+ *
+ * Each case sets a block up, then makes the mistake in a child (expect_panic in helpers.h),
+ * which must die of SIGABRT with the agreed words — "double free", "invalid free",
+ * "heap overrun" — and the address it was given, printed as 0x....
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include <stackheap/heap.h>
+
+#include "check.h"
+#include "helpers.h"
+
+static void free_it(void *p) { sh_free(p); }
+
+SH_TEST(test_checked_mode_is_on) {
+    void *p = sh_malloc(16);   /* the heap reads its settings by the first allocation */
+    CHECK(p != NULL);
+    CHECK_EQ(sh_heap_checked(), 1);
+    sh_free(p);
+}
+
+/* ---- double free ---------------------------------------------------------------------------- */
+
+SH_TEST(test_double_free_of_small_block_is_reported) {
+    void *keep[8];
+    for (int i = 0; i < 8; i++) keep[i] = sh_malloc(48);   /* neighbours stay live */
+    char *p = sh_malloc(48);
+    CHECK(p != NULL);
+    sh_free(p);
+    expect_panic(free_it, p, "double free", p);
+    for (int i = 0; i < 8; i++) sh_free(keep[i]);
+}
+
+/* The freed block was the only one in its page, so the page itself may be empty now. */
+SH_TEST(test_double_free_of_lone_small_block_is_reported) {
+    char *p = sh_malloc(20000);
+    CHECK(p != NULL);
+    sh_free(p);
+    expect_panic(free_it, p, "double free", p);
+}
+
+SH_TEST(test_double_free_of_medium_block_is_reported) {
+    void *before = sh_malloc(100 * KiB);
+    char *p = sh_malloc(100 * KiB);
+    void *after = sh_malloc(100 * KiB);
+    CHECK(p != NULL);
+    sh_free(p);
+    expect_panic(free_it, p, "double free", p);
+    sh_free(before);
+    sh_free(after);
+}
+
+/* The freed medium block merged with a free neighbour: its header is now inside a bigger
+ * free range, and freeing it again must still be named a double free. */
+SH_TEST(test_double_free_of_coalesced_medium_block_is_reported) {
+    char *a = sh_malloc(100 * KiB), *b = sh_malloc(100 * KiB), *c = sh_malloc(100 * KiB);
+    CHECK(a && b && c);
+    sh_free(a);
+    sh_free(b);
+    expect_panic(free_it, b, "double free", b);
+    sh_free(c);
+}
+
+SH_TEST(test_double_free_of_huge_block_is_reported) {
+    char *p = sh_malloc(HUGE_SIZE);
+    CHECK(p != NULL);
+    memset(p, 1, 4096);
+    sh_free(p);
+    expect_panic(free_it, p, "double free", p);
+}
+
+/* Frees of other blocks in between (the classic "fastbin dup") must not hide it. */
+SH_TEST(test_double_free_with_frees_in_between_is_reported) {
+    char *p = sh_malloc(32), *q = sh_malloc(32), *r = sh_malloc(32);
+    CHECK(p && q && r);
+    sh_free(p);
+    sh_free(q);
+    sh_free(r);
+    expect_panic(free_it, p, "double free", p);
+}
+
+static void *free_on_thread(void *p) { sh_free(p); return NULL; }
+
+SH_TEST(test_double_free_after_free_on_another_thread_is_reported) {
+    void *keep = sh_malloc(64);
+    char *p = sh_malloc(64);
+    CHECK(p != NULL);
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, free_on_thread, p) == 0);
+    CHECK(pthread_join(t, NULL) == 0);
+    expect_panic(free_it, p, "double free", p);
+    sh_free(keep);
+}
+
+static void realloc_it(void *p) { (void)sh_realloc(p, 200); }
+
+SH_TEST(test_realloc_of_freed_block_is_reported_as_double_free) {
+    void *keep = sh_malloc(64);
+    char *p = sh_malloc(64);
+    CHECK(p != NULL);
+    sh_free(p);
+    expect_panic(realloc_it, p, "double free", p);
+    sh_free(keep);
+}
+
+/* ---- invalid free --------------------------------------------------------------------------- */
+
+SH_TEST(test_free_of_stack_address_is_reported) {
+    char local[128];
+    memset(local, 0, sizeof local);
+    expect_panic(free_it, local + 32, "invalid free", local + 32);
+}
+
+static char never_allocated[8192] __attribute__((aligned(4096)));
+
+SH_TEST(test_free_of_global_address_is_reported) {
+    expect_panic(free_it, never_allocated + 4096, "invalid free", never_allocated + 4096);
+}
+
+SH_TEST(test_free_of_memory_mapped_elsewhere_is_reported) {
+    char *m = mmap(NULL, 1 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(m != MAP_FAILED);
+    expect_panic(free_it, m + 64 * KiB, "invalid free", m + 64 * KiB);
+    munmap(m, 1 * MiB);
+}
+
+SH_TEST(test_free_of_pointer_inside_small_block_is_reported) {
+    char *p = sh_malloc(48);
+    CHECK(p != NULL);
+    expect_panic(free_it, p + 16, "invalid free", p + 16);
+    sh_free(p);
+}
+
+SH_TEST(test_free_of_misaligned_pointer_into_small_block_is_reported) {
+    char *p = sh_malloc(100);
+    CHECK(p != NULL);
+    expect_panic(free_it, p + 1, "invalid free", p + 1);
+    sh_free(p);
+}
+
+SH_TEST(test_free_of_pointer_inside_medium_block_is_reported) {
+    char *p = sh_malloc(MEDIUM_SIZE);
+    CHECK(p != NULL);
+    expect_panic(free_it, p + 4096, "invalid free", p + 4096);
+    expect_panic(free_it, p + 16, "invalid free", p + 16);
+    sh_free(p);
+}
+
+SH_TEST(test_free_of_pointer_inside_huge_block_is_reported) {
+    char *p = sh_malloc(HUGE_SIZE);
+    CHECK(p != NULL);
+    expect_panic(free_it, p + 2 * MiB, "invalid free", p + 2 * MiB);
+    expect_panic(free_it, p + 4096, "invalid free", p + 4096);
+    sh_free(p);
+}
+
+/* ---- overruns ---------------------------------------------------------------------------------- */
+
+/* Writes one byte past the requested size, then frees: the check happens at free. */
+static void check_overrun_caught(char *p, size_t n) {
+    CHECK(p != NULL);
+    memset(p, 0x11, n);
+    p[n] = 0x5A;
+    expect_panic(free_it, p, "heap overrun", p);
+}
+
+SH_TEST(test_overrun_of_small_block_is_reported) { check_overrun_caught(sh_malloc(13), 13); }
+
+/* 48 is a size class of its own: the byte past it is where a neighbour would start. */
+SH_TEST(test_overrun_of_exact_size_class_block_is_reported) {
+    check_overrun_caught(sh_malloc(48), 48);
+}
+
+SH_TEST(test_overrun_of_larger_small_block_is_reported) {
+    check_overrun_caught(sh_malloc(1000), 1000);
+}
+
+SH_TEST(test_overrun_of_medium_block_is_reported) {
+    check_overrun_caught(sh_malloc(100 * KiB + 3), 100 * KiB + 3);
+}
+
+SH_TEST(test_overrun_of_huge_block_is_reported) {
+    check_overrun_caught(sh_malloc(HUGE_SIZE + 100), HUGE_SIZE + 100);
+}
+
+SH_TEST(test_overrun_of_calloc_block_is_reported) {
+    check_overrun_caught(sh_calloc(10, 7), 70);
+}
+
+SH_TEST(test_overrun_of_aligned_block_is_reported) {
+    check_overrun_caught(sh_aligned_alloc(64, 100), 100);
+}
+
+SH_TEST(test_overrun_of_realloc_grown_block_is_reported) {
+    char *p = sh_malloc(20);
+    CHECK(p != NULL);
+    p = sh_realloc(p, 300);
+    check_overrun_caught(p, 300);
+}
+
+/* The same mistake, found when the block is reallocated instead of freed. */
+SH_TEST(test_overrun_is_reported_at_realloc) {
+    char *p = sh_malloc(40);
+    CHECK(p != NULL);
+    memset(p, 0x22, 40);
+    p[40] = 0x5A;
+    expect_panic(realloc_it, p, "heap overrun", p);
+}
+
+/* An overrun by several bytes, not only one, is caught too. */
+SH_TEST(test_overrun_by_eight_bytes_is_reported) {
+    char *p = sh_malloc(200);
+    CHECK(p != NULL);
+    memset(p, 0x33, 208);
+    expect_panic(free_it, p, "heap overrun", p);
+}
+
+/* ---- a correct program stays quiet --------------------------------------------------------- */
+
+/* malloc_usable_size's contract: the caller may use every usable byte. The checked mode must
+ * put its guard after the usable size, or report a usable size equal to the request. */
+static void write_usable_sizes(void *arg) {
+    (void)arg;
+    static const size_t sizes[] = {1, 13, 48, 100, 1000, 4097, 32 * KiB, 100 * KiB + 3,
+                                   1 * MiB + 1, HUGE_SIZE + 100};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        char *p = sh_malloc(sizes[i]);
+        if (!p) _exit(3);
+        size_t u = sh_usable_size(p);
+        if (u < sizes[i]) _exit(4);
+        memset(p, 0x44, u);
+        p = sh_realloc(p, sizes[i] / 2 + 1);
+        if (!p) _exit(5);
+        memset(p, 0x45, sh_usable_size(p));
+        sh_free(p);
+    }
+}
+
+SH_TEST(test_writing_up_to_usable_size_is_not_an_overrun) {
+    expect_clean_run(write_usable_sizes, NULL);
+}
+
+/* Many mallocs, reallocs and frees in every tier, writing exactly the requested bytes. */
+static void *correct_worker(void *arg) {
+    uint64_t rng = (uint64_t)(uintptr_t)arg;
+    enum { SLOTS = 512 };
+    char *p[SLOTS] = {0};
+    size_t n[SLOTS] = {0};
+    for (int op = 0; op < 60000; op++) {
+        int k = (int)(rand64(&rng) % SLOTS);
+        if (!p[k]) {
+            uint64_t r = rand64(&rng) % 1000;
+            n[k] = r < 900 ? rand_between(&rng, 0, 512)
+                 : r < 995 ? rand_between(&rng, 513, 200 * KiB)
+                           : rand_between(&rng, 2 * MiB, 5 * MiB);
+            p[k] = r % 7 == 0 ? sh_calloc(1, n[k]) : sh_malloc(n[k]);
+            if (!p[k]) _exit(3);
+            memset(p[k], 0x66, n[k]);
+        } else if (rand64(&rng) % 3 == 0) {
+            size_t m = rand_between(&rng, 1, n[k] * 2 + 64);
+            char *q = sh_realloc(p[k], m);
+            if (!q) _exit(4);
+            p[k] = q;
+            n[k] = m;
+            memset(p[k], 0x67, m);
+        } else {
+            sh_free(p[k]);
+            p[k] = NULL;
+        }
+    }
+    for (int k = 0; k < SLOTS; k++) sh_free(p[k]);
+    return NULL;
+}
+
+static void correct_program(void *arg) {
+    (void)arg;
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        if (pthread_create(&t[i], NULL, correct_worker, (void *)(uintptr_t)(i + 1)) != 0) _exit(6);
+    correct_worker((void *)(uintptr_t)3);
+    for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+    void *a = NULL;
+    if (sh_posix_memalign(&a, 4096, 5000) != 0) _exit(7);
+    memset(a, 1, 5000);
+    sh_free(a);
+}
+
+SH_TEST(test_correct_program_runs_clean_in_checked_mode) {
+    expect_clean_run(correct_program, NULL);
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
+    /* Checked mode for the whole process, decided before the first allocation: set the
+     * variable and start again, unless it is on already (build option or environment). */
+    const char *env = getenv("STACKHEAP_CHECK");
+    if (!sh_heap_checked() && !(env && strcmp(env, "1") == 0)) {
+        setenv("STACKHEAP_CHECK", "1", 1);
+        execv("/proc/self/exe", argv);
+        perror("test_checked: re-executing with STACKHEAP_CHECK=1");
+        return 2;
+    }
+    return sh_test_main();
+}
