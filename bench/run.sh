@@ -195,6 +195,19 @@ measure_workload() {
 }
 
 # ---- report -----------------------------------------------------------------------------
+# Share of all CPUs not idle over one second, in percent: the load average would still
+# count the build that make ran a moment ago.
+cpu_busy_percent() {
+    local a b
+    a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6; exit }' /proc/stat)
+    sleep 1
+    b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6; exit }' /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN {
+        split(a, x, " "); split(b, y, " ")
+        busy = y[1] - x[1]; idle = y[2] - x[2]
+        printf "%d", (busy + idle > 0) ? 100 * busy / (busy + idle) : 0 }'
+}
+
 machine_line() {
     local cpu mem
     cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -212,6 +225,11 @@ write_header() {
     echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- Machine: $(machine_line)"
     echo "- Load average at start: $load_start; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "- CPU busy with other work just before the run: ${busy_start} % (1 s sample)"
+    if [ "$busy_start" -ge 25 ]; then
+        echo "- **The machine was busy with other work: times are inflated and noisier" \
+             "than on an idle machine; compare ratios, not seconds.**"
+    fi
     echo "- Command: \`$command\`${BENCH_QUICK:+ with BENCH_QUICK=1 (a tenth of the work)}"
     echo "- $reps run(s) per cell, allocators interleaved. Time: wall-clock seconds, the best run."
     echo "  RSS: peak resident set of the process (ru_maxrss) in MiB, the median run."
@@ -238,6 +256,7 @@ main() {
     find_allocators
     find_programs
     load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+    busy_start=$(cpu_busy_percent)
     : > "$out/raw.tsv"
     local w titles=""
     for w in "${workloads[@]}"; do titles+="$w=${title[$w]}|"; done
