@@ -8,7 +8,8 @@
 # the machine is shared out instead of landing on one allocator.
 #
 # Environment: BENCH_REPS (runs per cell, default 3: best time, median RSS),
-# BENCH_ONLY (a regex of workload names), BENCH_QUICK=1 (a tenth of the work: a smoke test).
+# BENCH_ONLY (a regex of workload names), BENCH_QUICK=1 (a tenth of the work: a smoke test),
+# BENCH_TIMEOUT (seconds before a run counts as hung, default 60).
 set -euo pipefail
 unset LD_PRELOAD   # the harness runs on glibc; measure sets a preload in the child only
 
@@ -21,6 +22,7 @@ out=$here/out
 runs=$out/runs
 reps=${BENCH_REPS:-3}
 only=${BENCH_ONLY:-.}
+timeout=${BENCH_TIMEOUT:-60}     # seconds per run: each takes about 1 s, so only a hang gets near this
 mkdir -p "$runs"
 rm -f "$runs"/*
 
@@ -138,7 +140,7 @@ run_one() {
     workload_command "$w"
     local pre=()
     [ -n "${lib[$a]}" ] && pre=(-p "${lib[$a]}")
-    line=$("$bin/measure" -t 300 -o "$base.out" "${pre[@]}" "${opts[@]}" -- "${cmd[@]}" \
+    line=$("$bin/measure" -t "$timeout" -o "$base.out" "${pre[@]}" "${opts[@]}" -- "${cmd[@]}" \
            2>"$base.err") || line="0 0 0 0 not-started"
     # ld.so only warns when a preload cannot be loaded, then runs on glibc: not a result.
     if grep -q "cannot be preloaded" "$base.err"; then
@@ -178,6 +180,7 @@ check_outputs() {
 
 measure_workload() {
     local w=$1 rep i n=${#allocators[@]} a line
+    local -A hung=()      # a hang is not retried: three of them would cost minutes
     for ((rep = 1; rep <= reps; rep++)); do
         printf '%-8s run %d/%d:' "$w" "$rep" "$reps" >&2
         for ((i = 0; i < n; i++)); do
@@ -186,7 +189,12 @@ measure_workload() {
                 printf '%s\t%s\t%s\t0\t0\t0\t0\tn/a\n' "$w" "$a" "$rep" >> "$out/raw.tsv"
                 continue
             fi
+            if [ -n "${hung[$a]:-}" ]; then
+                printf '%s\t%s\t%s\t0\t0\t0\t0\ttimeout\n' "$w" "$a" "$rep" >> "$out/raw.tsv"
+                continue
+            fi
             line=$(run_one "$w" "$a" "$rep")
+            [[ $line == *" timeout" ]] && hung[$a]=1
             printf '  %s %.2fs' "$a" "${line%% *}" >&2
         done
         printf '\n' >&2

@@ -75,7 +75,7 @@ function explain(status) {
     if (status == "wrong-output") return "output differs from the reference run's (wrong checksum)"
     if (status ~ /^exit:/) return "exited with status " substr(status, 6)
     if (status ~ /^signal:/) return "killed by signal " substr(status, 8)
-    if (status == "timeout") return "still running after 300 s, killed"
+    if (status == "timeout") return "still running after the time limit, killed"
     if (status == "preload-ignored") return "ld.so could not preload the library"
     if (status == "not-started") return "could not be started"
     return status
