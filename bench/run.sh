@@ -22,7 +22,7 @@ out=$here/out
 runs=$out/runs
 reps=${BENCH_REPS:-3}
 only=${BENCH_ONLY:-.}
-timeout=${BENCH_TIMEOUT:-60}     # seconds per run: each takes about 1 s, so only a hang gets near this
+timeout=${BENCH_TIMEOUT:-60}   # seconds per run: each takes about 1 s; only a hang gets near this
 mkdir -p "$runs"
 rm -f "$runs"/*
 
