@@ -44,8 +44,9 @@ void *shi_alloc_any(size_t n, size_t align) {
     /* Blocks of a class whose size is a multiple of the alignment are all aligned, as pages
      * start on 64 KiB boundaries. Otherwise ask for more and step forward to the boundary;
      * the page is marked so that free finds the block start. */
+    if (n == 0) n = 1;  /* with n = 0 the aligned address could be the next block's start */
     if (n <= SH_SMALL_MAX && align <= 4096) {
-        size_t cs = shi_class_size(shi_size_class(n ? n : 1));
+        size_t cs = shi_class_size(shi_size_class(n));
         if ((cs & (align - 1)) == 0) return shi_small_alloc_slow(h, n);
         if (n + align - SH_ALIGN <= SH_SMALL_MAX) {
             uint8_t *b = shi_small_alloc_slow(h, n + align - SH_ALIGN);
