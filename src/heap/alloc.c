@@ -197,7 +197,15 @@ SH_API void *sh_realloc(void *p, size_t n) {
         }
         break;
     }
-    void *q = sh_malloc(n);
+    /* A medium block that has to move is likely a buffer being grown: give it a quarter
+     * more room so that the next few reallocs stay in place instead of copying again. */
+    size_t ask = n;
+    if (seg->kind == SEG_MEDIUM && n > old && n <= SH_MEDIUM_MAX) {
+        ask = n + n / 4;
+        if (ask > SH_MEDIUM_MAX) ask = SH_MEDIUM_MAX;
+    }
+    void *q = sh_malloc(ask);
+    if (!q && ask != n) q = sh_malloc(n);
     if (!q) return NULL;
     memcpy(q, p, old < n ? old : n);
     sh_free(p);

@@ -48,20 +48,45 @@ static void cache_trim_locked(uint64_t now, bool force) {
     }
 }
 
-/* The smallest cached mapping that fits without wasting more than half of it. */
-static shi_segment *cache_take_locked(size_t total) {
-    int best = -1;
+/* The smallest cached mapping that fits, or else the largest one, to be grown: either way
+ * the pages it already has need no fresh page faults. */
+static shi_segment *cache_pick_locked(size_t total) {
+    int fit = -1, big = -1;
     for (unsigned i = 0; i < CACHE_SLOTS; i++) {
         shi_segment *seg = cache[i];
-        if (seg && seg->map_size >= total && seg->map_size / 2 <= total &&
-            (best < 0 || seg->map_size < cache[best]->map_size))
-            best = (int)i;
+        if (!seg) continue;
+        if (seg->map_size >= total && (fit < 0 || seg->map_size < cache[fit]->map_size)) fit = (int)i;
+        if (big < 0 || seg->map_size > cache[big]->map_size) big = (int)i;
     }
-    if (best < 0) return NULL;
-    shi_segment *seg = cache[best];
-    cache[best] = NULL;
+    int pick = fit >= 0 ? fit : big;
+    if (pick < 0) return NULL;
+    shi_segment *seg = cache[pick];
+    cache[pick] = NULL;
     cache_bytes -= seg->map_size;
     return seg;
+}
+
+/* Makes a cached mapping fit `total` bytes: a tail of over three quarters goes back to the OS;
+ * a short mapping grows (in place, or moved by the kernel without copying). */
+static shi_segment *cache_fit(shi_segment *seg, size_t total) {
+    size_t have = seg->map_size;
+    if (have >= total && have / 4 <= total) return seg;  /* keep the faulted-in tail */
+    if (have > total) {
+        shi_os_unmap((uint8_t *)seg + total, have - total);
+        seg->map_size = total;
+        return seg;
+    }
+    if (shi_os_remap(seg, have, total)) {
+        seg->map_size = total;
+        return seg;
+    }
+    shi_segment *moved = shi_os_move(seg, have, total, SH_SEG_SIZE);
+    if (!moved) {
+        shi_os_unmap(seg, have);
+        return NULL;
+    }
+    moved->map_size = total;
+    return moved;
 }
 
 void *shi_huge_alloc(size_t n, size_t align) {
@@ -72,9 +97,10 @@ void *shi_huge_alloc(size_t n, size_t align) {
     size_t total = shi_align_up(offset + n, SH_OS_PAGE);
     shi_segment *seg = NULL;
     pthread_mutex_lock(&huge_lock);
-    if (align <= SH_SEG_SIZE) seg = cache_take_locked(total);
+    if (align <= SH_SEG_SIZE) seg = cache_pick_locked(total);
     cache_trim_locked(shi_clock_ms(), false);
     pthread_mutex_unlock(&huge_lock);
+    if (seg) seg = cache_fit(seg, total);
     if (!seg) {
         seg = shi_os_map_aligned(total, align > SH_SEG_SIZE ? align : SH_SEG_SIZE);
         if (!seg) { errno = ENOMEM; return NULL; }

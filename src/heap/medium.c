@@ -148,10 +148,27 @@ static void segment_remove(shi_arena *a, shi_segment *seg) {
     shi_os_unmap(seg, seg->map_size);
 }
 
+/* Empty segments that were already purged (idle for a whole purge period) go back to the
+ * OS, all but one per arena. */
+static void release_idle_segments(shi_arena *a, bool force) {
+    for (shi_segment *seg = a->segs; seg && a->nsegs > 1;) {
+        shi_segment *next = seg->next;
+        mblock *b = first_block(seg);
+        if (!(b->head & M_INUSE) && msize(b) == area_size() && (force || (b->head & M_PURGED))) {
+            bin_remove(a, b);
+            unpurge(b);
+            segment_remove(a, seg);
+        }
+        seg = next;
+    }
+}
+
 static void arena_purge(shi_arena *a, bool force) {
     uint64_t now = shi_clock_ms();
-    if (!a->has_dirty || (!force && now - a->last_purge < PURGE_DELAY_MS)) return;
+    if (!force && now - a->last_purge < PURGE_DELAY_MS) return;
     a->last_purge = now;
+    release_idle_segments(a, force);
+    if (!a->has_dirty) return;
     a->has_dirty = false;
     for (unsigned i = bin_of(PURGE_MIN); i < SH_BINS; i++) {
         for (mblock *b = a->bins[i]; b; b = b->next) {
@@ -229,12 +246,10 @@ void shi_medium_free(shi_segment *seg, void *p) {
         b = pb;
     }
     b->head &= ~M_INUSE;
-    if (size == area_size() && a->nsegs > 1) {
-        segment_remove(a, seg);  /* keep one empty segment per arena for the next burst */
-    } else {
-        make_free(a, b, size);
-        arena_purge(a, false);
-    }
+    /* An empty segment stays until the purge finds it idle: unmapping it now would make the
+     * next burst map it again and fault every page in anew. */
+    make_free(a, b, size);
+    arena_purge(a, false);
     pthread_mutex_unlock(&a->lock);
 }
 
@@ -299,17 +314,6 @@ void shi_medium_trim(bool force) {
         shi_arena *a = &arenas[i];
         if (!a->segs) continue;
         pthread_mutex_lock(&a->lock);
-        /* empty segments beyond the first go back whole */
-        for (shi_segment *seg = a->segs; seg && a->nsegs > 1;) {
-            shi_segment *next = seg->next;
-            mblock *b = first_block(seg);
-            if (!(b->head & M_INUSE) && msize(b) == area_size()) {
-                bin_remove(a, b);
-                unpurge(b);
-                segment_remove(a, seg);
-            }
-            seg = next;
-        }
         arena_purge(a, force);
         pthread_mutex_unlock(&a->lock);
     }
