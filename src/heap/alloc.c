@@ -111,6 +111,13 @@ size_t shi_usable_any(const void *p) {
 
 /* ---- the public calls ------------------------------------------------------------------------ */
 
+/* The first allocation of the process lands here: the mode must be known before it. */
+static SH_NOINLINE void *malloc_slow(size_t n) {
+    shi_ensure_init();
+    if (shi_g.checked) return shi_checked_malloc(n, SH_ALIGN);
+    return shi_alloc_any(n, SH_ALIGN);
+}
+
 SH_API void *sh_malloc(size_t n) {
     shi_theap *h = shi_tl_heap;
     if (likely(n <= SH_DIRECT_MAX)) {
@@ -125,8 +132,7 @@ SH_API void *sh_malloc(size_t n) {
             return b;
         }
     }
-    if (shi_g.checked) return shi_checked_malloc(n, SH_ALIGN);
-    return shi_alloc_any(n, SH_ALIGN);
+    return malloc_slow(n);
 }
 
 SH_API void sh_free(void *p) {
@@ -163,6 +169,7 @@ SH_API void *sh_calloc(size_t count, size_t size) {
 
 SH_API size_t sh_usable_size(const void *p) {
     if (!p) return 0;
+    shi_ensure_init();
     if (shi_g.checked) return shi_checked_usable(p);
     return shi_usable_any(p);
 }
@@ -170,6 +177,7 @@ SH_API size_t sh_usable_size(const void *p) {
 SH_API void *sh_realloc(void *p, size_t n) {
     if (!p) return sh_malloc(n);
     if (n == 0) { sh_free(p); return NULL; }
+    shi_ensure_init();
     if (shi_g.checked) {
         size_t old = shi_checked_usable(p);
         void *q = shi_checked_malloc(n, SH_ALIGN);
@@ -224,6 +232,7 @@ SH_API void *sh_aligned_alloc(size_t alignment, size_t size) {
     if (!valid_alignment(alignment)) { errno = EINVAL; return NULL; }
     if (alignment <= SH_ALIGN) return sh_malloc(size);
     if (size > ((size_t)1 << 47) || alignment > ((size_t)1 << 40)) { errno = ENOMEM; return NULL; }
+    shi_ensure_init();
     if (shi_g.checked) return shi_checked_malloc(size, alignment);
     return shi_alloc_any(size, alignment);
 }

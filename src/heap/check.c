@@ -8,6 +8,7 @@
  * boundaries show an invalid free. Each ends the process with the address and what it was.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +87,7 @@ static _Atomic uint64_t *small_bit(shi_segment *seg, shi_page *pg, const void *s
 
 void *shi_checked_malloc(size_t n, size_t align) {
     size_t want;
-    if (__builtin_add_overflow(n, 16, &want)) return NULL;
+    if (__builtin_add_overflow(n, 16, &want)) { errno = ENOMEM; return NULL; }
     uint8_t *p = shi_alloc_any(want, align);
     if (!p) return NULL;
     size_t usable = shi_usable_any(p);
@@ -106,16 +107,18 @@ static const char *kind_name(shi_segment *seg) {
     return seg->kind == SEG_SMALL ? "small" : seg->kind == SEG_MEDIUM ? "medium" : "huge";
 }
 
-void shi_checked_free(void *p) {
+/* Panics unless p is a live block; returns its usable size (slot, not request). `op` names
+ * the call for the message. */
+static size_t validate_live(void *p, const char *op) {
     shi_segment *seg = shi_segment_lookup(p);
     if (!seg) {
-        if (shi_check_recently_freed(p)) shi_panic("double free of %p (a huge block, already freed)", p);
+        if (shi_check_recently_freed(p)) shi_panic("double free of %p (%s of a huge block already freed)", p, op);
         shi_invalid_free(p, "it is not memory this heap handed out");
     }
     if (seg->kind == SEG_SMALL) {
         shi_page *pg = shi_page_of(seg, p);
         if (pg->slices == 0) {
-            if (shi_check_recently_freed(p)) shi_panic("double free of %p (a small block, already freed)", p);
+            if (shi_check_recently_freed(p)) shi_panic("double free of %p (%s of a small block already freed)", p, op);
             shi_invalid_free(p, "it is not inside a block in use");
         }
         uint8_t *start = shi_small_block_start(pg, p);
@@ -124,37 +127,51 @@ void shi_checked_free(void *p) {
         uint64_t mask;
         _Atomic uint64_t *w = small_bit(seg, pg, start, &mask);
         if (!(atomic_load(w) & mask))
-            shi_panic("double free of %p (a %u-byte small block, already free)", p, pg->bsize);
-        size_t usable = shi_small_usable(pg, p);
-        verify_tag(p, usable, "small");
-        if (!(atomic_fetch_and(w, ~mask) & mask))
-            shi_panic("double free of %p (a %u-byte small block, freed twice at once)", p, pg->bsize);
-        memset(p, FREED, usable);
-    } else if (seg->kind == SEG_MEDIUM) {
+            shi_panic("double free of %p (%s of a %u-byte small block, already free)", p, op, pg->bsize);
+        return shi_small_usable(pg, p);
+    }
+    if (seg->kind == SEG_MEDIUM) {
         bool in_use = false;
         if (!shi_medium_is_block(seg, p, &in_use)) {
             if (shi_check_recently_freed(p))
-                shi_panic("double free of %p (a medium block, already freed)", p);
+                shi_panic("double free of %p (%s of a medium block already freed)", p, op);
             shi_invalid_free(p, "it is not the start of a medium block");
         }
-        if (!in_use) shi_panic("double free of %p (a medium block, already free)", p);
-        size_t usable = shi_medium_usable(p);
-        verify_tag(p, usable, "medium");
-        memset(p, FREED, usable);
-    } else {
-        if (p != (uint8_t *)seg + seg->huge_offset)
-            shi_invalid_free(p, "it points inside a huge block, not at its start");
-        verify_tag(p, shi_usable_any(p), "huge");
+        if (!in_use) shi_panic("double free of %p (%s of a medium block, already free)", p, op);
+        return shi_medium_usable(p);
     }
+    if (p != (uint8_t *)seg + seg->huge_offset)
+        shi_invalid_free(p, "it points inside a huge block, not at its start");
+    return shi_usable_any(p);
+}
+
+void shi_checked_free(void *p) {
+    size_t usable = validate_live(p, "free");
+    shi_segment *seg = shi_segment_lookup(p);
+    verify_tag(p, usable, kind_name(seg));
+    if (seg->kind == SEG_SMALL) {
+        shi_page *pg = shi_page_of(seg, p);
+        uint64_t mask;
+        _Atomic uint64_t *w = small_bit(seg, pg, shi_small_block_start(pg, p), &mask);
+        if (!(atomic_fetch_and(w, ~mask) & mask))
+            shi_panic("double free of %p (a %u-byte small block, freed twice at once)", p, pg->bsize);
+    }
+    if (seg->kind != SEG_HUGE) memset(p, FREED, usable);
     note_freed(p);
     shi_free_any(p);
 }
 
 size_t shi_checked_usable(const void *p) {
-    shi_segment *seg = shi_segment_lookup(p);
-    if (!seg) shi_invalid_free(p, "usable_size was given memory this heap did not hand out");
-    size_t usable = shi_usable_any(p), n;
+    size_t usable = validate_live((void *)p, "usable_size or realloc"), n;
     memcpy(&n, (const uint8_t *)p + usable - 8, 8);
-    if (n > usable - 16) verify_tag(p, usable, kind_name(seg));
+    if (n > usable - 16) verify_tag(p, usable, kind_name(shi_segment_lookup(p)));
     return n;
+}
+
+/* What the walk reports for a block in use: the size asked for, as sh_usable_size does. */
+size_t shi_checked_walk_size(const void *p, size_t usable) {
+    size_t n;
+    if (usable < 16) return usable;
+    memcpy(&n, (const uint8_t *)p + usable - 8, 8);
+    return n <= usable - 16 ? n : usable;
 }

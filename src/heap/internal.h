@@ -250,6 +250,7 @@ SHI_FUNC void *shi_checked_malloc(size_t n, size_t align);
 SHI_FUNC void shi_checked_free(void *p);
 SHI_FUNC size_t shi_checked_usable(const void *p);
 SHI_FUNC bool shi_check_recently_freed(const void *p);
+SHI_FUNC size_t shi_checked_walk_size(const void *p, size_t usable);
 
 /* ---- alloc.c: tier dispatch used by check.c ------------------------------------------- */
 SHI_FUNC void *shi_alloc_any(size_t n, size_t align);     /* no fast path, no checks */
