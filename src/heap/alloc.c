@@ -39,7 +39,7 @@ void *shi_alloc_any(size_t n, size_t align) {
     if (unlikely(!h)) { errno = ENOMEM; return NULL; }
     if (align <= SH_ALIGN) {
         if (n <= SH_SMALL_MAX) return shi_small_alloc_slow(h, n);
-        return count_big(n <= SH_MEDIUM_MAX ? shi_medium_alloc(h, n, SH_ALIGN) : shi_huge_alloc(n, SH_ALIGN));
+        return count_big(n <= SH_MEDIUM_MAX ? shi_medium_alloc(h, n, SH_ALIGN) : shi_huge_alloc(n, SH_ALIGN, NULL));
     }
     /* Blocks of a class whose size is a multiple of the alignment are all aligned, as pages
      * start on 64 KiB boundaries. Otherwise ask for more and step forward to the boundary;
@@ -61,7 +61,7 @@ void *shi_alloc_any(size_t n, size_t align) {
         }
     }
     return count_big(n + align <= SH_MEDIUM_MAX && align < SH_SEG_SIZE / 4 ? shi_medium_alloc(h, n, align)
-                                                                            : shi_huge_alloc(n, align));
+                                                                            : shi_huge_alloc(n, align, NULL));
 }
 
 static SH_NOINLINE void free_slow(void *p, shi_segment *seg) {
@@ -162,6 +162,13 @@ SH_API void sh_free(void *p) {
 SH_API void *sh_calloc(size_t count, size_t size) {
     size_t n;
     if (unlikely(mul_overflows(count, size, &n))) { errno = ENOMEM; return NULL; }
+    /* A huge block fresh from the OS is zero already: touching it would only cost RSS. */
+    if (n > SH_MEDIUM_MAX && shi_theap_get() && !shi_g.checked) {
+        bool fresh = false;
+        void *p = count_big(shi_huge_alloc(n, SH_ALIGN, &fresh));
+        if (p && !fresh) memset(p, 0, n);
+        return p;
+    }
     void *p = sh_malloc(n);
     if (p) memset(p, 0, n);
     return p;

@@ -23,22 +23,18 @@
 /* Recently freed addresses: a second free of a block whose memory has since merged with
  * its neighbours or gone back to the OS is still named a double free. */
 #define FREED_RING 256
-static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
-static const void *freed_ring[FREED_RING];
-static unsigned freed_next;
+static const void *_Atomic freed_ring[FREED_RING];  /* lock-free: nothing to hold over fork */
+static _Atomic unsigned freed_next;
 
 static void note_freed(const void *p) {
-    pthread_mutex_lock(&ring_lock);
-    freed_ring[freed_next++ % FREED_RING] = p;
-    pthread_mutex_unlock(&ring_lock);
+    unsigned i = atomic_fetch_add_explicit(&freed_next, 1, memory_order_relaxed);
+    atomic_store_explicit(&freed_ring[i % FREED_RING], p, memory_order_relaxed);
 }
 
 bool shi_check_recently_freed(const void *p) {
-    bool found = false;
-    pthread_mutex_lock(&ring_lock);
-    for (unsigned i = 0; i < FREED_RING && !found; i++) found = freed_ring[i] == p;
-    pthread_mutex_unlock(&ring_lock);
-    return found;
+    for (unsigned i = 0; i < FREED_RING; i++)
+        if (atomic_load_explicit(&freed_ring[i], memory_order_relaxed) == p) return true;
+    return false;
 }
 
 void shi_panic(const char *fmt, ...) {

@@ -89,7 +89,7 @@ static shi_segment *cache_fit(shi_segment *seg, size_t total) {
     return moved;
 }
 
-void *shi_huge_alloc(size_t n, size_t align) {
+void *shi_huge_alloc(size_t n, size_t align, bool *ret_fresh) {
     if (align < SH_ALIGN) align = SH_ALIGN;
     size_t offset = shi_align_up(HDR, align);
     size_t units_back = offset >> SH_SEG_SHIFT;
@@ -101,6 +101,7 @@ void *shi_huge_alloc(size_t n, size_t align) {
     cache_trim_locked(shi_clock_ms(), false);
     pthread_mutex_unlock(&huge_lock);
     if (seg) seg = cache_fit(seg, total);
+    if (ret_fresh) *ret_fresh = seg == NULL;
     if (!seg) {
         seg = shi_os_map_aligned(total, align > SH_SEG_SIZE ? align : SH_SEG_SIZE);
         if (!seg) { errno = ENOMEM; return NULL; }

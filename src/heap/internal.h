@@ -234,7 +234,7 @@ typedef void (*shi_walk_emit)(void *ctx, void *addr, size_t size, int in_use, sh
 SHI_FUNC void shi_medium_walk_locked(shi_walk_emit emit, void *ctx);
 
 /* ---- huge.c ----------------------------------------------------------------------------- */
-SHI_FUNC void *shi_huge_alloc(size_t n, size_t align);
+SHI_FUNC void *shi_huge_alloc(size_t n, size_t align, bool *ret_fresh); /* fresh: all zero */
 SHI_FUNC void shi_huge_free(shi_segment *seg, void *p);
 SHI_FUNC size_t shi_huge_usable(shi_segment *seg);
 SHI_FUNC void *shi_huge_realloc(shi_segment *seg, void *p, size_t n); /* NULL: not done */
