@@ -112,6 +112,11 @@ static inline void pat_check_at(const char *file, int line, const void *p, const
             "byte %zu at %p is 0x%02x, expected 0x%02x\n",
             file, line, p, size, seed, pat_addr, j, (const void *)((const char *)p + j),
             ((const unsigned char *)p)[j], want[j % 8]);
+    /* The word found there often tells what wrote it: a free-list link is a heap address. */
+    uint64_t found = 0;
+    size_t at = j & ~(size_t)7;
+    memcpy(&found, (const char *)p + at, len - at < 8 ? len - at : 8);
+    fprintf(stderr, "    the word at offset %zu reads 0x%016" PRIx64 "\n", at, found);
     _exit(1);
 }
 #define pat_check(p, pat_addr, size, seed, len) \
