@@ -693,6 +693,7 @@ static int walk_all_cb(const sh_heap_block *b, void *arg) {
     if (!b->in_use) return 0;
     w->in_use_blocks++;
     w->in_use_bytes += b->size;
+    if (w->n == 0) return 0;   /* only counting: bsearch must not see a NULL array */
     char *key = b->addr;
     char **hit = bsearch(&key, w->addr, w->n, sizeof *w->addr, cmp_ptr);
     if (hit) {
