@@ -132,6 +132,19 @@ SH_API void *sh_malloc(size_t n) {
             return b;
         }
     }
+    else if (n <= SH_SMALL_MAX && h->fast) {
+        /* larger small sizes: the class's current page, without the dispatch below */
+        shi_page *pg = h->queues[shi_size_class(n)].first;
+        shi_block *b = pg ? pg->free : NULL;
+        if (b) {
+            pg->free = b->next;
+            pg->used++;
+            h->live += pg->bsize;
+            h->live_blocks++;
+            h->allocs++;
+            return b;
+        }
+    }
     return malloc_slow(n);
 }
 

@@ -163,6 +163,7 @@ typedef struct shi_theap {
     int64_t peak_mark;                     /* sample the global peak when live passes it */
     uint64_t last_purge;                   /* ms clock of the last look for idle slices */
     bool in_use;
+    bool fast;                             /* queues may be used without the slow path */
     pthread_t thread;
     struct shi_theap *all_next;            /* registry of every heap ever made */
 } shi_theap;

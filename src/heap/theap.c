@@ -145,6 +145,7 @@ shi_theap *shi_theap_get(void) {
     h = heap_claim();
     if (!h) return NULL;
     for (size_t i = 0; i < SH_DIRECT_SLOTS; i++) h->direct[i] = &shi_empty_page;
+    h->fast = !shi_g.checked;  /* checked mode takes every allocation through its checks */
     shi_tl_heap = h;
     pthread_setspecific(heap_key, h);
     return h;
