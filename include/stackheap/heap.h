@@ -41,7 +41,8 @@ size_t sh_usable_size(const void *ptr);             /* >= the size asked for; 0 
 
 /* Statistics, in bytes unless said otherwise. A snapshot: other threads may move on. */
 typedef struct sh_heap_stats {
-    size_t live;           /* bytes in blocks handed out and not freed (usable sizes) */
+    size_t live;           /* bytes in blocks handed out and not freed (usable sizes; in
+                              checked mode the sizes asked for, as sh_usable_size says) */
     size_t live_blocks;    /* number of such blocks */
     size_t peak;           /* highest `live` seen (sampled on slow paths, see docs/heap.md) */
     size_t committed;      /* memory mapped read-write and not given back to the OS */

@@ -96,6 +96,8 @@ void *shi_checked_malloc(size_t n, size_t align) {
     }
     memset(p, FRESH, n);
     put_tag(p, usable, n);
+    /* statistics speak of what the program asked for, as sh_usable_size does */
+    atomic_fetch_add(&shi_g.check_overhead[seg->kind], (int64_t)(usable - n));
     return p;
 }
 
@@ -152,6 +154,9 @@ void shi_checked_free(void *p) {
         if (!(atomic_fetch_and(w, ~mask) & mask))
             shi_panic("double free of %p (a %u-byte small block, freed twice at once)", p, pg->bsize);
     }
+    size_t n;
+    memcpy(&n, (const uint8_t *)p + usable - 8, 8);
+    atomic_fetch_sub(&shi_g.check_overhead[seg->kind], (int64_t)(usable - n));
     if (seg->kind != SEG_HUGE) memset(p, FREED, usable);
     note_freed(p);
     shi_free_any(p);

@@ -182,9 +182,11 @@ SHI_FUNC shi_theap *shi_heaps_first(void);
 typedef struct shi_globals {
     _Atomic int init_state;                /* 0 none, 1 running, 2 done */
     bool checked, print_stats;
+    int stats_fd;                          /* a private copy of stderr for STACKHEAP_STATS */
     _Atomic int64_t xlive, xlive_blocks;   /* cross-thread frees and retired heaps */
     _Atomic uint64_t xallocs, xfrees;
     _Atomic int64_t medium_live, huge_live;
+    _Atomic int64_t check_overhead[4];     /* checked mode: slot bytes beyond the request, by kind */
     _Atomic size_t peak;
     _Atomic int64_t committed, reserved;
     _Atomic size_t os_maps, os_unmaps, os_purges;

@@ -40,10 +40,17 @@ static totals add_up(void) {
 
 static size_t clamp0(int64_t v) { return v < 0 ? 0 : (size_t)v; }
 
-static size_t live_now(const totals *t) {
-    return clamp0(t->small_live) + clamp0(atomic_load(&shi_g.medium_live)) +
-           clamp0(atomic_load(&shi_g.huge_live));
+static size_t small_live(const totals *t) {
+    return clamp0(t->small_live - atomic_load(&shi_g.check_overhead[SEG_SMALL]));
 }
+static size_t medium_live(void) {
+    return clamp0(atomic_load(&shi_g.medium_live) - atomic_load(&shi_g.check_overhead[SEG_MEDIUM]));
+}
+static size_t huge_live(void) {
+    return clamp0(atomic_load(&shi_g.huge_live) - atomic_load(&shi_g.check_overhead[SEG_HUGE]));
+}
+
+static size_t live_now(const totals *t) { return small_live(t) + medium_live() + huge_live(); }
 
 void shi_stats_sample_peak(void) {
     totals t = add_up();
@@ -59,9 +66,9 @@ SH_API void sh_heap_get_stats(sh_heap_stats *st) {
     shi_stats_sample_peak();
     totals t = add_up();
     memset(st, 0, sizeof *st);
-    st->small_live = clamp0(t.small_live);
-    st->medium_live = clamp0(atomic_load(&shi_g.medium_live));
-    st->huge_live = clamp0(atomic_load(&shi_g.huge_live));
+    st->small_live = small_live(&t);
+    st->medium_live = medium_live();
+    st->huge_live = huge_live();
     st->live = st->small_live + st->medium_live + st->huge_live;
     st->live_blocks = clamp0(t.blocks);
     st->allocs = t.allocs;
@@ -211,5 +218,5 @@ SH_API void sh_heap_print_stats(int fd) {
 
 __attribute__((destructor)) static void print_at_exit(void) {
     const char *v = getenv("STACKHEAP_STATS");
-    if (v && *v && strcmp(v, "0") != 0) sh_heap_print_stats(2);
+    if (v && *v && strcmp(v, "0") != 0) sh_heap_print_stats(shi_g.stats_fd > 0 ? shi_g.stats_fd : 2);
 }

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -92,6 +93,8 @@ void shi_init(void) {
     shi_g.checked = env_on("STACKHEAP_CHECK");
 #endif
     shi_g.print_stats = env_on("STACKHEAP_STATS");
+    /* Programs like ls close stderr before exit; keep a descriptor of our own for the report. */
+    shi_g.stats_fd = shi_g.print_stats ? fcntl(2, F_DUPFD_CLOEXEC, 10) : -1;
     if (!shi_os_init()) {
         shi_os_write(2, "stackheap: cannot reserve the segment map (mmap failed); out of memory\n");
         abort();
