@@ -23,7 +23,6 @@ static inline bool mul_overflows(size_t a, size_t b, size_t *ret) {
 static void *count_big(void *p) {
     if (p) {
         atomic_fetch_add_explicit(&shi_g.xallocs, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&shi_g.xlive_blocks, 1, memory_order_relaxed);
         shi_stats_sample_peak();
     }
     return p;
@@ -31,7 +30,6 @@ static void *count_big(void *p) {
 
 static void count_big_free(void) {
     atomic_fetch_add_explicit(&shi_g.xfrees, 1, memory_order_relaxed);
-    atomic_fetch_sub_explicit(&shi_g.xlive_blocks, 1, memory_order_relaxed);
 }
 
 void *shi_alloc_any(size_t n, size_t align) {
@@ -127,7 +125,6 @@ SH_API void *sh_malloc(size_t n) {
             pg->free = b->next;
             pg->used++;
             h->live += pg->bsize;
-            h->live_blocks++;
             h->allocs++;
             return b;
         }
@@ -140,7 +137,6 @@ SH_API void *sh_malloc(size_t n) {
             pg->free = b->next;
             pg->used++;
             h->live += pg->bsize;
-            h->live_blocks++;
             h->allocs++;
             return b;
         }
@@ -159,13 +155,11 @@ SH_API void sh_free(void *p) {
             b->next = pg->local_free;
             pg->local_free = b;
             h->live -= pg->bsize;
-            h->live_blocks--;
             h->frees++;
             if (likely(--pg->used != 0)) return;
             pg->used++;  /* let the slow path do the last free of a page */
             pg->local_free = b->next;
             h->live += pg->bsize;
-            h->live_blocks++;
             h->frees--;
         }
     }

@@ -155,7 +155,7 @@ typedef struct shi_theap {
     shi_pageq queues[SH_SMALL_CLASSES + 1];
     shi_page *full;                        /* pages with no free block when last looked */
     _Atomic int full_dirty;                /* another thread freed into a full page */
-    int64_t live, live_blocks;             /* owner-written; cross-thread frees go global */
+    int64_t live;                          /* owner-written; cross-thread frees go global */
     uint64_t allocs, frees;
     shi_segment *segments;                 /* small segments this heap owns */
     uint32_t arena;                        /* medium arena index */
@@ -183,7 +183,7 @@ typedef struct shi_globals {
     _Atomic int init_state;                /* 0 none, 1 running, 2 done */
     bool checked, print_stats;
     int stats_fd;                          /* a private copy of stderr for STACKHEAP_STATS */
-    _Atomic int64_t xlive, xlive_blocks;   /* cross-thread frees and retired heaps */
+    _Atomic int64_t xlive;                 /* cross-thread frees and retired heaps */
     _Atomic uint64_t xallocs, xfrees;
     _Atomic int64_t medium_live, huge_live;
     _Atomic int64_t check_overhead[4];     /* checked mode: slot bytes beyond the request, by kind */

@@ -475,7 +475,6 @@ void *shi_small_alloc_slow(shi_theap *h, size_t n) {
     pg->free = b->next;
     pg->used++;
     h->live += pg->bsize;
-    h->live_blocks++;
     h->allocs++;
     return b;
 }
@@ -504,7 +503,6 @@ void shi_small_free_slow(shi_segment *seg, shi_page *pg, void *p) {
         pg->local_free = b;
         pg->used--;
         owner->live -= bsize;
-        owner->live_blocks--;
         owner->frees++;
         if (flags & PAGE_IN_FULL) {
             page_unlink(owner, pg);
@@ -522,7 +520,6 @@ void shi_small_free_slow(shi_segment *seg, shi_page *pg, void *p) {
                                                     memory_order_relaxed));
     if (owner && (flags & PAGE_IN_FULL)) atomic_store_explicit(&owner->full_dirty, 1, memory_order_relaxed);
     atomic_fetch_sub_explicit(&shi_g.xlive, bsize, memory_order_relaxed);
-    atomic_fetch_sub_explicit(&shi_g.xlive_blocks, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&shi_g.xfrees, 1, memory_order_relaxed);
 }
 

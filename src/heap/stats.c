@@ -20,18 +20,17 @@
 static int64_t load64(const int64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 static uint64_t loadu64(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 
-typedef struct totals { int64_t small_live, blocks; uint64_t allocs, frees; } totals;
+/* Blocks live = allocations - frees: no separate counter on the fast path. */
+typedef struct totals { int64_t small_live; uint64_t allocs, frees; } totals;
 
 static totals add_up(void) {
     totals t = {
         .small_live = atomic_load_explicit(&shi_g.xlive, memory_order_relaxed),
-        .blocks = atomic_load_explicit(&shi_g.xlive_blocks, memory_order_relaxed),
         .allocs = atomic_load_explicit(&shi_g.xallocs, memory_order_relaxed),
         .frees = atomic_load_explicit(&shi_g.xfrees, memory_order_relaxed),
     };
     for (shi_theap *h = shi_heaps_first(); h; h = h->all_next) {
         t.small_live += load64(&h->live);
-        t.blocks += load64(&h->live_blocks);
         t.allocs += loadu64(&h->allocs);
         t.frees += loadu64(&h->frees);
     }
@@ -70,7 +69,7 @@ SH_API void sh_heap_get_stats(sh_heap_stats *st) {
     st->medium_live = medium_live();
     st->huge_live = huge_live();
     st->live = st->small_live + st->medium_live + st->huge_live;
-    st->live_blocks = clamp0(t.blocks);
+    st->live_blocks = t.allocs >= t.frees ? (size_t)(t.allocs - t.frees) : 0;
     st->allocs = t.allocs;
     st->frees = t.frees;
     st->peak = atomic_load(&shi_g.peak);

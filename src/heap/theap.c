@@ -65,10 +65,9 @@ static void fork_child(void) {
     for (shi_theap *h = all_heaps; h; h = h->all_next) {
         if (h != me && h->in_use) {
             atomic_fetch_add_explicit(&shi_g.xlive, h->live, memory_order_relaxed);
-            atomic_fetch_add_explicit(&shi_g.xlive_blocks, h->live_blocks, memory_order_relaxed);
             atomic_fetch_add_explicit(&shi_g.xallocs, h->allocs, memory_order_relaxed);
             atomic_fetch_add_explicit(&shi_g.xfrees, h->frees, memory_order_relaxed);
-            h->live = h->live_blocks = 0;
+            h->live = 0;
             h->allocs = h->frees = 0;
             h->in_use = false;
         }
@@ -163,10 +162,9 @@ static void heap_done(void *arg) {
     shi_tl_heap = &shi_empty_heap;
     shi_heaps_lock();
     atomic_fetch_add_explicit(&shi_g.xlive, h->live, memory_order_relaxed);
-    atomic_fetch_add_explicit(&shi_g.xlive_blocks, h->live_blocks, memory_order_relaxed);
     atomic_fetch_add_explicit(&shi_g.xallocs, h->allocs, memory_order_relaxed);
     atomic_fetch_add_explicit(&shi_g.xfrees, h->frees, memory_order_relaxed);
-    h->live = h->live_blocks = 0;
+    h->live = 0;
     h->allocs = h->frees = 0;
     h->in_use = false;
     shi_heaps_unlock();
