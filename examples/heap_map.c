@@ -251,7 +251,8 @@ static holes step2_holes(void) {
            human(h.total), h.count, human(h.largest),
            100.0 * (1.0 - (double)h.largest / (double)h.total));
     printf("   sh_heap_get_stats: live %s in %zu blocks, committed %s, fragmentation %.1f %%\n"
-           "   (1 - live / committed: it counts the segment's unused rest too)\n",
+           "   (1 - live / committed: the share of memory in use by the heap that holds no block;\n"
+           "   the untouched rest of the segment is not committed and does not count)\n",
            human(st.live), st.live_blocks, human(st.committed), st.fragmentation * 100.0);
     return h;
 }

@@ -66,7 +66,7 @@ static SH_NOINLINE void free_slow(void *p, shi_segment *seg) {
     if (unlikely(!seg)) {
         if (shi_g.checked && shi_check_recently_freed(p))
             shi_panic("double free of %p (a block already freed)", p);
-        shi_invalid_free(p, "it is not memory this heap handed out");
+        shi_invalid_free(p, "it is not memory this heap handed out (or it was freed already)");
     }
     if (shi_g.checked) { shi_checked_free(p); return; }
     shi_free_any(p);
@@ -214,7 +214,7 @@ SH_API void *sh_realloc(void *p, size_t n) {
         break;
     case SEG_HUGE:
         if (n > SH_MEDIUM_MAX) {
-            void *q = shi_huge_realloc(seg, p, n);
+            void *q = shi_huge_realloc(seg, n);
             if (q) return q;
         }
         break;

@@ -109,7 +109,7 @@ void *shi_huge_alloc(size_t n, size_t align, bool *ret_fresh) {
     }
     seg->kind = SEG_HUGE;
     seg->huge_offset = offset;
-    seg->huge_usable = seg->map_size - offset;
+    seg->huge_usable = total - offset;  /* a bigger cached mapping keeps its tail unseen */
     uint8_t *user = (uint8_t *)seg + offset;
     shi_segmap_set(seg, units_back, user, true);
     pthread_mutex_lock(&huge_lock);
@@ -147,15 +147,16 @@ void shi_huge_free(shi_segment *seg, void *p) {
 }
 
 /* Resizes in place or by moving page tables; NULL if neither worked (the caller copies). */
-void *shi_huge_realloc(shi_segment *seg, void *p, size_t n) {
+void *shi_huge_realloc(shi_segment *seg, size_t n) {
     size_t offset = seg->huge_offset;
     if (offset >= SH_SEG_SIZE || n > ((size_t)1 << 47)) return NULL;
     size_t total = shi_align_up(offset + n, SH_OS_PAGE);
     size_t old = seg->map_size;
-    if (total <= old && total >= old / 2) return p;  /* fits; not worth giving back */
     shi_segment *nseg = seg;
-    if (shi_os_remap(seg, old, total)) {
-        nseg = seg;
+    if (total <= old && total >= old / 2) {
+        /* fits in the mapping; a tail of less than half is not worth giving back */
+    } else if (shi_os_remap(seg, old, total)) {
+        nseg->map_size = total;
     } else {
         pthread_mutex_lock(&huge_lock);
         live_remove(seg);
@@ -168,8 +169,8 @@ void *shi_huge_realloc(shi_segment *seg, void *p, size_t n) {
         live_push(nseg);
         pthread_mutex_unlock(&huge_lock);
         if (nseg == seg) return NULL;
+        nseg->map_size = total;
     }
-    nseg->map_size = total;
     size_t usable = total - offset;
     atomic_fetch_add_explicit(&shi_g.huge_live, (int64_t)usable - (int64_t)nseg->huge_usable,
                               memory_order_relaxed);

@@ -240,7 +240,7 @@ SHI_FUNC void shi_medium_walk_locked(shi_walk_emit emit, void *ctx);
 SHI_FUNC void *shi_huge_alloc(size_t n, size_t align, bool *ret_fresh); /* fresh: all zero */
 SHI_FUNC void shi_huge_free(shi_segment *seg, void *p);
 SHI_FUNC size_t shi_huge_usable(shi_segment *seg);
-SHI_FUNC void *shi_huge_realloc(shi_segment *seg, void *p, size_t n); /* NULL: not done */
+SHI_FUNC void *shi_huge_realloc(shi_segment *seg, size_t n); /* NULL: not done */
 SHI_FUNC void shi_huge_trim(bool force);
 SHI_FUNC void shi_huge_lock(void);
 SHI_FUNC void shi_huge_unlock(void);

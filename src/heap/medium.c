@@ -19,6 +19,7 @@ typedef struct mblock {
     size_t prev_size;          /* size of the block before, while that block is free */
     size_t head;               /* size | M_* flags */
     struct mblock *next, *prev; /* bin links, while free */
+    uint64_t epoch;            /* purge pass during which it became free */
 } mblock;
 
 #define M_INUSE ((size_t)1)
@@ -37,6 +38,7 @@ typedef struct shi_arena {
     shi_segment *segs;
     size_t nsegs;
     uint64_t last_purge;
+    uint64_t epoch;            /* purge passes so far */
     bool has_dirty;
 } shi_arena;
 
@@ -104,18 +106,28 @@ static void make_free(shi_arena *a, mblock *b, size_t size) {
     mblock *n = mnext(b);
     n->prev_size = size;
     n->head &= ~M_PREV_INUSE;
+    b->epoch = a->epoch;
     bin_insert(a, b);
     a->has_dirty = true;
 }
 
-/* Cuts [b+keep, end) off b as a free block when it is big enough to be one. */
-static void split_tail(shi_arena *a, mblock *b, size_t keep) {
+/* Cuts [b+keep, end) off b as a free block when it is big enough to be one; returns it. */
+static mblock *split_tail(shi_arena *a, mblock *b, size_t keep) {
     size_t size = msize(b);
-    if (size - keep < M_MIN) return;
+    if (size - keep < M_MIN) return NULL;
     mblock *t = (mblock *)((uint8_t *)b + keep);
     b->head = keep | (b->head & M_FLAGS);
     t->head = M_PREV_INUSE;
     make_free(a, t, size - keep);
+    return t;
+}
+
+/* A free piece of a purged block was never touched since: it is purged too, no call needed. */
+static void mark_purged(mblock *b) {
+    uintptr_t lo, hi;
+    purge_range(b, &lo, &hi);
+    if (hi > lo) atomic_fetch_sub_explicit(&shi_g.committed, (int64_t)(hi - lo), memory_order_relaxed);
+    b->head |= M_PURGED;
 }
 
 /* ---- segments ----------------------------------------------------------------------------- */
@@ -136,6 +148,12 @@ static bool segment_add(shi_arena *a) {
     end->head = 0 | M_INUSE;  /* sentinel: stops the merge at the end */
     b->head = M_PREV_INUSE;
     make_free(a, b, area_size());
+    /* Untouched pages hold no memory: count the new area as purged until it is used. */
+    uintptr_t lo, hi;
+    purge_range(b, &lo, &hi);
+    atomic_fetch_sub_explicit(&shi_g.committed, (int64_t)(hi - lo), memory_order_relaxed);
+    b->head |= M_PURGED;
+    if (!a->last_purge) a->last_purge = shi_clock_ms();
     shi_segmap_set(seg, 0, NULL, true);
     return true;
 }
@@ -168,11 +186,15 @@ static void arena_purge(shi_arena *a, bool force) {
     if (!force && now - a->last_purge < PURGE_DELAY_MS) return;
     a->last_purge = now;
     release_idle_segments(a, force);
+    a->epoch++;
     if (!a->has_dirty) return;
     a->has_dirty = false;
+    /* Only blocks already free at the previous pass: a block freed a moment ago is likely
+     * to be wanted again soon. */
     for (unsigned i = bin_of(PURGE_MIN); i < SH_BINS; i++) {
         for (mblock *b = a->bins[i]; b; b = b->next) {
             if (b->head & M_PURGED) continue;
+            if (!force && b->epoch + 1 >= a->epoch) { a->has_dirty = true; continue; }
             uintptr_t lo, hi;
             purge_range(b, &lo, &hi);
             if (hi <= lo) continue;
@@ -200,6 +222,7 @@ void *shi_medium_alloc(shi_theap *h, size_t n, size_t align) {
         b = find_fit(a, search);
     }
     bin_remove(a, b);
+    bool was_purged = (b->head & M_PURGED) != 0;
     unpurge(b);
     if (align > SH_ALIGN) {
         uintptr_t user = shi_align_up((uintptr_t)b + M_HDR, align);
@@ -210,26 +233,42 @@ void *shi_medium_alloc(shi_theap *h, size_t n, size_t align) {
             mblock *ab = (mblock *)((uint8_t *)b + front);
             ab->head = rest;  /* PREV_INUSE clear: the front gap is free */
             make_free(a, b, front);
+            if (was_purged) mark_purged(b);
             b = ab;
         }
     }
     b->head |= M_INUSE;
     mnext(b)->head |= M_PREV_INUSE;
-    split_tail(a, b, need);
+    mblock *t = split_tail(a, b, need);
+    if (t && was_purged) mark_purged(t);
     arena_purge(a, false);
     pthread_mutex_unlock(&a->lock);
     atomic_fetch_add_explicit(&shi_g.medium_live, (int64_t)(msize(b) - M_HDR), memory_order_relaxed);
     return (uint8_t *)b + M_HDR;
 }
 
+/* A header that cannot be a block's: the pointer is not a block start. Cheap tests only;
+ * checked mode walks the segment to be sure. */
+static bool header_plausible(shi_segment *seg, mblock *b) {
+    size_t size = msize(b);
+    uint8_t *end = (uint8_t *)first_block(seg) + area_size();
+    return size >= M_MIN && (size & 15) == 0 && (uint8_t *)b >= (uint8_t *)first_block(seg) &&
+           size <= (size_t)(end - (uint8_t *)b);
+}
+
 void shi_medium_free(shi_segment *seg, void *p) {
     shi_arena *a = seg->arena;
     mblock *b = mblock_of(p);
     pthread_mutex_lock(&a->lock);
+    if (unlikely(!header_plausible(seg, b))) {
+        pthread_mutex_unlock(&a->lock);
+        shi_invalid_free(p, "it is not the start of a medium block");
+    }
     if (unlikely(!(b->head & M_INUSE))) {
         pthread_mutex_unlock(&a->lock);
-        shi_panic("double free of %p (a %zu-byte medium block, already free)", p, msize(b) - M_HDR);
+        shi_panic("double free of %p (a medium block, already free)", p);
     }
+    b->head &= ~M_INUSE;  /* before any merge, so a second free of p is seen as one */
     size_t size = msize(b);
     atomic_fetch_sub_explicit(&shi_g.medium_live, (int64_t)(size - M_HDR), memory_order_relaxed);
     mblock *n = mnext(b);

@@ -206,6 +206,10 @@ static shi_segment *segment_new(shi_theap *h) {
         if (!seg) return NULL;
         seg->kind = SEG_SMALL;
         seg->map_size = SH_SEG_SIZE;
+        /* untouched slices hold no memory: committed counts them once a page is made there */
+        seg->slices_purged = ~1ull;
+        atomic_fetch_sub_explicit(&shi_g.committed, (int64_t)(SH_SLICES - 1) * (int64_t)SH_SLICE_SIZE,
+                                  memory_order_relaxed);
         pthread_mutex_lock(&segments_lock);
         seg->all_prev = NULL;
         seg->all_next = all_segments;
