@@ -13,7 +13,7 @@
 #include "internal.h"
 
 #define CACHE_SLOTS 8
-#define CACHE_MAX_BYTES ((size_t)256 << 20)
+#define CACHE_MAX_BYTES ((size_t)64 << 20)
 #define CACHE_DELAY_MS 2000
 #define HDR offsetof(shi_segment, pages)
 
