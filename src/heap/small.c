@@ -339,10 +339,10 @@ void shi_small_reclaim_abandoned(shi_theap *h, bool all) {
     } while (all);
 }
 
-static void abandon_heap(shi_theap *h) {
+/* Takes in every page's frees and gives back the pages that are empty. */
+static void release_empty_pages(shi_theap *h) {
     for (unsigned c = 1; c <= SH_SMALL_CLASSES; c++) {
-        shi_page *pg = h->queues[c].first;
-        while (pg) {
+        for (shi_page *pg = h->queues[c].first; pg;) {
             shi_page *next = pg->next;
             page_collect(pg);
             if (pg->used == 0) {
@@ -352,6 +352,10 @@ static void abandon_heap(shi_theap *h) {
             pg = next;
         }
     }
+}
+
+static void abandon_heap(shi_theap *h) {
+    release_empty_pages(h);
     for (shi_page *pg = h->full; pg;) {
         shi_page *next = pg->next;
         page_collect(pg);
@@ -535,16 +539,6 @@ void shi_small_trim(shi_theap *h, bool force) {
     }
     shi_small_reclaim_abandoned(h, true);
     collect_full(h);
-    for (unsigned c = 1; c <= SH_SMALL_CLASSES; c++) {
-        for (shi_page *pg = h->queues[c].first; pg;) {
-            shi_page *next = pg->next;
-            page_collect(pg);
-            if (pg->used == 0) {
-                list_remove(&h->queues[c].first, &h->queues[c].last, pg);
-                page_release(h, pg);
-            }
-            pg = next;
-        }
-    }
+    release_empty_pages(h);
     heap_purge(h, force);
 }

@@ -57,21 +57,24 @@ static void fork_parent(void) {
     shi_heaps_unlock();
 }
 
+/* A heap whose thread is gone: its counters move to the process totals and the struct is
+ * free for the next thread. Called with the heaps lock held (or in a fork child). */
+static void heap_retire(shi_theap *h) {
+    atomic_fetch_add_explicit(&shi_g.xlive, h->live, memory_order_relaxed);
+    atomic_fetch_add_explicit(&shi_g.xallocs, h->allocs, memory_order_relaxed);
+    atomic_fetch_add_explicit(&shi_g.xfrees, h->frees, memory_order_relaxed);
+    h->live = 0;
+    h->allocs = h->frees = 0;
+    h->in_use = false;
+}
+
 static void fork_child(void) {
     fork_parent();
     /* The other threads are gone: their heaps' pages become adoptable. */
     shi_theap *me = shi_tl_heap;
     shi_small_abandon_all_but(me);
-    for (shi_theap *h = all_heaps; h; h = h->all_next) {
-        if (h != me && h->in_use) {
-            atomic_fetch_add_explicit(&shi_g.xlive, h->live, memory_order_relaxed);
-            atomic_fetch_add_explicit(&shi_g.xallocs, h->allocs, memory_order_relaxed);
-            atomic_fetch_add_explicit(&shi_g.xfrees, h->frees, memory_order_relaxed);
-            h->live = 0;
-            h->allocs = h->frees = 0;
-            h->in_use = false;
-        }
-    }
+    for (shi_theap *h = all_heaps; h; h = h->all_next)
+        if (h != me && h->in_use) heap_retire(h);
     if (me != &shi_empty_heap) me->thread = pthread_self();
 }
 
@@ -161,11 +164,6 @@ static void heap_done(void *arg) {
     shi_small_heap_done(h);
     shi_tl_heap = &shi_empty_heap;
     shi_heaps_lock();
-    atomic_fetch_add_explicit(&shi_g.xlive, h->live, memory_order_relaxed);
-    atomic_fetch_add_explicit(&shi_g.xallocs, h->allocs, memory_order_relaxed);
-    atomic_fetch_add_explicit(&shi_g.xfrees, h->frees, memory_order_relaxed);
-    h->live = 0;
-    h->allocs = h->frees = 0;
-    h->in_use = false;
+    heap_retire(h);
     shi_heaps_unlock();
 }
