@@ -44,6 +44,7 @@ bench:
 	cmake -S . -B $(BUILD)-bench -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD)-bench -j $(JOBS)
 	bench/run.sh $(BUILD)-bench
+	@for s in bench/*/run.sh; do if [ -x "$$s" ]; then "$$s" $(BUILD)-bench || exit 1; fi; done
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-checked $(BUILD)-asan $(BUILD)-bench
