@@ -527,8 +527,17 @@ void shi_small_free_slow(shi_segment *seg, shi_page *pg, void *p) {
     } while (!atomic_compare_exchange_weak_explicit(&pg->xfree, &old, b, memory_order_release,
                                                     memory_order_relaxed));
     if (owner && (flags & PAGE_IN_FULL)) atomic_store_explicit(&owner->full_dirty, 1, memory_order_relaxed);
-    atomic_fetch_sub_explicit(&shi_g.xlive, bsize, memory_order_relaxed);
-    atomic_fetch_add_explicit(&shi_g.xfrees, 1, memory_order_relaxed);
+    /* Counted in the freeing thread's own counters (their sums are what the stats read), so
+     * a cross-thread free touches no shared counter. A thread that only frees gets a heap
+     * for that; if even that fails, the process totals take it. */
+    shi_theap *me = shi_theap_get();
+    if (me) {
+        me->live -= bsize;
+        me->frees++;
+    } else {
+        atomic_fetch_sub_explicit(&shi_g.xlive, bsize, memory_order_relaxed);
+        atomic_fetch_add_explicit(&shi_g.xfrees, 1, memory_order_relaxed);
+    }
 }
 
 /* Collects every page's frees, releases empty pages and purges idle slices now or later. */
