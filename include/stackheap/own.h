@@ -190,10 +190,10 @@ typedef union sh_string {
 } sh_string;
 
 #define sh_string_new() ((sh_string){.raw = {SH_OWN_EMPTY, 0, 0}})
-#define sh_string_from(cstr) sh_string_from_at((cstr), SH_SITE(#cstr))
-#define sh_string_from_str(str) sh_string_from_bytes_at((str).ptr, (str).len, SH_SITE(#str))
-#define sh_string_from_bytes(p, n) sh_string_from_bytes_at((p), (n), SH_SITE(#p))
-#define sh_string_with_capacity(n) sh_string_with_capacity_at((n), SH_SITE("sh_string"))
+#define sh_string_from(cstr) sh_string_from_at((cstr), SH_SITE("sh_string_from(" #cstr ")"))
+#define sh_string_from_str(str) sh_string_from_bytes_at((str).ptr, (str).len, SH_SITE("sh_string_from_str(" #str ")"))
+#define sh_string_from_bytes(p, n) sh_string_from_bytes_at((p), (n), SH_SITE("sh_string_from_bytes(" #p ", " #n ")"))
+#define sh_string_with_capacity(n) sh_string_with_capacity_at((n), SH_SITE("sh_string_with_capacity(" #n ")"))
 #define sh_string_clone(s) sh_string_clone_at((s), SH_SITE(#s))
 
 #define sh_string_push(s, c) sh_string_push_at((s), (c), SH_SITE(#s))
@@ -287,14 +287,15 @@ SH_OWN_API void sh_string_autodrop(sh_string *str);    /* what sh_auto(sh_string
 
 #define sh_vec_new(T) ((T){.raw = {SH_OWN_EMPTY, 0, 0}})
 #define sh_vec_with_capacity(T, n)                                                         \
-    ((T){.raw = sh_rawvec_with_capacity(sizeof(*((T *)0)->ptr), (n), SH_SITE(#T))})
+    ((T){.raw = sh_rawvec_with_capacity(sizeof(*((T *)0)->ptr), (n),                   \
+                                        SH_SITE("sh_vec_with_capacity(" #T ", " #n ")"))})
 /* sh_vec_from(sh_vec_i32, 1, 2, 3): len 3, cap 3 (Rust's vec![1, 2, 3]). */
 #define sh_vec_from(T, ...)                                                                \
     ((T){.raw = sh_rawvec_from((__typeof__(*((T *)0)->ptr)[]){__VA_ARGS__},               \
                                sizeof(*((T *)0)->ptr),                                     \
                                sizeof((__typeof__(*((T *)0)->ptr)[]){__VA_ARGS__}) /       \
                                    sizeof(*((T *)0)->ptr),                                 \
-                               SH_SITE(#T))})
+                               SH_SITE("sh_vec_from(" #T ", ...)"))})
 
 #define sh_vec_push(v, x)                                                                  \
     ({ __typeof__(*(v)->ptr) shi_push_x_ = (x);                                            \
@@ -395,7 +396,8 @@ SH_VEC_DECLARE_DROP(sh_vec_string, sh_string, sh_string_drop)
 /* Box::new(value): value is moved into a new heap block of sizeof(T) bytes. */
 #define sh_box_new(T, value)                                                               \
     ({ __typeof__(*((T *)0)->ptr) shi_bx_v_ = (value);                                     \
-       (T){.raw = sh_rawbox_new(sizeof shi_bx_v_, &shi_bx_v_, SH_SITE(#T))}; })
+       (T){.raw = sh_rawbox_new(sizeof shi_bx_v_, &shi_bx_v_,                             \
+                                     SH_SITE("sh_box_new(" #T ", " #value ")"))}; })
 /* A pointer to the boxed value (*b in Rust); checks for use after move in checked mode. */
 #define sh_box_get(b) ((__typeof__((b)->ptr))sh_rawbox_use((b)->raw, SH_SITE(#b)))
 /* Moves the value out and frees the box (Rust's *b on a Box by value). */
