@@ -78,8 +78,8 @@ sh_stack *sh_stack_default(void);
 /* `size` bytes in the top frame, aligned to SH_STACK_ALIGN (or `alignment`: a power of two
  * up to SH_STACK_MAX_ALIGN). A pointer bump: the memory is not zeroed. NULL with
  * errno = ENOMEM if it does not fit (the stack is then unchanged), errno = EINVAL for a bad
- * alignment. Size 0 gives a non-NULL, aligned pointer that takes no space. Allocating with
- * no frame pushed is a broken contract and panics. */
+ * alignment. Size 0 gives a non-NULL, aligned pointer not to be dereferenced, which takes
+ * no space but the alignment padding. Allocating with no frame pushed panics. */
 #define sh_stack_alloc(st, size) \
     sh_stack_alloc_at((st), (size), SH_STACK_ALIGN, __FILE__, __LINE__)
 #define sh_stack_alloc_aligned(st, size, alignment) \
