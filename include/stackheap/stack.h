@@ -109,7 +109,7 @@ sh_stack *sh_stack_default(void);
  * Overflow on push, or no default stack, panics. Frames in one block pop in reverse order. */
 #define sh_stack_scope(name) sh_stack_scope_on(sh_stack_xdefault(), (name))
 #define sh_stack_scope_on(st, name)                                                        \
-    __attribute__((cleanup(sh_stack_scope_end))) sh_stack_scope_guard                      \
+    __attribute__((cleanup(sh_stack_scope_end), unused)) sh_stack_scope_guard              \
     SHI_STACK_CAT(shi_stack_scope_, __COUNTER__) =                                         \
         sh_stack_scope_begin_at((st), (name), __FILE__, __LINE__)
 
