@@ -81,17 +81,17 @@ sh_stack *sh_stack_default(void);
  * alignment. Size 0 gives a non-NULL, aligned pointer not to be dereferenced, which takes
  * no space but the alignment padding. Allocating with no frame pushed panics. */
 #define sh_stack_alloc(st, size) \
-    sh_stack_alloc_at((st), (size), SH_STACK_ALIGN, __FILE__, __LINE__)
+    shi_stack_bump((st), (size), SH_STACK_ALIGN, 0, __FILE__, __LINE__)
 #define sh_stack_alloc_aligned(st, size, alignment) \
-    sh_stack_alloc_at((st), (size), (alignment), __FILE__, __LINE__)
+    shi_stack_bump((st), (size), (alignment), 0, __FILE__, __LINE__)
 
 /* The same, but never NULL: overflow panics with
  * "stack overflow: frame 'parse' asked for 4096 bytes, 1200 left" (left: what this
  * alignment still allows), and a bad alignment panics too. */
 #define sh_stack_xalloc(st, size) \
-    sh_stack_xalloc_at((st), (size), SH_STACK_ALIGN, __FILE__, __LINE__)
+    shi_stack_bump((st), (size), SH_STACK_ALIGN, 1, __FILE__, __LINE__)
 #define sh_stack_xalloc_aligned(st, size, alignment) \
-    sh_stack_xalloc_at((st), (size), (alignment), __FILE__, __LINE__)
+    shi_stack_bump((st), (size), (alignment), 1, __FILE__, __LINE__)
 
 /* ---- scope: a frame popped when the enclosing block ends ---------------------------------- */
 
@@ -150,6 +150,32 @@ void *sh_stack_alloc_at(sh_stack *st, size_t size, size_t alignment, const char 
 void *sh_stack_xalloc_at(sh_stack *st, size_t size, size_t alignment, const char *file, int line);
 
 sh_stack *sh_stack_xdefault_at(const char *file, int line);
+
+/* The first fields of every sh_stack, here only so that the bump can be inlined: a call
+ * would cost more than the bump itself. Private: read a stack with sh_stack_get_stats. */
+typedef struct shi_stack_hot {
+    unsigned char *base;
+    size_t top;               /* the stack pointer, as an offset from base */
+    size_t capacity;
+    sh_stack_frame *top_frame;  /* NULL when no frame is pushed */
+} shi_stack_hot;
+
+/* The fast path of the four alloc macros; anything unusual (an error, a panic) is left to
+ * the out-of-line calls. The alignment is a constant in most calls, so its check folds. */
+static inline void *shi_stack_bump(sh_stack *st, size_t size, size_t alignment, int panics,
+                                   const char *file, int line) {
+    shi_stack_hot *h = (shi_stack_hot *)(void *)st;
+    if (__builtin_expect(st != NULL && h->top_frame != NULL && (alignment & (alignment - 1)) == 0 &&
+                         alignment - 1 < SH_STACK_MAX_ALIGN, 1)) {
+        size_t start = (h->top + alignment - 1) & ~(alignment - 1);
+        if (__builtin_expect(start <= h->capacity && size <= h->capacity - start, 1)) {
+            h->top = start + size;
+            return h->base + start;
+        }
+    }
+    return panics ? sh_stack_xalloc_at(st, size, alignment, file, line)
+                  : sh_stack_alloc_at(st, size, alignment, file, line);
+}
 
 /* What a scope remembers: the frame to pop and where the scope was opened, which a panic
  * at the pop names. */

@@ -43,14 +43,15 @@ struct sh_stack_frame {
 _Static_assert(sizeof(struct sh_stack_frame) == SH_STACK_FRAME_OVERHEAD,
                "SH_STACK_FRAME_OVERHEAD in stack.h must match the frame bookkeeping");
 
+/* The hot fields (base, top, capacity, top_frame) come first and are declared in stack.h,
+ * so the bump is inlined into the caller. base is SH_STACK_MAX_ALIGN-aligned, so aligning
+ * offsets aligns addresses; top is the bytes in use from base: the stack pointer. */
 struct sh_stack {
-    unsigned char *base;   /* SH_STACK_MAX_ALIGN-aligned, so aligning offsets aligns addresses */
-    size_t capacity;
-    size_t top;            /* bytes in use from base: the stack pointer */
+    shi_stack_hot hot;
     size_t high_water;     /* highest top seen at a pop; stats take the max with top (see
                               pop in stack.c: this keeps the compare off the alloc path) */
     size_t depth;          /* frames on the stack */
-    sh_stack_frame *bottom, *top_frame;
+    sh_stack_frame *bottom;
 };
 
 static inline size_t shi_stack_align_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }

@@ -1,7 +1,8 @@
 /*
  * stack.c — a stack's life, its frames and the pointer bump (the layout: internal.h).
  *
- * The hot calls, alloc and pop, are a few compares and one store to `top`. Everything that
+ * The bump itself is inlined from stack.h; the alloc calls here are its slow path, where
+ * every failure is sorted out. Pop is a few compares and one store to `top`. Everything that
  * can go wrong leaves the stack as it was and either returns NULL with errno or panics;
  * the panic paths are out of line so they cost nothing when not taken.
  */
@@ -23,17 +24,17 @@ SH_API sh_stack *sh_stack_new(size_t capacity) {
     sh_stack *st = sh_malloc(sizeof *st);
     if (!st) return NULL;
     /* Aligning the base as strictly as any allocation lets the bump align offsets only. */
-    st->base = sh_aligned_alloc(SH_STACK_MAX_ALIGN, capacity);
-    if (!st->base) { sh_free(st); errno = ENOMEM; return NULL; }
-    st->capacity = capacity;
-    st->top = st->high_water = st->depth = 0;
-    st->bottom = st->top_frame = NULL;
+    st->hot.base = sh_aligned_alloc(SH_STACK_MAX_ALIGN, capacity);
+    if (!st->hot.base) { sh_free(st); errno = ENOMEM; return NULL; }
+    st->hot.capacity = capacity;
+    st->hot.top = st->high_water = st->depth = 0;
+    st->bottom = st->hot.top_frame = NULL;
     return st;
 }
 
 SH_API void sh_stack_destroy(sh_stack *st) {
     if (!st) return;
-    sh_free(st->base);
+    sh_free(st->hot.base);
     sh_free(st);
 }
 
@@ -64,28 +65,28 @@ static void panic_bad_alignment(size_t alignment, const char *file, int line) {
 
 /* What `alignment` still allows: the bytes left after padding `top` to it. */
 static size_t left_at(const sh_stack *st, size_t alignment) {
-    size_t start = shi_stack_align_up(st->top, alignment);
-    return start > st->capacity ? 0 : st->capacity - start;
+    size_t start = shi_stack_align_up(st->hot.top, alignment);
+    return start > st->hot.capacity ? 0 : st->hot.capacity - start;
 }
 
 __attribute__((noreturn, cold, noinline))
 static void panic_overflow(const sh_stack *st, size_t size, size_t alignment, const char *file, int line) {
     char label[256];
     shi_panic_at(file, line, "stack overflow: %s asked for %zu bytes, %zu left",
-                 shi_stack_label(st->top_frame, label, sizeof label), size, left_at(st, alignment));
+                 shi_stack_label(st->hot.top_frame, label, sizeof label), size, left_at(st, alignment));
 }
 
 __attribute__((noreturn, cold, noinline))
 static void panic_push_overflow(const sh_stack *st, const char *name, const char *file, int line) {
-    size_t need = shi_stack_align_up(st->top, SHI_STACK_FRAME_ALIGN) - st->top + sizeof(sh_stack_frame);
+    size_t need = shi_stack_align_up(st->hot.top, SHI_STACK_FRAME_ALIGN) - st->hot.top + sizeof(sh_stack_frame);
     shi_panic_at(file, line, "stack overflow: cannot push frame '%s', it needs %zu bytes, %zu left",
-                 name ? name : "(unnamed)", need, st->capacity - st->top);
+                 name ? name : "(unnamed)", need, st->hot.capacity - st->hot.top);
 }
 
 /* Finds f among the frames below the top, so the message can name it without reading
  * memory that may not be a frame at all. */
 static const sh_stack_frame *find_below_top(const sh_stack *st, const sh_stack_frame *f) {
-    for (const sh_stack_frame *g = st->top_frame->prev; g; g = g->prev)
+    for (const sh_stack_frame *g = st->hot.top_frame->prev; g; g = g->prev)
         if (g == f) return g;
     return NULL;
 }
@@ -93,9 +94,9 @@ static const sh_stack_frame *find_below_top(const sh_stack *st, const sh_stack_f
 __attribute__((noreturn, cold, noinline))
 static void panic_bad_pop(const sh_stack *st, const sh_stack_frame *f, const char *file, int line) {
     char top[256], given[256];
-    if (!st->top_frame)
+    if (!st->hot.top_frame)
         shi_panic_at(file, line, "cannot pop a frame: the stack has no frame pushed");
-    shi_stack_label(st->top_frame, top, sizeof top);
+    shi_stack_label(st->hot.top_frame, top, sizeof top);
     if (!f)
         shi_panic_at(file, line, "cannot pop a NULL frame (a failed sh_stack_push?); the top is %s", top);
     if (find_below_top(st, f))
@@ -114,16 +115,16 @@ static void panic_overwritten(const sh_stack_frame *f, const char *file, int lin
 /* ---- frames ---------------------------------------------------------------------------- */
 
 static sh_stack_frame *push(sh_stack *st, const char *name) {
-    size_t at = shi_stack_align_up(st->top, SHI_STACK_FRAME_ALIGN);
-    if (unlikely(at > st->capacity || st->capacity - at < sizeof(sh_stack_frame))) return NULL;
-    sh_stack_frame *f = (sh_stack_frame *)(st->base + at);
-    *f = (sh_stack_frame){.prev = st->top_frame, .name = name, .offset = st->top,
+    size_t at = shi_stack_align_up(st->hot.top, SHI_STACK_FRAME_ALIGN);
+    if (unlikely(at > st->hot.capacity || st->hot.capacity - at < sizeof(sh_stack_frame))) return NULL;
+    sh_stack_frame *f = (sh_stack_frame *)(st->hot.base + at);
+    *f = (sh_stack_frame){.prev = st->hot.top_frame, .name = name, .offset = st->hot.top,
                           .depth = st->depth, .guard = shi_stack_guard_of(f)};
-    if (st->top_frame) st->top_frame->next = f;
+    if (st->hot.top_frame) st->hot.top_frame->next = f;
     else st->bottom = f;
-    st->top_frame = f;
+    st->hot.top_frame = f;
     st->depth++;
-    st->top = at + sizeof *f;
+    st->hot.top = at + sizeof *f;
     return f;
 }
 
@@ -143,13 +144,13 @@ SH_API sh_stack_frame *sh_stack_xpush_at(sh_stack *st, const char *name, const c
 
 SH_API void sh_stack_pop_at(sh_stack *st, sh_stack_frame *f, const char *file, int line) {
     if (unlikely(!st)) panic_no_stack("pop a frame", file, line);
-    if (unlikely(f != st->top_frame || !f)) panic_bad_pop(st, f, file, line);
+    if (unlikely(f != st->hot.top_frame || !f)) panic_bad_pop(st, f, file, line);
     if (unlikely(f->guard != shi_stack_guard_of(f))) panic_overwritten(f, file, line);
     /* top only ever falls here, so the highest top is always seen at a pop or is the
      * current one: the alloc path needs no high-water compare. */
-    if (st->top > st->high_water) st->high_water = st->top;
-    st->top = f->offset;
-    st->top_frame = f->prev;
+    if (st->hot.top > st->high_water) st->high_water = st->hot.top;
+    st->hot.top = f->offset;
+    st->hot.top_frame = f->prev;
     if (f->prev) f->prev->next = NULL;
     else st->bottom = NULL;
     st->depth--;
@@ -161,22 +162,22 @@ SH_API void sh_stack_pop_at(sh_stack *st, sh_stack_frame *f, const char *file, i
  * errno the plain call reports. */
 static inline size_t bump(sh_stack *st, size_t size, size_t alignment, const char *file, int line) {
     if (unlikely(!st)) panic_no_stack("allocate", file, line);
-    if (unlikely(!st->top_frame)) panic_no_frame(size, file, line);
+    if (unlikely(!st->hot.top_frame)) panic_no_frame(size, file, line);
     if (unlikely(!shi_stack_valid_alignment(alignment))) { errno = EINVAL; return SIZE_MAX; }
-    size_t start = shi_stack_align_up(st->top, alignment);
-    if (unlikely(start > st->capacity || size > st->capacity - start)) { errno = ENOMEM; return SIZE_MAX; }
-    st->top = start + size;
+    size_t start = shi_stack_align_up(st->hot.top, alignment);
+    if (unlikely(start > st->hot.capacity || size > st->hot.capacity - start)) { errno = ENOMEM; return SIZE_MAX; }
+    st->hot.top = start + size;
     return start;
 }
 
 SH_API void *sh_stack_alloc_at(sh_stack *st, size_t size, size_t alignment, const char *file, int line) {
     size_t at = bump(st, size, alignment, file, line);
-    return likely(at != SIZE_MAX) ? st->base + at : NULL;
+    return likely(at != SIZE_MAX) ? st->hot.base + at : NULL;
 }
 
 SH_API void *sh_stack_xalloc_at(sh_stack *st, size_t size, size_t alignment, const char *file, int line) {
     size_t at = bump(st, size, alignment, file, line);
-    if (likely(at != SIZE_MAX)) return st->base + at;
+    if (likely(at != SIZE_MAX)) return st->hot.base + at;
     if (!shi_stack_valid_alignment(alignment)) panic_bad_alignment(alignment, file, line);
     panic_overflow(st, size, alignment, file, line);
 }
