@@ -214,10 +214,11 @@ static void report_leaks(void) {
         if (!e->p) continue;
         count++;
         total += e->bytes;
+        char name[128];
         snprintf(line, sizeof line,
                  "stackheap: leaked: a %s of %zu bytes allocated at %s:%d (%s) was never "
                  "dropped\n", e->kind->name, e->bytes, e->site ? e->site->file : "?",
-                 e->site ? e->site->line : 0, e->site && e->site->expr ? e->site->expr : "?");
+                 e->site ? e->site->line : 0, shi_own_name(e->site, name, sizeof name));
         say(line);
     }
     if (count) {
