@@ -56,6 +56,22 @@ SH_TEST(test_alloc_is_contiguous_and_aligned_for_every_alignment) {
     sh_stack_destroy(st);
 }
 
+/* The macros take an inline path; the library's own calls are what other languages and the
+ * error cases reach, and must place blocks the same way. */
+SH_TEST(test_out_of_line_alloc_places_blocks_as_the_inline_bump_does) {
+    sh_stack *st = sh_stack_new(4096);
+    sh_stack_push(st, "calls");
+    unsigned char *a = sh_stack_alloc_at(st, 5, 1, __FILE__, __LINE__);
+    unsigned char *b = sh_stack_xalloc_at(st, 8, 64, __FILE__, __LINE__);
+    unsigned char *c = sh_stack_alloc_aligned(st, 3, 1);
+    CHECK(a && b && c);
+    CHECK(is_aligned(b, 64));
+    CHECK(b - a < 64 + 5);
+    CHECK(c == b + 8);
+    CHECK_EQ(used_of(st), (size_t)(c + 3 - a) + HDR);
+    sh_stack_destroy(st);
+}
+
 SH_TEST(test_default_alignment_is_16) {
     sh_stack *st = sh_stack_new(4096);
     sh_stack_push(st, NULL);
