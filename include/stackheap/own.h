@@ -154,7 +154,7 @@ SH_OWN_API void  sh_own_mark_moved(void *handle, size_t size, const sh_site *s);
 
 /* `sh_auto(T) x = ...;` drops x when it goes out of scope; C runs these in reverse order of
  * declaration, as Rust drops locals. */
-#define sh_auto(T) __attribute__((cleanup(T##_autodrop))) T
+#define sh_auto(T) __attribute__((cleanup(T##_autodrop), unused)) T
 
 /* Hands x's value over and leaves x moved-from (`let b = a;` in Rust). */
 #define sh_move(x)                                                                         \
