@@ -21,6 +21,11 @@ for bin in "$dir"/own_test_*; do
     echo "== $(basename "$bin")"
     if ! valgrind -q --error-exitcode=1 --leak-check=full --trace-children=yes \
             --child-silent-after-fork=no "$bin" > "$dir/valgrind-$(basename "$bin").log" 2>&1; then
+        if grep -q "unhandled dwarf2 abbrev form" "$dir/valgrind-$(basename "$bin").log"; then
+            echo "skipped: this valgrind cannot read the binaries' debug info (DWARF 5 as" \
+                 "clang writes it); build with -gdwarf-4 to run it"
+            exit 77
+        fi
         cat "$dir/valgrind-$(basename "$bin").log"
         echo "FAIL: $(basename "$bin") under valgrind"
         status=1
