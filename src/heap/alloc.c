@@ -116,32 +116,33 @@ static SH_NOINLINE void *malloc_slow(size_t n) {
     return shi_alloc_any(n, SH_ALIGN);
 }
 
+/* Takes a block from the page: its free list, or else what the owner freed into it
+ * (alloc/free ping-pong stays on the fast path). NULL if both are empty. */
+static inline void *page_pop(shi_theap *h, shi_page *pg) {
+    shi_block *b = pg->free;
+    if (unlikely(b == NULL)) {
+        b = pg->local_free;
+        if (b == NULL) return NULL;
+        pg->local_free = NULL;
+    }
+    pg->free = b->next;
+    pg->used++;
+    h->live += pg->bsize;
+    h->allocs++;
+    return b;
+}
+
 SH_API void *sh_malloc(size_t n) {
     shi_theap *h = shi_tl_heap;
+    void *b = NULL;
     if (likely(n <= SH_DIRECT_MAX)) {
-        shi_page *pg = h->direct[(n + 15) >> 4];
-        shi_block *b = pg->free;
-        if (likely(b != NULL)) {
-            pg->free = b->next;
-            pg->used++;
-            h->live += pg->bsize;
-            h->allocs++;
-            return b;
-        }
-    }
-    else if (n <= SH_SMALL_MAX && h->fast) {
+        b = page_pop(h, h->direct[(n + 15) >> 4]);
+    } else if (n <= SH_SMALL_MAX && h->fast) {
         /* larger small sizes: the class's current page, without the dispatch below */
         shi_page *pg = h->queues[shi_size_class(n)].first;
-        shi_block *b = pg ? pg->free : NULL;
-        if (b) {
-            pg->free = b->next;
-            pg->used++;
-            h->live += pg->bsize;
-            h->allocs++;
-            return b;
-        }
+        if (pg) b = page_pop(h, pg);
     }
-    return malloc_slow(n);
+    return likely(b != NULL) ? b : malloc_slow(n);
 }
 
 SH_API void sh_free(void *p) {
@@ -156,8 +157,9 @@ SH_API void sh_free(void *p) {
             pg->local_free = b;
             h->live -= pg->bsize;
             h->frees++;
-            if (likely(--pg->used != 0)) return;
-            pg->used++;  /* let the slow path do the last free of a page */
+            /* An emptied page that is alone in its queue stays, as the slow path would keep it. */
+            if (likely(--pg->used != 0 || (pg->next == NULL && pg->prev == NULL))) return;
+            pg->used++;  /* let the slow path decide about an emptied page among others */
             pg->local_free = b->next;
             h->live += pg->bsize;
             h->frees--;
