@@ -178,7 +178,7 @@ static inline bool sh_str_eq(sh_str a, sh_str b) {
     return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
 }
 
-/* ---- sh_string: Rust's String (bytes; no UTF-8 validation) ------------------------------------ */
+/* ---- sh_string: Rust's String (bytes; no UTF-8 validation)  ---------------------------------- */
 
 typedef union sh_string {
     struct {
@@ -190,16 +190,22 @@ typedef union sh_string {
 } sh_string;
 
 #define sh_string_new() ((sh_string){.raw = {SH_OWN_EMPTY, 0, 0}})
-#define sh_string_from(cstr) sh_string_from_at((cstr), SH_SITE("sh_string_from(" #cstr ")"))
-#define sh_string_from_str(str) sh_string_from_bytes_at((str).ptr, (str).len, SH_SITE("sh_string_from_str(" #str ")"))
-#define sh_string_from_bytes(p, n) sh_string_from_bytes_at((p), (n), SH_SITE("sh_string_from_bytes(" #p ", " #n ")"))
-#define sh_string_with_capacity(n) sh_string_with_capacity_at((n), SH_SITE("sh_string_with_capacity(" #n ")"))
+#define sh_string_from(cstr)                                                               \
+    sh_string_from_at((cstr), SH_SITE("sh_string_from(" #cstr ")"))
+#define sh_string_from_str(str)                                                            \
+    sh_string_from_bytes_at((str).ptr, (str).len, SH_SITE("sh_string_from_str(" #str ")"))
+#define sh_string_from_bytes(p, n)                                                         \
+    sh_string_from_bytes_at((p), (n), SH_SITE("sh_string_from_bytes(" #p ", " #n ")"))
+#define sh_string_with_capacity(n)                                                         \
+    sh_string_with_capacity_at((n), SH_SITE("sh_string_with_capacity(" #n ")"))
 #define sh_string_clone(s) sh_string_clone_at((s), SH_SITE(#s))
 
 #define sh_string_push(s, c) sh_string_push_at((s), (c), SH_SITE(#s))
-#define sh_string_push_str(s, cstr) sh_string_push_bytes_at((s), (cstr), strlen(cstr), SH_SITE(#s))
+#define sh_string_push_str(s, cstr)                                                        \
+    sh_string_push_bytes_at((s), (cstr), strlen(cstr), SH_SITE(#s))
 #define sh_string_push_view(s, str)                                                        \
-    ({ sh_str shi_pv_ = (str); sh_string_push_bytes_at((s), shi_pv_.ptr, shi_pv_.len, SH_SITE(#s)); })
+    ({ sh_str shi_pv_ = (str);                                                             \
+       sh_string_push_bytes_at((s), shi_pv_.ptr, shi_pv_.len, SH_SITE(#s)); })
 #define sh_string_push_bytes(s, p, n) sh_string_push_bytes_at((s), (p), (n), SH_SITE(#s))
 /* Appends printf-style formatted text (Rust's write!(s, ...)). */
 #define sh_string_format(s, ...) sh_string_format_at((s), SH_SITE(#s), __VA_ARGS__)
@@ -251,7 +257,7 @@ SH_OWN_API sh_str sh_string_slice_at(const sh_string *str, size_t start, size_t 
 SH_OWN_API void sh_string_drop(sh_string *str);
 SH_OWN_API void sh_string_autodrop(sh_string *str);    /* what sh_auto(sh_string) calls */
 
-/* ---- vecs: Rust's Vec<T> ---------------------------------------------------------------------- */
+/* ---- vecs: Rust's Vec<T>  -------------------------------------------------------------------- */
 
 /* Declares the vec type `name` of elements T, with its name_drop and name_autodrop.
  * SH_VEC_DECLARE_DROP also names the element's drop, `void elem_drop(T *)`, called on every
@@ -374,7 +380,7 @@ SH_VEC_DECLARE(sh_vec_ptr, void *)
 SH_VEC_DECLARE(sh_vec_char, char)
 SH_VEC_DECLARE_DROP(sh_vec_string, sh_string, sh_string_drop)
 
-/* ---- boxes: Rust's Box<T> --------------------------------------------------------------------- */
+/* ---- boxes: Rust's Box<T>  ------------------------------------------------------------------- */
 
 /* Declares the box type `name` holding one T on the heap: one pointer. SH_BOX_DECLARE_DROP
  * names T's drop, `void elem_drop(T *)`, run before the block is freed (a box of an owner). */
