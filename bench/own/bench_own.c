@@ -206,7 +206,7 @@ static uint64_t clone_vec(int sh, size_t n, double *ns) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_own vec_push|push_str|extend|clone stackheap|plain [SCALE]\n");
+        fputs("usage: bench_own vec_push|push_str|extend|clone stackheap|plain [SCALE]\n", stderr);
         return 2;
     }
     double scale = argc > 3 ? atof(argv[3]) : 1.0;
@@ -215,17 +215,22 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_own: unknown implementation %s\n", argv[2]);
         return 2;
     }
-    double ns = 0;
-    uint64_t sum;
-    size_t ops;
-    if (strcmp(argv[1], "vec_push") == 0) sum = vec_push(sh, ops = (size_t)(VEC_PUSH_N * scale), &ns);
-    else if (strcmp(argv[1], "push_str") == 0) sum = push_str(sh, ops = (size_t)(PIECES_N * scale), &ns);
-    else if (strcmp(argv[1], "extend") == 0) sum = extend(sh, ops = (size_t)(EXTEND_N * scale), &ns);
-    else if (strcmp(argv[1], "clone") == 0) sum = clone_vec(sh, ops = (size_t)(CLONE_N * scale), &ns);
-    else {
-        fprintf(stderr, "bench_own: unknown workload %s\n", argv[1]);
-        return 2;
+    static const struct {
+        const char *name;
+        uint64_t (*run)(int sh, size_t n, double *ns);
+        double n;
+    } workloads[] = {{"vec_push", vec_push, VEC_PUSH_N},
+                     {"push_str", push_str, PIECES_N},
+                     {"extend", extend, EXTEND_N},
+                     {"clone", clone_vec, CLONE_N}};
+    for (size_t i = 0; i < sizeof workloads / sizeof workloads[0]; i++) {
+        if (strcmp(argv[1], workloads[i].name) != 0) continue;
+        size_t ops = (size_t)(workloads[i].n * scale);
+        double ns = 0;
+        uint64_t sum = workloads[i].run(sh, ops, &ns);
+        printf("%.3f %016llx\n", ns / (double)ops, (unsigned long long)sum);
+        return 0;
     }
-    printf("%.3f %016llx\n", ns / (double)ops, (unsigned long long)sum);
-    return 0;
+    fprintf(stderr, "bench_own: unknown workload %s\n", argv[1]);
+    return 2;
 }

@@ -19,7 +19,8 @@ lib=$build/libstackheap.a
 mkdir -p "$build/bench" "$root/bench/out"
 c_exe=$build/bench/bench_own
 rs_exe=$build/bench/bench_own_rs
-${CC:-gcc} -O2 -std=gnu11 -Wall -Wextra -I"$root/include" -o "$c_exe" "$here/bench_own.c" "$lib" -lpthread
+${CC:-gcc} -O2 -std=gnu11 -Wall -Wextra -I"$root/include" -o "$c_exe" "$here/bench_own.c" \
+    "$lib" -lpthread
 
 rustc=$(command -v rustc || true)
 [ -z "$rustc" ] && [ -x "$HOME/.cargo/bin/rustc" ] && rustc="$HOME/.cargo/bin/rustc"

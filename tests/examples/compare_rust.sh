@@ -24,7 +24,12 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 ok()   { echo "ok $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1"; shift; [ $# -gt 0 ] && printf '%s\n' "$@" | sed 's/^/    /'; failed=$((failed + 1)); }
+fail() {
+    echo "FAIL $1"
+    shift
+    [ $# -eq 0 ] || printf '%s\n' "$@" | sed 's/^/    /'
+    failed=$((failed + 1))
+}
 skip() { echo "skipped $1 ($2)"; }
 
 # Runs a C example; its stdout goes to $tmp/NAME.c.out. Fails the case if it cannot run.
@@ -49,7 +54,8 @@ for name in stack_types heap_types add; do
         skip "$name" "rustc not found"
         continue
     fi
-    if ! "$rustc" --edition 2021 -o "$tmp/$name.rs.bin" "$src/rust/$name.rs" 2> "$tmp/$name.rustc"; then
+    if ! "$rustc" --edition 2021 -o "$tmp/$name.rs.bin" "$src/rust/$name.rs" \
+            2> "$tmp/$name.rustc"; then
         fail "$name" "rustc could not build examples/rust/$name.rs:" "$(cat "$tmp/$name.rustc")"
         continue
     fi
@@ -80,7 +86,8 @@ if run_c drop_order; then
     order=$(grep -o '^ *drop([a-z]*)' "$tmp/drop_order.c.out" | tr -d ' ' | tr '\n' ' ')
     if [ "$order" != "drop(account) drop(email) drop(boxed) drop(numbers) drop(name) " ]; then
         fail drop_order "drops ran in this order: $order"
-    elif ! diff -u "$tmp/drop_order.expected" "$tmp/drop_order.c.out" > "$tmp/drop_order.diff"; then
+    elif ! diff -u "$tmp/drop_order.expected" "$tmp/drop_order.c.out" \
+            > "$tmp/drop_order.diff"; then
         fail drop_order "output differs (- expected, + actual):" "$(cat "$tmp/drop_order.diff")"
     else
         ok drop_order
@@ -102,6 +109,10 @@ done
 for name in heap_types drop_order; do
     if ! command -v valgrind > /dev/null; then
         skip "valgrind:$name" "valgrind not installed"
+        continue
+    fi
+    if grep -q __asan_init "$bin/$name" 2> /dev/null; then
+        skip "valgrind:$name" "an AddressSanitizer build: ASan checks it instead"
         continue
     fi
     log="$tmp/$name.valgrind"
