@@ -28,7 +28,9 @@
 #define CLONE_N 1000            /* clones of a 1 MiB vec */
 #define CLONE_LEN (1 << 18)     /* 2^18 i32 = 1 MiB */
 
-static const char *const pieces[8] = {"a", "bc", "def", "ghij", "hello", ", ", "world!", "stack"};
+/* Rust's pieces are &str, which carry their length: the fair C peer is a view, sh_str. */
+static const sh_str views[8] = {{"a", 1}, {"bc", 2}, {"def", 3}, {"ghij", 4},
+                                {"hello", 5}, {", ", 2}, {"world!", 6}, {"stack", 5}};
 
 /* Keeps the compiler from dropping work whose result is only in memory. */
 #define KEEP(p) __asm__ volatile("" : : "r"(p) : "memory")
@@ -106,7 +108,7 @@ static uint64_t push_str(int sh, size_t n, double *ns) {
     double t0 = now_ns();
     if (sh) {
         sh_string s = sh_string_new();
-        for (size_t i = 0; i < n; i++) sh_string_push_str(&s, pieces[(i * 5 + (i >> 3)) & 7]);
+        for (size_t i = 0; i < n; i++) sh_string_push_view(&s, views[(i * 5 + (i >> 3)) & 7]);
         KEEP(s.ptr);
         *ns = now_ns() - t0;
         sum = fnv(0xcbf29ce484222325u, s.ptr, s.len) ^ s.len;
@@ -116,8 +118,8 @@ static uint64_t push_str(int sh, size_t n, double *ns) {
     } else {
         plain s = {0};
         for (size_t i = 0; i < n; i++) {
-            const char *p = pieces[(i * 5 + (i >> 3)) & 7];
-            size_t k = strlen(p);
+            const char *p = views[(i * 5 + (i >> 3)) & 7].ptr;
+            size_t k = views[(i * 5 + (i >> 3)) & 7].len;
             plain_reserve(&s, 1, k);
             memcpy((char *)s.ptr + s.len, p, k);
             s.len += k;
@@ -132,7 +134,7 @@ static uint64_t push_str(int sh, size_t n, double *ns) {
     return sum;
 }
 
-/* own.h has no extend_from_slice: reserve (amortized, as Rust's) and copy in. */
+/* Rust's extend_from_slice: sh_vec_extend (amortized growth, then one copy). */
 static uint64_t extend(int sh, size_t n, double *ns) {
     int32_t slice[SLICE_LEN];
     for (int i = 0; i < SLICE_LEN; i++) slice[i] = i * 7 - 300;
@@ -141,11 +143,7 @@ static uint64_t extend(int sh, size_t n, double *ns) {
     double t0 = now_ns();
     if (sh) {
         sh_vec_i32 v = sh_vec_new(sh_vec_i32);
-        for (size_t i = 0; i < n; i++) {
-            sh_vec_reserve(&v, SLICE_LEN);
-            memcpy(v.ptr + v.len, slice, sizeof slice);
-            v.len += SLICE_LEN;
-        }
+        for (size_t i = 0; i < n; i++) sh_vec_extend(&v, slice, SLICE_LEN);
         KEEP(v.ptr);
         *ns = now_ns() - t0;
         sum = sum_i32(v.ptr, v.len);

@@ -38,7 +38,7 @@ rounds=5
 workloads=(vec_push push_str extend clone)
 declare -A label=(
     [vec_push]="vec push: 10M i32 into a new vec (ns per push)"
-    [push_str]="string push_str: 10M pieces of 1-6 bytes (ns per push_str)"
+    [push_str]="string push_str: 10M pieces of 1-6 bytes, lengths known as in Rust's &str (ns per push)"
     [extend]="extend from a 1000-i32 slice, 10k times (ns per extend)"
     [clone]="clone a 1 MiB vec of i32, 1000 times (ns per clone)"
 )

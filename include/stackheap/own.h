@@ -115,6 +115,8 @@ extern SH_OWN_API const max_align_t sh_own_markers[3];
 #define SH_OWN_DROPPED ((void *)&sh_own_markers[2])
 
 SH_OWN_API void *sh_rawvec_push(sh_rawvec *v, size_t esize, const sh_site *s);   /* new slot */
+SH_OWN_API void  sh_rawvec_extend(sh_rawvec *v, size_t esize, const void *src, size_t n,
+                                  const sh_site *s);
 SH_OWN_API bool  sh_rawvec_pop(sh_rawvec *v, size_t esize, void *ret_elem, const sh_site *s);
 SH_OWN_API void *sh_rawvec_insert(sh_rawvec *v, size_t esize, size_t index, const sh_site *s);
 SH_OWN_API void  sh_rawvec_remove(sh_rawvec *v, size_t esize, size_t index, void *ret_elem,
@@ -189,6 +191,22 @@ typedef union sh_string {
     sh_rawvec raw;
 } sh_string;
 
+SH_OWN_API void sh_string_push_bytes_at(sh_string *str, const char *p, size_t n,
+                                        const sh_site *s);
+
+/* Appending what fits is inlined (a fresh, moved-from or dropped string has cap 0 and takes
+ * the library call, which checks and grows). memmove: p may point into the string. */
+static inline void shi_string_push_fast(sh_string *str, const char *p, size_t n,
+                                        const sh_site *s) {
+    if (__builtin_expect(str->cap != 0 && n <= str->cap - str->len, 1)) {
+        memmove(str->ptr + str->len, p, n);
+        str->len += n;
+        str->ptr[str->len] = 0;
+    } else {
+        sh_string_push_bytes_at(str, p, n, s);
+    }
+}
+
 #define sh_string_new() ((sh_string){.raw = {SH_OWN_EMPTY, 0, 0}})
 #define sh_string_from(cstr)                                                               \
     sh_string_from_at((cstr), SH_SITE("sh_string_from(" #cstr ")"))
@@ -202,11 +220,11 @@ typedef union sh_string {
 
 #define sh_string_push(s, c) sh_string_push_at((s), (c), SH_SITE(#s))
 #define sh_string_push_str(s, cstr)                                                        \
-    sh_string_push_bytes_at((s), (cstr), strlen(cstr), SH_SITE(#s))
+    shi_string_push_fast((s), (cstr), strlen(cstr), SH_SITE(#s))
 #define sh_string_push_view(s, str)                                                        \
     ({ sh_str shi_pv_ = (str);                                                             \
-       sh_string_push_bytes_at((s), shi_pv_.ptr, shi_pv_.len, SH_SITE(#s)); })
-#define sh_string_push_bytes(s, p, n) sh_string_push_bytes_at((s), (p), (n), SH_SITE(#s))
+       shi_string_push_fast((s), shi_pv_.ptr, shi_pv_.len, SH_SITE(#s)); })
+#define sh_string_push_bytes(s, p, n) shi_string_push_fast((s), (p), (n), SH_SITE(#s))
 /* Appends printf-style formatted text (Rust's write!(s, ...)). */
 #define sh_string_format(s, ...) sh_string_format_at((s), SH_SITE(#s), __VA_ARGS__)
 #define sh_string_pop(s) sh_string_pop_at((s), SH_SITE(#s))           /* byte, or -1 if empty */
@@ -235,8 +253,6 @@ SH_OWN_API sh_string sh_string_from_bytes_at(const char *p, size_t n, const sh_s
 SH_OWN_API sh_string sh_string_with_capacity_at(size_t cap, const sh_site *s);
 SH_OWN_API sh_string sh_string_clone_at(const sh_string *str, const sh_site *s);
 SH_OWN_API void sh_string_push_at(sh_string *str, char c, const sh_site *s);
-SH_OWN_API void sh_string_push_bytes_at(sh_string *str, const char *p, size_t n,
-                                        const sh_site *s);
 __attribute__((format(printf, 3, 4)))
 SH_OWN_API void sh_string_format_at(sh_string *str, const sh_site *s, const char *fmt, ...);
 SH_OWN_API void sh_string_vformat_at(sh_string *str, const sh_site *s, const char *fmt,
@@ -303,10 +319,20 @@ SH_OWN_API void sh_string_autodrop(sh_string *str);    /* what sh_auto(sh_string
                                    sizeof(*((T *)0)->ptr),                                 \
                                SH_SITE("sh_vec_from(" #T ", ...)"))})
 
+/* A push with room is inlined: a moved-from, dropped or fresh handle has cap 0, so it
+ * always takes the library call, which does the checks and the growth. */
 #define sh_vec_push(v, x)                                                                  \
     ({ __typeof__(*(v)->ptr) shi_push_x_ = (x);                                            \
-       *(__typeof__((v)->ptr))sh_rawvec_push(&(v)->raw, SHI_ESIZE(v), SH_SITE(#v)) =       \
-           shi_push_x_; (void)0; })
+       if (__builtin_expect((v)->len < (v)->cap, 1))                                       \
+           (v)->ptr[(v)->len++] = shi_push_x_;                                             \
+       else                                                                                \
+           *(__typeof__((v)->ptr))sh_rawvec_push(&(v)->raw, SHI_ESIZE(v), SH_SITE(#v)) =   \
+               shi_push_x_;                                                                \
+       (void)0; })
+/* Appends n elements copied from src (Rust's extend_from_slice). */
+#define sh_vec_extend(v, src, n)                                                           \
+    ({ const __typeof__(*(v)->ptr) *shi_ext_src_ = (src);                                  \
+       sh_rawvec_extend(&(v)->raw, SHI_ESIZE(v), shi_ext_src_, (n), SH_SITE(#v)); })
 /* Moves the last element into *ret_elem; false (and *ret_elem untouched) if empty. */
 #define sh_vec_pop(v, ret_elem)                                                            \
     ({ __typeof__((v)->ptr) shi_pop_r_ = (ret_elem);                                       \

@@ -26,6 +26,14 @@ void *sh_rawvec_push(sh_rawvec *v, size_t esize, const sh_site *s) {
     return elem(v, esize, v->len++);
 }
 
+void sh_rawvec_extend(sh_rawvec *v, size_t esize, const void *src, size_t n, const sh_site *s) {
+    shi_own_check_use(v->ptr, s);
+    if (n == 0) return;
+    shi_own_reserve(v, esize, n, 0, KIND, s);
+    memcpy(elem(v, esize, v->len), src, n * esize);
+    v->len += n;
+}
+
 bool sh_rawvec_pop(sh_rawvec *v, size_t esize, void *ret_elem, const sh_site *s) {
     shi_own_check_use(v->ptr, s);
     if (v->len == 0) return false;

@@ -292,3 +292,32 @@ SH_TEST(test_vec_zero_initialised_is_empty) {
 }
 
 int main(void) { return sh_test_main(); }
+
+SH_TEST(test_vec_extend_appends_a_copy_and_grows_as_rust) {
+    sh_auto(sh_vec_i32) v = sh_vec_new(sh_vec_i32);
+    int32_t a[3] = {1, 2, 3};
+    sh_vec_extend(&v, a, 3);
+    CHECK_EQ(v.len, 3);
+    CHECK_EQ(v.cap, 4);           /* max(2 * 0, 3) raised to the minimum of 4, as Rust */
+    sh_vec_extend(&v, a, 3);
+    CHECK_EQ(v.len, 6);
+    CHECK_EQ(v.cap, 8);           /* max(2 * 4, 6) */
+    a[0] = 99;                    /* a copy, not a view */
+    CHECK_EQ(v.ptr[0], 1);
+    CHECK_EQ(v.ptr[3], 1);
+    CHECK_EQ(v.ptr[5], 3);
+    sh_vec_extend(&v, a, 0);
+    CHECK_EQ(v.len, 6);
+}
+
+SH_TEST(test_vec_push_with_room_stays_in_place) {
+    sh_auto(sh_vec_i32) v = sh_vec_with_capacity(sh_vec_i32, 8);
+    int32_t *before = v.ptr;
+    for (int i = 0; i < 8; i++) sh_vec_push(&v, i);
+    CHECK(v.ptr == before);
+    CHECK_EQ(v.len, 8);
+    CHECK_EQ(v.ptr[7], 7);
+    sh_vec_push(&v, 8);           /* full: the library call grows it to 16 */
+    CHECK_EQ(v.cap, 16);
+    CHECK_EQ(v.ptr[8], 8);
+}
