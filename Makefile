@@ -17,7 +17,8 @@ build:
 
 demo: build
 	@echo
-	$(BUILD)/examples/heap_map
+	@$(BUILD)/examples/heap_map
+	@scripts/lesson.sh $(BUILD)
 
 # Every test: the release build, the checked build, and the sanitizer build.
 test:
