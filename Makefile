@@ -47,6 +47,8 @@ bench:
 	cmake --build $(BUILD)-bench -j $(JOBS)
 	bench/run.sh $(BUILD)-bench
 	@for s in bench/*/run.sh; do if [ -x "$$s" ]; then "$$s" $(BUILD)-bench || exit 1; fi; done
+	@cat bench/out/RESULTS.md bench/out/RESULTS-*.md > bench/out/RESULTS-all.md
+	@echo "all tables: bench/out/RESULTS-all.md (commit it as bench/RESULTS.md)"
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-checked $(BUILD)-asan $(BUILD)-bench

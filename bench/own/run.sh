@@ -5,7 +5,7 @@
 # directory as a CMake Release build first) and bench_own.rs with rustc -O, then runs every
 # workload 5 times, the three implementations taking turns within each round, and keeps the
 # best time of each. Checksums must agree across implementations. Prints a Markdown table
-# and appends it, with the date, machine and compilers, to bench/out/RESULTS-own.md.
+# and writes it, with the date, machine and compilers, to bench/out/RESULTS-own.md.
 # Without rustc the Rust column says n/a. Environment: BENCH_QUICK=1 runs a tenth of the
 # work (a smoke test); CC picks the C compiler (default gcc).
 set -euo pipefail
@@ -102,4 +102,4 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null ||
     echo
     echo "$table"
     echo
-} | tee -a "$root/bench/out/RESULTS-own.md"
+} | tee "$root/bench/out/RESULTS-own.md"

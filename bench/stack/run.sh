@@ -3,7 +3,7 @@
 #
 # Builds bench_stack.c with -O2 against BUILD_DIR/libstackheap.a (make bench builds that
 # directory as a CMake Release build first), runs it, prints its Markdown table and appends
-# it, with the date, machine and compiler, to bench/out/RESULTS-stack.md.
+# it, with the date, machine and compiler, to bench/out/RESULTS-stack.md (replaced each run).
 # Environment: BENCH_QUICK=1 runs a tenth of the work (a smoke test).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -28,4 +28,4 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null ||
     echo
     echo "$table"
     echo
-} | tee -a "$root/bench/out/RESULTS-stack.md"
+} | tee "$root/bench/out/RESULTS-stack.md"
