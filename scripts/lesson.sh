@@ -25,3 +25,6 @@ done
 echo
 echo "  examples/drop_order.c: owned values dropped at the closing brace, last declared first"
 "$build/examples/drop_order" | sed 's/^/    /'
+echo
+echo "  examples/stack_frames.c: the stack as a frame allocator (push, bump, pop, overflow)"
+"$build/examples/stack_frames" | sed 's/^/  /'
