@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/own/valgrind.sh — every own test binary under Valgrind's memcheck.
+# tests/own/valgrind.sh — every own and stack test binary under Valgrind's memcheck.
 #
 # check.h runs each test in a forked child (there is no single-process mode); Valgrind
 # follows forks by itself, and --trace-children=yes also follows the exec'd children
@@ -16,7 +16,7 @@ if ! command -v valgrind >/dev/null; then
 fi
 dir="${SH_BINARY_DIR:?SH_BINARY_DIR not set}"
 status=0
-for bin in "$dir"/own_test_*; do
+for bin in "$dir"/own_test_* "$dir"/stack_test_*; do
     [ -x "$bin" ] || continue
     echo "== $(basename "$bin")"
     if ! valgrind -q --error-exitcode=1 --leak-check=full --trace-children=yes \
