@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh build|test|bench|demo
 # Run as root it installs with apt-get; otherwise it says what to install and fails.
 set -euo pipefail
-want=(cmake make gcc)
+want=(cmake make gcc pkg-config libdw-dev)
 case "${1:-build}" in
   build|demo) ;;
   test)  want+=(python3 sqlite3 git) ;;

@@ -1,0 +1,165 @@
+/*
+ * src/trace/model.h — what a trace is made of: the steps of a traced program, each with
+ * its stack (frames, their variables) and its heap (live blocks), plus the events that led
+ * to it. The tracer fills it; the renderers (text, JSON, HTML) only read it.
+ *
+ *     shi_trace *t = shi_trace_new("examples/add.c");
+ *     shi_step *s = shi_trace_add_step(t);            // a new step, copying nothing
+ *     shi_frame *f = shi_step_push_frame(s, "main", "add.c", 4);
+ *     shi_var *x = shi_frame_add_var(f, "x", "int", 4); shi_value_set_int(&x->value, 5);
+ *     shi_trace_free(t);
+ *
+ * All strings are copied into the trace (owned by it); all arrays grow as needed; nothing
+ * is freed until shi_trace_free. Sizes are in bytes; addresses are the tracee's.
+ */
+#ifndef SH_TRACE_MODEL_H
+#define SH_TRACE_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- values ------------------------------------------------------------------------------ */
+
+typedef enum shi_value_kind {
+    SHI_VAL_UNINIT = 0,   /* not yet initialised in the program: drawn as `?` (the lesson's) */
+    SHI_VAL_INT,          /* signed integers and enums' underlying values */
+    SHI_VAL_UINT,
+    SHI_VAL_FLOAT,
+    SHI_VAL_BOOL,
+    SHI_VAL_CHAR,
+    SHI_VAL_POINTER,      /* `addr`; `target_block` says which heap block it points into */
+    SHI_VAL_STRUCT,       /* `fields`: named members (tuples: __0, __1 shown as .0, .1) */
+    SHI_VAL_ARRAY,        /* `fields` unnamed; `truncated` elements not shown */
+    SHI_VAL_OWNED,        /* String / Vec<T> / Box<T> / sh_string / sh_vec / sh_box: see below */
+    SHI_VAL_UNREADABLE    /* the location could not be read (optimised out, no location) */
+} shi_value_kind;
+
+typedef struct shi_value shi_value;
+
+typedef struct shi_field {
+    char *name;           /* NULL for array elements */
+    shi_value *value;
+} shi_field;
+
+/* An owning handle as the lesson draws it: {ptr, len, cap} with an arrow to the block. */
+typedef struct shi_owned {
+    enum { SHI_OWN_STRING, SHI_OWN_VEC, SHI_OWN_BOX } kind;
+    uint64_t ptr;
+    uint64_t len, cap;    /* vec/string; a box has neither */
+    char *elem_type;      /* "i32", "u8", ... */
+    size_t elem_size;
+    bool stale;           /* the block was freed or another owner holds it: never drawn as owning */
+} shi_owned;
+
+struct shi_value {
+    shi_value_kind kind;
+    union {
+        int64_t i;
+        uint64_t u;
+        double f;
+        bool b;
+        uint64_t addr;    /* SHI_VAL_POINTER */
+    };
+    shi_owned owned;      /* SHI_VAL_OWNED */
+    shi_field *fields;    /* SHI_VAL_STRUCT / SHI_VAL_ARRAY */
+    size_t nfields;
+    size_t truncated;     /* array elements or string bytes left out */
+    int64_t target_block; /* index into the step's blocks a pointer/owned ptr points into, or -1 */
+    char *text;           /* a ready rendering for strings/chars ("Hello"), or NULL */
+};
+
+/* ---- stack ------------------------------------------------------------------------------- */
+
+typedef struct shi_var {
+    char *name;
+    char *type;           /* as the language spells it: "i32", "(f64, f64)", "struct point" */
+    size_t size;          /* bytes on the stack */
+    uint64_t addr;        /* where it lives, 0 if in a register */
+    bool is_param;
+    bool changed;         /* its value differs from the previous step */
+    shi_value value;
+} shi_var;
+
+typedef struct shi_frame {
+    char *function;
+    char *file;
+    int line;             /* the current line in this frame */
+    uint64_t cfa;         /* canonical frame address: identifies the frame across steps */
+    shi_var *vars;
+    size_t nvars;
+    bool is_new;          /* pushed since the previous step */
+} shi_frame;
+
+/* ---- heap -------------------------------------------------------------------------------- */
+
+typedef struct shi_block {
+    uint64_t addr;
+    size_t size;
+    uint64_t id;          /* allocation number, 1, 2, ...: addresses are reused, ids are not */
+    char *alloc_file;     /* the user's line that allocated it, if known */
+    int alloc_line;
+    unsigned char *bytes; /* a copy of the contents (up to `nbytes`), for drawing */
+    size_t nbytes;
+    bool is_new, grown;   /* since the previous step */
+} shi_block;
+
+/* ---- events and steps -------------------------------------------------------------------- */
+
+typedef enum shi_event_kind {
+    SHI_EV_CALL, SHI_EV_LINE, SHI_EV_RETURN, SHI_EV_ALLOC, SHI_EV_FREE, SHI_EV_REALLOC,
+    SHI_EV_DROP, SHI_EV_EXIT, SHI_EV_SIGNAL, SHI_EV_OUTPUT, SHI_EV_LIMIT
+} shi_event_kind;
+
+typedef struct shi_event {
+    shi_event_kind kind;
+    char *function;       /* call/return/drop: the function or the dropped variable */
+    uint64_t addr;        /* alloc/free/realloc: the block */
+    uint64_t old_addr;    /* realloc: where it was */
+    size_t size;
+    uint64_t block_id;
+    int64_t value;        /* return value, exit code, signal number */
+    bool has_value;
+    char *text;           /* output written by the program, signal name, limit message */
+} shi_event;
+
+typedef struct shi_step {
+    size_t index;         /* 0, 1, ... */
+    char *file;
+    int line;
+    char *title;          /* "add() called", "numbers.push(3): cap 4", "drop(boxed)" */
+    shi_frame *frames;    /* bottom (main) first */
+    size_t nframes;
+    shi_block *blocks;    /* live heap blocks, by address */
+    size_t nblocks;
+    shi_event *events;    /* what happened since the previous step */
+    size_t nevents;
+} shi_step;
+
+typedef struct shi_trace {
+    char *program;        /* path of the traced executable */
+    char *language;       /* "c" or "rust" */
+    char **argv;
+    size_t argc;
+    char **source_files;  /* the user's source files, as named in DWARF */
+    size_t nsources;
+    shi_step *steps;
+    size_t nsteps;
+    int exit_code;        /* -1 if it did not exit normally */
+    int term_signal;      /* 0 if none */
+    uint64_t stack_limit; /* RLIMIT_STACK of the tracee, bytes */
+    char **leaks_text;    /* set at the end: blocks still live, named with their line */
+    size_t nleaks;
+} shi_trace;
+
+shi_trace *shi_trace_new(const char *program);
+void shi_trace_free(shi_trace *t);
+shi_step *shi_trace_add_step(shi_trace *t);
+shi_frame *shi_step_push_frame(shi_step *s, const char *function, const char *file, int line);
+shi_var *shi_frame_add_var(shi_frame *f, const char *name, const char *type, size_t size);
+shi_block *shi_step_add_block(shi_step *s, uint64_t addr, size_t size, uint64_t id);
+shi_event *shi_step_add_event(shi_step *s, shi_event_kind kind);
+shi_field *shi_value_add_field(shi_value *v, const char *name);  /* allocates field->value */
+char *shi_trace_strdup(const char *s);                           /* NULL stays NULL */
+
+#endif
