@@ -162,4 +162,34 @@ shi_event *shi_step_add_event(shi_step *s, shi_event_kind kind);
 shi_field *shi_value_add_field(shi_value *v, const char *name);  /* allocates field->value */
 char *shi_trace_strdup(const char *s);                           /* NULL stays NULL */
 
+/* Pointers returned above point into arrays that grow by doubling: a shi_step * is valid
+ * until the next shi_trace_add_step, a shi_frame * until the next push_frame on its step,
+ * and so on. Indexes (step->index, target_block) stay valid. */
+
+/* Setters: they set kind and payload; text is copied. */
+void shi_value_set_int(shi_value *v, int64_t i);
+void shi_value_set_uint(shi_value *v, uint64_t u);
+void shi_value_set_float(shi_value *v, double f);
+void shi_value_set_bool(shi_value *v, bool b);
+void shi_value_set_char(shi_value *v, int64_t c, const char *text);
+void shi_value_set_pointer(shi_value *v, uint64_t addr, int64_t target_block);
+void shi_value_set_text(shi_value *v, const char *text);        /* replaces v->text */
+/* An owning handle; `elem_type` is copied. A box has len 0, cap 0. */
+void shi_value_set_owned(shi_value *v, int kind, uint64_t ptr, uint64_t len, uint64_t cap,
+                         const char *elem_type, size_t elem_size, int64_t target_block);
+/* Copies `n` bytes of the block's contents (for drawing) into the block. */
+void shi_block_set_bytes(shi_block *b, const void *bytes, size_t n);
+void shi_trace_add_source(shi_trace *t, const char *path);
+void shi_trace_add_arg(shi_trace *t, const char *arg);
+void shi_trace_add_leak(shi_trace *t, const char *text);
+
+/* Sets the change marks of `s` (frame->is_new, var->changed, block->is_new/grown) by
+ * comparing it with `prev` (NULL: the first step, everything is new). Frames are matched
+ * by depth and function (and cfa when both are known), variables by name, blocks by id. */
+void shi_step_mark_changes(shi_step *s, const shi_step *prev);
+/* Deep comparison of two values, ignoring the stale and target_block bookkeeping. */
+bool shi_value_equal(const shi_value *a, const shi_value *b);
+/* The block with this allocation id in `s`, or -1. */
+int64_t shi_step_find_block(const shi_step *s, uint64_t id);
+
 #endif

@@ -1,0 +1,315 @@
+/*
+ * src/trace/model.c — building and freeing a trace (see model.h).
+ *
+ * Every array grows by doubling; every string is copied in. The tracer is an ordinary
+ * program, so this uses the C library's malloc: running out of memory while recording a
+ * trace is not something the tracer can recover from, so it panics (fail fast, loudly).
+ */
+#include "trace/model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/panic.h"
+
+/* ---- memory ------------------------------------------------------------------------------ */
+
+static void *xcalloc(size_t n, size_t size) {
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) SHI_PANIC("trace: out of memory (%zu x %zu bytes)", n, size);
+    return p;
+}
+
+/* Makes room for one more element in `*items` (holding `count`, room for `*cap`), doubling
+ * the capacity when full; the new element is zeroed. Returns a pointer to it. */
+static void *grow_one(void **items, size_t *cap, size_t count, size_t elem) {
+    if (count == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 4;
+        if (ncap > SIZE_MAX / elem) SHI_PANIC("trace: capacity overflow");
+        void *p = realloc(*items, ncap * elem);
+        if (!p) SHI_PANIC("trace: out of memory (%zu bytes)", ncap * elem);
+        *items = p;
+        *cap = ncap;
+    }
+    char *slot = (char *)*items + count * elem;
+    memset(slot, 0, elem);
+    return slot;
+}
+
+/* The capacities are not in the public structs (others code against their layout), so
+ * each array's capacity is derived: it is always the next power of two at or above the
+ * count (4 at least), which is exactly what grow_one produces from zero. */
+static size_t cap_of(size_t count) {
+    size_t cap = 4;
+    while (cap < count) cap *= 2;
+    return count ? cap : 0;
+}
+
+#define PUSH(arr, count)                                                                    \
+    ({ size_t cap_ = cap_of(count);                                                         \
+       void *slot_ = grow_one((void **)&(arr), &cap_, (count), sizeof *(arr));              \
+       (count)++; (typeof(arr))slot_; })
+
+char *shi_trace_strdup(const char *s) {
+    if (!s) return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (!d) SHI_PANIC("trace: out of memory (%zu bytes)", n);
+    return memcpy(d, s, n);
+}
+
+static void push_string(char ***arr, size_t *count, const char *s) {
+    char **slot = PUSH(*arr, *count);
+    *slot = shi_trace_strdup(s);
+}
+
+/* ---- building ---------------------------------------------------------------------------- */
+
+shi_trace *shi_trace_new(const char *program) {
+    shi_trace *t = xcalloc(1, sizeof *t);
+    t->program = shi_trace_strdup(program);
+    t->exit_code = -1;
+    return t;
+}
+
+shi_step *shi_trace_add_step(shi_trace *t) {
+    shi_step *s = PUSH(t->steps, t->nsteps);
+    s->index = t->nsteps - 1;
+    return s;
+}
+
+shi_frame *shi_step_push_frame(shi_step *s, const char *function, const char *file, int line) {
+    shi_frame *f = PUSH(s->frames, s->nframes);
+    f->function = shi_trace_strdup(function);
+    f->file = shi_trace_strdup(file);
+    f->line = line;
+    return f;
+}
+
+static void value_init(shi_value *v) {
+    memset(v, 0, sizeof *v);
+    v->target_block = -1;
+}
+
+shi_var *shi_frame_add_var(shi_frame *f, const char *name, const char *type, size_t size) {
+    shi_var *v = PUSH(f->vars, f->nvars);
+    v->name = shi_trace_strdup(name);
+    v->type = shi_trace_strdup(type);
+    v->size = size;
+    value_init(&v->value);
+    return v;
+}
+
+shi_block *shi_step_add_block(shi_step *s, uint64_t addr, size_t size, uint64_t id) {
+    shi_block *b = PUSH(s->blocks, s->nblocks);
+    b->addr = addr;
+    b->size = size;
+    b->id = id;
+    return b;
+}
+
+shi_event *shi_step_add_event(shi_step *s, shi_event_kind kind) {
+    shi_event *e = PUSH(s->events, s->nevents);
+    e->kind = kind;
+    return e;
+}
+
+shi_field *shi_value_add_field(shi_value *v, const char *name) {
+    shi_field *f = PUSH(v->fields, v->nfields);
+    f->name = shi_trace_strdup(name);
+    f->value = xcalloc(1, sizeof *f->value);
+    value_init(f->value);
+    return f;
+}
+
+void shi_trace_add_source(shi_trace *t, const char *path) {
+    push_string(&t->source_files, &t->nsources, path);
+}
+
+void shi_trace_add_arg(shi_trace *t, const char *arg) { push_string(&t->argv, &t->argc, arg); }
+
+void shi_trace_add_leak(shi_trace *t, const char *text) {
+    push_string(&t->leaks_text, &t->nleaks, text);
+}
+
+/* ---- values ------------------------------------------------------------------------------ */
+
+void shi_value_set_int(shi_value *v, int64_t i) { v->kind = SHI_VAL_INT; v->i = i; }
+void shi_value_set_uint(shi_value *v, uint64_t u) { v->kind = SHI_VAL_UINT; v->u = u; }
+void shi_value_set_float(shi_value *v, double f) { v->kind = SHI_VAL_FLOAT; v->f = f; }
+void shi_value_set_bool(shi_value *v, bool b) { v->kind = SHI_VAL_BOOL; v->b = b; }
+
+void shi_value_set_text(shi_value *v, const char *text) {
+    free(v->text);
+    v->text = shi_trace_strdup(text);
+}
+
+void shi_value_set_char(shi_value *v, int64_t c, const char *text) {
+    v->kind = SHI_VAL_CHAR;
+    v->i = c;
+    shi_value_set_text(v, text);
+}
+
+void shi_value_set_pointer(shi_value *v, uint64_t addr, int64_t target_block) {
+    v->kind = SHI_VAL_POINTER;
+    v->addr = addr;
+    v->target_block = target_block;
+}
+
+void shi_value_set_owned(shi_value *v, int kind, uint64_t ptr, uint64_t len, uint64_t cap,
+                         const char *elem_type, size_t elem_size, int64_t target_block) {
+    v->kind = SHI_VAL_OWNED;
+    v->owned.kind = kind;
+    v->owned.ptr = ptr;
+    v->owned.len = len;
+    v->owned.cap = cap;
+    free(v->owned.elem_type);
+    v->owned.elem_type = shi_trace_strdup(elem_type);
+    v->owned.elem_size = elem_size;
+    v->target_block = target_block;
+}
+
+void shi_block_set_bytes(shi_block *b, const void *bytes, size_t n) {
+    free(b->bytes);
+    b->bytes = n ? malloc(n) : NULL;
+    if (n && !b->bytes) SHI_PANIC("trace: out of memory (%zu bytes)", n);
+    if (n) memcpy(b->bytes, bytes, n);
+    b->nbytes = n;
+}
+
+static bool str_eq(const char *a, const char *b) {
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool scalar_equal(const shi_value *a, const shi_value *b) {
+    switch (a->kind) {
+    case SHI_VAL_INT: case SHI_VAL_CHAR: return a->i == b->i;
+    case SHI_VAL_UINT: return a->u == b->u;
+    /* NaN stays NaN: not a change worth marking */
+    case SHI_VAL_FLOAT: return a->f == b->f || (isnan(a->f) && isnan(b->f));
+    case SHI_VAL_BOOL: return a->b == b->b;
+    case SHI_VAL_POINTER: return a->addr == b->addr;
+    default: return true;
+    }
+}
+
+bool shi_value_equal(const shi_value *a, const shi_value *b) {
+    if (a->kind != b->kind || !str_eq(a->text, b->text)) return false;
+    if (!scalar_equal(a, b)) return false;
+    if (a->kind == SHI_VAL_OWNED) {
+        const shi_owned *x = &a->owned, *y = &b->owned;
+        if (x->kind != y->kind || x->ptr != y->ptr || x->len != y->len || x->cap != y->cap)
+            return false;
+    }
+    if (a->nfields != b->nfields || a->truncated != b->truncated) return false;
+    for (size_t i = 0; i < a->nfields; i++)
+        if (!str_eq(a->fields[i].name, b->fields[i].name) ||
+            !shi_value_equal(a->fields[i].value, b->fields[i].value))
+            return false;
+    return true;
+}
+
+/* ---- change marks ------------------------------------------------------------------------ */
+
+int64_t shi_step_find_block(const shi_step *s, uint64_t id) {
+    for (size_t i = 0; i < s->nblocks; i++)
+        if (s->blocks[i].id == id) return (int64_t)i;
+    return -1;
+}
+
+static bool same_frame(const shi_frame *a, const shi_frame *b) {
+    if (!str_eq(a->function, b->function)) return false;
+    /* a recursive call at the same depth after a return is a new frame: the cfa tells */
+    return !a->cfa || !b->cfa || a->cfa == b->cfa;
+}
+
+static const shi_var *find_var(const shi_frame *f, const char *name) {
+    for (size_t i = 0; i < f->nvars; i++)
+        if (str_eq(f->vars[i].name, name)) return &f->vars[i];
+    return NULL;
+}
+
+static void mark_frame(shi_frame *f, const shi_frame *old) {
+    f->is_new = !old;
+    for (size_t i = 0; i < f->nvars; i++) {
+        const shi_var *ov = old ? find_var(old, f->vars[i].name) : NULL;
+        /* a variable appearing in a known frame (its block began) counts as changed; in a
+         * new frame everything is new, which the frame's own mark already says */
+        f->vars[i].changed = old && (!ov || !shi_value_equal(&ov->value, &f->vars[i].value));
+    }
+}
+
+void shi_step_mark_changes(shi_step *s, const shi_step *prev) {
+    bool same_so_far = prev != NULL;
+    for (size_t d = 0; d < s->nframes; d++) {
+        /* frames are matched bottom up: once one differs, every frame above it is new */
+        same_so_far = same_so_far && d < prev->nframes &&
+                      same_frame(&s->frames[d], &prev->frames[d]);
+        mark_frame(&s->frames[d], same_so_far ? &prev->frames[d] : NULL);
+    }
+    for (size_t i = 0; i < s->nblocks; i++) {
+        shi_block *b = &s->blocks[i];
+        int64_t j = prev ? shi_step_find_block(prev, b->id) : -1;
+        b->is_new = j < 0;
+        b->grown = j >= 0 && prev->blocks[j].size < b->size;
+    }
+}
+
+/* ---- freeing ----------------------------------------------------------------------------- */
+
+static void value_free(shi_value *v) {
+    for (size_t i = 0; i < v->nfields; i++) {
+        free(v->fields[i].name);
+        value_free(v->fields[i].value);
+        free(v->fields[i].value);
+    }
+    free(v->fields);
+    free(v->owned.elem_type);
+    free(v->text);
+}
+
+static void frame_free(shi_frame *f) {
+    for (size_t i = 0; i < f->nvars; i++) {
+        free(f->vars[i].name);
+        free(f->vars[i].type);
+        value_free(&f->vars[i].value);
+    }
+    free(f->vars);
+    free(f->function);
+    free(f->file);
+}
+
+static void step_free(shi_step *s) {
+    for (size_t i = 0; i < s->nframes; i++) frame_free(&s->frames[i]);
+    for (size_t i = 0; i < s->nblocks; i++) {
+        free(s->blocks[i].alloc_file);
+        free(s->blocks[i].bytes);
+    }
+    for (size_t i = 0; i < s->nevents; i++) {
+        free(s->events[i].function);
+        free(s->events[i].text);
+    }
+    free(s->frames);
+    free(s->blocks);
+    free(s->events);
+    free(s->file);
+    free(s->title);
+}
+
+static void strings_free(char **arr, size_t n) {
+    for (size_t i = 0; i < n; i++) free(arr[i]);
+    free(arr);
+}
+
+void shi_trace_free(shi_trace *t) {
+    if (!t) return;
+    for (size_t i = 0; i < t->nsteps; i++) step_free(&t->steps[i]);
+    free(t->steps);
+    strings_free(t->argv, t->argc);
+    strings_free(t->source_files, t->nsources);
+    strings_free(t->leaks_text, t->nleaks);
+    free(t->program);
+    free(t->language);
+    free(t);
+}
