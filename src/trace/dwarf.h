@@ -1,0 +1,142 @@
+/*
+ * src/trace/dwarf.h — what the tracer learns from a program's debug information (elfutils
+ * libdw): the user's source lines (where to put breakpoints), functions, the variables in
+ * scope at a pc, where each one lives, and how to turn its bytes into a shi_value.
+ *
+ *     char err[256];
+ *     shi_dwarf *d = shi_dwarf_open("build/examples/add", err, sizeof err);
+ *     size_t n; const shi_line *lines = shi_dwarf_lines(d, &n);   // breakpoints: base + addr
+ *     shi_dwarf_vars_at(d, pc - base, on_var, ctx);   // on_var: eval location, read value
+ *     shi_dwarf_close(d);
+ *
+ * Addresses ("pc_rel") are relative to the load base: the programs are position-independent,
+ * so DWARF's addresses are offsets; the tracer adds the base it reads from /proc/PID/maps.
+ * For a caller's frame pass its return address minus one, so the pc is inside the call.
+ *
+ * The "user's" code is the compilation unit(s) holding the program's main (C: `main`; Rust:
+ * the subprogram with DW_AT_main_subprogram, not rustc's ELF shim) and those whose source
+ * lies in the same directory; a user file is a file of those units under that directory.
+ * Rust compiles generic std code (String::from, Vec::push) into the user's unit with file
+ * names under /rustc/: those lines are not the user's. Nor are C headers from elsewhere.
+ */
+#ifndef SH_TRACE_DWARF_H
+#define SH_TRACE_DWARF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <elfutils/libdw.h>
+
+#include "trace/model.h"
+
+typedef struct shi_dwarf shi_dwarf;
+
+typedef enum shi_dwarf_lang { SHI_LANG_C, SHI_LANG_RUST, SHI_LANG_OTHER } shi_dwarf_lang;
+
+/* One is_stmt row of the line table of a user file (line 0 rows dropped). */
+typedef struct shi_line {
+    uint64_t addr;        /* relative to the load base */
+    const char *file;     /* owned by the shi_dwarf */
+    int line;
+    bool is_stmt;
+} shi_line;
+
+typedef struct shi_function {
+    const char *name;     /* as written: "main", "add", "push<i32, alloc::alloc::Global>" */
+    uint64_t low_pc, high_pc;   /* [low_pc, high_pc) */
+    uint64_t entry;       /* first address after the prologue: a breakpoint here sees args */
+    const char *decl_file;
+    int decl_line;
+    bool is_user;         /* declared in a user file (not std code compiled into the unit) */
+    Dwarf_Off die;        /* the subprogram's DIE offset */
+} shi_function;
+
+/* Opens `path`. NULL with a message in err for: a missing file, not an ELF file, a stripped
+ * binary, no debug information ("... has no debug information: compile with -g"). */
+shi_dwarf *shi_dwarf_open(const char *path, char *err, size_t errlen);
+void shi_dwarf_close(shi_dwarf *d);   /* accepts NULL */
+
+shi_dwarf_lang shi_dwarf_language(const shi_dwarf *d);
+const char *shi_dwarf_language_name(const shi_dwarf *d);   /* "c", "rust", "other" */
+Dwarf *shi_dwarf_handle(const shi_dwarf *d);
+
+/* The user's source files (absolute paths, as named in DWARF). */
+const char *const *shi_dwarf_source_files(const shi_dwarf *d, size_t *ret_n);
+bool shi_dwarf_is_user_file(const shi_dwarf *d, const char *file);
+
+/* Every is_stmt row of the user's files, sorted by address (one address may repeat). */
+const shi_line *shi_dwarf_lines(const shi_dwarf *d, size_t *ret_n);
+/* The source line of any pc with line info (also std's): false if none. */
+bool shi_dwarf_line_at(const shi_dwarf *d, uint64_t pc_rel, const char **ret_file, int *ret_line);
+
+/* The functions of the user's compilation units, sorted by low_pc. */
+const shi_function *shi_dwarf_functions(const shi_dwarf *d, size_t *ret_n);
+const shi_function *shi_dwarf_function_at(const shi_dwarf *d, uint64_t pc_rel);
+const shi_function *shi_dwarf_main(const shi_dwarf *d);   /* the user's main */
+
+/* ---- variables ------------------------------------------------------------------------- */
+
+/* A parameter or local in scope. Pointers stay valid until shi_dwarf_close, except
+ * type_name, valid during the callback only. */
+typedef struct shi_dwarf_var {
+    const char *name;
+    const char *type_name;        /* "int", "struct point", "int[9]", "(f64, f64)", "Vec<i32>" */
+    size_t size;                  /* bytes; 0 if unknown */
+    bool is_param;
+    int decl_line;                /* a C local declared below the current line is not set yet */
+    Dwarf_Die die, type;          /* the variable and its type */
+    const Dwarf_Op *loc;          /* its location expression at this pc; NULL: optimised out */
+    size_t nloc;
+    const Dwarf_Op *frame_base;   /* the function's DW_AT_frame_base at this pc */
+    size_t nframe_base;
+} shi_dwarf_var;
+
+/* Returns non-zero to stop the walk. */
+typedef int (*shi_dwarf_var_fn)(const shi_dwarf_var *v, void *arg);
+
+/* Calls fn for the params and the locals of the innermost function at pc_rel whose scope
+ * covers the pc, outermost scope first (params, then locals in declaration order). Leaves
+ * out compiler-made variables (artificial ones, Rust's println! `args`). Returns how many
+ * were given, or -1 if no user function covers pc_rel. */
+int shi_dwarf_vars_at(const shi_dwarf *d, uint64_t pc_rel, shi_dwarf_var_fn fn, void *arg);
+
+/* The type's name as the language spells it; malloc'd (free it). */
+char *shi_dwarf_type_name(const shi_dwarf *d, Dwarf_Die *type);
+
+/* ---- locations ------------------------------------------------------------------------- */
+
+/* How the evaluator reaches the stopped tracee (or a test's fake one). */
+typedef struct shi_dwarf_target {
+    bool (*read_reg)(void *arg, int dwarf_regno, uint64_t *ret_value);
+    bool (*read_mem)(void *arg, uint64_t addr, void *buf, size_t len);
+    void *arg;
+    uint64_t cfa;         /* the frame's canonical frame address (libdwfl's unwinder gives it) */
+    uint64_t load_bias;   /* added to DW_OP_addr: the binary is position-independent */
+} shi_dwarf_target;
+
+typedef struct shi_dwarf_loc {
+    enum { SHI_LOC_MEMORY, SHI_LOC_REGISTER, SHI_LOC_VALUE } kind;
+    uint64_t addr;        /* SHI_LOC_MEMORY */
+    int regno;            /* SHI_LOC_REGISTER: the DWARF register holding the value */
+    uint64_t value;       /* SHI_LOC_VALUE (DW_OP_stack_value); also a register's content */
+} shi_dwarf_loc;
+
+/* Evaluates a location expression; the frame base expression is used by DW_OP_fbreg
+ * (C: DW_OP_call_frame_cfa; Rust: DW_OP_reg7, i.e. rsp's value). 0, or -1 if an operation
+ * is not supported or a register/memory read fails. */
+int shi_dwarf_eval_location(const Dwarf_Op *ops, size_t nops, const Dwarf_Op *frame_base,
+                            size_t nframe_base, const shi_dwarf_target *t,
+                            shi_dwarf_loc *ret_loc);
+
+/* ---- values ---------------------------------------------------------------------------- */
+
+/* Decodes the object of type `type` at `addr` into `out` (fields allocated through the model):
+ * base types, pointers, structs (by member offsets), arrays (first 16 elements, the rest
+ * counted in `truncated`), enums, Rust tuples, and owned handles (Rust String, Vec<T>,
+ * Box<T>; C sh_string, sh_vec_*, sh_box_*) as SHI_VAL_OWNED. Heap contents are never read:
+ * a Vec::new() pointer dangles. Unreadable memory gives SHI_VAL_UNREADABLE. 0 or -1. */
+int shi_dwarf_read_value(const shi_dwarf *d, Dwarf_Die *type, uint64_t addr,
+                         const shi_dwarf_target *t, shi_value *out);
+
+#endif

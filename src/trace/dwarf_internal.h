@@ -1,0 +1,41 @@
+/*
+ * src/trace/dwarf_internal.h — what the dwarf*.c files share: the reader's state and the
+ * small DIE helpers. Nothing here is for the tracer; it uses dwarf.h.
+ */
+#ifndef SH_TRACE_DWARF_INTERNAL_H
+#define SH_TRACE_DWARF_INTERNAL_H
+
+#include <libelf.h>
+
+#include "trace/dwarf.h"
+
+struct shi_dwarf {
+    int fd;
+    Elf *elf;
+    Dwarf *dbg;
+    shi_dwarf_lang lang;
+    char *source_dir;        /* the directory of main's source: user files live under it */
+    char **files;            /* the user's files, interned: shi_line.file points here */
+    size_t nfiles;
+    shi_line *lines;
+    size_t nlines, lines_cap;
+    shi_function *funcs;
+    size_t nfuncs;
+    Dwarf_Off *cus;          /* the user's compilation units (DIE offsets) */
+    size_t ncus;
+    Dwarf_Off main_die;
+};
+
+/* The DIE's DW_AT_type, typedefs and qualifiers kept; false if it has none (void). */
+bool shi_dwarf_die_type(Dwarf_Die *die, Dwarf_Die *ret_type);
+/* Follows typedef, const, volatile (and Rust's nothing) to the type that has the layout. */
+void shi_dwarf_peel(Dwarf_Die *type, Dwarf_Die *ret);
+/* A struct/union member's DW_AT_data_member_location (a constant); 0 if absent. */
+uint64_t shi_dwarf_member_offset(Dwarf_Die *member);
+/* Element count of an array type's first dimension: upper_bound + 1 (C) or count (Rust). */
+bool shi_dwarf_array_count(Dwarf_Die *array, uint64_t *ret_count);
+size_t shi_dwarf_type_size(Dwarf_Die *type);
+/* Rust spells paths in full: "alloc::vec::Vec<i32, alloc::alloc::Global>" -> "Vec<i32>". */
+char *shi_dwarf_rust_short_name(const char *name);
+
+#endif

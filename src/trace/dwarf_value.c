@@ -1,0 +1,341 @@
+/*
+ * src/trace/dwarf_value.c — turning a variable's bytes into a shi_value, guided by its DWARF
+ * type. Members are placed by DW_AT_data_member_location, never by their order (rustc
+ * reorders fields). Owning handles (String, Vec<T>, Box<T> and C's sh_string, sh_vec_*,
+ * sh_box_*) become SHI_VAL_OWNED; the heap block itself is the tracer's to read, since a
+ * handle's pointer may dangle (Vec::new() holds 0x4 with cap 0).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dwarf.h>
+
+#include "trace/dwarf_internal.h"
+
+enum { ARRAY_SHOWN = 16, MAX_DEPTH = 8 };
+
+typedef struct reader {
+    const shi_dwarf *d;
+    const shi_dwarf_target *t;
+} reader;
+
+static int read_any(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out, int depth);
+
+static bool read_uint(const reader *r, uint64_t addr, size_t size, uint64_t *ret) {
+    uint8_t buf[8] = {0};
+    if (size == 0 || size > 8 || !r->t->read_mem || !r->t->read_mem(r->t->arg, addr, buf, size))
+        return false;
+    uint64_t v = 0;
+    for (size_t i = size; i-- > 0;) v = v << 8 | buf[i];
+    *ret = v;
+    return true;
+}
+
+static int64_t sign_extend(uint64_t v, size_t size) {
+    if (size >= 8) return (int64_t)v;
+    unsigned shift = (unsigned)(64 - 8 * size);
+    return (int64_t)(v << shift) >> shift;
+}
+
+static int unreadable(shi_value *out) {
+    out->kind = SHI_VAL_UNREADABLE;
+    return -1;
+}
+
+/* ---- base types --------------------------------------------------------------------------- */
+
+static void char_text(shi_value *out, uint64_t c) {
+    char buf[16];
+    if (c >= 0x20 && c < 0x7f) snprintf(buf, sizeof buf, "'%c'", (int)c);
+    else snprintf(buf, sizeof buf, "'\\u{%llx}'", (unsigned long long)c);
+    out->text = shi_trace_strdup(buf);
+}
+
+static int read_float(uint64_t raw, size_t size, shi_value *out) {
+    out->kind = SHI_VAL_FLOAT;
+    if (size == 4) {
+        float f;
+        uint32_t bits = (uint32_t)raw;
+        memcpy(&f, &bits, sizeof f);
+        out->f = f;
+    } else if (size == 8) {
+        memcpy(&out->f, &raw, sizeof out->f);
+    } else {
+        return unreadable(out);   /* long double: not in the lesson */
+    }
+    return 0;
+}
+
+static int read_base(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out) {
+    Dwarf_Attribute a;
+    Dwarf_Word enc = 0;
+    size_t size = shi_dwarf_type_size(type);
+    uint64_t raw;
+    if (dwarf_attr(type, DW_AT_encoding, &a)) dwarf_formudata(&a, &enc);
+    if (!read_uint(r, addr, size, &raw)) return unreadable(out);
+    const char *name = dwarf_diename(type);
+    bool is_char = name && strcmp(name, "char") == 0;
+    switch (enc) {
+    case DW_ATE_float: return read_float(raw, size, out);
+    case DW_ATE_boolean: out->kind = SHI_VAL_BOOL; out->b = raw != 0; return 0;
+    case DW_ATE_UTF: out->kind = SHI_VAL_CHAR; out->u = raw; char_text(out, raw); return 0;
+    case DW_ATE_signed_char: case DW_ATE_unsigned_char:
+        if (is_char) { out->kind = SHI_VAL_CHAR; out->u = raw; char_text(out, raw); return 0; }
+        break;
+    default: break;
+    }
+    if (enc == DW_ATE_signed || enc == DW_ATE_signed_char) {
+        out->kind = SHI_VAL_INT;
+        out->i = sign_extend(raw, size);
+    } else {
+        out->kind = SHI_VAL_UINT;
+        out->u = raw;
+    }
+    return 0;
+}
+
+static int read_enum(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out) {
+    uint64_t raw;
+    size_t size = shi_dwarf_type_size(type);
+    if (!read_uint(r, addr, size, &raw)) return unreadable(out);
+    out->kind = SHI_VAL_INT;
+    out->i = sign_extend(raw, size);
+    Dwarf_Die e;
+    bool ok = dwarf_child(type, &e) == 0;
+    for (; ok; ok = dwarf_siblingof(&e, &e) == 0) {
+        Dwarf_Attribute a;
+        Dwarf_Word v;
+        if (dwarf_tag(&e) == DW_TAG_enumerator && dwarf_attr(&e, DW_AT_const_value, &a) &&
+            dwarf_formudata(&a, &v) == 0 && (v == raw || sign_extend(v, size) == out->i)) {
+            out->text = shi_trace_strdup(dwarf_diename(&e));
+            break;
+        }
+    }
+    return 0;
+}
+
+/* ---- members by name ---------------------------------------------------------------------- */
+
+/* Finds member `name`, looking inside anonymous members (C's union { struct {ptr,len,cap};
+ * raw; }); *ret_off accumulates the offsets on the way. */
+static bool find_member(Dwarf_Die *agg, const char *name, Dwarf_Die *ret, uint64_t *ret_off) {
+    Dwarf_Die m, peeled;
+    bool ok = dwarf_child(agg, &m) == 0;
+    for (; ok; ok = dwarf_siblingof(&m, &m) == 0) {
+        if (dwarf_tag(&m) != DW_TAG_member) continue;
+        const char *mname = dwarf_diename(&m);
+        if (mname && strcmp(mname, name) == 0) {
+            *ret = m;
+            *ret_off += shi_dwarf_member_offset(&m);
+            return true;
+        }
+        Dwarf_Die mt;
+        if (mname || !shi_dwarf_die_type(&m, &mt)) continue;
+        shi_dwarf_peel(&mt, &peeled);
+        uint64_t off = *ret_off + shi_dwarf_member_offset(&m);
+        if (find_member(&peeled, name, ret, &off)) { *ret_off = off; return true; }
+    }
+    return false;
+}
+
+/* Follows a path of member names ("buf", "inner", "ptr") from `agg`; the last member's
+ * type in ret_type and its offset from agg's start in ret_off. */
+static bool member_path(Dwarf_Die *agg, const char *const *path, Dwarf_Die *ret_type,
+                        uint64_t *ret_off) {
+    Dwarf_Die cur = *agg, m, t;
+    uint64_t off = 0;
+    for (size_t i = 0; path[i]; i++) {
+        if (!find_member(&cur, path[i], &m, &off) || !shi_dwarf_die_type(&m, &t)) return false;
+        shi_dwarf_peel(&t, &cur);
+    }
+    *ret_type = cur;
+    *ret_off = off;
+    return true;
+}
+
+/* Rust wraps scalars in structs (NonNull { pointer }, Unique { pointer }, Cap(usize)): reads
+ * the first scalar at offset 0 down the chain. */
+static bool read_scalar_deep(const reader *r, Dwarf_Die *type, uint64_t addr, uint64_t *ret,
+                             Dwarf_Die *ret_scalar) {
+    Dwarf_Die cur = *type;
+    for (int guard = 0; guard < MAX_DEPTH; guard++) {
+        int tag = dwarf_tag(&cur);
+        if (tag == DW_TAG_base_type || tag == DW_TAG_pointer_type) {
+            if (ret_scalar) *ret_scalar = cur;
+            return read_uint(r, addr, shi_dwarf_type_size(&cur), ret);
+        }
+        Dwarf_Die m, mt;
+        bool found = false;
+        bool ok = dwarf_child(&cur, &m) == 0;
+        for (; ok && !found; ok = dwarf_siblingof(&m, &m) == 0)
+            found = dwarf_tag(&m) == DW_TAG_member && shi_dwarf_member_offset(&m) == 0 &&
+                    shi_dwarf_die_type(&m, &mt);
+        if (!found) return false;
+        shi_dwarf_peel(&mt, &cur);
+    }
+    return false;
+}
+
+/* ---- owned handles ------------------------------------------------------------------------ */
+
+typedef enum own_kind { OWN_NONE, OWN_STRING, OWN_VEC, OWN_BOX } own_kind;
+
+static own_kind owned_kind(const reader *r, Dwarf_Die *type) {
+    const char *name = dwarf_diename(type);
+    if (!name) return OWN_NONE;
+    int tag = dwarf_tag(type);
+    if (r->d->lang == SHI_LANG_RUST) {
+        if (tag == DW_TAG_structure_type && strcmp(name, "String") == 0) return OWN_STRING;
+        if (tag == DW_TAG_structure_type && strncmp(name, "Vec<", 4) == 0) return OWN_VEC;
+        if (tag == DW_TAG_pointer_type && strncmp(name, "alloc::boxed::Box<", 18) == 0)
+            return OWN_BOX;
+        return OWN_NONE;
+    }
+    if (tag != DW_TAG_typedef && tag != DW_TAG_union_type) return OWN_NONE;
+    if (strcmp(name, "sh_string") == 0) return OWN_STRING;
+    if (strncmp(name, "sh_vec_", 7) == 0) return OWN_VEC;
+    if (strncmp(name, "sh_box_", 7) == 0) return OWN_BOX;
+    return OWN_NONE;
+}
+
+static void set_elem(const reader *r, shi_value *out, Dwarf_Die *elem) {
+    char *name = shi_dwarf_type_name(r->d, elem);
+    out->owned.elem_type = shi_trace_strdup(name ? name : "?");
+    free(name);
+    out->owned.elem_size = elem ? shi_dwarf_type_size(elem) : 0;
+}
+
+/* Rust's Vec<T> names its element type in the template parameter T. */
+static bool template_param(Dwarf_Die *type, const char *name, Dwarf_Die *ret) {
+    Dwarf_Die c;
+    bool ok = dwarf_child(type, &c) == 0;
+    for (; ok; ok = dwarf_siblingof(&c, &c) == 0) {
+        const char *n = dwarf_diename(&c);
+        if (dwarf_tag(&c) == DW_TAG_template_type_parameter && n && strcmp(n, name) == 0)
+            return shi_dwarf_die_type(&c, ret);
+    }
+    return false;
+}
+
+/* A vec-shaped handle: Rust's buf.inner.{ptr,cap} and len, or C's flat {ptr, len, cap}. */
+static int read_vec(const reader *r, Dwarf_Die *vec, uint64_t addr, shi_value *out) {
+    static const char *const rust_ptr[] = {"buf", "inner", "ptr", NULL};
+    static const char *const rust_cap[] = {"buf", "inner", "cap", NULL};
+    static const char *const c_ptr[] = {"ptr", NULL}, *const c_cap[] = {"cap", NULL};
+    static const char *const len_path[] = {"len", NULL};
+    bool rust = r->d->lang == SHI_LANG_RUST;
+    Dwarf_Die pt, ct, lt;
+    uint64_t po, co, lo;
+    if (!member_path(vec, rust ? rust_ptr : c_ptr, &pt, &po) ||
+        !member_path(vec, rust ? rust_cap : c_cap, &ct, &co) ||
+        !member_path(vec, len_path, &lt, &lo))
+        return unreadable(out);
+    if (!read_scalar_deep(r, &pt, addr + po, &out->owned.ptr, NULL) ||
+        !read_scalar_deep(r, &ct, addr + co, &out->owned.cap, NULL) ||
+        !read_scalar_deep(r, &lt, addr + lo, &out->owned.len, NULL))
+        return unreadable(out);
+    Dwarf_Die elem, scalar;
+    if (rust && template_param(vec, "T", &elem)) {
+        set_elem(r, out, &elem);
+    } else if (!rust && read_scalar_deep(r, &pt, addr + po, &(uint64_t){0}, &scalar) &&
+               shi_dwarf_die_type(&scalar, &elem)) {
+        set_elem(r, out, &elem);   /* C: the pointee of `T *ptr` */
+    }
+    return 0;
+}
+
+static int read_box(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out) {
+    Dwarf_Die ptr = *type, m, elem;
+    uint64_t off = 0;
+    if (dwarf_tag(type) != DW_TAG_pointer_type) {   /* C: union { T *ptr; void *raw; } */
+        Dwarf_Die u;
+        shi_dwarf_peel(type, &u);
+        if (!find_member(&u, "ptr", &m, &off) || !shi_dwarf_die_type(&m, &ptr)) return unreadable(out);
+        shi_dwarf_peel(&ptr, &ptr);
+    }
+    if (!read_uint(r, addr + off, 8, &out->owned.ptr)) return unreadable(out);
+    if (shi_dwarf_die_type(&ptr, &elem)) set_elem(r, out, &elem);
+    return 0;
+}
+
+static int read_owned(const reader *r, own_kind kind, Dwarf_Die *type, uint64_t addr,
+                      shi_value *out) {
+    out->kind = SHI_VAL_OWNED;
+    out->owned.kind = kind == OWN_STRING ? SHI_OWN_STRING : kind == OWN_VEC ? SHI_OWN_VEC
+                                                                            : SHI_OWN_BOX;
+    if (kind == OWN_BOX) return read_box(r, type, addr, out);
+    Dwarf_Die agg;
+    shi_dwarf_peel(type, &agg);
+    if (kind == OWN_STRING && r->d->lang == SHI_LANG_RUST) {
+        static const char *const vec_path[] = {"vec", NULL};
+        Dwarf_Die vec;
+        uint64_t off;
+        if (!member_path(&agg, vec_path, &vec, &off)) return unreadable(out);
+        return read_vec(r, &vec, addr + off, out);
+    }
+    return read_vec(r, &agg, addr, out);
+}
+
+/* ---- aggregates --------------------------------------------------------------------------- */
+
+static int read_struct(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
+                       int depth) {
+    out->kind = SHI_VAL_STRUCT;
+    Dwarf_Die m, mt;
+    bool ok = dwarf_child(type, &m) == 0;
+    for (; ok; ok = dwarf_siblingof(&m, &m) == 0) {
+        /* a Rust enum's variant part is not a member: its fields depend on the variant */
+        if (dwarf_tag(&m) != DW_TAG_member || !shi_dwarf_die_type(&m, &mt)) continue;
+        shi_field *f = shi_value_add_field(out, dwarf_diename(&m));
+        read_any(r, &mt, addr + shi_dwarf_member_offset(&m), f->value, depth + 1);
+    }
+    return 0;
+}
+
+static int read_array(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
+                      int depth) {
+    Dwarf_Die elem;
+    uint64_t count;
+    out->kind = SHI_VAL_ARRAY;
+    if (!shi_dwarf_die_type(type, &elem) || !shi_dwarf_array_count(type, &count)) return 0;
+    size_t esize = shi_dwarf_type_size(&elem);
+    uint64_t shown = count < ARRAY_SHOWN ? count : ARRAY_SHOWN;
+    for (uint64_t i = 0; i < shown; i++) {
+        shi_field *f = shi_value_add_field(out, NULL);
+        read_any(r, &elem, addr + i * esize, f->value, depth + 1);
+    }
+    out->truncated = (size_t)(count - shown);
+    return 0;
+}
+
+static int read_any(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
+                    int depth) {
+    out->target_block = -1;
+    if (depth > MAX_DEPTH) return unreadable(out);
+    own_kind own = owned_kind(r, type);
+    if (own != OWN_NONE) return read_owned(r, own, type, addr, out);
+    Dwarf_Die t;
+    shi_dwarf_peel(type, &t);
+    own = owned_kind(r, &t);   /* a const String; C's union behind its typedef */
+    if (own != OWN_NONE) return read_owned(r, own, &t, addr, out);
+    switch (dwarf_tag(&t)) {
+    case DW_TAG_base_type: return read_base(r, &t, addr, out);
+    case DW_TAG_enumeration_type: return read_enum(r, &t, addr, out);
+    case DW_TAG_pointer_type: case DW_TAG_reference_type:
+    case DW_TAG_rvalue_reference_type:
+        out->kind = SHI_VAL_POINTER;
+        return read_uint(r, addr, 8, &out->addr) ? 0 : unreadable(out);
+    case DW_TAG_structure_type: case DW_TAG_union_type: case DW_TAG_class_type:
+        return read_struct(r, &t, addr, out, depth);
+    case DW_TAG_array_type: return read_array(r, &t, addr, out, depth);
+    default: return unreadable(out);
+    }
+}
+
+int shi_dwarf_read_value(const shi_dwarf *d, Dwarf_Die *type, uint64_t addr,
+                         const shi_dwarf_target *t, shi_value *out) {
+    memset(out, 0, sizeof *out);
+    reader r = {d, t};
+    return read_any(&r, type, addr, out, 0);
+}

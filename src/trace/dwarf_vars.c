@@ -1,0 +1,269 @@
+/*
+ * src/trace/dwarf_vars.c — the variables in scope at a pc and their types' names, spelled
+ * as the program's language spells them.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dwarf.h>
+
+#include "trace/dwarf_internal.h"
+
+/* ---- DIE helpers -------------------------------------------------------------------------- */
+
+bool shi_dwarf_die_type(Dwarf_Die *die, Dwarf_Die *ret_type) {
+    Dwarf_Attribute a;
+    return dwarf_attr_integrate(die, DW_AT_type, &a) && dwarf_formref_die(&a, ret_type);
+}
+
+void shi_dwarf_peel(Dwarf_Die *type, Dwarf_Die *ret) {
+    *ret = *type;
+    for (int guard = 0; guard < 16; guard++) {
+        int tag = dwarf_tag(ret);
+        if (tag != DW_TAG_typedef && tag != DW_TAG_const_type && tag != DW_TAG_volatile_type &&
+            tag != DW_TAG_restrict_type && tag != DW_TAG_atomic_type)
+            return;
+        Dwarf_Die next;
+        if (!shi_dwarf_die_type(ret, &next)) return;
+        *ret = next;
+    }
+}
+
+uint64_t shi_dwarf_member_offset(Dwarf_Die *member) {
+    Dwarf_Attribute a;
+    Dwarf_Word off = 0;
+    if (dwarf_attr(member, DW_AT_data_member_location, &a)) dwarf_formudata(&a, &off);
+    return off;
+}
+
+static bool first_subrange(Dwarf_Die *array, Dwarf_Die *ret) {
+    if (dwarf_child(array, ret) != 0) return false;
+    do {
+        if (dwarf_tag(ret) == DW_TAG_subrange_type) return true;
+    } while (dwarf_siblingof(ret, ret) == 0);
+    return false;
+}
+
+static bool subrange_count(Dwarf_Die *sub, uint64_t *ret_count) {
+    Dwarf_Attribute a;
+    Dwarf_Word v;
+    if (dwarf_attr(sub, DW_AT_count, &a) && dwarf_formudata(&a, &v) == 0) {
+        *ret_count = v;   /* Rust */
+        return true;
+    }
+    if (dwarf_attr(sub, DW_AT_upper_bound, &a) && dwarf_formudata(&a, &v) == 0) {
+        *ret_count = v + 1;   /* C, lower bound 0 */
+        return true;
+    }
+    return false;
+}
+
+bool shi_dwarf_array_count(Dwarf_Die *array, uint64_t *ret_count) {
+    Dwarf_Die sub;
+    return first_subrange(array, &sub) && subrange_count(&sub, ret_count);
+}
+
+size_t shi_dwarf_type_size(Dwarf_Die *type) {
+    Dwarf_Word size;
+    Dwarf_Die t = *type;
+    return dwarf_aggregate_size(&t, &size) == 0 ? (size_t)size : 0;
+}
+
+/* ---- type names --------------------------------------------------------------------------- */
+
+/* Drops every "ident::" path segment and the default allocator argument. */
+char *shi_dwarf_rust_short_name(const char *name) {
+    static const char global[] = ", alloc::alloc::Global";
+    char *out = malloc(strlen(name) + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    for (const char *p = name; *p;) {
+        if (strncmp(p, global, sizeof global - 1) == 0) { p += sizeof global - 1; continue; }
+        if (isalpha((unsigned char)*p) || *p == '_') {
+            const char *q = p;
+            while (isalnum((unsigned char)*q) || *q == '_') q++;
+            if (q[0] == ':' && q[1] == ':') { p = q + 2; continue; }
+            memcpy(out + o, p, (size_t)(q - p));
+            o += (size_t)(q - p);
+            p = q;
+            continue;
+        }
+        out[o++] = *p++;
+    }
+    out[o] = 0;
+    return out;
+}
+
+static char *fmt(const char *a, const char *b, const char *c) {
+    size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s%s%s", a, b, c);
+    return s;
+}
+
+static char *type_name(const shi_dwarf *d, Dwarf_Die *type, int depth);
+
+static char *inner_name(const shi_dwarf *d, Dwarf_Die *type, int depth) {
+    Dwarf_Die inner;
+    if (!shi_dwarf_die_type(type, &inner)) return fmt(d->lang == SHI_LANG_RUST ? "()" : "void", "", "");
+    return type_name(d, &inner, depth + 1);
+}
+
+/* C: "int[9]", "int[3][3]"; Rust: "[i32; 9]". */
+static char *array_name(const shi_dwarf *d, Dwarf_Die *type, int depth) {
+    char *elem = inner_name(d, type, depth);
+    if (!elem) return NULL;
+    char dims[128] = "";
+    size_t o = 0;
+    Dwarf_Die sub;
+    bool ok = dwarf_child(type, &sub) == 0;
+    for (; ok; ok = dwarf_siblingof(&sub, &sub) == 0) {
+        uint64_t count = 0;
+        if (dwarf_tag(&sub) != DW_TAG_subrange_type) continue;
+        bool known = subrange_count(&sub, &count);
+        if (d->lang == SHI_LANG_RUST) {
+            char *s = malloc(strlen(elem) + 32);
+            if (s) sprintf(s, "[%s; %llu]", elem, (unsigned long long)count);
+            free(elem);
+            return s;
+        }
+        if (o < sizeof dims - 24)
+            o += (size_t)(known ? sprintf(dims + o, "[%llu]", (unsigned long long)count)
+                                : sprintf(dims + o, "[]"));
+    }
+    char *s = fmt(elem, dims, "");
+    free(elem);
+    return s;
+}
+
+static char *named_or(const shi_dwarf *d, Dwarf_Die *type, const char *c_keyword) {
+    const char *name = dwarf_diename(type);
+    if (d->lang == SHI_LANG_RUST) return shi_dwarf_rust_short_name(name ? name : "?");
+    return fmt(c_keyword, " ", name ? name : "{...}");
+}
+
+static char *type_name(const shi_dwarf *d, Dwarf_Die *type, int depth) {
+    if (depth > 16) return fmt("...", "", "");
+    const char *name = dwarf_diename(type);
+    char *inner, *s;
+    switch (dwarf_tag(type)) {
+    case DW_TAG_structure_type: return named_or(d, type, "struct");
+    case DW_TAG_union_type: return named_or(d, type, "union");
+    case DW_TAG_enumeration_type: return named_or(d, type, "enum");
+    case DW_TAG_array_type: return array_name(d, type, depth);
+    case DW_TAG_const_type: case DW_TAG_volatile_type:
+        inner = inner_name(d, type, depth);
+        s = inner ? fmt(dwarf_tag(type) == DW_TAG_const_type ? "const " : "volatile ", inner, "")
+                  : NULL;
+        free(inner);
+        return s;
+    case DW_TAG_pointer_type: case DW_TAG_reference_type:
+        if (name) break;   /* Rust names its pointers: "&i32", "Box<i32, ...>" */
+        inner = inner_name(d, type, depth);
+        s = inner ? fmt(inner, " *", "") : NULL;
+        free(inner);
+        return s;
+    case DW_TAG_subroutine_type: return fmt("fn", "", "");
+    default: break;
+    }
+    if (!name) return fmt("?", "", "");
+    return d->lang == SHI_LANG_RUST ? shi_dwarf_rust_short_name(name) : fmt(name, "", "");
+}
+
+char *shi_dwarf_type_name(const shi_dwarf *d, Dwarf_Die *type) {
+    if (!type) return fmt(d->lang == SHI_LANG_RUST ? "()" : "void", "", "");
+    return type_name(d, type, 0);
+}
+
+/* ---- variables in scope ------------------------------------------------------------------- */
+
+/* rustc's println! leaves `args` locals (the format arguments) in the user's scope. */
+static bool is_compiler_made(const shi_dwarf *d, Dwarf_Die *var, const char *type_text) {
+    Dwarf_Attribute a;
+    bool artificial = false;
+    if (dwarf_attr(var, DW_AT_artificial, &a) && dwarf_formflag(&a, &artificial) == 0 &&
+        artificial)
+        return true;
+    const char *name = dwarf_diename(var);
+    if (!name) return true;
+    if (d->lang != SHI_LANG_RUST) return false;
+    if (strcmp(name, "args") != 0) return false;
+    /* [Argument; N] or a tuple of references to the printed values */
+    return strstr(type_text, "Argument") || strncmp(type_text, "(&", 2) == 0;
+}
+
+typedef struct walk {
+    const shi_dwarf *d;
+    uint64_t pc;
+    shi_dwarf_var_fn fn;
+    void *arg;
+    const Dwarf_Op *fb;
+    size_t nfb;
+    int count;
+    bool stop;
+} walk;
+
+static void give_var(walk *w, Dwarf_Die *var, bool is_param) {
+    shi_dwarf_var v = {.die = *var, .is_param = is_param, .name = dwarf_diename(var),
+                       .frame_base = w->fb, .nframe_base = w->nfb};
+    bool typed = shi_dwarf_die_type(var, &v.type);
+    char *tname = shi_dwarf_type_name(w->d, typed ? &v.type : NULL);
+    if (!tname || is_compiler_made(w->d, var, tname)) { free(tname); return; }
+    v.type_name = tname;
+    v.size = typed ? shi_dwarf_type_size(&v.type) : 0;
+    dwarf_decl_line(var, &v.decl_line);
+    Dwarf_Attribute a;
+    Dwarf_Op *ops;
+    size_t nops;
+    if (dwarf_attr_integrate(var, DW_AT_location, &a) &&
+        dwarf_getlocation_addr(&a, w->pc, &ops, &nops, 1) == 1) {
+        v.loc = ops;
+        v.nloc = nops;
+    }
+    w->count++;
+    if (w->fn && w->fn(&v, w->arg) != 0) w->stop = true;
+    free(tname);
+}
+
+static void give_scope(walk *w, Dwarf_Die *scope) {
+    Dwarf_Die child;
+    if (dwarf_child(scope, &child) != 0) return;
+    do {
+        int tag = dwarf_tag(&child);
+        if (tag == DW_TAG_formal_parameter || tag == DW_TAG_variable)
+            give_var(w, &child, tag == DW_TAG_formal_parameter);
+    } while (!w->stop && dwarf_siblingof(&child, &child) == 0);
+}
+
+static void set_frame_base(walk *w, Dwarf_Die *sub) {
+    Dwarf_Attribute a;
+    Dwarf_Op *ops;
+    size_t nops;
+    if (dwarf_attr_integrate(sub, DW_AT_frame_base, &a) &&
+        dwarf_getlocation_addr(&a, w->pc, &ops, &nops, 1) == 1) {
+        w->fb = ops;
+        w->nfb = nops;
+    }
+}
+
+int shi_dwarf_vars_at(const shi_dwarf *d, uint64_t pc_rel, shi_dwarf_var_fn fn, void *arg) {
+    Dwarf_Die cudie, *scopes = NULL;
+    if (!dwarf_addrdie(d->dbg, pc_rel, &cudie)) return -1;
+    int n = dwarf_getscopes(&cudie, pc_rel, &scopes);
+    /* scopes[0] is the innermost; variables of code inlined into the function are its
+     * callee's, so start above the outermost inlined scope. */
+    int sub = -1, first = 0;
+    for (int i = 0; i < n && sub < 0; i++) {
+        int tag = dwarf_tag(&scopes[i]);
+        if (tag == DW_TAG_inlined_subroutine) first = i + 1;
+        else if (tag == DW_TAG_subprogram) sub = i;
+    }
+    if (sub < 0 || !shi_dwarf_function_at(d, pc_rel)) { free(scopes); return -1; }
+    walk w = {.d = d, .pc = pc_rel, .fn = fn, .arg = arg};
+    set_frame_base(&w, &scopes[sub]);
+    for (int i = sub; i >= first && !w.stop; i--) give_scope(&w, &scopes[i]);
+    free(scopes);
+    return w.count;
+}
