@@ -1,0 +1,852 @@
+/*
+ * src/trace/render_text.c — one step as the lesson draws it: the stack on the left (the
+ * innermost frame on top), the heap on the right, an arrow from each owning handle's
+ * `ptr` line to its block, on the same row where the rows allow:
+ *
+ *     ┌──────────────────────────┐
+ *     │ main                     │ ← top
+ *     │ name : String (24 bytes) │       ┌─────────────────┐
+ *     │   ptr ───────────────────│──────→│ "Hello, world!" │
+ *     │   len: 13                │       └─────────────────┘
+ *
+ * The diagram is built as rows: the left column first (each row may name the block its
+ * arrow points to), then the heap boxes are placed on the right so that a box's contents
+ * sit on its owner's `ptr` row; a box that cannot (the rows are taken) is labelled `#id`
+ * and the arrow becomes `──→ #id` inside the stack box instead.
+ */
+#define _GNU_SOURCE  /* strcasestr */
+#include "trace/render.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/panic.h"
+
+/* ---- a growing string -------------------------------------------------------------------- */
+
+typedef struct sbuf {
+    char *p;
+    size_t n, cap;
+} sbuf;
+
+static void sb_addn(sbuf *b, const char *s, size_t n) {
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->n + n + 1) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) SHI_PANIC("trace: out of memory (%zu bytes)", cap);
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+
+static void sb_add(sbuf *b, const char *s) { sb_addn(b, s, strlen(s)); }
+
+__attribute__((format(printf, 2, 3)))
+static void sb_printf(sbuf *b, const char *fmt, ...) {
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof tmp) { sb_addn(b, tmp, (size_t)n); return; }
+    char *big = malloc((size_t)n + 1);
+    if (!big) SHI_PANIC("trace: out of memory (%d bytes)", n + 1);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    sb_addn(b, big, (size_t)n);
+    free(big);
+}
+
+static void sb_rep(sbuf *b, const char *s, int times) {
+    for (int i = 0; i < times; i++) sb_add(b, s);
+}
+
+/* Hands the text over to the caller (never NULL). */
+static char *sb_take(sbuf *b) {
+    if (!b->p) sb_add(b, "");
+    char *p = b->p;
+    *b = (sbuf){0};
+    return p;
+}
+
+/* Columns on a terminal: ANSI colour sequences take none, a UTF-8 character takes one. */
+static int dwidth(const char *s) {
+    int w = 0;
+    while (*s) {
+        if (*s == '\x1b') {
+            while (*s && *s != 'm') s++;
+            if (*s) s++;
+            continue;
+        }
+        if (((unsigned char)*s & 0xC0) != 0x80) w++;
+        s++;
+    }
+    return w;
+}
+
+/* ---- glyphs and colours ------------------------------------------------------------------ */
+
+typedef struct glyphs {
+    const char *h, *v, *tl, *tr, *bl, *br, *lj, *rj, *tj, *bj, *head, *top, *ell;
+} glyphs;
+
+static const glyphs utf8_glyphs = {"─", "│", "┌", "┐", "└", "┘", "├", "┤", "┬", "┴", "→",
+                                   "← top", "…"};
+static const glyphs ascii_glyphs = {"-", "|", "+", "+", "+", "+", "+", "+", "+", "+", ">",
+                                    "<- top", "..."};
+
+typedef struct colors {
+    const char *bold, *dim, *green, *yellow, *red, *cyan, *reset;
+} colors;
+
+static const colors ansi = {"\x1b[1m", "\x1b[2m", "\x1b[32m", "\x1b[33m", "\x1b[31m",
+                            "\x1b[36m", "\x1b[0m"};
+static const colors plain = {"", "", "", "", "", "", ""};
+
+/* Everything one drawing needs, so the helpers take one argument for it. */
+typedef struct ctx {
+    const glyphs *g;
+    const colors *c;
+    int width;
+    bool any_mark; /* a change mark was drawn: the legend is worth a line */
+    bool first;    /* the first step: everything is new, so nothing is marked */
+} ctx;
+
+static ctx make_ctx(const shi_render_opts *o) {
+    ctx x = {&utf8_glyphs, &plain, 100, false, false};
+    if (o) {
+        if (!o->utf8) x.g = &ascii_glyphs;
+        if (o->color) x.c = &ansi;
+        if (o->width > 0) x.width = o->width;
+    }
+    if (x.width < 40) x.width = 40;  /* narrower than this, no diagram is readable */
+    return x;
+}
+
+/* Appends `s` cut to `maxw` columns, the cut marked with an ellipsis. `s` has no colour
+ * sequences (colours are added around the pieces, never inside text that may be cut). */
+static void sb_add_fit(sbuf *b, const char *s, int maxw, const glyphs *g) {
+    if (dwidth(s) <= maxw) { sb_add(b, s); return; }
+    int keep = maxw - dwidth(g->ell), w = 0;
+    const char *p = s;
+    while (*p && w < keep) {
+        p++;
+        while (((unsigned char)*p & 0xC0) == 0x80) p++;
+        w++;
+    }
+    if (keep > 0) sb_addn(b, s, (size_t)(p - s));
+    if (maxw >= dwidth(g->ell)) sb_add(b, g->ell);
+}
+
+/* ---- values as text ---------------------------------------------------------------------- */
+
+static void add_float(sbuf *b, double f) {
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%.6g", f);
+    sb_add(b, tmp);
+    /* 1.0 stays 1.0 as Rust's {:?} prints it: a float never reads like an integer */
+    if (isfinite(f) && !strpbrk(tmp, ".e")) sb_add(b, ".0");
+}
+
+static bool is_tuple_field(const char *name) {
+    return !name || (name[0] == '_' && name[1] == '_' && isdigit((unsigned char)name[2]));
+}
+
+static void add_value(sbuf *b, const shi_value *v);
+
+static void add_fields(sbuf *b, const shi_value *v) {
+    bool tuple = v->nfields == 0 || is_tuple_field(v->fields[0].name);
+    bool array = v->kind == SHI_VAL_ARRAY;
+    sb_add(b, array ? "[" : tuple ? "(" : "{");
+    for (size_t i = 0; i < v->nfields; i++) {
+        if (i) sb_add(b, ", ");
+        if (!array && !tuple) sb_printf(b, "%s: ", v->fields[i].name);
+        add_value(b, v->fields[i].value);
+    }
+    if (v->truncated) sb_printf(b, "%s+%zu more", v->nfields ? ", " : "", v->truncated);
+    sb_add(b, array ? "]" : tuple ? ")" : "}");
+}
+
+static void add_value(sbuf *b, const shi_value *v) {
+    if (v->text && v->kind != SHI_VAL_UNINIT) { sb_add(b, v->text); return; }
+    switch (v->kind) {
+    case SHI_VAL_UNINIT: sb_add(b, "?"); break;
+    case SHI_VAL_INT: sb_printf(b, "%" PRId64, v->i); break;
+    case SHI_VAL_UINT: sb_printf(b, "%" PRIu64, v->u); break;
+    case SHI_VAL_FLOAT: add_float(b, v->f); break;
+    case SHI_VAL_BOOL: sb_add(b, v->b ? "true" : "false"); break;
+    case SHI_VAL_CHAR:
+        if (v->i >= 32 && v->i < 127) sb_printf(b, "'%c'", (int)v->i);
+        else sb_printf(b, "'\\u{%" PRIx64 "}'", (uint64_t)v->i);
+        break;
+    case SHI_VAL_POINTER: sb_printf(b, "0x%" PRIx64, v->addr); break;
+    case SHI_VAL_STRUCT: case SHI_VAL_ARRAY: add_fields(b, v); break;
+    case SHI_VAL_OWNED:
+        if (v->owned.kind == SHI_OWN_BOX) sb_add(b, "{ptr}");
+        else sb_printf(b, "{ptr, len %" PRIu64 ", cap %" PRIu64 "}", v->owned.len, v->owned.cap);
+        break;
+    case SHI_VAL_UNREADABLE: sb_add(b, "<unreadable>"); break;
+    }
+}
+
+char *shi_render_value_text(const shi_value *v) {
+    sbuf b = {0};
+    add_value(&b, v);
+    return sb_take(&b);
+}
+
+/* ---- titles ------------------------------------------------------------------------------ */
+
+/* Which event names a step: the most telling one (a crash over a call over an allocation). */
+static int event_rank(shi_event_kind k) {
+    static const int rank[] = {
+        /* a call or return names the step even when the program ends in it: the exit has
+         * its own line below the diagram */
+        [SHI_EV_SIGNAL] = 9, [SHI_EV_CALL] = 8, [SHI_EV_RETURN] = 7, [SHI_EV_EXIT] = 6,
+        [SHI_EV_LIMIT] = 5, [SHI_EV_DROP] = 4, [SHI_EV_REALLOC] = 3, [SHI_EV_ALLOC] = 2,
+        [SHI_EV_FREE] = 1, [SHI_EV_LINE] = 0, [SHI_EV_OUTPUT] = 0,
+    };
+    return (unsigned)k < sizeof rank / sizeof rank[0] ? rank[k] : 0;
+}
+
+static void add_event_title(sbuf *b, const shi_event *e) {
+    const char *fn = e->function ? e->function : "?";
+    switch (e->kind) {
+    case SHI_EV_CALL: sb_printf(b, "%s() called", fn); break;
+    case SHI_EV_RETURN:
+        sb_printf(b, "%s() returned", fn);
+        if (e->has_value) sb_printf(b, " %" PRId64, e->value);
+        break;
+    case SHI_EV_DROP: sb_printf(b, "drop(%s)", fn); break;
+    case SHI_EV_ALLOC:
+        sb_printf(b, "%zu bytes allocated (block #%" PRIu64 ")", e->size, e->block_id);
+        break;
+    case SHI_EV_REALLOC:
+        sb_printf(b, "block #%" PRIu64 " reallocated: %zu bytes%s", e->block_id, e->size,
+                  e->old_addr && e->old_addr != e->addr ? ", moved" : "");
+        break;
+    case SHI_EV_FREE: sb_printf(b, "block #%" PRIu64 " freed", e->block_id); break;
+    case SHI_EV_EXIT: sb_printf(b, "exited with code %" PRId64, e->value); break;
+    case SHI_EV_SIGNAL:
+        if (e->text) sb_printf(b, "killed by %s", e->text);
+        else sb_printf(b, "killed by signal %" PRId64, e->value);
+        break;
+    case SHI_EV_LIMIT: sb_add(b, e->text ? e->text : "limit reached"); break;
+    default: break;
+    }
+}
+
+char *shi_render_step_title(const shi_step *s) {
+    if (s->title) return shi_trace_strdup(s->title);
+    const shi_event *best = NULL;
+    for (size_t i = 0; i < s->nevents; i++)
+        if (event_rank(s->events[i].kind) > 0 &&
+            (!best || event_rank(s->events[i].kind) > event_rank(best->kind)))
+            best = &s->events[i];
+    sbuf b = {0};
+    if (best) add_event_title(&b, best);
+    else if (s->index == 0 && s->nframes) sb_printf(&b, "%s() called", s->frames[0].function);
+    else sb_printf(&b, "line %d", s->line);
+    return sb_take(&b);
+}
+
+/* ---- heap contents ----------------------------------------------------------------------- */
+
+/* Reads element `i` of `size` bytes (little-endian, as x86-64 and the tracee) if present. */
+static bool read_elem(const shi_block *blk, size_t i, size_t size, uint64_t *ret_bits) {
+    if (size == 0 || size > 8 || i > (blk->nbytes / size) || (i + 1) * size > blk->nbytes)
+        return false;
+    uint64_t bits = 0;
+    for (size_t k = 0; k < size; k++) bits |= (uint64_t)blk->bytes[i * size + k] << (8 * k);
+    *ret_bits = bits;
+    return true;
+}
+
+static bool type_is(const char *type, const char *const *names) {
+    for (; *names; names++)
+        if (strcmp(type, *names) == 0) return true;
+    return false;
+}
+
+/* One element as text, from its type's name as the language spells it. */
+static void add_elem(sbuf *b, const char *type, size_t size, uint64_t bits) {
+    static const char *const floats[] = {"f32", "f64", "float", "double", NULL};
+    static const char *const unsigneds[] = {"u8", "u16", "u32", "u64", "usize", "size_t",
+                                            "unsigned int", "unsigned char", "unsigned long",
+                                            "uint8_t", "uint16_t", "uint32_t", "uint64_t",
+                                            NULL};
+    const char *t = type ? type : "";
+    if (type_is(t, floats)) {
+        double d;
+        if (size == 4) { float f; uint32_t w = (uint32_t)bits; memcpy(&f, &w, 4); d = f; }
+        else memcpy(&d, &bits, 8);
+        add_float(b, d);
+    } else if (strcmp(t, "bool") == 0) {
+        sb_add(b, bits ? "true" : "false");
+    } else if (strcmp(t, "char") == 0 && size == 1 && bits >= 32 && bits < 127) {
+        sb_printf(b, "'%c'", (int)bits);
+    } else if (type_is(t, unsigneds)) {
+        sb_printf(b, "%" PRIu64, bits);
+    } else {
+        int shift = 64 - 8 * (int)size;  /* sign-extend from the element's width */
+        sb_printf(b, "%" PRId64, (int64_t)(bits << shift) >> shift);
+    }
+}
+
+/* A string's bytes as a quoted literal; control characters escaped so the row stays one
+ * row, bytes past what was copied shown as an ellipsis. */
+static void add_string_bytes(sbuf *b, const shi_block *blk, uint64_t len, const glyphs *g) {
+    size_t n = blk->nbytes < len ? blk->nbytes : (size_t)len;
+    sb_add(b, "\"");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = blk->bytes[i];
+        if (ch == '"' || ch == '\\') sb_printf(b, "\\%c", ch);
+        else if (ch == '\n') sb_add(b, "\\n");
+        else if (ch == '\t') sb_add(b, "\\t");
+        else if (ch < 32 || ch == 127) sb_printf(b, "\\x%02x", ch);
+        else sb_addn(b, (const char *)&ch, 1);
+    }
+    if (n < len) sb_add(b, g->ell);
+    sb_add(b, "\"");
+}
+
+/* The cells of a block's box: what the owner says the bytes are. */
+typedef struct cells {
+    char **text;
+    size_t n;
+    size_t more;   /* elements left out for width */
+} cells;
+
+static void cells_add(cells *c, char *text) {
+    char **p = realloc(c->text, (c->n + 1) * sizeof *p);
+    if (!p) SHI_PANIC("trace: out of memory");
+    c->text = p;
+    c->text[c->n++] = text;
+}
+
+static void cells_free(cells *c) {
+    for (size_t i = 0; i < c->n; i++) free(c->text[i]);
+    free(c->text);
+}
+
+/* A vec: one cell per element up to len, `_` for each unused slot up to cap; as many as
+ * fit in `maxw` columns. */
+static void vec_cells(cells *c, const shi_block *blk, const shi_owned *own, int maxw) {
+    uint64_t total = own->cap > own->len ? own->cap : own->len;
+    int used = 1;
+    for (uint64_t i = 0; i < total; i++) {
+        sbuf b = {0};
+        uint64_t bits;
+        if (i >= own->len) sb_add(&b, "_");
+        else if (read_elem(blk, (size_t)i, own->elem_size, &bits))
+            add_elem(&b, own->elem_type, own->elem_size, bits);
+        else sb_add(&b, "?");
+        used += dwidth(b.p) + 3;
+        if (used > maxw - 8 && i + 1 < total) {  /* room kept for the "+N" cell */
+            free(b.p);
+            c->more = (size_t)(total - i);
+            return;
+        }
+        cells_add(c, sb_take(&b));
+    }
+}
+
+/* Raw bytes, for a block no handle explains: the first few in hex. */
+static void hex_cells(cells *c, const shi_block *blk) {
+    sbuf b = {0};
+    size_t n = blk->nbytes < 8 ? blk->nbytes : 8;
+    for (size_t i = 0; i < n; i++) sb_printf(&b, "%s%02x", i ? " " : "", blk->bytes[i]);
+    if (n < blk->nbytes) sb_add(&b, " ..");
+    if (!n) sb_printf(&b, "%zu bytes", blk->size);
+    cells_add(c, sb_take(&b));
+}
+
+static void block_cells(cells *c, const shi_block *blk, const shi_value *owner, int maxw,
+                        const glyphs *g) {
+    if (owner && owner->kind == SHI_VAL_OWNED) {
+        const shi_owned *own = &owner->owned;
+        sbuf b = {0};
+        uint64_t bits;
+        switch (own->kind) {
+        case SHI_OWN_STRING:
+            add_string_bytes(&b, blk, own->len, g);
+            cells_add(c, sb_take(&b));
+            return;
+        case SHI_OWN_VEC:
+            vec_cells(c, blk, own, maxw);
+            if (!c->n && !c->more) cells_add(c, shi_trace_strdup(" "));
+            return;
+        case SHI_OWN_BOX:
+            if (read_elem(blk, 0, own->elem_size, &bits))
+                add_elem(&b, own->elem_type, own->elem_size, bits);
+            else sb_add(&b, "?");
+            cells_add(c, sb_take(&b));
+            return;
+        }
+    }
+    hex_cells(c, blk);
+}
+
+/* ---- the left column: frames and variables ----------------------------------------------- */
+
+enum { ROW_TOP, ROW_SEP, ROW_BOTTOM, ROW_TEXT };
+
+typedef struct lrow {
+    int kind;
+    sbuf text;          /* ROW_TEXT: the content, coloured */
+    int64_t arrow;      /* the block (index) this row's arrow points to, or -1 */
+    bool aligned;       /* the block's contents are on this row */
+    const char *mark;   /* drawn right of the box: "← top" */
+} lrow;
+
+typedef struct layout {
+    lrow *rows;
+    size_t n;
+} layout;
+
+static lrow *add_row(layout *l, int kind) {
+    lrow *p = realloc(l->rows, (l->n + 1) * sizeof *p);
+    if (!p) SHI_PANIC("trace: out of memory");
+    l->rows = p;
+    lrow *r = &l->rows[l->n++];
+    *r = (lrow){.kind = kind, .arrow = -1};
+    return r;
+}
+
+static void add_mark(ctx *x, sbuf *b, const char *color, const char *mark) {
+    if (x->first) return;
+    sb_printf(b, " %s%s%s", color, mark, x->c->reset);
+    x->any_mark = true;
+}
+
+static void add_size(sbuf *b, size_t size) {
+    sb_printf(b, " (%zu byte%s)", size, size == 1 ? "" : "s");
+}
+
+/* `name : type (N bytes)`: the head of every variable's row. */
+static void add_var_head(ctx *x, sbuf *b, const shi_var *v) {
+    sb_printf(b, "  %s%s%s : %s", x->c->bold, v->name ? v->name : "?", x->c->reset,
+              v->type ? v->type : "?");
+    add_size(b, v->size);
+}
+
+static void owned_rows(ctx *x, layout *l, const shi_var *v) {
+    lrow *r = add_row(l, ROW_TEXT);
+    add_var_head(x, &r->text, v);
+    if (v->changed) add_mark(x, &r->text, x->c->yellow, "*");
+    const shi_owned *own = &v->value.owned;
+    r = add_row(l, ROW_TEXT);
+    sb_add(&r->text, "    ptr");
+    if (own->stale) sb_printf(&r->text, " %s(stale: moved or freed)%s", x->c->dim, x->c->reset);
+    else if (v->value.target_block >= 0) r->arrow = v->value.target_block;
+    else sb_printf(&r->text, " = 0x%" PRIx64, own->ptr);
+    if (own->kind == SHI_OWN_BOX) return;
+    sb_printf(&add_row(l, ROW_TEXT)->text, "    len: %" PRIu64, own->len);
+    sb_printf(&add_row(l, ROW_TEXT)->text, "    cap: %" PRIu64, own->cap);
+}
+
+static void var_rows(ctx *x, layout *l, const shi_var *v) {
+    if (v->value.kind == SHI_VAL_OWNED) { owned_rows(x, l, v); return; }
+    lrow *r = add_row(l, ROW_TEXT);
+    add_var_head(x, &r->text, v);
+    char *val = shi_render_value_text(&v->value);
+    sb_printf(&r->text, " = %s", val);
+    free(val);
+    if (v->value.kind == SHI_VAL_POINTER && v->value.target_block >= 0)
+        r->arrow = v->value.target_block;
+    if (v->changed) add_mark(x, &r->text, x->c->yellow, "*");
+}
+
+static void frame_rows(ctx *x, layout *l, const shi_frame *f, bool top) {
+    lrow *r = add_row(l, ROW_TEXT);
+    sb_printf(&r->text, "%s%s%s", x->c->bold, f->function ? f->function : "??", x->c->reset);
+    if (f->is_new) add_mark(x, &r->text, x->c->green, "(new)");
+    if (top) r->mark = x->g->top;
+    for (size_t i = 0; i < f->nvars; i++) var_rows(x, l, &f->vars[i]);
+}
+
+static void stack_rows(ctx *x, layout *l, const shi_step *s) {
+    add_row(l, ROW_TOP);
+    if (!s->nframes) sb_add(&add_row(l, ROW_TEXT)->text, "(no frames)");
+    for (size_t i = s->nframes; i-- > 0;) {
+        frame_rows(x, l, &s->frames[i], i + 1 == s->nframes);
+        if (i) add_row(l, ROW_SEP);
+    }
+    add_row(l, ROW_BOTTOM);
+}
+
+/* ---- the right column: heap boxes -------------------------------------------------------- */
+
+typedef struct rcol {
+    char **rows;  /* NULL: empty */
+    size_t n;
+} rcol;
+
+static void rcol_set(rcol *rc, size_t row, char *text) {
+    if (row >= rc->n) {
+        char **p = realloc(rc->rows, (row + 1) * sizeof *p);
+        if (!p) SHI_PANIC("trace: out of memory");
+        memset(p + rc->n, 0, (row + 1 - rc->n) * sizeof *p);
+        rc->rows = p;
+        rc->n = row + 1;
+    }
+    free(rc->rows[row]);
+    rc->rows[row] = text;
+}
+
+/* The value whose handle owns (or points at) block `bi`: it says how to read the bytes. */
+static const shi_value *block_owner(const shi_step *s, int64_t bi) {
+    const shi_value *ptr_owner = NULL;
+    for (size_t f = s->nframes; f-- > 0;)
+        for (size_t i = 0; i < s->frames[f].nvars; i++) {
+            const shi_value *v = &s->frames[f].vars[i].value;
+            if (v->target_block != bi) continue;
+            if (v->kind == SHI_VAL_OWNED && !v->owned.stale) return v;
+            if (v->kind == SHI_VAL_POINTER && !ptr_owner) ptr_owner = v;
+        }
+    return ptr_owner;
+}
+
+/* A border line of a box: `left` + h * (cell width + 2) joined by `mid` + `right`. */
+static char *box_border(const ctx *x, const cells *c, const int *w, const char *left,
+                        const char *mid, const char *right) {
+    sbuf b = {0};
+    sb_add(&b, left);
+    size_t n = c->n + (c->more ? 1 : 0);
+    for (size_t i = 0; i < n; i++) {
+        if (i) sb_add(&b, mid);
+        sb_rep(&b, x->g->h, w[i] + 2);
+    }
+    sb_add(&b, right);
+    return sb_take(&b);
+}
+
+static char *box_middle(const ctx *x, const cells *c, const int *w) {
+    sbuf b = {0};
+    sb_add(&b, x->g->v);
+    for (size_t i = 0; i < c->n; i++) {
+        sb_printf(&b, " %*s%s ", w[i] - dwidth(c->text[i]), "", c->text[i]);
+        sb_add(&b, x->g->v);
+    }
+    if (c->more) sb_printf(&b, " +%zu %s", c->more, x->g->v);
+    return sb_take(&b);
+}
+
+static char *block_caption(ctx *x, const shi_block *blk, const shi_value *owner) {
+    sbuf b = {0};
+    sb_printf(&b, "%s#%" PRIu64 " at 0x%" PRIx64 ", %zu byte%s%s", x->c->dim, blk->id,
+              blk->addr, blk->size, blk->size == 1 ? "" : "s", x->c->reset);
+    if (blk->is_new) add_mark(x, &b, x->c->green, "(new)");
+    else if (blk->grown) add_mark(x, &b, x->c->yellow, "(grown)");
+    if (owner && owner->kind == SHI_VAL_OWNED && owner->owned.kind == SHI_OWN_VEC &&
+        owner->owned.cap > owner->owned.len)
+        sb_printf(&b, "%s, room for %" PRIu64 " more%s", x->c->dim,
+                  owner->owned.cap - owner->owned.len, x->c->reset);
+    return sb_take(&b);
+}
+
+/* Draws block `bi` with its top border on row `top`; returns the first row after it. */
+static size_t place_block(ctx *x, rcol *rc, const shi_step *s, int64_t bi, size_t top, int rw) {
+    const shi_block *blk = &s->blocks[bi];
+    const shi_value *owner = block_owner(s, bi);
+    cells c = {0};
+    block_cells(&c, blk, owner, rw, x->g);
+    size_t ncell = c.n + (c.more ? 1 : 0);
+    int *w = calloc(ncell ? ncell : 1, sizeof *w);
+    if (!w) SHI_PANIC("trace: out of memory");
+    int uniform = 2;  /* a vec's cells share one width, as the lesson's [  1 |  2 |  _ ] */
+    for (size_t i = 0; i < c.n; i++)
+        if (dwidth(c.text[i]) > uniform) uniform = dwidth(c.text[i]);
+    bool vec = owner && owner->kind == SHI_VAL_OWNED && owner->owned.kind == SHI_OWN_VEC;
+    for (size_t i = 0; i < c.n; i++) w[i] = vec ? uniform : dwidth(c.text[i]);
+    if (c.more) w[c.n] = snprintf(NULL, 0, "+%zu", c.more);
+    if (c.n == 1 && !c.more && w[0] > rw - 4) {  /* one long string: cut to the column */
+        sbuf cut = {0};
+        sb_add_fit(&cut, c.text[0], rw - 4, x->g);
+        free(c.text[0]);
+        c.text[0] = sb_take(&cut);
+        w[0] = dwidth(c.text[0]);
+    }
+    rcol_set(rc, top, box_border(x, &c, w, x->g->tl, x->g->tj, x->g->tr));
+    rcol_set(rc, top + 1, box_middle(x, &c, w));
+    rcol_set(rc, top + 2, box_border(x, &c, w, x->g->bl, x->g->bj, x->g->br));
+    rcol_set(rc, top + 3, block_caption(x, blk, owner));
+    free(w);
+    cells_free(&c);
+    /* no blank row after the caption: a String's or Vec's rows (header, ptr, len, cap)
+     * are four, so the next handle's box can start on its header row, as in the lesson */
+    return top + 4;
+}
+
+/* Blocks live in the previous step and gone in this one: freed since then. */
+static size_t freed_rows(ctx *x, rcol *rc, const shi_trace *t, const shi_step *s, size_t row) {
+    if (!t || s->index == 0 || s->index >= t->nsteps || &t->steps[s->index] != s) return row;
+    const shi_step *prev = &t->steps[s->index - 1];
+    for (size_t i = 0; i < prev->nblocks; i++) {
+        const shi_block *b = &prev->blocks[i];
+        if (shi_step_find_block(s, b->id) >= 0) continue;
+        sbuf m = {0};
+        sb_printf(&m, "%sfreed: #%" PRIu64 " at 0x%" PRIx64 ", %zu bytes%s", x->c->red, b->id,
+                  b->addr, b->size, x->c->reset);
+        x->any_mark = true;
+        rcol_set(rc, row++, sb_take(&m));
+    }
+    return row;
+}
+
+/* Places every block: owned ones beside their owner's ptr row when that row is still free
+ * below the boxes placed so far, the rest after them. */
+static void heap_column(ctx *x, layout *l, rcol *rc, const shi_trace *t, const shi_step *s,
+                        int rw) {
+    bool *placed = calloc(s->nblocks ? s->nblocks : 1, sizeof *placed);
+    if (!placed) SHI_PANIC("trace: out of memory");
+    size_t next = 1;  /* row 0 is the stack's top border: boxes start beside the frames */
+    for (size_t r = 0; r < l->n; r++) {
+        int64_t bi = l->rows[r].arrow;
+        if (bi < 0 || (size_t)bi >= s->nblocks) { l->rows[r].arrow = -1; continue; }
+        if (placed[bi] || r < next + 1) continue;  /* drawn as `──→ #id` instead */
+        next = place_block(x, rc, s, bi, r - 1, rw);
+        placed[bi] = true;
+        l->rows[r].aligned = true;
+    }
+    for (size_t bi = 0; bi < s->nblocks; bi++)
+        if (!placed[bi]) next = place_block(x, rc, s, (int64_t)bi, next, rw);
+    if (!s->nblocks) rcol_set(rc, next++, shi_trace_strdup("(empty)"));
+    freed_rows(x, rc, t, s, next);
+    free(placed);
+}
+
+/* ---- putting the rows together ----------------------------------------------------------- */
+
+enum { GAP = 8 };  /* columns between the stack box and the heap: the arrow's length */
+
+static int left_width(const ctx *x, const layout *l) {
+    int lw = 20;
+    for (size_t r = 0; r < l->n; r++)
+        if (l->rows[r].kind == ROW_TEXT) {
+            int w = dwidth(l->rows[r].text.p ? l->rows[r].text.p : "") + 2;
+            if (l->rows[r].arrow >= 0) w += 4;
+            if (w > lw) lw = w;
+        }
+    int cap = x->width * 55 / 100;
+    return lw > cap ? cap : lw;
+}
+
+static void left_text(const ctx *x, sbuf *line, const lrow *r, int lw, const shi_step *s) {
+    const char *text = r->text.p ? r->text.p : "";
+    sbuf body = {0};
+    if (dwidth(text) > lw - 1) {
+        /* too long: cut without its colours (a cut must not split an escape sequence) */
+        sbuf bare = {0};
+        for (const char *p = text; *p; p++) {
+            if (*p == '\x1b') { while (*p && *p != 'm') p++; if (!*p) break; continue; }
+            sb_addn(&bare, p, 1);
+        }
+        sb_add_fit(&body, bare.p ? bare.p : "", lw - 1, x->g);
+        free(bare.p);
+    } else {
+        sb_add(&body, text);
+    }
+    if (r->arrow >= 0 && !r->aligned)
+        sb_printf(&body, " %s%s #%" PRIu64, x->g->h, x->g->head, s->blocks[r->arrow].id);
+    sb_add(line, x->g->v);
+    sb_add(line, " ");
+    sb_add(line, body.p);
+    int used = 1 + dwidth(body.p);
+    if (r->arrow >= 0 && r->aligned) {
+        sb_printf(line, " %s", x->c->cyan);
+        sb_rep(line, x->g->h, lw - used - 1);
+        sb_add(line, x->c->reset);
+    } else {
+        sb_printf(line, "%*s", lw - used > 0 ? lw - used : 0, "");
+    }
+    sb_add(line, x->g->v);
+    free(body.p);
+}
+
+static void left_part(const ctx *x, sbuf *line, const layout *l, size_t r, int lw,
+                      const shi_step *s) {
+    if (r >= l->n) { sb_printf(line, "%*s", lw + 2, ""); return; }
+    const lrow *row = &l->rows[r];
+    const glyphs *g = x->g;
+    switch (row->kind) {
+    case ROW_TOP: sb_add(line, g->tl); sb_rep(line, g->h, lw); sb_add(line, g->tr); break;
+    case ROW_SEP: sb_add(line, g->lj); sb_rep(line, g->h, lw); sb_add(line, g->rj); break;
+    case ROW_BOTTOM: sb_add(line, g->bl); sb_rep(line, g->h, lw); sb_add(line, g->br); break;
+    default: left_text(x, line, row, lw, s); break;
+    }
+}
+
+static void gap_part(const ctx *x, sbuf *line, const layout *l, size_t r) {
+    const lrow *row = r < l->n ? &l->rows[r] : NULL;
+    if (row && row->arrow >= 0 && row->aligned) {
+        sb_add(line, x->c->cyan);
+        sb_rep(line, x->g->h, GAP - 1);
+        sb_add(line, x->g->head);
+        sb_add(line, x->c->reset);
+    } else if (row && row->mark) {
+        sb_printf(line, " %s%s%s%*s", x->c->bold, row->mark, x->c->reset,
+                  GAP - 1 - dwidth(row->mark) > 0 ? GAP - 1 - dwidth(row->mark) : 0, "");
+    } else {
+        sb_printf(line, "%*s", GAP, "");
+    }
+}
+
+static void put_line(FILE *out, sbuf *line) {
+    size_t n = line->n;
+    while (n && line->p[n - 1] == ' ') n--;  /* no trailing blanks: diffs stay clean */
+    fwrite(line->p, 1, n, out);
+    fputc('\n', out);
+    line->n = 0;
+    if (line->p) line->p[0] = 0;
+}
+
+static void heading(ctx *x, FILE *out, const shi_step *s) {
+    char *title = shi_render_step_title(s);
+    sbuf line = {0}, loc = {0};
+    if (s->file) sb_printf(&loc, "%s:%d", s->file, s->line);
+    sb_printf(&line, "%sStep %zu: %s%s", x->c->bold, s->index + 1, title, x->c->reset);
+    int pad = x->width - dwidth(line.p) - dwidth(loc.p ? loc.p : "");
+    sb_printf(&line, "%*s%s%s%s", pad > 2 ? pad : 2, "", x->c->dim, loc.p ? loc.p : "",
+              x->c->reset);
+    put_line(out, &line);
+    sb_rep(&line, x->g->h, x->width);
+    put_line(out, &line);
+    free(title);
+    free(line.p);
+    free(loc.p);
+}
+
+int shi_render_text(const shi_trace *t, const shi_step *s, FILE *out, const shi_render_opts *o) {
+    ctx x = make_ctx(o);
+    x.first = s->index == 0;
+    heading(&x, out, s);
+    layout l = {0};
+    stack_rows(&x, &l, s);
+    int lw = left_width(&x, &l);
+    int rw = x.width - 2 - (lw + 2) - GAP;
+    if (rw < 16) rw = 16;
+    rcol rc = {0};
+    heap_column(&x, &l, &rc, t, s, rw);
+    sbuf line = {0};
+    sb_printf(&line, "  %sStack%s%*s%sHeap%s", x.c->bold, x.c->reset, lw + 2 + GAP - 5, "",
+              x.c->bold, x.c->reset);
+    put_line(out, &line);
+    size_t nrows = l.n > rc.n ? l.n : rc.n;
+    for (size_t r = 0; r < nrows; r++) {
+        sb_add(&line, "  ");
+        left_part(&x, &line, &l, r, lw, s);
+        gap_part(&x, &line, &l, r);
+        if (r < rc.n && rc.rows[r]) sb_add(&line, rc.rows[r]);
+        put_line(out, &line);
+    }
+    if (x.any_mark)
+        fprintf(out, "  %s* changed since the previous step, (new) appeared since it%s\n",
+                x.c->dim, x.c->reset);
+    for (size_t r = 0; r < l.n; r++) free(l.rows[r].text.p);
+    free(l.rows);
+    for (size_t r = 0; r < rc.n; r++) free(rc.rows[r]);
+    free(rc.rows);
+    free(line.p);
+    shi_render_events(t, s, out, o);
+    fputc('\n', out);
+    return ferror(out) ? -1 : 0;
+}
+
+/* ---- events and the summary -------------------------------------------------------------- */
+
+/* The program's output, one line per line it wrote, control characters made visible. */
+static void output_lines(const ctx *x, FILE *out, const char *text) {
+    const char *p = text;
+    while (*p) {
+        fprintf(out, "  %soutput%s %s ", x->c->cyan, x->c->reset, x->g->v);
+        for (; *p && *p != '\n'; p++) {
+            unsigned char ch = (unsigned char)*p;
+            if (ch < 32 && ch != '\t') fprintf(out, "\\x%02x", ch);
+            else fputc(ch, out);
+        }
+        fputc('\n', out);
+        if (*p) p++;
+    }
+}
+
+int shi_render_events(const shi_trace *t, const shi_step *s, FILE *out,
+                      const shi_render_opts *o) {
+    (void)t;
+    ctx x = make_ctx(o);
+    for (size_t i = 0; i < s->nevents; i++) {
+        const shi_event *e = &s->events[i];
+        switch (e->kind) {
+        case SHI_EV_OUTPUT: if (e->text) output_lines(&x, out, e->text); break;
+        case SHI_EV_EXIT:
+            fprintf(out, "  %sthe program exited with code %" PRId64 "%s\n", x.c->bold,
+                    e->value, x.c->reset);
+            break;
+        case SHI_EV_SIGNAL:
+            fprintf(out, "  %sthe program was killed by %s", x.c->red,
+                    e->text ? e->text : "a signal");
+            if (e->has_value) fprintf(out, " (signal %" PRId64 ")", e->value);
+            fprintf(out, "%s\n", x.c->reset);
+            break;
+        case SHI_EV_LIMIT:
+            fprintf(out, "  %slimit: %s%s\n", x.c->yellow, e->text ? e->text : "reached",
+                    x.c->reset);
+            break;
+        default: break;
+        }
+    }
+    return ferror(out) ? -1 : 0;
+}
+
+int shi_render_summary(const shi_trace *t, FILE *out, const shi_render_opts *o) {
+    ctx x = make_ctx(o);
+    sbuf rule = {0};
+    sb_rep(&rule, x.g->h, 7);
+    fprintf(out, "%sSummary%s\n%s\n", x.c->bold, x.c->reset, rule.p);
+    free(rule.p);
+    fprintf(out, "  program: %s\n", t->program ? t->program : "?");
+    fprintf(out, "  steps: %zu\n", t->nsteps);
+    if (t->term_signal)
+        fprintf(out, "  %skilled by signal %d (%s)%s\n", x.c->red, t->term_signal,
+                strsignal(t->term_signal), x.c->reset);
+    else if (t->exit_code >= 0)
+        fprintf(out, "  exit code: %d\n", t->exit_code);
+    else
+        fprintf(out, "  did not exit (stopped by the tracer)\n");
+    if (!t->nleaks) fprintf(out, "  leaks: none, every block was freed\n");
+    else fprintf(out, "  %sleaks: %zu block%s never freed%s\n", x.c->red, t->nleaks,
+                 t->nleaks == 1 ? "" : "s", x.c->reset);
+    for (size_t i = 0; i < t->nleaks; i++) fprintf(out, "    %s\n", t->leaks_text[i]);
+    return ferror(out) ? -1 : 0;
+}
+
+/* ---- options from the environment -------------------------------------------------------- */
+
+static bool locale_is_utf8(void) {
+    const char *vars[] = {"LC_ALL", "LC_CTYPE", "LANG"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v) return strcasestr(v, "utf-8") || strcasestr(v, "utf8");
+    }
+    return false;
+}
+
+shi_render_opts shi_render_opts_for(FILE *out) {
+    shi_render_opts o = {.utf8 = locale_is_utf8(), .color = false, .width = 100};
+    const char *no_color = getenv("NO_COLOR");
+    o.color = isatty(fileno(out)) && !(no_color && *no_color);
+    const char *cols = getenv("COLUMNS");
+    if (cols && atoi(cols) >= 40) o.width = atoi(cols);
+    return o;
+}
