@@ -1,0 +1,196 @@
+/*
+ * src/cli/layout.c — `stackheap layout`: the lesson's "Process Memory Layout" with a real
+ * process's addresses.
+ *
+ *     stackheap layout -- ./prog args   run it (ASLR off), stop once it has a heap, draw
+ *     stackheap layout -p PID           a running process, as it is (it is not stopped)
+ *     stackheap layout                  stackheap itself: the cheapest demo
+ *
+ * This file reads the options and picks the process; maps.c reads its mappings, launch.c
+ * runs and stops a program, draw.c draws.
+ */
+#define _GNU_SOURCE   /* strcasestr */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+typedef struct options {
+    bool json, ascii;
+    pid_t pid;              /* -p; 0: none */
+    char **program;         /* after `--` (or the first word that is not an option) */
+    shi_stop_at stop;
+} options;
+
+static void usage(FILE *out) {
+    fprintf(out,
+        "usage: stackheap layout [options] [-- ./prog [args...]]\n"
+        "       stackheap layout [options] -p PID\n\n"
+        "The process memory layout (stack, free space, libraries, heap, static data,\n"
+        "code) with real addresses, high addresses at the top. With a program: runs it\n"
+        "with ASLR off (addresses repeat from run to run), stops it, draws it, kills it.\n"
+        "With no program and no -p: the layout of stackheap itself.\n\n"
+        "options:\n"
+        "  -p, --pid PID   a running process, read from /proc/PID/maps (not stopped)\n"
+        "  --stop WHEN     when to stop the program: main (the heap may not exist yet),\n"
+        "                  heap (default: once malloc has made the [heap], or at exit\n"
+        "                  if it never does), exit (everything it ever mapped)\n"
+        "  --json          the regions as JSON: [{\"name\",\"kind\",\"start\",\"end\",\"size\",\n"
+        "                  \"perms\",\"path\"}], ascending addresses (docs/cli.md)\n"
+        "  --ascii         ASCII only (also when the locale is not UTF-8)\n"
+        "  -h, --help      this help\n\n"
+        "Colour only on a terminal, never with NO_COLOR set.\n");
+}
+
+static int usage_error(const char *what, const char *arg) {
+    fprintf(stderr, "stackheap layout: %s%s%s%s; see stackheap layout --help\n", what,
+            arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
+    return SH_EXIT_USAGE;
+}
+
+static bool parse_pid(const char *s, pid_t *ret_pid) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v <= 0 || v > 0x7fffffff) return false;
+    *ret_pid = (pid_t)v;
+    return true;
+}
+
+static bool parse_stop(const char *s, shi_stop_at *ret_stop) {
+    static const char *const names[] = {"main", "heap", "exit"};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, names[i])) { *ret_stop = (shi_stop_at)i; return true; }
+    return false;
+}
+
+/* "--pid 12", "--pid=12", "-p 12", "-p12": the value of an option, or NULL. */
+static const char *option_value(int argc, char **argv, int *i, const char *lng, const char *shrt) {
+    const char *a = argv[*i];
+    size_t n = strlen(lng);
+    if (!strncmp(a, lng, n) && a[n] == '=') return a + n + 1;
+    if (shrt && !strncmp(a, shrt, 2) && a[2]) return a + 2;
+    return *i + 1 < argc ? argv[++*i] : NULL;
+}
+
+static bool is_option(const char *a, const char *lng, const char *shrt) {
+    size_t n = strlen(lng);
+    return !strcmp(a, lng) || (!strncmp(a, lng, n) && a[n] == '=') ||
+           (shrt && !strncmp(a, shrt, 2));
+}
+
+/* -1: go on; else the exit status (help printed, or a usage error explained). */
+static int parse_options(int argc, char **argv, options *o) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--")) {
+            if (i + 1 == argc) return usage_error("no program after '--'", NULL);
+            o->program = &argv[i + 1];
+            break;
+        }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return SH_EXIT_OK; }
+        if (!strcmp(a, "--json")) o->json = true;
+        else if (!strcmp(a, "--ascii")) o->ascii = true;
+        else if (is_option(a, "--pid", "-p")) {
+            const char *v = option_value(argc, argv, &i, "--pid", "-p");
+            if (!v) return usage_error("-p needs a process id, as in -p 1234", NULL);
+            if (!parse_pid(v, &o->pid))
+                return usage_error("not a process id (a number above 0, as ps shows)", v);
+        } else if (is_option(a, "--stop", NULL)) {
+            const char *v = option_value(argc, argv, &i, "--stop", NULL);
+            if (!v || !parse_stop(v, &o->stop))
+                return usage_error("--stop takes main, heap or exit, not", v ? v : "");
+        } else if (a[0] == '-') {
+            return usage_error("unknown option", a);
+        } else {
+            o->program = &argv[i];   /* `stackheap layout ./prog` reads as with `--` */
+            break;
+        }
+    }
+    if (o->program && o->pid) return usage_error("give a program or -p PID, not both", NULL);
+    return -1;
+}
+
+static bool utf8_locale(void) {   /* the first of LC_ALL, LC_CTYPE and LANG that is set decides */
+    const char *v = getenv("LC_ALL");
+    if (!v || !*v) v = getenv("LC_CTYPE");
+    if (!v || !*v) v = getenv("LANG");
+    return v && (strcasestr(v, "UTF-8") || strcasestr(v, "UTF8"));
+}
+
+static int explain_read_error(pid_t pid, int err) {
+    if (err == ESRCH)
+        fprintf(stderr, "stackheap layout: no process with PID %d (ps lists the running ones)\n",
+                (int)pid);
+    else if (err == EACCES || err == EPERM)
+        fprintf(stderr, "stackheap layout: cannot read /proc/%d/maps: permission denied "
+                        "(the process is another user's: run as that user or as root)\n", (int)pid);
+    else if (err == ENODATA)
+        fprintf(stderr, "stackheap layout: process %d has no memory to draw "
+                        "(a zombie, or a kernel thread)\n", (int)pid);
+    else
+        fprintf(stderr, "stackheap layout: cannot read /proc/%d/maps: %s\n", (int)pid,
+                strerror(err));
+    return SH_EXIT_FAIL;
+}
+
+static int show(const options *o, pid_t pid, const char *title, const char *note) {
+    shi_layout l;
+    if (shi_cli_layout_read(pid, &l) != 0) return explain_read_error(pid, errno);
+    if (o->json) {
+        shi_cli_write_json(&l);
+    } else {
+        const char *nc = getenv("NO_COLOR");
+        shi_draw_options d = {
+            .ascii = o->ascii || !utf8_locale(),
+            .colour = isatty(STDOUT_FILENO) && !(nc && *nc),
+            .title = title,
+            .note = note,
+        };
+        shi_cli_draw_layout(&l, &d);
+    }
+    shi_cli_layout_free(&l);
+    fflush(stdout);
+    return SH_EXIT_OK;
+}
+
+static int show_program(const options *o) {
+    shi_launch run;
+    if (shi_cli_launch(o->program, o->stop, &run) != 0) return SH_EXIT_FAIL;
+    char title[512];
+    snprintf(title, sizeof title, "%s (pid %d, stopped %s)", o->program[0], (int)run.pid,
+             run.stopped);
+    int status = show(o, run.pid, title, run.aslr_off
+        ? "ASLR is off for it, so the addresses repeat from run to run."
+        : "ASLR could not be turned off: the addresses change from run to run.");
+    shi_cli_launch_end(&run);
+    return status;
+}
+
+static int show_pid(const options *o) {
+    char link[64], exe[256] = "?", title[400];
+    snprintf(link, sizeof link, "/proc/%d/exe", (int)o->pid);
+    ssize_t n = readlink(link, exe, sizeof exe - 1);
+    if (n > 0) exe[n] = 0;
+    snprintf(title, sizeof title, "pid %d, %s (running)", (int)o->pid, exe);
+    return show(o, o->pid, title, NULL);
+}
+
+static int layout_main(int argc, char **argv) {
+    options o = {.stop = SHI_STOP_HEAP};
+    int status = parse_options(argc, argv, &o);
+    if (status >= 0) return status;
+    if (o.program) return show_program(&o);
+    if (o.pid) return show_pid(&o);
+    char title[64];
+    snprintf(title, sizeof title, "stackheap itself (pid %d)", (int)getpid());
+    return show(&o, getpid(), title,
+                "This is stackheap's own process; stackheap layout -- ./prog draws a program's.");
+}
+
+const shi_cli_command shi_cli_layout_command = {
+    "layout", layout_main, "the process memory layout: stack, heap, static, code, real addresses",
+    true};

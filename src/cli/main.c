@@ -1,0 +1,79 @@
+/*
+ * src/cli/main.c — `stackheap <command> [options]`: finds the command and hands it argv.
+ *
+ * The table below is the only list of commands: help, the unknown-command message and
+ * dispatch all read it, so a new command is one line here and one file of its own.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const shi_cli_command *const commands[] = {
+    &shi_cli_layout_command,
+    &shi_cli_run_command,
+};
+enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
+
+static const shi_cli_command *find_command(const char *name) {
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i]->name, name) == 0) return commands[i];
+    return NULL;
+}
+
+/* "layout, run (not available yet)": the same list the help shows, on one line. */
+static void print_command_list(FILE *out) {
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "%s%s%s", i ? ", " : "", commands[i]->name,
+                commands[i]->available ? "" : " (not available yet)");
+}
+
+static void print_help(FILE *out) {
+    fprintf(out, "stackheap %s: the stack and the heap of a real program, drawn as the\n"
+                 "lesson \"Stack vs Heap\" draws them\n\n"
+                 "usage: stackheap <command> [options]\n\ncommands:\n", SH_CLI_VERSION);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-8s %s%s\n", commands[i]->name, commands[i]->help,
+                commands[i]->available ? "" : " (not available yet)");
+    fprintf(out, "  %-8s %s\n\n", "help", "this help; `stackheap help <command>` for one command");
+    fprintf(out, "options:\n  -h, --help   this help\n  --version    the version\n\n"
+                 "example: stackheap layout -- ./prog arg1 arg2\n");
+}
+
+static int unknown_command(const char *name) {
+    fprintf(stderr, "stackheap: unknown command '%s'; commands: ", name);
+    print_command_list(stderr);
+    fprintf(stderr, "\n");
+    return SH_EXIT_USAGE;
+}
+
+/* `stackheap help layout` is `stackheap layout --help`. */
+static int help_command(int argc, char **argv) {
+    if (argc < 3) { print_help(stdout); return SH_EXIT_OK; }
+    const shi_cli_command *c = find_command(argv[2]);
+    if (!c) return unknown_command(argv[2]);
+    char *args[] = {argv[2], "--help", NULL};
+    return c->run(2, args);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "stackheap: which command? commands: ");
+        print_command_list(stderr);
+        fprintf(stderr, "\n(stackheap --help says more)\n");
+        return SH_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h"))
+        return help_command(argc, argv);
+    if (!strcmp(name, "--version")) { printf("stackheap %s\n", SH_CLI_VERSION); return SH_EXIT_OK; }
+    if (name[0] == '-') {
+        fprintf(stderr, "stackheap: unknown option '%s'; options before the command are "
+                        "--help and --version (stackheap <command> [options])\n", name);
+        return SH_EXIT_USAGE;
+    }
+    const shi_cli_command *c = find_command(name);
+    if (!c) return unknown_command(name);
+    fflush(stdout);
+    return c->run(argc - 1, argv + 1);
+}
