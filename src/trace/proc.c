@@ -1,0 +1,501 @@
+/*
+ * src/trace/proc.c — spawning a traced program, the wait loop behind cont and step, and
+ * what a program that forks or starts threads needs: forked children are detached (our
+ * int3 bytes taken out of their copy of the code first), threads and vfork children share
+ * our breakpoints and so stay traced, their stops handled here and never reported.
+ */
+#define _GNU_SOURCE
+#include "trace/proc_internal.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- tasks ------------------------------------------------------------------------------- */
+
+static shi_task *find_task(shi_proc *p, pid_t tid) {
+    for (size_t i = 0; i < p->ntasks; i++)
+        if (p->tasks[i].tid == tid) return &p->tasks[i];
+    return NULL;
+}
+
+static shi_task *add_task(shi_proc *p, pid_t tid) {
+    if (p->ntasks == p->taskcap) {
+        size_t cap = p->taskcap ? 2 * p->taskcap : 4;
+        shi_task *nt = realloc(p->tasks, cap * sizeof *nt);
+        if (!nt) return NULL;
+        p->tasks = nt;
+        p->taskcap = cap;
+    }
+    shi_task *t = &p->tasks[p->ntasks++];
+    *t = (shi_task){.tid = tid};
+    return t;
+}
+
+static void remove_task(shi_proc *p, pid_t tid) {
+    shi_task *t = find_task(p, tid);
+    if (t && t != &p->tasks[0]) *t = p->tasks[--p->ntasks];
+}
+
+/* A new task's first stop can come before its parent's clone/fork event: kept here. */
+static bool take_early(shi_proc *p, pid_t tid) {
+    for (size_t i = 0; i < p->nearly; i++)
+        if (p->early[i] == tid) { p->early[i] = p->early[--p->nearly]; return true; }
+    return false;
+}
+
+static void add_early(shi_proc *p, pid_t tid) {
+    if (p->nearly == p->earlycap) {
+        size_t cap = p->earlycap ? 2 * p->earlycap : 4;
+        pid_t *ne = realloc(p->early, cap * sizeof *ne);
+        if (!ne) return;
+        p->early = ne;
+        p->earlycap = cap;
+    }
+    p->early[p->nearly++] = tid;
+}
+
+/* ---- spawning ---------------------------------------------------------------------------- */
+
+enum { STAGE_STDIN, STAGE_EXEC };
+typedef struct exec_report { int stage, err; } exec_report;
+
+static void child_fail(int fd, int stage) {
+    exec_report r = {stage, errno};
+    ssize_t w = write(fd, &r, sizeof r);
+    (void)w;
+    _exit(127);
+}
+
+/* Runs in the forked child: only async-signal-safe calls (the tracer may have threads). */
+static void child_exec(char *const argv[], const shi_spawn_opts *o, int report, int outw, int errw) {
+    if (o->stdin_path) {
+        int fd = open(o->stdin_path, O_RDONLY);
+        if (fd < 0) child_fail(report, STAGE_STDIN);
+        dup2(fd, 0);
+        close(fd);
+    }
+    if (o->capture_output) {
+        dup2(outw, 1);
+        dup2(errw, 2);
+    }
+    /* ASLR off so that addresses repeat from run to run; failure only costs that */
+    int persona = personality(0xffffffff);
+    if (persona != -1) personality((unsigned long)persona | ADDR_NO_RANDOMIZE);
+    if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0) child_fail(report, STAGE_EXEC);
+    execvp(argv[0], argv);
+    child_fail(report, STAGE_EXEC);
+}
+
+static void exec_error(const char *prog, const shi_spawn_opts *o, exec_report r, char *err, size_t errlen) {
+    if (r.stage == STAGE_STDIN) {
+        snprintf(err, errlen, "%s: cannot open for reading as stdin: %s", o->stdin_path, strerror(r.err));
+    } else if (r.err == ENOENT && !strchr(prog, '/')) {
+        snprintf(err, errlen, "%s: command not found (not in PATH)", prog);
+    } else if (r.err == ENOENT) {
+        snprintf(err, errlen, "%s: no such file or directory", prog);
+    } else if (r.err == EACCES) {
+        snprintf(err, errlen, "%s: not executable (permission denied)", prog);
+    } else if (r.err == ENOEXEC) {
+        snprintf(err, errlen, "%s: not executable (unknown file format)", prog);
+    } else {
+        snprintf(err, errlen, "%s: cannot execute: %s", prog, strerror(r.err));
+    }
+}
+
+static void close_pair(int fds[2]) {
+    if (fds[0] >= 0) close(fds[0]);
+    if (fds[1] >= 0) close(fds[1]);
+    fds[0] = fds[1] = -1;
+}
+
+/* The child reports why exec failed through a close-on-exec pipe: end of file means exec
+ * worked. Then its first stop is the SIGTRAP that PTRACE_TRACEME gives at exec. */
+static int await_exec(shi_proc *p, const char *prog, const shi_spawn_opts *o, int report, char *err, size_t errlen) {
+    exec_report r;
+    ssize_t n;
+    do n = read(report, &r, sizeof r); while (n < 0 && errno == EINTR);
+    int st;
+    if (n == (ssize_t)sizeof r) {
+        exec_error(prog, o, r, err, errlen);
+        waitpid(p->pid, &st, 0);
+        return -1;
+    }
+    if (waitpid(p->pid, &st, __WALL) != p->pid || !WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP) {
+        snprintf(err, errlen, "%s: did not stop at exec under ptrace", prog);
+        kill(p->pid, SIGKILL);
+        waitpid(p->pid, &st, __WALL);
+        return -1;
+    }
+    long opts = PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK |
+                PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE;
+    if (ptrace(PTRACE_SETOPTIONS, p->pid, NULL, (void *)opts) != 0) {
+        snprintf(err, errlen, "%s: ptrace options refused: %s", prog, strerror(errno));
+        kill(p->pid, SIGKILL);
+        waitpid(p->pid, &st, __WALL);
+        return -1;
+    }
+    return 0;
+}
+
+shi_proc *shi_proc_spawn(char *const argv[], const shi_spawn_opts *o, char *err, size_t errlen) {
+    static const shi_spawn_opts none;
+    if (!o) o = &none;
+    if (!argv || !argv[0]) { snprintf(err, errlen, "no program given"); return NULL; }
+    shi_proc *p = calloc(1, sizeof *p);
+    int report[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
+    if (!p || pipe2(report, O_CLOEXEC) != 0 ||
+        (o->capture_output && (pipe2(out, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0))) {
+        snprintf(err, errlen, "%s: cannot start: %s", argv[0], strerror(errno));
+        goto fail;
+    }
+    fflush(NULL);
+    p->pid = fork();
+    if (p->pid < 0) {
+        snprintf(err, errlen, "%s: cannot fork: %s", argv[0], strerror(errno));
+        goto fail;
+    }
+    if (p->pid == 0) child_exec(argv, o, report[1], out[1], errp[1]);
+    close(report[1]); report[1] = -1;
+    if (out[1] >= 0) { close(out[1]); out[1] = -1; }
+    if (errp[1] >= 0) { close(errp[1]); errp[1] = -1; }
+    if (await_exec(p, argv[0], o, report[0], err, errlen) != 0) goto fail;
+    close_pair(report);
+    p->alive = true;
+    if (!add_task(p, p->pid)) goto fail_alive;
+    if (o->capture_output && shi_out_start(p, out[0], errp[0]) != 0) goto fail_alive;
+    return p;
+fail_alive:
+    snprintf(err, errlen, "%s: out of memory", argv[0]);
+    close_pair(out); close_pair(errp);
+    out[0] = errp[0] = -1;
+    shi_proc_free(p);
+    return NULL;
+fail:
+    close_pair(report); close_pair(out); close_pair(errp);
+    free(p);
+    return NULL;
+}
+
+/* ---- teardown ---------------------------------------------------------------------------- */
+
+static void reap(pid_t tid) {
+    int st;
+    for (;;) {
+        pid_t r = waitpid(tid, &st, __WALL);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st)) return;
+    }
+}
+
+void shi_proc_free(shi_proc *p) {
+    if (!p) return;
+    if (p->alive) {
+        /* vfork children and not yet adopted tasks are processes of their own */
+        for (size_t i = 1; i < p->ntasks; i++)
+            if (p->tasks[i].is_vfork_child) kill(p->tasks[i].tid, SIGKILL);
+        for (size_t i = 0; i < p->nearly; i++) kill(p->early[i], SIGKILL);
+        kill(p->pid, SIGKILL);
+        for (size_t i = 1; i < p->ntasks; i++) reap(p->tasks[i].tid);
+        for (size_t i = 0; i < p->nearly; i++) reap(p->early[i]);
+        reap(p->pid);
+        p->alive = false;
+    }
+    shi_out_stop(p);
+    free(p->tasks);
+    free(p->early);
+    free(p->bps);
+    free(p->events);
+    free(p);
+}
+
+pid_t shi_proc_pid(const shi_proc *p) { return p->pid; }
+bool shi_proc_alive(const shi_proc *p) { return p->alive; }
+unsigned shi_proc_forks(const shi_proc *p) { return p->forks; }
+unsigned shi_proc_threads(const shi_proc *p) { return p->threads; }
+
+/* ---- resuming ---------------------------------------------------------------------------- */
+
+/* A status the wait loop must see next: it came while we stepped a task over a breakpoint. */
+static void defer(shi_proc *p, pid_t tid, int st) {
+    p->deferred = true;
+    p->deferred_tid = tid;
+    p->deferred_status = st;
+}
+
+/* The original instruction runs with the original byte back in place for one single step;
+ * other threads could run past the breakpoint meanwhile, which is the price of not
+ * emulating the instruction. */
+static int step_over(shi_proc *p, shi_task *t, shi_bp *b, int sig, bool want_step) {
+    if (shi_mem_peek_write(t->tid, b->addr, &b->orig, 1) != 0) return -1;
+    if (ptrace(PTRACE_SINGLESTEP, t->tid, NULL, (void *)(long)sig) != 0) return -1;
+    int st;
+    pid_t r;
+    do r = waitpid(t->tid, &st, __WALL); while (r < 0 && errno == EINTR);
+    if (r < 0) return -1;
+    bool gone = WIFEXITED(st) || WIFSIGNALED(st);
+    unsigned char int3 = 0xcc;
+    if (!gone && shi_mem_peek_write(t->tid, b->addr, &int3, 1) != 0) return -1;
+    bool step_done = WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP && (st >> 16) == 0;
+    if (step_done && !want_step) {
+        /* the original instruction ran: carry on */
+        return ptrace(PTRACE_CONT, t->tid, NULL, NULL) == 0 || errno == ESRCH ? 0 : -1;
+    }
+    t->stepping = want_step && step_done;
+    defer(p, t->tid, st);
+    return 0;
+}
+
+static int resume_task(shi_proc *p, shi_task *t, int sig, bool step) {
+    struct user_regs_struct r;
+    if (shi_task_get_regs(t->tid, &r) != 0) return errno == ESRCH ? 0 : -1;
+    shi_bp *b = shi_bp_find(p, r.rip);
+    if (b) return step_over(p, t, b, sig, step);
+    t->stepping = step;
+    long rc = ptrace(step ? PTRACE_SINGLESTEP : PTRACE_CONT, t->tid, NULL, (void *)(long)sig);
+    /* a task killed meanwhile reports its end to the wait loop */
+    return rc == 0 || errno == ESRCH ? 0 : -1;
+}
+
+/* ---- the wait loop ----------------------------------------------------------------------- */
+
+static int next_status(shi_proc *p, pid_t *ret_tid, int *ret_st) {
+    if (p->deferred) {
+        p->deferred = false;
+        *ret_tid = p->deferred_tid;
+        *ret_st = p->deferred_status;
+        return 0;
+    }
+    /* with one task, never wait for -1: it would reap the caller's other children */
+    pid_t want = p->ntasks > 1 ? -1 : p->pid;
+    for (;;) {
+        pid_t r = waitpid(want, ret_st, __WALL);
+        if (r > 0) { *ret_tid = r; return 0; }
+        if (errno != EINTR) return -1;
+    }
+}
+
+static int stop_error(shi_stop *ret) {
+    ret->kind = SHI_STOP_ERROR;
+    ret->error = errno;
+    return 1;
+}
+
+static int on_main_gone(shi_proc *p, int st, shi_stop *ret) {
+    p->alive = false;
+    if (WIFEXITED(st)) {
+        ret->kind = SHI_STOP_EXITED;
+        ret->exit_code = WEXITSTATUS(st);
+    } else {
+        ret->kind = SHI_STOP_KILLED;
+        ret->signal = WTERMSIG(st);
+    }
+    return 1;
+}
+
+/* Signals whose default is to be ignored: not worth a stop, delivered as they come. */
+static bool is_quiet_signal(int sig) {
+    return sig == SIGCHLD || sig == SIGWINCH || sig == SIGURG || sig == SIGCONT;
+}
+
+static int on_signal(shi_proc *p, shi_task *t, int sig, shi_stop *ret) {
+    t->stepping = false;
+    bool is_main = t == &p->tasks[0];
+    /* SIGSTOP injected back would only stop it again (no PTRACE_SEIZE group-stop handling) */
+    if (sig == SIGSTOP) return resume_task(p, t, 0, false) == 0 ? 0 : stop_error(ret);
+    if (!is_main || is_quiet_signal(sig))
+        return resume_task(p, t, sig, false) == 0 ? 0 : stop_error(ret);
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si);
+    struct user_regs_struct r;
+    if (shi_task_get_regs(t->tid, &r) != 0) return stop_error(ret);
+    ret->kind = SHI_STOP_SIGNAL;
+    ret->signal = sig;
+    ret->si_code = si.si_code;
+    ret->rip = r.rip;
+    if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP)
+        ret->fault_addr = (uint64_t)(uintptr_t)si.si_addr;
+    p->pending_signal = sig;
+    return 1;
+}
+
+static int on_trap(shi_proc *p, shi_task *t, shi_stop *ret) {
+    struct user_regs_struct r;
+    if (shi_task_get_regs(t->tid, &r) != 0) return stop_error(ret);
+    bool is_main = t == &p->tasks[0];
+    if (t->stepping) {
+        t->stepping = false;
+        if (!is_main) return resume_task(p, t, 0, false) == 0 ? 0 : stop_error(ret);
+        ret->kind = SHI_STOP_STEP;
+        ret->rip = r.rip;
+        return 1;
+    }
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si);
+    shi_bp *b = shi_bp_find(p, r.rip - 1);
+    if (!b || (si.si_code != SI_KERNEL && si.si_code != TRAP_BRKPT))
+        return on_signal(p, t, SIGTRAP, ret);   /* the program's own SIGTRAP */
+    r.rip -= 1;   /* back onto the instruction the int3 replaced */
+    if (shi_task_set_regs(t->tid, &r) != 0) return stop_error(ret);
+    uint64_t addr = b->addr;
+    bool user = b->user;
+    shi_heap_on_break(p, t, b, &r);   /* may release b */
+    if (user && is_main) {
+        ret->kind = SHI_STOP_BREAKPOINT;
+        ret->addr = addr;
+        ret->rip = addr;
+        return 1;
+    }
+    return resume_task(p, t, 0, false) == 0 ? 0 : stop_error(ret);
+}
+
+/* A new task's first stop (SIGSTOP) or its parent's event can come first, in any order. */
+static void adopt(shi_proc *p, pid_t tid, bool vfork_child) {
+    shi_task *nt = add_task(p, tid);
+    if (!nt) return;
+    nt->is_vfork_child = vfork_child;
+    if (take_early(p, tid)) ptrace(PTRACE_CONT, tid, NULL, NULL);
+    else nt->fresh = true;
+}
+
+static void detach_fork_child(shi_proc *p, pid_t child) {
+    if (!take_early(p, child)) {
+        int st;
+        pid_t r;
+        do r = waitpid(child, &st, __WALL); while (r < 0 && errno == EINTR);
+        if (r < 0 || !WIFSTOPPED(st)) return;
+    }
+    shi_bp_remove_from(p, child);
+    ptrace(PTRACE_DETACH, child, NULL, NULL);
+}
+
+static int on_event(shi_proc *p, shi_task *t, int event, shi_stop *ret) {
+    unsigned long msg = 0;
+    ptrace(PTRACE_GETEVENTMSG, t->tid, NULL, &msg);
+    pid_t child = (pid_t)msg;
+    switch (event) {
+    case PTRACE_EVENT_FORK:
+        p->forks++;
+        detach_fork_child(p, child);
+        break;
+    case PTRACE_EVENT_VFORK:
+        /* it runs in our memory, breakpoints included, until it execs or exits */
+        p->forks++;
+        adopt(p, child, true);
+        break;
+    case PTRACE_EVENT_CLONE:
+        p->threads++;
+        adopt(p, child, false);
+        break;
+    case PTRACE_EVENT_EXEC:
+        if (t->is_vfork_child) {
+            ptrace(PTRACE_DETACH, t->tid, NULL, NULL);
+            remove_task(p, t->tid);
+            return 0;
+        }
+        /* a new image: our breakpoints and heap state went with the old one */
+        shi_bp_forget_all(p);
+        p->heap_watching = false;
+        p->ntasks = 1;
+        p->tasks[0] = (shi_task){.tid = p->pid};
+        ret->kind = SHI_STOP_EXEC;
+        return 1;
+    default:
+        break;
+    }
+    return resume_task(p, t, 0, false) == 0 ? 0 : stop_error(ret);
+}
+
+/* Returns 1 when ret holds a stop to report, 0 when the task was resumed (or is gone). */
+static int handle(shi_proc *p, pid_t tid, int st, shi_stop *ret) {
+    shi_task *t = find_task(p, tid);
+    if (!t) {
+        if (WIFSTOPPED(st)) add_early(p, tid);
+        return 0;
+    }
+    if (WIFEXITED(st) || WIFSIGNALED(st)) {
+        if (tid == p->pid) return on_main_gone(p, st, ret);
+        remove_task(p, tid);
+        return 0;
+    }
+    if (!WIFSTOPPED(st)) return 0;
+    int sig = WSTOPSIG(st), event = st >> 16;
+    if (t->fresh && sig == SIGSTOP) {
+        t->fresh = false;
+        return resume_task(p, t, 0, false) == 0 ? 0 : stop_error(ret);
+    }
+    if (sig == SIGTRAP && event) return on_event(p, t, event, ret);
+    if (sig == SIGTRAP) return on_trap(p, t, ret);
+    return on_signal(p, t, sig, ret);
+}
+
+static int run_loop(shi_proc *p, shi_stop *ret) {
+    for (;;) {
+        pid_t tid;
+        int st;
+        if (next_status(p, &tid, &st) != 0) { stop_error(ret); break; }
+        if (handle(p, tid, st, ret)) break;
+    }
+    shi_out_drain(p);
+    return ret->kind == SHI_STOP_ERROR ? -1 : 0;
+}
+
+static int start(shi_proc *p, shi_stop *ret, bool step) {
+    memset(ret, 0, sizeof *ret);
+    if (!p->alive) {
+        errno = ESRCH;
+        stop_error(ret);
+        return -1;
+    }
+    int sig = p->pending_signal;
+    p->pending_signal = 0;
+    if (resume_task(p, &p->tasks[0], sig, step) != 0) {
+        stop_error(ret);
+        return -1;
+    }
+    return run_loop(p, ret);
+}
+
+int shi_proc_cont(shi_proc *p, shi_stop *ret) { return start(p, ret, false); }
+int shi_proc_step(shi_proc *p, shi_stop *ret) { return start(p, ret, true); }
+void shi_proc_discard_signal(shi_proc *p) { p->pending_signal = 0; }
+
+/* ---- the entry point --------------------------------------------------------------------- */
+
+static uint64_t auxv_entry(pid_t pid) {
+    char name[64];
+    snprintf(name, sizeof name, "/proc/%d/auxv", (int)pid);
+    int fd = open(name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    Elf64_auxv_t a;
+    uint64_t entry = 0;
+    while (read(fd, &a, sizeof a) == (ssize_t)sizeof a && a.a_type != AT_NULL)
+        if (a.a_type == AT_ENTRY) entry = a.a_un.a_val;
+    close(fd);
+    return entry;
+}
+
+int shi_proc_run_to_entry(shi_proc *p, shi_stop *ret) {
+    memset(ret, 0, sizeof *ret);
+    uint64_t entry = auxv_entry(p->pid);
+    if (!entry) { errno = ENOENT; return -1; }
+    shi_bp *existing = shi_bp_find(p, entry);
+    bool had = existing && existing->user;
+    if (!had && shi_proc_break(p, entry) != 0) return -1;
+    int rc;
+    do rc = shi_proc_cont(p, ret);
+    while (rc == 0 && ret->kind == SHI_STOP_BREAKPOINT && ret->addr != entry);
+    if (!had && p->alive) shi_proc_unbreak(p, entry);
+    if (rc == 0 && ret->kind != SHI_STOP_BREAKPOINT) { errno = ESRCH; return -1; }
+    return rc;
+}

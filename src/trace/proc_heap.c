@@ -1,0 +1,142 @@
+/*
+ * src/trace/proc_heap.c — watching malloc & co. from outside: a breakpoint on each
+ * function's entry reads the arguments, a temporary one on the return address reads the
+ * result. Only the outermost call per thread counts, so libc calling its own malloc from
+ * realloc or valloc gives one event, not two.
+ */
+#define _GNU_SOURCE
+#include "trace/proc_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { FN_MALLOC, FN_CALLOC, FN_REALLOC, FN_FREE, FN_POSIX_MEMALIGN, FN_ALIGNED_ALLOC,
+       FN_MEMALIGN, FN_VALLOC, FN_COUNT };
+
+static const char *const fn_names[FN_COUNT] = {
+    "malloc", "calloc", "realloc", "free", "posix_memalign", "aligned_alloc", "memalign", "valloc",
+};
+
+static void push_event(shi_proc *p, shi_heap_event ev) {
+    if (p->nevents == p->evcap) {
+        size_t cap = p->evcap ? 2 * p->evcap : 64;
+        shi_heap_event *ne = realloc(p->events, cap * sizeof *ne);
+        if (!ne) return;
+        p->events = ne;
+        p->evcap = cap;
+    }
+    p->events[p->nevents++] = ev;
+}
+
+/* What the call did, from its arguments and its result; failed calls leave no trace. */
+static void finish_call(shi_proc *p, shi_task *t, const struct user_regs_struct *r) {
+    const shi_heap_call *c = &t->call;
+    uint64_t res = r->rax;
+    shi_heap_event ev = {.caller = c->ret_addr, .tid = t->tid, .ptr = res};
+    switch (c->fn) {
+    case FN_MALLOC: ev.kind = SHI_HEAP_MALLOC; ev.size = c->a0; break;
+    case FN_VALLOC: ev.kind = SHI_HEAP_MEMALIGN; ev.size = c->a0; break;
+    case FN_CALLOC: ev.kind = SHI_HEAP_CALLOC; ev.size = c->a0 * c->a1; break;
+    case FN_ALIGNED_ALLOC:
+    case FN_MEMALIGN: ev.kind = SHI_HEAP_MEMALIGN; ev.size = c->a1; break;
+    case FN_POSIX_MEMALIGN:
+        ev.kind = SHI_HEAP_MEMALIGN;
+        ev.size = c->a2;
+        ev.ptr = 0;
+        if ((int)res == 0) shi_proc_read_u64(p, c->a0, &ev.ptr);
+        break;
+    case FN_REALLOC:
+        ev.size = c->a1;
+        if (c->a0 == 0) {
+            ev.kind = SHI_HEAP_MALLOC;
+        } else if (res == 0 && c->a1 == 0) {
+            /* glibc's realloc(p, 0) frees p and returns NULL */
+            ev.kind = SHI_HEAP_FREE;
+            ev.ptr = c->a0;
+            ev.size = 0;
+        } else {
+            ev.kind = SHI_HEAP_REALLOC;
+            ev.old_ptr = c->a0;
+        }
+        break;
+    default:
+        return;
+    }
+    if (ev.ptr != 0) push_event(p, ev);
+}
+
+static void enter_call(shi_proc *p, shi_task *t, int fn, const struct user_regs_struct *r) {
+    if (t->call.active) return;   /* nested: libc calling itself */
+    uint64_t ret_addr;
+    if (shi_proc_read_u64(p, r->rsp, &ret_addr) != 0) return;
+    if (fn == FN_FREE) {
+        /* free returns nothing worth waiting for; free(NULL) does nothing */
+        if (r->rdi != 0)
+            push_event(p, (shi_heap_event){.kind = SHI_HEAP_FREE, .ptr = r->rdi,
+                                           .caller = ret_addr, .tid = t->tid});
+        return;
+    }
+    shi_bp *rb = shi_bp_get(p, ret_addr);
+    if (!rb) return;
+    rb->ret_refs++;
+    t->call = (shi_heap_call){.active = true, .fn = fn, .a0 = r->rdi, .a1 = r->rsi, .a2 = r->rdx,
+                              .ret_addr = ret_addr, .sp_after = r->rsp + 8};
+}
+
+void shi_heap_on_break(shi_proc *p, shi_task *t, shi_bp *b, const struct user_regs_struct *r) {
+    /* the return of this thread's outermost call: rsp tells it from a recursive one */
+    if (t->call.active && t->call.ret_addr == b->addr && r->rsp == t->call.sp_after) {
+        finish_call(p, t, r);
+        t->call.active = false;
+        b->ret_refs--;
+        shi_bp_release(p, b);
+        return;
+    }
+    if (b->heap_fn >= 0 && p->heap_watching) enter_call(p, t, b->heap_fn, r);
+}
+
+static bool libc_mapped(shi_proc *p) {
+    shi_module *mods;
+    size_t n;
+    if (shi_proc_modules(p, &mods, &n) != 0) return false;
+    bool found = false;
+    for (size_t i = 0; i < n && !found; i++) {
+        const char *base = strrchr(mods[i].path, '/');
+        found = base && strncmp(base + 1, "libc.so", 7) == 0;
+    }
+    shi_modules_free(mods, n);
+    return found;
+}
+
+int shi_proc_watch_heap(shi_proc *p) {
+    if (!p->alive) { errno = ESRCH; return -1; }
+    if (!libc_mapped(p)) {
+        /* right after exec only ld.so is there: let it load the libraries */
+        shi_stop st;
+        if (shi_proc_run_to_entry(p, &st) != 0) return -1;
+    }
+    /* a static executable carries its own malloc */
+    const char *module = libc_mapped(p) ? "libc.so" : NULL;
+    int found = 0;
+    for (int fn = 0; fn < FN_COUNT; fn++) {
+        uint64_t addr = shi_proc_symbol(p, module, fn_names[fn]);
+        if (!addr) continue;
+        shi_bp *b = shi_bp_get(p, addr);
+        if (!b) return -1;
+        /* aligned_alloc is memalign in glibc: one address, the same arguments */
+        if (b->heap_fn < 0) b->heap_fn = fn;
+        found |= fn == FN_MALLOC;
+    }
+    if (!found) { errno = ENOENT; return -1; }
+    p->heap_watching = true;
+    return 0;
+}
+
+size_t shi_proc_take_heap_events(shi_proc *p, shi_heap_event **ret) {
+    size_t n = p->nevents;
+    *ret = p->events;
+    p->events = NULL;
+    p->nevents = p->evcap = 0;
+    return n;
+}

@@ -1,0 +1,103 @@
+/*
+ * src/trace/proc_internal.h — what a shi_proc holds, shared by proc*.c only.
+ *
+ * proc.c: spawn, wait loop, cont/step, fork and thread handling, teardown.
+ * proc_mem.c: memory, registers, maps, modules, symbols, limits.
+ * proc_bp.c: the breakpoint table.   proc_heap.c: heap watching.   proc_out.c: output.
+ */
+#ifndef SH_TRACE_PROC_INTERNAL_H
+#define SH_TRACE_PROC_INTERNAL_H
+
+#include "trace/proc.h"
+
+#include <pthread.h>
+
+/* A breakpoint can have several owners at once: the caller (a line), heap watching (the
+ * entry of malloc) and pending returns of heap calls (the return address may well be the
+ * first instruction of the caller's next line). It stays in memory while any owner does. */
+typedef struct shi_bp {
+    uint64_t addr;
+    unsigned char orig;
+    bool user;
+    int heap_fn;          /* index into the watched functions, or -1 */
+    int ret_refs;         /* heap calls waiting to return here */
+} shi_bp;
+
+/* A heap call in progress on one thread: the outermost only (nested calls are libc's). */
+typedef struct shi_heap_call {
+    bool active;
+    int fn;
+    uint64_t a0, a1, a2;  /* rdi, rsi, rdx at entry */
+    uint64_t ret_addr;
+    uint64_t sp_after;    /* rsp once it returned: tells this return from a recursive one */
+} shi_heap_call;
+
+/* A traced task: the main thread, another thread, or a vfork child sharing our memory. */
+typedef struct shi_task {
+    pid_t tid;
+    bool is_vfork_child;
+    bool stepping;        /* PTRACE_SINGLESTEP requested: the next SIGTRAP is the step */
+    bool fresh;           /* its first SIGSTOP (from being attached) is still to come */
+    shi_heap_call call;
+} shi_task;
+
+typedef struct shi_outbuf {
+    int fd;               /* read end, non-blocking; closed only at teardown */
+    bool eof;
+    char *data;
+    size_t len, cap;
+} shi_outbuf;
+
+struct shi_proc {
+    pid_t pid;
+    bool alive;
+    int pending_signal;   /* to deliver on the next resume */
+    unsigned forks, threads;
+
+    shi_task *tasks;      /* tasks[0] is the main thread */
+    size_t ntasks, taskcap;
+    bool deferred;        /* a status caught while stepping over a breakpoint, to handle next */
+    pid_t deferred_tid;
+    int deferred_status;
+    pid_t *early;         /* tids whose first stop came before their parent's clone event */
+    size_t nearly, earlycap;
+
+    shi_bp *bps;
+    size_t nbps, bpcap;
+
+    bool heap_watching;
+    uint64_t heap_addr[8];
+    shi_heap_event *events;
+    size_t nevents, evcap;
+
+    /* output: a reader thread drains the pipes so the program never blocks on them */
+    bool capturing;
+    shi_outbuf out[2];
+    pthread_mutex_t out_lock;
+    pthread_t reader;
+    bool reader_running;
+    int wake[2];          /* written to stop the reader */
+};
+
+/* proc_bp.c */
+shi_bp *shi_bp_find(shi_proc *p, uint64_t addr);
+shi_bp *shi_bp_get(shi_proc *p, uint64_t addr);   /* finds or inserts (int3 written) */
+int shi_bp_release(shi_proc *p, shi_bp *b);       /* removes it if no owner is left */
+int shi_bp_remove_from(shi_proc *p, pid_t pid);   /* writes the original bytes into pid */
+void shi_bp_forget_all(shi_proc *p);
+
+/* proc_mem.c */
+int shi_mem_peek_write(pid_t pid, uint64_t addr, const void *buf, size_t len);
+int shi_mem_read_raw(pid_t pid, uint64_t addr, void *buf, size_t len);
+int shi_task_get_regs(pid_t tid, struct user_regs_struct *r);
+int shi_task_set_regs(pid_t tid, const struct user_regs_struct *r);
+
+/* proc_heap.c: called from the wait loop when task t stopped at breakpoint b (rip == addr). */
+void shi_heap_on_break(shi_proc *p, shi_task *t, shi_bp *b, const struct user_regs_struct *r);
+
+/* proc_out.c */
+int shi_out_start(shi_proc *p, int outfd, int errfd);
+void shi_out_drain(shi_proc *p);
+void shi_out_stop(shi_proc *p);
+
+#endif

@@ -1,0 +1,116 @@
+/*
+ * src/trace/proc_out.c — the program's stdout and stderr, read from pipes.
+ *
+ * The tracer spends its time in waitpid; a program that writes more than a pipe holds
+ * (64 KiB) between two stops would block in write() and never stop again. So a thread
+ * drains the pipes while the program runs, and the tracer drains them once more at every
+ * stop (the program is stopped, so everything it wrote is in the pipe by then): each
+ * piece of output lands with the step during which it was written.
+ */
+#define _GNU_SOURCE
+#include "trace/proc_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int append(shi_outbuf *b, const char *data, size_t n) {
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1) cap *= 2;
+        char *nd = realloc(b->data, cap);
+        if (!nd) return -1;
+        b->data = nd;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, n);
+    b->len += n;
+    b->data[b->len] = 0;
+    return 0;
+}
+
+/* Reads what is there without blocking; closes the fd at end of file. Lock held. */
+static void drain_one(shi_outbuf *b) {
+    char buf[8192];
+    while (!b->eof) {
+        ssize_t n = read(b->fd, buf, sizeof buf);
+        if (n > 0) { append(b, buf, (size_t)n); continue; }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) return;
+        b->eof = true;   /* EOF, or an error we cannot do better with; the reader's poll may
+                            still hold the fd, so it is closed only at teardown */
+    }
+}
+
+void shi_out_drain(shi_proc *p) {
+    if (!p->capturing) return;
+    pthread_mutex_lock(&p->out_lock);
+    drain_one(&p->out[0]);
+    drain_one(&p->out[1]);
+    pthread_mutex_unlock(&p->out_lock);
+}
+
+static void *reader_main(void *arg) {
+    shi_proc *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->out_lock);
+        struct pollfd fds[3] = {{p->out[0].eof ? -1 : p->out[0].fd, POLLIN, 0},
+                                {p->out[1].eof ? -1 : p->out[1].fd, POLLIN, 0},
+                                {p->wake[0], POLLIN, 0}};
+        pthread_mutex_unlock(&p->out_lock);
+        if (fds[0].fd < 0 && fds[1].fd < 0) return NULL;
+        if (poll(fds, 3, -1) < 0 && errno != EINTR) return NULL;
+        if (fds[2].revents) return NULL;
+        shi_out_drain(p);
+    }
+}
+
+int shi_out_start(shi_proc *p, int outfd, int errfd) {
+    p->out[0] = (shi_outbuf){.fd = outfd};
+    p->out[1] = (shi_outbuf){.fd = errfd};
+    fcntl(outfd, F_SETFL, O_NONBLOCK);
+    fcntl(errfd, F_SETFL, O_NONBLOCK);
+    if (pipe2(p->wake, O_CLOEXEC) != 0) return -1;
+    pthread_mutex_init(&p->out_lock, NULL);
+    p->capturing = true;
+    if (pthread_create(&p->reader, NULL, reader_main, p) != 0) return -1;
+    p->reader_running = true;
+    return 0;
+}
+
+void shi_out_stop(shi_proc *p) {
+    if (!p->capturing) return;
+    if (p->reader_running) {
+        char c = 1;
+        ssize_t w = write(p->wake[1], &c, 1);
+        (void)w;
+        pthread_join(p->reader, NULL);
+    }
+    close(p->wake[0]);
+    close(p->wake[1]);
+    for (int i = 0; i < 2; i++) {
+        if (p->out[i].fd >= 0) close(p->out[i].fd);
+        free(p->out[i].data);
+    }
+    pthread_mutex_destroy(&p->out_lock);
+    p->capturing = false;
+}
+
+char *shi_proc_take_output(shi_proc *p, int fd, size_t *ret_len) {
+    if (!p->capturing || (fd != 1 && fd != 2)) return NULL;
+    shi_out_drain(p);
+    pthread_mutex_lock(&p->out_lock);
+    shi_outbuf *b = &p->out[fd - 1];
+    char *s = NULL;
+    if (b->len > 0) {
+        s = b->data;
+        if (ret_len) *ret_len = b->len;
+        b->data = NULL;
+        b->len = b->cap = 0;
+    }
+    pthread_mutex_unlock(&p->out_lock);
+    return s;
+}
