@@ -227,14 +227,20 @@ static void give_var(walk *w, Dwarf_Die *var, bool is_param) {
     free(tname);
 }
 
-static void give_scope(walk *w, Dwarf_Die *scope) {
-    Dwarf_Die child;
-    if (dwarf_child(scope, &child) != 0) return;
+/* Gives a scope's variables, then descends into the lexical block covering the pc (every
+ * Rust `let` opens one). Inlined code's variables are its callee's: not descended into. */
+static void give_scope(walk *w, Dwarf_Die *scope, int depth) {
+    Dwarf_Die child, inner;
+    bool has_inner = false;
+    if (depth > 64 || dwarf_child(scope, &child) != 0) return;
     do {
         int tag = dwarf_tag(&child);
         if (tag == DW_TAG_formal_parameter || tag == DW_TAG_variable)
             give_var(w, &child, tag == DW_TAG_formal_parameter);
+        else if (tag == DW_TAG_lexical_block && !has_inner && dwarf_haspc(&child, w->pc) > 0)
+            inner = child, has_inner = true;
     } while (!w->stop && dwarf_siblingof(&child, &child) == 0);
+    if (has_inner && !w->stop) give_scope(w, &inner, depth + 1);
 }
 
 static void set_frame_base(walk *w, Dwarf_Die *sub) {
@@ -248,22 +254,14 @@ static void set_frame_base(walk *w, Dwarf_Die *sub) {
     }
 }
 
+/* libdw's dwarf_getscopes gives up on rustc's units ("no address value"), and walking
+ * down from the function's own DIE is cheaper anyway. */
 int shi_dwarf_vars_at(const shi_dwarf *d, uint64_t pc_rel, shi_dwarf_var_fn fn, void *arg) {
-    Dwarf_Die cudie, *scopes = NULL;
-    if (!dwarf_addrdie(d->dbg, pc_rel, &cudie)) return -1;
-    int n = dwarf_getscopes(&cudie, pc_rel, &scopes);
-    /* scopes[0] is the innermost; variables of code inlined into the function are its
-     * callee's, so start above the outermost inlined scope. */
-    int sub = -1, first = 0;
-    for (int i = 0; i < n && sub < 0; i++) {
-        int tag = dwarf_tag(&scopes[i]);
-        if (tag == DW_TAG_inlined_subroutine) first = i + 1;
-        else if (tag == DW_TAG_subprogram) sub = i;
-    }
-    if (sub < 0 || !shi_dwarf_function_at(d, pc_rel)) { free(scopes); return -1; }
+    const shi_function *f = shi_dwarf_function_at(d, pc_rel);
+    Dwarf_Die sub;
+    if (!f || !dwarf_offdie(d->dbg, f->die, &sub)) return -1;
     walk w = {.d = d, .pc = pc_rel, .fn = fn, .arg = arg};
-    set_frame_base(&w, &scopes[sub]);
-    for (int i = sub; i >= first && !w.stop; i--) give_scope(&w, &scopes[i]);
-    free(scopes);
+    set_frame_base(&w, &sub);
+    give_scope(&w, &sub, 0);
     return w.count;
 }
