@@ -32,15 +32,19 @@ static const char *tmp_dir(void) {
     return dir;
 }
 
-static void run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void run(const char *fmt, ...) {
+static bool try_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static bool try_run(const char *fmt, ...) {
     char cmd[2048];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(cmd, sizeof cmd, fmt, ap);
     va_end(ap);
-    if (system(cmd) != 0) { fprintf(stderr, "command failed: %s\n", cmd); _exit(1); }
+    return system(cmd) == 0;
 }
+
+#define run(...) do { if (!try_run(__VA_ARGS__)) {                                \
+        fprintf(stderr, "command failed: " __VA_ARGS__); fprintf(stderr, "\n"); _exit(1); } \
+    } while (0)
 
 static bool have_rustc(void) {
     if (system("rustc --version >/dev/null 2>&1") == 0) return true;
@@ -48,12 +52,17 @@ static bool have_rustc(void) {
     return false;
 }
 
-/* Compiles an example (examples/NAME.c, linked with libstackheap) into the temp dir. */
+/* Compiles an example (examples/NAME.c) into the temp dir; one using <stackheap/own.h> is
+ * linked with libstackheap, which a sanitized build (-DSTACKHEAP_SANITIZE) instruments. */
 static char *build_c(const char *name, const char *flags) {
     static char out[512];
+    char cmd[1536];
     snprintf(out, sizeof out, "%s/%s", tmp_dir(), name);
-    run("cc %s -O0 -I%s/include -o %s %s/examples/%s.c %s/libstackheap.a -lpthread", flags,
-        source_dir(), out, source_dir(), name, binary_dir());
+    snprintf(cmd, sizeof cmd, "cc %s -O0 -I%s/include -o %s %s/examples/%s.c", flags,
+             source_dir(), out, source_dir(), name);
+    if (try_run("%s 2>/dev/null", cmd)) return out;
+    if (try_run("%s %s/libstackheap.a -lpthread 2>/dev/null", cmd, binary_dir())) return out;
+    run("%s -fsanitize=address,undefined %s/libstackheap.a -lpthread", cmd, binary_dir());
     return out;
 }
 
@@ -618,4 +627,10 @@ SH_TEST(test_value_rust_string_vec_box) {
     shi_dwarf_close(d);
 }
 
-int main(void) { return sh_test_main(); }
+/* One temp dir for every test (made before the tests fork), removed at the end. */
+int main(void) {
+    const char *dir = tmp_dir();
+    int rc = sh_test_main();
+    try_run("rm -rf %s", dir);
+    return rc;
+}
