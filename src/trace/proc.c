@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -170,6 +171,7 @@ shi_proc *shi_proc_spawn(char *const argv[], const shi_spawn_opts *o, char *err,
     if (await_exec(p, argv[0], o, report[0], err, errlen) != 0) goto fail;
     close_pair(report);
     p->alive = true;
+    p->cur_tid = p->pid;
     if (!add_task(p, p->pid)) goto fail_alive;
     if (o->capture_output && shi_out_start(p, out[0], errp[0]) != 0) goto fail_alive;
     return p;
@@ -212,6 +214,7 @@ void shi_proc_free(shi_proc *p) {
     shi_out_stop(p);
     free(p->tasks);
     free(p->early);
+    free(p->deferred);
     free(p->bps);
     free(p->events);
     free(p);
@@ -224,29 +227,73 @@ unsigned shi_proc_threads(const shi_proc *p) { return p->threads; }
 
 /* ---- resuming ---------------------------------------------------------------------------- */
 
-/* A status the wait loop must see next: it came while we stepped a task over a breakpoint. */
+/* A status the wait loop must see before waiting again. */
 static void defer(shi_proc *p, pid_t tid, int st) {
-    p->deferred = true;
-    p->deferred_tid = tid;
-    p->deferred_status = st;
+    if (p->ndeferred == p->deferredcap) {
+        size_t cap = p->deferredcap ? 2 * p->deferredcap : 8;
+        void *nd = realloc(p->deferred, cap * sizeof *p->deferred);
+        if (!nd) return;
+        p->deferred = nd;
+        p->deferredcap = cap;
+    }
+    p->deferred[p->ndeferred].tid = tid;
+    p->deferred[p->ndeferred].status = st;
+    p->ndeferred++;
 }
 
-/* The original instruction runs with the original byte back in place for one single step;
- * other threads could run past the breakpoint meanwhile, which is the price of not
- * emulating the instruction. */
-static int step_over(shi_proc *p, shi_task *t, shi_bp *b, int sig, bool want_step) {
-    if (shi_mem_peek_write(t->tid, b->addr, &b->orig, 1) != 0) return -1;
-    if (ptrace(PTRACE_SINGLESTEP, t->tid, NULL, (void *)(long)sig) != 0) return -1;
-    int st;
+static int wait_tid(pid_t tid, int *st) {
     pid_t r;
-    do r = waitpid(t->tid, &st, __WALL); while (r < 0 && errno == EINTR);
-    if (r < 0) return -1;
-    bool gone = WIFEXITED(st) || WIFSIGNALED(st);
-    unsigned char int3 = 0xcc;
-    if (!gone && shi_mem_peek_write(t->tid, b->addr, &int3, 1) != 0) return -1;
+    do r = waitpid(tid, st, __WALL); while (r < 0 && errno == EINTR);
+    return r == tid ? 0 : -1;
+}
+
+/* While one task steps over a breakpoint, its byte is the original: any other task running
+ * then would pass the breakpoint unseen (two threads in malloc at once). So the others are
+ * stopped first. One that stops for a reason of its own keeps that status for the wait
+ * loop; the SIGSTOP still pending for it is swallowed later (on_signal). */
+static void hold_others(shi_proc *p, const shi_task *t) {
+    for (size_t i = 0; i < p->ntasks; i++) {
+        shi_task *u = &p->tasks[i];
+        if (u == t || u->stopped) continue;
+        u->held = syscall(SYS_tgkill, p->pid, u->tid, SIGSTOP) == 0;
+    }
+    for (size_t i = 0; i < p->ntasks; i++) {
+        shi_task *u = &p->tasks[i];
+        int st;
+        if (!u->held) continue;
+        if (wait_tid(u->tid, &st) != 0) { u->held = false; continue; }
+        u->stopped = WIFSTOPPED(st);
+        if (WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP && (st >> 16) == 0) continue;
+        u->held = false;
+        defer(p, u->tid, st);
+    }
+}
+
+static void release_others(shi_proc *p) {
+    for (size_t i = 0; i < p->ntasks; i++) {
+        shi_task *u = &p->tasks[i];
+        if (!u->held) continue;
+        u->held = false;
+        u->stopped = false;
+        ptrace(PTRACE_CONT, u->tid, NULL, NULL);
+    }
+}
+
+static int step_over(shi_proc *p, shi_task *t, shi_bp *b, int sig, bool want_step) {
+    if (p->ntasks > 1) hold_others(p, t);
+    int rc = -1, st = 0;
+    if (shi_mem_peek_write(t->tid, b->addr, &b->orig, 1) == 0 &&
+        ptrace(PTRACE_SINGLESTEP, t->tid, NULL, (void *)(long)sig) == 0 && wait_tid(t->tid, &st) == 0) {
+        unsigned char int3 = 0xcc;
+        bool gone = WIFEXITED(st) || WIFSIGNALED(st);
+        rc = gone || shi_mem_peek_write(t->tid, b->addr, &int3, 1) == 0 ? 0 : -1;
+    }
+    release_others(p);
+    if (rc != 0) return -1;
     bool step_done = WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP && (st >> 16) == 0;
     if (step_done && !want_step) {
         /* the original instruction ran: carry on */
+        t->stopped = false;
         return ptrace(PTRACE_CONT, t->tid, NULL, NULL) == 0 || errno == ESRCH ? 0 : -1;
     }
     t->stepping = want_step && step_done;
@@ -260,6 +307,7 @@ static int resume_task(shi_proc *p, shi_task *t, int sig, bool step) {
     shi_bp *b = shi_bp_find(p, r.rip);
     if (b) return step_over(p, t, b, sig, step);
     t->stepping = step;
+    t->stopped = false;
     long rc = ptrace(step ? PTRACE_SINGLESTEP : PTRACE_CONT, t->tid, NULL, (void *)(long)sig);
     /* a task killed meanwhile reports its end to the wait loop */
     return rc == 0 || errno == ESRCH ? 0 : -1;
@@ -268,10 +316,10 @@ static int resume_task(shi_proc *p, shi_task *t, int sig, bool step) {
 /* ---- the wait loop ----------------------------------------------------------------------- */
 
 static int next_status(shi_proc *p, pid_t *ret_tid, int *ret_st) {
-    if (p->deferred) {
-        p->deferred = false;
-        *ret_tid = p->deferred_tid;
-        *ret_st = p->deferred_status;
+    if (p->ndeferred > 0) {
+        *ret_tid = p->deferred[0].tid;
+        *ret_st = p->deferred[0].status;
+        memmove(p->deferred, p->deferred + 1, --p->ndeferred * sizeof *p->deferred);
         return 0;
     }
     /* with one task, never wait for -1: it would reap the caller's other children */
@@ -380,8 +428,9 @@ static void detach_fork_child(shi_proc *p, pid_t child) {
 }
 
 static int on_event(shi_proc *p, shi_task *t, int event, shi_stop *ret) {
+    pid_t tid = t->tid;
     unsigned long msg = 0;
-    ptrace(PTRACE_GETEVENTMSG, t->tid, NULL, &msg);
+    ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg);
     pid_t child = (pid_t)msg;
     switch (event) {
     case PTRACE_EVENT_FORK:
@@ -413,12 +462,15 @@ static int on_event(shi_proc *p, shi_task *t, int event, shi_stop *ret) {
     default:
         break;
     }
-    return resume_task(p, t, 0, false) == 0 ? 0 : stop_error(ret);
+    t = find_task(p, tid);   /* adopting may have moved the task array */
+    return !t || resume_task(p, t, 0, false) == 0 ? 0 : stop_error(ret);
 }
 
 /* Returns 1 when ret holds a stop to report, 0 when the task was resumed (or is gone). */
 static int handle(shi_proc *p, pid_t tid, int st, shi_stop *ret) {
     shi_task *t = find_task(p, tid);
+    p->cur_tid = t ? tid : p->pid;
+    if (t) t->stopped = WIFSTOPPED(st);
     if (!t) {
         if (WIFSTOPPED(st)) add_early(p, tid);
         return 0;
@@ -446,6 +498,7 @@ static int run_loop(shi_proc *p, shi_stop *ret) {
         if (next_status(p, &tid, &st) != 0) { stop_error(ret); break; }
         if (handle(p, tid, st, ret)) break;
     }
+    p->cur_tid = p->pid;
     shi_out_drain(p);
     return ret->kind == SHI_STOP_ERROR ? -1 : 0;
 }

@@ -69,7 +69,7 @@ static void finish_call(shi_proc *p, shi_task *t, const struct user_regs_struct 
 static void enter_call(shi_proc *p, shi_task *t, int fn, const struct user_regs_struct *r) {
     if (t->call.active) return;   /* nested: libc calling itself */
     uint64_t ret_addr;
-    if (shi_proc_read_u64(p, r->rsp, &ret_addr) != 0) return;
+    if (shi_proc_read_u64(p, r->rsp, &ret_addr) != 0)  return;
     if (fn == FN_FREE) {
         /* free returns nothing worth waiting for; free(NULL) does nothing */
         if (r->rdi != 0)

@@ -38,6 +38,8 @@ typedef struct shi_task {
     bool is_vfork_child;
     bool stepping;        /* PTRACE_SINGLESTEP requested: the next SIGTRAP is the step */
     bool fresh;           /* its first SIGSTOP (from being attached) is still to come */
+    bool stopped;         /* its last stop was taken from waitpid and it was not resumed */
+    bool held;            /* stopped by us while another task steps over a breakpoint */
     shi_heap_call call;
 } shi_task;
 
@@ -50,15 +52,17 @@ typedef struct shi_outbuf {
 
 struct shi_proc {
     pid_t pid;
+    pid_t cur_tid;        /* a stopped task, the one ptrace's memory calls go through: while
+                             another thread's stop is handled, the main one may be running */
     bool alive;
     int pending_signal;   /* to deliver on the next resume */
     unsigned forks, threads;
 
     shi_task *tasks;      /* tasks[0] is the main thread */
     size_t ntasks, taskcap;
-    bool deferred;        /* a status caught while stepping over a breakpoint, to handle next */
-    pid_t deferred_tid;
-    int deferred_status;
+    struct { pid_t tid; int status; } *deferred;   /* statuses caught while stepping over a
+                                                     breakpoint, handled first, oldest first */
+    size_t ndeferred, deferredcap;
     pid_t *early;         /* tids whose first stop came before their parent's clone event */
     size_t nearly, earlycap;
 

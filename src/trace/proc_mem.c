@@ -72,7 +72,7 @@ static bool overlaps(uint64_t a, uint64_t addr, size_t len) {
 
 int shi_proc_read(shi_proc *p, uint64_t addr, void *buf, size_t len) {
     if (!p->alive) { errno = ESRCH; return -1; }
-    if (shi_mem_read_raw(p->pid, addr, buf, len) != 0) return -1;
+    if (shi_mem_read_raw(p->cur_tid, addr, buf, len) != 0) return -1;
     /* the caller sees the program's code, not our int3 bytes */
     for (size_t i = 0; i < p->nbps; i++)
         if (overlaps(p->bps[i].addr, addr, len))
@@ -82,13 +82,13 @@ int shi_proc_read(shi_proc *p, uint64_t addr, void *buf, size_t len) {
 
 int shi_proc_write(shi_proc *p, uint64_t addr, const void *buf, size_t len) {
     if (!p->alive) { errno = ESRCH; return -1; }
-    if (shi_mem_peek_write(p->pid, addr, buf, len) != 0) return -1;
+    if (shi_mem_peek_write(p->cur_tid, addr, buf, len) != 0) return -1;
     /* a byte written under a breakpoint becomes its new original; the int3 stays */
     unsigned char int3 = 0xcc;
     for (size_t i = 0; i < p->nbps; i++) {
         if (!overlaps(p->bps[i].addr, addr, len)) continue;
         p->bps[i].orig = ((const unsigned char *)buf)[p->bps[i].addr - addr];
-        if (shi_mem_peek_write(p->pid, p->bps[i].addr, &int3, 1) != 0) return -1;
+        if (shi_mem_peek_write(p->cur_tid, p->bps[i].addr, &int3, 1) != 0) return -1;
     }
     return 0;
 }
