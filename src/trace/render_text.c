@@ -112,7 +112,7 @@ typedef struct colors {
 
 static const colors ansi = {"\x1b[1m", "\x1b[2m", "\x1b[32m", "\x1b[33m", "\x1b[31m",
                             "\x1b[36m", "\x1b[0m"};
-static const colors plain = {"", "", "", "", "", "", ""};
+static const colors no_colors = {"", "", "", "", "", "", ""};
 
 /* Everything one drawing needs, so the helpers take one argument for it. */
 typedef struct ctx {
@@ -124,7 +124,7 @@ typedef struct ctx {
 } ctx;
 
 static ctx make_ctx(const shi_render_opts *o) {
-    ctx x = {&utf8_glyphs, &plain, 100, false, false};
+    ctx x = {&utf8_glyphs, &no_colors, 100, false, false};
     if (o) {
         if (!o->utf8) x.g = &ascii_glyphs;
         if (o->color) x.c = &ansi;
@@ -543,16 +543,26 @@ static char *box_middle(const ctx *x, const cells *c, const int *w) {
     return sb_take(&b);
 }
 
-static char *block_caption(ctx *x, const shi_block *blk, const shi_value *owner) {
-    sbuf b = {0};
-    sb_printf(&b, "%s#%" PRIu64 " at 0x%" PRIx64 ", %zu byte%s%s", x->c->dim, blk->id,
-              blk->addr, blk->size, blk->size == 1 ? "" : "s", x->c->reset);
-    if (blk->is_new) add_mark(x, &b, x->c->green, "(new)");
-    else if (blk->grown) add_mark(x, &b, x->c->yellow, "(grown)");
+/* `#2 at 0x…, 16 bytes (new), room for 1 more`, cut to the column; one colour for all of
+ * it (a cut must never fall inside a colour sequence). */
+static char *block_caption(ctx *x, const shi_block *blk, const shi_value *owner, int rw) {
+    sbuf plain = {0};
+    sb_printf(&plain, "#%" PRIu64 " at 0x%" PRIx64 ", %zu byte%s", blk->id, blk->addr,
+              blk->size, blk->size == 1 ? "" : "s");
+    const char *color = x->c->dim;
+    if (!x->first && (blk->is_new || blk->grown)) {
+        sb_add(&plain, blk->is_new ? " (new)" : " (grown)");
+        color = blk->is_new ? x->c->green : x->c->yellow;
+        x->any_mark = true;
+    }
     if (owner && owner->kind == SHI_VAL_OWNED && owner->owned.kind == SHI_OWN_VEC &&
         owner->owned.cap > owner->owned.len)
-        sb_printf(&b, "%s, room for %" PRIu64 " more%s", x->c->dim,
-                  owner->owned.cap - owner->owned.len, x->c->reset);
+        sb_printf(&plain, ", room for %" PRIu64 " more", owner->owned.cap - owner->owned.len);
+    sbuf b = {0};
+    sb_add(&b, color);
+    sb_add_fit(&b, plain.p, rw, x->g);
+    sb_add(&b, x->c->reset);
+    free(plain.p);
     return sb_take(&b);
 }
 
@@ -581,7 +591,7 @@ static size_t place_block(ctx *x, rcol *rc, const shi_step *s, int64_t bi, size_
     rcol_set(rc, top, box_border(x, &c, w, x->g->tl, x->g->tj, x->g->tr));
     rcol_set(rc, top + 1, box_middle(x, &c, w));
     rcol_set(rc, top + 2, box_border(x, &c, w, x->g->bl, x->g->bj, x->g->br));
-    rcol_set(rc, top + 3, block_caption(x, blk, owner));
+    rcol_set(rc, top + 3, block_caption(x, blk, owner, rw));
     free(w);
     cells_free(&c);
     /* no blank row after the caption: a String's or Vec's rows (header, ptr, len, cap)
@@ -590,15 +600,20 @@ static size_t place_block(ctx *x, rcol *rc, const shi_step *s, int64_t bi, size_
 }
 
 /* Blocks live in the previous step and gone in this one: freed since then. */
-static size_t freed_rows(ctx *x, rcol *rc, const shi_trace *t, const shi_step *s, size_t row) {
+static size_t freed_rows(ctx *x, rcol *rc, const shi_trace *t, const shi_step *s, size_t row,
+                         int rw) {
     if (!t || s->index == 0 || s->index >= t->nsteps || &t->steps[s->index] != s) return row;
     const shi_step *prev = &t->steps[s->index - 1];
     for (size_t i = 0; i < prev->nblocks; i++) {
         const shi_block *b = &prev->blocks[i];
         if (shi_step_find_block(s, b->id) >= 0) continue;
-        sbuf m = {0};
-        sb_printf(&m, "%sfreed: #%" PRIu64 " at 0x%" PRIx64 ", %zu bytes%s", x->c->red, b->id,
-                  b->addr, b->size, x->c->reset);
+        sbuf plain = {0}, m = {0};
+        sb_printf(&plain, "freed: #%" PRIu64 " at 0x%" PRIx64 ", %zu bytes", b->id, b->addr,
+                  b->size);
+        sb_add(&m, x->c->red);
+        sb_add_fit(&m, plain.p, rw, x->g);
+        sb_add(&m, x->c->reset);
+        free(plain.p);
         x->any_mark = true;
         rcol_set(rc, row++, sb_take(&m));
     }
@@ -623,7 +638,7 @@ static void heap_column(ctx *x, layout *l, rcol *rc, const shi_trace *t, const s
     for (size_t bi = 0; bi < s->nblocks; bi++)
         if (!placed[bi]) next = place_block(x, rc, s, (int64_t)bi, next, rw);
     if (!s->nblocks) rcol_set(rc, next++, shi_trace_strdup("(empty)"));
-    freed_rows(x, rc, t, s, next);
+    freed_rows(x, rc, t, s, next, rw);
     free(placed);
 }
 
@@ -639,7 +654,9 @@ static int left_width(const ctx *x, const layout *l) {
             if (l->rows[r].arrow >= 0) w += 4;
             if (w > lw) lw = w;
         }
+    /* the stack gets at most 55 % of the width, and the heap keeps 16 columns at least */
     int cap = x->width * 55 / 100;
+    if (cap > x->width - 2 - 2 - GAP - 16) cap = x->width - 2 - 2 - GAP - 16;
     return lw > cap ? cap : lw;
 }
 
