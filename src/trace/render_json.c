@@ -291,8 +291,7 @@ static void json_event(jw *w, const shi_event *e) {
     }
     if (e->kind == SHI_EV_REALLOC) { jw_key(w, "old_addr"); jw_addr(w, e->old_addr); }
     if (e->has_value || e->kind == SHI_EV_EXIT || e->kind == SHI_EV_SIGNAL) {
-        jw_key(w, "value");
-        if (e->has_value || e->kind != SHI_EV_RETURN) jw_int(w, e->value); else jw_null(w);
+        jw_key(w, "value"); jw_int(w, e->value);
     }
     if (e->text) { jw_key(w, "text"); jw_str(w, e->text); }
     jw_close(w, '}');
@@ -490,6 +489,17 @@ static void opt_block(jw *w, const shi_step *s, int64_t bi) {
     jw_close(w, ']');
 }
 
+/* A variable's key in encoded_locals: its name, with "#2", "#3" for a name shadowing an
+ * earlier one in the same frame (Rust's `let x = x + 1;`), since JSON keys must differ. */
+static void opt_var_key(const shi_frame *f, size_t i, char *buf, size_t size) {
+    const char *name = f->vars[i].name ? f->vars[i].name : "?";
+    size_t seen = 0;
+    for (size_t k = 0; k < i; k++)
+        if (f->vars[k].name && strcmp(f->vars[k].name, name) == 0) seen++;
+    if (seen) snprintf(buf, size, "%s#%zu", name, seen + 1);
+    else snprintf(buf, size, "%s", name);
+}
+
 static void opt_frame(jw *w, const shi_frame *f, uint64_t id, bool top) {
     jw_open(w, '{');
     jw_key(w, "func_name"); jw_str(w, f->function);
@@ -504,14 +514,19 @@ static void opt_frame(jw *w, const shi_frame *f, uint64_t id, bool top) {
     jw_key(w, "line"); jw_int(w, f->line);
     jw_key(w, "encoded_locals");
     jw_open(w, '{');
+    char key[256];
     for (size_t i = 0; i < f->nvars; i++) {
-        jw_key(w, f->vars[i].name ? f->vars[i].name : "?");
+        opt_var_key(f, i, key, sizeof key);
+        jw_key(w, key);
         opt_value(w, &f->vars[i].value, f->vars[i].addr, f->vars[i].type);
     }
     jw_close(w, '}');
     jw_key(w, "ordered_varnames");
     jw_open(w, '[');
-    for (size_t i = 0; i < f->nvars; i++) jw_str(w, f->vars[i].name ? f->vars[i].name : "?");
+    for (size_t i = 0; i < f->nvars; i++) {
+        opt_var_key(f, i, key, sizeof key);
+        jw_str(w, key);
+    }
     jw_close(w, ']');
     jw_close(w, '}');
 }
