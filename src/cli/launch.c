@@ -281,6 +281,10 @@ int shi_cli_launch(char **argv, shi_stop_at at, shi_launch *ret_launch) {
 void shi_cli_launch_end(shi_launch *launch) {
     if (!launch || launch->pid <= 0) return;
     kill(launch->pid, SIGKILL);
-    waitpid(launch->pid, NULL, 0);
+    /* A tracee held in its exit stop is not woken by SIGKILL on current kernels: let it
+     * go on (into its death) until it is gone. */
+    int status;
+    do ptrace(PTRACE_CONT, launch->pid, NULL, NULL);
+    while (waitpid(launch->pid, &status, 0) == launch->pid && WIFSTOPPED(status));
     launch->pid = 0;
 }
