@@ -179,8 +179,10 @@ static void mapped_summary(const painter *p, const shi_layout *l, const row *r) 
     for (size_t i = 0; i < shown; i++) {
         shi_cli_format_size(t[i].bytes, size, sizeof size);
         bool anon = !strcmp(t[i].name, "anonymous");
-        snprintf(items[i], sizeof items[i], "%s %s%s", t[i].name, size,
-                 anon && t[i].count > 1 ? " in several maps" : "");
+        if (anon && t[i].count > 1)
+            snprintf(items[i], sizeof items[i], "%s %s (%zu maps)", t[i].name, size, t[i].count);
+        else
+            snprintf(items[i], sizeof items[i], "%s %s", t[i].name, size);
     }
     if (n > shown) snprintf(items[shown++], sizeof items[0], "%zu more", n - 7);
     wrapped_lines(p, items, shown);
@@ -237,22 +239,28 @@ static bool touches_free(const row *a, const row *b) {
 }
 
 /* Where the heap really is when it is not (only) the [heap]: said under the diagram. */
-static void heap_notes(const shi_layout *l, bool has_heap) {
+static void heap_notes(const shi_layout *l) {
     const shi_region *shim = shi_cli_layout_find(l, "libstackheap-malloc");
-    uint64_t anon = 0;
+    uint64_t anon = 0, heap = 0;
     size_t nanon = 0;
     char size[32];
-    for (size_t i = 0; i < l->count; i++)
-        if (l->regions[i].kind == SHI_REGION_ANONYMOUS)
-            anon += l->regions[i].end - l->regions[i].start, nanon++;
+    for (size_t i = 0; i < l->count; i++) {
+        uint64_t bytes = l->regions[i].end - l->regions[i].start;
+        if (l->regions[i].kind == SHI_REGION_ANONYMOUS) anon += bytes, nanon++;
+        if (l->regions[i].kind == SHI_REGION_HEAP) heap += bytes;
+    }
     shi_cli_format_size(anon, size, sizeof size);
     if (shim)
         printf("  The heap: malloc here is stackheap's (libstackheap-malloc.so); its blocks live\n"
                "  in anonymous mappings in the \"Libraries, mmap\" row (%zu, %s).\n", nanon, size);
-    else if (!has_heap)
+    else if (!heap)
         printf("  The heap: no [heap] yet: malloc has not asked the kernel (brk) for memory.\n"
                "  Blocks malloc maps directly (large ones) are in the anonymous mappings of the\n"
                "  \"Libraries, mmap\" row (%zu, %s).\n", nanon, size);
+    else if (anon > heap)
+        printf("  The heap: more dynamic memory is outside [heap] than in it: %s in anonymous\n"
+               "  mappings (\"Libraries, mmap\" row): large malloc blocks mapped directly, or an\n"
+               "  allocator that maps its own segments (stackheap's heap does).\n", size);
 }
 
 static void kernel_note(const shi_layout *l) {
@@ -266,8 +274,6 @@ void shi_cli_draw_layout(const shi_layout *layout, const shi_draw_options *o) {
     painter p = {o->ascii ? &ascii : &utf8, o->colour};
     row rows[256];
     size_t n = build_rows(layout, rows, 255);
-    bool has_heap = false;
-    for (size_t i = 0; i < n; i++) has_heap |= rows[i].kind == ROW_HEAP;
     n = add_missing_heap(rows, n, 256);
     static const char heading[] = "Process Memory Layout";
     printf("  %s\n  ", heading);
@@ -281,7 +287,7 @@ void shi_cli_draw_layout(const shi_layout *layout, const shi_draw_options *o) {
     }
     border(&p, p.g->bl, p.g->h, p.g->br);
     printf("  Low addresses\n\n");
-    heap_notes(layout, has_heap);
+    heap_notes(layout);
     kernel_note(layout);
     if (o->note) printf("  %s\n", o->note);
 }
