@@ -20,4 +20,4 @@ static int run_main(int argc, char **argv) {
 }
 
 const shi_cli_command shi_cli_run_command = {
-    "run", run_main, "trace a program step by step: its stack and heap at each line", false};
+    "run", run_main, "a program's stack and heap, line by line", false};
