@@ -7,6 +7,12 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 rust_out=$(mktemp -d)
 trap 'rm -rf "$rust_out"' EXIT
 
+if [ -x "$build/stackheap" ]; then
+  echo
+  echo "  The lesson's first diagram, from a real process: stackheap layout -- examples/add"
+  "$build/stackheap" layout -- "$build/examples/add"
+fi
+
 echo
 echo "  The lesson's programs, in C with stackheap and in Rust"
 echo "  ──────────────────────────────────────────────────────"
