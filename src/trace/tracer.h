@@ -1,0 +1,39 @@
+/*
+ * src/trace/tracer.h — runs a program and records its trace: one step per new source line
+ * of the user's code (or new frame), each with the whole stack (frames from the rbp chain,
+ * variables from DWARF) and the live heap blocks the user's code allocated.
+ *
+ *     char err[256]; shi_tracer_info info;
+ *     shi_trace *t = shi_tracer_run(argv, &(shi_tracer_opts){.max_steps = 10000}, &info,
+ *                                   err, sizeof err);
+ *     if (!t) { fprintf(stderr, "stackheap run: %s\n", err); return 1; }
+ *     shi_trace_free(t);
+ *
+ * MVP scope: C programs built with `cc -g -O0` (frame pointers kept). The tracee is always
+ * killed and reaped before shi_tracer_run returns.
+ */
+#ifndef SH_TRACE_TRACER_H
+#define SH_TRACE_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "trace/model.h"
+
+typedef struct shi_tracer_opts {
+    size_t max_steps;         /* 0 means 10000 */
+    const char *stdin_path;   /* the program's stdin; NULL: inherited */
+} shi_tracer_opts;
+
+typedef struct shi_tracer_info {
+    bool limit_reached;       /* stopped by max_steps: the trace ends with a limit event */
+    unsigned forks, threads;  /* children and threads started (only the main thread traced) */
+    bool exec_seen;           /* the program exec'd another one: tracing stopped there */
+} shi_tracer_info;
+
+/* Traces argv[0] with argv. NULL with a message in err when the program cannot be read
+ * (no such file, not ELF, no debug information: "compile with -g") or started. */
+shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
+                          shi_tracer_info *ret_info, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# tests/cli/test_run.sh — `stackheap run` end to end on small C programs built here with
+# `cc -g -O0`: the lesson's add example (frames, `sum = ?`, the return), a recursion, a
+# linked list on the heap, a crash, an endless loop stopped by --max-steps, the error
+# messages, and the text output. JSON facts are checked with python3 (skipped without it).
+# Prints "ok"/"FAIL" per check and "N passed, N failed"; exits non-zero on a failure.
+set -u
+bin="${SH_BINARY_DIR:?set SH_BINARY_DIR to the build directory}/stackheap"
+src="${SH_SOURCE_DIR:?set SH_SOURCE_DIR to the source directory}"
+if [ ! -x "$bin" ]; then echo "FAIL stackheap is not built: $bin"; echo "0 passed, 1 failed"; exit 1; fi
+command -v cc >/dev/null || { echo "skip: no cc to build the test programs"; exit 77; }
+
+work=$(mktemp -d)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+export LANG=C.UTF-8 LC_ALL=
+unset NO_COLOR
+
+passed=0 failed=0
+pass() { echo "ok   $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
+check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+has() { grep -qF -- "$2" "$work/$1"; }
+have_py=1
+command -v python3 >/dev/null || { have_py=0; echo "note: no python3: the JSON checks are skipped"; }
+# py NAME JSONFILE CODE: runs CODE with `t` the loaded trace; passes when it exits 0.
+py() {
+    local name=$1 file=$2 code=$3
+    [ $have_py -eq 1 ] || return 0
+    check "$name" python3 -c "import json,sys
+t=json.load(open('$file'))
+def frames(s): return s['frames']
+def var(f, n): return next((v for v in f['vars'] if v['name']==n), None)
+def val(f, n):
+    v=var(f, n); return None if v is None else (v['value'].get('value') if v['value']['kind']!='uninit' else '?')
+$code"
+}
+# run NAME ARGS...: `stackheap run ARGS...`'s output in $work/NAME.out, .err, status in $rc.
+to=(); command -v timeout >/dev/null && to=(timeout 120)   # a hang fails, not blocks
+run() { local name=$1; shift; (cd "$work" && "${to[@]}" "$bin" run "$@" > "$work/$name.out" 2> "$work/$name.err"); rc=$?; }
+
+cc -g -O0 -o "$work/add" "$src/examples/add.c" || { echo "FAIL cc add.c"; echo "0 passed, 1 failed"; exit 1; }
+
+# ---- the lesson's add ---------------------------------------------------------------------
+run add_json --json t.json -- ./add
+check "add: exit 0" [ $rc -eq 0 ]
+py "add: main has x=5, y=10 and sum uninitialised" "$work/t.json" "
+sys.exit(not any(len(frames(s))==1 and val(s['frames'][0],'x')==5 and val(s['frames'][0],'y')==10 and val(s['frames'][0],'sum')=='?' for s in t['steps']))"
+py "add: add's frame on top with a=5, b=10" "$work/t.json" "
+sys.exit(not any(len(frames(s))==2 and s['frames'][1]['function']=='add' and val(s['frames'][1],'a')==5 and val(s['frames'][1],'b')==10 for s in t['steps']))"
+py "add: result=15 at add's return line" "$work/t.json" "
+sys.exit(not any(len(frames(s))==2 and s['line']==24 and val(s['frames'][1],'result')==15 for s in t['steps']))"
+py "add: a later step where main has sum=15" "$work/t.json" "
+i=next(i for i,s in enumerate(t['steps']) if len(frames(s))==2)
+sys.exit(not any(len(frames(s))==1 and val(s['frames'][0],'sum')==15 for s in t['steps'][i:]))"
+py "add: the output 'sum = 15' and exit code 0" "$work/t.json" "
+out=''.join(e.get('text') or '' for s in t['steps'] for e in s['events'] if e['kind']=='output')
+sys.exit(not ('sum = 15' in out and t['exit_code']==0))"
+py "add: the return event carries 15" "$work/t.json" "
+sys.exit(not any(e['kind']=='return' and e.get('function')=='add' and e.get('value')==15 for s in t['steps'] for e in s['events']))"
+
+# ---- text output ---------------------------------------------------------------------------
+run add_text -- ./add
+check "text: Step 2 and ← top" eval '[ $rc -eq 0 ] && has add_text.out "Step 2" && has add_text.out "← top"'
+check "text: the output and the summary" eval 'has add_text.out "sum = 15" && has add_text.out "exit code: 0"'
+check "text: no colour when not a terminal" eval '! grep -q $'"'"'\x1b\['"'"' "$work/add_text.out"'
+run add_ascii --ascii -- ./add
+check "text --ascii: <- top, no box drawing" eval '[ $rc -eq 0 ] && has add_ascii.out "<- top" && ! has add_ascii.out "│"'
+run add_py --pytutor py.json -- ./add
+check "--pytutor writes a file" eval '[ $rc -eq 0 ] && [ -s "$work/py.json" ]'
+
+# ---- recursion -----------------------------------------------------------------------------
+cat > "$work/fact.c" <<'EOF2'
+#include <stdio.h>
+static int factorial(int n) {
+    if (n <= 1) return 1;
+    return n * factorial(n - 1);
+}
+int main(void) {
+    int r = factorial(5);
+    printf("%d\n", r);
+    return 0;
+}
+EOF2
+cc -g -O0 -o "$work/fact" "$work/fact.c"
+run fact --json f.json -- ./fact
+check "factorial: exit 0" [ $rc -eq 0 ]
+py "factorial(5): the deepest step has 6 frames" "$work/f.json" "
+sys.exit(max(len(frames(s)) for s in t['steps'])!=6)"
+
+# ---- a linked list on the heap -------------------------------------------------------------
+cat > "$work/list.c" <<'EOF2'
+#include <stdlib.h>
+struct node { int value; struct node *next; };
+int main(void) {
+    struct node *head = NULL;
+    for (int i = 0; i < 3; i++) {
+        struct node *n = malloc(sizeof *n);
+        n->value = i;
+        n->next = head;
+        head = n;
+    }
+    while (head) {
+        struct node *next = head->next;
+        free(head);
+        head = next;
+    }
+    return 0;
+}
+EOF2
+cc -g -O0 -o "$work/list" "$work/list.c"
+run list --json l.json -- ./list
+check "list: exit 0" [ $rc -eq 0 ]
+py "list: 3 live blocks at some step, 0 at the end" "$work/l.json" "
+sys.exit(not (max(len(s['heap']) for s in t['steps'])==3 and len(t['steps'][-1]['heap'])==0))"
+py "list: alloc and free events" "$work/l.json" "
+k=[e['kind'] for s in t['steps'] for e in s['events']]
+sys.exit(not (k.count('alloc')==3 and k.count('free')==3))"
+
+# ---- a crash --------------------------------------------------------------------------------
+cat > "$work/crash.c" <<'EOF2'
+int main(void) {
+    int *p = 0;
+    int x = 1;
+    *p = x;
+    return 0;
+}
+EOF2
+cc -g -O0 -o "$work/crash" "$work/crash.c"
+run crash --json c.json -- ./crash
+py "crash: the last step has a SIGSEGV event at line 4" "$work/c.json" "
+s=t['steps'][-1]
+sys.exit(not (s['line']==4 and any(e['kind']=='signal' and 'SIGSEGV' in (e.get('text') or '') for e in s['events'])))"
+run crash_text -- ./crash
+check "crash: the text says SIGSEGV" has crash_text.out "SIGSEGV"
+
+# ---- an endless loop ------------------------------------------------------------------------
+cat > "$work/loop.c" <<'EOF2'
+int main(void) {
+    volatile int i = 0;
+    for (;;)
+        i++;
+}
+EOF2
+cc -g -O0 -o "$work/loop" "$work/loop.c"
+run loop --max-steps 50 -- ./loop
+check "loop --max-steps 50: non-zero exit and the limit message" eval '[ $rc -ne 0 ] && has loop.err "--max-steps 50" && has loop.out "limit"'
+check "loop: no traced process left behind" eval '! pgrep -x loop >/dev/null'
+
+# ---- errors ---------------------------------------------------------------------------------
+run missing -- ./no-such-program
+check "a missing program: exit 1 and a message" eval '[ $rc -eq 1 ] && has missing.err "no-such-program"'
+echo "not a program" > "$work/text.txt"
+run notelf -- ./text.txt
+check "not an ELF file: exit 1 and a message" eval '[ $rc -eq 1 ] && grep -qi "elf" "$work/notelf.err"'
+cc -O0 -o "$work/nodebug" "$src/examples/add.c"
+run nodebug -- ./nodebug
+check "no -g: exit 1 and 'compile with -g'" eval '[ $rc -eq 1 ] && has nodebug.err "compile with -g"'
+run noprog
+check "no program: usage error" eval '[ $rc -eq 2 ] && has noprog.err "which program"'
+run badsteps --max-steps x -- ./add
+check "--max-steps x: usage error" [ $rc -eq 2 ]
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
