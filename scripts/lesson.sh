@@ -13,6 +13,15 @@ if [ -x "$build/stackheap" ]; then
   "$build/stackheap" layout -- "$build/examples/add"
 fi
 
+if [ -x "$build/stackheap" ] && [ -x "$build/lesson/add" ]; then
+  for name in add stack_types; do
+    echo
+    echo "  The lesson's examples/$name.c traced line by line: stackheap run -- build/lesson/$name"
+    echo
+    "$build/stackheap" run -- "$build/lesson/$name"
+  done
+fi
+
 echo
 echo "  The lesson's programs, in C with stackheap and in Rust"
 echo "  ──────────────────────────────────────────────────────"
