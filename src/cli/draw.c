@@ -173,7 +173,7 @@ static void mapped_summary(const painter *p, const shi_layout *l, const row *r) 
         if (j == n) t[n++] = (tally){name, 0, 0};
         t[j].bytes += g->end - g->start, t[j].count++;
     }
-    qsort(t, n, sizeof *t, by_size_desc);
+    if (n) qsort(t, n, sizeof *t, by_size_desc);
     char items[9][80], size[32];
     size_t shown = n > 8 ? 7 : n;
     for (size_t i = 0; i < shown; i++) {

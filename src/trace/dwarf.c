@@ -216,6 +216,8 @@ static void load_cu_lines(shi_dwarf *d, Dwarf_Die *cudie) {
     Dwarf_Lines *lines;
     size_t n;
     if (dwarf_getsrclines(cudie, &lines, &n) != 0) return;
+    Dwarf_Attribute a;
+    const char *comp_dir = dwarf_attr(cudie, DW_AT_comp_dir, &a) ? dwarf_formstring(&a) : NULL;
     for (size_t i = 0; i < n; i++) {
         Dwarf_Line *l = dwarf_onesrcline(lines, i);
         bool stmt = false, end = false;
@@ -224,7 +226,16 @@ static void load_cu_lines(shi_dwarf *d, Dwarf_Die *cudie) {
         dwarf_lineendsequence(l, &end);
         dwarf_lineno(l, &line);
         const char *file = dwarf_linesrc(l, NULL, NULL);
-        if (stmt && !end && line > 0 && shi_dwarf_is_user_file(d, file)) add_line(d, l, file);
+        if (!stmt || end || line <= 0 || !file) continue;
+        /* `cc -g dir/x.c` leaves file names relative to the compilation directory */
+        char *abs = NULL;
+        if (file[0] != '/' && comp_dir) {
+            abs = xrealloc(NULL, strlen(comp_dir) + strlen(file) + 2);
+            sprintf(abs, "%s/%s", comp_dir, file);
+            file = abs;
+        }
+        if (shi_dwarf_is_user_file(d, file)) add_line(d, l, file);
+        free(abs);
     }
 }
 
@@ -239,7 +250,7 @@ static void load_lines(shi_dwarf *d) {
         Dwarf_Die cudie;
         if (dwarf_offdie(d->dbg, d->cus[i], &cudie)) load_cu_lines(d, &cudie);
     }
-    qsort(d->lines, d->nlines, sizeof *d->lines, cmp_line);
+    if (d->nlines) qsort(d->lines, d->nlines, sizeof *d->lines, cmp_line);
 }
 
 bool shi_dwarf_line_at(const shi_dwarf *d, uint64_t pc_rel, const char **ret_file,
@@ -316,7 +327,7 @@ static void load_functions(shi_dwarf *d) {
         Dwarf_Die cudie;
         if (dwarf_offdie(d->dbg, d->cus[i], &cudie)) collect_functions(d, &cudie, &cudie);
     }
-    qsort(d->funcs, d->nfuncs, sizeof *d->funcs, cmp_function);
+    if (d->nfuncs) qsort(d->funcs, d->nfuncs, sizeof *d->funcs, cmp_function);
 }
 
 const shi_function *shi_dwarf_function_at(const shi_dwarf *d, uint64_t pc_rel) {

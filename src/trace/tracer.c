@@ -164,7 +164,7 @@ static int by_addr(const void *a, const void *b) {
 }
 
 static void copy_blocks(tracer *tr, shi_step *s) {
-    qsort(tr->blocks, tr->nblocks, sizeof *tr->blocks, by_addr);
+    if (tr->nblocks) qsort(tr->blocks, tr->nblocks, sizeof *tr->blocks, by_addr);
     for (size_t i = 0; i < tr->nblocks; i++) {
         const live_block *lb = &tr->blocks[i];
         shi_block *b = shi_step_add_block(s, lb->addr, lb->size, lb->id);
