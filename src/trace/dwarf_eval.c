@@ -35,14 +35,18 @@ static bool reg(const machine *m, int regno, uint64_t *ret) {
 }
 
 /* Reads `size` bytes (1..8) little-endian, zero-extended as DW_OP_deref_size says. */
-static bool mem(const machine *m, uint64_t addr, size_t size, uint64_t *ret) {
+bool shi_dwarf_read_uint(const shi_dwarf_target *t, uint64_t addr, size_t size, uint64_t *ret) {
     uint8_t buf[8] = {0};
-    if (size == 0 || size > 8 || !m->t->read_mem || !m->t->read_mem(m->t->arg, addr, buf, size))
+    if (size == 0 || size > 8 || !t->read_mem || !t->read_mem(t->arg, addr, buf, size))
         return false;
     uint64_t v = 0;
     for (size_t i = size; i-- > 0;) v = v << 8 | buf[i];
     *ret = v;
     return true;
+}
+
+static bool mem(const machine *m, uint64_t addr, size_t size, uint64_t *ret) {
+    return shi_dwarf_read_uint(m->t, addr, size, ret);
 }
 
 /* The frame base is a value: for a register location (Rust's reg7) it is the register's

@@ -38,4 +38,7 @@ size_t shi_dwarf_type_size(Dwarf_Die *type);
 /* Rust spells paths in full: "alloc::vec::Vec<i32, alloc::alloc::Global>" -> "Vec<i32>". */
 char *shi_dwarf_rust_short_name(const char *name);
 
+/* dwarf_eval.c: `size` (1..8) bytes of the target's memory, little-endian, zero-extended. */
+bool shi_dwarf_read_uint(const shi_dwarf_target *t, uint64_t addr, size_t size, uint64_t *ret);
+
 #endif

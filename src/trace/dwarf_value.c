@@ -23,13 +23,7 @@ typedef struct reader {
 static int read_any(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out, int depth);
 
 static bool read_uint(const reader *r, uint64_t addr, size_t size, uint64_t *ret) {
-    uint8_t buf[8] = {0};
-    if (size == 0 || size > 8 || !r->t->read_mem || !r->t->read_mem(r->t->arg, addr, buf, size))
-        return false;
-    uint64_t v = 0;
-    for (size_t i = size; i-- > 0;) v = v << 8 | buf[i];
-    *ret = v;
-    return true;
+    return shi_dwarf_read_uint(r->t, addr, size, ret);
 }
 
 static int64_t sign_extend(uint64_t v, size_t size) {
