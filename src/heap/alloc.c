@@ -151,18 +151,17 @@ SH_API void sh_free(void *p) {
     if (likely(seg != NULL && seg->kind == SEG_SMALL)) {
         shi_page *pg = shi_page_of(seg, p);
         shi_theap *h = shi_tl_heap;
-        if (likely(atomic_load_explicit(&pg->heap, memory_order_relaxed) == h && pg->flags == 0)) {
+        /* The last block of a page among others goes to the slow path, which decides about
+         * the emptied page; a page alone in its queue stays, as the slow path would keep it. */
+        if (likely(atomic_load_explicit(&pg->heap, memory_order_relaxed) == h && pg->flags == 0 &&
+                   (pg->used > 1 || (pg->next == NULL && pg->prev == NULL)))) {
             shi_block *b = p;
             b->next = pg->local_free;
             pg->local_free = b;
+            pg->used--;
             h->live -= pg->bsize;
             h->frees++;
-            /* An emptied page that is alone in its queue stays, as the slow path would keep it. */
-            if (likely(--pg->used != 0 || (pg->next == NULL && pg->prev == NULL))) return;
-            pg->used++;  /* let the slow path decide about an emptied page among others */
-            pg->local_free = b->next;
-            h->live += pg->bsize;
-            h->frees--;
+            return;
         }
     }
     free_slow(p, seg);
