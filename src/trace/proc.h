@@ -172,11 +172,14 @@ typedef struct shi_heap_event {
     uint64_t size;        /* bytes asked for (calloc: nmemb * size) */
     uint64_t caller;      /* the return address in the caller: which line allocated */
     pid_t tid;
+    struct user_regs_struct regs;   /* at the function's entry ([rsp] is `caller`): enough
+                                       to unwind the caller's stack (tracer: who allocated) */
 } shi_heap_event;
 
-/* Puts breakpoints on malloc, calloc, realloc, free, posix_memalign, aligned_alloc and
- * memalign of the libc in use (running to the entry point first if libc is not mapped yet;
- * a static executable's own malloc is used otherwise). Only the outermost call per thread
+/* Puts breakpoints on malloc, calloc, realloc, reallocarray, free, posix_memalign,
+ * aligned_alloc and memalign of the libc in use (running to the entry point first if libc
+ * is not mapped yet; a static executable's own malloc is used otherwise), and on
+ * stackheap's sh_malloc family when the program has it (linked in or libstackheap.so). Only the outermost call per thread
  * counts: calloc or realloc calling malloc inside libc gives one event. free(NULL) and
  * failed allocations give none. Returns -1/ENOENT if no malloc was found. */
 int shi_proc_watch_heap(shi_proc *p);

@@ -12,10 +12,20 @@
 #include <string.h>
 
 enum { FN_MALLOC, FN_CALLOC, FN_REALLOC, FN_FREE, FN_POSIX_MEMALIGN, FN_ALIGNED_ALLOC,
-       FN_MEMALIGN, FN_VALLOC, FN_COUNT };
+       FN_MEMALIGN, FN_VALLOC, FN_REALLOCARRAY, FN_COUNT };
 
 static const char *const fn_names[FN_COUNT] = {
     "malloc", "calloc", "realloc", "free", "posix_memalign", "aligned_alloc", "memalign", "valloc",
+    "reallocarray",
+};
+
+/* stackheap's own heap (sh_malloc & co., include/stackheap/heap.h) never calls malloc: a
+ * program that uses it, directly or through own.h's strings, vecs and boxes, is watched
+ * there too. The arguments have the same meaning as libc's namesakes. */
+static const struct { const char *name; int fn; } sh_fns[] = {
+    {"sh_malloc", FN_MALLOC}, {"sh_calloc", FN_CALLOC}, {"sh_realloc", FN_REALLOC},
+    {"sh_free", FN_FREE}, {"sh_posix_memalign", FN_POSIX_MEMALIGN},
+    {"sh_aligned_alloc", FN_ALIGNED_ALLOC}, {"sh_reallocarray", FN_REALLOCARRAY},
 };
 
 static void push_event(shi_proc *p, shi_heap_event ev) {
@@ -33,7 +43,7 @@ static void push_event(shi_proc *p, shi_heap_event ev) {
 static void finish_call(shi_proc *p, shi_task *t, const struct user_regs_struct *r) {
     const shi_heap_call *c = &t->call;
     uint64_t res = r->rax;
-    shi_heap_event ev = {.caller = c->ret_addr, .tid = t->tid, .ptr = res};
+    shi_heap_event ev = {.caller = c->ret_addr, .tid = t->tid, .ptr = res, .regs = c->regs};
     switch (c->fn) {
     case FN_MALLOC: ev.kind = SHI_HEAP_MALLOC; ev.size = c->a0; break;
     case FN_VALLOC: ev.kind = SHI_HEAP_MEMALIGN; ev.size = c->a0; break;
@@ -47,10 +57,11 @@ static void finish_call(shi_proc *p, shi_task *t, const struct user_regs_struct 
         if ((int)res == 0) shi_proc_read_u64(p, c->a0, &ev.ptr);
         break;
     case FN_REALLOC:
-        ev.size = c->a1;
+    case FN_REALLOCARRAY:
+        ev.size = c->fn == FN_REALLOC ? c->a1 : c->a1 * c->a2;
         if (c->a0 == 0) {
             ev.kind = SHI_HEAP_MALLOC;
-        } else if (res == 0 && c->a1 == 0) {
+        } else if (res == 0 && ev.size == 0) {
             /* glibc's realloc(p, 0) frees p and returns NULL */
             ev.kind = SHI_HEAP_FREE;
             ev.ptr = c->a0;
@@ -74,14 +85,14 @@ static void enter_call(shi_proc *p, shi_task *t, int fn, const struct user_regs_
         /* free returns nothing worth waiting for; free(NULL) does nothing */
         if (r->rdi != 0)
             push_event(p, (shi_heap_event){.kind = SHI_HEAP_FREE, .ptr = r->rdi,
-                                           .caller = ret_addr, .tid = t->tid});
+                                           .caller = ret_addr, .tid = t->tid, .regs = *r});
         return;
     }
     shi_bp *rb = shi_bp_get(p, ret_addr);
     if (!rb) return;
     rb->ret_refs++;
     t->call = (shi_heap_call){.active = true, .fn = fn, .a0 = r->rdi, .a1 = r->rsi, .a2 = r->rdx,
-                              .ret_addr = ret_addr, .sp_after = r->rsp + 8};
+                              .ret_addr = ret_addr, .sp_after = r->rsp + 8, .regs = *r};
 }
 
 void shi_heap_on_break(shi_proc *p, shi_task *t, shi_bp *b, const struct user_regs_struct *r) {
@@ -127,6 +138,14 @@ int shi_proc_watch_heap(shi_proc *p) {
         /* aligned_alloc is memalign in glibc: one address, the same arguments */
         if (b->heap_fn < 0) b->heap_fn = fn;
         found |= fn == FN_MALLOC;
+    }
+    for (size_t i = 0; i < sizeof sh_fns / sizeof sh_fns[0]; i++) {
+        uint64_t addr = shi_proc_symbol(p, NULL, sh_fns[i].name);
+        if (!addr) addr = shi_proc_symbol(p, "libstackheap.so", sh_fns[i].name);
+        if (!addr) continue;
+        shi_bp *b = shi_bp_get(p, addr);
+        if (!b) return -1;
+        if (b->heap_fn < 0) b->heap_fn = sh_fns[i].fn;
     }
     if (!found) { errno = ENOENT; return -1; }
     p->heap_watching = true;

@@ -30,6 +30,7 @@ typedef struct shi_heap_call {
     uint64_t a0, a1, a2;  /* rdi, rsi, rdx at entry */
     uint64_t ret_addr;
     uint64_t sp_after;    /* rsp once it returned: tells this return from a recursive one */
+    struct user_regs_struct regs;   /* at entry: the caller's stack can be unwound from them */
 } shi_heap_call;
 
 /* A traced task: the main thread, another thread, or a vfork child sharing our memory. */
