@@ -154,7 +154,7 @@ shi_proc *shi_proc_spawn(char *const argv[], const shi_spawn_opts *o, char *err,
     shi_proc *p = calloc(1, sizeof *p);
     int report[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
     if (!p || pipe2(report, O_CLOEXEC) != 0 ||
-        (o->capture_output && (pipe2(out, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0))) {
+        (o->capture_output && (shi_out_open_stdout(out) != 0 || pipe2(errp, O_CLOEXEC) != 0))) {
         snprintf(err, errlen, "%s: cannot start: %s", argv[0], strerror(errno));
         goto fail;
     }

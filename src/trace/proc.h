@@ -31,8 +31,10 @@ typedef struct shi_proc shi_proc;
 
 typedef struct shi_spawn_opts {
     const char *stdin_path;   /* the program's stdin is this file; NULL: inherited */
-    bool capture_output;      /* stdout and stderr go to pipes read with shi_proc_take_output;
-                                 false: passed through to ours */
+    bool capture_output;      /* stdout and stderr are read with shi_proc_take_output;
+                                 false: passed through to ours. stdout is then a raw
+                                 pseudo-terminal (isatty(1) is true, C stdio flushes each
+                                 line, "\n" stays "\n"), stderr a pipe (isatty(2) false) */
 } shi_spawn_opts;
 
 /* Forks and execs argv[0] (searched in PATH like a shell) with ASLR off, traced; returns it
@@ -53,7 +55,9 @@ unsigned shi_proc_threads(const shi_proc *p);   /* threads started besides the m
 /* Everything the program wrote to fd 1 (stdout) or 2 (stderr) since the last call, as a
  * NUL-terminated malloc'd string the caller frees (length in *ret_len if not NULL), or NULL
  * if nothing was written. Output is read while the program runs, so a chatty program never
- * blocks on a full pipe. Only with capture_output. */
+ * blocks on a full pipe; at a stop, everything written before it is there (a C program's
+ * printf of a whole line included, stdout being a terminal), and after the exit stop all
+ * of it. Never blocks. Only with capture_output. */
 char *shi_proc_take_output(shi_proc *p, int fd, size_t *ret_len);
 
 /* ---- running ----------------------------------------------------------------------------- */

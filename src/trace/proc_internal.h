@@ -75,7 +75,8 @@ struct shi_proc {
     shi_heap_event *events;
     size_t nevents, evcap;
 
-    /* output: a reader thread drains the pipes so the program never blocks on them */
+    /* output: a reader thread drains stdout's pty and stderr's pipe so the program never
+       blocks on them */
     bool capturing;
     shi_outbuf out[2];
     pthread_mutex_t out_lock;
@@ -101,6 +102,7 @@ int shi_task_set_regs(pid_t tid, const struct user_regs_struct *r);
 void shi_heap_on_break(shi_proc *p, shi_task *t, shi_bp *b, const struct user_regs_struct *r);
 
 /* proc_out.c */
+int shi_out_open_stdout(int fds[2]);   /* a raw pty (else a pipe): [0] ours, [1] the program's */
 int shi_out_start(shi_proc *p, int outfd, int errfd);
 void shi_out_drain(shi_proc *p);
 void shi_out_stop(shi_proc *p);

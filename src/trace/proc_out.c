@@ -1,11 +1,22 @@
 /*
- * src/trace/proc_out.c — the program's stdout and stderr, read from pipes.
+ * src/trace/proc_out.c — the program's stdout (a pseudo-terminal) and stderr (a pipe).
  *
- * The tracer spends its time in waitpid; a program that writes more than a pipe holds
- * (64 KiB) between two stops would block in write() and never stop again. So a thread
- * drains the pipes while the program runs, and the tracer drains them once more at every
- * stop (the program is stopped, so everything it wrote is in the pipe by then): each
- * piece of output lands with the step during which it was written.
+ * stdout is a pseudo-terminal so that C stdio, seeing a terminal, flushes it line by line:
+ * on a pipe it would be fully buffered and every printf would come out at exit, all in the
+ * last step. The terminal is raw (cfmakeraw: no "\n" to "\r\n", no echo), so the bytes
+ * read are the bytes written. stderr stays a pipe: stdio never buffers it, and a pipe keeps
+ * isatty(2) honest. If no pseudo-terminal can be had, stdout is a pipe too (then a C
+ * program's output arrives when its buffer fills or at exit).
+ *
+ * The tracer spends its time in waitpid; a program that writes more than a pipe or a
+ * terminal holds between two stops would block in write() and never stop again. So a
+ * thread drains both while the program runs, and the tracer drains them once more at
+ * every stop: each piece of output lands with the step during which it was written. A
+ * pipe has the bytes as soon as write() returns; a terminal passes them on from a kernel
+ * worker, but a read of the master side waits for that worker before it says "nothing"
+ * (EAGAIN), so a drain at a stop still sees all of it. Once the program (and every
+ * process that inherited the terminal) has closed it, reading the master gives what is
+ * left, then EIO: that is its end of file.
  */
 #define _GNU_SOURCE
 #include "trace/proc_internal.h"
@@ -15,7 +26,35 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
+
+/* A raw pseudo-terminal: fds[0] the master (ours), fds[1] the terminal (the program's). */
+static int open_pty(int fds[2]) {
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0) return -1;
+    char name[128];
+    struct termios t;
+    int s = -1;
+    if (grantpt(m) == 0 && unlockpt(m) == 0 && ptsname_r(m, name, sizeof name) == 0 &&
+        (s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) >= 0 && tcgetattr(s, &t) == 0) {
+        cfmakeraw(&t);
+        struct winsize ws = {.ws_row = 24, .ws_col = 80};
+        if (tcsetattr(s, TCSANOW, &t) == 0 && ioctl(m, TIOCSWINSZ, &ws) == 0) {
+            fds[0] = m;
+            fds[1] = s;
+            return 0;
+        }
+    }
+    if (s >= 0) close(s);
+    close(m);
+    return -1;
+}
+
+int shi_out_open_stdout(int fds[2]) {
+    return open_pty(fds) == 0 ? 0 : pipe2(fds, O_CLOEXEC);
+}
 
 static int append(shi_outbuf *b, const char *data, size_t n) {
     if (b->len + n + 1 > b->cap) {
@@ -40,8 +79,10 @@ static void drain_one(shi_outbuf *b) {
         if (n > 0) { append(b, buf, (size_t)n); continue; }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) return;
-        b->eof = true;   /* EOF, or an error we cannot do better with; the reader's poll may
-                            still hold the fd, so it is closed only at teardown */
+        b->eof = true;   /* EOF; EIO from a terminal's master once every writer closed it
+                            (what was left has been read); or an error we cannot do better
+                            with. The reader's poll may still hold the fd, so it is closed
+                            only at teardown */
     }
 }
 

@@ -413,6 +413,151 @@ SH_TEST(test_output_larger_than_a_pipe_does_not_block) {
     cleanup();
 }
 
+/* stdout is a terminal: C stdio flushes each line, so it is there at the next stop. */
+SH_TEST(test_output_line_arrives_at_the_stop_after_its_printf) {
+    const char *exe = compile("lines",
+        "#include <stdio.h>\n"
+        "void marker(void) {}\n"
+        "int main(void) {\n"
+        "  printf(\"first %d\\n\", 1); marker();\n"
+        "  printf(\"second\\n\"); printf(\"no newline\"); marker();\n"
+        "  printf(\" yet\\n\"); return 0;\n"
+        "}\n", NULL);
+    shi_proc *p = spawn(exe, true);
+    CHECK(shi_proc_break(p, shi_proc_symbol(p, NULL, "marker")) == 0);
+    shi_stop st;
+    CHECK(shi_proc_cont(p, &st) == 0 && st.kind == SHI_STOP_BREAKPOINT);
+    size_t len = 0;
+    char *out = shi_proc_take_output(p, 1, &len);
+    CHECK(out && strcmp(out, "first 1\n") == 0 && len == 8);   /* no "\r" added */
+    free(out);
+    CHECK(shi_proc_cont(p, &st) == 0 && st.kind == SHI_STOP_BREAKPOINT);
+    out = shi_proc_take_output(p, 1, NULL);
+    CHECK(out && strcmp(out, "second\n") == 0);   /* a line without its "\n" waits */
+    free(out);
+    run_to_exit(p, 0);
+    out = shi_proc_take_output(p, 1, NULL);
+    CHECK(out && strcmp(out, "no newline yet\n") == 0);
+    free(out);
+    shi_proc_free(p);
+    cleanup();
+}
+
+SH_TEST(test_stdout_is_a_raw_terminal_and_stderr_a_pipe) {
+    const char *exe = compile("isatty",
+        "#include <stdio.h>\n#include <termios.h>\n#include <unistd.h>\n"
+        "int main(void) {\n"
+        "  struct termios t;\n"
+        "  if (!isatty(1) || isatty(2) || tcgetattr(1, &t) != 0) return 1;\n"
+        "  if ((t.c_oflag & OPOST) || (t.c_lflag & ECHO)) return 2;\n"
+        "  fputs(\"a\\r\\nb\\n\\tc\\n\", stdout); return 0;\n"
+        "}\n", NULL);
+    shi_proc *p = spawn(exe, true);
+    run_to_exit(p, 0);
+    char *out = shi_proc_take_output(p, 1, NULL);
+    CHECK(out && strcmp(out, "a\r\nb\n\tc\n") == 0);   /* the bytes as written */
+    free(out);
+    shi_proc_free(p);
+    cleanup();
+}
+
+/* 1 MiB in one write(2) and _exit right after: most of it is still in the terminal's
+ * buffers when the program is gone, and must be read from there, byte for byte. */
+SH_TEST(test_a_megabyte_written_just_before_exit_is_not_lost) {
+    const char *exe = compile("mega",
+        "#include <stdlib.h>\n#include <unistd.h>\n"
+        "int main(void) {\n"
+        "  size_t n = 1 << 20; char *b = malloc(n);\n"
+        "  for (size_t i = 0; i < n; i++) b[i] = (char)('a' + i % 26);\n"
+        "  for (size_t off = 0; off < n;) { ssize_t w = write(1, b + off, n - off);\n"
+        "    if (w <= 0) _exit(9); off += (size_t)w; }\n"
+        "  write(2, \"done\\n\", 5);\n"
+        "  _exit(0);\n"
+        "}\n", NULL);
+    for (int round = 0; round < 3; round++) {
+        shi_proc *p = spawn(exe, true);
+        run_to_exit(p, 0);
+        size_t len = 0;
+        char *out = shi_proc_take_output(p, 1, &len);
+        CHECK(out != NULL);
+        CHECK_EQ(len, (size_t)1 << 20);
+        size_t bad = 0;
+        for (size_t i = 0; i < len; i++) bad += out[i] != (char)('a' + i % 26);
+        CHECK_EQ(bad, 0);
+        free(out);
+        char *err = shi_proc_take_output(p, 2, NULL);
+        CHECK(err && strcmp(err, "done\n") == 0);
+        free(err);
+        shi_proc_free(p);
+    }
+    cleanup();
+}
+
+/* A megabyte of printf lines with a stop after each 4096th: nothing lost or doubled. */
+SH_TEST(test_a_megabyte_of_lines_taken_at_stops_is_complete) {
+    const char *exe = compile("megalines",
+        "#include <stdio.h>\n"
+        "void marker(void) {}\n"
+        "int main(void) {\n"
+        "  for (int i = 0; i < 65536; i++) { printf(\"%015d\\n\", i); if (i % 4096 == 0) marker(); }\n"
+        "  return 0;\n"
+        "}\n", NULL);
+    shi_proc *p = spawn(exe, true);
+    CHECK(shi_proc_break(p, shi_proc_symbol(p, NULL, "marker")) == 0);
+    size_t total = 0, cap = (size_t)1 << 20, stops = 0;
+    char *all = malloc(cap + 1);
+    CHECK(all != NULL);
+    shi_stop st;
+    for (;;) {
+        CHECK(shi_proc_cont(p, &st) == 0);
+        size_t len = 0;
+        char *out = shi_proc_take_output(p, 1, &len);
+        if (out) {
+            CHECK(total + len <= cap);
+            memcpy(all + total, out, len);
+            total += len;
+            free(out);
+        }
+        if (st.kind != SHI_STOP_BREAKPOINT) break;
+        /* at the stop after line i, the last line taken is line i */
+        CHECK(total >= 16 && all[total - 1] == '\n');
+        CHECK_EQ(strtol(all + total - 16, NULL, 10), (long)(stops * 4096));
+        stops++;
+    }
+    CHECK_EQ(st.kind, SHI_STOP_EXITED);
+    CHECK_EQ(stops, 16);
+    CHECK_EQ(total, cap);
+    all[total] = 0;
+    for (size_t i = 0; i < 65536; i++) CHECK_EQ(strtol(all + 16 * i, NULL, 10), (long)i);
+    free(all);
+    shi_proc_free(p);
+    cleanup();
+}
+
+/* The tracer's --stdin with captured output: the file in, the terminal out. */
+SH_TEST(test_stdin_from_a_file_with_output_captured) {
+    const char *exe = compile("upper",
+        "#include <ctype.h>\n#include <stdio.h>\n"
+        "int main(void) { int c; while ((c = getchar()) != EOF) putchar(toupper(c)); return 0; }\n",
+        NULL);
+    char in[256], err[256] = "";
+    snprintf(in, sizeof in, "%s/upper.txt", workdir());
+    FILE *f = fopen(in, "w");
+    CHECK(f != NULL);
+    fputs("abc\ndef\n", f);
+    fclose(f);
+    char *argv[] = {(char *)exe, NULL};
+    shi_proc *p = shi_proc_spawn(argv, &(shi_spawn_opts){.stdin_path = in, .capture_output = true},
+                                 err, sizeof err);
+    CHECK(p != NULL);
+    run_to_exit(p, 0);
+    char *out = shi_proc_take_output(p, 1, NULL);
+    CHECK(out && strcmp(out, "ABC\nDEF\n") == 0);
+    free(out);
+    shi_proc_free(p);
+    cleanup();
+}
+
 SH_TEST(test_stdin_comes_from_a_file) {
     const char *exe = compile("cat",
         "#include <stdio.h>\n"
