@@ -160,5 +160,92 @@ check "no program: usage error" eval '[ $rc -eq 2 ] && has noprog.err "which pro
 run badsteps --max-steps x -- ./add
 check "--max-steps x: usage error" [ $rc -eq 2 ]
 
+# ---- output lands on its step -------------------------------------------------------------
+# stdout is a terminal for the program, so C stdio flushes each line when it is printed: the
+# output event is on the step after the printf's line, not all on the last step at exit.
+cat > "$work/lines.c" <<'EOF2'
+#include <stdio.h>
+int main(void) {
+    printf("one\n");
+    int x = 1;
+    printf("two %d\n", x);
+    x++;
+    return x - 2;
+}
+EOF2
+cc -g -O0 -o "$work/lines" "$work/lines.c"
+run lines --json lines.json -- ./lines
+check "lines: exit 0" [ $rc -eq 0 ]
+py "lines: 'one' is output on the step of line 4, 'two 1' on line 6, nothing more at exit" "$work/lines.json" "
+outs=[(s['line'], e['text']) for s in t['steps'] for e in s['events'] if e['kind']=='output']
+sys.exit(outs!=[(4, 'one\n'), (6, 'two 1\n')])"
+run lines_text -- ./lines
+check "lines: text output has the lines, no carriage return" eval '[ $rc -eq 0 ] && has lines_text.out "two 1" && ! grep -q $'"'"'\r'"'"' "$work/lines_text.out"'
+
+# ---- a program that forks -------------------------------------------------------------------
+cat > "$work/forker.c" <<'EOF2'
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void) {
+    int status = 0;
+    pid_t pid = fork();
+    if (pid == 0) {
+        printf("child\n");
+        return 3;
+    }
+    waitpid(pid, &status, 0);
+    printf("parent: %d\n", WEXITSTATUS(status));
+    return WEXITSTATUS(status) + 4;
+}
+EOF2
+cc -g -O0 -o "$work/forker" "$work/forker.c"
+run forker --json forker.json -- ./forker
+check "fork: the trace completes with the parent's exit code 7" eval '[ $rc -eq 0 ] && [ -s "$work/forker.json" ]'
+check "fork: the note counts 1 child process and 0 threads" has forker.err "note: the program started 1 child process and 0 threads; only its main thread is traced"
+py "fork: exit code 7, the parent's lines are steps, the child's branch is not" "$work/forker.json" "
+lines={s['line'] for s in t['steps']}
+sys.exit(not (t['exit_code']==7 and {6, 11, 12, 13} <= lines and 8 not in lines and 9 not in lines))"
+py "fork: both processes' output is there" "$work/forker.json" "
+out=''.join(e.get('text') or '' for s in t['steps'] for e in s['events'] if e['kind']=='output')
+sys.exit(not ('child\n' in out and 'parent: 3\n' in out))"
+run forker_text -- ./forker
+check "fork: text mode prints the note on stdout, exit code 7 in the summary" eval '[ $rc -eq 0 ] && has forker_text.out "started 1 child process and 0 threads" && has forker_text.out "exit code: 7"'
+
+# ---- a program that starts two threads ------------------------------------------------------
+cat > "$work/threads.c" <<'EOF2'
+#include <pthread.h>
+#include <stdio.h>
+static int results[2];
+static void *work(void *arg) {
+    int i = *(int *)arg;
+    results[i] = (i + 1) * 10;
+    return NULL;
+}
+int main(void) {
+    pthread_t t[2];
+    int ids[2] = {0, 1};
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, work, &ids[i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    printf("%d %d\n", results[0], results[1]);
+    return results[0] + results[1] - 25;
+}
+EOF2
+cc -g -O0 -pthread -o "$work/threads" "$work/threads.c"
+run threads --json threads.json -- ./threads
+check "threads: the trace completes" eval '[ $rc -eq 0 ] && [ -s "$work/threads.json" ]'
+check "threads: the note counts 0 child processes and 2 threads" has threads.err "note: the program started 0 child processes and 2 threads; only its main thread is traced"
+py "threads: exit code 5, main's steps are there, none in the threads' work()" "$work/threads.json" "
+lines={s['line'] for s in t['steps']}
+fns={f['function'] for s in t['steps'] for f in s['frames']}
+sys.exit(not (t['exit_code']==5 and {11, 13, 15, 16, 17} <= lines and fns=={'main'}))"
+py "threads: the output '10 20' on the step of the return line" "$work/threads.json" "
+outs=[(s['line'], e['text']) for s in t['steps'] for e in s['events'] if e['kind']=='output']
+sys.exit(outs!=[(17, '10 20\n')])"
+run threads_text -- ./threads
+check "threads: text mode prints the note, exit code 5 in the summary" eval '[ $rc -eq 0 ] && has threads_text.out "started 0 child processes and 2 threads" && has threads_text.out "exit code: 5"'
+
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
