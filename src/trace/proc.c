@@ -110,6 +110,7 @@ static void exec_error(const char *prog, const shi_spawn_opts *o, exec_report r,
     } else {
         snprintf(err, errlen, "%s: cannot execute: %s", prog, strerror(r.err));
     }
+    errno = r.err;
 }
 
 static void close_pair(int fds[2]) {
@@ -127,7 +128,9 @@ static int await_exec(shi_proc *p, const char *prog, const shi_spawn_opts *o, in
     int st;
     if (n == (ssize_t)sizeof r) {
         exec_error(prog, o, r, err, errlen);
+        int e = errno;
         waitpid(p->pid, &st, 0);
+        errno = e;
         return -1;
     }
     if (waitpid(p->pid, &st, __WALL) != p->pid || !WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP) {
@@ -138,6 +141,7 @@ static int await_exec(shi_proc *p, const char *prog, const shi_spawn_opts *o, in
     }
     long opts = PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK |
                 PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE;
+    if (o->stop_at_exit) opts |= PTRACE_O_TRACEEXIT;
     if (ptrace(PTRACE_SETOPTIONS, p->pid, NULL, (void *)opts) != 0) {
         snprintf(err, errlen, "%s: ptrace options refused: %s", prog, strerror(errno));
         kill(p->pid, SIGKILL);
@@ -171,6 +175,7 @@ shi_proc *shi_proc_spawn(char *const argv[], const shi_spawn_opts *o, char *err,
     if (await_exec(p, argv[0], o, report[0], err, errlen) != 0) goto fail;
     close_pair(report);
     p->alive = true;
+    p->stop_at_exit = o->stop_at_exit;
     p->cur_tid = p->pid;
     if (!add_task(p, p->pid)) goto fail_alive;
     if (o->capture_output && shi_out_start(p, out[0], errp[0]) != 0) goto fail_alive;
@@ -181,20 +186,26 @@ fail_alive:
     out[0] = errp[0] = -1;
     shi_proc_free(p);
     return NULL;
-fail:
+fail:;
+    int e = errno;   /* why it failed, for the caller */
     close_pair(report); close_pair(out); close_pair(errp);
     free(p);
+    errno = e;
     return NULL;
 }
 
 /* ---- teardown ---------------------------------------------------------------------------- */
 
+/* After SIGKILL. A task held in its exit stop (stop_at_exit) is not woken by SIGKILL on
+ * current kernels: it is let go on, into its end. */
 static void reap(pid_t tid) {
     int st;
+    ptrace(PTRACE_CONT, tid, NULL, NULL);
     for (;;) {
         pid_t r = waitpid(tid, &st, __WALL);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st)) return;
+        if (WIFSTOPPED(st)) ptrace(PTRACE_CONT, tid, NULL, NULL);
     }
 }
 
@@ -458,6 +469,13 @@ static int on_event(shi_proc *p, shi_task *t, int event, shi_stop *ret) {
         p->ntasks = 1;
         p->tasks[0] = (shi_task){.tid = p->pid};
         ret->kind = SHI_STOP_EXEC;
+        return 1;
+    case PTRACE_EVENT_EXIT:
+        /* msg is the wait status the end will have */
+        if (!p->stop_at_exit || tid != p->pid) break;
+        ret->kind = SHI_STOP_EXITING;
+        if (WIFSIGNALED((int)msg)) ret->signal = WTERMSIG((int)msg);
+        else ret->exit_code = WEXITSTATUS((int)msg);
         return 1;
     default:
         break;

@@ -35,13 +35,15 @@ typedef struct shi_spawn_opts {
                                  false: passed through to ours. stdout is then a raw
                                  pseudo-terminal (isatty(1) is true, C stdio flushes each
                                  line, "\n" stays "\n"), stderr a pipe (isatty(2) false) */
+    bool stop_at_exit;        /* report SHI_STOP_EXITING before the program's end, while its
+                                 memory is still there to read (PTRACE_O_TRACEEXIT) */
 } shi_spawn_opts;
 
 /* Forks and execs argv[0] (searched in PATH like a shell) with ASLR off, traced; returns it
  * stopped right after exec (before the dynamic loader ran: only the executable and ld.so are
  * mapped). On failure returns NULL and writes a message naming the program into err, such as
- * "./prog: no such file or directory" or "./prog: not executable (permission denied)".
- * `o` may be NULL. */
+ * "./prog: no such file or directory" or "./prog: not executable (permission denied)",
+ * with errno the reason (exec's own: ENOENT, EACCES, ENOEXEC, ...). `o` may be NULL. */
 shi_proc *shi_proc_spawn(char *const argv[], const shi_spawn_opts *o, char *err, size_t errlen);
 
 /* Kills the tracee if still running, reaps it and every traced thread, frees p. NULL is fine. */
@@ -72,6 +74,11 @@ typedef enum shi_stop_kind {
     SHI_STOP_KILLED,      /* terminated by `signal`; the process is gone */
     SHI_STOP_EXEC,        /* the program exec'd another one: breakpoints and heap watching
                              are gone with the old image */
+    SHI_STOP_EXITING,     /* only with stop_at_exit: the main thread is exiting (exit_code,
+                             or `signal` if a signal ends it); memory, maps and registers
+                             are still readable; the next cont gives EXITED or KILLED. (A
+                             main thread ending by pthread_exit while others run stops here
+                             too.) */
     SHI_STOP_ERROR        /* ptrace failed (errno in `error`); the tracee is in doubt */
 } shi_stop_kind;
 
@@ -176,9 +183,16 @@ typedef struct shi_heap_event {
     uint64_t size;        /* bytes asked for (calloc: nmemb * size) */
     uint64_t caller;      /* the return address in the caller: which line allocated */
     pid_t tid;
-    struct user_regs_struct regs;   /* at the function's entry ([rsp] is `caller`): enough
-                                       to unwind the caller's stack (tracer: who allocated) */
+    struct user_regs_struct regs;   /* at the function's entry ([rsp] is `caller`) */
+    uint64_t tag;         /* what the heap hook returned at the call's entry (0 without) */
 } shi_heap_event;
+
+/* Called at the entry of each outermost allocating call (not free), while the tracee is
+ * stopped there and its stack is intact: `call` has kind, size, caller, tid and regs (ptr
+ * not known yet). Its return value comes back as the event's `tag`: the tracer unwinds the
+ * caller's stack here to tell the program's allocations from the runtime's. */
+typedef uint64_t (*shi_heap_hook)(void *arg, const shi_heap_event *call);
+void shi_proc_set_heap_hook(shi_proc *p, shi_heap_hook hook, void *arg);
 
 /* Puts breakpoints on malloc, calloc, realloc, reallocarray, free, posix_memalign,
  * aligned_alloc and memalign of the libc in use (running to the entry point first if libc

@@ -31,6 +31,7 @@ typedef struct shi_heap_call {
     uint64_t ret_addr;
     uint64_t sp_after;    /* rsp once it returned: tells this return from a recursive one */
     struct user_regs_struct regs;   /* at entry: the caller's stack can be unwound from them */
+    uint64_t tag;         /* the heap hook's answer at entry */
 } shi_heap_call;
 
 /* A traced task: the main thread, another thread, or a vfork child sharing our memory. */
@@ -57,6 +58,8 @@ struct shi_proc {
                              another thread's stop is handled, the main one may be running */
     bool alive;
     int pending_signal;   /* to deliver on the next resume */
+    bool stop_at_exit;    /* shi_spawn_opts.stop_at_exit: PTRACE_EVENT_EXIT of the main thread
+                             is reported (SHI_STOP_EXITING) */
     unsigned forks, threads;
 
     shi_task *tasks;      /* tasks[0] is the main thread */
@@ -71,6 +74,8 @@ struct shi_proc {
     size_t nbps, bpcap;
 
     bool heap_watching;
+    shi_heap_hook heap_hook;   /* shi_proc_set_heap_hook */
+    void *heap_hook_arg;
     uint64_t heap_addr[8];
     shi_heap_event *events;
     size_t nevents, evcap;

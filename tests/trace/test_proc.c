@@ -606,6 +606,99 @@ SH_TEST(test_not_executable_gives_a_clear_error) {
     cleanup();
 }
 
+SH_TEST(test_spawn_failure_sets_errno) {
+    char err[256] = "", path[256];
+    char *argv[] = {"/nonexistent/prog", NULL};
+    errno = 0;
+    CHECK(shi_proc_spawn(argv, NULL, err, sizeof err) == NULL && errno == ENOENT);
+    snprintf(path, sizeof path, "%s/plain.txt", workdir());
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    fputs("text\n", f);
+    fclose(f);
+    chmod(path, 0644);
+    char *argv2[] = {path, NULL};
+    errno = 0;
+    CHECK(shi_proc_spawn(argv2, NULL, err, sizeof err) == NULL && errno == EACCES);
+    cleanup();
+}
+
+/* ---- the exit stop ----------------------------------------------------------------------- */
+
+SH_TEST(test_exit_stop_comes_before_the_end_with_memory_readable) {
+    const char *exe = compile("atexit",
+        "#include <stdlib.h>\n"
+        "int late = 1;\n"
+        "int main(void) { void *b = malloc(100000); (void)b; late = 99; exit(3); }\n", NULL);
+    char err[256];
+    char *argv[] = {(char *)exe, NULL};
+    shi_proc *p = shi_proc_spawn(argv, &(shi_spawn_opts){.stop_at_exit = true}, err, sizeof err);
+    CHECK(p != NULL);
+    uint64_t late = shi_proc_symbol(p, NULL, "late");
+    shi_stop st;
+    CHECK(shi_proc_cont(p, &st) == 0);
+    CHECK_EQ(st.kind, SHI_STOP_EXITING);
+    CHECK_EQ(st.exit_code, 3);
+    CHECK(shi_proc_alive(p));
+    int v = 0;
+    CHECK(shi_proc_read(p, late, &v, sizeof v) == 0 && v == 99);
+    shi_map *maps;
+    size_t n;
+    CHECK(shi_proc_maps(p, &maps, &n) == 0);
+    bool heap = false;
+    for (size_t i = 0; i < n; i++) heap |= strcmp(maps[i].path, "[heap]") == 0;
+    CHECK(heap);
+    shi_maps_free(maps, n);
+    run_to_exit(p, 3);
+    shi_proc_free(p);
+    cleanup();
+}
+
+SH_TEST(test_exit_stop_after_a_fatal_signal_and_free_there) {
+    const char *exe = compile("segvexit",
+        "int main(void) { int *volatile p = (int *)0x10; *p = 1; return 0; }\n", NULL);
+    char err[256];
+    char *argv[] = {(char *)exe, NULL};
+    shi_spawn_opts o = {.stop_at_exit = true};
+    shi_proc *p = shi_proc_spawn(argv, &o, err, sizeof err);
+    CHECK(p != NULL);
+    shi_stop st;
+    CHECK(shi_proc_cont(p, &st) == 0 && st.kind == SHI_STOP_SIGNAL && st.signal == SIGSEGV);
+    CHECK(shi_proc_cont(p, &st) == 0);
+    CHECK_EQ(st.kind, SHI_STOP_EXITING);
+    CHECK_EQ(st.signal, SIGSEGV);
+    CHECK(shi_proc_cont(p, &st) == 0);
+    CHECK_EQ(st.kind, SHI_STOP_KILLED);
+    shi_proc_free(p);
+    /* freed while held in the exit stop: killed and reaped, no hang */
+    p = shi_proc_spawn(argv, &o, err, sizeof err);
+    CHECK(p != NULL);
+    CHECK(shi_proc_cont(p, &st) == 0 && st.kind == SHI_STOP_SIGNAL);
+    CHECK(shi_proc_cont(p, &st) == 0 && st.kind == SHI_STOP_EXITING);
+    shi_proc_free(p);
+    cleanup();
+}
+
+SH_TEST(test_exit_stop_with_threads_is_the_main_threads) {
+    const char *exe = compile("threxit",
+        "#include <pthread.h>\n"
+        "static void *work(void *arg) { return arg; }\n"
+        "int main(void) { pthread_t t; pthread_create(&t, 0, work, 0); pthread_join(t, 0); return 6; }\n",
+        "-pthread");
+    char err[256];
+    char *argv[] = {(char *)exe, NULL};
+    shi_proc *p = shi_proc_spawn(argv, &(shi_spawn_opts){.stop_at_exit = true}, err, sizeof err);
+    CHECK(p != NULL);
+    shi_stop st;
+    CHECK(shi_proc_cont(p, &st) == 0);
+    CHECK_EQ(st.kind, SHI_STOP_EXITING);   /* the thread's own exit is not reported */
+    CHECK_EQ(st.exit_code, 6);
+    CHECK_EQ(shi_proc_threads(p), 1);
+    run_to_exit(p, 6);
+    shi_proc_free(p);
+    cleanup();
+}
+
 /* ---- forks and threads ------------------------------------------------------------------- */
 
 SH_TEST(test_fork_is_reported_and_the_child_runs_free) {
