@@ -1,7 +1,7 @@
 /*
  * src/cli/run.c — `stackheap run [options] -- ./prog args…`: traces the program (src/trace/
  * tracer.c) and prints every step's Stack | Heap diagram and a summary, or writes the JSON
- * trace / the Python Tutor export.
+ * trace, the HTML lesson page or the Python Tutor export.
  *
  * Exit status: 0 when the program was traced to its end (whatever its own exit code, which
  * the summary gives), 1 when it could not be traced or --max-steps stopped it, 2 for usage.
@@ -16,11 +16,13 @@
 #include "trace/tracer.h"
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: stackheap run [--json FILE] [--pytutor FILE] [--max-steps N] "
-                 "[--stdin FILE] [--ascii] -- ./prog [args...]\n"
+    fprintf(out, "usage: stackheap run [--json FILE] [--html FILE] [--pytutor FILE] "
+                 "[--max-steps N] [--stdin FILE] [--ascii] -- ./prog [args...]\n"
                  "trace a program built with `cc -g -O0` line by line: its stack frames, "
                  "variables and heap blocks\n\n"
                  "  --json FILE      write the trace as JSON (docs/trace-json.md)\n"
+                 "  --html FILE      write a lesson page: source and diagram, step by step "
+                 "(docs/html.md)\n"
                  "  --pytutor FILE   write it in Online Python Tutor's trace format\n"
                  "  --max-steps N    stop the program after N steps (default 10000)\n"
                  "  --stdin FILE     the program reads this file as its stdin\n"
@@ -41,7 +43,7 @@ static int write_file(const char *path, const shi_trace *t,
 }
 
 static int run_main(int argc, char **argv) {
-    const char *json = NULL, *pytutor = NULL, *stdin_path = NULL;
+    const char *json = NULL, *html = NULL, *pytutor = NULL, *stdin_path = NULL;
     bool ascii = false;
     size_t max_steps = 10000;
     int i = 1;
@@ -51,7 +53,7 @@ static int run_main(int argc, char **argv) {
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return SH_EXIT_OK; }
         if (!strcmp(a, "--ascii")) { ascii = true; continue; }
         if (a[0] != '-') break;   /* the program, without -- */
-        bool takes = !strcmp(a, "--json") || !strcmp(a, "--pytutor") ||
+        bool takes = !strcmp(a, "--json") || !strcmp(a, "--html") || !strcmp(a, "--pytutor") ||
                      !strcmp(a, "--max-steps") || !strcmp(a, "--stdin");
         if (!takes) {
             fprintf(stderr, "stackheap run: unknown option '%s'\n", a);
@@ -64,6 +66,7 @@ static int run_main(int argc, char **argv) {
         }
         const char *v = argv[++i];
         if (!strcmp(a, "--json")) json = v;
+        else if (!strcmp(a, "--html")) html = v;
         else if (!strcmp(a, "--pytutor")) pytutor = v;
         else if (!strcmp(a, "--stdin")) stdin_path = v;
         else {
@@ -91,15 +94,16 @@ static int run_main(int argc, char **argv) {
     }
     int rc = SH_EXIT_OK;
     if (json && write_file(json, t, shi_render_json) != 0) rc = SH_EXIT_FAIL;
+    if (html && write_file(html, t, shi_render_html) != 0) rc = SH_EXIT_FAIL;
     if (pytutor && write_file(pytutor, t, shi_render_pytutor) != 0) rc = SH_EXIT_FAIL;
-    if (!json && !pytutor) {
+    if (!json && !html && !pytutor) {
         shi_render_opts o = shi_render_opts_for(stdout);
         if (ascii) o.utf8 = false;
         for (size_t k = 0; k < t->nsteps; k++) shi_render_text(t, &t->steps[k], stdout, &o);
         shi_render_summary(t, stdout, &o);
     }
     if (info.forks || info.threads)
-        fprintf(json || pytutor ? stderr : stdout,
+        fprintf(json || html || pytutor ? stderr : stdout,
                 "note: the program started %u child process%s and %u thread%s; only its "
                 "main thread is traced\n", info.forks, info.forks == 1 ? "" : "es",
                 info.threads, info.threads == 1 ? "" : "s");

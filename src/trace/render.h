@@ -43,6 +43,9 @@ char *shi_render_value_text(const shi_value *v);
 
 int shi_render_json(const shi_trace *t, FILE *out);
 int shi_render_pytutor(const shi_trace *t, FILE *out);
+/* The trace as one self-contained HTML page (docs/html.md): the source beside the Stack |
+ * Heap diagram, scrolling steps through the program. Reads the trace's source files. */
+int shi_render_html(const shi_trace *t, FILE *out);
 
 /* JSON string escaping shared by both JSON writers: quotes included; control characters,
  * quotes and backslashes escaped; invalid UTF-8 bytes become \ufffd; "</" becomes "<\/"
