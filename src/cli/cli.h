@@ -72,16 +72,20 @@ void shi_cli_layout_free(shi_layout *layout);
 const char *shi_cli_region_kind_name(shi_region_kind kind);   /* "code", "heap", ... */
 const shi_region *shi_cli_layout_find(const shi_layout *layout, const char *path);
 
-/* ---- running a program to the moment worth drawing (launch.c) ---------------------------- */
+/* ---- running a program to the moment worth drawing (launch.c, on src/trace/proc.h) ------- */
+
+struct shi_proc;
 
 typedef enum shi_stop_at {
     SHI_STOP_MAIN,          /* at the breakpoint on main: the heap may not exist yet */
-    SHI_STOP_HEAP,          /* the first time after main that the [heap] exists */
+    SHI_STOP_HEAP,          /* after main, when a call to libc's sbrk or brk (malloc growing
+                               its heap) returns with the [heap] made; at exit if never */
     SHI_STOP_EXIT           /* as the program exits: everything it ever mapped */
 } shi_stop_at;
 
 typedef struct shi_launch {
-    pid_t pid;              /* stopped under ptrace; shi_cli_launch_end kills it */
+    struct shi_proc *proc;  /* the traced program, stopped; shi_cli_launch_end kills it */
+    pid_t pid;              /* its process id */
     bool aslr_off;          /* personality(ADDR_NO_RANDOMIZE) took effect */
     const char *stopped;    /* where it stopped, for the title: "at main", ... */
 } shi_launch;
