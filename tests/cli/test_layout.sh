@@ -188,6 +188,35 @@ if command -v python3 >/dev/null; then
     check "layout --json: parses" eval 'python3 -c "import json,sys; json.load(sys.stdin)" < "$work/selfjson.out"'
 fi
 
+# ---- when layout -- prog stops -----------------------------------------------------------
+# The heap stop is at the return of libc's sbrk/brk: a direct sbrk(8192) makes an 8 KiB
+# [heap] and is seen as such; a program that never grows one is drawn as it exits, and so
+# is one that a signal ends.
+cat > "$work/prog_sbrk.c" <<'EOF'
+#include <stdlib.h>
+#include <unistd.h>
+int main(void) { void *p = sbrk(8192); (void)p; int *c = calloc(10, 4); return c[0]; }
+EOF
+cat > "$work/prog_crash.c" <<'EOF'
+int main(void) { int *volatile p = 0; return *p; }
+EOF
+cat > "$work/prog_nomalloc.c" <<'EOF'
+int main(void) { return 0; }
+EOF
+for p in prog_sbrk prog_crash prog_nomalloc; do cc -g -o "$work/$p" "$work/$p.c" || fail "cc $p"; done
+run sbrk layout -- "$work/prog_sbrk"
+check "layout -- prog: the first sbrk that made the heap is the stop (8.0 KiB)" eval '[ $rc -eq 0 ] && has sbrk.out "when malloc first grew the heap" && grep -q "Heap .* 8.0 KiB" "$work/sbrk.out"'
+run nomalloc layout -- "$work/prog_nomalloc"
+check "layout -- prog that never grows a heap: drawn as it exits" eval '[ $rc -eq 0 ] && has nomalloc.out "stopped as it exits: it never grew a [heap]" && has nomalloc.out "Code (text)"'
+run crashexit layout --stop exit -- "$work/prog_crash"
+check "layout --stop exit, a program that SIGSEGVs: drawn as it exits" eval '[ $rc -eq 0 ] && has crashexit.out "stopped as it exits" && has crashexit.out "Stack"'
+run crashmain layout --stop main -- "$work/prog_crash"
+check "layout --stop main, a program that SIGSEGVs later: at main" eval '[ $rc -eq 0 ] && has crashmain.out "stopped at main"'
+cp "$work/prog" "$work/prog_stripped" && strip "$work/prog_stripped"
+run stripped layout --stop main -- "$work/prog_stripped"
+check "layout -- a stripped program: at its entry point" eval '[ $rc -eq 0 ] && has stripped.out "at its entry point (no symbol main)"'
+check "no test program left running after these" no_prog_left
+
 # ---- errors -----------------------------------------------------------------------------
 run missing layout -- "$work/no-such-prog"
 check "a missing program: exit 1, no such program" eval '[ $rc -eq 1 ] && has missing.err "no such program"'
