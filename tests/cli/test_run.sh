@@ -247,5 +247,23 @@ sys.exit(outs!=[(17, '10 20\n')])"
 run threads_text -- ./threads
 check "threads: text mode prints the note, exit code 5 in the summary" eval '[ $rc -eq 0 ] && has threads_text.out "started 0 child processes and 2 threads" && has threads_text.out "exit code: 5"'
 
+# ---- --stdin ----------------------------------------------------------------------------------
+printf '21\n' > "$work/in.txt"
+cat > "$work/twice.c" <<'EOF2'
+#include <stdio.h>
+int main(void) {
+    int n = 0;
+    if (scanf("%d", &n) != 1) return 1;
+    printf("%d\n", 2 * n);
+    return 0;
+}
+EOF2
+cc -g -O0 -o "$work/twice" "$work/twice.c"
+run twice --stdin in.txt --json twice.json -- ./twice
+check "--stdin FILE: the program reads it, exit 0" [ $rc -eq 0 ]
+py "--stdin FILE: its output '42' on the step after the printf's line" "$work/twice.json" "
+outs=[(s['line'], e['text']) for s in t['steps'] for e in s['events'] if e['kind']=='output']
+sys.exit(outs!=[(6, '42\n')])"
+
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
