@@ -295,6 +295,15 @@ static void add_function(shi_dwarf *d, Dwarf_Die *cudie, Dwarf_Die *sub) {
     int decl_line = 0;
     dwarf_decl_line(sub, &decl_line);
     const char *decl_file = dwarf_decl_file(sub);
+    /* rustc names files relative to the compilation directory, as line tables do */
+    Dwarf_Attribute a;
+    const char *comp_dir = dwarf_attr(cudie, DW_AT_comp_dir, &a) ? dwarf_formstring(&a) : NULL;
+    if (decl_file && decl_file[0] != '/' && comp_dir) {
+        char *abs = xrealloc(NULL, strlen(comp_dir) + strlen(decl_file) + 2);
+        sprintf(abs, "%s/%s", comp_dir, decl_file);
+        decl_file = intern_file(d, abs);
+        free(abs);
+    }
     d->funcs = xrealloc(d->funcs, (d->nfuncs + 1) * sizeof *d->funcs);
     d->funcs[d->nfuncs++] = (shi_function){
         .name = name ? name : "?", .low_pc = low, .high_pc = high,

@@ -43,7 +43,8 @@ static void push_event(shi_proc *p, shi_heap_event ev) {
 static void finish_call(shi_proc *p, shi_task *t, const struct user_regs_struct *r) {
     const shi_heap_call *c = &t->call;
     uint64_t res = r->rax;
-    shi_heap_event ev = {.caller = c->ret_addr, .tid = t->tid, .ptr = res, .regs = c->regs};
+    shi_heap_event ev = {.caller = c->ret_addr, .tid = t->tid, .ptr = res, .regs = c->regs,
+                         .tag = c->tag};
     switch (c->fn) {
     case FN_MALLOC: ev.kind = SHI_HEAP_MALLOC; ev.size = c->a0; break;
     case FN_VALLOC: ev.kind = SHI_HEAP_MEMALIGN; ev.size = c->a0; break;
@@ -93,6 +94,15 @@ static void enter_call(shi_proc *p, shi_task *t, int fn, const struct user_regs_
     rb->ret_refs++;
     t->call = (shi_heap_call){.active = true, .fn = fn, .a0 = r->rdi, .a1 = r->rsi, .a2 = r->rdx,
                               .ret_addr = ret_addr, .sp_after = r->rsp + 8, .regs = *r};
+    if (p->heap_hook) {
+        static const shi_heap_kind kinds[FN_COUNT] = {
+            [FN_MALLOC] = SHI_HEAP_MALLOC, [FN_CALLOC] = SHI_HEAP_CALLOC,
+            [FN_REALLOC] = SHI_HEAP_REALLOC, [FN_REALLOCARRAY] = SHI_HEAP_REALLOC,
+            [FN_POSIX_MEMALIGN] = SHI_HEAP_MEMALIGN, [FN_ALIGNED_ALLOC] = SHI_HEAP_MEMALIGN,
+            [FN_MEMALIGN] = SHI_HEAP_MEMALIGN, [FN_VALLOC] = SHI_HEAP_MEMALIGN};
+        shi_heap_event call = {.kind = kinds[fn], .caller = ret_addr, .tid = t->tid, .regs = *r};
+        t->call.tag = p->heap_hook(p->heap_hook_arg, &call);
+    }
 }
 
 void shi_heap_on_break(shi_proc *p, shi_task *t, shi_bp *b, const struct user_regs_struct *r) {
@@ -150,6 +160,11 @@ int shi_proc_watch_heap(shi_proc *p) {
     if (!found) { errno = ENOENT; return -1; }
     p->heap_watching = true;
     return 0;
+}
+
+void shi_proc_set_heap_hook(shi_proc *p, shi_heap_hook hook, void *arg) {
+    p->heap_hook = hook;
+    p->heap_hook_arg = arg;
 }
 
 size_t shi_proc_take_heap_events(shi_proc *p, shi_heap_event **ret) {

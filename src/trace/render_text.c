@@ -258,6 +258,14 @@ char *shi_render_step_title(const shi_step *s) {
     if (best) add_event_title(&b, best);
     else if (s->index == 0 && s->nframes) sb_printf(&b, "%s() called", s->frames[0].function);
     else sb_printf(&b, "line %d", s->line);
+    /* scope ends drop several values at once: all of them, in the order they went */
+    const char *sep = best && best->kind == SHI_EV_DROP ? ", " : "; ";
+    for (size_t i = 0; i < s->nevents; i++)
+        if (s->events[i].kind == SHI_EV_DROP && &s->events[i] != best) {
+            sb_add(&b, sep);
+            add_event_title(&b, &s->events[i]);
+            sep = ", ";
+        }
     return sb_take(&b);
 }
 

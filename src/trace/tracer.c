@@ -2,9 +2,9 @@
  * src/trace/tracer.c — `stackheap run`'s engine: breakpoints on every is_stmt address of the
  * user's lines, continue, and at each stop that is a new line or a new frame record a step.
  *
- * Frames come from the rbp chain (gcc -O0 keeps frame pointers): a frame's CFA is rbp+16,
- * its return address sits at rbp+8 and the caller's rbp at [rbp]. Breakpoints inside a
- * function's prologue are left out, so rbp is always the frame's own at a stop. Heap
+ * Frames come from the call frame information (unwind.c), so Rust and code without frame
+ * pointers are walked as well as gcc -O0's; breakpoints inside a function's prologue are
+ * left out, so every local has its final home at a stop. Heap
  * blocks are numbered in allocation order (addresses are reused, numbers are not) and only
  * those allocated from the executable's code are shown: libc's stdio buffers stay hidden.
  */
@@ -23,8 +23,11 @@
 #include "trace/dwarf.h"
 #include "trace/proc.h"
 #include "trace/render.h"
+#include "trace/unwind.h"
 
-enum { MAX_FRAMES = 4096, BLOCK_BYTES = 64 };
+/* A step keeps the innermost MAX_FRAMES - 1 frames and main: deep recursion would otherwise
+ * copy thousands of frames into every step. */
+enum { MAX_FRAMES = 100, BLOCK_BYTES = 64 };
 
 typedef struct live_block {
     uint64_t addr, size, id;
@@ -32,21 +35,40 @@ typedef struct live_block {
     int line;
 } live_block;
 
+typedef struct alloc_site {
+    const char *file;   /* owned by the shi_dwarf */
+    int line;
+} alloc_site;
+
 typedef struct frame_info {
     const shi_function *fn;
-    uint64_t pc, rbp, rsp, cfa;
+    shi_uregs regs;       /* the frame's registers, as far as the unwinder restored them */
+    uint64_t pc, cfa;
+    uint64_t ret_addr;    /* where it returns to; 0 if the unwinder could not tell */
+    bool top;             /* pc is where it stopped, not a return address */
     const char *file;
     int line;
 } frame_info;
 
+/* A called frame whose return is watched: a breakpoint on its return address catches rax
+ * at the instant it returns (by the next line's stop the caller may have reused it). */
+typedef struct pending_return {
+    uint64_t cfa, ret_addr;
+    bool done;            /* it returned: rax is in `rax` */
+    uint64_t rax;
+} pending_return;
+
 typedef struct tracer {
     shi_dwarf *d;
     shi_proc *p;
+    shi_unwinder *uw;
     shi_trace *t;
     uint64_t bias, exe_start, exe_end;
     struct user_regs_struct regs;
     live_block *blocks;
     size_t nblocks, cap_blocks;
+    alloc_site *sites;        /* the lines that allocated (heap events' tags index them) */
+    size_t nsites, cap_sites;
     uint64_t next_id;
     shi_event *pending;       /* events since the last step (texts malloc'd) */
     size_t npending, cap_pending;
@@ -54,6 +76,13 @@ typedef struct tracer {
     int last_line;
     size_t max_steps;
     uint64_t last_pc;         /* the last breakpoint stop */
+    size_t last_depth;        /* user frames on the stack at the last stop */
+    frame_info prev[MAX_FRAMES];   /* the frames of the last step, innermost first */
+    pending_return *rets;
+    size_t nrets, cap_rets;
+    size_t nprev;
+    bool exiting;             /* the program is ending: rax is not a return value */
+    uint64_t stack_top;       /* the [stack] mapping's end */
 } tracer;
 
 /* ---- pending events ---------------------------------------------------------------------- */
@@ -91,6 +120,10 @@ static void take_output(tracer *tr) {
 
 /* ---- heap -------------------------------------------------------------------------------- */
 
+static bool unwind_read(void *arg, uint64_t addr, void *buf, size_t len) {
+    return shi_proc_read(((tracer *)arg)->p, addr, buf, len) == 0;
+}
+
 static live_block *find_block(tracer *tr, uint64_t addr) {
     for (size_t i = 0; i < tr->nblocks; i++)
         if (tr->blocks[i].addr == addr) return &tr->blocks[i];
@@ -101,30 +134,96 @@ static bool in_exe(const tracer *tr, uint64_t addr) {
     return addr >= tr->exe_start && addr < tr->exe_end;
 }
 
-/* The user's line that called malloc: the caller's own line if it is a user line, else the
- * line that was running (libstackheap code linked into the program). */
-static void alloc_line(tracer *tr, uint64_t caller, const char **ret_file, int *ret_line) {
-    const char *file;
-    int line;
-    if (shi_dwarf_line_at(tr->d, caller - 1 - tr->bias, &file, &line) &&
-        shi_dwarf_is_user_file(tr->d, file)) {
-        *ret_file = file; *ret_line = line;
-    } else {
-        *ret_file = tr->last_file; *ret_line = tr->last_line;
-    }
+/* Whether pc (a return address) lies in Rust's std proper, as opposed to alloc or core:
+ * std allocates for itself (stdout's buffer, the thread's name), while String, Vec and Box
+ * allocate through alloc for the program. */
+static bool in_rust_std(tracer *tr, uint64_t pc) {
+    Dwarf_Die cu;
+    if (!in_exe(tr, pc) || !dwarf_addrdie(shi_dwarf_handle(tr->d), pc - tr->bias - 1, &cu))
+        return false;
+    const char *name = dwarf_diename(&cu);
+    return name && strstr(name, "/library/std/src/") != NULL;
 }
 
-static void add_block(tracer *tr, uint64_t addr, uint64_t size, uint64_t caller) {
+/* Whose allocation this is: the program's when the innermost user frame made it, directly or
+ * through code in the executable (own.h's values, Vec::push); the runtime's when there is no
+ * user frame (before main, after it) or the user frame called into libc (stdio's buffers)
+ * or Rust's std. On true, the user's line that allocated. */
+static bool user_allocation(tracer *tr, const shi_heap_event *h, const char **ret_file,
+                            int *ret_line) {
+    if (!in_exe(tr, h->caller)) return false;
+    shi_uregs r;
+    shi_uregs_from_user(&r, &h->regs);
+    r.r[SHI_UREG_PC] = h->caller;            /* at the entry: the caller's registers but */
+    r.r[SHI_UREG_RSP] = h->regs.rsp + 8;     /* the return address popped */
+    uint64_t callee = 0;
+    for (int i = 0; i < 256; i++) {
+        uint64_t pc = r.r[SHI_UREG_PC];
+        const shi_function *fn = in_exe(tr, pc) ? shi_dwarf_function_at(tr->d, pc - tr->bias - 1)
+                                                : NULL;
+        if (fn && fn->is_user) {
+            if (callee && (!in_exe(tr, callee) || in_rust_std(tr, callee))) return false;
+            if (!shi_dwarf_line_at(tr->d, pc - tr->bias - 1, ret_file, ret_line)) {
+                *ret_file = tr->last_file;
+                *ret_line = tr->last_line;
+            }
+            return true;
+        }
+        shi_uregs caller;
+        uint64_t cfa;
+        if (shi_unwind_step(tr->uw, &r, false, unwind_read, tr, &cfa, &caller) != 0) break;
+        callee = pc;
+        r = caller;
+    }
+    return false;
+}
+
+/* The heap hook (proc.h), at an allocating call's entry: 0 for the runtime's allocations,
+ * else 1 + the index of the allocating line in tr->sites. */
+static uint64_t classify_allocation(void *arg, const shi_heap_event *call) {
+    tracer *tr = arg;
+    alloc_site site;
+    if (!user_allocation(tr, call, &site.file, &site.line)) return 0;
+    for (size_t i = tr->nsites; i-- > 0;)
+        if (tr->sites[i].line == site.line && tr->sites[i].file == site.file) return i + 1;
+    if (tr->nsites == tr->cap_sites) {
+        tr->cap_sites = tr->cap_sites ? 2 * tr->cap_sites : 16;
+        tr->sites = realloc(tr->sites, tr->cap_sites * sizeof *tr->sites);
+        if (!tr->sites) abort();
+    }
+    tr->sites[tr->nsites++] = site;
+    return tr->nsites;
+}
+
+static void add_block(tracer *tr, uint64_t addr, uint64_t size, const char *file, int line) {
     if (tr->nblocks == tr->cap_blocks) {
         tr->cap_blocks = tr->cap_blocks ? 2 * tr->cap_blocks : 16;
         tr->blocks = realloc(tr->blocks, tr->cap_blocks * sizeof *tr->blocks);
         if (!tr->blocks) abort();
     }
     live_block *b = &tr->blocks[tr->nblocks++];
-    *b = (live_block){.addr = addr, .size = size, .id = ++tr->next_id};
-    alloc_line(tr, caller, &b->file, &b->line);
+    *b = (live_block){.addr = addr, .size = size, .id = ++tr->next_id, .file = file, .line = line};
     shi_event *e = pend(tr, SHI_EV_ALLOC);
     e->addr = addr; e->size = size; e->block_id = b->id;
+}
+
+/* The owning handle (String, Vec, Box; sh_string, sh_vec, sh_box) that held the block in the
+ * latest steps, searched innermost frame first: its free is that value's drop. A value
+ * declared in an inner block may be out of DWARF's scope already at the closing brace's
+ * step, hence the look a few steps back. */
+static const shi_var *owner_of(const tracer *tr, uint64_t block_id) {
+    for (size_t k = tr->t->nsteps, seen = 0; k-- > 0 && seen < 16; seen++) {
+        const shi_step *s = &tr->t->steps[k];
+        for (size_t i = s->nframes; i-- > 0;)
+            for (size_t j = 0; j < s->frames[i].nvars; j++) {
+                const shi_var *v = &s->frames[i].vars[j];
+                if (v->value.kind == SHI_VAL_OWNED && !v->value.owned.stale &&
+                    v->value.target_block >= 0 &&
+                    s->blocks[v->value.target_block].id == block_id)
+                    return v;
+            }
+    }
+    return NULL;
 }
 
 static void take_heap(tracer *tr) {
@@ -135,19 +234,27 @@ static void take_heap(tracer *tr) {
         live_block *b;
         switch (h->kind) {
         case SHI_HEAP_MALLOC: case SHI_HEAP_CALLOC: case SHI_HEAP_MEMALIGN:
-            if (in_exe(tr, h->caller)) add_block(tr, h->ptr, h->size, h->caller);
+            if (h->tag) add_block(tr, h->ptr, h->size, tr->sites[h->tag - 1].file,
+                                  tr->sites[h->tag - 1].line);
             break;
         case SHI_HEAP_REALLOC:
             if ((b = find_block(tr, h->old_ptr))) {
                 shi_event *e = pend(tr, SHI_EV_REALLOC);
                 e->old_addr = b->addr; e->addr = h->ptr; e->size = h->size; e->block_id = b->id;
                 b->addr = h->ptr; b->size = h->size;
-            } else if (in_exe(tr, h->caller)) {
-                add_block(tr, h->ptr, h->size, h->caller);
+            } else if (h->tag) {
+                add_block(tr, h->ptr, h->size, tr->sites[h->tag - 1].file,
+                          tr->sites[h->tag - 1].line);
             }
             break;
         case SHI_HEAP_FREE:
             if ((b = find_block(tr, h->ptr))) {
+                const shi_var *owner = owner_of(tr, b->id);
+                if (owner) {
+                    shi_event *d = pend(tr, SHI_EV_DROP);
+                    d->function = strdup(owner->name);
+                    d->addr = b->addr; d->size = b->size; d->block_id = b->id;
+                }
                 shi_event *e = pend(tr, SHI_EV_FREE);
                 e->addr = b->addr; e->size = b->size; e->block_id = b->id;
                 *b = tr->blocks[--tr->nblocks];
@@ -190,6 +297,71 @@ static void link_value(const shi_step *s, shi_value *v) {
     for (size_t i = 0; i < v->nfields; i++) link_value(s, v->fields[i].value);
 }
 
+/* Every owning handle of the step, outermost frame and first declared first. */
+static void collect_owned(shi_value *v, shi_value ***list, size_t *n, size_t *cap) {
+    if (v->kind == SHI_VAL_OWNED) {
+        if (*n == *cap) {
+            *cap = *cap ? 2 * *cap : 16;
+            *list = realloc(*list, *cap * sizeof **list);
+            if (!*list) abort();
+        }
+        (*list)[(*n)++] = v;
+    }
+    for (size_t i = 0; i < v->nfields; i++) collect_owned(v->fields[i].value, list, n, cap);
+}
+
+/* A handle is stale when its block is gone (freed, or never there for a handle that claims
+ * capacity) or when a newer handle holds the same block: Rust's `let b = a;` copies the
+ * bits and leaves them in `a`, which no longer owns anything. The newer one is taken to be
+ * the one in the inner frame, or declared later in the same frame. */
+/* A handle that kept its bits while its block went away stays stale even when a new block
+ * takes the same address (malloc reuses addresses; block ids tell them apart). */
+static bool kept_stale(const shi_step *s, size_t frame, const shi_var *v, const shi_step *prev) {
+    if (!prev) return false;
+    const shi_frame *f = &s->frames[frame], *pf = NULL;
+    for (size_t i = 0; i < prev->nframes && !pf; i++)
+        if (prev->frames[i].cfa == f->cfa && strcmp(prev->frames[i].function, f->function) == 0)
+            pf = &prev->frames[i];
+    if (!pf) return false;
+    for (size_t k = 0; k < pf->nvars; k++) {
+        const shi_var *pv = &pf->vars[k];
+        if (strcmp(pv->name, v->name) != 0) continue;
+        if (pv->value.kind != SHI_VAL_OWNED || pv->value.owned.ptr != v->value.owned.ptr) return false;
+        if (pv->value.owned.stale) return true;
+        uint64_t was = pv->value.target_block >= 0 ? prev->blocks[pv->value.target_block].id : 0;
+        uint64_t now = v->value.target_block >= 0 ? s->blocks[v->value.target_block].id : 0;
+        return was && was != now;
+    }
+    return false;
+}
+
+static void mark_stale(shi_step *s, const shi_step *prev) {
+    for (size_t i = 0; i < s->nframes; i++)
+        for (size_t k = 0; k < s->frames[i].nvars; k++) {
+            shi_var *v = &s->frames[i].vars[k];
+            if (v->value.kind == SHI_VAL_OWNED && kept_stale(s, i, v, prev))
+                v->value.owned.stale = true;
+        }
+    shi_value **own = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < s->nframes; i++)
+        for (size_t k = 0; k < s->frames[i].nvars; k++)
+            collect_owned(&s->frames[i].vars[k].value, &own, &n, &cap);
+    for (size_t i = 0; i < n; i++) {
+        shi_value *v = own[i];
+        if (v->owned.stale) continue;
+        bool claims = v->owned.kind == SHI_OWN_BOX ? v->owned.elem_size > 0 : v->owned.cap > 0;
+        if (v->target_block < 0) {
+            v->owned.stale = claims && v->owned.ptr != 0;
+            continue;
+        }
+        for (size_t j = i + 1; j < n && !v->owned.stale; j++)
+            v->owned.stale = !own[j]->owned.stale && own[j]->target_block == v->target_block &&
+                             own[j]->owned.ptr == v->owned.ptr;
+    }
+    free(own);
+}
+
 /* ---- frames ------------------------------------------------------------------------------ */
 
 typedef struct frame_target {
@@ -199,12 +371,9 @@ typedef struct frame_target {
 
 static bool read_reg(void *arg, int regno, uint64_t *ret) {
     frame_target *ft = arg;
-    switch (regno) {
-    case 6: *ret = ft->fi->rbp; return true;
-    case 7: *ret = ft->fi->rsp; return true;
-    case 16: *ret = ft->fi->pc; return true;
-    default: return shi_regs_dwarf_get(&ft->tr->regs, regno, ret) == 0;
-    }
+    if (regno < 0 || regno >= SHI_UREG_COUNT || !shi_uregs_has(&ft->fi->regs, regno)) return false;
+    *ret = ft->fi->regs.r[regno];
+    return true;
 }
 
 static bool read_mem(void *arg, uint64_t addr, void *buf, size_t len) {
@@ -212,26 +381,40 @@ static bool read_mem(void *arg, uint64_t addr, void *buf, size_t len) {
     return shi_proc_read(ft->tr->p, addr, buf, len) == 0;
 }
 
-/* Walks the rbp chain from the stop, innermost first, up to main. Returns how many. */
-static size_t walk_frames(tracer *tr, uint64_t pc, frame_info *out, size_t max) {
-    uint64_t rbp = tr->regs.rbp, rsp = tr->regs.rsp;
-    size_t n = 0;
+/* Walks the stack from the stop's registers, innermost first, up to the user's main, by the
+ * call frame information (no frame pointers needed). Frames of code that is not the user's
+ * (libc, Rust's std, inline helpers from headers) are walked through but not shown. Returns
+ * how many were kept; *ret_depth counts every user frame, also those past `max`. */
+static size_t walk_frames(tracer *tr, const struct user_regs_struct *stop, frame_info *out,
+                          size_t max, size_t *ret_depth) {
+    shi_uregs r;
+    shi_uregs_from_user(&r, stop);
+    size_t n = 0, depth = 0;
     const shi_function *main_fn = shi_dwarf_main(tr->d);
-    for (bool top = true; n < max; top = false) {
+    for (bool top = true;; top = false) {
+        uint64_t pc = r.r[SHI_UREG_PC];
         uint64_t rel = pc - tr->bias - (top ? 0 : 1);
-        const shi_function *fn = shi_dwarf_function_at(tr->d, rel);
-        if (!fn) break;
-        frame_info *f = &out[n++];
-        *f = (frame_info){.fn = fn, .pc = pc, .rbp = rbp, .rsp = rsp, .cfa = rbp + 16};
-        if (!shi_dwarf_line_at(tr->d, rel, &f->file, &f->line)) { f->file = fn->decl_file; f->line = fn->decl_line; }
-        if (fn == main_fn) break;
-        uint64_t ret, caller_rbp;
-        if (shi_proc_read_u64(tr->p, rbp + 8, &ret) || shi_proc_read_u64(tr->p, rbp, &caller_rbp))
-            break;
-        rsp = rbp + 16;
-        rbp = caller_rbp;
-        pc = ret;
+        const shi_function *fn = in_exe(tr, pc) ? shi_dwarf_function_at(tr->d, rel) : NULL;
+        shi_uregs caller;
+        uint64_t cfa = 0;
+        int rc = shi_unwind_step(tr->uw, &r, top, unwind_read, tr, &cfa, &caller);
+        if (fn && (fn->is_user || fn == main_fn)) {
+            depth++;
+            if (n < max || fn == main_fn) {
+                frame_info *f = &out[n < max ? n++ : max - 1];
+                *f = (frame_info){.fn = fn, .regs = r, .pc = pc, .cfa = cfa, .top = top,
+                                  .ret_addr = rc == 0 ? caller.r[SHI_UREG_PC] : 0};
+                if (rc != 0 && shi_uregs_has(&r, SHI_UREG_RBP)) f->cfa = r.r[SHI_UREG_RBP] + 16;
+                if (!shi_dwarf_line_at(tr->d, rel, &f->file, &f->line)) {
+                    f->file = fn->decl_file;
+                    f->line = fn->decl_line;
+                }
+            }
+        }
+        if (fn == main_fn || rc != 0) break;
+        r = caller;
     }
+    if (ret_depth) *ret_depth = depth;
     return n;
 }
 
@@ -281,14 +464,18 @@ static int on_var(const shi_dwarf_var *v, void *arg) {
     return 0;
 }
 
-static const shi_frame *matching_frame(const shi_step *prev, size_t depth, const frame_info *fi) {
-    if (!prev || depth >= prev->nframes) return NULL;
-    const shi_frame *f = &prev->frames[depth];
-    return f->cfa == fi->cfa && strcmp(f->function, fi->fn->name) == 0 ? f : NULL;
+/* A frame is the same activation across steps when its CFA and function are. */
+static const shi_frame *matching_frame(const shi_step *prev, const frame_info *fi) {
+    if (!prev) return NULL;
+    for (size_t i = 0; i < prev->nframes; i++) {
+        const shi_frame *f = &prev->frames[i];
+        if (f->cfa == fi->cfa && strcmp(f->function, fi->fn->name) == 0) return f;
+    }
+    return NULL;
 }
 
 /* The return value of fn from rax, by its DWARF return type (none for void). */
-static bool return_value(tracer *tr, Dwarf_Off die_off, int64_t *ret) {
+static bool return_value(tracer *tr, Dwarf_Off die_off, uint64_t rax, int64_t *ret) {
     Dwarf_Die die, type;
     Dwarf_Attribute a;
     if (!dwarf_offdie(shi_dwarf_handle(tr->d), die_off, &die)) return false;
@@ -303,7 +490,6 @@ static bool return_value(tracer *tr, Dwarf_Off die_off, int64_t *ret) {
     Dwarf_Word enc = DW_ATE_signed;
     if (dwarf_attr(&type, DW_AT_encoding, &a)) dwarf_formudata(&a, &enc);
     if (enc == DW_ATE_float) return false;
-    uint64_t rax = tr->regs.rax;
     bool sign = enc == DW_ATE_signed || enc == DW_ATE_signed_char;
     switch (size) {
     case 1: *ret = sign ? (int8_t)rax : (int64_t)(uint8_t)rax; break;
@@ -315,13 +501,72 @@ static bool return_value(tracer *tr, Dwarf_Off die_off, int64_t *ret) {
     return true;
 }
 
+/* ---- return values ----------------------------------------------------------------------- */
+
+static bool is_line_break(const tracer *tr, uint64_t addr) {
+    size_t n;
+    const shi_line *lines = shi_dwarf_lines(tr->d, &n);
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (lines[mid].addr + tr->bias < addr) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < n && lines[lo].addr + tr->bias == addr;
+}
+
+static void watch_return(tracer *tr, const frame_info *f) {
+    if (!f->ret_addr || f->fn == shi_dwarf_main(tr->d)) return;   /* main: the exit code */
+    if (tr->nrets == tr->cap_rets) {
+        tr->cap_rets = tr->cap_rets ? 2 * tr->cap_rets : 16;
+        tr->rets = realloc(tr->rets, tr->cap_rets * sizeof *tr->rets);
+        if (!tr->rets) abort();
+    }
+    tr->rets[tr->nrets++] = (pending_return){.cfa = f->cfa, .ret_addr = f->ret_addr};
+    shi_proc_break(tr->p, f->ret_addr);
+}
+
+/* At a breakpoint: the frames returning here right now (rsp is back at their CFA). */
+static void catch_returns(tracer *tr, uint64_t addr) {
+    for (size_t i = 0; i < tr->nrets; i++)
+        if (tr->rets[i].ret_addr == addr && tr->rets[i].cfa == tr->regs.rsp) {
+            tr->rets[i].done = true;
+            tr->rets[i].rax = tr->regs.rax;
+        }
+}
+
+static bool returned_value(const tracer *tr, uint64_t cfa, uint64_t *ret) {
+    for (size_t i = 0; i < tr->nrets; i++)
+        if (tr->rets[i].cfa == cfa && tr->rets[i].done) { *ret = tr->rets[i].rax; return true; }
+    return false;
+}
+
+/* Drops the watches of frames no longer on the stack (CFA at or below the innermost frame's
+ * when they are done or newer than it), removing a return breakpoint nobody else needs. */
+static void forget_returns(tracer *tr, uint64_t top_cfa) {
+    size_t k = 0;
+    for (size_t i = 0; i < tr->nrets; i++) {
+        pending_return *r = &tr->rets[i];
+        bool gone = r->done || r->cfa < top_cfa;
+        if (!gone) { tr->rets[k++] = *r; continue; }
+        bool shared = is_line_break(tr, r->ret_addr);
+        for (size_t j = 0; j < tr->nrets && !shared; j++)
+            shared = j != i && tr->rets[j].ret_addr == r->ret_addr &&
+                     !(tr->rets[j].done || tr->rets[j].cfa < top_cfa);
+        if (!shared) shi_proc_unbreak(tr->p, r->ret_addr);
+    }
+    tr->nrets = k;
+}
+
 enum { NO_STEP, STEP_MADE, STEP_LIMIT };
 
 /* Records a step for the stop at pc; `force`: even if nothing moved (a crash). NO_STEP
  * when it was the same line in the same frame, STEP_LIMIT when max_steps are recorded. */
 static int make_step(tracer *tr, uint64_t pc, bool force) {
     static frame_info fr[MAX_FRAMES];
-    size_t n = walk_frames(tr, pc, fr, MAX_FRAMES);
+    size_t depth;
+    size_t n = walk_frames(tr, &tr->regs, fr, MAX_FRAMES, &depth);
+    tr->last_depth = depth;
     const shi_step *prev = tr->t->nsteps ? &tr->t->steps[tr->t->nsteps - 1] : NULL;
     const char *file = n ? fr[0].file : tr->last_file;
     int line = n ? fr[0].line : tr->last_line;
@@ -335,23 +580,34 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
         return NO_STEP;
     if (!force && tr->t->nsteps >= tr->max_steps) return STEP_LIMIT;
 
-    /* calls and returns: frames are matched from the bottom by function and CFA */
-    size_t common = 0;
-    while (prev && common < n && matching_frame(prev, common, &fr[n - 1 - common])) common++;
-    if (prev)
-        for (size_t i = prev->nframes; i-- > common;) {
-            shi_event *e = pend(tr, SHI_EV_RETURN);
-            e->function = shi_trace_strdup(prev->frames[i].function);
-            const shi_function *fn = NULL;
-            size_t nf;
-            const shi_function *fns = shi_dwarf_functions(tr->d, &nf);
-            for (size_t k = 0; k < nf; k++)
-                if (strcmp(fns[k].name, prev->frames[i].function) == 0) fn = &fns[k];
-            /* rax holds the value of the outermost frame that returned */
-            if (fn && i == common && common == n) e->has_value = return_value(tr, fn->die, &e->value);
-        }
-    for (size_t i = common; i < n; i++)
-        pend(tr, SHI_EV_CALL)->function = shi_trace_strdup(fr[n - 1 - i].fn->name);
+    /* Calls and returns, by CFA (stacks grow down, so a frame newer than another has a lower
+     * CFA): the previous stop's frames below our innermost one have returned, ours below its
+     * innermost one were called; at an equal CFA a different function means both. This holds
+     * when the middle of a deep stack is left out of the steps. */
+    uint64_t top_cfa = n ? fr[0].cfa : UINT64_MAX;
+    uint64_t prev_top = tr->nprev ? tr->prev[0].cfa : UINT64_MAX;
+    size_t calls = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fr[i].cfa < prev_top || (fr[i].cfa == prev_top && fr[i].fn != tr->prev[0].fn)) calls++;
+    size_t returns = 0;
+    for (size_t i = 0; i < tr->nprev; i++)
+        if (tr->prev[i].cfa < top_cfa || (tr->prev[i].cfa == top_cfa && tr->prev[i].fn != fr[0].fn))
+            returns++;
+    for (size_t i = 0; i < returns; i++) {
+        const frame_info *pf = &tr->prev[i];
+        shi_event *e = pend(tr, SHI_EV_RETURN);
+        e->function = shi_trace_strdup(pf->fn->name);
+        uint64_t rax;
+        if (returned_value(tr, pf->cfa, &rax))
+            e->has_value = return_value(tr, pf->fn->die, rax, &e->value);
+    }
+    forget_returns(tr, top_cfa);
+    for (size_t i = calls; i-- > 0;) {
+        pend(tr, SHI_EV_CALL)->function = shi_trace_strdup(fr[i].fn->name);
+        watch_return(tr, &fr[i]);
+    }
+    memcpy(tr->prev, fr, n * sizeof *fr);
+    tr->nprev = n;
 
     shi_step *s = shi_trace_add_step(tr->t);
     prev = s->index ? &tr->t->steps[s->index - 1] : NULL;
@@ -364,19 +620,49 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     }
     copy_blocks(tr, s);
     for (size_t i = 0; i < n; i++) {
-        vars_ctx c = {.tr = tr, .s = s, .frame = i, .prev = matching_frame(prev, i, &fr[n - 1 - i])};
+        vars_ctx c = {.tr = tr, .s = s, .frame = i, .prev = matching_frame(prev, &fr[n - 1 - i])};
         c.ft = (frame_target){tr, &fr[n - 1 - i]};
         c.target = (shi_dwarf_target){.read_reg = read_reg, .read_mem = read_mem, .arg = &c.ft,
                                       .cfa = fr[n - 1 - i].cfa, .load_bias = tr->bias};
-        uint64_t rel = fr[n - 1 - i].pc - tr->bias - (i == n - 1 ? 0 : 1);
+        uint64_t rel = fr[n - 1 - i].pc - tr->bias - (fr[n - 1 - i].top ? 0 : 1);
         shi_dwarf_vars_at(tr->d, rel, on_var, &c);
         shi_frame *f = &s->frames[i];
         for (size_t k = 0; k < f->nvars; k++) link_value(s, &f->vars[k].value);
     }
+    mark_stale(s, prev);
     flush_pending(tr, s);
     tr->last_file = file;
     tr->last_line = line;
     return STEP_MADE;
+}
+
+/* ---- stack overflow ---------------------------------------------------------------------- */
+
+/* A fault just below the stack pointer, in or under the [stack] mapping's lowest page, is the
+ * stack running into its guard gap (the kernel grows the mapping up to RLIMIT_STACK). */
+static bool stack_overflow(tracer *tr, uint64_t fault) {
+    uint64_t rsp = tr->regs.rsp;
+    if (fault > rsp + 4096 || fault + (1u << 20) < rsp) return false;
+    shi_map *maps;
+    size_t n;
+    if (shi_proc_maps(tr->p, &maps, &n) != 0) return false;
+    bool hit = false;
+    for (size_t i = 0; i < n; i++)
+        if (maps[i].path && strcmp(maps[i].path, "[stack]") == 0) {
+            tr->stack_top = maps[i].end;
+            hit = fault < maps[i].start + 4096;
+        }
+    shi_maps_free(maps, n);
+    return hit;
+}
+
+static void overflow_text(tracer *tr, char *buf, size_t len) {
+    uint64_t used = tr->stack_top - tr->regs.rsp, lim = tr->t->stack_limit;
+    char limit[64];
+    if (lim == UINT64_MAX) snprintf(limit, sizeof limit, "unlimited");
+    else snprintf(limit, sizeof limit, "%.1f MiB", lim / 1048576.0);
+    snprintf(buf, len, "stack overflow: %zu frames deep, %.1f MiB of stack used; the limit is "
+             "%s (ulimit -s)", tr->last_depth, used / 1048576.0, limit);
 }
 
 /* ---- the run ----------------------------------------------------------------------------- */
@@ -426,19 +712,25 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     tr.d = shi_dwarf_open(argv[0], err, errlen);
     if (!tr.d) return NULL;
     tr.p = shi_proc_spawn(argv, &(shi_spawn_opts){.stdin_path = opts.stdin_path,
-                                                 .capture_output = true}, err, errlen);
+                                                 .capture_output = true,
+                                                 .stop_at_exit = true}, err, errlen);
     if (!tr.p) { shi_dwarf_close(tr.d); return NULL; }
     if (shi_proc_watch_heap(tr.p) != 0 || shi_proc_exe_bias(tr.p, &tr.bias) != 0) {
         set_err(err, errlen, "%s: cannot watch its heap (%s)", argv[0], strerror(errno));
         shi_proc_free(tr.p); shi_dwarf_close(tr.d);
         return NULL;
     }
+    tr.uw = shi_unwinder_new();
+    if (!tr.uw) abort();
     shi_module *mods; size_t nmods;
     if (shi_proc_modules(tr.p, &mods, &nmods) == 0) {
-        for (size_t i = 0; i < nmods; i++)
+        for (size_t i = 0; i < nmods; i++) {
             if (mods[i].is_exe) { tr.exe_start = mods[i].start; tr.exe_end = mods[i].end; }
+            shi_unwinder_add_module(tr.uw, mods[i].path, mods[i].start, mods[i].end, mods[i].bias);
+        }
         shi_modules_free(mods, nmods);
     }
+    shi_proc_set_heap_hook(tr.p, classify_allocation, &tr);
 
     tr.t = shi_trace_new(argv[0]);
     tr.t->language = shi_trace_strdup(shi_dwarf_language_name(tr.d));
@@ -471,6 +763,10 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
         }
         if (st.kind == SHI_STOP_BREAKPOINT) {
             if (shi_proc_get_regs(tr.p, &tr.regs) != 0) continue;
+            if (tr.nrets) {
+                catch_returns(&tr, st.addr);
+                if (!is_line_break(&tr, st.addr)) continue;
+            }
             if (make_step(&tr, st.addr, false) == STEP_LIMIT) {
                 shi_event *e = pend(&tr, SHI_EV_LIMIT);
                 char buf[160];
@@ -484,11 +780,14 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
         } else if (st.kind == SHI_STOP_SIGNAL) {
             int sig = st.signal;
             if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL) {
-                if (shi_proc_get_regs(tr.p, &tr.regs) == 0) make_step(&tr, st.rip, true);
+                bool regs = shi_proc_get_regs(tr.p, &tr.regs) == 0;
+                if (regs) make_step(&tr, st.rip, true);
                 shi_event *e = pend(&tr, SHI_EV_SIGNAL);
                 e->value = sig; e->has_value = true;
-                char buf[160];
-                if (sig == SIGSEGV)
+                char buf[256];
+                if (sig == SIGSEGV && regs && stack_overflow(&tr, st.fault_addr))
+                    overflow_text(&tr, buf, sizeof buf);
+                else if (sig == SIGSEGV)
                     snprintf(buf, sizeof buf, "SIGSEGV (invalid memory access at 0x%llx)",
                              (unsigned long long)st.fault_addr);
                 else
@@ -498,6 +797,11 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
                 tr.t->term_signal = sig;
                 break;   /* the crash is the last step; shi_proc_free kills it */
             }
+        } else if (st.kind == SHI_STOP_EXITING) {
+            /* main has returned (or exit was called) and drops and frees have run: the last
+             * picture, with the heap's leftovers still readable */
+            tr.exiting = true;
+            if (shi_proc_get_regs(tr.p, &tr.regs) == 0) make_step(&tr, st.rip, true);
         } else if (st.kind == SHI_STOP_EXITED) {
             tr.t->exit_code = st.exit_code;
             shi_event *e = pend(&tr, SHI_EV_EXIT);
@@ -528,6 +832,9 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     for (size_t i = 0; i < tr.npending; i++) { free(tr.pending[i].text); free(tr.pending[i].function); }
     free(tr.pending);
     free(tr.blocks);
+    free(tr.sites);
+    free(tr.rets);
+    shi_unwinder_free(tr.uw);
     shi_dwarf_close(tr.d);
     if (ret_info) *ret_info = info;
     return tr.t;
