@@ -21,6 +21,8 @@
 #include <dwarf.h>
 
 #include "trace/dwarf.h"
+#include "trace/narrate.h"
+#include "trace/source.h"
 #include "trace/proc.h"
 #include "trace/render.h"
 #include "trace/unwind.h"
@@ -62,6 +64,7 @@ typedef struct tracer {
     shi_dwarf *d;
     shi_proc *p;
     shi_unwinder *uw;
+    shi_sources *src;
     shi_trace *t;
     uint64_t bias, exe_start, exe_end;
     struct user_regs_struct regs;
@@ -167,6 +170,7 @@ static bool user_allocation(tracer *tr, const shi_heap_event *h, const char **re
                 *ret_file = tr->last_file;
                 *ret_line = tr->last_line;
             }
+            *ret_line = shi_sources_statement_start(tr->src, *ret_file, *ret_line);
             return true;
         }
         shi_uregs caller;
@@ -409,6 +413,8 @@ static size_t walk_frames(tracer *tr, const struct user_regs_struct *stop, frame
                     f->file = fn->decl_file;
                     f->line = fn->decl_line;
                 }
+                /* a statement over several lines is one step, at its first line */
+                f->line = shi_sources_statement_start(tr->src, f->file, f->line);
             }
         }
         if (fn == main_fn || rc != 0) break;
@@ -686,15 +692,7 @@ static void finish(tracer *tr) {
                  b->file ? b->file : "?", b->line);
         shi_trace_add_leak(tr->t, buf);
     }
-    for (size_t i = 0; i < tr->t->nsteps; i++) {
-        shi_step *s = &tr->t->steps[i];
-        shi_step_mark_changes(s, i ? &tr->t->steps[i - 1] : NULL);
-        free(s->title);
-        s->title = NULL;
-        char *title = shi_render_step_title(s);
-        s->title = shi_trace_strdup(title);
-        free(title);
-    }
+    shi_narrate(tr->t, tr->src);
 }
 
 /* Events after the last step (exit, a signal) go on the last step, or a step of their own. */
@@ -721,7 +719,8 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
         return NULL;
     }
     tr.uw = shi_unwinder_new();
-    if (!tr.uw) abort();
+    tr.src = shi_sources_new();
+    if (!tr.uw || !tr.src) abort();
     shi_module *mods; size_t nmods;
     if (shi_proc_modules(tr.p, &mods, &nmods) == 0) {
         for (size_t i = 0; i < nmods; i++) {
@@ -835,6 +834,7 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     free(tr.sites);
     free(tr.rets);
     shi_unwinder_free(tr.uw);
+    shi_sources_free(tr.src);
     shi_dwarf_close(tr.d);
     if (ret_info) *ret_info = info;
     return tr.t;

@@ -134,17 +134,19 @@ run crash_text -- ./crash
 check "crash: the text says SIGSEGV" has crash_text.out "SIGSEGV"
 
 # ---- an endless loop ------------------------------------------------------------------------
-cat > "$work/loop.c" <<'EOF2'
+# (a name of its own: pgrep must not see a benchmark's loop running beside the tests)
+endless=endless_$$
+cat > "$work/$endless.c" <<'EOF2'
 int main(void) {
     volatile int i = 0;
     for (;;)
         i++;
 }
 EOF2
-cc -g -O0 -o "$work/loop" "$work/loop.c"
-run loop --max-steps 50 -- ./loop
+cc -g -O0 -o "$work/$endless" "$work/$endless.c"
+run loop --max-steps 50 -- "./$endless"
 check "loop --max-steps 50: non-zero exit and the limit message" eval '[ $rc -ne 0 ] && has loop.err "--max-steps 50" && has loop.out "limit"'
-check "loop: no traced process left behind" eval '! pgrep -x loop >/dev/null'
+check "loop: no traced process left behind" eval "! pgrep -x $endless >/dev/null"
 
 # ---- errors ---------------------------------------------------------------------------------
 run missing -- ./no-such-program

@@ -1,0 +1,100 @@
+/*
+ * src/trace/narrate.c — step titles (see narrate.h). A source file that cannot be read only
+ * loses the source part of its titles.
+ */
+#include "trace/narrate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace/render.h"
+#include "trace/source.h"
+
+enum { MAX_STMT = 48 };
+
+/* The statement as a title part: no indentation, comment, trailing `;` or newline. */
+static void statement(const char *text, char *out, size_t len) {
+    while (*text == ' ' || *text == '\t') text++;
+    size_t n = strcspn(text, "\n");
+    const char *comment = strstr(text, "//");
+    if (comment && (size_t)(comment - text) < n) n = (size_t)(comment - text);
+    while (n && (text[n - 1] == ' ' || text[n - 1] == '\t' || text[n - 1] == ';' ||
+                 text[n - 1] == '\r'))
+        n--;
+    if (n > MAX_STMT) snprintf(out, len, "%.*s...", MAX_STMT - 3, text);
+    else snprintf(out, len, "%.*s", (int)n, text);
+}
+
+static bool names_the_step(const shi_step *s) {
+    for (size_t i = 0; i < s->nevents; i++)
+        switch (s->events[i].kind) {
+        case SHI_EV_CALL: case SHI_EV_RETURN: case SHI_EV_DROP: case SHI_EV_EXIT:
+        case SHI_EV_SIGNAL: case SHI_EV_LIMIT: return true;
+        default: break;
+        }
+    return false;
+}
+
+static bool heap_event(const shi_step *s) {
+    for (size_t i = 0; i < s->nevents; i++)
+        if (s->events[i].kind == SHI_EV_ALLOC || s->events[i].kind == SHI_EV_REALLOC ||
+            s->events[i].kind == SHI_EV_FREE)
+            return true;
+    return false;
+}
+
+/* "name: len 13, cap 13" for each handle of the innermost frame that changed. */
+static size_t owned_changes(const shi_step *s, char *out, size_t len) {
+    size_t used = 0, count = 0;
+    out[0] = 0;
+    if (!s->nframes) return 0;
+    const shi_frame *f = &s->frames[s->nframes - 1];
+    for (size_t k = 0; k < f->nvars; k++) {
+        const shi_var *v = &f->vars[k];
+        if (!v->changed || v->value.kind != SHI_VAL_OWNED || v->value.owned.stale) continue;
+        const shi_owned *o = &v->value.owned;
+        int w = o->kind == SHI_OWN_BOX
+                    ? snprintf(out + used, len - used, "%s%s on the heap", count ? "; " : "",
+                               v->name)
+                    : snprintf(out + used, len - used, "%s%s len %llu, cap %llu",
+                               count ? "; " : "", v->name, (unsigned long long)o->len,
+                               (unsigned long long)o->cap);
+        if (w < 0 || (size_t)w >= len - used) break;
+        used += (size_t)w;
+        count++;
+    }
+    return count;
+}
+
+static char *title_for(shi_sources *ss, const shi_step *s, const shi_step *prev) {
+    char *base = shi_render_step_title(s);
+    if (!prev || names_the_step(s)) return base;
+    char changes[256];
+    bool owned = owned_changes(s, changes, sizeof changes) > 0;
+    if (!owned && !heap_event(s)) return base;
+    const char *text = shi_sources_line(ss, prev->file, prev->line);
+    if (!text) return base;
+    char stmt[MAX_STMT + 8];
+    statement(text, stmt, sizeof stmt);
+    if (!stmt[0]) return base;
+    size_t len = strlen(stmt) + strlen(owned ? changes : base) + 3;
+    char *title = malloc(len);
+    if (!title) return base;
+    snprintf(title, len, "%s: %s", stmt, owned ? changes : base);
+    free(base);
+    return title;
+}
+
+void shi_narrate(shi_trace *t, shi_sources *src) {
+    for (size_t i = 0; i < t->nsteps; i++) {
+        shi_step *s = &t->steps[i];
+        const shi_step *prev = i ? &t->steps[i - 1] : NULL;
+        shi_step_mark_changes(s, prev);
+        free(s->title);
+        s->title = NULL;
+        char *title = title_for(src, s, prev);
+        s->title = shi_trace_strdup(title);
+        free(title);
+    }
+}
