@@ -23,6 +23,7 @@ demo: build
 # Every test: the release build, the checked build, and the sanitizer build.
 test:
 	@scripts/deps.sh test
+	@scripts/deps.sh browser || echo "note: without Chromium and playwright-core the browser tests (tests/html) are skipped"
 	$(MAKE) --no-print-directory test-release test-checked test-asan
 
 test-release:

@@ -1,24 +1,39 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a target needs, when they are missing.
-# Usage: scripts/deps.sh build|test|bench|demo
+# Usage: scripts/deps.sh build|test|bench|demo|browser
 # Run as root it installs with apt-get; otherwise it says what to install and fails.
+# browser: Debian's chromium and a font for the lesson page's tests (tests/html) and bench
+# (bench/html), then playwright-core from npm into tests/html/node_modules (no root needed;
+# the version is pinned by tests/html/package-lock.json).
 set -euo pipefail
 want=(cmake make gcc pkg-config libdw-dev)
 case "${1:-build}" in
   build|demo) ;;
   test)  want+=(python3 sqlite3 git) ;;
   bench) want+=(libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 python3 sqlite3) ;;
-  *) echo "deps.sh: unknown target '$1' (build, test, bench or demo)" >&2; exit 2 ;;
+  browser) want=(chromium fonts-dejavu-core nodejs npm) ;;
+  *) echo "deps.sh: unknown target '$1' (build, test, bench, demo or browser)" >&2; exit 2 ;;
 esac
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+# playwright-core into tests/html/node_modules, from the lock file, when it is not there yet.
+npm_install() {
+  [ "${1:-build}" = browser ] || return 0
+  [ -f "$top/tests/html/node_modules/playwright-core/package.json" ] && return 0
+  command -v npm >/dev/null 2>&1 || { echo "deps.sh: npm is missing: install Debian's npm" >&2; return 1; }
+  echo "installing playwright-core into tests/html/node_modules (npm ci)"
+  (cd "$top/tests/html" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
 
 missing=()
 for pkg in "${want[@]}"; do
   case "$pkg" in
-    lib*) dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg") ;;
+    lib*|fonts-*) dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg") ;;
+    nodejs) command -v node >/dev/null 2>&1 || missing+=("$pkg") ;;
     *)    command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg") ;;
   esac
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then npm_install "${1:-build}"; exit; fi
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "stackheap needs these Debian packages: ${missing[*]}" >&2
@@ -29,3 +44,4 @@ echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+npm_install "${1:-build}"

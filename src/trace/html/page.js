@@ -656,6 +656,8 @@
     if (fromHash != null) goTo(fromHash, false);
     else { show(0); renderCards(); }
     window.addEventListener('scroll', onScroll, { passive: true });
+    // The end of a scroll this page made: the step is the one at the reading line again.
+    window.addEventListener('scrollend', () => { ignoreScrollUntil = 0; onScroll(); });
     window.addEventListener('resize', () => { const i = current; layout(); current = -1; goTo(i, false); });
     window.addEventListener('hashchange', () => { const i = stepFromHash(); if (i != null && i !== current) goTo(i, false); });
     document.addEventListener('keydown', onKey);
