@@ -3,6 +3,8 @@
  * what a program that forks or starts threads needs: forked children are detached (our
  * int3 bytes taken out of their copy of the code first), threads and vfork children share
  * our breakpoints and so stay traced, their stops handled here and never reported.
+ * Speed: a stop costs two context switches, so breakpoints are stepped over without a second
+ * stop where possible (displace), and the tracer and the tracee share one CPU (pin_cpu).
  */
 #define _GNU_SOURCE
 #include "trace/proc_internal.h"
@@ -14,9 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -194,6 +198,41 @@ fail:;
     return NULL;
 }
 
+/* ---- one CPU ----------------------------------------------------------------------------- */
+
+/* The tracer and the tracee run in turn, never at once, handing over at every stop and
+ * resume. On two CPUs each hand-over is a wake-up of the other CPU (an inter-processor
+ * interrupt, a VM exit under a hypervisor, an idle CPU coming back); on one CPU it is a
+ * plain context switch: 2.7x faster on a 2-CPU VM. So the calling thread and the tracee
+ * (and its threads, which inherit it) are bound to the CPU the caller is on, from the first
+ * cont or step to shi_proc_free; children it forks get the old affinity back when let go. */
+static void pin_cpu(shi_proc *p) {
+    if (p->pin_tried) return;
+    p->pin_tried = true;
+    int cpu = sched_getcpu();
+    if (cpu < 0 || sched_getaffinity(0, sizeof p->saved_cpus, &p->saved_cpus) != 0) return;
+    /* already bound to one CPU (another shi_proc, or the user's taskset): left alone */
+    if (CPU_COUNT(&p->saved_cpus) < 2 || !CPU_ISSET(cpu, &p->saved_cpus)) return;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    if (sched_setaffinity(0, sizeof one, &one) != 0) return;
+    if (sched_setaffinity(p->pid, sizeof one, &one) != 0) {
+        sched_setaffinity(0, sizeof p->saved_cpus, &p->saved_cpus);
+        return;
+    }
+    p->pinned = true;
+}
+
+static void unpin_cpu(shi_proc *p) {
+    if (p->pinned) sched_setaffinity(0, sizeof p->saved_cpus, &p->saved_cpus);
+    p->pinned = false;
+}
+
+static void unpin_child(shi_proc *p, pid_t child) {
+    if (p->pinned) sched_setaffinity(child, sizeof p->saved_cpus, &p->saved_cpus);
+}
+
 /* ---- teardown ---------------------------------------------------------------------------- */
 
 /* After SIGKILL. A task held in its exit stop (stop_at_exit) is not woken by SIGKILL on
@@ -223,6 +262,8 @@ void shi_proc_free(shi_proc *p) {
         p->alive = false;
     }
     shi_out_stop(p);
+    shi_mem_forget(p);
+    unpin_cpu(p);
     free(p->tasks);
     free(p->early);
     free(p->deferred);
@@ -280,45 +321,123 @@ static void hold_others(shi_proc *p, const shi_task *t) {
     }
 }
 
+/* Every resume goes through here: the main thread's cached registers are stale once it ran. */
+static void resumed(shi_proc *p, shi_task *t) {
+    t->stopped = false;
+    if (t == &p->tasks[0]) p->regs_valid = false;
+}
+
+static int task_regs(shi_proc *p, shi_task *t, struct user_regs_struct *r) {
+    return t == &p->tasks[0] ? shi_main_get_regs(p, r) : shi_task_get_regs(t->tid, r);
+}
+
+static int set_task_regs(shi_proc *p, shi_task *t, const struct user_regs_struct *r) {
+    return t == &p->tasks[0] ? shi_main_set_regs(p, r) : shi_task_set_regs(t->tid, r);
+}
+
 static void release_others(shi_proc *p) {
     for (size_t i = 0; i < p->ntasks; i++) {
         shi_task *u = &p->tasks[i];
         if (!u->held) continue;
         u->held = false;
-        u->stopped = false;
+        resumed(p, u);
         ptrace(PTRACE_CONT, u->tid, NULL, NULL);
     }
 }
 
+/* The classic way over a breakpoint: the original byte back, one instruction single-stepped,
+ * the int3 back, then on. Two stops per breakpoint; used with several tasks (the others are
+ * held meanwhile) and for shi_proc_step. */
 static int step_over(shi_proc *p, shi_task *t, shi_bp *b, int sig, bool want_step) {
     if (p->ntasks > 1) hold_others(p, t);
     int rc = -1, st = 0;
-    if (shi_mem_peek_write(t->tid, b->addr, &b->orig, 1) == 0 &&
+    resumed(p, t);
+    if (shi_mem_write(p, b->addr, &b->orig, 1) == 0 &&
         ptrace(PTRACE_SINGLESTEP, t->tid, NULL, (void *)(long)sig) == 0 && wait_tid(t->tid, &st) == 0) {
         unsigned char int3 = 0xcc;
         bool gone = WIFEXITED(st) || WIFSIGNALED(st);
-        rc = gone || shi_mem_peek_write(t->tid, b->addr, &int3, 1) == 0 ? 0 : -1;
+        rc = gone || shi_mem_write(p, b->addr, &int3, 1) == 0 ? 0 : -1;
     }
     release_others(p);
     if (rc != 0) return -1;
     bool step_done = WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP && (st >> 16) == 0;
     if (step_done && !want_step) {
         /* the original instruction ran: carry on */
-        t->stopped = false;
+        resumed(p, t);
         return ptrace(PTRACE_CONT, t->tid, NULL, NULL) == 0 || errno == ESRCH ? 0 : -1;
     }
     t->stepping = want_step && step_done;
+    t->stopped = true;
     defer(p, t->tid, st);
     return 0;
 }
 
+/* The fast way over a breakpoint, one stop instead of two: a stop and a resume cost far more
+ * than a syscall (two context switches), and the classic way makes a second stop for every
+ * breakpoint. The original byte goes back and the main thread just continues; meanwhile
+ * debug register 0 watches that address (an execute breakpoint), with x86's resume flag set
+ * so that the instruction it stands on now runs once without triggering it. The int3 goes
+ * back at the next stop, whatever stops (rearm): the register only covers the way from here
+ * to there, a loop coming straight back to the same line included. It is the main thread's
+ * own register, so only while there is one task; with more, step_over holds the others. */
+enum { EFLAGS_RF = 1 << 16 };
+
+static int set_dr(pid_t tid, int i, uint64_t v) {
+    long off = (long)offsetof(struct user, u_debugreg) + i * (long)sizeof(long);
+    return ptrace(PTRACE_POKEUSER, tid, (void *)off, (void *)(uintptr_t)v) == 0 ? 0 : -1;
+}
+
+static void dr_off(shi_proc *p) {
+    if (p->dr0) set_dr(p->pid, 7, 0);
+    p->dr0 = 0;
+}
+
+static bool can_displace(shi_proc *p, const shi_task *t, bool step) {
+    return !step && t == &p->tasks[0] && p->ntasks == 1 && !p->dr_refused &&
+           shi_mem_can_write_running(p);
+}
+
+static int displace(shi_proc *p, shi_task *t, shi_bp *b, struct user_regs_struct *r, int sig) {
+    if (p->dr0 != b->addr) {
+        bool first = p->dr0 == 0;
+        /* DR7 = 1: register 0 enabled (local), execute, length field 0 as x86 wants */
+        if (set_dr(t->tid, 0, b->addr) != 0 || (first && set_dr(t->tid, 7, 1) != 0)) {
+            p->dr_refused = true;
+            return step_over(p, t, b, sig, false);
+        }
+        p->dr0 = b->addr;
+        if (first && !p->dr_checked) p->dr_unproven = p->dr_checked = true;
+    }
+    if (p->dr_unproven) p->dr_regs = *r;
+    if (!(r->eflags & EFLAGS_RF)) {
+        r->eflags |= EFLAGS_RF;
+        if (set_task_regs(p, t, r) != 0) return -1;
+    }
+    if (shi_mem_write(p, b->addr, &b->orig, 1) != 0) return -1;
+    p->displaced = b->addr;
+    t->stepping = false;
+    resumed(p, t);
+    long rc = ptrace(PTRACE_CONT, t->tid, NULL, (void *)(long)sig);
+    return rc == 0 || errno == ESRCH ? 0 : -1;
+}
+
+/* The int3 taken out by displace goes back (at any stop, before anything else). */
+static void rearm(shi_proc *p) {
+    unsigned char int3 = 0xcc;
+    if (p->displaced) shi_mem_write(p, p->displaced, &int3, 1);
+    p->displaced = 0;
+}
+
 static int resume_task(shi_proc *p, shi_task *t, int sig, bool step) {
     struct user_regs_struct r;
-    if (shi_task_get_regs(t->tid, &r) != 0) return errno == ESRCH ? 0 : -1;
+    if (task_regs(p, t, &r) != 0) return errno == ESRCH ? 0 : -1;
     shi_bp *b = shi_bp_find(p, r.rip);
+    if (b && can_displace(p, t, step)) return displace(p, t, b, &r, sig);
+    /* a single step must not stop on the watched address without having moved */
+    if (step && p->dr0 && t == &p->tasks[0]) dr_off(p);
     if (b) return step_over(p, t, b, sig, step);
     t->stepping = step;
-    t->stopped = false;
+    resumed(p, t);
     long rc = ptrace(step ? PTRACE_SINGLESTEP : PTRACE_CONT, t->tid, NULL, (void *)(long)sig);
     /* a task killed meanwhile reports its end to the wait loop */
     return rc == 0 || errno == ESRCH ? 0 : -1;
@@ -376,7 +495,7 @@ static int on_signal(shi_proc *p, shi_task *t, int sig, shi_stop *ret) {
     memset(&si, 0, sizeof si);
     ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si);
     struct user_regs_struct r;
-    if (shi_task_get_regs(t->tid, &r) != 0) return stop_error(ret);
+    if (task_regs(p, t, &r) != 0) return stop_error(ret);
     ret->kind = SHI_STOP_SIGNAL;
     ret->signal = sig;
     ret->si_code = si.si_code;
@@ -387,9 +506,16 @@ static int on_signal(shi_proc *p, shi_task *t, int sig, shi_stop *ret) {
     return 1;
 }
 
+static bool same_regs(const struct user_regs_struct *a, const struct user_regs_struct *b) {
+    struct user_regs_struct x = *a, y = *b;
+    x.eflags = y.eflags = 0;   /* the resume flag */
+    x.orig_rax = y.orig_rax = 0;
+    return memcmp(&x, &y, sizeof x) == 0;
+}
+
 static int on_trap(shi_proc *p, shi_task *t, shi_stop *ret) {
     struct user_regs_struct r;
-    if (shi_task_get_regs(t->tid, &r) != 0) return stop_error(ret);
+    if (task_regs(p, t, &r) != 0) return stop_error(ret);
     bool is_main = t == &p->tasks[0];
     if (t->stepping) {
         t->stepping = false;
@@ -401,11 +527,33 @@ static int on_trap(shi_proc *p, shi_task *t, shi_stop *ret) {
     siginfo_t si;
     memset(&si, 0, sizeof si);
     ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si);
-    shi_bp *b = shi_bp_find(p, r.rip - 1);
-    if (!b || (si.si_code != SI_KERNEL && si.si_code != TRAP_BRKPT))
-        return on_signal(p, t, SIGTRAP, ret);   /* the program's own SIGTRAP */
-    r.rip -= 1;   /* back onto the instruction the int3 replaced */
-    if (shi_task_set_regs(t->tid, &r) != 0) return stop_error(ret);
+    shi_bp *b;
+    if (si.si_code == TRAP_HWBKPT) {
+        /* debug register 0 (displace): it stops before the instruction, rip on it, and
+         * the kernel has set the resume flag */
+        b = shi_bp_find(p, r.rip);
+        bool refused = p->dr_unproven && same_regs(&r, &p->dr_regs);
+        p->dr_unproven = false;
+        if (refused) {
+            /* straight back where the first displaced run started, every register as it
+             * was: the resume flag did not let the instruction run (or it jumps to itself,
+             * and one round of it goes unseen); the classic way from now on */
+            p->dr_refused = true;
+            dr_off(p);
+            return resume_task(p, t, 0, false) == 0 ? 0 : stop_error(ret);
+        }
+        /* an address no longer watched (its breakpoint was removed): on */
+        if (!b) return resume_task(p, t, 0, false) == 0 ? 0 : stop_error(ret);
+    } else {
+        b = shi_bp_find(p, r.rip - 1);
+        if (!b || (si.si_code != SI_KERNEL && si.si_code != TRAP_BRKPT))
+            return on_signal(p, t, SIGTRAP, ret);   /* the program's own SIGTRAP */
+        p->dr_unproven = false;
+        r.rip -= 1;   /* back onto the instruction the int3 replaced */
+        /* the resume flag now saves displace a second SETREGS */
+        if (p->dr0 && !p->dr_refused) r.eflags |= EFLAGS_RF;
+        if (set_task_regs(p, t, &r) != 0) return stop_error(ret);
+    }
     uint64_t addr = b->addr;
     bool user = b->user;
     shi_heap_on_break(p, t, b, &r);   /* may release b */
@@ -435,6 +583,7 @@ static void detach_fork_child(shi_proc *p, pid_t child) {
         if (r < 0 || !WIFSTOPPED(st)) return;
     }
     shi_bp_remove_from(p, child);
+    unpin_child(p, child);
     ptrace(PTRACE_DETACH, child, NULL, NULL);
 }
 
@@ -459,12 +608,17 @@ static int on_event(shi_proc *p, shi_task *t, int event, shi_stop *ret) {
         break;
     case PTRACE_EVENT_EXEC:
         if (t->is_vfork_child) {
+            unpin_child(p, t->tid);
             ptrace(PTRACE_DETACH, t->tid, NULL, NULL);
             remove_task(p, t->tid);
             return 0;
         }
-        /* a new image: our breakpoints and heap state went with the old one */
+        /* a new image: our breakpoints and heap state went with the old one, and exec
+         * cleared the debug registers */
         shi_bp_forget_all(p);
+        shi_mem_forget(p);
+        p->dr0 = 0;
+        p->regs_valid = false;
         p->heap_watching = false;
         p->ntasks = 1;
         p->tasks[0] = (shi_task){.tid = p->pid};
@@ -486,6 +640,14 @@ static int on_event(shi_proc *p, shi_task *t, int event, shi_stop *ret) {
 
 /* Returns 1 when ret holds a stop to report, 0 when the task was resumed (or is gone). */
 static int handle(shi_proc *p, pid_t tid, int st, shi_stop *ret) {
+    if (p->displaced) {
+        /* whatever stopped, displace's int3 goes back first; not into a new image (exec)
+         * or a process that is gone */
+        bool main_exec = tid == p->pid && WIFSTOPPED(st) && (st >> 16) == PTRACE_EVENT_EXEC;
+        bool main_gone = tid == p->pid && !WIFSTOPPED(st);
+        if (main_exec || main_gone) p->displaced = 0;
+        else rearm(p);
+    }
     shi_task *t = find_task(p, tid);
     p->cur_tid = t ? tid : p->pid;
     if (t) t->stopped = WIFSTOPPED(st);
@@ -528,6 +690,7 @@ static int start(shi_proc *p, shi_stop *ret, bool step) {
         stop_error(ret);
         return -1;
     }
+    pin_cpu(p);
     int sig = p->pending_signal;
     p->pending_signal = 0;
     if (resume_task(p, &p->tasks[0], sig, step) != 0) {

@@ -11,7 +11,9 @@
  *     shi_proc_free(p);                                               // kills and reaps it
  *
  * One tracee per shi_proc; the calls are not thread-safe and must come from the thread that
- * spawned it (ptrace ties a tracee to one tracer thread). Only the main thread is reported:
+ * spawned it (ptrace ties a tracee to one tracer thread). From the first cont or step until
+ * shi_proc_free, that thread and the program share one CPU (a stop is then a context switch,
+ * not a cross-CPU wake-up), unless the thread was bound to a single CPU already. Only the main thread is reported:
  * threads are traced just enough to keep breakpoints and heap watching working; forked
  * children are detached (their breakpoints removed first) and counted (shi_proc_forks).
  * Functions returning int give 0 on success, -1 with errno set on failure.

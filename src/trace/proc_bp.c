@@ -27,7 +27,7 @@ shi_bp *shi_bp_get(shi_proc *p, uint64_t addr) {
     }
     unsigned char orig, int3 = 0xcc;
     if (shi_mem_read_raw(p->cur_tid, addr, &orig, 1) != 0) return NULL;
-    if (shi_mem_peek_write(p->cur_tid, addr, &int3, 1) != 0) return NULL;
+    if (shi_mem_write(p, addr, &int3, 1) != 0) return NULL;
     b = &p->bps[p->nbps++];
     *b = (shi_bp){.addr = addr, .orig = orig, .heap_fn = -1};
     return b;
@@ -35,7 +35,8 @@ shi_bp *shi_bp_get(shi_proc *p, uint64_t addr) {
 
 int shi_bp_release(shi_proc *p, shi_bp *b) {
     if (b->user || b->heap_fn >= 0 || b->ret_refs > 0) return 0;
-    int rc = p->alive ? shi_mem_peek_write(p->cur_tid, b->addr, &b->orig, 1) : 0;
+    int rc = p->alive ? shi_mem_write(p, b->addr, &b->orig, 1) : 0;
+    if (p->displaced == b->addr) p->displaced = 0;
     /* the table is unordered: the last entry fills the hole */
     *b = p->bps[--p->nbps];
     return rc;
@@ -52,6 +53,7 @@ int shi_bp_remove_from(shi_proc *p, pid_t pid) {
 
 void shi_bp_forget_all(shi_proc *p) {
     p->nbps = 0;
+    p->displaced = 0;
 }
 
 int shi_proc_break(shi_proc *p, uint64_t addr) {

@@ -11,6 +11,7 @@
 #include "trace/proc.h"
 
 #include <pthread.h>
+#include <sched.h>
 
 /* A breakpoint can have several owners at once: the caller (a line), heap watching (the
  * entry of malloc) and pending returns of heap calls (the return address may well be the
@@ -73,6 +74,22 @@ struct shi_proc {
     shi_bp *bps;
     size_t nbps, bpcap;
 
+    /* speed (proc.c): a stop and a resume cost two context switches, far more than any
+       syscall; see displace() and pin_cpu() */
+    bool regs_valid;      /* regs: the main thread's registers, fetched once per stop */
+    struct user_regs_struct regs;
+    int memfd;            /* /proc/PID/mem, for writes in one call (valid if memfd_open) */
+    bool memfd_open, memfd_tried;
+    uint64_t displaced;   /* a breakpoint whose int3 is out of memory while the main thread
+                             runs on from it, debug register 0 watching it instead; 0: none */
+    uint64_t dr0;         /* debug register 0's address, enabled; 0: debug registers off */
+    bool dr_refused;      /* the kernel refused them, or the resume flag did not work */
+    bool dr_unproven;     /* the first displaced run has not reached another stop yet */
+    bool dr_checked;      /* that check was made (once per process) */
+    struct user_regs_struct dr_regs;   /* the registers the first displaced run started with */
+    bool pin_tried, pinned;   /* the calling thread and the tracee share one CPU */
+    cpu_set_t saved_cpus; /* the calling thread's affinity before pinning */
+
     bool heap_watching;
     shi_heap_hook heap_hook;   /* shi_proc_set_heap_hook */
     void *heap_hook_arg;
@@ -99,6 +116,14 @@ void shi_bp_forget_all(shi_proc *p);
 
 /* proc_mem.c */
 int shi_mem_peek_write(pid_t pid, uint64_t addr, const void *buf, size_t len);
+/* Writes into the traced program's memory, code included: one pwrite on /proc/PID/mem,
+ * which needs no stopped task, else POKEDATA word by word through cur_tid. */
+int shi_mem_write(shi_proc *p, uint64_t addr, const void *buf, size_t len);
+bool shi_mem_can_write_running(shi_proc *p);   /* shi_mem_write works while it runs */
+void shi_mem_forget(shi_proc *p);              /* its memory went away (exec, exit) */
+/* The main thread's registers, fetched once per stop and kept until it runs again. */
+int shi_main_get_regs(shi_proc *p, struct user_regs_struct *r);
+int shi_main_set_regs(shi_proc *p, const struct user_regs_struct *r);
 int shi_mem_read_raw(pid_t pid, uint64_t addr, void *buf, size_t len);
 int shi_task_get_regs(pid_t tid, struct user_regs_struct *r);
 int shi_task_set_regs(pid_t tid, const struct user_regs_struct *r);

@@ -66,6 +66,38 @@ int shi_mem_peek_write(pid_t pid, uint64_t addr, const void *buf, size_t len) {
     return 0;
 }
 
+/* /proc/PID/mem is opened once: the kernel writes through it as ptrace does (read-only code
+ * pages too), in one call and without a stopped task. It stays bound to the memory the
+ * process had when it was opened, so an exec closes it (shi_mem_forget). */
+static bool mem_open(shi_proc *p) {
+    if (p->memfd_open) return true;
+    if (p->memfd_tried || !p->alive) return false;
+    p->memfd_tried = true;
+    char name[64];
+    snprintf(name, sizeof name, "/proc/%d/mem", (int)p->pid);
+    int fd = open(name, O_RDWR | O_CLOEXEC);
+    if (fd < 0) return false;
+    p->memfd = fd;
+    p->memfd_open = true;
+    return true;
+}
+
+void shi_mem_forget(shi_proc *p) {
+    if (p->memfd_open) close(p->memfd);
+    p->memfd_open = false;
+    p->memfd_tried = false;
+}
+
+bool shi_mem_can_write_running(shi_proc *p) {
+    return mem_open(p);
+}
+
+int shi_mem_write(shi_proc *p, uint64_t addr, const void *buf, size_t len) {
+    if (len == 0) return 0;
+    if (mem_open(p) && pwrite(p->memfd, buf, len, (off_t)addr) == (ssize_t)len) return 0;
+    return shi_mem_peek_write(p->cur_tid, addr, buf, len);
+}
+
 static bool overlaps(uint64_t a, uint64_t addr, size_t len) {
     return a >= addr && a - addr < len;
 }
@@ -82,13 +114,13 @@ int shi_proc_read(shi_proc *p, uint64_t addr, void *buf, size_t len) {
 
 int shi_proc_write(shi_proc *p, uint64_t addr, const void *buf, size_t len) {
     if (!p->alive) { errno = ESRCH; return -1; }
-    if (shi_mem_peek_write(p->cur_tid, addr, buf, len) != 0) return -1;
+    if (shi_mem_write(p, addr, buf, len) != 0) return -1;
     /* a byte written under a breakpoint becomes its new original; the int3 stays */
     unsigned char int3 = 0xcc;
     for (size_t i = 0; i < p->nbps; i++) {
         if (!overlaps(p->bps[i].addr, addr, len)) continue;
         p->bps[i].orig = ((const unsigned char *)buf)[p->bps[i].addr - addr];
-        if (shi_mem_peek_write(p->cur_tid, p->bps[i].addr, &int3, 1) != 0) return -1;
+        if (shi_mem_write(p, p->bps[i].addr, &int3, 1) != 0) return -1;
     }
     return 0;
 }
@@ -107,14 +139,32 @@ int shi_task_set_regs(pid_t tid, const struct user_regs_struct *r) {
     return ptrace(PTRACE_SETREGS, tid, NULL, (void *)r) == 0 ? 0 : -1;
 }
 
+/* Every resume of the main thread clears regs_valid (proc.c). */
+int shi_main_get_regs(shi_proc *p, struct user_regs_struct *r) {
+    if (!p->regs_valid) {
+        if (shi_task_get_regs(p->pid, &p->regs) != 0) return -1;
+        p->regs_valid = true;
+    }
+    *r = p->regs;
+    return 0;
+}
+
+int shi_main_set_regs(shi_proc *p, const struct user_regs_struct *r) {
+    p->regs_valid = false;
+    if (shi_task_set_regs(p->pid, r) != 0) return -1;
+    p->regs = *r;
+    p->regs_valid = true;
+    return 0;
+}
+
 int shi_proc_get_regs(shi_proc *p, struct user_regs_struct *ret) {
     if (!p->alive) { errno = ESRCH; return -1; }
-    return shi_task_get_regs(p->pid, ret);
+    return shi_main_get_regs(p, ret);
 }
 
 int shi_proc_set_regs(shi_proc *p, const struct user_regs_struct *r) {
     if (!p->alive) { errno = ESRCH; return -1; }
-    return shi_task_set_regs(p->pid, r);
+    return shi_main_set_regs(p, r);
 }
 
 /* The System V x86-64 psABI's DWARF numbering, which is not user_regs_struct's order. */
