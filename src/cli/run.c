@@ -92,6 +92,10 @@ static int run_main(int argc, char **argv) {
         fprintf(stderr, "stackheap run: %s\n", err);
         return SH_EXIT_FAIL;
     }
+    if (info.opt_level[0])
+        fprintf(stderr, "note: %s was compiled with %s: locals may be optimised out and lines "
+                        "merged or reordered; for a full trace build it with -O0 -g\n",
+                argv[i], info.opt_level);
     int rc = SH_EXIT_OK;
     if (json && write_file(json, t, shi_render_json) != 0) rc = SH_EXIT_FAIL;
     if (html && write_file(html, t, shi_render_html) != 0) rc = SH_EXIT_FAIL;

@@ -159,6 +159,20 @@ static bool path_under(const char *path, const char *dir) {
     return strncmp(path, dir, n) == 0 && path[n] == '/' && !is_toolchain_path(path);
 }
 
+/* The optimisation flag gcc and clang record in DW_AT_producer ("GNU C17 12.2.0 -g -O2"):
+ * the last -O wins, as on the command line; "" for -O0 or none recorded (rustc records
+ * none). */
+static void producer_opt_level(Dwarf_Die *cu, char *out, size_t len) {
+    Dwarf_Attribute a;
+    const char *prod = dwarf_attr(cu, DW_AT_producer, &a) ? dwarf_formstring(&a) : NULL;
+    const char *last = NULL;
+    for (const char *p = prod; p && (p = strstr(p, " -O")); p += 3) last = p + 1;
+    out[0] = 0;
+    if (!last) return;
+    size_t n = strcspn(last, " ");
+    if (n < len && strncmp(last, "-O0", n > 3 ? n : 3) != 0) snprintf(out, len, "%.*s", (int)n, last);
+}
+
 /* Finds main's CU (the first one with main), then every CU whose source is beside it. */
 static int find_user_cus(shi_dwarf *d) {
     Dwarf_CU *cu = NULL;
@@ -170,6 +184,7 @@ static int find_user_cus(shi_dwarf *d) {
             if (find_main(&cudie, lang, &d->main_die)) {
                 d->lang = lang;
                 d->source_dir = dir_of(src);
+                producer_opt_level(&cudie, d->opt_level, sizeof d->opt_level);
             }
         }
         free(src);
@@ -394,6 +409,10 @@ const char *shi_dwarf_language_name(const shi_dwarf *d) {
 }
 
 Dwarf *shi_dwarf_handle(const shi_dwarf *d) { return d->dbg; }
+
+const char *shi_dwarf_opt_level(const shi_dwarf *d) {
+    return d->opt_level[0] ? d->opt_level : NULL;
+}
 
 const char *const *shi_dwarf_source_files(const shi_dwarf *d, size_t *ret_n) {
     *ret_n = d->nfiles;

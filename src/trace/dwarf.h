@@ -60,6 +60,9 @@ void shi_dwarf_close(shi_dwarf *d);   /* accepts NULL */
 shi_dwarf_lang shi_dwarf_language(const shi_dwarf *d);
 const char *shi_dwarf_language_name(const shi_dwarf *d);   /* "c", "rust", "other" */
 Dwarf *shi_dwarf_handle(const shi_dwarf *d);
+/* The -O flag main's unit was compiled with ("-O2", "-Os"), or NULL for -O0 or unknown:
+ * optimised code keeps locals in registers or drops them, and merges lines. */
+const char *shi_dwarf_opt_level(const shi_dwarf *d);
 
 /* The user's source files (absolute paths, as named in DWARF). */
 const char *const *shi_dwarf_source_files(const shi_dwarf *d, size_t *ret_n);
@@ -85,6 +88,7 @@ typedef struct shi_dwarf_var {
     size_t size;                  /* bytes; 0 if unknown */
     bool is_param;
     int decl_line;                /* a C local declared below the current line is not set yet */
+    bool not_yet;                 /* Rust: declared by a later `let`, not in scope yet (`?`) */
     Dwarf_Die die, type;          /* the variable and its type */
     const Dwarf_Op *loc;          /* its location expression at this pc; NULL: optimised out */
     size_t nloc;

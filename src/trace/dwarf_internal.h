@@ -24,6 +24,7 @@ struct shi_dwarf {
     Dwarf_Off *cus;          /* the user's compilation units (DIE offsets) */
     size_t ncus;
     Dwarf_Off main_die;
+    char opt_level[8];       /* main's unit was built with this -O flag ("-O2"); "" for -O0 */
 };
 
 /* The DIE's DW_AT_type, typedefs and qualifiers kept; false if it has none (void). */

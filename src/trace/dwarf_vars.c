@@ -205,9 +205,9 @@ typedef struct walk {
     bool stop;
 } walk;
 
-static void give_var(walk *w, Dwarf_Die *var, bool is_param) {
+static void give_var(walk *w, Dwarf_Die *var, bool is_param, bool not_yet) {
     shi_dwarf_var v = {.die = *var, .is_param = is_param, .name = dwarf_diename(var),
-                       .frame_base = w->fb, .nframe_base = w->nfb};
+                       .frame_base = w->fb, .nframe_base = w->nfb, .not_yet = not_yet};
     bool typed = shi_dwarf_die_type(var, &v.type);
     char *tname = shi_dwarf_type_name(w->d, typed ? &v.type : NULL);
     if (!tname || is_compiler_made(w->d, var, tname)) { free(tname); return; }
@@ -227,20 +227,55 @@ static void give_var(walk *w, Dwarf_Die *var, bool is_param) {
     free(tname);
 }
 
-/* Gives a scope's variables, then descends into the lexical block covering the pc (every
- * Rust `let` opens one). Inlined code's variables are its callee's: not descended into. */
-static void give_scope(walk *w, Dwarf_Die *scope, int depth) {
-    Dwarf_Die child, inner;
-    bool has_inner = false;
+/* The lowest address of a block, whether it has low_pc/high_pc or DW_AT_ranges. */
+static bool block_start(Dwarf_Die *block, Dwarf_Addr *ret) {
+    if (dwarf_lowpc(block, ret) == 0) return true;
+    Dwarf_Addr base, start, end;
+    ptrdiff_t off = 0;
+    bool found = false;
+    while ((off = dwarf_ranges(block, off, &base, &start, &end)) > 0)
+        if (!found || start < *ret) *ret = start, found = true;
+    return found;
+}
+
+/* Rust's `let`s each open a block nested in the one before; at a pc before the next `let`
+ * its variables are out of scope, yet they are in the frame already, as the lesson draws
+ * `sum = ?` while add() runs. The chain of first blocks starting past the pc gives them. */
+static void give_later(walk *w, Dwarf_Die *scope, int depth) {
+    Dwarf_Die child, next;
+    bool has_next = false;
     if (depth > 64 || dwarf_child(scope, &child) != 0) return;
     do {
         int tag = dwarf_tag(&child);
+        Dwarf_Addr start;
+        if (tag == DW_TAG_variable)
+            give_var(w, &child, false, true);
+        else if (tag == DW_TAG_lexical_block && !has_next && block_start(&child, &start) &&
+                 start > w->pc)
+            next = child, has_next = true;
+    } while (!w->stop && dwarf_siblingof(&child, &child) == 0);
+    if (has_next && !w->stop) give_later(w, &next, depth + 1);
+}
+
+/* Gives a scope's variables, then descends into the lexical block covering the pc (every
+ * Rust `let` opens one). Inlined code's variables are its callee's: not descended into. */
+static void give_scope(walk *w, Dwarf_Die *scope, int depth) {
+    Dwarf_Die child, inner, later;
+    bool has_inner = false, has_later = false;
+    if (depth > 64 || dwarf_child(scope, &child) != 0) return;
+    do {
+        int tag = dwarf_tag(&child);
+        Dwarf_Addr start;
         if (tag == DW_TAG_formal_parameter || tag == DW_TAG_variable)
-            give_var(w, &child, tag == DW_TAG_formal_parameter);
+            give_var(w, &child, tag == DW_TAG_formal_parameter, false);
         else if (tag == DW_TAG_lexical_block && !has_inner && dwarf_haspc(&child, w->pc) > 0)
             inner = child, has_inner = true;
+        else if (tag == DW_TAG_lexical_block && !has_later && w->d->lang == SHI_LANG_RUST &&
+                 block_start(&child, &start) && start > w->pc)
+            later = child, has_later = true;
     } while (!w->stop && dwarf_siblingof(&child, &child) == 0);
     if (has_inner && !w->stop) give_scope(w, &inner, depth + 1);
+    else if (has_later && !w->stop) give_later(w, &later, depth + 1);
 }
 
 static void set_frame_base(walk *w, Dwarf_Die *sub) {

@@ -196,7 +196,7 @@ static void add_value(sbuf *b, const shi_value *v) {
         if (v->owned.kind == SHI_OWN_BOX) sb_add(b, "{ptr}");
         else sb_printf(b, "{ptr, len %" PRIu64 ", cap %" PRIu64 "}", v->owned.len, v->owned.cap);
         break;
-    case SHI_VAL_UNREADABLE: sb_add(b, "<unreadable>"); break;
+    case SHI_VAL_UNREADABLE: sb_printf(b, "<%s>", v->text ? v->text : "unreadable"); break;
     }
 }
 

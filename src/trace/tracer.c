@@ -448,11 +448,16 @@ static int on_var(const shi_dwarf_var *v, void *arg) {
     /* A local declared at or below the running line has not been set yet (`sum = ?`),
      * unless an earlier step of this same frame already showed it (a loop going back). */
     const shi_var *pv = prev_var(c->prev, v->name);
-    bool uninit = !v->is_param && v->decl_line >= f->line &&
-                  !(pv && pv->value.kind != SHI_VAL_UNINIT);
+    bool uninit = v->not_yet || (!v->is_param && v->decl_line >= f->line &&
+                                 !(pv && pv->value.kind != SHI_VAL_UNINIT));
     shi_dwarf_loc loc;
-    if (!v->loc || shi_dwarf_eval_location(v->loc, v->nloc, v->frame_base, v->nframe_base,
-                                           &c->target, &loc) != 0) {
+    if (!v->loc) {   /* the compiler kept no location for it here */
+        sv->value.kind = SHI_VAL_UNREADABLE;
+        shi_value_set_text(&sv->value, "optimised out");
+        return 0;
+    }
+    if (shi_dwarf_eval_location(v->loc, v->nloc, v->frame_base, v->nframe_base, &c->target,
+                                &loc) != 0) {
         sv->value.kind = SHI_VAL_UNREADABLE;
         return 0;
     }
@@ -709,6 +714,8 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     tracer tr = {.max_steps = max_steps};
     tr.d = shi_dwarf_open(argv[0], err, errlen);
     if (!tr.d) return NULL;
+    if (shi_dwarf_opt_level(tr.d))
+        snprintf(info.opt_level, sizeof info.opt_level, "%s", shi_dwarf_opt_level(tr.d));
     tr.p = shi_proc_spawn(argv, &(shi_spawn_opts){.stdin_path = opts.stdin_path,
                                                  .capture_output = true,
                                                  .stop_at_exit = true}, err, errlen);

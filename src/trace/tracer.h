@@ -29,6 +29,7 @@ typedef struct shi_tracer_info {
     bool limit_reached;       /* stopped by max_steps: the trace ends with a limit event */
     unsigned forks, threads;  /* children and threads started (only the main thread traced) */
     bool exec_seen;           /* the program exec'd another one: tracing stopped there */
+    char opt_level[8];        /* built with this -O flag ("-O2"): values may be missing */
 } shi_tracer_info;
 
 /* Traces argv[0] with argv. NULL with a message in err when the program cannot be read
