@@ -19,6 +19,7 @@ demo: build
 	@echo
 	@$(BUILD)/examples/heap_map
 	@scripts/lesson.sh $(BUILD)
+	@scripts/lessons.sh $(BUILD)
 
 # Every test: the release build, the checked build, and the sanitizer build.
 test:

@@ -15,6 +15,11 @@ case "${1:-build}" in
   *) echo "deps.sh: unknown target '$1' (build, test, bench, demo or browser)" >&2; exit 2 ;;
 esac
 top=$(cd "$(dirname "$0")/.." && pwd)
+# Two test scripts may ask at once (ctest -j): one installs, the other waits for it.
+if [ "${1:-build}" = browser ] && command -v flock >/dev/null 2>&1; then
+  exec 9>"${TMPDIR:-/tmp}/stackheap-deps-browser.lock"
+  flock 9
+fi
 
 # playwright-core into tests/html/node_modules, from the lock file, when it is not there yet.
 npm_install() {

@@ -16,7 +16,9 @@ const { chromium } = require(path.join(__dirname, 'node_modules', 'playwright-co
 
 const [shots, ...specs] = process.argv.slice(2);
 const pages = {};
+let index = null;   // --index=PATH: the lesson index of scripts/lessons.sh and every page it links
 for (const spec of specs) {
+  if (spec.startsWith('--index=')) { index = path.resolve(spec.slice(8)); continue; }
   const m = /^([\w-]+)=(.+\.html):(.+\.json)$/.exec(spec);
   if (!m) { console.error('page_check.js: bad page ' + spec); process.exit(2); }
   pages[m[1]] = { html: path.resolve(m[2]), trace: JSON.parse(fs.readFileSync(m[3], 'utf8')) };
@@ -154,6 +156,7 @@ async function main() {
     if (pages.rust_heap_types) await checkRustHeap(browser, pages.rust_heap_types);
     if (pages.nosource) await checkNoSource(browser, pages.nosource);
     if (pages.add) await checkPhoneAndPrint(browser, pages.add);
+    if (index) await checkIndex(browser, index);
   } finally {
     await browser.close();
   }
@@ -409,6 +412,49 @@ async function checkPhoneAndPrint(browser, p) {
   const desk = await open(browser, p, '#step-' + (s.index + 1));
   await desk.page.screenshot({ path: path.join(shots, 'add-step-' + (s.index + 1) + '.png') });
   await desk.context.close();
+}
+
+// The lesson index: every link leads to a page that opens cleanly and draws its first and
+// last steps and every step between as its own embedded trace says.
+async function checkIndex(browser, file) {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text()); });
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto('file://' + file);
+  const links = await page.evaluate(() => [...document.querySelectorAll('td a')].map((a) => ({ href: a.getAttribute('href'), text: a.textContent, row: a.closest('tr').querySelector('.prog').textContent })));
+  const rows = await page.evaluate(() => [...document.querySelectorAll('tbody tr')].map((r) => r.querySelector('.prog').textContent));
+  check('index: one row per lesson program', same(rows, ['add', 'stack_types', 'heap_types', 'drop_order']), show(rows));
+  check('index: a C page for each program', ['add', 'stack_types', 'heap_types', 'drop_order'].every((n) => links.some((l) => l.row === n && l.text === 'C' && l.href === n + '-c.html')), show(links));
+  check('index: the console is clean', !problems.length, problems.join(' | '));
+  await page.screenshot({ path: path.join(shots, 'lessons-index.png') });
+  await context.close();
+  for (const l of links) {
+    const html = path.join(path.dirname(file), l.href);
+    if (!check('index: ' + l.href + ' exists', fs.existsSync(html))) continue;
+    const text = fs.readFileSync(html, 'utf8');
+    const m = /<script type="application\/json" id="sh-trace">([\s\S]*?)<\/script>/.exec(text);
+    const trace = m && JSON.parse(m[1]);
+    if (!check('index: ' + l.href + ' holds its trace', trace && trace.steps.length > 0)) continue;
+    const p = { html, trace };
+    const o = await open(browser, p);
+    const wrong = [];
+    let st = await o.state();
+    const hasSource = true;
+    for (let i = 0; i < Math.min(trace.steps.length, 60); i++) {
+      if (i) { await o.page.keyboard.press('ArrowRight'); st = await o.state(); }
+      const bad = compare(st, trace.steps[i], trace, hasSource);
+      if (bad.length) wrong.push('step ' + (i + 1) + ': ' + bad.join('; '));
+    }
+    await o.page.keyboard.press('End');
+    st = await o.state();
+    const last = compare(st, trace.steps[trace.steps.length - 1], trace, hasSource);
+    if (last.length) wrong.push('last step: ' + last.join('; '));
+    check('index: ' + l.href + ' draws its steps as its trace says, console clean', !wrong.length && !o.problems.length,
+      wrong.slice(0, 2).concat(o.problems.slice(0, 2)).join(' | '));
+    await o.context.close();
+  }
 }
 
 main().catch((e) => { console.log('FAIL page_check.js: ' + (e && e.stack || e)); console.log(passed + ' passed, ' + (failed + 1) + ' failed'); process.exit(1); });

@@ -7,7 +7,7 @@
 # the block [1, 2, 3, _]), writing each run's JSON trace beside its page; then
 # tests/html/page_check.js opens the pages from disk in headless Chromium and holds what
 # they show to the JSON (docs/html.md lists the checks). Screenshots go to
-# $SH_BINARY_DIR/html-shots/ (not in git).
+# $SH_BINARY_DIR/html-shots/pages/ (not in git).
 #
 # Needs Debian's chromium and playwright-core (scripts/deps.sh browser installs both; it
 # is run here when one is missing). Exits 77 (skipped) when they cannot be installed.
@@ -34,7 +34,7 @@ command -v cc >/dev/null || { echo "skip: no cc to build the test program"; exit
 
 work=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-shots="$SH_BINARY_DIR/html-shots"
+shots="$SH_BINARY_DIR/html-shots/pages"
 rm -rf "$shots"
 to=(); command -v timeout >/dev/null && to=(timeout 300)
 fails=0
