@@ -316,11 +316,21 @@ def rust_move(t):
     check("rust move: v's capacity grows 0, 4, 8 as the lesson's growth policy says", caps == [0, 4, 8], caps)
 
 
+def sanitized(exe):
+    """The sanitizer build's programs allocate through ASan's malloc, not libc's: their heap
+    is not the lesson's, so the C programs of that build are left to the other builds."""
+    with open(exe, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def main():
     lesson = os.path.join(BUILD, "lesson")
+    c_ok = not sanitized(os.path.join(lesson, "add"))
+    if not c_ok:
+        print("skip c lesson programs: this build instruments them with AddressSanitizer")
     for name, fn in (("add", lesson_add), ("stack_types", lesson_stack_types),
                      ("heap_types", lesson_heap_types)):
-        t = trace("c_" + name, [os.path.join(lesson, name)])
+        t = trace("c_" + name, [os.path.join(lesson, name)]) if c_ok else None
         if t:
             check(f"c {name}: language c, exit 0", t["language"] == "c" and t["exit_code"] == 0)
             fn(t, "c")
@@ -331,7 +341,7 @@ def main():
                 fn(t, "rust")
         else:
             print(f"skip rust {name}: rustc is not installed")
-    t = trace("c_drop_order", [os.path.join(lesson, "drop_order")])
+    t = trace("c_drop_order", [os.path.join(lesson, "drop_order")]) if c_ok else None
     if t:
         drops = [e.get("function") for _, e in events(t, "drop")]
         check("c drop_order: values dropped last declared first, in every scope",
