@@ -170,6 +170,13 @@ void shi_value_set_owned(shi_value *v, int kind, uint64_t ptr, uint64_t len, uin
     v->target_block = target_block;
 }
 
+void shi_block_add_ptr(shi_block *b, size_t offset, uint64_t target_id) {
+    shi_block_ptr *np = realloc(b->ptrs, (b->nptrs + 1) * sizeof *np);
+    if (!np) abort();
+    b->ptrs = np;
+    b->ptrs[b->nptrs++] = (shi_block_ptr){offset, target_id};
+}
+
 void shi_block_set_bytes(shi_block *b, const void *bytes, size_t n) {
     free(b->bytes);
     b->bytes = n ? malloc(n) : NULL;
@@ -285,6 +292,7 @@ static void step_free(shi_step *s) {
     for (size_t i = 0; i < s->nblocks; i++) {
         free(s->blocks[i].alloc_file);
         free(s->blocks[i].bytes);
+        free(s->blocks[i].ptrs);
     }
     for (size_t i = 0; i < s->nevents; i++) {
         free(s->events[i].function);

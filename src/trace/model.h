@@ -102,7 +102,16 @@ typedef struct shi_block {
     unsigned char *bytes; /* a copy of the contents (up to `nbytes`), for drawing */
     size_t nbytes;
     bool is_new, grown;   /* since the previous step */
+    struct shi_block_ptr *ptrs;   /* words in the copy that point into live blocks */
+    size_t nptrs;
 } shi_block;
+
+/* An aligned 8-byte word of a block holding an address inside another (or the same) block:
+ * a linked list's `next`, a Vec<String>'s element pointers. Found by looking, not typed. */
+typedef struct shi_block_ptr {
+    size_t offset;        /* where in the block the word is */
+    uint64_t target_id;   /* the block it points into */
+} shi_block_ptr;
 
 /* ---- events and steps -------------------------------------------------------------------- */
 
@@ -177,6 +186,7 @@ void shi_value_set_text(shi_value *v, const char *text);        /* replaces v->t
 /* An owning handle; `elem_type` is copied. A box has len 0, cap 0. */
 void shi_value_set_owned(shi_value *v, int kind, uint64_t ptr, uint64_t len, uint64_t cap,
                          const char *elem_type, size_t elem_size, int64_t target_block);
+void shi_block_add_ptr(shi_block *b, size_t offset, uint64_t target_id);
 /* Copies `n` bytes of the block's contents (for drawing) into the block. */
 void shi_block_set_bytes(shi_block *b, const void *bytes, size_t n);
 void shi_trace_add_source(shi_trace *t, const char *path);

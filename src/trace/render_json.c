@@ -265,6 +265,15 @@ static void json_block(jw *w, const shi_block *b) {
     fputc('"', w->out);
     jw_key(w, "new"); jw_bool(w, b->is_new);
     jw_key(w, "grown"); jw_bool(w, b->grown);
+    jw_key(w, "pointers");
+    jw_open(w, '[');
+    for (size_t i = 0; i < b->nptrs; i++) {
+        jw_open(w, '{');
+        jw_key(w, "offset"); jw_uint(w, b->ptrs[i].offset);
+        jw_key(w, "block"); jw_uint(w, b->ptrs[i].target_id);
+        jw_close(w, '}');
+    }
+    jw_close(w, ']');
     jw_close(w, '}');
 }
 

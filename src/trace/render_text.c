@@ -604,7 +604,18 @@ static size_t place_block(ctx *x, rcol *rc, const shi_step *s, int64_t bi, size_
     cells_free(&c);
     /* no blank row after the caption: a String's or Vec's rows (header, ptr, len, cap)
      * are four, so the next handle's box can start on its header row, as in the lesson */
-    return top + 4;
+    if (!blk->nptrs) return top + 4;
+    /* words pointing into blocks (a list's next): "+8 → #1" */
+    sbuf plain = {0}, b = {0};
+    for (size_t i = 0; i < blk->nptrs; i++)
+        sb_printf(&plain, "%s+%zu %s #%" PRIu64, i ? ", " : "", blk->ptrs[i].offset,
+                  x->g == &utf8_glyphs ? "→" : "->", blk->ptrs[i].target_id);
+    sb_add(&b, x->c->cyan);
+    sb_add_fit(&b, plain.p, rw, x->g);
+    sb_add(&b, x->c->reset);
+    free(plain.p);
+    rcol_set(rc, top + 4, sb_take(&b));
+    return top + 5;
 }
 
 /* Blocks live in the previous step and gone in this one: freed since then. */

@@ -274,6 +274,14 @@ static int by_addr(const void *a, const void *b) {
     return (x->addr > y->addr) - (x->addr < y->addr);
 }
 
+/* Which block a pointer points into (block index in s), or -1. */
+static int64_t block_of(const shi_step *s, uint64_t addr) {
+    for (size_t i = 0; i < s->nblocks; i++)
+        if (addr >= s->blocks[i].addr && addr < s->blocks[i].addr + (s->blocks[i].size ? s->blocks[i].size : 1))
+            return (int64_t)i;
+    return -1;
+}
+
 static void copy_blocks(tracer *tr, shi_step *s) {
     if (tr->nblocks) qsort(tr->blocks, tr->nblocks, sizeof *tr->blocks, by_addr);
     for (size_t i = 0; i < tr->nblocks; i++) {
@@ -285,14 +293,16 @@ static void copy_blocks(tracer *tr, shi_step *s) {
         size_t n = lb->size < BLOCK_BYTES ? lb->size : BLOCK_BYTES;
         if (n && shi_proc_read(tr->p, lb->addr, buf, n) == 0) shi_block_set_bytes(b, buf, n);
     }
-}
-
-/* Which block a pointer points into (block index in s), or -1. */
-static int64_t block_of(const shi_step *s, uint64_t addr) {
-    for (size_t i = 0; i < s->nblocks; i++)
-        if (addr >= s->blocks[i].addr && addr < s->blocks[i].addr + (s->blocks[i].size ? s->blocks[i].size : 1))
-            return (int64_t)i;
-    return -1;
+    /* pointers between blocks (a list's next), by looking at the copied words */
+    for (size_t i = 0; i < s->nblocks; i++) {
+        shi_block *b = &s->blocks[i];
+        for (size_t off = 0; off + 8 <= b->nbytes; off += 8) {
+            uint64_t word;
+            memcpy(&word, b->bytes + off, 8);
+            int64_t t = word ? block_of(s, word) : -1;
+            if (t >= 0) shi_block_add_ptr(&s->blocks[i], off, s->blocks[t].id);
+        }
+    }
 }
 
 static void link_value(const shi_step *s, shi_value *v) {

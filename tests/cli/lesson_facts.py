@@ -227,6 +227,28 @@ int main(void) {
 }
 """
 
+LIST = r"""
+#include <stdlib.h>
+
+struct node { long value; struct node *next; };
+
+int main(void) {
+    struct node *head = NULL;
+    for (int i = 1; i <= 3; i++) {
+        struct node *n = malloc(sizeof *n);
+        n->value = i;
+        n->next = head;
+        head = n;
+    }
+    while (head) {
+        struct node *next = head->next;
+        free(head);
+        head = next;
+    }
+    return 0;
+}
+"""
+
 MOVE_RS = r"""
 fn take(s: String) -> usize {
     let n = s.len();
@@ -298,6 +320,20 @@ def overflow(t):
     check("stack overflow: the trace records SIGSEGV as the end", t["signal"] == 11, t["signal"])
 
 
+def linked_list(t):
+    full = [s for s in t["steps"] if len(s["heap"]) == 3]
+    links = set()
+    for s in full:
+        for b in s["heap"]:
+            for p in b.get("pointers", []):
+                links.add((b["id"], p["offset"], p["block"]))
+    check("linked list: each node's next (+8) points to the node made before it",
+          links == {(2, 8, 1), (3, 8, 2)}, links)
+    head = [s for s in full if var(top(s), "head") and block(s, var(top(s), "head"))]
+    check("linked list: head points to the newest node", head and block(head[-1], var(top(head[-1]), "head"))["id"] == 3)
+    check("linked list: all three freed, no leak", len(events(t, "free")) == 3 and t["leaks"] == [])
+
+
 def rust_move(t):
     stale = [s for s in t["steps"] if s["frames"] and var(s["frames"][0], "a") and
              var(s["frames"][0], "a")["value"]["kind"] == "owned" and var(s["frames"][0], "a")["value"]["stale"]]
@@ -349,6 +385,9 @@ def main():
     t = trace("structs", [compile_c("structs", STRUCTS)])
     if t:
         structs(t)
+    t = trace("list", [compile_c("list", LIST)])
+    if t:
+        linked_list(t)
     t = trace("realloc", [compile_c("realloc", REALLOC)])
     if t:
         realloc_buffer(t)
