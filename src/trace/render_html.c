@@ -43,18 +43,31 @@ static void html_text(FILE *out, const char *s) {
     }
 }
 
-/* JSON text into a <script> element: '<' only occurs inside JSON strings, where \u003c
- * means the same character. */
+/* JSON text into a <script> element, compacted: the whitespace between tokens (the pretty
+ * printer's line breaks and indentation: a third of a big trace) is left out, and '<',
+ * which only occurs inside strings, is written \u003c (the same character to a reader). */
 static void script_json(FILE *out, const char *json, size_t n) {
-    const char *p = json, *end = json + n;
-    while (p < end) {
-        const char *lt = memchr(p, '<', (size_t)(end - p));
-        size_t run = (size_t)((lt ? lt : end) - p);
-        fwrite(p, 1, run, out);
-        if (!lt) break;
-        fputs("\\u003c", out);
-        p = lt + 1;
+    bool in_string = false;
+    size_t run = 0;   /* bytes of json[i - run, i) not yet written */
+    for (size_t i = 0; i < n; i++) {
+        char c = json[i];
+        if (in_string) {
+            if (c == '\\' && i + 1 < n) { i++; run += 2; continue; }   /* \" and \\ stay */
+            if (c == '"') in_string = false;
+            if (c != '<') { run++; continue; }
+        } else if (c == '"') {
+            in_string = true;
+            run++;
+            continue;
+        } else if (c != ' ' && c != '\n' && c != '\t' && c != '\r') {
+            run++;
+            continue;
+        }
+        fwrite(json + i - run, 1, run, out);   /* flush, then replace or drop this byte */
+        run = 0;
+        if (c == '<') fputs("\\u003c", out);
     }
+    fwrite(json + n - run, 1, run, out);
 }
 
 /* A whole file's bytes, or NULL with errno set (EFBIG when it is too large for a page). */

@@ -85,7 +85,7 @@ SH_TEST(test_page_is_one_file_with_every_part_in_place) {
     CHECK(strstr(page, "</html>"));
     CHECK(strstr(page, "id=\"sh-trace\""));
     CHECK(strstr(page, "id=\"sh-sources\""));
-    CHECK(strstr(page, "\"format\": \"stackheap-trace\""));
+    CHECK(strstr(page, "{\"format\":\"stackheap-trace\",\"version\":1,"));   /* compact */
     CHECK(strstr(page, "--step-h"));            /* page.css */
     CHECK(strstr(page, "function drawDiagram"));   /* page.js */
     /* the template's markers are all gone; the program's own "@TRACE@" text is data */
@@ -124,7 +124,26 @@ SH_TEST(test_sources_are_in_the_page) {
     shi_trace *t = hostile_trace(src);
     char *page = page_of(t);
     CHECK(strstr(page, "int main(void) {\\n    char *s = \\\"\\u003c\\/script>\\\";\\n}\\n"));
-    CHECK(strstr(page, "\"error\": null"));
+    CHECK(strstr(page, "\"error\":null"));
+    free(page);
+    shi_trace_free(t);
+    remove_source(src);
+}
+
+SH_TEST(test_json_is_compact_but_strings_keep_their_spaces) {
+    const char *src = temp_source("x\n");
+    shi_trace *t = hostile_trace(src);
+    shi_step *s = &t->steps[0];
+    shi_event *e = shi_step_add_event(s, SHI_EV_OUTPUT);
+    e->text = shi_trace_strdup("a  \"b\"\t \\ \n  c: [1, 2]");
+    char *page = page_of(t);
+    CHECK(strstr(page, "\"text\":\"a  \\\"b\\\"\\t \\\\ \\n  c: [1, 2]\""));
+    const char *json = strstr(page, "id=\"sh-trace\">");
+    CHECK(json);
+    const char *end = strstr(json, "</script>");
+    CHECK(end);
+    CHECK(!memchr(json, '\n', (size_t)(end - json)));   /* one line: no indentation left */
+    CHECK(strstr(json, "\"frames\":[{\"function\":\"main\","));
     free(page);
     shi_trace_free(t);
     remove_source(src);
@@ -133,7 +152,7 @@ SH_TEST(test_sources_are_in_the_page) {
 SH_TEST(test_unreadable_source_is_named_with_the_reason) {
     shi_trace *t = hostile_trace("/nonexistent/dir/prog.c");
     char *page = page_of(t);
-    CHECK(strstr(page, "\"text\": null, \"error\": \"cannot read /nonexistent/dir/prog.c: "
+    CHECK(strstr(page, "\"text\":null,\"error\":\"cannot read /nonexistent/dir/prog.c: "
                        "No such file or directory\""));
     free(page);
     shi_trace_free(t);
@@ -142,8 +161,8 @@ SH_TEST(test_unreadable_source_is_named_with_the_reason) {
 SH_TEST(test_trace_without_steps_or_sources_still_makes_a_page) {
     shi_trace *t = shi_trace_new("empty");
     char *page = page_of(t);
-    CHECK(strstr(page, "\"steps\": []"));
-    CHECK(strstr(page, "{\"files\": [\n]}"));
+    CHECK(strstr(page, "\"steps\":[]"));
+    CHECK(strstr(page, "{\"files\":[]}"));
     CHECK(strstr(page, "</html>"));
     free(page);
     shi_trace_free(t);
