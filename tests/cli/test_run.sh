@@ -267,5 +267,13 @@ py "--stdin FILE: its output '42' on the step after the printf's line" "$work/tw
 outs=[(s['line'], e['text']) for s in t['steps'] for e in s['events'] if e['kind']=='output']
 sys.exit(outs!=[(6, '42\n')])"
 
+# ---- a program found in PATH, as a shell would find it ---------------------------------------
+mkdir -p "$work/pathbin"
+cp "$work/add" "$work/pathbin/sh_add_in_path"
+(cd "$work" && PATH="$work/pathbin:$PATH" "${to[@]}" "$bin" run --json path.json -- sh_add_in_path > path.out 2> path.err); rc=$?
+check "PATH: a program named without a slash is found in PATH and traced" eval '[ $rc -eq 0 ] && [ -s "$work/path.json" ]'
+run nopath -- sh_no_such_program_here
+check "PATH: a name found nowhere is said so" eval '[ $rc -ne 0 ] && has nopath.err "no such program"'
+
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
