@@ -205,19 +205,42 @@ fail:;
  * interrupt, a VM exit under a hypervisor, an idle CPU coming back); on one CPU it is a
  * plain context switch: 2.7x faster on a 2-CPU VM. So the calling thread and the tracee
  * (and its threads, which inherit it) are bound to the CPU the caller is on, from the first
- * cont or step to shi_proc_free; children it forks get the old affinity back when let go. */
+ * cont or step to shi_proc_free; children it forks get the old affinity back when let go.
+ * A CPU that another busy process shares would stay ours for the whole run: so every
+ * PIN_REVISE resumes the caller is let loose for one stop (the scheduler wakes it where it
+ * sees fit, an idle CPU if there is one) and both are bound again where it woke. */
+enum { PIN_REVISE = 1024 };
+
+static bool bind_both(shi_proc *p, int cpu) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    if (sched_setaffinity(0, sizeof one, &one) != 0) return false;
+    if (cpu != p->pin_cpu && sched_setaffinity(p->pid, sizeof one, &one) != 0) return false;
+    p->pin_cpu = cpu;
+    return true;
+}
+
 static void pin_cpu(shi_proc *p) {
+    if (p->pinned) {
+        unsigned n = ++p->pin_starts % PIN_REVISE;
+        if (n == PIN_REVISE - 1) {
+            sched_setaffinity(0, sizeof p->saved_cpus, &p->saved_cpus);
+        } else if (n == 0) {
+            int cpu = sched_getcpu();
+            if (cpu < 0 || !CPU_ISSET(cpu, &p->saved_cpus) || !bind_both(p, cpu))
+                bind_both(p, p->pin_cpu);
+        }
+        return;
+    }
     if (p->pin_tried) return;
     p->pin_tried = true;
     int cpu = sched_getcpu();
     if (cpu < 0 || sched_getaffinity(0, sizeof p->saved_cpus, &p->saved_cpus) != 0) return;
     /* already bound to one CPU (another shi_proc, or the user's taskset): left alone */
     if (CPU_COUNT(&p->saved_cpus) < 2 || !CPU_ISSET(cpu, &p->saved_cpus)) return;
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
-    if (sched_setaffinity(0, sizeof one, &one) != 0) return;
-    if (sched_setaffinity(p->pid, sizeof one, &one) != 0) {
+    p->pin_cpu = -1;
+    if (!bind_both(p, cpu)) {
         sched_setaffinity(0, sizeof p->saved_cpus, &p->saved_cpus);
         return;
     }
@@ -325,6 +348,7 @@ static void hold_others(shi_proc *p, const shi_task *t) {
 static void resumed(shi_proc *p, shi_task *t) {
     t->stopped = false;
     if (t == &p->tasks[0]) p->regs_valid = false;
+    shi_mem_stale(p);
 }
 
 static int task_regs(shi_proc *p, shi_task *t, struct user_regs_struct *r) {
@@ -640,6 +664,7 @@ static int on_event(shi_proc *p, shi_task *t, int event, shi_stop *ret) {
 
 /* Returns 1 when ret holds a stop to report, 0 when the task was resumed (or is gone). */
 static int handle(shi_proc *p, pid_t tid, int st, shi_stop *ret) {
+    shi_mem_stale(p);   /* whichever task this is, it ran (and maybe others with it) */
     if (p->displaced) {
         /* whatever stopped, displace's int3 goes back first; not into a new image (exec)
          * or a process that is gone */
@@ -679,7 +704,8 @@ static int run_loop(shi_proc *p, shi_stop *ret) {
         if (handle(p, tid, st, ret)) break;
     }
     p->cur_tid = p->pid;
-    shi_out_drain(p);
+    /* no drain of the output here: shi_proc_take_output drains first, and the reader thread
+     * keeps the program from blocking meanwhile (two reads per stop saved) */
     return ret->kind == SHI_STOP_ERROR ? -1 : 0;
 }
 

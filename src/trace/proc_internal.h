@@ -88,7 +88,13 @@ struct shi_proc {
     bool dr_checked;      /* that check was made (once per process) */
     struct user_regs_struct dr_regs;   /* the registers the first displaced run started with */
     bool pin_tried, pinned;   /* the calling thread and the tracee share one CPU */
+    int pin_cpu;          /* which one */
+    unsigned pin_starts;  /* cont/step calls since pinned: the choice is revised now and then */
     cpu_set_t saved_cpus; /* the calling thread's affinity before pinning */
+    /* pages read during this stop (proc_mem.c): one read of the stack page serves the frame
+       walk and every local; emptied whenever a task may have run or we wrote */
+    struct { uint64_t page; bool valid; unsigned char bytes[4096]; } pages[4];
+    unsigned next_page;
 
     bool heap_watching;
     shi_heap_hook heap_hook;   /* shi_proc_set_heap_hook */
@@ -121,6 +127,7 @@ int shi_mem_peek_write(pid_t pid, uint64_t addr, const void *buf, size_t len);
 int shi_mem_write(shi_proc *p, uint64_t addr, const void *buf, size_t len);
 bool shi_mem_can_write_running(shi_proc *p);   /* shi_mem_write works while it runs */
 void shi_mem_forget(shi_proc *p);              /* its memory went away (exec, exit) */
+void shi_mem_stale(shi_proc *p);               /* a task ran: the pages read are stale */
 /* The main thread's registers, fetched once per stop and kept until it runs again. */
 int shi_main_get_regs(shi_proc *p, struct user_regs_struct *r);
 int shi_main_set_regs(shi_proc *p, const struct user_regs_struct *r);
