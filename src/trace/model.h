@@ -129,6 +129,8 @@ typedef struct shi_event {
     uint64_t block_id;
     int64_t value;        /* return value, exit code, signal number */
     bool has_value;
+    bool is_float;        /* return: a float or double, in `fvalue` (has_value set too) */
+    double fvalue;
     char *text;           /* output written by the program, signal name, limit message */
 } shi_event;
 

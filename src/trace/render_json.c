@@ -300,7 +300,8 @@ static void json_event(jw *w, const shi_event *e) {
     }
     if (e->kind == SHI_EV_REALLOC) { jw_key(w, "old_addr"); jw_addr(w, e->old_addr); }
     if (e->has_value || e->kind == SHI_EV_EXIT || e->kind == SHI_EV_SIGNAL) {
-        jw_key(w, "value"); jw_int(w, e->value);
+        jw_key(w, "value");
+        if (e->is_float) jw_float(w, e->fvalue); else jw_int(w, e->value);
     }
     if (e->text) { jw_key(w, "text"); jw_str(w, e->text); }
     jw_close(w, '}');

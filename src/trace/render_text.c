@@ -226,7 +226,8 @@ static void add_event_title(sbuf *b, const shi_event *e) {
     case SHI_EV_CALL: sb_printf(b, "%s() called", fn); break;
     case SHI_EV_RETURN:
         sb_printf(b, "%s() returned", fn);
-        if (e->has_value) sb_printf(b, " %" PRId64, e->value);
+        if (e->has_value && e->is_float) { sb_add(b, " "); add_float(b, e->fvalue); }
+        else if (e->has_value) sb_printf(b, " %" PRId64, e->value);
         break;
     case SHI_EV_DROP: sb_printf(b, "drop(%s)", fn); break;
     case SHI_EV_ALLOC:

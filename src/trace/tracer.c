@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ptrace.h>
 
 #include <dwarf.h>
 
@@ -56,8 +57,8 @@ typedef struct frame_info {
  * at the instant it returns (by the next line's stop the caller may have reused it). */
 typedef struct pending_return {
     uint64_t cfa, ret_addr;
-    bool done;            /* it returned: rax is in `rax` */
-    uint64_t rax;
+    bool done;            /* it returned: rax and xmm0's low half are kept */
+    uint64_t rax, xmm0;
 } pending_return;
 
 typedef struct tracer {
@@ -496,7 +497,8 @@ static const shi_frame *matching_frame(const shi_step *prev, const frame_info *f
 }
 
 /* The return value of fn from rax, by its DWARF return type (none for void). */
-static bool return_value(tracer *tr, Dwarf_Off die_off, uint64_t rax, int64_t *ret) {
+static bool return_value(tracer *tr, Dwarf_Off die_off, uint64_t rax, uint64_t xmm0,
+                         shi_event *e) {
     Dwarf_Die die, type;
     Dwarf_Attribute a;
     if (!dwarf_offdie(shi_dwarf_handle(tr->d), die_off, &die)) return false;
@@ -510,13 +512,19 @@ static bool return_value(tracer *tr, Dwarf_Off die_off, uint64_t rax, int64_t *r
     int size = dwarf_bytesize(&type);
     Dwarf_Word enc = DW_ATE_signed;
     if (dwarf_attr(&type, DW_AT_encoding, &a)) dwarf_formudata(&a, &enc);
-    if (enc == DW_ATE_float) return false;
-    bool sign = enc == DW_ATE_signed || enc == DW_ATE_signed_char;
+    if (enc == DW_ATE_float) {   /* the SysV ABI returns floats in xmm0 */
+        if (size == 4) { float f; uint32_t w = (uint32_t)xmm0; memcpy(&f, &w, 4); e->fvalue = f; }
+        else if (size == 8) memcpy(&e->fvalue, &xmm0, 8);
+        else return false;
+        e->is_float = true;
+        return true;
+    }
+    bool sign = enc == DW_ATE_signed || enc == DW_ATE_signed_char || tag == DW_TAG_enumeration_type;
     switch (size) {
-    case 1: *ret = sign ? (int8_t)rax : (int64_t)(uint8_t)rax; break;
-    case 2: *ret = sign ? (int16_t)rax : (int64_t)(uint16_t)rax; break;
-    case 4: *ret = sign ? (int32_t)rax : (int64_t)(uint32_t)rax; break;
-    case 8: *ret = (int64_t)rax; break;
+    case 1: e->value = sign ? (int8_t)rax : (int64_t)(uint8_t)rax; break;
+    case 2: e->value = sign ? (int16_t)rax : (int64_t)(uint16_t)rax; break;
+    case 4: e->value = sign ? (int32_t)rax : (int64_t)(uint32_t)rax; break;
+    case 8: e->value = (int64_t)rax; break;
     default: return false;
     }
     return true;
@@ -553,13 +561,16 @@ static void catch_returns(tracer *tr, uint64_t addr) {
         if (tr->rets[i].ret_addr == addr && tr->rets[i].cfa == tr->regs.rsp) {
             tr->rets[i].done = true;
             tr->rets[i].rax = tr->regs.rax;
+            struct user_fpregs_struct fp;
+            if (ptrace(PTRACE_GETFPREGS, shi_proc_pid(tr->p), NULL, &fp) == 0)
+                memcpy(&tr->rets[i].xmm0, fp.xmm_space, sizeof tr->rets[i].xmm0);
         }
 }
 
-static bool returned_value(const tracer *tr, uint64_t cfa, uint64_t *ret) {
+static const pending_return *returned(const tracer *tr, uint64_t cfa) {
     for (size_t i = 0; i < tr->nrets; i++)
-        if (tr->rets[i].cfa == cfa && tr->rets[i].done) { *ret = tr->rets[i].rax; return true; }
-    return false;
+        if (tr->rets[i].cfa == cfa && tr->rets[i].done) return &tr->rets[i];
+    return NULL;
 }
 
 /* Drops the watches of frames no longer on the stack (CFA at or below the innermost frame's
@@ -618,9 +629,8 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
         const frame_info *pf = &tr->prev[i];
         shi_event *e = pend(tr, SHI_EV_RETURN);
         e->function = shi_trace_strdup(pf->fn->name);
-        uint64_t rax;
-        if (returned_value(tr, pf->cfa, &rax))
-            e->has_value = return_value(tr, pf->fn->die, rax, &e->value);
+        const pending_return *r = returned(tr, pf->cfa);
+        if (r) e->has_value = return_value(tr, pf->fn->die, r->rax, r->xmm0, e);
     }
     forget_returns(tr, top_cfa);
     for (size_t i = calls; i-- > 0;) {

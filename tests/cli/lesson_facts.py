@@ -227,6 +227,27 @@ int main(void) {
 }
 """
 
+FLOATS = r"""
+static double half(double x) {
+    return x / 2;
+}
+
+static float third(float x) {
+    return x / 3;
+}
+
+static char grade(int score) {
+    return score > 50 ? 'A' : 'F';
+}
+
+int main(void) {
+    double h = half(5.0);
+    float t = third(1.5f);
+    char g = grade(70);
+    return h == 2.5 && t == 0.5f && g == 'A' ? 0 : 1;
+}
+"""
+
 LIST = r"""
 #include <stdlib.h>
 
@@ -320,6 +341,11 @@ def overflow(t):
     check("stack overflow: the trace records SIGSEGV as the end", t["signal"] == 11, t["signal"])
 
 
+def floats(t):
+    rets = {e.get("function"): e.get("value") for _, e in events(t, "return") if e.get("function") != "main"}
+    check("return values: a double (xmm0) 2.5, a float 0.5, a char 65", rets == {"half": 2.5, "third": 0.5, "grade": 65}, rets)
+
+
 def linked_list(t):
     full = [s for s in t["steps"] if len(s["heap"]) == 3]
     links = set()
@@ -385,6 +411,9 @@ def main():
     t = trace("structs", [compile_c("structs", STRUCTS)])
     if t:
         structs(t)
+    t = trace("floats", [compile_c("floats", FLOATS)])
+    if t:
+        floats(t)
     t = trace("list", [compile_c("list", LIST)])
     if t:
         linked_list(t)
