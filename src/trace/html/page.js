@@ -327,7 +327,7 @@
       const note = [b.addr];
       if (b.new) note.push('new');
       if (b.grown) note.push('grown');
-      if (b.alloc_line) note.push('from line ' + b.alloc_line);
+      if (b.alloc_line) note.push('from ' + (b.alloc_file ? basename(b.alloc_file) + ':' : 'line ') + b.alloc_line);
       return note.join(' · ');
     });
     let heapW = 150;
@@ -398,7 +398,7 @@
       }
       y += height + 8;
     });
-    const stackH = y;
+    const stackH = frames.length ? y : y + 24;
 
     // Blocks.
     const blockAt = new Map();
@@ -416,7 +416,7 @@
       blockAt.set(b.id, { x: heapX, y: hy, w: heapW, h: bh });
       hy += bh + 24;
     });
-    const heapH = hy;
+    const heapH = blocks.length ? hy : hy + 24;
 
     // Arrows, drawn last so they pass over the boxes.
     const arrows = s('g', { class: 'arrows' }, svg);
