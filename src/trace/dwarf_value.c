@@ -12,6 +12,7 @@
 #include <dwarf.h>
 
 #include "trace/dwarf_internal.h"
+#include "trace/render.h"
 
 enum { ARRAY_SHOWN = 16, MAX_DEPTH = 8 };
 
@@ -274,10 +275,120 @@ static int read_owned(const reader *r, own_kind kind, Dwarf_Die *type, uint64_t 
 /* ---- aggregates --------------------------------------------------------------------------- */
 
 static int read_struct(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
+                       int depth);
+
+/* The variant a Rust enum holds: the one whose DW_AT_discr_value equals the discriminant
+ * (read from the member DW_AT_discr names), else the one without a value (niche layouts
+ * give the dataful variant none). */
+static bool pick_variant(const reader *r, Dwarf_Die *part, uint64_t addr, Dwarf_Die *ret) {
+    Dwarf_Attribute a;
+    Dwarf_Die discr, dtype;
+    uint64_t raw = 0;
+    size_t size = 0;
+    if (dwarf_attr(part, DW_AT_discr, &a) && dwarf_formref_die(&a, &discr) &&
+        shi_dwarf_die_type(&discr, &dtype)) {
+        size = shi_dwarf_type_size(&dtype);
+        if (!read_uint(r, addr + shi_dwarf_member_offset(&discr), size, &raw)) return false;
+    }
+    Dwarf_Die v;
+    bool found_default = false, ok = dwarf_child(part, &v) == 0;
+    for (; ok; ok = dwarf_siblingof(&v, &v) == 0) {
+        if (dwarf_tag(&v) != DW_TAG_variant) continue;
+        Dwarf_Word want;
+        if (!dwarf_attr(&v, DW_AT_discr_value, &a)) {
+            if (!found_default) *ret = v, found_default = true;
+            continue;
+        }
+        if (size && dwarf_formudata(&a, &want) == 0 &&
+            (want == raw || sign_extend(want, size) == sign_extend(raw, size))) {
+            *ret = v;
+            return true;
+        }
+    }
+    return found_default;
+}
+
+/* A Rust enum: the active variant's fields, and the text Rust's Debug would give:
+ * `Circle(1.5)`, `Rect { w: 3, h: 4 }`, `None`. */
+static int read_variant(const reader *r, Dwarf_Die *part, uint64_t addr, shi_value *out,
+                        int depth) {
+    out->kind = SHI_VAL_STRUCT;
+    Dwarf_Die v, m, mt, vt;
+    if (!pick_variant(r, part, addr, &v) || dwarf_child(&v, &m) != 0) return unreadable(out);
+    while (dwarf_tag(&m) != DW_TAG_member)
+        if (dwarf_siblingof(&m, &m) != 0) return unreadable(out);
+    if (!shi_dwarf_die_type(&m, &mt)) return unreadable(out);
+    shi_dwarf_peel(&mt, &vt);
+    read_struct(r, &vt, addr + shi_dwarf_member_offset(&m), out, depth);
+    const char *name = dwarf_diename(&m) ? dwarf_diename(&m) : "?";
+    char *inner = out->nfields ? shi_render_value_text(out) : NULL;
+    bool tuple = out->nfields && out->fields[0].name && strncmp(out->fields[0].name, "__", 2) == 0;
+    size_t len = strlen(name) + (inner ? strlen(inner) : 0) + 8;
+    char *text = malloc(len);
+    if (text) {
+        if (!inner) snprintf(text, len, "%s", name);
+        else if (tuple) snprintf(text, len, "%s%s", name, inner);
+        else snprintf(text, len, "%s { %.*s }", name, (int)strlen(inner) - 2, inner + 1);
+        shi_value_set_text(out, text);
+    }
+    free(text);
+    free(inner);
+    return 0;
+}
+
+/* Rust's &str and &[T] are {data_ptr, length}: shown as the text or the elements they
+ * borrow (from wherever they live: the binary, the stack, the heap). */
+static bool read_fat(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
+                     int depth) {
+    const char *name = dwarf_diename(type);
+    if (r->d->lang != SHI_LANG_RUST || !name) return false;
+    bool str = strcmp(name, "&str") == 0 || strcmp(name, "&mut str") == 0;
+    bool slice = strncmp(name, "&[", 2) == 0 || strncmp(name, "&mut [", 6) == 0;
+    if (!str && !slice) return false;
+    static const char *const ptr_path[] = {"data_ptr", NULL}, *const len_path[] = {"length", NULL};
+    Dwarf_Die pt, lt, elem;
+    uint64_t po, lo, ptr, len;
+    if (!member_path(type, ptr_path, &pt, &po) || !member_path(type, len_path, &lt, &lo) ||
+        !read_uint(r, addr + po, 8, &ptr) || !read_uint(r, addr + lo, 8, &len) ||
+        !shi_dwarf_die_type(&pt, &elem))
+        return false;
+    if (str) {
+        char buf[66];
+        size_t n = len < 64 ? (size_t)len : 64, k = 0;
+        buf[k++] = '"';
+        for (size_t i = 0; i < n; i++) {
+            uint64_t c;
+            if (!read_uint(r, ptr + i, 1, &c)) return false;
+            buf[k++] = c >= 0x20 && c < 0x7f && c != '"' ? (char)c : '.';
+        }
+        buf[k++] = '"';
+        buf[k] = 0;
+        out->kind = SHI_VAL_POINTER;
+        out->addr = ptr;
+        out->truncated = (size_t)(len - n);
+        shi_value_set_text(out, buf);
+        return true;
+    }
+    out->kind = SHI_VAL_ARRAY;
+    size_t esize = shi_dwarf_type_size(&elem);
+    uint64_t shown = len < ARRAY_SHOWN ? len : ARRAY_SHOWN;
+    for (uint64_t i = 0; i < shown && esize; i++) {
+        shi_field *f = shi_value_add_field(out, NULL);
+        read_any(r, &elem, ptr + i * esize, f->value, depth + 1);
+    }
+    out->truncated = (size_t)(len - shown);
+    return true;
+}
+
+static int read_struct(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
                        int depth) {
+    if (read_fat(r, type, addr, out, depth)) return 0;
     out->kind = SHI_VAL_STRUCT;
     Dwarf_Die m, mt;
     bool ok = dwarf_child(type, &m) == 0;
+    for (; ok; ok = dwarf_siblingof(&m, &m) == 0)
+        if (dwarf_tag(&m) == DW_TAG_variant_part) return read_variant(r, &m, addr, out, depth);
+    ok = dwarf_child(type, &m) == 0;
     for (; ok; ok = dwarf_siblingof(&m, &m) == 0) {
         /* a Rust enum's variant part is not a member: its fields depend on the variant */
         if (dwarf_tag(&m) != DW_TAG_member || !shi_dwarf_die_type(&m, &mt)) continue;

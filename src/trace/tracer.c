@@ -396,6 +396,15 @@ static bool read_mem(void *arg, uint64_t addr, void *buf, size_t len) {
     return shi_proc_read(ft->tr->p, addr, buf, len) == 0;
 }
 
+/* Code the compiler wrote for an attribute (Rust's #[derive(Debug)] impls) carries the
+ * attribute's line: not the user's statements, so neither breakpoints nor frames. */
+static bool generated_line(tracer *tr, const char *file, int line) {
+    const char *text = shi_sources_line(tr->src, file, line);
+    if (!text) return false;
+    while (*text == ' ' || *text == '\t') text++;
+    return text[0] == '#' && text[1] == '[';
+}
+
 /* Walks the stack from the stop's registers, innermost first, up to the user's main, by the
  * call frame information (no frame pointers needed). Frames of code that is not the user's
  * (libc, Rust's std, inline helpers from headers) are walked through but not shown. Returns
@@ -413,7 +422,8 @@ static size_t walk_frames(tracer *tr, const struct user_regs_struct *stop, frame
         shi_uregs caller;
         uint64_t cfa = 0;
         int rc = shi_unwind_step(tr->uw, &r, top, unwind_read, tr, &cfa, &caller);
-        if (fn && (fn->is_user || fn == main_fn)) {
+        if (fn && ((fn->is_user && !generated_line(tr, fn->decl_file, fn->decl_line)) ||
+                   fn == main_fn)) {
             depth++;
             if (n < max || fn == main_fn) {
                 frame_info *f = &out[n < max ? n++ : max - 1];
@@ -798,7 +808,8 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     const shi_line *lines = shi_dwarf_lines(tr.d, &nlines);
     const shi_function *fns = shi_dwarf_functions(tr.d, &nf);
     for (size_t i = 0; i < nlines; i++)
-        if (lines[i].is_stmt && !in_prologue(fns, nf, lines[i].addr))
+        if (lines[i].is_stmt && !in_prologue(fns, nf, lines[i].addr) &&
+            !generated_line(&tr, lines[i].file, lines[i].line))
             shi_proc_break(tr.p, tr.bias + lines[i].addr);
 
     for (;;) {

@@ -270,6 +270,27 @@ int main(void) {
 }
 """
 
+VALUES_RS = r"""
+#[derive(Debug)]
+enum Shape {
+    Circle(f64),
+    Rect { w: u32, h: u32 },
+    Empty,
+}
+
+fn main() {
+    let a = Shape::Circle(1.5);
+    let b = Shape::Rect { w: 3, h: 4 };
+    let c = Shape::Empty;
+    let o: Option<i32> = Some(7);
+    let n: Option<i32> = None;
+    let r: Result<u8, bool> = Err(true);
+    let s: &str = "hi";
+    let sl: &[i32] = &[1, 2, 3];
+    println!("{:?} {:?} {:?} {:?} {:?} {:?} {} {:?}", a, b, c, o, n, r, s, sl);
+}
+"""
+
 MOVE_RS = r"""
 fn take(s: String) -> usize {
     let n = s.len();
@@ -360,6 +381,19 @@ def linked_list(t):
     check("linked list: all three freed, no leak", len(events(t, "free")) == 3 and t["leaks"] == [])
 
 
+def rust_values(t):
+    want = {"a": "Circle(1.5)", "b": "Rect { w: 3, h: 4 }", "c": "Empty", "o": "Some(7)",
+            "n": "None", "r": "Err(true)", "s": '"hi"', "sl": "[1, 2, 3]"}
+    got = {}
+    for s in t["steps"]:
+        for v in (s["frames"][0]["vars"] if s["frames"] else []):
+            if v["name"] in want and v["value"]["kind"] != "uninit":
+                got[v["name"]] = v["value"].get("text")
+    check("rust values: enums as Debug writes them, &str as its text, a slice's elements", got == want, got)
+    fns = {f["function"] for s in t["steps"] for f in s["frames"]}
+    check("rust values: #[derive(Debug)]'s generated fmt is not stepped into", fns == {"main"}, fns)
+
+
 def rust_move(t):
     stale = [s for s in t["steps"] if s["frames"] and var(s["frames"][0], "a") and
              var(s["frames"][0], "a")["value"]["kind"] == "owned" and var(s["frames"][0], "a")["value"]["stale"]]
@@ -437,6 +471,12 @@ def main():
         t = trace("moves", [compile_rust("moves", path)])
         if t:
             rust_move(t)
+        path = os.path.join(WORK, "values.rs")
+        with open(path, "w") as f:
+            f.write(VALUES_RS)
+        t = trace("values", [compile_rust("values", path)])
+        if t:
+            rust_values(t)
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
