@@ -167,7 +167,10 @@ static bool user_allocation(tracer *tr, const shi_heap_event *h, const char **re
                                                 : NULL;
         if (fn && fn->is_user) {
             if (callee && (!in_exe(tr, callee) || in_rust_std(tr, callee))) return false;
-            if (!shi_dwarf_line_at(tr->d, pc - tr->bias - 1, ret_file, ret_line)) {
+            /* code inlined from elsewhere (Rust's #[inline(always)] Box::new) has its own
+             * file's lines: the user's line is the one that was running */
+            if (!shi_dwarf_line_at(tr->d, pc - tr->bias - 1, ret_file, ret_line) ||
+                !shi_dwarf_is_user_file(tr->d, *ret_file)) {
                 *ret_file = tr->last_file;
                 *ret_line = tr->last_line;
             }

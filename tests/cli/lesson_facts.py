@@ -162,6 +162,9 @@ def lesson_heap_types(t, lang):
         check(f"{lang} heap_types: numbers points to a heap block", False)
     if "boxed" in facts:
         s, v, b = facts["boxed"]
+        check(f"{lang} heap_types: boxed's block was allocated on the user's line",
+              b["alloc_file"] and b["alloc_file"].endswith("heap_types." + ("c" if lang == "c" else "rs")),
+              b["alloc_file"])
         check(f"{lang} heap_types: boxed {{ptr}} (8 bytes) -> 42 (4 bytes)",
               v["size"] == 8 and elems(b, 4, 1) == [42] and b["size"] == 4, (v["size"], b))
     else:
