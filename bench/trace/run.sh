@@ -4,8 +4,9 @@
 # Builds loop.c with gcc -g -O0 -DITERS=N (two steps per iteration: about 100,000 steps for 50,000
 # iterations), then traces it with BUILD_DIR/stackheap (JSON to a file, then the text view
 # to a file) and with gdb -batch running `step` + `info locals` in a gdb `while` loop, the
-# locals of every line written to a file. Both are checked: the JSON must hold exactly
-# 2*N+5 steps and end with the program's exit, the text view as many "Step N:" headers, and
+# locals of every line written to a file. Both are checked: the JSON must hold at least
+# 2*N+5 steps (a few more if the tracer adds a step at the exit) and end with the program's
+# exit code 0, the text view as many "Step N:" headers as the JSON has steps, and
 # gdb's output one `sum = ...` line per step; any other count fails the bench (exit 1).
 #
 # gdb is much slower, so it runs fewer steps (GDB_STEPS) of the same program and the
@@ -31,7 +32,10 @@ reps=${BENCH_REPS:-3}
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
     iters=$((iters / 10)); gdb_steps=$((gdb_steps / 10))
 fi
-steps=$((2 * iters + 5))   # "main() called", 3 lines before the loop, 2 per iteration, 1 after
+# "main() called", 3 lines before the loop, 2 per iteration, 1 after (and the tracer may
+# add a final step at the exit): the JSON's count is checked against this and then used
+min_steps=$((2 * iters + 5)) max_steps=$((2 * iters + 8))
+steps=$min_steps
 [ "$gdb_steps" -lt $((2 * iters)) ] || gdb_steps=$((2 * iters))
 
 work=$build/bench/trace
@@ -85,10 +89,10 @@ gdb_script "$gdb_steps" "$work/steps.gdb"
 gdb_script 0 "$work/start.gdb"
 
 run_sh_json() {
-    "$sh_exe" run --max-steps $((steps * 2)) --json "$json" -- "$loop" > /dev/null
+    "$sh_exe" run --max-steps $((max_steps * 2)) --json "$json" -- "$loop" > /dev/null
 }
 run_sh_text() {
-    "$sh_exe" run --max-steps $((steps * 2)) -- "$loop" > "$text"
+    "$sh_exe" run --max-steps $((max_steps * 2)) -- "$loop" > "$text"
 }
 run_sh_start() {   # one step: reading DWARF, spawning, breakpoints, the stop in main
     "$sh_exe" run --max-steps 1 --json /dev/null -- "$loop" > /dev/null 2>&1 || true
@@ -100,13 +104,15 @@ run_gdb_start() { gdb -nx -batch -x "$work/start.gdb" "$loop" > /dev/null 2>&1; 
 check_json() {
     local n
     n=$(grep -c '"index":' "$json" || true)
-    [ "$n" = "$steps" ] || fail "stackheap's JSON trace has $n steps, expected $steps"
+    [ "$n" -ge "$min_steps" ] && [ "$n" -le "$max_steps" ] ||
+        fail "stackheap's JSON trace has $n steps, expected $min_steps to $max_steps"
     grep -q '"exit_code": 0,' "$json" || fail "stackheap's JSON trace does not end with exit code 0"
+    steps=$n
 }
 check_text() {
     local n
     n=$(grep -c '^Step [0-9]*:' "$text" || true)
-    [ "$n" = "$steps" ] || fail "stackheap's text trace has $n steps, expected $steps"
+    [ "$n" = "$steps" ] || fail "stackheap's text trace has $n steps, the JSON $steps"
 }
 check_gdb() {
     local n
