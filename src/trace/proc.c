@@ -398,43 +398,22 @@ static int step_over(shi_proc *p, shi_task *t, shi_bp *b, int sig, bool want_ste
 
 /* The fast way over a breakpoint, one stop instead of two: a stop and a resume cost far more
  * than a syscall (two context switches), and the classic way makes a second stop for every
- * breakpoint. The original byte goes back and the main thread just continues; meanwhile a
- * debug register watches that address (an execute breakpoint), with x86's resume flag set
- * so that the instruction it stands on now runs once without triggering it. The int3 stays
- * out while the register watches, so a loop over up to four breakpoints runs on the
- * registers alone (their stops need no rewind and no write); taking a register over for
- * another address puts that one's int3 back, and so does any stop other than a trap of the
- * main thread (rearm_all). The registers are the main thread's own, so only while there is
- * one task; with more, step_over holds the others. */
-enum { EFLAGS_RF = 1 << 16, NDR = 4 };
+ * breakpoint. The original byte goes back and the main thread just continues; meanwhile
+ * debug register 0 watches that address (an execute breakpoint), with x86's resume flag set
+ * so that the instruction it stands on now runs once without triggering it. The int3 goes
+ * back at the next stop, whatever stops (rearm): the register only covers the way from here
+ * to there, a loop coming straight back to the same line included. It is the main thread's
+ * own register, so only while there is one task; with more, step_over holds the others. */
+enum { EFLAGS_RF = 1 << 16 };
 
 static int set_dr(pid_t tid, int i, uint64_t v) {
     long off = (long)offsetof(struct user, u_debugreg) + i * (long)sizeof(long);
     return ptrace(PTRACE_POKEUSER, tid, (void *)off, (void *)(uintptr_t)v) == 0 ? 0 : -1;
 }
 
-static unsigned dr_bit(int k) { return 1u << (2 * k); }   /* DR7's local enable of register k */
-
-/* Every int3 a register stood in for goes back into memory. */
-static void rearm_all(shi_proc *p) {
-    unsigned char int3 = 0xcc;
-    for (int k = 0; k < NDR; k++) {
-        if (!p->dr[k].out) continue;
-        p->dr[k].out = false;
-        if (shi_bp_find(p, p->dr[k].addr)) shi_mem_write(p, p->dr[k].addr, &int3, 1);
-    }
-}
-
-/* The memory they were out of is gone (exec, exit): nothing to put back. */
-static void drop_all(shi_proc *p) {
-    for (int k = 0; k < NDR; k++) p->dr[k].out = false;
-}
-
 static void dr_off(shi_proc *p) {
-    rearm_all(p);
-    if (p->dr7) set_dr(p->pid, 7, 0);
-    p->dr7 = 0;
-    memset(p->dr, 0, sizeof p->dr);
+    if (p->dr0) set_dr(p->pid, 7, 0);
+    p->dr0 = 0;
 }
 
 static bool can_displace(shi_proc *p, const shi_task *t, bool step) {
@@ -442,58 +421,35 @@ static bool can_displace(shi_proc *p, const shi_task *t, bool step) {
            shi_mem_can_write_running(p);
 }
 
-static int dr_slot(const shi_proc *p, uint64_t addr) {
-    for (int k = 0; k < NDR; k++)
-        if ((p->dr7 & dr_bit(k)) && p->dr[k].addr == addr) return k;
-    return -1;
-}
-
-/* A register for addr: a free one, else the least recently used, whose int3 goes back. */
-static int dr_take(shi_proc *p, shi_task *t, uint64_t addr) {
-    int k = -1;
-    for (int i = 0; i < NDR && k < 0; i++)
-        if (!(p->dr7 & dr_bit(i))) k = i;
-    if (k < 0) {
-        k = 0;
-        for (int i = 1; i < NDR; i++)
-            if (p->dr[i].used < p->dr[k].used) k = i;
-    }
-    if (p->dr[k].out) {
-        unsigned char int3 = 0xcc;
-        p->dr[k].out = false;
-        if (shi_bp_find(p, p->dr[k].addr) && shi_mem_write(p, p->dr[k].addr, &int3, 1) != 0) return -1;
-    }
-    /* DR7: local enable, type execute, length field 0 as x86 wants for execute */
-    unsigned dr7 = p->dr7 | dr_bit(k);
-    if (set_dr(t->tid, k, addr) != 0 || (dr7 != p->dr7 && set_dr(t->tid, 7, dr7) != 0)) return -1;
-    bool first = p->dr7 == 0;
-    p->dr7 = dr7;
-    p->dr[k].addr = addr;
-    if (first && !p->dr_checked) p->dr_unproven = p->dr_checked = true;
-    return k;
-}
-
 static int displace(shi_proc *p, shi_task *t, shi_bp *b, struct user_regs_struct *r, int sig) {
-    int k = dr_slot(p, b->addr);
-    if (k < 0 && (k = dr_take(p, t, b->addr)) < 0) {
-        p->dr_refused = true;
-        dr_off(p);
-        return step_over(p, t, b, sig, false);
+    if (p->dr0 != b->addr) {
+        bool first = p->dr0 == 0;
+        /* DR7 = 1: register 0 enabled (local), execute, length field 0 as x86 wants */
+        if (set_dr(t->tid, 0, b->addr) != 0 || (first && set_dr(t->tid, 7, 1) != 0)) {
+            p->dr_refused = true;
+            return step_over(p, t, b, sig, false);
+        }
+        p->dr0 = b->addr;
+        if (first && !p->dr_checked) p->dr_unproven = p->dr_checked = true;
     }
-    p->dr[k].used = ++p->dr_clock;
     if (p->dr_unproven) p->dr_regs = *r;
     if (!(r->eflags & EFLAGS_RF)) {
         r->eflags |= EFLAGS_RF;
         if (set_task_regs(p, t, r) != 0) return -1;
     }
-    if (!p->dr[k].out) {
-        if (shi_mem_write(p, b->addr, &b->orig, 1) != 0) return -1;
-        p->dr[k].out = true;
-    }
+    if (shi_mem_write(p, b->addr, &b->orig, 1) != 0) return -1;
+    p->displaced = b->addr;
     t->stepping = false;
     resumed(p, t);
     long rc = ptrace(PTRACE_CONT, t->tid, NULL, (void *)(long)sig);
     return rc == 0 || errno == ESRCH ? 0 : -1;
+}
+
+/* The int3 taken out by displace goes back (at any stop, before anything else). */
+static void rearm(shi_proc *p) {
+    unsigned char int3 = 0xcc;
+    if (p->displaced) shi_mem_write(p, p->displaced, &int3, 1);
+    p->displaced = 0;
 }
 
 static int resume_task(shi_proc *p, shi_task *t, int sig, bool step) {
@@ -502,7 +458,7 @@ static int resume_task(shi_proc *p, shi_task *t, int sig, bool step) {
     shi_bp *b = shi_bp_find(p, r.rip);
     if (b && can_displace(p, t, step)) return displace(p, t, b, &r, sig);
     /* a single step must not stop on the watched address without having moved */
-    if (step && p->dr7 && t == &p->tasks[0]) dr_off(p);
+    if (step && p->dr0 && t == &p->tasks[0]) dr_off(p);
     if (b) return step_over(p, t, b, sig, step);
     t->stepping = step;
     resumed(p, t);
@@ -619,7 +575,7 @@ static int on_trap(shi_proc *p, shi_task *t, shi_stop *ret) {
         p->dr_unproven = false;
         r.rip -= 1;   /* back onto the instruction the int3 replaced */
         /* the resume flag now saves displace a second SETREGS */
-        if (p->dr7 && !p->dr_refused) r.eflags |= EFLAGS_RF;
+        if (p->dr0 && !p->dr_refused) r.eflags |= EFLAGS_RF;
         if (set_task_regs(p, t, &r) != 0) return stop_error(ret);
     }
     uint64_t addr = b->addr;
@@ -685,8 +641,7 @@ static int on_event(shi_proc *p, shi_task *t, int event, shi_stop *ret) {
          * cleared the debug registers */
         shi_bp_forget_all(p);
         shi_mem_forget(p);
-        p->dr7 = 0;
-        memset(p->dr, 0, sizeof p->dr);
+        p->dr0 = 0;
         p->regs_valid = false;
         p->heap_watching = false;
         p->ntasks = 1;
@@ -710,16 +665,13 @@ static int on_event(shi_proc *p, shi_task *t, int event, shi_stop *ret) {
 /* Returns 1 when ret holds a stop to report, 0 when the task was resumed (or is gone). */
 static int handle(shi_proc *p, pid_t tid, int st, shi_stop *ret) {
     shi_mem_stale(p);   /* whichever task this is, it ran (and maybe others with it) */
-    if (p->dr7) {
-        /* int3 bytes out of memory stay out only through the main thread's own traps (its
-         * breakpoints); any other stop puts them back first (a new thread, a signal, the
-         * exit stop), but not into a new image (exec) or a process that is gone */
-        bool is_main = tid == p->pid;
-        bool main_trap = is_main && WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP && (st >> 16) == 0;
-        bool main_exec = is_main && WIFSTOPPED(st) && (st >> 16) == PTRACE_EVENT_EXEC;
-        bool main_gone = is_main && !WIFSTOPPED(st);
-        if (main_exec || main_gone) drop_all(p);
-        else if (!main_trap) rearm_all(p);
+    if (p->displaced) {
+        /* whatever stopped, displace's int3 goes back first; not into a new image (exec)
+         * or a process that is gone */
+        bool main_exec = tid == p->pid && WIFSTOPPED(st) && (st >> 16) == PTRACE_EVENT_EXEC;
+        bool main_gone = tid == p->pid && !WIFSTOPPED(st);
+        if (main_exec || main_gone) p->displaced = 0;
+        else rearm(p);
     }
     shi_task *t = find_task(p, tid);
     p->cur_tid = t ? tid : p->pid;

@@ -36,7 +36,7 @@ shi_bp *shi_bp_get(shi_proc *p, uint64_t addr) {
 int shi_bp_release(shi_proc *p, shi_bp *b) {
     if (b->user || b->heap_fn >= 0 || b->ret_refs > 0) return 0;
     int rc = p->alive ? shi_mem_write(p, b->addr, &b->orig, 1) : 0;
-    shi_bp_in_memory(p, b->addr);
+    if (p->displaced == b->addr) p->displaced = 0;
     /* the table is unordered: the last entry fills the hole */
     *b = p->bps[--p->nbps];
     return rc;
@@ -51,14 +51,9 @@ int shi_bp_remove_from(shi_proc *p, pid_t pid) {
     return rc;
 }
 
-void shi_bp_in_memory(shi_proc *p, uint64_t addr) {
-    for (size_t i = 0; i < sizeof p->dr / sizeof p->dr[0]; i++)
-        if (p->dr[i].addr == addr) p->dr[i].out = false;
-}
-
 void shi_bp_forget_all(shi_proc *p) {
     p->nbps = 0;
-    for (size_t i = 0; i < sizeof p->dr / sizeof p->dr[0]; i++) p->dr[i].out = false;
+    p->displaced = 0;
 }
 
 int shi_proc_break(shi_proc *p, uint64_t addr) {

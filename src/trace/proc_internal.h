@@ -80,12 +80,9 @@ struct shi_proc {
     struct user_regs_struct regs;
     int memfd;            /* /proc/PID/mem, for writes in one call (valid if memfd_open) */
     bool memfd_open, memfd_tried;
-    /* the main thread's four debug registers (proc.c, displace): each watches the address
-       of a breakpoint; while `out`, that breakpoint's int3 is out of memory and the register
-       alone catches it (one task only) */
-    struct { uint64_t addr; bool out; unsigned used; } dr[4];
-    unsigned dr7;         /* the enable bits written to DR7; 0: debug registers off */
-    unsigned dr_clock;    /* for `used`: the least recently used register is taken over */
+    uint64_t displaced;   /* a breakpoint whose int3 is out of memory while the main thread
+                             runs on from it, debug register 0 watching it instead; 0: none */
+    uint64_t dr0;         /* debug register 0's address, enabled; 0: debug registers off */
     bool dr_refused;      /* the kernel refused them, or the resume flag did not work */
     bool dr_unproven;     /* the first displaced run has not reached another stop yet */
     bool dr_checked;      /* that check was made (once per process) */
@@ -122,8 +119,6 @@ shi_bp *shi_bp_get(shi_proc *p, uint64_t addr);   /* finds or inserts (int3 writ
 int shi_bp_release(shi_proc *p, shi_bp *b);       /* removes it if no owner is left */
 int shi_bp_remove_from(shi_proc *p, pid_t pid);   /* writes the original bytes into pid */
 void shi_bp_forget_all(shi_proc *p);
-void shi_bp_in_memory(shi_proc *p, uint64_t addr);   /* its int3 (or orig) is in memory again:
-                                                        no debug register stands in for it */
 
 /* proc_mem.c */
 int shi_mem_peek_write(pid_t pid, uint64_t addr, const void *buf, size_t len);

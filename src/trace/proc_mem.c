@@ -156,7 +156,6 @@ int shi_proc_write(shi_proc *p, uint64_t addr, const void *buf, size_t len) {
         if (!overlaps(p->bps[i].addr, addr, len)) continue;
         p->bps[i].orig = ((const unsigned char *)buf)[p->bps[i].addr - addr];
         if (shi_mem_write(p, p->bps[i].addr, &int3, 1) != 0) return -1;
-        shi_bp_in_memory(p, p->bps[i].addr);
     }
     return 0;
 }
