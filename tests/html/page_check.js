@@ -408,6 +408,12 @@ async function checkPhoneAndPrint(browser, p) {
   }));
   check('print: the steps and controls are left out, source and diagram printed', print.rail === 'none' && print.controls === 'none' && print.diagram > 100 && print.source > 100, show(print));
   await page.emulateMedia({ media: 'screen' });
+  const before = (await state()).step;
+  await page.setViewportSize({ width: 1280, height: 800 });   // the phone turned into a desktop
+  await page.waitForTimeout(200);
+  st = await state();
+  const turned = compare(st, t.steps[before - 1], t, true);
+  check('resize: a wider window keeps the step (' + before + ') and draws it whole', st.step === before && !turned.length, 'step ' + st.step + ' ' + turned.join('; '));
   check('phone: the console is clean', !problems.length, problems.join(' | '));
   await context.close();
   const desk = await open(browser, p, '#step-' + (s.index + 1));

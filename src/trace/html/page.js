@@ -241,6 +241,13 @@
     return hexDump(bytes, block.size);
   }
 
+  function pointee(type) {
+    const t = String(type).trim();
+    if (/\*$/.test(t)) return t.replace(/\s*\*$/, '').replace(/^const\s+|\s+const$/g, '').trim();
+    const m = /^(?:&(?:mut\s+)?|\*(?:const|mut)\s+)(.+)$/.exec(t);
+    return m ? m[1].trim() : null;
+  }
+
   // Every reference from a variable's value to a block: [path, value], path like "numbers.ptr".
   function refsOf(name, value, out) {
     if (!value) return out;
@@ -316,8 +323,10 @@
     for (const f of step.frames || []) for (const v of f.vars || []) {
       for (const [, ref] of refsOf(v.name, v.value, [])) {
         const cur = owners.get(ref.block);
-        const val = ref.kind === 'pointer'
-          ? Object.assign({ pointee: String(v.type).replace(/\s*\*\s*$/, '').replace(/^const /, '') }, ref)
+        // A variable that is itself a pointer says what it points to (C's `int *`, Rust's
+        // `&i32`, `*const u8`); a pointer inside a struct or an array does not say here.
+        const val = ref.kind === 'pointer' && ref === v.value
+          ? Object.assign({ pointee: pointee(v.type) }, ref)
           : ref;
         if (!cur || (cur.kind === 'pointer' && val.kind === 'owned')) owners.set(ref.block, val);
       }
@@ -658,7 +667,17 @@
     window.addEventListener('scroll', onScroll, { passive: true });
     // The end of a scroll this page made: the step is the one at the reading line again.
     window.addEventListener('scrollend', () => { ignoreScrollUntil = 0; onScroll(); });
-    window.addEventListener('resize', () => { const i = current; layout(); current = -1; goTo(i, false); });
+    // A new width may change the layout and the cards' height: keep the current step. (A
+    // phone's address bar showing or hiding changes only the height: nothing to redo.)
+    let width = window.innerWidth;
+    window.addEventListener('resize', () => {
+      if (window.innerWidth === width) { renderCards(); return; }
+      width = window.innerWidth;
+      const i = current;
+      layout();
+      current = -1;
+      goTo(i, false);
+    });
     window.addEventListener('hashchange', () => { const i = stepFromHash(); if (i != null && i !== current) goTo(i, false); });
     document.addEventListener('keydown', onKey);
     slider.addEventListener('input', () => goTo(parseInt(slider.value, 10) - 1, false));
