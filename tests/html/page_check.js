@@ -33,6 +33,8 @@ function check(name, ok, detail) {
 }
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 const show = (v) => JSON.stringify(v);
+// page.js cuts longer names, types and values at these lengths (MAX_NAME, MAX_TYPE, MAX_VALUE)
+const MAX_NAME = 20, MAX_TYPE = 22, MAX_VALUE = 30;
 const cut = (t, max) => (t.length > max ? t.slice(0, max - 1) + '…' : t);
 
 // Everything a reader sees of the current step, read from the page.
@@ -115,13 +117,13 @@ function compare(st, step, trace, hasSource) {
     if (got.length !== f.vars.length) { bad.push(f.function + ': ' + got.length + ' vars, expected ' + f.vars.length); return; }
     f.vars.forEach((v, k) => {
       const g = got[k];
-      const exp = { name: cut(v.name, 24), type: cut(v.type, 28), size: v.size + ' B', text: v.value.text };
+      const exp = { name: cut(v.name, MAX_NAME), type: cut(v.type, MAX_TYPE), size: v.size + ' B', text: v.value.text };
       const have = { name: g.name, type: g.type, size: g.size, text: g.text };
       if (!same(have, exp)) bad.push(f.function + '.' + v.name + ' shows ' + show(have) + ', expected ' + show(exp));
       const o = v.value;
       const visible = o.kind === 'owned'
         ? (o.stale ? ['ptr (moved or freed)'] : ['ptr'].concat(o.owned === 'box' ? [] : ['len ' + o.len, 'cap ' + o.cap]))
-        : [cut(o.text, 34)];
+        : [cut(o.text, MAX_VALUE)];
       if (g.shown !== visible.join(' ')) bad.push(f.function + '.' + v.name + ' reads ' + show(g.shown) + ', expected ' + show(visible.join(' ')));
     });
   });
@@ -134,7 +136,7 @@ function compare(st, step, trace, hasSource) {
     if (!live.has(block)) continue;
     const a = st.arrows.find((x) => x.from === from);
     const b = st.blocks.find((x) => x.id === block);
-    const row = st.frames.find((x) => x.function === f.function).vars.find((x) => x.name === cut(v.name, 24));
+    const row = st.frames.find((x) => x.function === f.function).vars.find((x) => x.name === cut(v.name, MAX_NAME));
     if (!a) { bad.push('no arrow from ' + from + ' to block #' + block); continue; }
     if (a.block !== block) bad.push('arrow ' + from + ' goes to #' + a.block + ', expected #' + block);
     if (b && !inside(a.end, b.box)) bad.push('arrow ' + from + ' ends at ' + show(a.end) + ', outside block #' + block + ' ' + show(b.box));

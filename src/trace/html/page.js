@@ -263,6 +263,8 @@
 
   // ---- the diagram ---------------------------------------------------------------------
   const FONT_PX = 13, ROW = 22, HEAD = 26, PAD = 8, GAP = 72;
+  // Longer names, types and values are cut with … (the whole text is in the row's tooltip).
+  const MAX_NAME = 20, MAX_TYPE = 22, MAX_VALUE = 30;
   let charW = 0;
   // The width of one character of the diagram's (monospace) font, measured once in an SVG
   // text styled as the diagram's are.
@@ -281,7 +283,7 @@
   // variable's row, its arrow leaving to the right; len and cap on a row beneath.
   function ownedRows(v) {
     if (v.stale) return [[{ text: 'ptr (moved or freed)', stale: true }]];
-    const rows = [[{ text: 'ptr', ptr: true }]];
+    const rows = [[{ text: 'ptr', ptr: v.block != null }]];   // an arrow only to a block
     if (v.owned !== 'box') rows.push([{ text: 'len ' + v.len }, { text: 'cap ' + v.cap }]);
     return rows;
   }
@@ -302,13 +304,13 @@
     // Column widths over every variable, so the rows of all frames line up.
     let wName = 4, wType = 4, wSize = 4, wVal = 5;
     for (const f of frames) for (const v of f.vars || []) {
-      wName = Math.max(wName, Math.min(v.name.length, 24));
-      wType = Math.max(wType, Math.min(String(v.type).length, 28));
+      wName = Math.max(wName, Math.min(v.name.length, MAX_NAME));
+      wType = Math.max(wType, Math.min(String(v.type).length, MAX_TYPE));
       wSize = Math.max(wSize, String(v.size).length + 2);   // "24 B", in a smaller font
       const val = v.value || {};
       const len = val.kind === 'owned'
         ? Math.max(...ownedRows(val).map((r) => r.reduce((a, c) => a + c.text.length + (c.ptr ? 3 : 2), 0)))
-        : Math.min(String(val.text).length, 34) + (refsOf('', val, []).length ? 2 : 0);
+        : Math.min(String(val.text).length, MAX_VALUE) + (refsOf('', val, []).length ? 2 : 0);
       wVal = Math.max(wVal, len);
     }
     const cx = [PAD, 0, 0, 0];
@@ -373,8 +375,8 @@
         const rh = rowsOfVar(v) * ROW;
         s('rect', { x: 2, y: ry + 1, width: stackW - 4, height: rh - 2, class: 'row-bg' }, row);
         const my = ry + ROW / 2 + 1;
-        s('text', { x: cx[0], y: my, class: 'name' + (v.param ? ' bold' : '') }, row, cut(v.name, 24));
-        s('text', { x: cx[1], y: my, class: 'type muted' }, row, cut(v.type, 28));
+        s('text', { x: cx[0], y: my, class: 'name' + (v.param ? ' bold' : '') }, row, cut(v.name, MAX_NAME));
+        s('text', { x: cx[1], y: my, class: 'type muted' }, row, cut(v.type, MAX_TYPE));
         s('text', { x: cx[2], y: my, class: 'size muted small' }, row, v.size + ' B');
         const vg = s('g', { class: 'value', 'data-kind': val.kind }, row);
         vg.setAttribute('data-text', val.text);
@@ -396,9 +398,9 @@
           });
         } else {
           const refs = refsOf(v.name, val, []);
-          s('text', { x: cx[3], y: my, class: 'value-text' + (val.kind === 'uninit' ? ' muted' : '') }, vg, cut(val.text, 34));
+          s('text', { x: cx[3], y: my, class: 'value-text' + (val.kind === 'uninit' ? ' muted' : '') }, vg, cut(val.text, MAX_VALUE));
           if (refs.length) {
-            const dx = cx[3] + textW(cut(val.text, 34)) + 10;
+            const dx = cx[3] + textW(cut(val.text, MAX_VALUE)) + 10;
             s('circle', { cx: dx, cy: my - 1, r: 3.5, class: 'dot' }, vg);
             for (const [path] of refs) rowsByPath.set(path, { x: dx, y: my - 1 });
           }
@@ -447,7 +449,7 @@
     svg.setAttribute('width', W);
     svg.style.width = '100%';
     svg.style.maxWidth = W + 'px';
-    svg.style.minWidth = Math.round(W * 0.72) + 'px';   // small screens scroll rather than shrink to nothing
+    svg.style.minWidth = Math.round(W * 0.6) + 'px';   // a narrow pane scrolls rather than shrink it to nothing
     return svg;
   }
 
