@@ -84,6 +84,7 @@ typedef struct tracer {
     frame_info prev[MAX_FRAMES];   /* the frames of the last step, innermost first */
     pending_return *rets;
     size_t nrets, cap_rets;
+    uint8_t *quiet;           /* per line row: stops without a step (UINT8_MAX: it made one) */
     size_t nprev;
     bool exiting;             /* the program is ending: rax is not a return value */
     uint64_t stack_top;       /* the [stack] mapping's end */
@@ -545,7 +546,8 @@ static bool return_value(tracer *tr, Dwarf_Off die_off, uint64_t rax, uint64_t x
 
 /* ---- return values ----------------------------------------------------------------------- */
 
-static bool is_line_break(const tracer *tr, uint64_t addr) {
+/* The index of the first line row at addr, or -1. */
+static int64_t line_index(const tracer *tr, uint64_t addr) {
     size_t n;
     const shi_line *lines = shi_dwarf_lines(tr->d, &n);
     size_t lo = 0, hi = n;
@@ -554,7 +556,27 @@ static bool is_line_break(const tracer *tr, uint64_t addr) {
         if (lines[mid].addr + tr->bias < addr) lo = mid + 1;
         else hi = mid;
     }
-    return lo < n && lines[lo].addr + tr->bias == addr;
+    return lo < n && lines[lo].addr + tr->bias == addr ? (int64_t)lo : -1;
+}
+
+static bool is_line_break(const tracer *tr, uint64_t addr) {
+    return line_index(tr, addr) >= 0;
+}
+
+/* A line breakpoint that has stopped the program QUIET_AFTER times without ever making a
+ * step (the second row of a `for` line, reached only from its first) is taken out: a third
+ * of all stops in a loop, and nothing shown changes. One that ever made a step stays. */
+enum { QUIET_AFTER = 16 };
+
+static void count_stop(tracer *tr, uint64_t addr, bool stepped) {
+    int64_t i = line_index(tr, addr);
+    if (i < 0 || !tr->quiet) return;
+    if (stepped) { tr->quiet[i] = UINT8_MAX; return; }
+    if (tr->quiet[i] == UINT8_MAX) return;
+    if (++tr->quiet[i] < QUIET_AFTER) return;
+    for (size_t k = 0; k < tr->nrets; k++)
+        if (tr->rets[k].ret_addr == addr) { tr->quiet[i]--; return; }   /* a return's, too */
+    shi_proc_unbreak(tr->p, addr);
 }
 
 static void watch_return(tracer *tr, const frame_info *f) {
@@ -809,6 +831,7 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
 
     size_t nlines, nf;
     const shi_line *lines = shi_dwarf_lines(tr.d, &nlines);
+    tr.quiet = calloc(nlines ? nlines : 1, 1);
     const shi_function *fns = shi_dwarf_functions(tr.d, &nf);
     for (size_t i = 0; i < nlines; i++)
         if (lines[i].is_stmt && !in_prologue(fns, nf, lines[i].addr) &&
@@ -834,7 +857,9 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
                 catch_returns(&tr, st.addr);
                 if (!is_line_break(&tr, st.addr)) continue;
             }
-            if (make_step(&tr, st.addr, false) == STEP_LIMIT) {
+            int made = make_step(&tr, st.addr, false);
+            count_stop(&tr, st.addr, made != NO_STEP);
+            if (made == STEP_LIMIT) {
                 shi_event *e = pend(&tr, SHI_EV_LIMIT);
                 char buf[160];
                 snprintf(buf, sizeof buf, "stopped after %zu steps (--max-steps %zu): the "
@@ -901,6 +926,7 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     free(tr.blocks);
     free(tr.sites);
     free(tr.rets);
+    free(tr.quiet);
     shi_unwinder_free(tr.uw);
     shi_sources_free(tr.src);
     shi_dwarf_close(tr.d);
