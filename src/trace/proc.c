@@ -717,6 +717,7 @@ static int start(shi_proc *p, shi_stop *ret, bool step) {
         return -1;
     }
     pin_cpu(p);
+    p->drained = false;
     int sig = p->pending_signal;
     p->pending_signal = 0;
     if (resume_task(p, &p->tasks[0], sig, step) != 0) {

@@ -103,6 +103,7 @@ struct shi_proc {
     shi_heap_event *events;
     size_t nevents, evcap;
 
+    bool drained;         /* the output was drained since the last resume */
     /* output: a reader thread drains stdout's pty and stderr's pipe so the program never
        blocks on them */
     bool capturing;

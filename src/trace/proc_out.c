@@ -142,7 +142,9 @@ void shi_out_stop(shi_proc *p) {
 
 char *shi_proc_take_output(shi_proc *p, int fd, size_t *ret_len) {
     if (!p->capturing || (fd != 1 && fd != 2)) return NULL;
-    shi_out_drain(p);
+    /* one drain per stop serves both streams: nothing new arrives while it is stopped */
+    if (!p->drained || !p->alive) shi_out_drain(p);
+    p->drained = true;
     pthread_mutex_lock(&p->out_lock);
     shi_outbuf *b = &p->out[fd - 1];
     char *s = NULL;
