@@ -63,6 +63,16 @@ void shi_json_string(FILE *out, const char *str, size_t n) {
     const unsigned char *s = (const unsigned char *)str;
     fputc('"', out);
     for (size_t i = 0; i < n;) {
+        /* most bytes need no escape: one write for the run of them */
+        size_t run = 0;
+        while (i + run < n && s[i + run] >= 0x20 && s[i + run] < 0x7f && s[i + run] != '"' &&
+               s[i + run] != '\\' && s[i + run] != '<')
+            run++;
+        if (run) {
+            fwrite(s + i, 1, run, out);
+            i += run;
+            continue;
+        }
         size_t len = utf8_seq(s + i, n - i);
         if (len == 0) {
             fputs("\\ufffd", out);  /* one replacement per bad byte, as browsers decode */
@@ -94,13 +104,22 @@ typedef struct jw {
     bool after_key;
 } jw;
 
+/* A line break and the indentation of `depth` (at most JW_MAX_DEPTH deep), in one write. */
+static void newline(FILE *out, int depth) {
+    static const char spaces[] = "\n                                                          "
+                                 "                                                                      ";
+    size_t n = 1 + 2 * (size_t)depth;
+    if (n > sizeof spaces - 1) n = sizeof spaces - 1;
+    fwrite(spaces, 1, n, out);
+}
+
 /* Before any value: the comma and the line break its place in the container needs. */
 static void jw_pre(jw *w) {
     if (w->after_key) { w->after_key = false; return; }
     if (w->depth == 0) return;
     if (!w->first[w->depth]) fputc(',', w->out);
     w->first[w->depth] = false;
-    fprintf(w->out, "\n%*s", 2 * w->depth, "");
+    newline(w->out, w->depth);
 }
 
 static void jw_open(jw *w, char c) {
@@ -113,7 +132,7 @@ static void jw_open(jw *w, char c) {
 static void jw_close(jw *w, char c) {
     bool empty = w->first[w->depth];
     w->depth--;
-    if (!empty) fprintf(w->out, "\n%*s", 2 * w->depth, "");
+    if (!empty) newline(w->out, w->depth);
     fputc(c, w->out);
 }
 
@@ -130,8 +149,20 @@ static void jw_str(jw *w, const char *s) {
 }
 
 static void jw_strn(jw *w, const char *s, size_t n) { jw_pre(w); shi_json_string(w->out, s, n); }
-static void jw_int(jw *w, int64_t v) { jw_pre(w); fprintf(w->out, "%" PRId64, v); }
-static void jw_uint(jw *w, uint64_t v) { jw_pre(w); fprintf(w->out, "%" PRIu64, v); }
+/* Decimal digits without printf's format parsing: integers are most of a trace. */
+static void put_u64(FILE *out, uint64_t v) {
+    char buf[24];
+    char *p = buf + sizeof buf;
+    do { *--p = (char)('0' + v % 10); v /= 10; } while (v);
+    fwrite(p, 1, (size_t)(buf + sizeof buf - p), out);
+}
+
+static void jw_int(jw *w, int64_t v) {
+    jw_pre(w);
+    if (v < 0) { fputc('-', w->out); put_u64(w->out, (uint64_t)0 - (uint64_t)v); }
+    else put_u64(w->out, (uint64_t)v);
+}
+static void jw_uint(jw *w, uint64_t v) { jw_pre(w); put_u64(w->out, v); }
 static void jw_bool(jw *w, bool v) { jw_pre(w); fputs(v ? "true" : "false", w->out); }
 static void jw_null(jw *w) { jw_pre(w); fputs("null", w->out); }
 
