@@ -13,13 +13,33 @@ if [ -x "$build/stackheap" ]; then
   "$build/stackheap" layout -- "$build/examples/add"
 fi
 
-if [ -x "$build/stackheap" ] && [ -x "$build/lesson/add" ]; then
-  for name in add stack_types; do
-    echo
-    echo "  The lesson's examples/$name.c traced line by line: stackheap run -- build/lesson/$name"
-    echo
-    "$build/stackheap" run -- "$build/lesson/$name"
+have_rustc=0
+if command -v rustc >/dev/null 2>&1; then
+  have_rustc=1
+  for name in stack_types heap_types add; do
+    rustc -g -o "$rust_out/$name" "$top/examples/rust/$name.rs" 2>/dev/null
   done
+fi
+
+# trace PROGRAM TITLE: one traced run, every step drawn
+trace() {
+  echo
+  echo "  $2"
+  echo
+  "$build/stackheap" run -- "$1"
+}
+
+if [ -x "$build/stackheap" ] && [ -x "$build/lesson/add" ]; then
+  trace "$build/lesson/add" "The lesson's add() in C, line by line: stackheap run -- build/lesson/add"
+  if [ $have_rustc -eq 1 ]; then
+    trace "$rust_out/stack_types" "The lesson's stack_types.rs (rustc -g), line by line: stackheap run -- ./stack_types"
+    trace "$rust_out/heap_types" "The lesson's heap_types.rs (rustc -g): String, Vec and Box on the heap, dropped at the closing brace"
+  else
+    echo
+    echo "  (rustc is not installed: the Rust programs are not traced; the C versions follow)"
+    trace "$build/lesson/stack_types" "The lesson's stack_types in C: stackheap run -- build/lesson/stack_types"
+  fi
+  trace "$build/lesson/heap_types" "The same heap_types in C with stackheap's sh_string, sh_vec_i32 and sh_box_i32"
 fi
 
 echo
@@ -29,8 +49,7 @@ for name in stack_types heap_types add; do
   echo
   echo "  examples/$name.c"
   "$build/examples/$name" | sed 's/^/    /'
-  if command -v rustc >/dev/null 2>&1; then
-    rustc -g -o "$rust_out/$name" "$top/examples/rust/$name.rs" 2>/dev/null
+  if [ $have_rustc -eq 1 ]; then
     echo "  examples/rust/$name.rs"
     "$rust_out/$name" | sed 's/^/    /'
   else
