@@ -135,6 +135,18 @@ void shi_trace_add_leak(shi_trace *t, const char *text) {
 
 /* ---- values ------------------------------------------------------------------------------ */
 
+void shi_value_copy(shi_value *dst, const shi_value *src) {
+    *dst = *src;
+    dst->text = shi_trace_strdup(src->text);
+    dst->owned.elem_type = shi_trace_strdup(src->owned.elem_type);
+    dst->fields = NULL;
+    dst->nfields = 0;
+    for (size_t i = 0; i < src->nfields; i++) {
+        shi_field *f = shi_value_add_field(dst, src->fields[i].name);
+        shi_value_copy(f->value, src->fields[i].value);
+    }
+}
+
 void shi_value_set_int(shi_value *v, int64_t i) { v->kind = SHI_VAL_INT; v->i = i; }
 void shi_value_set_uint(shi_value *v, uint64_t u) { v->kind = SHI_VAL_UINT; v->u = u; }
 void shi_value_set_float(shi_value *v, double f) { v->kind = SHI_VAL_FLOAT; v->f = f; }

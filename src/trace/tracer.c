@@ -500,6 +500,35 @@ static int on_var(const shi_dwarf_var *v, void *arg) {
     return 0;
 }
 
+/* At a closing brace, a Rust value whose block (the lesson's `boxed`) has left DWARF's
+ * scope but is not dropped yet: the drops run on this very line. It stays in the frame,
+ * as it was at the step before, until its block is freed. */
+static bool closing_brace(tracer *tr, const char *file, int line) {
+    const char *text = shi_sources_line(tr->src, file, line);
+    if (!text) return false;
+    while (*text == ' ' || *text == '\t') text++;
+    return *text == '}';
+}
+
+static void carry_pending_drops(tracer *tr, shi_step *s, size_t frame, const shi_frame *pf) {
+    const shi_step *prev = s->index ? &tr->t->steps[s->index - 1] : NULL;
+    if (!pf || !prev || !closing_brace(tr, s->frames[frame].file, s->frames[frame].line)) return;
+    for (size_t k = 0; k < pf->nvars; k++) {
+        const shi_var *pv = &pf->vars[k];
+        if (pv->value.kind != SHI_VAL_OWNED || pv->value.owned.stale || pv->value.target_block < 0)
+            continue;
+        if (shi_step_find_block(s, prev->blocks[pv->value.target_block].id) < 0) continue;
+        shi_frame *f = &s->frames[frame];
+        bool present = false;
+        for (size_t j = 0; j < f->nvars && !present; j++) present = !strcmp(f->vars[j].name, pv->name);
+        if (present) continue;
+        shi_var *v = shi_frame_add_var(f, pv->name, pv->type, pv->size);
+        v->addr = pv->addr;
+        v->is_param = pv->is_param;
+        shi_value_copy(&v->value, &pv->value);
+    }
+}
+
 /* A frame is the same activation across steps when its CFA and function are. */
 static const shi_frame *matching_frame(const shi_step *prev, const frame_info *fi) {
     if (!prev) return NULL;
@@ -692,6 +721,7 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
                                       .cfa = fr[n - 1 - i].cfa, .load_bias = tr->bias};
         uint64_t rel = fr[n - 1 - i].pc - tr->bias - (fr[n - 1 - i].top ? 0 : 1);
         shi_dwarf_vars_at(tr->d, rel, on_var, &c);
+        carry_pending_drops(tr, s, i, c.prev);
         shi_frame *f = &s->frames[i];
         for (size_t k = 0; k < f->nvars; k++) link_value(s, &f->vars[k].value);
     }
