@@ -206,6 +206,7 @@ SHI_FUNC bool shi_os_remap(void *p, size_t old_size, size_t new_size); /* in pla
 SHI_FUNC void *shi_os_move(void *p, size_t old_size, size_t new_size, size_t align);
 SHI_FUNC uint64_t shi_clock_ms(void);
 SHI_FUNC void *shi_os_map_meta(size_t size);                  /* zeroed, for metadata */
+SHI_FUNC void shi_os_unmap_meta(void *p, size_t size);         /* NULL is fine */
 SHI_FUNC void shi_os_write(int fd, const char *s);
 
 /* ---- small.c ---------------------------------------------------------------------------- */

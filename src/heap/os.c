@@ -26,6 +26,10 @@ void *shi_os_map_meta(size_t size) {
     return p == MAP_FAILED ? NULL : p;
 }
 
+void shi_os_unmap_meta(void *p, size_t size) {
+    if (p) munmap(p, size);
+}
+
 /* Segment map setup, called once from shi_init. MAP_NORESERVE: 64 MiB of address space,
  * of which only the pages covering our segments are ever touched. */
 SHI_FUNC bool shi_os_init(void);

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "internal.h"
 
@@ -108,7 +107,7 @@ static void emit(void *ctx, void *addr, size_t size, int in_use, sh_block_kind k
         if (!nb) { s->failed = true; return; }
         if (s->blocks) {
             memcpy(nb, s->blocks, s->count * sizeof(sh_heap_block));
-            munmap(s->blocks, s->cap * sizeof(sh_heap_block));
+            shi_os_unmap_meta(s->blocks, s->cap * sizeof(sh_heap_block));
         }
         s->blocks = nb;
         s->cap = ncap;
@@ -173,7 +172,7 @@ SH_API int sh_heap_walk(sh_heap_walk_fn fn, void *arg) {
         for (size_t i = 0; i < s.count; i++)
             if (fn(&s.blocks[i], arg)) break;
     }
-    if (s.blocks) munmap(s.blocks, s.cap * sizeof(sh_heap_block));
+    shi_os_unmap_meta(s.blocks, s.cap * sizeof(sh_heap_block));
     return rc;
 }
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "../heap/internal.h"
 
 typedef struct entry {
     void *p;                  /* NULL: a free slot */
@@ -92,18 +93,20 @@ static void put(entry e) {
     reg.count++;
 }
 
-/* The table's own memory is not an owned value: plain heap calls, not tracked. */
+/* The table's own memory is not an owned value, nor the program's heap: it comes from the
+ * OS as the heap's metadata does, so neither heap statistics nor a tracer watching sh_malloc
+ * (stackheap run) count the checker's bookkeeping as the program's. */
 static void grow_table(void) {
     entry *old = reg.slots;
     size_t old_cap = reg.cap;
     reg.cap = old_cap ? old_cap * 2 : 1024;
-    reg.slots = sh_calloc(reg.cap, sizeof *reg.slots);
+    reg.slots = shi_os_map_meta(reg.cap * sizeof *reg.slots);
     if (!reg.slots) shi_panic_at(NULL, 0, "memory allocation of %zu bytes failed",
                                  reg.cap * sizeof *reg.slots);
     reg.count = 0;
     for (size_t i = 0; i < old_cap; i++)
         if (old[i].p) put(old[i]);
-    sh_free(old);
+    shi_os_unmap_meta(old, old_cap * sizeof *old);
 }
 
 /* Backward-shift deletion keeps every probe chain unbroken without markers. */

@@ -275,7 +275,18 @@ bool shi_dwarf_line_at(const shi_dwarf *d, uint64_t pc_rel, const char **ret_fil
     Dwarf_Line *l = dwarf_getsrc_die(&cudie, pc_rel);
     int line = 0;
     if (!l || dwarf_lineno(l, &line) != 0 || line == 0) return false;
-    if (ret_file) *ret_file = dwarf_linesrc(l, NULL, NULL);
+    const char *file = dwarf_linesrc(l, NULL, NULL);
+    Dwarf_Attribute a;
+    const char *comp_dir = dwarf_attr(&cudie, DW_AT_comp_dir, &a) ? dwarf_formstring(&a) : NULL;
+    if (file && file[0] != '/' && comp_dir) {
+        /* relative to the compilation directory (rustc, cc -g dir/x.c): the user's files
+         * were interned with their absolute names when the lines were loaded */
+        char abs[4096];
+        snprintf(abs, sizeof abs, "%s/%s", comp_dir, file);
+        for (size_t i = 0; i < d->nfiles; i++)
+            if (strcmp(d->files[i], abs) == 0) { file = d->files[i]; break; }
+    }
+    if (ret_file) *ret_file = file;
     if (ret_line) *ret_line = line;
     return true;
 }
