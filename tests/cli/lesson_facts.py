@@ -177,6 +177,15 @@ def lesson_heap_types(t, lang):
     check(f"{lang} heap_types: a step narrates the third push (len 3, cap 4)", grew, [s["title"] for s in steps])
     last = steps[-1]
     check(f"{lang} heap_types: the last step has no frames and an empty heap", not last["frames"] and not last["heap"])
+    if lang == "c":   # printf(... over lines 35-37: one step at its first line, no hopping
+        lines = [s["line"] for s in steps if s["frames"] and s["frames"][-1]["function"] == "main"]
+        check("c heap_types: the printf written over three lines is one step at its first line",
+              35 in lines and 36 not in lines and 37 not in lines, lines)
+    else:             # the } step: boxed has left DWARF's scope but is not dropped yet
+        at_brace = [s for s in steps if s["line"] == 23 and s["frames"]]
+        check("rust heap_types: at the closing brace all three handles are still in the frame",
+              at_brace and {v["name"] for v in at_brace[0]["frames"][0]["vars"]} >= {"name", "numbers", "boxed"},
+              [[v["name"] for v in s["frames"][0]["vars"]] for s in at_brace])
 
 
 # ---- more programs -----------------------------------------------------------------------
