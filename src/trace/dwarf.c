@@ -291,6 +291,51 @@ bool shi_dwarf_line_at(const shi_dwarf *d, uint64_t pc_rel, const char **ret_fil
     return true;
 }
 
+/* The outermost inlined call covering pc inside `parent` (through lexical blocks). */
+static bool find_inlined(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *ret, int depth) {
+    Dwarf_Die c;
+    if (depth > 64 || dwarf_child(parent, &c) != 0) return false;
+    do {
+        int tag = dwarf_tag(&c);
+        if ((tag == DW_TAG_inlined_subroutine || tag == DW_TAG_lexical_block) &&
+            dwarf_haspc(&c, pc) > 0) {
+            if (tag == DW_TAG_inlined_subroutine) { *ret = c; return true; }
+            if (find_inlined(&c, pc, ret, depth + 1)) return true;
+        }
+    } while (dwarf_siblingof(&c, &c) == 0);
+    return false;
+}
+
+bool shi_dwarf_call_site(const shi_dwarf *d, uint64_t pc_rel, const char **ret_file,
+                         int *ret_line) {
+    const shi_function *f = shi_dwarf_function_at(d, pc_rel);
+    Dwarf_Die sub, in, cudie;
+    Dwarf_Attribute a;
+    Dwarf_Word fileno, line;
+    Dwarf_Files *files;
+    size_t nfiles;
+    if (!f || !dwarf_offdie(d->dbg, f->die, &sub) || !find_inlined(&sub, pc_rel, &in, 0) ||
+        !dwarf_attr(&in, DW_AT_call_file, &a) || dwarf_formudata(&a, &fileno) != 0 ||
+        !dwarf_attr(&in, DW_AT_call_line, &a) || dwarf_formudata(&a, &line) != 0 ||
+        !dwarf_diecu(&sub, &cudie, NULL, NULL) ||
+        dwarf_getsrcfiles(&cudie, &files, &nfiles) != 0 || fileno >= nfiles)
+        return false;
+    const char *file = dwarf_filesrc(files, fileno, NULL, NULL);
+    const char *comp_dir = dwarf_attr(&cudie, DW_AT_comp_dir, &a) ? dwarf_formstring(&a) : NULL;
+    char abs[4096];
+    if (file && file[0] != '/' && comp_dir) {
+        snprintf(abs, sizeof abs, "%s/%s", comp_dir, file);
+        file = abs;
+    }
+    for (size_t i = 0; file && i < d->nfiles; i++)
+        if (strcmp(d->files[i], file) == 0) {
+            *ret_file = d->files[i];
+            *ret_line = (int)line;
+            return true;
+        }
+    return false;   /* not one of the user's files */
+}
+
 /* ---- functions ---------------------------------------------------------------------------- */
 
 /* The first address after the prologue: where the line table says the prologue ends, else

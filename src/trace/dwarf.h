@@ -73,6 +73,13 @@ const shi_line *shi_dwarf_lines(const shi_dwarf *d, size_t *ret_n);
 /* The source line of any pc with line info (also std's): false if none. */
 bool shi_dwarf_line_at(const shi_dwarf *d, uint64_t pc_rel, const char **ret_file, int *ret_line);
 
+/* Where code inlined into a user function was called from: Rust's #[inline(always)]
+ * Box::new at pc runs in `main` but its lines are boxed.rs's; this gives the user's line
+ * (DW_AT_call_file/call_line of the outermost inlined call covering pc). False if pc is not
+ * in inlined code or the call is not in a user file. */
+bool shi_dwarf_call_site(const shi_dwarf *d, uint64_t pc_rel, const char **ret_file,
+                         int *ret_line);
+
 /* The functions of the user's compilation units, sorted by low_pc. */
 const shi_function *shi_dwarf_functions(const shi_dwarf *d, size_t *ret_n);
 const shi_function *shi_dwarf_function_at(const shi_dwarf *d, uint64_t pc_rel);

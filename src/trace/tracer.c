@@ -169,9 +169,11 @@ static bool user_allocation(tracer *tr, const shi_heap_event *h, const char **re
         if (fn && fn->is_user) {
             if (callee && (!in_exe(tr, callee) || in_rust_std(tr, callee))) return false;
             /* code inlined from elsewhere (Rust's #[inline(always)] Box::new) has its own
-             * file's lines: the user's line is the one that was running */
-            if (!shi_dwarf_line_at(tr->d, pc - tr->bias - 1, ret_file, ret_line) ||
-                !shi_dwarf_is_user_file(tr->d, *ret_file)) {
+             * file's lines: the user's line is its call site, else the one running */
+            uint64_t rel = pc - tr->bias - 1;
+            if ((!shi_dwarf_line_at(tr->d, rel, ret_file, ret_line) ||
+                 !shi_dwarf_is_user_file(tr->d, *ret_file)) &&
+                !shi_dwarf_call_site(tr->d, rel, ret_file, ret_line)) {
                 *ret_file = tr->last_file;
                 *ret_line = tr->last_line;
             }

@@ -162,9 +162,10 @@ def lesson_heap_types(t, lang):
         check(f"{lang} heap_types: numbers points to a heap block", False)
     if "boxed" in facts:
         s, v, b = facts["boxed"]
-        check(f"{lang} heap_types: boxed's block was allocated on the user's line",
-              b["alloc_file"] and b["alloc_file"].endswith("heap_types." + ("c" if lang == "c" else "rs")),
-              b["alloc_file"])
+        want_line = 31 if lang == "c" else 18   # sh_box_new(...) / Box::new(42)
+        check(f"{lang} heap_types: boxed's block was allocated on the line of its Box::new",
+              (b["alloc_file"] or "").endswith("heap_types." + ("c" if lang == "c" else "rs")) and
+              b["alloc_line"] == want_line, (b["alloc_file"], b["alloc_line"]))
         check(f"{lang} heap_types: boxed {{ptr}} (8 bytes) -> 42 (4 bytes)",
               v["size"] == 8 and elems(b, 4, 1) == [42] and b["size"] == 4, (v["size"], b))
     else:
