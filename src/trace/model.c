@@ -261,11 +261,22 @@ static void mark_frame(shi_frame *f, const shi_frame *old) {
 
 void shi_step_mark_changes(shi_step *s, const shi_step *prev) {
     bool same_so_far = prev != NULL;
+    bool by_cfa = prev && (s->depth > s->nframes || prev->depth > prev->nframes);
     for (size_t d = 0; d < s->nframes; d++) {
-        /* frames are matched bottom up: once one differs, every frame above it is new */
-        same_so_far = same_so_far && d < prev->nframes &&
-                      same_frame(&s->frames[d], &prev->frames[d]);
-        mark_frame(&s->frames[d], same_so_far ? &prev->frames[d] : NULL);
+        const shi_frame *match = NULL;
+        if (by_cfa) {
+            /* a deep stack's middle is left out, so depths shift: a frame is the one with
+             * its CFA and function in the previous step, wherever that one was shown */
+            for (size_t k = 0; k < prev->nframes && !match; k++)
+                if (s->frames[d].cfa && same_frame(&s->frames[d], &prev->frames[k]))
+                    match = &prev->frames[k];
+        } else {
+            /* frames are matched bottom up: once one differs, every frame above it is new */
+            same_so_far = same_so_far && d < prev->nframes &&
+                          same_frame(&s->frames[d], &prev->frames[d]);
+            if (same_so_far) match = &prev->frames[d];
+        }
+        mark_frame(&s->frames[d], match);
     }
     for (size_t i = 0; i < s->nblocks; i++) {
         shi_block *b = &s->blocks[i];

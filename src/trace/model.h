@@ -141,6 +141,8 @@ typedef struct shi_step {
     char *title;          /* "add() called", "numbers.push(3): cap 4", "drop(boxed)" */
     shi_frame *frames;    /* bottom (main) first */
     size_t nframes;
+    size_t depth;         /* frames on the stack: more than nframes when a deep recursion's
+                             middle is left out (between frames[0] and frames[1]) */
     shi_block *blocks;    /* live heap blocks, by address */
     size_t nblocks;
     shi_event *events;    /* what happened since the previous step */

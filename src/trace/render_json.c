@@ -346,6 +346,7 @@ static void json_step(jw *w, const shi_step *s) {
     char *title = shi_render_step_title(s);
     jw_key(w, "title"); jw_str(w, title);
     free(title);
+    jw_key(w, "depth"); jw_uint(w, s->depth > s->nframes ? s->depth : s->nframes);
     jw_key(w, "frames");
     jw_open(w, '[');
     for (size_t i = 0; i < s->nframes; i++) json_frame(w, s, &s->frames[i]);

@@ -491,6 +491,11 @@ static void stack_rows(ctx *x, layout *l, const shi_step *s) {
     for (size_t i = s->nframes; i-- > 0;) {
         frame_rows(x, l, &s->frames[i], i + 1 == s->nframes);
         if (i) add_row(l, ROW_SEP);
+        if (i == 1 && s->depth > s->nframes) {   /* a deep recursion's middle, left out */
+            sb_printf(&add_row(l, ROW_TEXT)->text, "%s%s %zu more frames%s", x->c->dim,
+                      x->g->ell, s->depth - s->nframes, x->c->reset);
+            add_row(l, ROW_SEP);
+        }
     }
     add_row(l, ROW_BOTTOM);
 }

@@ -710,6 +710,7 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     prev = s->index ? &tr->t->steps[s->index - 1] : NULL;
     s->file = shi_trace_strdup(file);
     s->line = line;
+    s->depth = depth;
     for (size_t i = 0; i < n; i++) {
         const frame_info *fi = &fr[n - 1 - i];
         shi_frame *f = shi_step_push_frame(s, fi->fn->name, fi->file, fi->line);

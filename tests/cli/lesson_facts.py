@@ -230,7 +230,7 @@ int main(void) {
 
 OVERFLOW = r"""
 static int down(int n) {
-    char pad[16384];
+    char pad[8192];
     pad[0] = (char)n;
     return down(n + 1) + pad[0];
 }
@@ -373,6 +373,9 @@ def overflow(t):
           len(last["frames"]) >= 50 and last["frames"][0]["function"] == "main" and
           last["frames"][-1]["function"] == "down", len(last["frames"]))
     check("stack overflow: the trace records SIGSEGV as the end", t["signal"] == 11, t["signal"])
+    check("stack overflow: the step's depth counts every frame, also those left out",
+          last["depth"] > len(last["frames"]) == 100 and f"{last['depth']} frames deep" in text,
+          (last["depth"], len(last["frames"]), text))
 
 
 def floats(t):

@@ -388,6 +388,34 @@ SH_TEST(test_model_recursive_call_is_a_new_frame) {
     shi_trace_free(t);
 }
 
+/* A deep recursion: each step keeps main and the innermost frames, so depths shift from
+ * one step to the next; frames are then matched by CFA, and the text says how many are out. */
+static shi_trace *deep_recursion(void) {
+    shi_trace *t = shi_trace_new("prog");
+    for (int k = 0; k < 2; k++) {
+        shi_step *s = shi_trace_add_step(t);
+        s->depth = 200 + (size_t)k;   /* one more call at the second step */
+        shi_frame *m = shi_step_push_frame(s, "main", "r.c", 9);
+        m->cfa = 0x8000;
+        for (int i = 0; i < 3; i++) {   /* the innermost three, deepest last */
+            shi_frame *f = shi_step_push_frame(s, "down", "r.c", 3);
+            f->cfa = 0x4000 - 0x100 * (uint64_t)(k + i);
+        }
+    }
+    return t;
+}
+
+SH_TEST(test_model_left_out_frames_are_matched_by_cfa) {
+    shi_trace *t = deep_recursion();
+    shi_step_mark_changes(&t->steps[1], &t->steps[0]);
+    const shi_step *s = &t->steps[1];
+    CHECK(!s->frames[0].is_new);   /* main */
+    CHECK(!s->frames[1].is_new);   /* cfa 0x3f00: the second one shown before */
+    CHECK(!s->frames[2].is_new);   /* 0x3e00 */
+    CHECK(s->frames[3].is_new);    /* 0x3d00: the new call */
+    shi_trace_free(t);
+}
+
 /* ---- the text drawing -------------------------------------------------------------------- */
 
 SH_TEST(test_text_add_step1_main_with_sum_uninitialised) {
@@ -457,6 +485,16 @@ SH_TEST(test_text_heap_types_arrows_on_their_owners_rows) {
     /* the three arrows in order, each on the row right after its owner's name */
     char *n = strstr(out, "Hello"), *v = strstr(out, "│  1 │"), *b = strstr(out, "│ 42 │");
     CHECK(n && v && b && n < v && v < b);
+    free(out);
+    shi_trace_free(t);
+}
+
+SH_TEST(test_text_says_how_many_frames_are_left_out) {
+    shi_trace *t = deep_recursion();
+    char *out = render_step(t, 1, false, false, 100);
+    CHECK(strstr(out, "... 197 more frames") != NULL);
+    /* between main and the outermost frame shown: main's box is the last one */
+    CHECK(strstr(out, "more frames") < strstr(out, "main"));
     free(out);
     shi_trace_free(t);
 }
