@@ -54,6 +54,7 @@ function readState() {
       box: rect(v),
     })),
   }));
+  const more = q('#diagram .more-frames');
   const blocks = [...document.querySelectorAll('#diagram g.block')].map((b) => ({
     id: Number(b.getAttribute('data-id')),
     contents: q('.contents', b).textContent,
@@ -77,7 +78,7 @@ function readState() {
     counter: q('#counter').textContent,
     slider: Number(q('#slider').value),
     hash: location.hash,
-    frames, blocks, arrows,
+    frames, blocks, arrows, more: more ? more.textContent : null,
     cards: document.querySelectorAll('.card').length,
     elements: document.getElementsByTagName('*').length,
     currentCard: card ? Number(card.getAttribute('data-step')) : null,
@@ -107,6 +108,9 @@ function compare(st, step, trace, hasSource) {
   if (st.title !== step.title) bad.push('narration ' + show(st.title) + ', expected ' + show(step.title));
   if (st.counter !== 'Step ' + (step.index + 1) + ' of ' + trace.steps.length) bad.push('counter ' + show(st.counter));
   if (st.slider !== step.index + 1) bad.push('slider at ' + st.slider);
+  const left = (step.depth || 0) - step.frames.length;   // a deep recursion's middle, left out
+  if (left > 0 && step.frames.length > 1 ? st.more !== '\u22ef ' + left + ' more frames' : st.more !== null)
+    bad.push('left-out frames note ' + show(st.more) + ', expected ' + (left > 0 ? left + ' more frames' : 'none'));
   const want = step.frames.slice().reverse();
   if (!same(st.frames.map((f) => f.function), want.map((f) => f.function))) {
     bad.push('frames ' + show(st.frames.map((f) => f.function)) + ', expected ' + show(want.map((f) => f.function)));
@@ -158,6 +162,7 @@ async function main() {
     if (pages.pointers) await checkPointers(browser, pages.pointers);
     if (pages.rust_heap_types) await checkRustHeap(browser, pages.rust_heap_types);
     if (pages.nosource) await checkNoSource(browser, pages.nosource);
+    if (pages.deep) await checkDeep(browser, pages.deep);
     if (pages.add) await checkPhoneAndPrint(browser, pages.add);
     if (index) await checkIndex(browser, index);
   } finally {
@@ -332,6 +337,21 @@ async function checkPointers(browser, p) {
     check('pointers: a free is narrated (block #' + e.block_id + ' freed)', o.narration.includes('block #' + e.block_id + ' freed'), o.narration);
   }
   check('pointers: the console is clean', !problems.length, problems.join(' | '));
+  await context.close();
+}
+
+// A recursion deeper than the trace keeps: the page says how many frames are left out.
+async function checkDeep(browser, p) {
+  const t = p.trace;
+  const s = findStep(t, (x) => (x.depth || 0) > x.frames.length + 5);
+  if (!check('deep: the trace has a step with frames left out', !!s)) return;
+  const { context, problems, state } = await open(browser, p, '#step-' + (s.index + 1));
+  const st = await state();
+  const bad = compare(st, s, t, true);
+  check('deep: step ' + (s.index + 1) + ' as its JSON step, with "' + (s.depth - s.frames.length) + ' more frames" between main and the rest',
+    !bad.length && st.more === '\u22ef ' + (s.depth - s.frames.length) + ' more frames' &&
+    st.frames[st.frames.length - 1].function === 'main', bad.join('; ') || show(st.more));
+  check('deep: the console is clean', !problems.length, problems.join(' | '));
   await context.close();
 }
 

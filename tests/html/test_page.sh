@@ -62,6 +62,11 @@ mkdir -p "$work/gone"
 cp "$here/pointers.c" "$work/gone/pointers.c"
 (cd "$work/gone" && cc -g -O0 -o ../pointers_nosrc pointers.c) && rm -rf "$work/gone" &&
     page nosource ./pointers_nosrc
+# a recursion 110 calls deep: the page notes the frames the trace leaves out (main and the
+# innermost 99 are kept)
+printf '%s\n' 'static int down(int n) {' '    if (n == 0) return 0;' '    return down(n - 1) + 1;' '}' \
+    'int main(void) {' '    return down(110) == 110 ? 0 : 1;' '}' > "$work/deep.c"
+cc -g -O0 -o "$work/deep" "$work/deep.c" && page deep ./deep
 rustc=$(command -v rustc || true)
 [ -z "$rustc" ] && [ -x "$HOME/.cargo/bin/rustc" ] && rustc="$HOME/.cargo/bin/rustc"
 if [ -n "$rustc" ]; then

@@ -356,6 +356,12 @@
     const rowsByPath = new Map();   // "numbers.ptr" -> {x, y}: where its arrow starts
     if (!frames.length) s('text', { x: PAD, y: y + 12, class: 'empty-note' }, svg, '(no frame)');
     frames.forEach((f, fi) => {
+      if (fi === frames.length - 1 && frames.length > 1 && (step.depth || 0) > frames.length) {
+        // a deep recursion's middle is left out of the trace: between main and the rest
+        s('text', { x: PAD, y: y + 12, class: 'muted small more-frames' }, svg,
+          '\u22ef ' + (step.depth - frames.length) + ' more frames');
+        y += 24;
+      }
       const vars = f.vars || [];
       const g = s('g', { class: 'frame' + (f.new ? ' new' : ''), 'data-function': f.function,
         'data-depth': (step.frames.length - 1 - fi) }, svg);
