@@ -465,31 +465,53 @@ static void owned_rows(ctx *x, layout *l, const shi_var *v) {
     sb_printf(&add_row(l, ROW_TEXT)->text, "    cap: %" PRIu64, own->cap);
 }
 
-static void var_rows(ctx *x, layout *l, const shi_var *v) {
+/* The variable of the step a pointer points into, when it points into the stack: drawn as
+ * `&origin` (the address is in the JSON). */
+static const shi_var *stack_target(const shi_step *s, const shi_var *self) {
+    if (self->value.kind != SHI_VAL_POINTER || self->value.target_block >= 0 || !self->value.addr)
+        return NULL;
+    for (size_t i = 0; i < s->nframes; i++)
+        for (size_t k = 0; k < s->frames[i].nvars; k++) {
+            const shi_var *v = &s->frames[i].vars[k];
+            if (v != self && v->addr && v->size && self->value.addr >= v->addr &&
+                self->value.addr < v->addr + v->size)
+                return v;
+        }
+    return NULL;
+}
+
+static void var_rows(ctx *x, layout *l, const shi_step *s, const shi_var *v) {
     if (v->value.kind == SHI_VAL_OWNED) { owned_rows(x, l, v); return; }
     lrow *r = add_row(l, ROW_TEXT);
     add_var_head(x, &r->text, v);
-    char *val = shi_render_value_text(&v->value);
-    sb_printf(&r->text, " = %s", val);
-    free(val);
+    const shi_var *t = stack_target(s, v);
+    if (t && v->value.addr == t->addr) {   /* a struct passed by pointer: p = &origin */
+        sb_printf(&r->text, " = &%s", t->name);
+    } else if (t) {
+        sb_printf(&r->text, " = &%s + %" PRIu64, t->name, v->value.addr - t->addr);
+    } else {
+        char *val = shi_render_value_text(&v->value);
+        sb_printf(&r->text, " = %s", val);
+        free(val);
+    }
     if (v->value.kind == SHI_VAL_POINTER && v->value.target_block >= 0)
         r->arrow = v->value.target_block;
     if (v->changed) add_mark(x, &r->text, x->c->yellow, "*");
 }
 
-static void frame_rows(ctx *x, layout *l, const shi_frame *f, bool top) {
+static void frame_rows(ctx *x, layout *l, const shi_step *s, const shi_frame *f, bool top) {
     lrow *r = add_row(l, ROW_TEXT);
     sb_printf(&r->text, "%s%s%s", x->c->bold, f->function ? f->function : "??", x->c->reset);
     if (f->is_new) add_mark(x, &r->text, x->c->green, "(new)");
     if (top) r->mark = x->g->top;
-    for (size_t i = 0; i < f->nvars; i++) var_rows(x, l, &f->vars[i]);
+    for (size_t i = 0; i < f->nvars; i++) var_rows(x, l, s, &f->vars[i]);
 }
 
 static void stack_rows(ctx *x, layout *l, const shi_step *s) {
     add_row(l, ROW_TOP);
     if (!s->nframes) sb_add(&add_row(l, ROW_TEXT)->text, "(no frames)");
     for (size_t i = s->nframes; i-- > 0;) {
-        frame_rows(x, l, &s->frames[i], i + 1 == s->nframes);
+        frame_rows(x, l, s, &s->frames[i], i + 1 == s->nframes);
         if (i) add_row(l, ROW_SEP);
         if (i == 1 && s->depth > s->nframes) {   /* a deep recursion's middle, left out */
             sb_printf(&add_row(l, ROW_TEXT)->text, "%s%s %zu more frames%s", x->c->dim,

@@ -66,6 +66,12 @@ function readState() {
     return { from: p.getAttribute('data-from'), block: Number(p.getAttribute('data-block')),
       start: at(p.getPointAtLength(0)), end: at(p.getPointAtLength(len)) };
   });
+  const stackArrows = [...document.querySelectorAll('#diagram path.arrow-stack')].map((p) => {
+    const m = p.getScreenCTM(), len = p.getTotalLength();
+    const at = (pt) => ({ x: pt.x * m.a + pt.y * m.c + m.e, y: pt.x * m.b + pt.y * m.d + m.f });
+    return { from: p.getAttribute('data-from'), to: p.getAttribute('data-to'),
+      start: at(p.getPointAtLength(0)), end: at(p.getPointAtLength(len)) };
+  });
   const card = q('.card.current');
   const cr = card && card.getBoundingClientRect();
   return {
@@ -78,7 +84,7 @@ function readState() {
     counter: q('#counter').textContent,
     slider: Number(q('#slider').value),
     hash: location.hash,
-    frames, blocks, arrows, more: more ? more.textContent : null,
+    frames, blocks, arrows, stackArrows, more: more ? more.textContent : null,
     cards: document.querySelectorAll('.card').length,
     elements: document.getElementsByTagName('*').length,
     currentCard: card ? Number(card.getAttribute('data-step')) : null,
@@ -163,6 +169,7 @@ async function main() {
     if (pages.rust_heap_types) await checkRustHeap(browser, pages.rust_heap_types);
     if (pages.nosource) await checkNoSource(browser, pages.nosource);
     if (pages.deep) await checkDeep(browser, pages.deep);
+    if (pages.stackptr) await checkStackPointer(browser, pages.stackptr);
     if (pages.add) await checkPhoneAndPrint(browser, pages.add);
     if (index) await checkIndex(browser, index);
   } finally {
@@ -337,6 +344,32 @@ async function checkPointers(browser, p) {
     check('pointers: a free is narrated (block #' + e.block_id + ' freed)', o.narration.includes('block #' + e.block_id + ' freed'), o.narration);
   }
   check('pointers: the console is clean', !problems.length, problems.join(' | '));
+  await context.close();
+}
+
+// A pointer into the stack (a struct passed by pointer): an arrow from the callee's p into
+// the row of the caller's origin; none while nothing points into the stack.
+async function checkStackPointer(browser, p) {
+  const t = p.trace;
+  const s = findStep(t, (x) => x.frames.length === 2 && x.frames[1].function === 'by_pointer');
+  if (!check('stack pointer: the trace has a step inside by_pointer()', !!s)) return;
+  const { context, page, problems, state } = await open(browser, p, '#step-' + (s.index + 1));
+  let st = await state();
+  const a = st.stackArrows.find((x) => x.from === 'p');
+  const main = st.frames.find((f) => f.function === 'main');
+  const origin = main && main.vars.find((v) => v.name === 'origin');
+  const caller = st.frames.find((f) => f.function === 'by_pointer');
+  const pv = caller && caller.vars.find((v) => v.name === 'p');
+  check('stack pointer: an arrow goes from by_pointer\'s p to main\'s origin', a && a.to === 'origin', show(st.stackArrows));
+  check('stack pointer: it starts in p\'s row and ends in origin\'s row',
+    a && origin && pv && inside(a.start, pv.box) && inside(a.end, origin.box),
+    show(a) + ' vs ' + show(origin && origin.box));
+  await page.screenshot({ path: path.join(shots, 'stackptr-step-' + (s.index + 1) + '.png') });
+  await page.evaluate(() => { location.hash = '#step-1'; });
+  await page.waitForTimeout(200);
+  st = await state();
+  check('stack pointer: no stack arrow at step 1', st.stackArrows.length === 0, show(st.stackArrows));
+  check('stack pointer: the console is clean', !problems.length, problems.join(' | '));
   await context.close();
 }
 

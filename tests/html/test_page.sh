@@ -67,6 +67,11 @@ cp "$here/pointers.c" "$work/gone/pointers.c"
 printf '%s\n' 'static int down(int n) {' '    if (n == 0) return 0;' '    return down(n - 1) + 1;' '}' \
     'int main(void) {' '    return down(110) == 110 ? 0 : 1;' '}' > "$work/deep.c"
 cc -g -O0 -o "$work/deep" "$work/deep.c" && page deep ./deep
+# a struct passed by pointer: an arrow from the callee's p into the caller's origin
+printf '%s\n' 'struct point { int x, y; };' 'static void by_pointer(struct point *p) {' \
+    '    p->x = 10;' '}' 'int main(void) {' '    struct point origin = {1, 2};' \
+    '    by_pointer(&origin);' '    return origin.x == 10 ? 0 : 1;' '}' > "$work/stackptr.c"
+cc -g -O0 -o "$work/stackptr" "$work/stackptr.c" && page stackptr ./stackptr
 rustc=$(command -v rustc || true)
 [ -z "$rustc" ] && [ -x "$HOME/.cargo/bin/rustc" ] && rustc="$HOME/.cargo/bin/rustc"
 if [ -n "$rustc" ]; then

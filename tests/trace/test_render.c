@@ -499,6 +499,24 @@ SH_TEST(test_text_says_how_many_frames_are_left_out) {
     shi_trace_free(t);
 }
 
+SH_TEST(test_text_pointer_into_the_stack_names_its_variable) {
+    shi_trace *t = shi_trace_new("prog");
+    shi_step *s = shi_trace_add_step(t);
+    shi_frame *m = shi_step_push_frame(s, "main", "p.c", 7);
+    shi_var *origin = shi_frame_add_var(m, "origin", "struct point", 8);
+    origin->addr = 0x7fffffffe6a8;
+    shi_frame *f = shi_step_push_frame(s, "by_pointer", "p.c", 3);
+    shi_value_set_pointer(&shi_frame_add_var(f, "p", "struct point *", 8)->value, 0x7fffffffe6a8, -1);
+    shi_value_set_pointer(&shi_frame_add_var(f, "q", "int *", 8)->value, 0x7fffffffe6ac, -1);
+    shi_value_set_pointer(&shi_frame_add_var(f, "r", "int *", 8)->value, 0x1234, -1);
+    char *out = render_step(t, 0, true, false, 100);
+    CHECK(strstr(out, "p : struct point * (8 bytes) = &origin ") != NULL);
+    CHECK(strstr(out, "q : int * (8 bytes) = &origin + 4") != NULL);
+    CHECK(strstr(out, "r : int * (8 bytes) = 0x1234") != NULL);   /* nowhere known: the address */
+    free(out);
+    shi_trace_free(t);
+}
+
 SH_TEST(test_text_ascii_fallback_is_pure_ascii) {
     shi_trace *t = lesson_heap_types();
     char *out = render_step(t, 1, false, false, 100);

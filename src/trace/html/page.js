@@ -301,6 +301,20 @@
       markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, defs);
     s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow-head' }, marker);
 
+    // Where each variable lives, for pointers into the stack (C's &origin, a Rust &x).
+    const stackVars = [];
+    for (const f of frames) for (const v of f.vars || []) {
+      const lo = v.addr ? parseInt(v.addr, 16) : NaN;
+      if (!isNaN(lo) && v.size > 0) stackVars.push({ v, lo, hi: lo + v.size });
+    }
+    // The variable a pointer value points into, when it points into the stack (not itself).
+    const stackTarget = (val, self) => {
+      if (!val || val.kind !== 'pointer' || val.block != null || !val.addr) return null;
+      const a = parseInt(val.addr, 16);
+      const t = stackVars.find((x) => a >= x.lo && a < x.hi && x.v !== self);
+      return t ? t.v : null;
+    };
+
     // Column widths over every variable, so the rows of all frames line up.
     let wName = 4, wType = 4, wSize = 4, wVal = 5;
     for (const f of frames) for (const v of f.vars || []) {
@@ -310,7 +324,7 @@
       const val = v.value || {};
       const len = val.kind === 'owned'
         ? Math.max(...ownedRows(val).map((r) => r.reduce((a, c) => a + c.text.length + (c.ptr ? 3 : 2), 0)))
-        : Math.min(String(val.text).length, MAX_VALUE) + (refsOf('', val, []).length ? 2 : 0);
+        : Math.min(String(val.text).length, MAX_VALUE) + (refsOf('', val, []).length || stackTarget(val, v) ? 2 : 0);
       wVal = Math.max(wVal, len);
     }
     const cx = [PAD, 0, 0, 0];
@@ -354,6 +368,8 @@
 
     // Frames.
     const rowsByPath = new Map();   // "numbers.ptr" -> {x, y}: where its arrow starts
+    const rowOfVar = new Map();     // variable -> the y of its row's middle
+    const stackRefs = [];           // pointers into the stack: {from, to, name, target}
     if (!frames.length) s('text', { x: PAD, y: y + 12, class: 'empty-note' }, svg, '(no frame)');
     frames.forEach((f, fi) => {
       if (fi === frames.length - 1 && frames.length > 1 && (step.depth || 0) > frames.length) {
@@ -405,12 +421,15 @@
         } else {
           const refs = refsOf(v.name, val, []);
           s('text', { x: cx[3], y: my, class: 'value-text' + (val.kind === 'uninit' ? ' muted' : '') }, vg, cut(val.text, MAX_VALUE));
-          if (refs.length) {
+          const target = refs.length ? null : stackTarget(val, v);
+          if (refs.length || target) {
             const dx = cx[3] + textW(cut(val.text, MAX_VALUE)) + 10;
             s('circle', { cx: dx, cy: my - 1, r: 3.5, class: 'dot' }, vg);
             for (const [path] of refs) rowsByPath.set(path, { x: dx, y: my - 1 });
+            if (target) stackRefs.push({ from: { x: dx, y: my - 1 }, name: v.name, target });
           }
         }
+        rowOfVar.set(v, my - 1);
         ry += rh;
       }
       y += height + 8;
@@ -450,6 +469,15 @@
           class: 'arrow', 'marker-end': 'url(#arrowhead)', 'data-from': path, 'data-block': ref.block }, arrows);
       }
     }
+    // A pointer into the stack loops out to the right of the stack and back into the row of
+    // the variable it points to (the callee's p -> the caller's origin).
+    stackRefs.forEach((r, i) => {
+      const ty = rowOfVar.get(r.target);
+      if (ty == null) return;
+      const out = stackW + 14 + 8 * (i % 4);
+      s('path', { d: `M${r.from.x},${r.from.y} C${out},${r.from.y} ${out},${ty} ${stackW - 3},${ty}`,
+        class: 'arrow-stack', 'marker-end': 'url(#arrowhead)', 'data-from': r.name, 'data-to': r.target.name }, arrows);
+    });
     const W = Math.ceil(heapX + heapW + PAD), H = Math.ceil(Math.max(stackH, heapH) + 10);
     svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
     svg.setAttribute('width', W);
