@@ -642,18 +642,24 @@
     show(i);
     const target = track.getBoundingClientRect().top + i * stepH + stepH / 2 - readingLine();
     ignoreScrollUntil = performance.now() + (smooth ? 600 : 80);
-    window.scrollTo({ top: window.scrollY + target, behavior: smooth ? 'smooth' : 'instant' });
+    const max = document.documentElement.scrollHeight - window.innerHeight;
+    const to = Math.max(0, Math.min(max, window.scrollY + target));
+    ourScroll = Math.abs(to - window.scrollY) >= 1;   // a scroll that will move, and end
+    window.scrollTo({ top: to, behavior: smooth ? 'smooth' : 'instant' });
     renderCards();
   }
 
-  let ignoreScrollUntil = 0, frameQueued = false;
+  // ourScroll: the scroll under way is goTo's, whose step is already shown. At its end the
+  // step stays: near the ends of a short trace the page cannot bring the chosen card to the
+  // reading line, and reading the step back from the position would pick a neighbour.
+  let ignoreScrollUntil = 0, frameQueued = false, ourScroll = false;
   function onScroll() {
     if (frameQueued) return;
     frameQueued = true;
     requestAnimationFrame(() => {
       frameQueued = false;
       renderCards();
-      if (performance.now() < ignoreScrollUntil) return;   // our own scroll: the step is set
+      if (ourScroll || performance.now() < ignoreScrollUntil) return;   // goTo's: the step is set
       show(stepAtReadingLine());
     });
   }
@@ -701,8 +707,12 @@
     if (fromHash != null) goTo(fromHash, false);
     else { show(0); renderCards(); }
     window.addEventListener('scroll', onScroll, { passive: true });
-    // The end of a scroll this page made: the step is the one at the reading line again.
-    window.addEventListener('scrollend', () => { ignoreScrollUntil = 0; onScroll(); });
+    // The end of a scroll: the reader's own puts the step at the reading line again.
+    window.addEventListener('scrollend', () => {
+      ignoreScrollUntil = 0;
+      if (ourScroll) { ourScroll = false; renderCards(); return; }
+      onScroll();
+    });
     // A new width may change the layout and the cards' height: keep the current step. (A
     // phone's address bar showing or hiding changes only the height: nothing to redo.)
     let width = window.innerWidth;
