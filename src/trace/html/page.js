@@ -628,11 +628,15 @@
     clearTimeout(hashTimer);
     hashTimer = setTimeout(setHash, 150);
   }
-  let hashTimer = 0;
+  let hashTimer = 0, ownHash = location.hash;
   function setHash() {
     const hash = '#step-' + (current + 1);
     if (location.hash === hash) return;
+    // A step link followed since our last write: its hashchange is on its way and decides
+    // the step; writing ours now would undo the reader's link.
+    if (location.hash !== ownHash && stepFromHash() != null) return;
     try { history.replaceState(null, '', hash); } catch (e) { /* a page without history */ }
+    ownHash = location.hash;
   }
 
   // Shows step i and scrolls the page so that its card sits on the reading line.
@@ -724,7 +728,11 @@
       current = -1;
       goTo(i, false);
     });
-    window.addEventListener('hashchange', () => { const i = stepFromHash(); if (i != null && i !== current) goTo(i, false); });
+    window.addEventListener('hashchange', () => {
+      ownHash = location.hash;
+      const i = stepFromHash();
+      if (i != null && i !== current) goTo(i, false);
+    });
     document.addEventListener('keydown', onKey);
     slider.addEventListener('input', () => goTo(parseInt(slider.value, 10) - 1, false));
     $('prev').addEventListener('click', () => goTo(current - 1, false));
