@@ -233,7 +233,7 @@ async function checkPage(browser, name, p) {
   // the address follows the step
   const mid = Math.max(1, Math.ceil(n / 2));
   for (let i = 1; i < mid; i++) await page.keyboard.press('ArrowRight');
-  await page.waitForTimeout(400);
+  await waitFor(page, mid, '#step-' + mid);
   st = await state();
   check(name + ': the address follows the step (#step-' + mid + ')', st.hash === '#step-' + mid, st.hash);
 
@@ -280,7 +280,8 @@ async function checkPage(browser, name, p) {
   // clicking a card
   if (n >= 3) {
     await page.click('.card[data-step="3"]');
-    await page.waitForTimeout(700);
+    await waitFor(page, 3);
+    await page.waitForTimeout(700);   // and the smooth scroll has ended: the step must stay
     st = await state();
     check(name + ': clicking the card of step 3 shows step 3', st.step === 3, 'step ' + st.step);
   }
@@ -294,7 +295,7 @@ async function checkPage(browser, name, p) {
   const bad = compare(st, t.steps[k - 1], t, hasSource);
   check(name + ': the link #step-' + k + ' opens step ' + k, !bad.length, bad.join('; '));
   await dl.page.evaluate(() => { location.hash = '#step-1'; });
-  await dl.page.waitForTimeout(200);
+  await waitFor(dl.page, 1);
   st = await dl.state();
   check(name + ': following #step-1 within the page shows step 1', st.step === 1, 'step ' + st.step);
   const far = await open(browser, p, '#step-' + (n + 100));
@@ -303,6 +304,15 @@ async function checkPage(browser, name, p) {
   check(name + ': deep links keep the console clean', !dl.problems.length && !far.problems.length, dl.problems.concat(far.problems).slice(0, 3).join(' | '));
   await dl.context.close();
   await far.context.close();
+}
+
+// Waits until the page shows step k (and, if given, its address says `hash`), up to 10 s:
+// a loaded machine must not fail a check by timing; the check after it says what it saw.
+async function waitFor(page, k, hash) {
+  try {
+    await page.waitForFunction(([x, h]) => document.body.getAttribute('data-step') === String(x) &&
+      (!h || location.hash === h), [k, hash || null], { timeout: 10000 });
+  } catch (e) { /* not there: the check that follows fails with what the page shows */ }
 }
 
 // Steps of the trace that satisfy `pred`, by index.
@@ -331,14 +341,14 @@ async function checkPointers(browser, p) {
   const out = findStep(t, (x) => x.events.some((e) => e.kind === 'output'));
   if (out) {
     await page.evaluate((k) => { location.hash = '#step-' + k; }, out.index + 1);
-    await page.waitForTimeout(200);
+    await waitFor(page, out.index + 1);
     const o = await state();
     check('pointers: the narration shows the output "</script><!-- 10"', o.narration.includes('</script><!-- 10'), o.narration);
   }
   const freed = findStep(t, (x) => x.events.some((e) => e.kind === 'free'));
   if (freed) {
     await page.evaluate((k) => { location.hash = '#step-' + k; }, freed.index + 1);
-    await page.waitForTimeout(200);
+    await waitFor(page, freed.index + 1);
     const o = await state();
     const e = freed.events.find((x) => x.kind === 'free');
     check('pointers: a free is narrated (block #' + e.block_id + ' freed)', o.narration.includes('block #' + e.block_id + ' freed'), o.narration);
@@ -366,7 +376,7 @@ async function checkStackPointer(browser, p) {
     show(a) + ' vs ' + show(origin && origin.box));
   await page.screenshot({ path: path.join(shots, 'stackptr-step-' + (s.index + 1) + '.png') });
   await page.evaluate(() => { location.hash = '#step-1'; });
-  await page.waitForTimeout(200);
+  await waitFor(page, 1);
   st = await state();
   check('stack pointer: no stack arrow at step 1', st.stackArrows.length === 0, show(st.stackArrows));
   check('stack pointer: the console is clean', !problems.length, problems.join(' | '));
@@ -411,7 +421,7 @@ async function checkRustHeap(browser, p) {
   const b = findStep(t, (x) => { const v = varOf(x, 'main', 'boxed'); return v && v.value.block != null; });
   if (b) {
     await page.evaluate((k) => { location.hash = '#step-' + k; }, b.index + 1);
-    await page.waitForTimeout(200);
+    await waitFor(page, b.index + 1);
     st = await state();
     const bid = varOf(b, 'main', 'boxed').value.block;
     const bb = st.blocks.find((x) => x.id === bid);
