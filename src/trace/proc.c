@@ -570,8 +570,17 @@ static int on_trap(shi_proc *p, shi_task *t, shi_stop *ret) {
         if (!b) return resume_task(p, t, 0, false) == 0 ? 0 : stop_error(ret);
     } else {
         b = shi_bp_find(p, r.rip - 1);
-        if (!b || (si.si_code != SI_KERNEL && si.si_code != TRAP_BRKPT))
-            return on_signal(p, t, SIGTRAP, ret);   /* the program's own SIGTRAP */
+        bool int3 = si.si_code == SI_KERNEL || si.si_code == TRAP_BRKPT;
+        unsigned char byte;
+        if (!b && int3 && shi_mem_read_raw(t->tid, r.rip - 1, &byte, 1) == 0 && byte != 0xcc) {
+            /* an int3 that is gone: another thread's stop removed it (a return breakpoint
+             * released) while this one was already trapping on it. Not the program's
+             * SIGTRAP: back onto the original instruction, and on. */
+            r.rip -= 1;
+            if (set_task_regs(p, t, &r) != 0) return stop_error(ret);
+            return resume_task(p, t, 0, false) == 0 ? 0 : stop_error(ret);
+        }
+        if (!b || !int3) return on_signal(p, t, SIGTRAP, ret);   /* the program's own */
         p->dr_unproven = false;
         r.rip -= 1;   /* back onto the instruction the int3 replaced */
         /* the resume flag now saves displace a second SETREGS */

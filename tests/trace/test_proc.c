@@ -755,4 +755,39 @@ SH_TEST(test_threads_are_reported_and_their_heap_calls_counted) {
     cleanup();
 }
 
+/* Threads in a malloc loop: a return breakpoint one thread releases can be the int3 another
+ * thread is already trapping on. That trap is not the program's SIGTRAP (it was delivered
+ * and killed the program before), and no call is lost. */
+SH_TEST(test_threads_racing_through_malloc_are_not_killed) {
+    const char *exe = compile("race",
+        "#include <pthread.h>\n#include <stdlib.h>\n"
+        "static void *work(void *arg) {\n"
+        "  (void)arg;\n"
+        "  for (int i = 0; i < 3000; i++) { void *q = malloc(77); free(q); }\n"
+        "  return NULL;\n"
+        "}\n"
+        "int main(void) {\n"
+        "  pthread_t t[2];\n"
+        "  for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, work, NULL);\n"
+        "  for (int i = 0; i < 3000; i++) { void *q = malloc(33); free(q); }\n"
+        "  for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);\n"
+        "  return 0;\n"
+        "}\n", "-pthread");
+    shi_proc *p = spawn(exe, false);
+    CHECK(shi_proc_watch_heap(p) == 0);
+    run_to_exit(p, 0);
+    shi_heap_event *ev;
+    size_t n = shi_proc_take_heap_events(p, &ev);
+    int m77 = 0, m33 = 0;
+    for (size_t i = 0; i < n; i++) {
+        m77 += ev[i].kind == SHI_HEAP_MALLOC && ev[i].size == 77;
+        m33 += ev[i].kind == SHI_HEAP_MALLOC && ev[i].size == 33;
+    }
+    CHECK_EQ(m77, 6000);
+    CHECK_EQ(m33, 3000);
+    free(ev);
+    shi_proc_free(p);
+    cleanup();
+}
+
 int main(void) { return sh_test_main(); }
