@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "check.h"
 #include "trace/proc.h"
+#include "programs.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -13,38 +14,11 @@
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
-static char tmpdir[64];
-
-static const char *workdir(void) {
-    if (!tmpdir[0]) {
-        strcpy(tmpdir, "/tmp/sh_test_proc_XXXXXX");
-        CHECK(mkdtemp(tmpdir) != NULL);
-    }
-    return tmpdir;
-}
-
-static void cleanup(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (tmpdir[0]) CHECK(system(cmd) == 0);
-    int st;
-    /* no zombie, no tracee left: we have no child at all */
-    CHECK(waitpid(-1, &st, WNOHANG) == -1 && errno == ECHILD);
-}
-
-/* Writes `src` to NAME.c and compiles it with cc -g -O0; returns the executable's path. */
+/* cc -g -O0 and the test's own flags (-pthread) */
 static const char *compile(const char *name, const char *src, const char *flags) {
-    static char exe[256];
-    char path[256], cmd[1024];
-    snprintf(path, sizeof path, "%s/%s.c", workdir(), name);
-    snprintf(exe, sizeof exe, "%s/%s", workdir(), name);
-    FILE *f = fopen(path, "w");
-    CHECK(f != NULL);
-    fputs(src, f);
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "cc -g -O0 -o %s %s %s", exe, path, flags ? flags : "");
-    CHECK(system(cmd) == 0);
-    return exe;
+    char cflags[256];
+    snprintf(cflags, sizeof cflags, "-O0 %s", flags ? flags : "");
+    return compile_program(name, src, cflags);
 }
 
 static shi_proc *spawn(const char *exe, bool capture) {

@@ -9,40 +9,11 @@
 #include "trace/dwarf.h"
 #include "trace/proc.h"
 #include "trace/unwind.h"
+#include "programs.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
-
-static char tmpdir[64];
-
-static const char *workdir(void) {
-    if (!tmpdir[0]) {
-        strcpy(tmpdir, "/tmp/sh_test_unwind_XXXXXX");
-        CHECK(mkdtemp(tmpdir) != NULL);
-    }
-    return tmpdir;
-}
-
-static void cleanup(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (tmpdir[0]) CHECK(system(cmd) == 0);
-}
-
-static const char *compile(const char *name, const char *src, const char *flags) {
-    static char exe[256];
-    char path[256], cmd[1024];
-    snprintf(path, sizeof path, "%s/%s.c", workdir(), name);
-    snprintf(exe, sizeof exe, "%s/%s", workdir(), name);
-    FILE *f = fopen(path, "w");
-    CHECK(f != NULL);
-    fputs(src, f);
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "cc -g %s -o %s %s", flags, exe, path);
-    CHECK(system(cmd) == 0);
-    return exe;
-}
 
 /* Three calls deep; every function keeps a local so each has a frame of its own. */
 static const char chain_src[] =
@@ -133,7 +104,7 @@ static void walk(stopped *s, char *out, size_t len, size_t *ret_frames) {
 }
 
 SH_TEST(test_cfi_walks_a_stack_without_frame_pointers) {
-    const char *exe = compile("chain", chain_src, "-O1 -fomit-frame-pointer");
+    const char *exe = compile_program("chain", chain_src, "-O1 -fomit-frame-pointer");
     stopped s = stop_in(exe, "leaf", true);
     char names[256];
     size_t n;
@@ -144,7 +115,7 @@ SH_TEST(test_cfi_walks_a_stack_without_frame_pointers) {
 }
 
 SH_TEST(test_cfi_walks_gcc_O0_frames_too) {
-    const char *exe = compile("chain0", chain_src, "-O0");
+    const char *exe = compile_program("chain0", chain_src, "-O0");
     stopped s = stop_in(exe, "leaf", true);
     char names[256];
     size_t n;
@@ -156,7 +127,7 @@ SH_TEST(test_cfi_walks_gcc_O0_frames_too) {
 SH_TEST(test_frame_pointer_fallback_without_cfi) {
     /* no module added: only the rbp chain; at the entry of a -O0 function rbp is still the
      * caller's, so the walk starts one frame out from there */
-    const char *exe = compile("chainfp", chain_src, "-O0");
+    const char *exe = compile_program("chainfp", chain_src, "-O0");
     stopped s = stop_in(exe, "leaf", false);
     CHECK(!shi_unwinder_knows(s.u, s.regs.rip));
     shi_uregs r, caller;
@@ -170,7 +141,7 @@ SH_TEST(test_frame_pointer_fallback_without_cfi) {
 }
 
 SH_TEST(test_crash_inside_libc_walks_back_to_the_caller) {
-    const char *exe = compile("strlen_null",
+    const char *exe = compile_program("strlen_null",
         "#include <string.h>\n"
         "__attribute__((noinline)) unsigned long measure(const char *s) { return strlen(s); }\n"
         "int main(int argc, char **argv) { (void)argv; return (int)measure(argc > 5 ? \"x\" : 0); }\n",
