@@ -112,6 +112,9 @@ run list --json l.json -- ./list
 check "list: exit 0" [ $rc -eq 0 ]
 py "list: 3 live blocks at some step, 0 at the end" "$work/l.json" "
 sys.exit(not (max(len(s['heap']) for s in t['steps'])==3 and len(t['steps'][-1]['heap'])==0))"
+py "list: each node's next (+8) points to the node made before it" "$work/l.json" "
+links={(b['id'],p['offset'],p['block']) for s in t['steps'] if len(s['heap'])==3 for b in s['heap'] for p in b['pointers']}
+sys.exit(links!={(2,8,1),(3,8,2)})"
 py "list: alloc and free events" "$work/l.json" "
 k=[e['kind'] for s in t['steps'] for e in s['events']]
 sys.exit(not (k.count('alloc')==3 and k.count('free')==3))"
