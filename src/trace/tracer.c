@@ -85,19 +85,25 @@ typedef struct tracer {
     pending_return *rets;
     size_t nrets, cap_rets;
     uint8_t *quiet;           /* per line row: stops without a step (UINT8_MAX: it made one) */
+    const shi_function *fns;  /* the user's units' functions (shi_dwarf_functions) */
+    bool *shown;              /* per function: drawn as a frame (the user's own code, main) */
     size_t nprev;
-    bool exiting;             /* the program is ending: rax is not a return value */
     uint64_t stack_top;       /* the [stack] mapping's end */
 } tracer;
+
+/* Room for one more element in a growing array (doubling; out of memory ends the run). */
+static void *grow(void *arr, size_t n, size_t *cap, size_t elem) {
+    if (n < *cap) return arr;
+    *cap = *cap ? 2 * *cap : 16;
+    arr = realloc(arr, *cap * elem);
+    if (!arr) abort();
+    return arr;
+}
 
 /* ---- pending events ---------------------------------------------------------------------- */
 
 static shi_event *pend(tracer *tr, shi_event_kind kind) {
-    if (tr->npending == tr->cap_pending) {
-        tr->cap_pending = tr->cap_pending ? 2 * tr->cap_pending : 16;
-        tr->pending = realloc(tr->pending, tr->cap_pending * sizeof *tr->pending);
-        if (!tr->pending) abort();
-    }
+    tr->pending = grow(tr->pending, tr->npending, &tr->cap_pending, sizeof *tr->pending);
     shi_event *e = &tr->pending[tr->npending++];
     memset(e, 0, sizeof *e);
     e->kind = kind;
@@ -197,23 +203,18 @@ static uint64_t classify_allocation(void *arg, const shi_heap_event *call) {
     if (!user_allocation(tr, call, &site.file, &site.line)) return 0;
     for (size_t i = tr->nsites; i-- > 0;)
         if (tr->sites[i].line == site.line && tr->sites[i].file == site.file) return i + 1;
-    if (tr->nsites == tr->cap_sites) {
-        tr->cap_sites = tr->cap_sites ? 2 * tr->cap_sites : 16;
-        tr->sites = realloc(tr->sites, tr->cap_sites * sizeof *tr->sites);
-        if (!tr->sites) abort();
-    }
+    tr->sites = grow(tr->sites, tr->nsites, &tr->cap_sites, sizeof *tr->sites);
     tr->sites[tr->nsites++] = site;
     return tr->nsites;
 }
 
-static void add_block(tracer *tr, uint64_t addr, uint64_t size, const char *file, int line) {
-    if (tr->nblocks == tr->cap_blocks) {
-        tr->cap_blocks = tr->cap_blocks ? 2 * tr->cap_blocks : 16;
-        tr->blocks = realloc(tr->blocks, tr->cap_blocks * sizeof *tr->blocks);
-        if (!tr->blocks) abort();
-    }
+/* A block the program allocated: `tag` is the heap hook's answer (its site, 1-based). */
+static void add_block(tracer *tr, uint64_t addr, uint64_t size, uint64_t tag) {
+    tr->blocks = grow(tr->blocks, tr->nblocks, &tr->cap_blocks, sizeof *tr->blocks);
+    const alloc_site *site = &tr->sites[tag - 1];
     live_block *b = &tr->blocks[tr->nblocks++];
-    *b = (live_block){.addr = addr, .size = size, .id = ++tr->next_id, .file = file, .line = line};
+    *b = (live_block){.addr = addr, .size = size, .id = ++tr->next_id, .file = site->file,
+                      .line = site->line};
     shi_event *e = pend(tr, SHI_EV_ALLOC);
     e->addr = addr; e->size = size; e->block_id = b->id;
 }
@@ -245,8 +246,7 @@ static void take_heap(tracer *tr) {
         live_block *b;
         switch (h->kind) {
         case SHI_HEAP_MALLOC: case SHI_HEAP_CALLOC: case SHI_HEAP_MEMALIGN:
-            if (h->tag) add_block(tr, h->ptr, h->size, tr->sites[h->tag - 1].file,
-                                  tr->sites[h->tag - 1].line);
+            if (h->tag) add_block(tr, h->ptr, h->size, h->tag);
             break;
         case SHI_HEAP_REALLOC:
             if ((b = find_block(tr, h->old_ptr))) {
@@ -254,8 +254,7 @@ static void take_heap(tracer *tr) {
                 e->old_addr = b->addr; e->addr = h->ptr; e->size = h->size; e->block_id = b->id;
                 b->addr = h->ptr; b->size = h->size;
             } else if (h->tag) {
-                add_block(tr, h->ptr, h->size, tr->sites[h->tag - 1].file,
-                          tr->sites[h->tag - 1].line);
+                add_block(tr, h->ptr, h->size, h->tag);
             }
             break;
         case SHI_HEAP_FREE:
@@ -321,46 +320,48 @@ static void link_value(const shi_step *s, shi_value *v) {
 /* Every owning handle of the step, outermost frame and first declared first. */
 static void collect_owned(shi_value *v, shi_value ***list, size_t *n, size_t *cap) {
     if (v->kind == SHI_VAL_OWNED) {
-        if (*n == *cap) {
-            *cap = *cap ? 2 * *cap : 16;
-            *list = realloc(*list, *cap * sizeof **list);
-            if (!*list) abort();
-        }
+        *list = grow(*list, *n, cap, sizeof **list);
         (*list)[(*n)++] = v;
     }
     for (size_t i = 0; i < v->nfields; i++) collect_owned(v->fields[i].value, list, n, cap);
+}
+
+/* The same activation in another step: a frame is one by its CFA and function. */
+static const shi_frame *find_frame(const shi_step *s, const char *function, uint64_t cfa) {
+    for (size_t i = 0; s && i < s->nframes; i++)
+        if (s->frames[i].cfa == cfa && strcmp(s->frames[i].function, function) == 0)
+            return &s->frames[i];
+    return NULL;
+}
+
+static const shi_var *frame_var(const shi_frame *f, const char *name) {
+    for (size_t i = 0; f && i < f->nvars; i++)
+        if (strcmp(f->vars[i].name, name) == 0) return &f->vars[i];
+    return NULL;
+}
+
+/* A handle that kept its bits while its block went away stays stale even when a new block
+ * takes the same address (malloc reuses addresses; block ids tell them apart). */
+static bool kept_stale(const shi_step *s, const shi_frame *f, const shi_var *v,
+                       const shi_step *prev) {
+    const shi_var *pv = frame_var(find_frame(prev, f->function, f->cfa), v->name);
+    if (!pv || pv->value.kind != SHI_VAL_OWNED || pv->value.owned.ptr != v->value.owned.ptr)
+        return false;
+    if (pv->value.owned.stale) return true;
+    uint64_t was = pv->value.target_block >= 0 ? prev->blocks[pv->value.target_block].id : 0;
+    uint64_t now = v->value.target_block >= 0 ? s->blocks[v->value.target_block].id : 0;
+    return was && was != now;
 }
 
 /* A handle is stale when its block is gone (freed, or never there for a handle that claims
  * capacity) or when a newer handle holds the same block: Rust's `let b = a;` copies the
  * bits and leaves them in `a`, which no longer owns anything. The newer one is taken to be
  * the one in the inner frame, or declared later in the same frame. */
-/* A handle that kept its bits while its block went away stays stale even when a new block
- * takes the same address (malloc reuses addresses; block ids tell them apart). */
-static bool kept_stale(const shi_step *s, size_t frame, const shi_var *v, const shi_step *prev) {
-    if (!prev) return false;
-    const shi_frame *f = &s->frames[frame], *pf = NULL;
-    for (size_t i = 0; i < prev->nframes && !pf; i++)
-        if (prev->frames[i].cfa == f->cfa && strcmp(prev->frames[i].function, f->function) == 0)
-            pf = &prev->frames[i];
-    if (!pf) return false;
-    for (size_t k = 0; k < pf->nvars; k++) {
-        const shi_var *pv = &pf->vars[k];
-        if (strcmp(pv->name, v->name) != 0) continue;
-        if (pv->value.kind != SHI_VAL_OWNED || pv->value.owned.ptr != v->value.owned.ptr) return false;
-        if (pv->value.owned.stale) return true;
-        uint64_t was = pv->value.target_block >= 0 ? prev->blocks[pv->value.target_block].id : 0;
-        uint64_t now = v->value.target_block >= 0 ? s->blocks[v->value.target_block].id : 0;
-        return was && was != now;
-    }
-    return false;
-}
-
 static void mark_stale(shi_step *s, const shi_step *prev) {
     for (size_t i = 0; i < s->nframes; i++)
         for (size_t k = 0; k < s->frames[i].nvars; k++) {
             shi_var *v = &s->frames[i].vars[k];
-            if (v->value.kind == SHI_VAL_OWNED && kept_stale(s, i, v, prev))
+            if (v->value.kind == SHI_VAL_OWNED && kept_stale(s, &s->frames[i], v, prev))
                 v->value.owned.stale = true;
         }
     shi_value **own = NULL;
@@ -402,13 +403,18 @@ static bool read_mem(void *arg, uint64_t addr, void *buf, size_t len) {
     return shi_proc_read(ft->tr->p, addr, buf, len) == 0;
 }
 
+/* Whether the source line, indentation aside, starts with `prefix`. */
+static bool line_starts(tracer *tr, const char *file, int line, const char *prefix) {
+    const char *text = shi_sources_line(tr->src, file, line);
+    if (!text) return false;
+    text += strspn(text, " \t");
+    return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
 /* Code the compiler wrote for an attribute (Rust's #[derive(Debug)] impls) carries the
  * attribute's line: not the user's statements, so neither breakpoints nor frames. */
 static bool generated_line(tracer *tr, const char *file, int line) {
-    const char *text = shi_sources_line(tr->src, file, line);
-    if (!text) return false;
-    while (*text == ' ' || *text == '\t') text++;
-    return text[0] == '#' && text[1] == '[';
+    return line_starts(tr, file, line, "#[");
 }
 
 /* Walks the stack from the stop's registers, innermost first, up to the user's main, by the
@@ -428,8 +434,7 @@ static size_t walk_frames(tracer *tr, const struct user_regs_struct *stop, frame
         shi_uregs caller;
         uint64_t cfa = 0;
         int rc = shi_unwind_step(tr->uw, &r, top, unwind_read, tr, &cfa, &caller);
-        if (fn && ((fn->is_user && !generated_line(tr, fn->decl_file, fn->decl_line)) ||
-                   fn == main_fn)) {
+        if (fn && tr->shown[fn - tr->fns]) {
             depth++;
             if (n < max || fn == main_fn) {
                 frame_info *f = &out[n < max ? n++ : max - 1];
@@ -460,13 +465,6 @@ typedef struct vars_ctx {
     const shi_frame *prev;  /* the same frame in the previous step, or NULL */
 } vars_ctx;
 
-static const shi_var *prev_var(const shi_frame *f, const char *name) {
-    if (!f) return NULL;
-    for (size_t i = 0; i < f->nvars; i++)
-        if (strcmp(f->vars[i].name, name) == 0) return &f->vars[i];
-    return NULL;
-}
-
 static int on_var(const shi_dwarf_var *v, void *arg) {
     vars_ctx *c = arg;
     shi_frame *f = &c->s->frames[c->frame];
@@ -474,7 +472,7 @@ static int on_var(const shi_dwarf_var *v, void *arg) {
     sv->is_param = v->is_param;
     /* A local declared at or below the running line has not been set yet (`sum = ?`),
      * unless an earlier step of this same frame already showed it (a loop going back). */
-    const shi_var *pv = prev_var(c->prev, v->name);
+    const shi_var *pv = frame_var(c->prev, v->name);
     bool uninit = v->not_yet || (!v->is_param && v->decl_line >= f->line &&
                                  !(pv && pv->value.kind != SHI_VAL_UNINIT));
     shi_dwarf_loc loc;
@@ -506,10 +504,7 @@ static int on_var(const shi_dwarf_var *v, void *arg) {
  * scope but is not dropped yet: the drops run on this very line. It stays in the frame,
  * as it was at the step before, until its block is freed. */
 static bool closing_brace(tracer *tr, const char *file, int line) {
-    const char *text = shi_sources_line(tr->src, file, line);
-    if (!text) return false;
-    while (*text == ' ' || *text == '\t') text++;
-    return *text == '}';
+    return line_starts(tr, file, line, "}");
 }
 
 static void carry_pending_drops(tracer *tr, shi_step *s, size_t frame, const shi_frame *pf) {
@@ -521,24 +516,12 @@ static void carry_pending_drops(tracer *tr, shi_step *s, size_t frame, const shi
             continue;
         if (shi_step_find_block(s, prev->blocks[pv->value.target_block].id) < 0) continue;
         shi_frame *f = &s->frames[frame];
-        bool present = false;
-        for (size_t j = 0; j < f->nvars && !present; j++) present = !strcmp(f->vars[j].name, pv->name);
-        if (present) continue;
+        if (frame_var(f, pv->name)) continue;
         shi_var *v = shi_frame_add_var(f, pv->name, pv->type, pv->size);
         v->addr = pv->addr;
         v->is_param = pv->is_param;
         shi_value_copy(&v->value, &pv->value);
     }
-}
-
-/* A frame is the same activation across steps when its CFA and function are. */
-static const shi_frame *matching_frame(const shi_step *prev, const frame_info *fi) {
-    if (!prev) return NULL;
-    for (size_t i = 0; i < prev->nframes; i++) {
-        const shi_frame *f = &prev->frames[i];
-        if (f->cfa == fi->cfa && strcmp(f->function, fi->fn->name) == 0) return f;
-    }
-    return NULL;
 }
 
 /* The return value of fn from rax, by its DWARF return type (none for void). */
@@ -601,7 +584,7 @@ enum { QUIET_AFTER = 16 };
 
 static void count_stop(tracer *tr, uint64_t addr, bool stepped) {
     int64_t i = line_index(tr, addr);
-    if (i < 0 || !tr->quiet) return;
+    if (i < 0) return;
     if (stepped) { tr->quiet[i] = UINT8_MAX; return; }
     if (tr->quiet[i] == UINT8_MAX) return;
     if (++tr->quiet[i] < QUIET_AFTER) return;
@@ -612,11 +595,7 @@ static void count_stop(tracer *tr, uint64_t addr, bool stepped) {
 
 static void watch_return(tracer *tr, const frame_info *f) {
     if (!f->ret_addr || f->fn == shi_dwarf_main(tr->d)) return;   /* main: the exit code */
-    if (tr->nrets == tr->cap_rets) {
-        tr->cap_rets = tr->cap_rets ? 2 * tr->cap_rets : 16;
-        tr->rets = realloc(tr->rets, tr->cap_rets * sizeof *tr->rets);
-        if (!tr->rets) abort();
-    }
+    tr->rets = grow(tr->rets, tr->nrets, &tr->cap_rets, sizeof *tr->rets);
     tr->rets[tr->nrets++] = (pending_return){.cfa = f->cfa, .ret_addr = f->ret_addr};
     shi_proc_break(tr->p, f->ret_addr);
 }
@@ -718,11 +697,12 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     }
     copy_blocks(tr, s);
     for (size_t i = 0; i < n; i++) {
-        vars_ctx c = {.tr = tr, .s = s, .frame = i, .prev = matching_frame(prev, &fr[n - 1 - i])};
-        c.ft = (frame_target){tr, &fr[n - 1 - i]};
+        const frame_info *fi = &fr[n - 1 - i];
+        vars_ctx c = {.tr = tr, .s = s, .frame = i, .prev = find_frame(prev, fi->fn->name, fi->cfa),
+                      .ft = {tr, fi}};
         c.target = (shi_dwarf_target){.read_reg = read_reg, .read_mem = read_mem, .arg = &c.ft,
-                                      .cfa = fr[n - 1 - i].cfa, .load_bias = tr->bias};
-        uint64_t rel = fr[n - 1 - i].pc - tr->bias - (fr[n - 1 - i].top ? 0 : 1);
+                                      .cfa = fi->cfa, .load_bias = tr->bias};
+        uint64_t rel = fi->pc - tr->bias - (fi->top ? 0 : 1);
         shi_dwarf_vars_at(tr->d, rel, on_var, &c);
         carry_pending_drops(tr, s, i, c.prev);
         shi_frame *f = &s->frames[i];
@@ -866,6 +846,12 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     const shi_line *lines = shi_dwarf_lines(tr.d, &nlines);
     tr.quiet = calloc(nlines ? nlines : 1, 1);
     const shi_function *fns = shi_dwarf_functions(tr.d, &nf);
+    tr.fns = fns;
+    tr.shown = calloc(nf ? nf : 1, sizeof *tr.shown);
+    if (!tr.quiet || !tr.shown) abort();
+    for (size_t i = 0; i < nf; i++)
+        tr.shown[i] = &fns[i] == shi_dwarf_main(tr.d) ||
+                      (fns[i].is_user && !generated_line(&tr, fns[i].decl_file, fns[i].decl_line));
     for (size_t i = 0; i < nlines; i++)
         if (lines[i].is_stmt && !in_prologue(fns, nf, lines[i].addr) &&
             !generated_line(&tr, lines[i].file, lines[i].line))
@@ -925,7 +911,6 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
         } else if (st.kind == SHI_STOP_EXITING) {
             /* main has returned (or exit was called) and drops and frees have run: the last
              * picture, with the heap's leftovers still readable */
-            tr.exiting = true;
             if (shi_proc_get_regs(tr.p, &tr.regs) == 0) make_step(&tr, st.rip, true);
         } else if (st.kind == SHI_STOP_EXITED) {
             tr.t->exit_code = st.exit_code;
@@ -960,6 +945,7 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     free(tr.sites);
     free(tr.rets);
     free(tr.quiet);
+    free(tr.shown);
     shi_unwinder_free(tr.uw);
     shi_sources_free(tr.src);
     shi_dwarf_close(tr.d);
