@@ -142,6 +142,14 @@ int shi_dwarf_eval_location(const Dwarf_Op *ops, size_t nops, const Dwarf_Op *fr
 
 /* ---- values ---------------------------------------------------------------------------- */
 
+/* What the function whose subprogram DIE is `fn_die` returned, from the registers the SysV
+ * ABI returns scalars in (xmm0 for float and double, rax otherwise), decoded by its DWARF
+ * return type as read_value decodes memory: integers, chars, bools, enums, pointers, floats.
+ * -1 for void, aggregates and anything wider than a register. Clear `out` with
+ * shi_value_clear. */
+int shi_dwarf_return_value(const shi_dwarf *d, Dwarf_Off fn_die, uint64_t rax, uint64_t xmm0,
+                           shi_value *out);
+
 /* Decodes the object of type `type` at `addr` into `out` (fields allocated through the model):
  * base types, pointers, structs (by member offsets), arrays (first 16 elements, the rest
  * counted in `truncated`), enums, Rust tuples, and owned handles (Rust String, Vec<T>,

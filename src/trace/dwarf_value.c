@@ -444,3 +444,32 @@ int shi_dwarf_read_value(const shi_dwarf *d, Dwarf_Die *type, uint64_t addr,
     reader r = {d, t};
     return read_any(&r, type, addr, out, 0);
 }
+
+/* ---- return values ------------------------------------------------------------------------ */
+
+/* A target whose memory is one register's 8 bytes at address 0. */
+static bool reg_mem(void *arg, uint64_t addr, void *buf, size_t len) {
+    if (addr + len > 8) return false;
+    memcpy(buf, (const unsigned char *)arg + addr, len);
+    return true;
+}
+
+int shi_dwarf_return_value(const shi_dwarf *d, Dwarf_Off fn_die, uint64_t rax, uint64_t xmm0,
+                           shi_value *out) {
+    Dwarf_Die fn, declared, type;
+    memset(out, 0, sizeof *out);
+    out->target_block = -1;
+    if (!dwarf_offdie(d->dbg, fn_die, &fn) || !shi_dwarf_die_type(&fn, &declared)) return -1;
+    shi_dwarf_peel(&declared, &type);
+    int tag = dwarf_tag(&type);
+    if ((tag != DW_TAG_base_type && tag != DW_TAG_enumeration_type &&
+         tag != DW_TAG_pointer_type) || shi_dwarf_type_size(&type) > 8)
+        return -1;
+    Dwarf_Attribute a;
+    Dwarf_Word enc = 0;
+    if (dwarf_attr(&type, DW_AT_encoding, &a)) dwarf_formudata(&a, &enc);
+    uint64_t reg = enc == DW_ATE_float ? xmm0 : rax;
+    shi_dwarf_target t = {.read_mem = reg_mem, .arg = &reg};
+    reader r = {d, &t};
+    return read_any(&r, &type, 0, out, 0);
+}

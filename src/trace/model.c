@@ -299,6 +299,11 @@ static void value_free(shi_value *v) {
     free(v->text);
 }
 
+void shi_value_clear(shi_value *v) {
+    value_free(v);
+    value_init(v);
+}
+
 static void frame_free(shi_frame *f) {
     for (size_t i = 0; i < f->nvars; i++) {
         free(f->vars[i].name);

@@ -191,6 +191,8 @@ void shi_value_set_text(shi_value *v, const char *text);        /* replaces v->t
 void shi_value_set_owned(shi_value *v, int kind, uint64_t ptr, uint64_t len, uint64_t cap,
                          const char *elem_type, size_t elem_size, int64_t target_block);
 void shi_block_add_ptr(shi_block *b, size_t offset, uint64_t target_id);
+/* Frees what a value holds (fields, texts) and leaves it empty: for a value outside a trace. */
+void shi_value_clear(shi_value *v);
 /* A deep copy of src into dst (dst's old contents are not freed: pass a fresh value). */
 void shi_value_copy(shi_value *dst, const shi_value *src);
 /* Copies `n` bytes of the block's contents (for drawing) into the block. */

@@ -124,6 +124,8 @@ int shi_proc_write(shi_proc *p, uint64_t addr, const void *buf, size_t len);
 int shi_proc_read_u64(shi_proc *p, uint64_t addr, uint64_t *ret);
 
 int shi_proc_get_regs(shi_proc *p, struct user_regs_struct *ret);
+/* The main thread's x87/SSE registers (xmm0 holds a returned float or double). */
+int shi_proc_get_fpregs(shi_proc *p, struct user_fpregs_struct *ret);
 int shi_proc_set_regs(shi_proc *p, const struct user_regs_struct *r);
 
 /* x86-64 DWARF register numbers: 0 rax, 1 rdx, 2 rcx, 3 rbx, 4 rsi, 5 rdi, 6 rbp, 7 rsp,

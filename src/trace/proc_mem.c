@@ -197,6 +197,11 @@ int shi_proc_get_regs(shi_proc *p, struct user_regs_struct *ret) {
     return shi_main_get_regs(p, ret);
 }
 
+int shi_proc_get_fpregs(shi_proc *p, struct user_fpregs_struct *ret) {
+    if (!p->alive) { errno = ESRCH; return -1; }
+    return ptrace(PTRACE_GETFPREGS, p->pid, NULL, ret) == 0 ? 0 : -1;
+}
+
 int shi_proc_set_regs(shi_proc *p, const struct user_regs_struct *r) {
     if (!p->alive) { errno = ESRCH; return -1; }
     return shi_main_set_regs(p, r);

@@ -17,9 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/ptrace.h>
 
-#include <dwarf.h>
 
 #include "trace/dwarf.h"
 #include "trace/narrate.h"
@@ -524,38 +522,25 @@ static void carry_pending_drops(tracer *tr, shi_step *s, size_t frame, const shi
     }
 }
 
-/* The return value of fn from rax, by its DWARF return type (none for void). */
-static bool return_value(tracer *tr, Dwarf_Off die_off, uint64_t rax, uint64_t xmm0,
-                         shi_event *e) {
-    Dwarf_Die die, type;
-    Dwarf_Attribute a;
-    if (!dwarf_offdie(shi_dwarf_handle(tr->d), die_off, &die)) return false;
-    if (!dwarf_attr_integrate(&die, DW_AT_type, &a) || !dwarf_formref_die(&a, &type)) return false;
-    while (dwarf_tag(&type) == DW_TAG_typedef || dwarf_tag(&type) == DW_TAG_const_type ||
-           dwarf_tag(&type) == DW_TAG_volatile_type)
-        if (!dwarf_attr(&type, DW_AT_type, &a) || !dwarf_formref_die(&a, &type)) return false;
-    int tag = dwarf_tag(&type);
-    if (tag != DW_TAG_base_type && tag != DW_TAG_pointer_type && tag != DW_TAG_enumeration_type)
+/* What a returning frame gave back, from the registers kept at its return address, into
+ * the event: an integer-like value in `value`, a float in `fvalue`. */
+static bool return_value(tracer *tr, Dwarf_Off fn_die, const pending_return *r, shi_event *e) {
+    shi_value v;
+    if (shi_dwarf_return_value(tr->d, fn_die, r->rax, r->xmm0, &v) != 0) {
+        shi_value_clear(&v);
         return false;
-    int size = dwarf_bytesize(&type);
-    Dwarf_Word enc = DW_ATE_signed;
-    if (dwarf_attr(&type, DW_AT_encoding, &a)) dwarf_formudata(&a, &enc);
-    if (enc == DW_ATE_float) {   /* the SysV ABI returns floats in xmm0 */
-        if (size == 4) { float f; uint32_t w = (uint32_t)xmm0; memcpy(&f, &w, 4); e->fvalue = f; }
-        else if (size == 8) memcpy(&e->fvalue, &xmm0, 8);
-        else return false;
-        e->is_float = true;
-        return true;
     }
-    bool sign = enc == DW_ATE_signed || enc == DW_ATE_signed_char || tag == DW_TAG_enumeration_type;
-    switch (size) {
-    case 1: e->value = sign ? (int8_t)rax : (int64_t)(uint8_t)rax; break;
-    case 2: e->value = sign ? (int16_t)rax : (int64_t)(uint16_t)rax; break;
-    case 4: e->value = sign ? (int32_t)rax : (int64_t)(uint32_t)rax; break;
-    case 8: e->value = (int64_t)rax; break;
-    default: return false;
+    bool ok = true;
+    switch (v.kind) {
+    case SHI_VAL_INT: e->value = v.i; break;
+    case SHI_VAL_UINT: case SHI_VAL_CHAR: e->value = (int64_t)v.u; break;
+    case SHI_VAL_BOOL: e->value = v.b; break;
+    case SHI_VAL_POINTER: e->value = (int64_t)v.addr; break;
+    case SHI_VAL_FLOAT: e->fvalue = v.f; e->is_float = true; break;
+    default: ok = false; break;
     }
-    return true;
+    shi_value_clear(&v);
+    return ok;
 }
 
 /* ---- return values ----------------------------------------------------------------------- */
@@ -607,7 +592,7 @@ static void catch_returns(tracer *tr, uint64_t addr) {
             tr->rets[i].done = true;
             tr->rets[i].rax = tr->regs.rax;
             struct user_fpregs_struct fp;
-            if (ptrace(PTRACE_GETFPREGS, shi_proc_pid(tr->p), NULL, &fp) == 0)
+            if (shi_proc_get_fpregs(tr->p, &fp) == 0)
                 memcpy(&tr->rets[i].xmm0, fp.xmm_space, sizeof tr->rets[i].xmm0);
         }
 }
@@ -675,7 +660,7 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
         shi_event *e = pend(tr, SHI_EV_RETURN);
         e->function = shi_trace_strdup(pf->fn->name);
         const pending_return *r = returned(tr, pf->cfa);
-        if (r) e->has_value = return_value(tr, pf->fn->die, r->rax, r->xmm0, e);
+        if (r) e->has_value = return_value(tr, pf->fn->die, r, e);
     }
     forget_returns(tr, top_cfa);
     for (size_t i = calls; i-- > 0;) {
