@@ -80,20 +80,22 @@ static int open_elf(shi_dwarf *d, const char *path, char *err, size_t errlen) {
 
 /* ---- finding the user's main and compilation units ---------------------------------------- */
 
+/* A file name of the unit as an absolute path, malloc'd: rustc and `cc -g dir/x.c` name
+ * files relative to the compilation directory. NULL for NULL. */
+static char *absolute_path(Dwarf_Die *cu, const char *file) {
+    if (!file) return NULL;
+    Dwarf_Attribute a;
+    const char *dir = dwarf_attr(cu, DW_AT_comp_dir, &a) ? dwarf_formstring(&a) : NULL;
+    if (file[0] == '/' || !dir) return xstrdup(file);
+    char *path = xrealloc(NULL, strlen(dir) + strlen(file) + 2);
+    sprintf(path, "%s/%s", dir, file);
+    return path;
+}
+
 /* The CU's main source path: absolute, without rustc's "/@/crate.hash-cgu.0" suffix. */
 static char *cu_source_path(Dwarf_Die *cu) {
-    const char *name = dwarf_diename(cu);
-    if (!name) return NULL;
-    const char *dir = NULL;
-    Dwarf_Attribute a;
-    if (dwarf_attr(cu, DW_AT_comp_dir, &a)) dir = dwarf_formstring(&a);
-    char *path;
-    if (name[0] == '/' || !dir) {
-        path = xstrdup(name);
-    } else {
-        path = xrealloc(NULL, strlen(dir) + strlen(name) + 2);
-        sprintf(path, "%s/%s", dir, name);
-    }
+    char *path = absolute_path(cu, dwarf_diename(cu));
+    if (!path) return NULL;
     char *at = strstr(path, "/@/");
     if (at) *at = 0;
     return path;
@@ -215,6 +217,17 @@ static const char *intern_file(shi_dwarf *d, const char *file) {
     return d->files[d->nfiles++] = xstrdup(file);
 }
 
+/* The interned name of a user file named by the unit `cu` (maybe relatively), or NULL when
+ * the file is not one of the user's. */
+static const char *user_file(const shi_dwarf *d, Dwarf_Die *cu, const char *file) {
+    char *abs = absolute_path(cu, file);
+    const char *found = NULL;
+    for (size_t i = 0; abs && i < d->nfiles && !found; i++)
+        if (strcmp(d->files[i], abs) == 0) found = d->files[i];
+    free(abs);
+    return found;
+}
+
 static void add_line(shi_dwarf *d, Dwarf_Line *l, const char *file) {
     if (d->nlines == d->lines_cap) {
         d->lines_cap = d->lines_cap ? 2 * d->lines_cap : 256;
@@ -231,8 +244,6 @@ static void load_cu_lines(shi_dwarf *d, Dwarf_Die *cudie) {
     Dwarf_Lines *lines;
     size_t n;
     if (dwarf_getsrclines(cudie, &lines, &n) != 0) return;
-    Dwarf_Attribute a;
-    const char *comp_dir = dwarf_attr(cudie, DW_AT_comp_dir, &a) ? dwarf_formstring(&a) : NULL;
     for (size_t i = 0; i < n; i++) {
         Dwarf_Line *l = dwarf_onesrcline(lines, i);
         bool stmt = false, end = false;
@@ -242,14 +253,8 @@ static void load_cu_lines(shi_dwarf *d, Dwarf_Die *cudie) {
         dwarf_lineno(l, &line);
         const char *file = dwarf_linesrc(l, NULL, NULL);
         if (!stmt || end || line <= 0 || !file) continue;
-        /* `cc -g dir/x.c` leaves file names relative to the compilation directory */
-        char *abs = NULL;
-        if (file[0] != '/' && comp_dir) {
-            abs = xrealloc(NULL, strlen(comp_dir) + strlen(file) + 2);
-            sprintf(abs, "%s/%s", comp_dir, file);
-            file = abs;
-        }
-        if (shi_dwarf_is_user_file(d, file)) add_line(d, l, file);
+        char *abs = absolute_path(cudie, file);
+        if (shi_dwarf_is_user_file(d, abs)) add_line(d, l, abs);
         free(abs);
     }
 }
@@ -276,17 +281,8 @@ bool shi_dwarf_line_at(const shi_dwarf *d, uint64_t pc_rel, const char **ret_fil
     int line = 0;
     if (!l || dwarf_lineno(l, &line) != 0 || line == 0) return false;
     const char *file = dwarf_linesrc(l, NULL, NULL);
-    Dwarf_Attribute a;
-    const char *comp_dir = dwarf_attr(&cudie, DW_AT_comp_dir, &a) ? dwarf_formstring(&a) : NULL;
-    if (file && file[0] != '/' && comp_dir) {
-        /* relative to the compilation directory (rustc, cc -g dir/x.c): the user's files
-         * were interned with their absolute names when the lines were loaded */
-        char abs[4096];
-        snprintf(abs, sizeof abs, "%s/%s", comp_dir, file);
-        for (size_t i = 0; i < d->nfiles; i++)
-            if (strcmp(d->files[i], abs) == 0) { file = d->files[i]; break; }
-    }
-    if (ret_file) *ret_file = file;
+    const char *user = user_file(d, &cudie, file);
+    if (ret_file) *ret_file = user ? user : file;
     if (ret_line) *ret_line = line;
     return true;
 }
@@ -320,20 +316,11 @@ bool shi_dwarf_call_site(const shi_dwarf *d, uint64_t pc_rel, const char **ret_f
         !dwarf_diecu(&sub, &cudie, NULL, NULL) ||
         dwarf_getsrcfiles(&cudie, &files, &nfiles) != 0 || fileno >= nfiles)
         return false;
-    const char *file = dwarf_filesrc(files, fileno, NULL, NULL);
-    const char *comp_dir = dwarf_attr(&cudie, DW_AT_comp_dir, &a) ? dwarf_formstring(&a) : NULL;
-    char abs[4096];
-    if (file && file[0] != '/' && comp_dir) {
-        snprintf(abs, sizeof abs, "%s/%s", comp_dir, file);
-        file = abs;
-    }
-    for (size_t i = 0; file && i < d->nfiles; i++)
-        if (strcmp(d->files[i], file) == 0) {
-            *ret_file = d->files[i];
-            *ret_line = (int)line;
-            return true;
-        }
-    return false;   /* not one of the user's files */
+    const char *file = user_file(d, &cudie, dwarf_filesrc(files, fileno, NULL, NULL));
+    if (!file) return false;   /* not one of the user's files */
+    *ret_file = file;
+    *ret_line = (int)line;
+    return true;
 }
 
 /* ---- functions ---------------------------------------------------------------------------- */
@@ -366,15 +353,9 @@ static void add_function(shi_dwarf *d, Dwarf_Die *cudie, Dwarf_Die *sub) {
     int decl_line = 0;
     dwarf_decl_line(sub, &decl_line);
     const char *decl_file = dwarf_decl_file(sub);
-    /* rustc names files relative to the compilation directory, as line tables do */
-    Dwarf_Attribute a;
-    const char *comp_dir = dwarf_attr(cudie, DW_AT_comp_dir, &a) ? dwarf_formstring(&a) : NULL;
-    if (decl_file && decl_file[0] != '/' && comp_dir) {
-        char *abs = xrealloc(NULL, strlen(comp_dir) + strlen(decl_file) + 2);
-        sprintf(abs, "%s/%s", comp_dir, decl_file);
-        decl_file = intern_file(d, abs);
-        free(abs);
-    }
+    char *abs = absolute_path(cudie, decl_file);
+    if (shi_dwarf_is_user_file(d, abs)) decl_file = intern_file(d, abs);
+    free(abs);
     d->funcs = xrealloc(d->funcs, (d->nfuncs + 1) * sizeof *d->funcs);
     d->funcs[d->nfuncs++] = (shi_function){
         .name = name ? name : "?", .low_pc = low, .high_pc = high,
