@@ -32,9 +32,25 @@ static void count_big_free(void) {
     atomic_fetch_add_explicit(&shi_g.xfrees, 1, memory_order_relaxed);
 }
 
+/* An allocation by a thread past its exit (another key's destructor, glibc's own clean-up):
+ * a heap for this one call, abandoned again at once; the block lives on in its segment. */
+static SH_NOINLINE void *late_alloc(size_t n, size_t align) {
+    shi_theap *h = shi_theap_claim();
+    if (!h) { errno = ENOMEM; return NULL; }
+    shi_tl_heap = h;
+    void *p = shi_alloc_any(n, align);
+    shi_tl_heap = &shi_exited_heap;
+    shi_theap_release(h);
+    return p;
+}
+
 void *shi_alloc_any(size_t n, size_t align) {
     shi_theap *h = shi_theap_get();
-    if (unlikely(!h)) { errno = ENOMEM; return NULL; }
+    if (unlikely(!h)) {
+        if (shi_tl_heap == &shi_exited_heap) return late_alloc(n, align);
+        errno = ENOMEM;
+        return NULL;
+    }
     if (align <= SH_ALIGN) {
         if (n <= SH_SMALL_MAX) return shi_small_alloc_slow(h, n);
         return count_big(n <= SH_MEDIUM_MAX ? shi_medium_alloc(h, n, SH_ALIGN) : shi_huge_alloc(n, SH_ALIGN, NULL));

@@ -144,6 +144,7 @@ void shi_huge_free(shi_segment *seg, void *p) {
     }
     pthread_mutex_unlock(&huge_lock);
     if (!cached) shi_os_unmap(seg, seg->map_size);
+    else shi_purge_note(seg->map_size);
 }
 
 /* Resizes in place or by moving page tables; NULL if neither worked (the caller copies). */
@@ -177,6 +178,8 @@ void *shi_huge_realloc(shi_segment *seg, size_t n) {
     nseg->huge_usable = usable;
     return (uint8_t *)nseg + offset;
 }
+
+bool shi_huge_pending(void) { return __atomic_load_n(&cache_bytes, __ATOMIC_RELAXED) != 0; }
 
 void shi_huge_trim(bool force) {
     pthread_mutex_lock(&huge_lock);

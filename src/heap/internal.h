@@ -71,7 +71,9 @@ typedef enum { SEG_SMALL = 1, SEG_MEDIUM = 2, SEG_HUGE = 3 } shi_seg_kind;
 typedef struct shi_block { struct shi_block *next; } shi_block;
 struct shi_theap;
 
-enum { PAGE_IN_FULL = 1, PAGE_HAS_ALIGNED = 2, PAGE_CHECKED = 4 };
+/* PAGE_QUARANTINED: a page a fork child found half-changed by a thread that does not exist
+ * there; it is never allocated from again (its blocks can still be freed, onto xfree). */
+enum { PAGE_IN_FULL = 1, PAGE_HAS_ALIGNED = 2, PAGE_CHECKED = 4, PAGE_QUARANTINED = 8 };
 
 typedef struct shi_page {
     /* the fast path reads these first */
@@ -93,8 +95,14 @@ typedef struct shi_page {
 
 typedef struct shi_segment {
     uint8_t kind;
+    /* SEG_SMALL: where the segment is. Each byte is changed only under the lock named, so
+     * a fork child (which holds every lock) knows which segments are in a consistent place;
+     * any other small segment was in the hands of a thread that the child does not have. */
+    uint8_t in_cache;                      /* in the empty-segment cache (segments lock) */
+    uint8_t in_abandoned;                  /* on the abandoned FIFO (abandoned lock) */
+    uint8_t orphan;                        /* fork child: to be checked before it is used */
     size_t map_size;                       /* bytes mapped for this segment */
-    struct shi_segment *next, *prev;       /* in its owner's list */
+    struct shi_segment *next, *prev;       /* in its owner's list, the cache or the FIFO */
     /* SEG_SMALL */
     struct shi_theap *heap;                /* owner; NULL while abandoned */
     uint64_t slices_used, slices_purged;
@@ -155,24 +163,33 @@ typedef struct shi_theap {
     shi_pageq queues[SH_SMALL_CLASSES + 1];
     shi_page *full;                        /* pages with no free block when last looked */
     _Atomic int full_dirty;                /* another thread freed into a full page */
-    int64_t live;                          /* owner-written; cross-thread frees go global */
+    int64_t live;                          /* owner-written; small bytes allocated - freed here */
+    int64_t published;                     /* the part of `live` added to shi_g.small_pub */
     uint64_t allocs, frees;
     shi_segment *segments;                 /* small segments this heap owns */
     uint32_t arena;                        /* medium arena index */
     uint32_t refills;
     int64_t peak_mark;                     /* sample the global peak when live passes it */
     uint64_t last_purge;                   /* ms clock of the last look for idle slices */
-    bool in_use;
+    uint64_t retired_at;                   /* ms clock when its thread ended */
+    bool in_use;                           /* a thread (or the purger, tidying it) has it */
     bool fast;                             /* queues may be used without the slow path */
     pthread_t thread;
     struct shi_theap *all_next;            /* registry of every heap ever made */
 } shi_theap;
 
-extern shi_theap shi_empty_heap;
+/* shi_empty_heap: a thread that has not allocated yet; shi_exited_heap: a thread whose heap
+ * was retired at its exit (glibc still frees per-thread buffers after that). Neither owns
+ * pages, so both send every call to the slow path. */
+extern shi_theap shi_empty_heap, shi_exited_heap;
 extern shi_page shi_empty_page;
 extern __thread shi_theap *shi_tl_heap;
 
-SHI_FUNC shi_theap *shi_theap_get(void);   /* the caller's heap, made if needed; NULL: ENOMEM */
+SHI_FUNC shi_theap *shi_theap_get(void);   /* the caller's heap, made if needed; NULL: ENOMEM
+                                              or the thread has exited (shi_exited_heap) */
+SHI_FUNC shi_theap *shi_theap_claim(void); /* a heap struct for a short use (late_alloc) */
+SHI_FUNC void shi_theap_release(shi_theap *h);  /* abandons and retires it */
+SHI_FUNC void shi_theap_publish(shi_theap *h);  /* h->live - h->published into small_pub */
 SHI_FUNC void shi_heaps_lock(void);
 SHI_FUNC void shi_heaps_unlock(void);
 SHI_FUNC shi_theap *shi_heaps_first(void);
@@ -183,7 +200,10 @@ typedef struct shi_globals {
     _Atomic int init_state;                /* 0 none, 1 running, 2 done */
     bool checked, print_stats;
     int stats_fd;                          /* a private copy of stderr for STACKHEAP_STATS */
-    _Atomic int64_t xlive;                 /* cross-thread frees and retired heaps */
+    _Atomic int64_t xlive;                 /* retired heaps, frees by exited threads */
+    _Atomic int64_t small_pub;             /* small live bytes as published by the heaps: within
+                                              SH_PUBLISH_SLACK per heap of the exact sum, read
+                                              in O(1) to sample the peak */
     _Atomic uint64_t xallocs, xfrees;
     _Atomic int64_t medium_live, huge_live;
     _Atomic int64_t check_overhead[4];     /* checked mode: slot bytes beyond the request, by kind */
@@ -212,8 +232,11 @@ SHI_FUNC void shi_os_write(int fd, const char *s);
 /* ---- small.c ---------------------------------------------------------------------------- */
 SHI_FUNC void *shi_small_alloc_slow(shi_theap *h, size_t n);
 SHI_FUNC void shi_small_free_slow(shi_segment *seg, shi_page *pg, void *p);
-SHI_FUNC void shi_small_heap_done(shi_theap *h);      /* thread exit: abandon what is left */
-SHI_FUNC void shi_small_abandon_all_but(shi_theap *keep); /* fork child */
+SHI_FUNC void shi_small_heap_done(shi_theap *h);      /* abandon its segments to the FIFO */
+SHI_FUNC bool shi_small_heap_tidy(shi_theap *h, uint64_t now); /* collect, release, purge */
+SHI_FUNC size_t shi_small_heap_bytes(shi_theap *h);   /* slices its pages hold, in bytes */
+SHI_FUNC bool shi_theap_purge_retired(uint64_t now);  /* purge.c's pass over ended threads' heaps */
+SHI_FUNC void shi_small_fork_child(shi_theap *keep); /* running threads' segments: orphans */
 SHI_FUNC size_t shi_small_usable(shi_page *pg, const void *p);
 SHI_FUNC void *shi_small_block_start(shi_page *pg, const void *p);
 SHI_FUNC void shi_small_trim(shi_theap *h, bool force);
@@ -222,7 +245,8 @@ SHI_FUNC void shi_segments_unlock(void);
 SHI_FUNC shi_segment *shi_segments_first(void);
 SHI_FUNC void shi_abandoned_lock(void);
 SHI_FUNC void shi_abandoned_unlock(void);
-SHI_FUNC void shi_small_reclaim_abandoned(shi_theap *h, bool all);
+SHI_FUNC bool shi_small_purge_abandoned(uint64_t now, bool force); /* true: more to do later */
+SHI_FUNC bool shi_small_cache_trim(uint64_t now, bool force);      /* true: more to do later */
 
 /* ---- medium.c --------------------------------------------------------------------------- */
 #define SH_ARENAS 8
@@ -231,6 +255,7 @@ SHI_FUNC void shi_medium_free(shi_segment *seg, void *p);
 SHI_FUNC size_t shi_medium_usable(const void *p);
 SHI_FUNC bool shi_medium_resize_in_place(shi_segment *seg, void *p, size_t n);
 SHI_FUNC void shi_medium_trim(bool force);
+SHI_FUNC bool shi_medium_purge_all(bool wait);     /* every arena; true: more to do later */
 SHI_FUNC void shi_medium_lock_all(void);
 SHI_FUNC void shi_medium_unlock_all(void);
 SHI_FUNC bool shi_medium_is_block(shi_segment *seg, const void *p, bool *ret_in_use);
@@ -243,9 +268,19 @@ SHI_FUNC void shi_huge_free(shi_segment *seg, void *p);
 SHI_FUNC size_t shi_huge_usable(shi_segment *seg);
 SHI_FUNC void *shi_huge_realloc(shi_segment *seg, size_t n); /* NULL: not done */
 SHI_FUNC void shi_huge_trim(bool force);
+SHI_FUNC bool shi_huge_pending(void);              /* mappings waiting in the cache */
 SHI_FUNC void shi_huge_lock(void);
 SHI_FUNC void shi_huge_unlock(void);
 SHI_FUNC void shi_huge_walk_locked(shi_walk_emit emit, void *ctx);
+
+/* ---- purge.c: memory back to the OS after a delay, also while the program idles ---------- */
+#define SH_PUBLISH_SLACK ((int64_t)64 * 1024)
+SHI_FUNC void shi_purge_tick(void);               /* slow paths: a pass if one is due */
+SHI_FUNC void shi_purge_kick(void);               /* memory is waiting: start the purger */
+SHI_FUNC void shi_purge_note(size_t bytes);       /* that many came free: kick past a threshold */
+SHI_FUNC bool shi_purge_all(bool wait);           /* one pass; true: more to do later */
+SHI_FUNC void shi_purge_fork_child(void);
+SHI_FUNC void shi_purge_init(void);
 
 /* ---- check.c ---------------------------------------------------------------------------- */
 __attribute__((noreturn, format(printf, 1, 2))) SHI_FUNC void shi_panic(const char *fmt, ...);

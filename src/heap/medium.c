@@ -28,7 +28,7 @@ typedef struct mblock {
 #define M_FLAGS ((size_t)15)
 #define M_HDR ((size_t)16)
 #define M_MIN ((size_t)64)
-#define PURGE_DELAY_MS 1000
+#define PURGE_DELAY_MS 500
 #define PURGE_MIN ((size_t)64 * 1024)
 
 typedef struct shi_arena {
@@ -167,27 +167,34 @@ static void segment_remove(shi_arena *a, shi_segment *seg) {
 }
 
 /* Empty segments that were already purged (idle for a whole purge period) go back to the
- * OS, all but one per arena. */
-static void release_idle_segments(shi_arena *a, bool force) {
+ * OS, all but one per arena. Returns true if an empty one is left that will go later. */
+static bool release_idle_segments(shi_arena *a, bool force) {
+    bool more = false;
     for (shi_segment *seg = a->segs; seg && a->nsegs > 1;) {
         shi_segment *next = seg->next;
         mblock *b = first_block(seg);
-        if (!(b->head & M_INUSE) && msize(b) == area_size() && (force || (b->head & M_PURGED))) {
-            bin_remove(a, b);
-            unpurge(b);
-            segment_remove(a, seg);
+        if (!(b->head & M_INUSE) && msize(b) == area_size()) {
+            if (force || (b->head & M_PURGED)) {
+                bin_remove(a, b);
+                unpurge(b);
+                segment_remove(a, seg);
+            } else {
+                more = true;
+            }
         }
         seg = next;
     }
+    return more;
 }
 
-static void arena_purge(shi_arena *a, bool force) {
+/* Returns true if free memory is left that a later pass will purge or release. */
+static bool arena_purge(shi_arena *a, bool force) {
     uint64_t now = shi_clock_ms();
-    if (!force && now - a->last_purge < PURGE_DELAY_MS) return;
+    if (!force && now - a->last_purge < PURGE_DELAY_MS) return a->has_dirty;
     a->last_purge = now;
-    release_idle_segments(a, force);
+    bool more = release_idle_segments(a, force);
     a->epoch++;
-    if (!a->has_dirty) return;
+    if (!a->has_dirty) return more;
     a->has_dirty = false;
     /* Only blocks already free at the previous pass: a block freed a moment ago is likely
      * to be wanted again soon. */
@@ -203,6 +210,7 @@ static void arena_purge(shi_arena *a, bool force) {
             b->head |= M_PURGED;
         }
     }
+    return more || a->has_dirty;
 }
 
 /* ---- alloc / free --------------------------------------------------------------------------- */
@@ -244,6 +252,7 @@ void *shi_medium_alloc(shi_theap *h, size_t n, size_t align) {
     arena_purge(a, false);
     pthread_mutex_unlock(&a->lock);
     atomic_fetch_add_explicit(&shi_g.medium_live, (int64_t)(msize(b) - M_HDR), memory_order_relaxed);
+    shi_purge_tick();
     return (uint8_t *)b + M_HDR;
 }
 
@@ -269,7 +278,7 @@ void shi_medium_free(shi_segment *seg, void *p) {
         shi_panic("double free of %p (a medium block, already free)", p);
     }
     b->head &= ~M_INUSE;  /* before any merge, so a second free of p is seen as one */
-    size_t size = msize(b);
+    size_t size = msize(b), freed = size;
     atomic_fetch_sub_explicit(&shi_g.medium_live, (int64_t)(size - M_HDR), memory_order_relaxed);
     mblock *n = mnext(b);
     if (!(n->head & M_INUSE)) {
@@ -290,6 +299,10 @@ void shi_medium_free(shi_segment *seg, void *p) {
     make_free(a, b, size);
     arena_purge(a, false);
     pthread_mutex_unlock(&a->lock);
+    /* Arenas are purged on their own calls; one that no thread uses any more is purged by
+     * the purger (or by another thread's pass), so its free memory does not stay. */
+    shi_purge_note(freed);
+    shi_purge_tick();
 }
 
 size_t shi_medium_usable(const void *p) { return msize(mblock_of(p)) - M_HDR; }
@@ -356,6 +369,21 @@ void shi_medium_trim(bool force) {
         arena_purge(a, force);
         pthread_mutex_unlock(&a->lock);
     }
+}
+
+/* One purge pass over every arena (each only if its delay has passed). `wait`: take each
+ * arena's lock, else skip the busy ones. Returns true if free memory waits to be purged. */
+bool shi_medium_purge_all(bool wait) {
+    bool more = false;
+    for (unsigned i = 0; i < SH_ARENAS; i++) {
+        shi_arena *a = &arenas[i];
+        if (!a->segs) continue;
+        if (wait) pthread_mutex_lock(&a->lock);
+        else if (pthread_mutex_trylock(&a->lock) != 0) { more = true; continue; }
+        if (arena_purge(a, false)) more = true;
+        pthread_mutex_unlock(&a->lock);
+    }
+    return more;
 }
 
 void shi_medium_lock_all(void) {

@@ -6,8 +6,21 @@
  * over when `free` runs dry: a cross-thread free is one CAS on memory nobody else writes
  * to at that moment, and never a lock. Pages found full move to the heap's `full` list so
  * the search for space does not rescan them; a free into a full page brings it back.
- * When a thread exits, its segments are abandoned and the next thread short of space
- * adopts them, together with the frees other threads made into them meanwhile.
+ *
+ * When a thread exits, its heap waits whole for the next thread (theap.c), which takes over
+ * its pages as they are: a pool of threads that come and go reuses the same pages, as
+ * glibc reuses an arena. A heap that no thread takes within a second has its segments put
+ * on the back of the abandoned FIFO; a thread short of space takes the oldest one (the
+ * likeliest to have been freed meanwhile), and the purger (purge.c) visits them all every
+ * so often, taking in the frees made into their pages and giving empty pages and empty
+ * segments back, so memory of threads that ended is reused or returned however many
+ * threads come and go.
+ *
+ * fork(): the child has only the thread that forked, and the other threads may have been
+ * anywhere in their lock-free page updates. The child therefore never follows another
+ * thread's lists; their segments become orphans on the abandoned FIFO, and each orphan page
+ * is checked (every list in bounds, no block twice, the counts adding up) before it is used
+ * again. A page that does not add up is quarantined: never allocated from again.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +30,7 @@
 
 #define PURGE_DELAY_MS 500 /* how long free slices stay committed before going to the OS */
 #define SEG_CACHE_MAX 8
+#define RECLAIM_TRIES 8    /* abandoned segments looked at by one search for space */
 
 static pthread_mutex_t segments_lock = PTHREAD_MUTEX_INITIALIZER;  /* all_* links, cache */
 static shi_segment *all_segments;
@@ -24,7 +38,7 @@ static shi_segment *seg_cache;
 static size_t seg_cache_count;
 
 static pthread_mutex_t abandoned_lock = PTHREAD_MUTEX_INITIALIZER;
-static shi_segment *abandoned;
+static shi_segment *abandoned_head, *abandoned_tail;   /* oldest first */
 static _Atomic size_t abandoned_count;
 
 void shi_segments_lock(void) { pthread_mutex_lock(&segments_lock); }
@@ -32,6 +46,36 @@ void shi_segments_unlock(void) { pthread_mutex_unlock(&segments_lock); }
 shi_segment *shi_segments_first(void) { return all_segments; }
 void shi_abandoned_lock(void) { pthread_mutex_lock(&abandoned_lock); }
 void shi_abandoned_unlock(void) { pthread_mutex_unlock(&abandoned_lock); }
+
+static void abandoned_push_locked(shi_segment *seg) {
+    seg->in_abandoned = 1;
+    seg->next = NULL;
+    seg->prev = abandoned_tail;
+    if (abandoned_tail) abandoned_tail->next = seg; else abandoned_head = seg;
+    abandoned_tail = seg;
+    atomic_fetch_add_explicit(&abandoned_count, 1, memory_order_relaxed);
+}
+
+static shi_segment *abandoned_pop(void) {
+    if (!atomic_load_explicit(&abandoned_count, memory_order_relaxed)) return NULL;
+    pthread_mutex_lock(&abandoned_lock);
+    shi_segment *seg = abandoned_head;
+    if (seg) {
+        abandoned_head = seg->next;
+        if (abandoned_head) abandoned_head->prev = NULL; else abandoned_tail = NULL;
+        seg->next = seg->prev = NULL;
+        seg->in_abandoned = 0;
+        atomic_fetch_sub_explicit(&abandoned_count, 1, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&abandoned_lock);
+    return seg;
+}
+
+static void abandoned_push(shi_segment *seg) {
+    pthread_mutex_lock(&abandoned_lock);
+    abandoned_push_locked(seg);
+    pthread_mutex_unlock(&abandoned_lock);
+}
 
 /* ---- queues ------------------------------------------------------------------------------ */
 
@@ -199,6 +243,7 @@ static shi_segment *segment_new(shi_theap *h) {
     if (seg) {
         seg_cache = seg->next;
         seg_cache_count--;
+        seg->in_cache = 0;
     }
     pthread_mutex_unlock(&segments_lock);
     if (!seg) {
@@ -229,21 +274,28 @@ static shi_segment *segment_new(shi_theap *h) {
 static void segment_release(shi_theap *h, shi_segment *seg) {
     if (h) seg_list_remove(&h->segments, seg);
     seg->heap = NULL;
+    size_t dirty = (size_t)__builtin_popcountll(~seg->slices_purged & ~1ull) * SH_SLICE_SIZE;
+    bool cached = false;
     pthread_mutex_lock(&segments_lock);
     if (seg_cache_count < SEG_CACHE_MAX) {
         seg->next = seg_cache;
         seg->dirty_since = shi_clock_ms();
+        seg->in_cache = 1;
         seg_cache = seg;
         seg_cache_count++;
+        cached = true;
     } else {
         segment_unmap_locked(seg);
     }
     pthread_mutex_unlock(&segments_lock);
+    if (cached) shi_purge_note(dirty);
 }
 
-/* Gives free slices that have been idle for a while back to the OS. */
-static void segment_purge(shi_segment *seg, uint64_t now, bool force) {
-    if (!seg->dirty_since || (!force && now - seg->dirty_since < PURGE_DELAY_MS)) return;
+/* Gives free slices that have been idle for a while back to the OS. Returns true if some
+ * are still waiting for their delay. */
+static bool segment_purge(shi_segment *seg, uint64_t now, bool force) {
+    if (!seg->dirty_since) return false;
+    if (!force && now - seg->dirty_since < PURGE_DELAY_MS) return true;
     uint64_t todo = ~seg->slices_used & ~seg->slices_purged & ~1ull;
     while (todo) {
         unsigned i = (unsigned)__builtin_ctzll(todo), n = 0;
@@ -256,9 +308,13 @@ static void segment_purge(shi_segment *seg, uint64_t now, bool force) {
         todo &= ~mask;
     }
     seg->dirty_since = 0;
+    return false;
 }
 
-static void cache_trim(uint64_t now, bool force) {
+/* Cached empty segments go back to the OS after a while. Returns true if some wait still. */
+bool shi_small_cache_trim(uint64_t now, bool force) {
+    if (!seg_cache) return false;  /* racy peek: a miss is caught by the next pass */
+    bool more = false;
     pthread_mutex_lock(&segments_lock);
     shi_segment **link = &seg_cache;
     while (*link) {
@@ -266,19 +322,24 @@ static void cache_trim(uint64_t now, bool force) {
         if (force || now - seg->dirty_since >= PURGE_DELAY_MS * 4) {
             *link = seg->next;
             seg_cache_count--;
+            seg->in_cache = 0;
             segment_unmap_locked(seg);
         } else {
+            more = true;
             link = &seg->next;
         }
     }
     pthread_mutex_unlock(&segments_lock);
+    return more;
 }
 
-/* Returns true if the segment went with the page (it must not be touched then). */
+/* Returns true if the segment went with the page (it must not be touched then). h may be
+ * NULL for a segment that nobody owns (the purger's visit). */
 static bool page_release(shi_theap *h, shi_page *pg) {
     shi_segment *seg = shi_segment_of(pg);
-    for (size_t i = 0; i < SH_DIRECT_SLOTS; i++)
-        if (h->direct[i] == pg) h->direct[i] = &shi_empty_page;
+    if (h)
+        for (size_t i = 0; i < SH_DIRECT_SLOTS; i++)
+            if (h->direct[i] == pg) h->direct[i] = &shi_empty_page;
     size_t slice = (size_t)(pg - seg->pages);
     unsigned n = pg->slices;
     for (unsigned i = 0; i < n; i++) {
@@ -304,39 +365,189 @@ static void page_maybe_release(shi_theap *h, shi_page *pg) {
     page_release(h, pg);
 }
 
-/* ---- adoption of abandoned segments ---------------------------------------------------------- */
+/* ---- orphans: segments a fork child found in another thread's hands ---------------------- */
 
-static void adopt_segment(shi_theap *h, shi_segment *seg) {
-    seg->heap = h;
-    seg_list_push(&h->segments, seg);
+/* Marks the blocks of one list in `bits`; false if the list leaves the page's carved blocks,
+ * is not on block boundaries, meets a block twice or is longer than the page. */
+static bool mark_list(const shi_page *pg, shi_block *b, uint64_t *bits, uint32_t *ret_count) {
+    uint8_t *end = pg->start + (size_t)pg->capacity * pg->bsize;
+    while (b) {
+        uint8_t *p = (uint8_t *)b;
+        if (p < pg->start || p >= end || (size_t)(p - pg->start) % pg->bsize) return false;
+        size_t i = (size_t)(p - pg->start) / pg->bsize;
+        if (bits[i / 64] >> (i % 64) & 1) return false;
+        bits[i / 64] |= 1ull << (i % 64);
+        if (++*ret_count > pg->capacity) return false;
+        b = b->next;
+    }
+    return true;
+}
+
+/* Whether a page's lists and counts agree: every carved block is either on `free` or
+ * `local_free` or counted in `used` (which still counts the blocks on `xfree`). A thread
+ * stopped between two steps of an update leaves one of these off by some blocks. */
+static bool page_consistent(shi_page *pg, shi_block *xfree) {
+    uint64_t bits[SH_SLICE_SIZE * 8 / 16 / 64] = {0};  /* 4096 slots: a page's most */
+    if (pg->reserved > sizeof bits * 8) return false;
+    uint32_t nfree = 0, nx = 0;
+    if (!mark_list(pg, pg->free, bits, &nfree) || !mark_list(pg, pg->local_free, bits, &nfree))
+        return false;
+    if (!mark_list(pg, xfree, bits, &nx)) return false;
+    return (uint64_t)nfree + pg->used == pg->capacity && nx <= pg->used;
+}
+
+/* Rebuilds an orphan segment's slice map from its page headers and checks each page.
+ * Returns false if a page header itself does not make sense: the segment is then left
+ * alone for good (its memory is lost to this process, its blocks can still be freed). */
+static bool orphan_repair(shi_segment *seg) {
+    uint64_t used = 1;
+    shi_page *heads[SH_SLICES] = {0};
     for (unsigned i = 1; i < SH_SLICES; i++) {
         shi_page *pg = &seg->pages[i];
         if (!pg->slices) continue;
-        atomic_store_explicit(&pg->heap, h, memory_order_release);
-        __atomic_and_fetch(&pg->flags, (uint8_t)~PAGE_IN_FULL, __ATOMIC_RELAXED);
-        page_collect(pg);
-        if (pg->used == 0) {
-            if (page_release(h, pg)) return;
-        } else {
-            queue_push_back(&h->queues[pg->sclass], pg);
+        unsigned n = pg->slices;
+        uint64_t mask = (n >= 64 ? ~0ull : ((1ull << n) - 1)) << i;
+        bool sane = n <= 8 && i + n <= SH_SLICES && pg->sclass >= 1 && pg->sclass <= SH_SMALL_CLASSES &&
+                    pg->bsize == shi_class_size(pg->sclass) && pg->slice_back == 0 &&
+                    pg->reserved == n * SH_SLICE_SIZE / pg->bsize && pg->capacity <= pg->reserved &&
+                    pg->start == (uint8_t *)seg + (size_t)i * SH_SLICE_SIZE && !(used & mask);
+        bool unused = pg->capacity == 0 && !pg->free && !pg->local_free &&
+                      !atomic_load_explicit(&pg->xfree, memory_order_acquire);
+        if (!sane) {
+            if (unused) { memset(pg, 0, sizeof *pg); continue; }  /* half made, never used */
+            return false;
         }
+        used |= mask;
+        heads[i] = pg;
+        i += n - 1;
+    }
+    /* Followers point back at their heads; descriptors no page covers are cleared. */
+    for (unsigned i = 1; i < SH_SLICES; i++) {
+        if (heads[i]) {
+            for (unsigned k = 1; k < heads[i]->slices; k++) {
+                shi_page *d = &seg->pages[i + k];
+                memset(d, 0, sizeof *d);
+                d->slice_back = (uint8_t)k;
+            }
+            i += heads[i]->slices - 1;
+        } else {
+            memset(&seg->pages[i], 0, sizeof seg->pages[i]);
+        }
+    }
+    for (unsigned i = 1; i < SH_SLICES; i++) {
+        shi_page *pg = heads[i];
+        if (!pg) continue;
+        __atomic_and_fetch(&pg->flags, (uint8_t)~PAGE_IN_FULL, __ATOMIC_RELAXED);
+        pg->next = pg->prev = NULL;
+        shi_block *x = atomic_exchange_explicit(&pg->xfree, NULL, memory_order_acquire);
+        if (!page_consistent(pg, x)) {
+            __atomic_or_fetch(&pg->flags, PAGE_QUARANTINED, __ATOMIC_RELAXED);
+            continue;  /* x is lost with the page */
+        }
+        if (x) {  /* back where page_collect takes it from, for the normal path */
+            shi_block *t = x;
+            while (t->next) t = t->next;
+            shi_block *old = atomic_load_explicit(&pg->xfree, memory_order_relaxed);
+            do t->next = old;
+            while (!atomic_compare_exchange_weak_explicit(&pg->xfree, &old, x, memory_order_release,
+                                                          memory_order_relaxed));
+        }
+    }
+    /* slices a half-made page had claimed are free again; slices in use hold memory */
+    segment_account_slices(seg, used);
+    seg->slices_used = used;
+    if (!seg->dirty_since) seg->dirty_since = shi_clock_ms();
+    seg->heap = NULL;
+    return true;
+}
+
+/* In a fork child only the forking thread lives on. Every small segment that is not in the
+ * cache, on the abandoned FIFO or the forking thread's own becomes an orphan: its pages are
+ * ownerless at once (so no heap struct recycled in the child can believe it owns them), and
+ * it joins the FIFO to be checked before use. Called with every lock held. */
+void shi_small_fork_child(shi_theap *keep) {
+    for (shi_segment *seg = all_segments; seg; seg = seg->all_next) {
+        if (seg->in_cache || seg->in_abandoned) continue;
+        /* the forking thread's own, and those of heaps whose threads had ended (nobody was
+         * changing them: the purger marks a heap in use while it tidies it) */
+        if (seg->heap && (seg->heap == keep || !seg->heap->in_use)) continue;
+        for (unsigned i = 0; i < SH_SLICES; i++)
+            atomic_store_explicit(&seg->pages[i].heap, NULL, memory_order_relaxed);
+        seg->heap = NULL;
+        seg->orphan = 1;
+        abandoned_push_locked(seg);
     }
 }
 
-/* Takes one abandoned segment (or all of them) into h. Returns with h owning them. */
-void shi_small_reclaim_abandoned(shi_theap *h, bool all) {
-    do {
-        if (!atomic_load_explicit(&abandoned_count, memory_order_relaxed)) return;
-        pthread_mutex_lock(&abandoned_lock);
-        shi_segment *seg = abandoned;
-        if (seg) {
-            abandoned = seg->next;
-            atomic_fetch_sub_explicit(&abandoned_count, 1, memory_order_relaxed);
+/* ---- abandoned segments ------------------------------------------------------------------------ */
+
+/* Takes a segment just removed from the FIFO: into h (h != NULL) with its pages queued, or
+ * (h == NULL) only tidied: the frees other threads made into it collected, empty pages
+ * given back, idle free slices purged. Returns false if nothing is left of it to keep: it
+ * went to the cache, or it is a damaged orphan left alone. */
+static bool segment_take(shi_theap *h, shi_segment *seg, uint64_t now, bool force) {
+    if (seg->orphan) {
+        if (!orphan_repair(seg)) return false;
+        seg->orphan = 0;
+    }
+    if (h) {
+        seg->heap = h;
+        seg_list_push(&h->segments, seg);
+    }
+    for (unsigned i = 1; i < SH_SLICES; i++) {
+        shi_page *pg = &seg->pages[i];
+        if (!pg->slices) continue;
+        i += pg->slices - 1u;
+        if (pg->flags & PAGE_QUARANTINED) continue;
+        __atomic_and_fetch(&pg->flags, (uint8_t)~PAGE_IN_FULL, __ATOMIC_RELAXED);
+        page_collect(pg);
+        if (pg->used == 0) {
+            if (page_release(h, pg)) return false;
+        } else if (h) {
+            atomic_store_explicit(&pg->heap, h, memory_order_release);
+            queue_push_back(&h->queues[pg->sclass], pg);
         }
+    }
+    if (!h) segment_purge(seg, now, force);
+    return true;
+}
+
+/* The purger's visit: every abandoned segment is tidied and the ones left go back on the
+ * FIFO in their order. Returns true if some hold memory still waiting for its delay. */
+bool shi_small_purge_abandoned(uint64_t now, bool force) {
+    if (!atomic_load_explicit(&abandoned_count, memory_order_relaxed)) return false;
+    pthread_mutex_lock(&abandoned_lock);
+    shi_segment *list = abandoned_head;
+    size_t n = atomic_load_explicit(&abandoned_count, memory_order_relaxed);
+    abandoned_head = abandoned_tail = NULL;
+    atomic_store_explicit(&abandoned_count, 0, memory_order_relaxed);
+    for (shi_segment *seg = list; seg; seg = seg->next) seg->in_abandoned = 0;
+    pthread_mutex_unlock(&abandoned_lock);
+    (void)n;
+    shi_segment *keep = NULL, *keep_tail = NULL;
+    bool more = false;
+    while (list) {
+        shi_segment *seg = list;
+        list = seg->next;
+        seg->next = seg->prev = NULL;
+        if (!segment_take(NULL, seg, now, force)) continue;
+        if (seg->dirty_since) more = true;
+        seg->prev = keep_tail;
+        if (keep_tail) keep_tail->next = seg; else keep = seg;
+        keep_tail = seg;
+    }
+    if (keep) {
+        /* in front of any abandoned meanwhile: they are older */
+        pthread_mutex_lock(&abandoned_lock);
+        size_t count = 0;
+        for (shi_segment *seg = keep; seg; seg = seg->next) { seg->in_abandoned = 1; count++; }
+        keep_tail->next = abandoned_head;
+        if (abandoned_head) abandoned_head->prev = keep_tail; else abandoned_tail = keep_tail;
+        abandoned_head = keep;
+        atomic_fetch_add_explicit(&abandoned_count, count, memory_order_relaxed);
         pthread_mutex_unlock(&abandoned_lock);
-        if (!seg) return;
-        adopt_segment(h, seg);
-    } while (all);
+    }
+    return more;
 }
 
 /* Takes in every page's frees and gives back the pages that are empty. */
@@ -368,15 +579,12 @@ static void abandon_heap(shi_theap *h) {
     shi_segment *seg = h->segments;
     while (seg) {
         shi_segment *next = seg->next;
+        /* its pages' memory comes free as the other threads free their blocks */
+        shi_purge_note((size_t)__builtin_popcountll(seg->slices_used & ~1ull) * SH_SLICE_SIZE);
         for (unsigned i = 1; i < SH_SLICES; i++)
             if (seg->pages[i].slices) atomic_store_explicit(&seg->pages[i].heap, NULL, memory_order_release);
         seg->heap = NULL;
-        pthread_mutex_lock(&abandoned_lock);
-        seg->prev = NULL;
-        seg->next = abandoned;
-        abandoned = seg;
-        atomic_fetch_add_explicit(&abandoned_count, 1, memory_order_relaxed);
-        pthread_mutex_unlock(&abandoned_lock);
+        abandoned_push(seg);
         seg = next;
     }
     h->segments = NULL;
@@ -387,11 +595,11 @@ static void abandon_heap(shi_theap *h) {
 
 void shi_small_heap_done(shi_theap *h) { abandon_heap(h); }
 
-/* In a fork child only the forking thread lives on: the others' pages become adoptable. */
-void shi_small_abandon_all_but(shi_theap *keep) {
-    for (shi_theap *h = shi_heaps_first(); h; h = h->all_next) {
-        if (h != keep && h->in_use && h->segments) abandon_heap(h);
-    }
+size_t shi_small_heap_bytes(shi_theap *h) {
+    size_t n = 0;
+    for (shi_segment *seg = h->segments; seg; seg = seg->next)
+        n += (size_t)__builtin_popcountll(seg->slices_used & ~1ull) * SH_SLICE_SIZE;
+    return n;
 }
 
 /* ---- the search for a page with space ---------------------------------------------------------- */
@@ -410,23 +618,43 @@ static void collect_full(shi_theap *h) {
     }
 }
 
+/* A heap whose thread ended, while it waits for the next thread: the frees made into its
+ * pages are taken in, empty pages given back, idle slices purged. Returns true if some
+ * wait for their delay still. */
+bool shi_small_heap_tidy(shi_theap *h, uint64_t now) {
+    collect_full(h);
+    release_empty_pages(h);
+    bool more = false;
+    for (shi_segment *seg = h->segments; seg; seg = seg->next)
+        if (segment_purge(seg, now, false)) more = true;
+    return more;
+}
+
 static void heap_purge(shi_theap *h, bool force) {
     uint64_t now = shi_clock_ms();
     if (!force && now - h->last_purge < PURGE_DELAY_MS / 4) return;
     h->last_purge = now;
     for (shi_segment *seg = h->segments; seg; seg = seg->next) segment_purge(seg, now, force);
-    cache_trim(now, force);
+    shi_purge_tick();
 }
 
-static shi_page *page_new(shi_theap *h, unsigned c) {
+/* A page of class c in free slices of the heap's own segments, without mapping. */
+static shi_page *page_new_in_own(shi_theap *h, unsigned c) {
     unsigned n = page_slices(shi_class_size(c));
-    heap_purge(h, false);
     for (shi_segment *seg = h->segments; seg; seg = seg->next) {
         int slice = find_slices(seg, n);
         if (slice > 0) return page_init(h, seg, slice, n, c);
     }
+    return NULL;
+}
+
+static shi_page *page_new(shi_theap *h, unsigned c) {
+    heap_purge(h, false);
+    shi_page *pg = page_new_in_own(h, c);
+    if (pg) return pg;
     shi_segment *seg = segment_new(h);
     if (!seg) return NULL;
+    unsigned n = page_slices(shi_class_size(c));
     return page_init(h, seg, find_slices(seg, n), n, c);
 }
 
@@ -444,30 +672,44 @@ static shi_page *scan_queue(shi_theap *h, unsigned c) {
     return NULL;
 }
 
+/* Space from the segments of threads that ended, oldest first: the empty ones on the way go
+ * back, the first one with something left is taken into h. */
+static shi_page *reclaim_for(shi_theap *h, unsigned c) {
+    for (int tries = 0; tries < RECLAIM_TRIES; tries++) {
+        shi_segment *seg = abandoned_pop();
+        if (!seg) return NULL;
+        if (!segment_take(h, seg, 0, false)) continue;
+        shi_page *pg = scan_queue(h, c);
+        return pg ? pg : page_new_in_own(h, c);
+    }
+    return NULL;
+}
+
 static shi_page *find_page(shi_theap *h, unsigned c) {
     if (atomic_load_explicit(&h->full_dirty, memory_order_relaxed) ||
         (h->full && (++h->refills & 63) == 0))
         collect_full(h);
     shi_page *pg = scan_queue(h, c);
-    if (!pg && atomic_load_explicit(&abandoned_count, memory_order_relaxed)) {
-        shi_small_reclaim_abandoned(h, false);
-        pg = scan_queue(h, c);
-    }
     if (!pg) {
-        pg = page_new(h, c);
+        pg = page_new_in_own(h, c);
+        if (!pg) pg = reclaim_for(h, c);
+        if (!pg) pg = page_new(h, c);
         if (!pg) return NULL;
-        page_extend(pg);
-        queue_push_front(&h->queues[c], pg);
-    } else if (h->queues[c].first != pg) {
+        if (pg->free == NULL && pg->capacity < pg->reserved) page_extend(pg);
+        if (!pg->next && !pg->prev && h->queues[c].first != pg) queue_push_front(&h->queues[c], pg);
+    }
+    if (h->queues[c].first != pg) {
         list_remove(&h->queues[c].first, &h->queues[c].last, pg);
         queue_push_front(&h->queues[c], pg);
     }
     set_direct(h, c, pg);
     if (h->live > h->peak_mark) {
         h->peak_mark = h->live + 32 * 1024;
+        shi_theap_publish(h);
         shi_stats_sample_peak();
     } else if (h->live + 64 * 1024 < h->peak_mark) {
         h->peak_mark = h->live + 32 * 1024;
+        shi_theap_publish(h);
     }
     return pg;
 }
@@ -529,25 +771,28 @@ void shi_small_free_slow(shi_segment *seg, shi_page *pg, void *p) {
     if (owner && (flags & PAGE_IN_FULL)) atomic_store_explicit(&owner->full_dirty, 1, memory_order_relaxed);
     /* Counted in the freeing thread's own counters (their sums are what the stats read), so
      * a cross-thread free touches no shared counter. A thread that only frees gets a heap
-     * for that; if even that fails, the process totals take it. */
+     * for that; a thread past its exit (or out of memory) counts in the process totals. */
     shi_theap *me = shi_theap_get();
     if (me) {
         me->live -= bsize;
         me->frees++;
+        if (me->live - me->published < -SH_PUBLISH_SLACK) shi_theap_publish(me);
     } else {
         atomic_fetch_sub_explicit(&shi_g.xlive, bsize, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&shi_g.small_pub, bsize, memory_order_relaxed);
         atomic_fetch_add_explicit(&shi_g.xfrees, 1, memory_order_relaxed);
     }
 }
 
-/* Collects every page's frees, releases empty pages and purges idle slices now or later. */
+/* Collects every page's frees, releases empty pages and purges idle slices now or later;
+ * the segments of ended threads are tidied the same way. */
 void shi_small_trim(shi_theap *h, bool force) {
-    if (!h || h == &shi_empty_heap) {
-        if (force) cache_trim(shi_clock_ms(), true);
-        return;
+    uint64_t now = shi_clock_ms();
+    shi_small_purge_abandoned(now, force);
+    if (h && h != &shi_empty_heap && h != &shi_exited_heap) {
+        collect_full(h);
+        release_empty_pages(h);
+        heap_purge(h, force);
     }
-    shi_small_reclaim_abandoned(h, true);
-    collect_full(h);
-    release_empty_pages(h);
-    heap_purge(h, force);
+    shi_small_cache_trim(now, force);
 }

@@ -48,11 +48,13 @@ static size_t huge_live(void) {
     return clamp0(atomic_load(&shi_g.huge_live) - atomic_load(&shi_g.check_overhead[SEG_HUGE]));
 }
 
-static size_t live_now(const totals *t) { return small_live(t) + medium_live() + huge_live(); }
-
+/* O(1) whatever the number of threads: the small part is the published sum, which each
+ * heap keeps within SH_PUBLISH_SLACK of its own count. */
 void shi_stats_sample_peak(void) {
-    totals t = add_up();
-    size_t live = live_now(&t), peak = atomic_load_explicit(&shi_g.peak, memory_order_relaxed);
+    int64_t small = atomic_load_explicit(&shi_g.small_pub, memory_order_relaxed) -
+                    atomic_load_explicit(&shi_g.check_overhead[SEG_SMALL], memory_order_relaxed);
+    size_t live = clamp0(small) + medium_live() + huge_live();
+    size_t peak = atomic_load_explicit(&shi_g.peak, memory_order_relaxed);
     while (live > peak &&
            !atomic_compare_exchange_weak_explicit(&shi_g.peak, &peak, live, memory_order_relaxed,
                                                   memory_order_relaxed)) {
@@ -62,7 +64,9 @@ void shi_stats_sample_peak(void) {
 SH_API void sh_heap_get_stats(sh_heap_stats *st) {
     shi_ensure_init();
     shi_stats_sample_peak();
+    shi_heaps_lock();  /* the registry may grow meanwhile */
     totals t = add_up();
+    shi_heaps_unlock();
     memset(st, 0, sizeof *st);
     st->small_live = small_live(&t);
     st->medium_live = medium_live();
@@ -84,8 +88,7 @@ SH_API void sh_heap_get_stats(sh_heap_stats *st) {
 
 SH_API void sh_heap_trim(void) {
     shi_ensure_init();
-    shi_theap *h = shi_tl_heap;
-    shi_small_trim(h, true);
+    shi_small_trim(shi_tl_heap, true);
     shi_medium_trim(true);
     shi_huge_trim(true);
 }

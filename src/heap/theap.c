@@ -20,6 +20,9 @@ shi_page shi_empty_page;
 shi_theap shi_empty_heap = {
     .direct = {[0 ... SH_DIRECT_SLOTS - 1] = &shi_empty_page},
 };
+shi_theap shi_exited_heap = {
+    .direct = {[0 ... SH_DIRECT_SLOTS - 1] = &shi_empty_page},
+};
 __thread shi_theap *shi_tl_heap = &shi_empty_heap;
 
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -57,25 +60,46 @@ static void fork_parent(void) {
     shi_heaps_unlock();
 }
 
+/* The part of h->live not yet in the process-wide published sum goes there. */
+void shi_theap_publish(shi_theap *h) {
+    int64_t d = h->live - h->published;
+    if (d) {
+        atomic_fetch_add_explicit(&shi_g.small_pub, d, memory_order_relaxed);
+        h->published = h->live;
+    }
+}
+
 /* A heap whose thread is gone: its counters move to the process totals and the struct is
  * free for the next thread. Called with the heaps lock held (or in a fork child). */
 static void heap_retire(shi_theap *h) {
+    shi_theap_publish(h);
     atomic_fetch_add_explicit(&shi_g.xlive, h->live, memory_order_relaxed);
     atomic_fetch_add_explicit(&shi_g.xallocs, h->allocs, memory_order_relaxed);
     atomic_fetch_add_explicit(&shi_g.xfrees, h->frees, memory_order_relaxed);
-    h->live = 0;
+    h->live = h->published = 0;
     h->allocs = h->frees = 0;
     h->in_use = false;
 }
 
+/* In the child the other threads are gone, and they may have been half-way through
+ * changing their own heaps: nothing of theirs is followed, only forgotten. Their segments
+ * were made orphans (shi_small_fork_child) to be checked before reuse. Every lock is still
+ * held, so the shared lists are as the parent's threads left them between two updates. */
 static void fork_child(void) {
-    fork_parent();
-    /* The other threads are gone: their heaps' pages become adoptable. */
     shi_theap *me = shi_tl_heap;
-    shi_small_abandon_all_but(me);
-    for (shi_theap *h = all_heaps; h; h = h->all_next)
-        if (h != me && h->in_use) heap_retire(h);
-    if (me != &shi_empty_heap) me->thread = pthread_self();
+    shi_small_fork_child(me);
+    for (shi_theap *h = all_heaps; h; h = h->all_next) {
+        if (h == me || !h->in_use) continue;
+        memset(h->queues, 0, sizeof h->queues);
+        h->full = NULL;
+        h->segments = NULL;
+        atomic_store_explicit(&h->full_dirty, 0, memory_order_relaxed);
+        for (size_t i = 0; i < SH_DIRECT_SLOTS; i++) h->direct[i] = &shi_empty_page;
+        heap_retire(h);
+    }
+    if (me != &shi_empty_heap && me != &shi_exited_heap) me->thread = pthread_self();
+    shi_purge_fork_child();
+    fork_parent();
 }
 
 static void heap_done(void *arg);
@@ -104,6 +128,7 @@ void shi_init(void) {
     atomic_store_explicit(&shi_g.init_state, 2, memory_order_release);
     pthread_key_create(&heap_key, heap_done);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
+    shi_purge_init();
 }
 
 /* ---- heaps ----------------------------------------------------------------------------------- */
@@ -126,44 +151,92 @@ static shi_theap *heap_struct_new(void) {
     return h;
 }
 
+/* A heap for the calling thread: preferably the one whose thread ended last, with its
+ * pages as they are (the new thread most likely does what the old one did); else an empty
+ * one; else a new struct. */
 static shi_theap *heap_claim(void) {
     shi_heaps_lock();
-    shi_theap *h = NULL;
+    shi_theap *h = NULL, *empty = NULL;
     for (shi_theap *r = all_heaps; r; r = r->all_next) {
-        if (!r->in_use) { h = r; break; }  /* a dead thread's heap: reuse it */
+        if (r->in_use) continue;
+        if (!r->segments) { if (!empty) empty = r; continue; }
+        if (!h || r->retired_at > h->retired_at) h = r;
     }
+    if (!h) h = empty;
     if (!h) h = heap_struct_new();
     if (h) {
         h->in_use = true;
         h->thread = pthread_self();
         h->arena = next_arena++ % SH_ARENAS;
         h->last_purge = shi_clock_ms();
+        h->peak_mark = 0;
+        if (!h->segments)
+            for (size_t i = 0; i < SH_DIRECT_SLOTS; i++) h->direct[i] = &shi_empty_page;
+        h->fast = !shi_g.checked;  /* checked mode takes every allocation through its checks */
     }
     shi_heaps_unlock();
     return h;
 }
 
+#define RETIRED_KEEP_MS 1000   /* how long an ended thread's heap waits whole for a new thread */
+
+/* The purger's pass over heaps whose threads ended: each is tidied, or, once it has waited
+ * RETIRED_KEEP_MS for a thread in vain, its segments go to the abandoned FIFO for the
+ * threads that run. Returns true while some still hold pages. */
+bool shi_theap_purge_retired(uint64_t now) {
+    bool more = false;
+    shi_heaps_lock();
+    /* structs are never unlinked and new ones go in front: the walk may drop the lock */
+    for (shi_theap *r = all_heaps; r; r = r->all_next) {
+        if (r->in_use || !r->segments) continue;
+        more = true;
+        /* just retired: a new thread is likely to take it any moment (a pool's next) */
+        if (now - r->retired_at < RETIRED_KEEP_MS / 4) continue;
+        r->in_use = true;
+        shi_heaps_unlock();
+        if (now - r->retired_at >= RETIRED_KEEP_MS) shi_small_heap_done(r);
+        else shi_small_heap_tidy(r, now);
+        shi_heaps_lock();
+        r->in_use = false;
+    }
+    shi_heaps_unlock();
+    return more;
+}
+
 shi_theap *shi_theap_get(void) {
     shi_theap *h = shi_tl_heap;
-    if (likely(h != &shi_empty_heap)) return h;
+    if (likely(h != &shi_empty_heap && h != &shi_exited_heap)) return h;
+    if (h == &shi_exited_heap) return NULL;  /* a heap now would outlive its thread */
     shi_ensure_init();
     h = heap_claim();
     if (!h) return NULL;
-    for (size_t i = 0; i < SH_DIRECT_SLOTS; i++) h->direct[i] = &shi_empty_page;
-    h->fast = !shi_g.checked;  /* checked mode takes every allocation through its checks */
     shi_tl_heap = h;
     pthread_setspecific(heap_key, h);
     return h;
 }
 
-/* Thread exit: what the thread still owns is abandoned for others to adopt; its counters
- * move to the process totals; the struct waits for the next thread. */
-static void heap_done(void *arg) {
-    shi_theap *h = arg;
-    if (!h || h == &shi_empty_heap) return;
-    shi_small_heap_done(h);
-    shi_tl_heap = &shi_empty_heap;
+shi_theap *shi_theap_claim(void) {
+    shi_ensure_init();
+    return heap_claim();
+}
+
+/* The heap's counters move to the process totals; its pages stay with it for the next
+ * thread (or the purger). */
+void shi_theap_release(shi_theap *h) {
+    size_t held = shi_small_heap_bytes(h);
     shi_heaps_lock();
     heap_retire(h);
+    h->retired_at = shi_clock_ms();
     shi_heaps_unlock();
+    if (held) shi_purge_note(held);
+}
+
+/* Thread exit. Whatever the thread does after this (glibc frees its per-thread buffers
+ * after the key destructors) finds shi_exited_heap and never claims a heap that no
+ * destructor would retire. */
+static void heap_done(void *arg) {
+    shi_theap *h = arg;
+    if (!h || h == &shi_empty_heap || h == &shi_exited_heap) return;
+    shi_tl_heap = &shi_exited_heap;
+    shi_theap_release(h);
 }

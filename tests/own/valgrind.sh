@@ -15,11 +15,12 @@ if ! command -v valgrind >/dev/null; then
     exit 77
 fi
 dir="${SH_BINARY_DIR:?SH_BINARY_DIR not set}"
+supp="$(cd "$(dirname "$0")" && pwd)/valgrind.supp"
 status=0
 for bin in "$dir"/own_test_* "$dir"/stack_test_*; do
     [ -x "$bin" ] || continue
     echo "== $(basename "$bin")"
-    if ! valgrind -q --error-exitcode=1 --leak-check=full --trace-children=yes \
+    if ! valgrind -q --error-exitcode=1 --leak-check=full --trace-children=yes --suppressions="$supp" \
             --child-silent-after-fork=no "$bin" > "$dir/valgrind-$(basename "$bin").log" 2>&1; then
         if grep -q "unhandled dwarf2 abbrev form" "$dir/valgrind-$(basename "$bin").log"; then
             echo "skipped: this valgrind cannot read the binaries' debug info (DWARF 5 as" \
