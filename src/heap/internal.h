@@ -275,7 +275,7 @@ SHI_FUNC void shi_huge_walk_locked(shi_walk_emit emit, void *ctx);
 
 /* ---- purge.c: memory back to the OS after a delay, also while the program idles ---------- */
 #define SH_PUBLISH_SLACK ((int64_t)64 * 1024)
-SHI_FUNC void shi_purge_tick(void);               /* slow paths: a pass if one is due */
+SHI_FUNC void shi_purge_tick(uint64_t now_ms);    /* slow paths: a pass if one is due */
 SHI_FUNC void shi_purge_kick(void);               /* memory is waiting: start the purger */
 SHI_FUNC void shi_purge_note(size_t bytes);       /* that many came free: kick past a threshold */
 SHI_FUNC bool shi_purge_all(bool wait);           /* one pass; true: more to do later */

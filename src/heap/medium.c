@@ -30,6 +30,7 @@ typedef struct mblock {
 #define M_MIN ((size_t)64)
 #define PURGE_DELAY_MS 500
 #define PURGE_MIN ((size_t)64 * 1024)
+#define PURGE_NOTE ((size_t)1 << 20)  /* freed bytes told to purge.c at a time */
 
 typedef struct shi_arena {
     pthread_mutex_t lock;
@@ -39,6 +40,7 @@ typedef struct shi_arena {
     size_t nsegs;
     uint64_t last_purge;
     uint64_t epoch;            /* purge passes so far */
+    size_t freed;              /* bytes freed since the last note to the purger */
     bool has_dirty;
 } shi_arena;
 
@@ -188,8 +190,7 @@ static bool release_idle_segments(shi_arena *a, bool force) {
 }
 
 /* Returns true if free memory is left that a later pass will purge or release. */
-static bool arena_purge(shi_arena *a, bool force) {
-    uint64_t now = shi_clock_ms();
+static bool arena_purge(shi_arena *a, uint64_t now, bool force) {
     if (!force && now - a->last_purge < PURGE_DELAY_MS) return a->has_dirty;
     a->last_purge = now;
     bool more = release_idle_segments(a, force);
@@ -249,10 +250,11 @@ void *shi_medium_alloc(shi_theap *h, size_t n, size_t align) {
     mnext(b)->head |= M_PREV_INUSE;
     mblock *t = split_tail(a, b, need);
     if (t && was_purged) mark_purged(t);
-    arena_purge(a, false);
+    uint64_t now = shi_clock_ms();
+    arena_purge(a, now, false);
     pthread_mutex_unlock(&a->lock);
     atomic_fetch_add_explicit(&shi_g.medium_live, (int64_t)(msize(b) - M_HDR), memory_order_relaxed);
-    shi_purge_tick();
+    shi_purge_tick(now);
     return (uint8_t *)b + M_HDR;
 }
 
@@ -297,12 +299,16 @@ void shi_medium_free(shi_segment *seg, void *p) {
     /* An empty segment stays until the purge finds it idle: unmapping it now would make the
      * next burst map it again and fault every page in anew. */
     make_free(a, b, size);
-    arena_purge(a, false);
-    pthread_mutex_unlock(&a->lock);
+    uint64_t now = shi_clock_ms();
+    arena_purge(a, now, false);
     /* Arenas are purged on their own calls; one that no thread uses any more is purged by
      * the purger (or by another thread's pass), so its free memory does not stay. */
-    shi_purge_note(freed);
-    shi_purge_tick();
+    a->freed += freed;
+    size_t note = a->freed >= PURGE_NOTE ? a->freed : 0;
+    if (note) a->freed = 0;
+    pthread_mutex_unlock(&a->lock);
+    if (note) shi_purge_note(note);
+    shi_purge_tick(now);
 }
 
 size_t shi_medium_usable(const void *p) { return msize(mblock_of(p)) - M_HDR; }
@@ -366,7 +372,7 @@ void shi_medium_trim(bool force) {
         shi_arena *a = &arenas[i];
         if (!a->segs) continue;
         pthread_mutex_lock(&a->lock);
-        arena_purge(a, force);
+        arena_purge(a, shi_clock_ms(), force);
         pthread_mutex_unlock(&a->lock);
     }
 }
@@ -380,7 +386,7 @@ bool shi_medium_purge_all(bool wait) {
         if (!a->segs) continue;
         if (wait) pthread_mutex_lock(&a->lock);
         else if (pthread_mutex_trylock(&a->lock) != 0) { more = true; continue; }
-        if (arena_purge(a, false)) more = true;
+        if (arena_purge(a, shi_clock_ms(), false)) more = true;
         pthread_mutex_unlock(&a->lock);
     }
     return more;

@@ -11,6 +11,12 @@
  * that amount no thread is started (a small program never has one); passes then run on the
  * slow paths of the threads that still allocate.
  *
+ * No thread is ever started in a program that has none of its own: a second thread would
+ * turn every lock in the process (ours, stdio's) from a plain store into an atomic
+ * instruction (glibc's single-thread fast path), costing a single-threaded program more
+ * than it gains. Such a program gets its memory back on its own heap calls after the
+ * delay, or at once from sh_heap_trim() / malloc_trim().
+ *
  * STACKHEAP_BACKGROUND=0 does without the thread: memory then goes back only on heap calls.
  */
 #define _GNU_SOURCE
@@ -18,6 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#define SH_SINGLE_THREADED() (__libc_single_threaded != 0)
+#else
+#define SH_SINGLE_THREADED() false
+#endif
 
 #include "internal.h"
 
@@ -85,7 +97,7 @@ void shi_purge_kick(void) {
             atomic_store_explicit(&kicked, 1, memory_order_relaxed);
         return;
     }
-    if (!background || atomic_load_explicit(&exiting, memory_order_relaxed) ||
+    if (!background || SH_SINGLE_THREADED() || atomic_load_explicit(&exiting, memory_order_relaxed) ||
         atomic_load_explicit(&shi_g.init_state, memory_order_acquire) != 2)
         return;
     uint64_t now = shi_clock_ms();
@@ -120,9 +132,9 @@ void shi_purge_note(size_t bytes) {
 }
 
 /* A pass from a slow path, when one is due and no purger makes them. */
-void shi_purge_tick(void) {
+void shi_purge_tick(uint64_t now) {
     if (atomic_load_explicit(&running, memory_order_relaxed)) return;
-    uint64_t now = shi_clock_ms(), due = atomic_load_explicit(&next_pass_ms, memory_order_relaxed);
+    uint64_t due = atomic_load_explicit(&next_pass_ms, memory_order_relaxed);
     if (now < due) return;
     if (!atomic_compare_exchange_strong(&next_pass_ms, &due, now + TICK_MS)) return;
     shi_purge_all(false);

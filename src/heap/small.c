@@ -635,7 +635,7 @@ static void heap_purge(shi_theap *h, bool force) {
     if (!force && now - h->last_purge < PURGE_DELAY_MS / 4) return;
     h->last_purge = now;
     for (shi_segment *seg = h->segments; seg; seg = seg->next) segment_purge(seg, now, force);
-    shi_purge_tick();
+    shi_purge_tick(now);
 }
 
 /* A page of class c in free slices of the heap's own segments, without mapping. */
