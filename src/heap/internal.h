@@ -105,7 +105,9 @@ typedef struct shi_segment {
     struct shi_segment *next, *prev;       /* in its owner's list, the cache or the FIFO */
     /* SEG_SMALL */
     struct shi_theap *heap;                /* owner; NULL while abandoned */
-    uint64_t slices_used, slices_purged;
+    uint64_t slices_used;
+    uint32_t touched[SH_SLICES];           /* bytes of each slice written since it was last
+                                              purged: what `committed` counts for it */
     uint64_t dirty_since;                  /* ms clock when a slice was last freed unpurged */
     struct shi_segment *all_next, *all_prev; /* every small segment, for the walk */
     /* SEG_MEDIUM */

@@ -151,6 +151,25 @@ static void page_collect(shi_page *pg) {
     }
 }
 
+/* The page's blocks up to `capacity` have been written: the OS pages under them hold memory
+ * now, and `committed` counts them (a page counts as it is carved, not when it is made). */
+static void page_touch(shi_page *pg, uint32_t old_capacity) {
+    shi_segment *seg = shi_segment_of(pg);
+    size_t first = (size_t)(pg->start - (uint8_t *)seg) >> SH_SLICE_SHIFT;
+    size_t from = (size_t)old_capacity * pg->bsize;
+    size_t end = shi_align_up((size_t)pg->capacity * pg->bsize, SH_OS_PAGE);
+    int64_t added = 0;
+    for (size_t k = from >> SH_SLICE_SHIFT; (k << SH_SLICE_SHIFT) < end; k++) {
+        size_t in = end - (k << SH_SLICE_SHIFT);
+        if (in > SH_SLICE_SIZE) in = SH_SLICE_SIZE;
+        if (seg->touched[first + k] < in) {
+            added += (int64_t)(in - seg->touched[first + k]);
+            seg->touched[first + k] = (uint32_t)in;
+        }
+    }
+    if (added) atomic_fetch_add_explicit(&shi_g.committed, added, memory_order_relaxed);
+}
+
 /* Carves the next stretch of never-used blocks: a few KiB at a time, so a page that is
  * hardly used is hardly touched. */
 static void page_extend(shi_page *pg) {
@@ -164,6 +183,7 @@ static void page_extend(shi_page *pg) {
     ((shi_block *)(b + (size_t)(n - 1) * pg->bsize))->next = pg->free;
     pg->free = (shi_block *)b;
     pg->capacity += n;
+    page_touch(pg, pg->capacity - n);
 }
 
 static unsigned page_slices(size_t bsize) {
@@ -180,20 +200,15 @@ static int find_slices(shi_segment *seg, unsigned n) {
     return -1;
 }
 
-static void segment_account_slices(shi_segment *seg, uint64_t mask) {
-    uint64_t purged = seg->slices_purged & mask;
-    if (purged) {
-        atomic_fetch_add_explicit(&shi_g.committed,
-                                  (int64_t)__builtin_popcountll(purged) * (int64_t)SH_SLICE_SIZE,
-                                  memory_order_relaxed);
-        seg->slices_purged &= ~purged;
-    }
+static int64_t segment_touched(const shi_segment *seg) {
+    int64_t n = 0;
+    for (unsigned i = 0; i < SH_SLICES; i++) n += seg->touched[i];
+    return n;
 }
 
 static shi_page *page_init(shi_theap *h, shi_segment *seg, int slice, unsigned n, unsigned c) {
     uint64_t mask = (n == 64 ? ~0ull : ((1ull << n) - 1)) << slice;
     seg->slices_used |= mask;
-    segment_account_slices(seg, mask);
     for (unsigned i = 1; i < n; i++) {
         memset(&seg->pages[slice + i], 0, sizeof(shi_page));
         seg->pages[slice + i].slice_back = (uint8_t)i;
@@ -227,9 +242,8 @@ static void seg_list_remove(shi_segment **head, shi_segment *seg) {
 }
 
 static void segment_unmap_locked(shi_segment *seg) {
-    /* purged slices were already taken off `committed`; unmap takes off the whole size */
-    atomic_fetch_add_explicit(&shi_g.committed,
-                              (int64_t)__builtin_popcountll(seg->slices_purged) * (int64_t)SH_SLICE_SIZE,
+    /* `committed` holds only the touched bytes; unmap takes off the whole size */
+    atomic_fetch_add_explicit(&shi_g.committed, (int64_t)seg->map_size - segment_touched(seg),
                               memory_order_relaxed);
     if (seg->all_prev) seg->all_prev->all_next = seg->all_next; else all_segments = seg->all_next;
     if (seg->all_next) seg->all_next->all_prev = seg->all_prev;
@@ -251,9 +265,11 @@ static shi_segment *segment_new(shi_theap *h) {
         if (!seg) return NULL;
         seg->kind = SEG_SMALL;
         seg->map_size = SH_SEG_SIZE;
-        /* untouched slices hold no memory: committed counts them once a page is made there */
-        seg->slices_purged = ~1ull;
-        atomic_fetch_sub_explicit(&shi_g.committed, (int64_t)(SH_SLICES - 1) * (int64_t)SH_SLICE_SIZE,
+        /* untouched memory holds nothing: committed counts the header, then pages as they
+         * are carved */
+        seg->touched[0] = (uint32_t)shi_align_up(sizeof(shi_segment), SH_OS_PAGE);
+        if (shi_g.checked) seg->touched[0] = (uint32_t)SH_SLICE_SIZE;  /* the bitmaps */
+        atomic_fetch_sub_explicit(&shi_g.committed, (int64_t)SH_SEG_SIZE - seg->touched[0],
                                   memory_order_relaxed);
         pthread_mutex_lock(&segments_lock);
         seg->all_prev = NULL;
@@ -274,7 +290,7 @@ static shi_segment *segment_new(shi_theap *h) {
 static void segment_release(shi_theap *h, shi_segment *seg) {
     if (h) seg_list_remove(&h->segments, seg);
     seg->heap = NULL;
-    size_t dirty = (size_t)__builtin_popcountll(~seg->slices_purged & ~1ull) * SH_SLICE_SIZE;
+    size_t dirty = (size_t)(segment_touched(seg) - seg->touched[0]);
     bool cached = false;
     pthread_mutex_lock(&segments_lock);
     if (seg_cache_count < SEG_CACHE_MAX) {
@@ -296,16 +312,26 @@ static void segment_release(shi_theap *h, shi_segment *seg) {
 static bool segment_purge(shi_segment *seg, uint64_t now, bool force) {
     if (!seg->dirty_since) return false;
     if (!force && now - seg->dirty_since < PURGE_DELAY_MS) return true;
-    uint64_t todo = ~seg->slices_used & ~seg->slices_purged & ~1ull;
+    uint64_t todo = ~seg->slices_used & ~1ull;
     while (todo) {
-        unsigned i = (unsigned)__builtin_ctzll(todo), n = 0;
-        while (i + n < SH_SLICES && (todo >> (i + n) & 1)) n++;
-        shi_os_purge((uint8_t *)seg + (size_t)i * SH_SLICE_SIZE, (size_t)n * SH_SLICE_SIZE);
-        atomic_fetch_sub_explicit(&shi_g.committed, (int64_t)n * (int64_t)SH_SLICE_SIZE,
-                                  memory_order_relaxed);
-        uint64_t mask = (n == 64 ? ~0ull : ((1ull << n) - 1)) << i;
-        seg->slices_purged |= mask;
-        todo &= ~mask;
+        unsigned i = (unsigned)__builtin_ctzll(todo);
+        todo &= todo - 1;
+        if (!seg->touched[i]) continue;
+        /* a run of free touched slices in one call: the last one's touched part ends it */
+        unsigned n = 1;
+        while (i + n < SH_SLICES && (todo >> (i + n) & 1) && seg->touched[i + n - 1] == SH_SLICE_SIZE &&
+               seg->touched[i + n]) {
+            todo &= ~(1ull << (i + n));
+            n++;
+        }
+        size_t len = (size_t)(n - 1) * SH_SLICE_SIZE + seg->touched[i + n - 1];
+        shi_os_purge((uint8_t *)seg + (size_t)i * SH_SLICE_SIZE, len);
+        int64_t freed = 0;
+        for (unsigned k = i; k < i + n; k++) {
+            freed += seg->touched[k];
+            seg->touched[k] = 0;
+        }
+        atomic_fetch_sub_explicit(&shi_g.committed, freed, memory_order_relaxed);
     }
     seg->dirty_since = 0;
     return false;
@@ -453,8 +479,7 @@ static bool orphan_repair(shi_segment *seg) {
                                                           memory_order_relaxed));
         }
     }
-    /* slices a half-made page had claimed are free again; slices in use hold memory */
-    segment_account_slices(seg, used);
+    /* slices a half-made page had claimed are free again */
     seg->slices_used = used;
     if (!seg->dirty_since) seg->dirty_since = shi_clock_ms();
     seg->heap = NULL;
