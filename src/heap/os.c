@@ -1,7 +1,8 @@
 /*
  * os.c — the only file that calls mmap, munmap, mremap and madvise.
- * Also the segment map: a byte per 4 MiB of address space, reserved once and committed by
- * the kernel only where touched, so "is this pointer ours?" is a single load.
+ * Also the segment map (internal.h): its leaves are mapped here, when the first segment in
+ * a leaf's range is, so "is this pointer ours?" stays two loads and costs no address space
+ * up front.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,7 +14,7 @@
 #include "internal.h"
 
 
-uint8_t *shi_segmap;
+uint8_t *shi_segmap[SH_SEGMAP_TOP];
 
 static void count_map(size_t size) {
     atomic_fetch_add_explicit(&shi_g.reserved, (int64_t)size, memory_order_relaxed);
@@ -30,32 +31,53 @@ void shi_os_unmap_meta(void *p, size_t size) {
     if (p) munmap(p, size);
 }
 
-/* Segment map setup, called once from shi_init. MAP_NORESERVE: 64 MiB of address space,
- * of which only the pages covering our segments are ever touched. */
-SHI_FUNC bool shi_os_init(void);
-bool shi_os_init(void) {
-    void *p = mmap(NULL, SH_SEGMAP_ENTRIES, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) return false;
-    shi_segmap = p;
+/* ---- the segment map ------------------------------------------------------------------------ */
+
+/* Makes sure the leaves covering [p, p + size) exist. Threads may race to map the same
+ * leaf: the first to publish it wins and the others give theirs back. false: the range is
+ * beyond the map, or no memory for a leaf. */
+static bool segmap_cover(const void *p, size_t size) {
+    uintptr_t first = (uintptr_t)p >> SH_SEG_SHIFT, last = ((uintptr_t)p + size - 1) >> SH_SEG_SHIFT;
+    if (last >= SH_SEGMAP_ENTRIES || last < first) return false;
+    for (uintptr_t i = first >> SH_SEGMAP_LEAF_BITS; i <= last >> SH_SEGMAP_LEAF_BITS; i++) {
+        if (__atomic_load_n(&shi_segmap[i], __ATOMIC_ACQUIRE)) continue;
+        uint8_t *leaf = shi_os_map_meta(SH_SEGMAP_LEAF), *none = NULL;
+        if (!leaf) return false;
+        if (!__atomic_compare_exchange_n(&shi_segmap[i], &none, leaf, false, __ATOMIC_RELEASE,
+                                         __ATOMIC_ACQUIRE))
+            shi_os_unmap_meta(leaf, SH_SEGMAP_LEAF);
+    }
     return true;
+}
+
+static uint8_t *segmap_entry(uintptr_t unit) {
+    uint8_t *leaf = unit < SH_SEGMAP_ENTRIES
+                        ? __atomic_load_n(&shi_segmap[unit >> SH_SEGMAP_LEAF_BITS], __ATOMIC_ACQUIRE)
+                        : NULL;
+    if (unlikely(!leaf))
+        shi_panic("segment map: no entry for %p, a segment os.c did not map",
+                  (void *)(unit << SH_SEG_SHIFT));
+    return &leaf[unit & (SH_SEGMAP_LEAF - 1)];
 }
 
 /* Marks the segment's first unit, and for an over-aligned huge block whose user pointer
  * lies in a later unit, that unit too with the distance back. */
 void shi_segmap_set(void *seg, size_t units_back, const void *user, bool on) {
     uintptr_t unit = (uintptr_t)seg >> SH_SEG_SHIFT;
-    __atomic_store_n(&shi_segmap[unit], on ? SEGMAP_START : SEGMAP_NONE, __ATOMIC_RELEASE);
+    __atomic_store_n(segmap_entry(unit), on ? SEGMAP_START : SEGMAP_NONE, __ATOMIC_RELEASE);
     if (units_back > 0) {
         uintptr_t u = (uintptr_t)user >> SH_SEG_SHIFT;
-        __atomic_store_n(&shi_segmap[u], on ? (uint8_t)(units_back + 1) : SEGMAP_NONE,
+        __atomic_store_n(segmap_entry(u), on ? (uint8_t)(units_back + 1) : SEGMAP_NONE,
                          __ATOMIC_RELEASE);
     }
 }
 
+/* ---- segments and huge mappings ---------------------------------------------------------------- */
+
 /* Maps `size` bytes aligned to `align` (a power of two >= the OS page): over-map, then
  * give back the ends. The kernel often places the mapping aligned already; try that first
- * by asking at the end of the last one. */
+ * by asking at the end of the last one. The segment map covers the mapping before it is
+ * returned. */
 void *shi_os_map_aligned(size_t size, size_t align) {
     static _Atomic uintptr_t hint;
     if (size > ((size_t)1 << SH_ADDR_BITS) || align > ((size_t)1 << 40)) {
@@ -67,7 +89,7 @@ void *shi_os_map_aligned(size_t size, size_t align) {
         void *p = mmap((void *)h, size, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
         if (p != MAP_FAILED) {
-            if (((uintptr_t)p & (align - 1)) == 0) {
+            if (((uintptr_t)p & (align - 1)) == 0 && segmap_cover(p, size)) {
                 atomic_store_explicit(&hint, (uintptr_t)p + size, memory_order_relaxed);
                 count_map(size);
                 return p;
@@ -83,6 +105,11 @@ void *shi_os_map_aligned(size_t size, size_t align) {
     size_t lead = (size_t)(p - raw), tail = over - lead - size;
     if (lead) munmap(raw, lead);
     if (tail) munmap(p + size, tail);
+    if (!segmap_cover(p, size)) {
+        munmap(p, size);
+        errno = ENOMEM;
+        return NULL;
+    }
     atomic_store_explicit(&hint, (uintptr_t)p + size, memory_order_relaxed);
     count_map(size);
     return p;
