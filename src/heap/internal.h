@@ -210,6 +210,7 @@ static inline void shi_ensure_init(void) {
 
 /* ---- os.c: the only file that talks to the OS ------------------------------------------ */
 SHI_FUNC void *shi_os_map_aligned(size_t size, size_t align); /* NULL on failure */
+SHI_FUNC void *shi_os_map_aligned_at(size_t size, size_t align, size_t at); /* p + at aligned */
 SHI_FUNC void shi_os_unmap(void *p, size_t size);
 SHI_FUNC void shi_os_purge(void *p, size_t size);             /* contents become zero */
 SHI_FUNC bool shi_os_remap(void *p, size_t old_size, size_t new_size); /* in place only */

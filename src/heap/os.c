@@ -74,46 +74,106 @@ void shi_segmap_set(void *seg, size_t units_back, const void *user, bool on) {
 
 /* ---- segments and huge mappings ---------------------------------------------------------------- */
 
-/* Maps `size` bytes aligned to `align` (a power of two >= the OS page): over-map, then
- * give back the ends. The kernel often places the mapping aligned already; try that first
- * by asking at the end of the last one. The segment map covers the mapping before it is
- * returned. */
-void *shi_os_map_aligned(size_t size, size_t align) {
+static bool well_placed(const void *p, size_t align, size_t at) {
+    return (((uintptr_t)p + at) & (align - 1)) == 0;
+}
+
+/* A read-write mapping at exactly `want`, or NULL. (A kernel older than 4.17 takes
+ * MAP_FIXED_NOREPLACE as a hint and may map elsewhere: that mapping goes back.) */
+static void *map_exactly(void *want, size_t size) {
+    void *p = mmap(want, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    if (p != want) {
+        munmap(p, size);
+        return NULL;
+    }
+    return p;
+}
+
+/* Reserves size + align bytes of address space, keeps the well-placed `size` bytes of it
+ * and gives back both ends. The reservation is PROT_NONE, which the kernel does not charge
+ * against the commit limit (a 1 GiB alignment costs no 1 GiB of it); the part kept is
+ * charged when made writable, where a size beyond the machine fails as it should.
+ * (MAP_NORESERVE would skip that charge for good.) */
+static void *map_over(size_t size, size_t align, size_t at) {
+    size_t over = size + align;
+    if (over < size) return NULL;
+    uint8_t *raw = mmap(NULL, over, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) return NULL;
+    uint8_t *p = (uint8_t *)(shi_align_up((uintptr_t)raw + at, align) - at);
+    size_t lead = (size_t)(p - raw), tail = over - lead - size;
+    if (lead) munmap(raw, lead);
+    if (tail) munmap(p + size, tail);
+    if (mprotect(p, size, PROT_READ | PROT_WRITE) != 0) {
+        munmap(p, size);
+        return NULL;
+    }
+    return p;
+}
+
+/* Near the address-space limit (ulimit -v) the over-mapping fails where `size` alone would
+ * fit: map just `size`, keep it if it happens to be well placed, else try the well-placed
+ * places just below it (the kernel fills address space downwards, so that is likely free)
+ * and just above it. */
+static void *map_tight(size_t size, size_t align, size_t at) {
+    uint8_t *q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (q == MAP_FAILED) return NULL;
+    if (well_placed(q, align, at)) return q;
+    munmap(q, size);
+    uintptr_t below = (((uintptr_t)q + at) & ~(uintptr_t)(align - 1)) - at;
+    if (below < (uintptr_t)q && below >= SH_SEG_SIZE) {
+        void *p = map_exactly((void *)below, size);
+        if (p) return p;
+    }
+    if (below + align > below) return map_exactly((void *)(below + align), size);
+    return NULL;
+}
+
+static void *map_placed(size_t size, size_t align, size_t at, uintptr_t hint) {
+    void *p = NULL;
+    if (hint && well_placed((void *)hint, align, at)) p = map_exactly((void *)hint, size);
+    if (!p) p = map_over(size, align, at);
+    if (!p) p = map_tight(size, align, at);
+    if (p && !segmap_cover(p, size)) {
+        munmap(p, size);
+        p = NULL;
+    }
+    return p;
+}
+
+/* Freed memory the heap keeps for reuse (empty small segments, huge mappings) holds address
+ * space: when a mapping fails, it goes back before the second try. Medium arenas keep one
+ * empty segment each; the caller may hold an arena's lock, so they are left alone. */
+static void release_caches(void) {
+    shi_small_trim(NULL, true);
+    shi_huge_trim(true);
+}
+
+/* Maps `size` bytes at an address p such that p + at is aligned to `align` (a power of two
+ * >= the OS page; `at` a multiple of the page): at 0 for a segment, at SH_SEG_SIZE for a
+ * huge block whose header sits in the 4 MiB before its over-aligned user pointer. The
+ * kernel often places a mapping well already; try the end of the last one first. The
+ * segment map covers the mapping before it is returned. NULL with errno = ENOMEM. */
+void *shi_os_map_aligned_at(size_t size, size_t align, size_t at) {
     static _Atomic uintptr_t hint;
-    if (size > ((size_t)1 << SH_ADDR_BITS) || align > ((size_t)1 << 40)) {
+    if (size == 0 || size > ((size_t)1 << SH_ADDR_BITS) || align > ((size_t)1 << 40)) {
         errno = ENOMEM;
         return NULL;
     }
     uintptr_t h = atomic_load_explicit(&hint, memory_order_relaxed);
-    if (h && (h & (align - 1)) == 0) {
-        void *p = mmap((void *)h, size, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-        if (p != MAP_FAILED) {
-            if (((uintptr_t)p & (align - 1)) == 0 && segmap_cover(p, size)) {
-                atomic_store_explicit(&hint, (uintptr_t)p + size, memory_order_relaxed);
-                count_map(size);
-                return p;
-            }
-            munmap(p, size);
-        }
+    void *p = map_placed(size, align, at, h);
+    if (!p) {
+        release_caches();
+        p = map_placed(size, align, at, 0);
     }
-    size_t over = size + align;
-    if (over < size) { errno = ENOMEM; return NULL; }
-    uint8_t *raw = mmap(NULL, over, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (raw == MAP_FAILED) { errno = ENOMEM; return NULL; }
-    uint8_t *p = (uint8_t *)shi_align_up((uintptr_t)raw, align);
-    size_t lead = (size_t)(p - raw), tail = over - lead - size;
-    if (lead) munmap(raw, lead);
-    if (tail) munmap(p + size, tail);
-    if (!segmap_cover(p, size)) {
-        munmap(p, size);
-        errno = ENOMEM;
-        return NULL;
-    }
+    if (!p) { errno = ENOMEM; return NULL; }
     atomic_store_explicit(&hint, (uintptr_t)p + size, memory_order_relaxed);
     count_map(size);
     return p;
 }
+
+void *shi_os_map_aligned(size_t size, size_t align) { return shi_os_map_aligned_at(size, align, 0); }
 
 void shi_os_unmap(void *p, size_t size) {
     munmap(p, size);

@@ -11,7 +11,8 @@
 # Checks: a small program and `ls -la /` run and exit 0 under `ulimit -v 30000` and 70000,
 # printing what they print on glibc; under `ulimit -v 200000` a program that allocates blocks
 # of one size until malloc fails gets at least 90 % of the bytes it gets on glibc, for sizes
-# in every tier. Prints "ok"/"FAIL" per check and the figures, then "N passed, N failed".
+# in every tier, and also after it has freed memory the heap caches (huge mappings, empty
+# segments). Prints "ok"/"FAIL" per check and the figures, then "N passed, N failed".
 set -u
 
 lib=${1:-}
@@ -39,11 +40,32 @@ fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
 cat >"$work/fill.c" <<'EOF'
 /* fill SIZE: mallocs SIZE-byte blocks until malloc returns NULL, writing to each (so that a
  * block that cannot be used would crash), and prints the bytes it got.
+ * fill SIZE churn: first allocates and frees memory the heap may keep for reuse (eight
+ * 8 MiB blocks, 40 MiB of 1000-byte blocks), then the same.
  * fill small: a few blocks of every tier, freed; prints "done". */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static void churn(void) {
+    void *big[8];
+    for (int i = 0; i < 8; i++) {
+        big[i] = malloc(8 << 20);
+        if (!big[i]) { printf("churn: malloc(8 MiB) failed\n"); exit(1); }
+        memset(big[i], 1, 4096);
+    }
+    for (int i = 0; i < 8; i++) free(big[i]);
+    enum { N = 40 << 10 };
+    void **small = malloc(N * sizeof *small);
+    for (int i = 0; i < N; i++) {
+        small[i] = malloc(1000);
+        if (!small[i]) { printf("churn: malloc(1000) failed\n"); exit(1); }
+        *(char *)small[i] = 1;
+    }
+    for (int i = 0; i < N; i++) free(small[i]);
+    free(small);
+}
 
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "small") == 0) {
@@ -64,6 +86,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     size_t size = argc > 1 ? strtoull(argv[1], NULL, 0) : 1000;
+    if (argc > 2 && strcmp(argv[2], "churn") == 0) churn();
     void *list = NULL;
     size_t total = 0;
     for (void *p; (p = malloc(size)) != NULL; total += size) {
@@ -115,7 +138,7 @@ done
 
 # ---- ulimit -v 200000: as much memory as on glibc ---------------------------------------------
 # Sizes from each tier: small (100, 1000), medium (40000, 300000), huge (3000000, 30000000).
-for case in 100 1000 40000 300000 3000000 30000000; do
+for case in 100 1000 40000 300000 3000000 30000000 "1000 churn" "30000000 churn"; do
     read -r -a args <<<"$case"
     under 200000 glibc ./fill "${args[@]}"
     glibc=$out glibc_rc=$rc
