@@ -63,4 +63,72 @@ SH_TEST(test_free_next_to_a_segment_is_an_invalid_free) {
     sh_free(h);
 }
 
+/* ---- alignments of a gigabyte and more ------------------------------------------------------ */
+
+static sh_heap_stats stats_now(void) {
+    sh_heap_stats st;
+    sh_heap_get_stats(&st);
+    return st;
+}
+
+/* The block is aligned, usable to its size, and costs the address space of its size and
+ * one 4 MiB segment for the header, not that of its alignment; freed, the mapping is gone. */
+static void check_giant_alignment(size_t align, int posix) {
+    static const size_t sizes[] = {1, 100 * KiB, 5 * MiB + 3};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n = sizes[i];
+        sh_heap_stats a = stats_now();
+        void *p = NULL;
+        if (posix) {
+            CHECK_EQ(sh_posix_memalign(&p, align, n), 0);
+        } else {
+            errno = 0;
+            p = sh_aligned_alloc(align, n);
+            if (!p) fprintf(stderr, "aligned_alloc(%zu, %zu): errno %d\n", align, n, errno);
+        }
+        CHECK(p != NULL);
+        if (!is_aligned(p, align) || sh_usable_size(p) < n) {
+            fprintf(stderr, "alignment %zu, size %zu: %p, usable %zu\n", align, n, p, sh_usable_size(p));
+            _exit(1);
+        }
+        pat_fill(p, n, 11);
+        pat_check(p, p, n, 11, n);
+        sh_heap_stats b = stats_now();
+        CHECK(b.reserved <= a.reserved + n + 4 * MiB + 64 * KiB);
+        sh_free(p);
+        CHECK_EQ(stats_now().reserved, a.reserved);
+    }
+}
+
+SH_TEST(test_aligned_alloc_of_1_gib_alignment) { check_giant_alignment((size_t)1 << 30, 0); }
+SH_TEST(test_aligned_alloc_of_2_gib_alignment) { check_giant_alignment((size_t)2 << 30, 0); }
+SH_TEST(test_posix_memalign_of_1_gib_alignment) { check_giant_alignment((size_t)1 << 30, 1); }
+SH_TEST(test_posix_memalign_of_2_gib_alignment) { check_giant_alignment((size_t)2 << 30, 1); }
+
+/* Above the segment size but far below a gigabyte, the same: 8 MiB of alignment used to
+ * cost 8 MiB of mapping in front of the block. */
+SH_TEST(test_aligned_alloc_of_8_and_64_mib_alignment) {
+    check_giant_alignment(8 * MiB, 0);
+    check_giant_alignment(64 * MiB, 1);
+}
+
+/* Several at once are distinct, each aligned, each intact after the others were written. */
+SH_TEST(test_several_gib_aligned_blocks_live_together) {
+    enum { N = 3 };
+    char *p[N];
+    for (int i = 0; i < N; i++) {
+        p[i] = sh_aligned_alloc((size_t)1 << 30, 3 * MiB);
+        CHECK(p[i] != NULL);
+        CHECK(is_aligned(p[i], (size_t)1 << 30));
+        pat_fill(p[i], 3 * MiB, (uint64_t)i);
+    }
+    for (int i = 0; i < N; i++) {
+        for (int j = 0; j < i; j++) CHECK(p[i] != p[j]);
+        pat_check(p[i], p[i], 3 * MiB, (uint64_t)i, 3 * MiB);
+    }
+    /* a pointer into the header's 4 MiB is not the block */
+    expect_panic(free_it, p[0] - 4096, "invalid free", p[0] - 4096);
+    for (int i = 0; i < N; i++) sh_free(p[i]);
+}
+
 int main(void) { return sh_test_main(); }
