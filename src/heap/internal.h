@@ -204,6 +204,7 @@ typedef struct shi_globals {
 extern shi_globals shi_g;
 
 SHI_FUNC void shi_init(void);
+SHI_FUNC void shi_stats_init(void);  /* stats.c, from shi_init: where the exit report goes */
 static inline void shi_ensure_init(void) {
     if (unlikely(atomic_load_explicit(&shi_g.init_state, memory_order_acquire) != 2)) shi_init();
 }

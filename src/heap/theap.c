@@ -8,7 +8,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -93,8 +92,7 @@ void shi_init(void) {
     shi_g.checked = env_on("STACKHEAP_CHECK");
 #endif
     shi_g.print_stats = env_on("STACKHEAP_STATS");
-    /* Programs like ls close stderr before exit; keep a descriptor of our own for the report. */
-    shi_g.stats_fd = shi_g.print_stats ? fcntl(2, F_DUPFD_CLOEXEC, 10) : -1;
+    shi_stats_init();
     atomic_store_explicit(&shi_g.init_state, 2, memory_order_release);
     pthread_key_create(&heap_key, heap_done);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
