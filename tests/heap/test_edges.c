@@ -3,8 +3,11 @@
  * handed to free, alignments from nothing to gigabytes, and the limits the docs promise.
  *
  * Each test runs in a fresh forked child of a process that never allocated with sh_*, as in
- * test_api.c, so statistics start from the same state every time.
+ * test_api.c, so statistics start from the same state every time. The standard names the
+ * drop-in library adds (memalign) are called in libstackheap-malloc.so itself, loaded with
+ * dlopen from $SH_PRELOAD_LIB: it brings a heap of its own, apart from the one linked in.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -129,6 +132,104 @@ SH_TEST(test_several_gib_aligned_blocks_live_together) {
     /* a pointer into the header's 4 MiB is not the block */
     expect_panic(free_it, p[0] - 4096, "invalid free", p[0] - 4096);
     for (int i = 0; i < N; i++) sh_free(p[i]);
+}
+
+/* ---- memalign in the drop-in library ------------------------------------------------------ */
+
+typedef struct dropin {
+    void *(*memalign)(size_t, size_t);
+    void *(*aligned_alloc)(size_t, size_t);
+    int (*posix_memalign)(void **, size_t, size_t);
+    size_t (*usable_size)(void *);
+    void (*free)(void *);
+} dropin;
+
+static dropin load_dropin(void) {
+    const char *path = getenv("SH_PRELOAD_LIB");
+    if (!path) {
+        fprintf(stderr, "SH_PRELOAD_LIB is not set: run this test through ctest\n");
+        _exit(1);
+    }
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
+        _exit(1);
+    }
+    dropin d;
+    *(void **)&d.memalign = dlsym(h, "memalign");
+    *(void **)&d.aligned_alloc = dlsym(h, "aligned_alloc");
+    *(void **)&d.posix_memalign = dlsym(h, "posix_memalign");
+    *(void **)&d.usable_size = dlsym(h, "malloc_usable_size");
+    *(void **)&d.free = dlsym(h, "free");
+    CHECK(d.memalign && d.aligned_alloc && d.posix_memalign && d.usable_size && d.free);
+    return d;
+}
+
+/* What glibc makes of memalign's alignment: 16 or less is malloc's, anything else the next
+ * power of two. The block must be aligned to that, hold n bytes, and be freeable. */
+static void check_memalign(const dropin *d, size_t align, size_t want_align, size_t n) {
+    errno = 0;
+    char *p = d->memalign(align, n);
+    if (!p || !is_aligned(p, want_align) || d->usable_size(p) < n) {
+        fprintf(stderr, "memalign(%zu, %zu) = %p (errno %d), usable %zu; want alignment %zu\n",
+                align, n, (void *)p, errno, p ? d->usable_size(p) : 0, want_align);
+        _exit(1);
+    }
+    pat_fill(p, n, align);
+    pat_check(p, p, n, align, n);
+    d->free(p);
+}
+
+SH_TEST(test_memalign_of_16_or_less_is_malloc) {
+    dropin d = load_dropin();
+    static const size_t aligns[] = {0, 1, 2, 3, 4, 7, 8, 15, 16};
+    for (size_t i = 0; i < sizeof aligns / sizeof aligns[0]; i++)
+        for (size_t n = 0; n <= 300; n += 100) check_memalign(&d, aligns[i], 16, n);
+}
+
+SH_TEST(test_memalign_rounds_alignment_up_to_a_power_of_two) {
+    dropin d = load_dropin();
+    static const size_t cases[][2] = {
+        {17, 32}, {24, 32}, {48, 64}, {100, 128}, {1000, 1024}, {4097, 8192},
+        {3 * MiB, 4 * MiB}, {5 * MiB, 8 * MiB},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        check_memalign(&d, cases[i][0], cases[i][1], 24);
+        check_memalign(&d, cases[i][0], cases[i][1], 100 * KiB);
+    }
+}
+
+SH_TEST(test_memalign_too_big_to_round_up_is_einval) {
+    dropin d = load_dropin();
+    static const size_t bad[] = {SIZE_MAX / 2 + 2, SIZE_MAX - 1, SIZE_MAX};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        errno = 0;
+        CHECK(d.memalign(bad[i], 64) == NULL);
+        CHECK_EQ(errno, EINVAL);
+    }
+}
+
+/* aligned_alloc keeps C17's stricter contract, as glibc 2.38 does: EINVAL. */
+SH_TEST(test_dropin_aligned_alloc_rejects_non_power_of_two) {
+    dropin d = load_dropin();
+    errno = 0;
+    CHECK(d.aligned_alloc(24, 64) == NULL);
+    CHECK_EQ(errno, EINVAL);
+}
+
+SH_TEST(test_dropin_gib_alignments) {
+    dropin d = load_dropin();
+    for (size_t align = (size_t)1 << 30; align <= (size_t)2 << 30; align *= 2) {
+        check_memalign(&d, align, align, 3 * MiB);
+        char *p = d.aligned_alloc(align, 100);
+        CHECK(p != NULL && is_aligned(p, align) && d.usable_size(p) >= 100);
+        d.free(p);
+        void *q = NULL;
+        CHECK_EQ(d.posix_memalign(&q, align, 5 * MiB), 0);
+        CHECK(is_aligned(q, align) && d.usable_size(q) >= 5 * MiB);
+        memset(q, 1, 5 * MiB);
+        d.free(q);
+    }
 }
 
 int main(void) { return sh_test_main(); }
