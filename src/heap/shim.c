@@ -4,7 +4,8 @@
  *     LD_PRELOAD=/path/to/libstackheap-malloc.so python3 app.py
  *
  * Every call goes straight to the sh_* function of the same meaning. C++ operator
- * new/delete call malloc/free in libstdc++, so they land here too.
+ * new/delete call malloc/free in libstdc++, so they land here too. The library is built
+ * from the heap's objects only and exports these names only (shim.map).
  */
 #define _GNU_SOURCE
 #include <errno.h>
