@@ -1,6 +1,7 @@
 /*
  * tests/heap/test_edges.c — the heap at the edges of what it is given: any pointer value
- * handed to free, alignments from nothing to gigabytes, and the limits the docs promise.
+ * handed to free, alignments from nothing to gigabytes, and the huge cache's limits as
+ * docs/heap.md states them.
  *
  * Each test runs in a fresh forked child of a process that never allocated with sh_*, as in
  * test_api.c, so statistics start from the same state every time. The standard names the
@@ -10,7 +11,9 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <stackheap/heap.h>
 
@@ -230,6 +233,64 @@ SH_TEST(test_dropin_gib_alignments) {
         memset(q, 1, 5 * MiB);
         d.free(q);
     }
+}
+
+/* ---- the huge cache holds what docs/heap.md says ------------------------------------------- */
+
+/* Reads "up to N mappings and M MiB" from the huge blocks' section of docs/heap.md. */
+static void documented_cache(size_t *ret_slots, size_t *ret_bytes) {
+    const char *src = getenv("SH_SOURCE_DIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/docs/heap.md", src ? src : ".");
+    FILE *f = fopen(path, "r");
+    if (!f) { fprintf(stderr, "cannot read %s (set SH_SOURCE_DIR)\n", path); _exit(1); }
+    static char text[1 << 17];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = 0;
+    const char *at = strstr(text, "waits in a cache (up to ");
+    unsigned slots = 0, mib = 0;
+    if (!at || sscanf(at, "waits in a cache (up to %u mappings and %u MiB)", &slots, &mib) != 2) {
+        fprintf(stderr, "%s does not say \"waits in a cache (up to N mappings and M MiB)\"\n", path);
+        _exit(1);
+    }
+    *ret_slots = slots;
+    *ret_bytes = (size_t)mib * MiB;
+}
+
+/* Freed huge mappings stay mapped (reserved) while cached: eight 10 MiB blocks freed leave
+ * as many mapped as fit in the documented number of mappings and bytes; a block bigger than
+ * the cache's bytes is not kept; sh_heap_trim empties the cache. */
+SH_TEST(test_huge_cache_holds_what_the_docs_say) {
+    if (sh_heap_checked()) return;   /* checked mode caches no huge mapping */
+    size_t slots, bytes;
+    documented_cache(&slots, &bytes);
+    enum { N = 8 };
+    const size_t size = 10 * MiB;
+    sh_heap_stats a = stats_now();
+    /* one bigger than the whole cache is not kept at all */
+    void *big = sh_malloc(bytes + MiB);
+    CHECK(big != NULL);
+    sh_free(big);
+    CHECK_EQ(stats_now().reserved, a.reserved);
+    void *p[N];
+    for (int i = 0; i < N; i++) {
+        p[i] = sh_malloc(size);
+        CHECK(p[i] != NULL);
+    }
+    size_t map = (stats_now().reserved - a.reserved) / N;   /* one block's mapping */
+    CHECK(map >= size && map < size + 64 * KiB);
+    for (int i = 0; i < N; i++) sh_free(p[i]);
+    size_t want = bytes / map < slots ? bytes / map : slots;
+    if (want > N) want = N;
+    size_t cached = stats_now().reserved - a.reserved;
+    if (cached != want * map) {
+        fprintf(stderr, "docs/heap.md: up to %zu mappings and %zu MiB; %d freed %zu-byte mappings "
+                "left %zu bytes cached, not %zu\n", slots, bytes / MiB, N, map, cached, want * map);
+        _exit(1);
+    }
+    sh_heap_trim();
+    CHECK_EQ(stats_now().reserved, a.reserved);
 }
 
 int main(void) { return sh_test_main(); }
