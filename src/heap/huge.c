@@ -89,11 +89,20 @@ static shi_segment *cache_fit(shi_segment *seg, size_t total) {
     return moved;
 }
 
+/* Where the user pointer sits in the mapping: below the segment size, right after the
+ * header, rounded up to `align`. From the segment size up the user pointer starts a 4 MiB
+ * unit, so the header goes in the 4 MiB just before it (the nearest place a segment can
+ * start): the mapping is placed so that seg + 4 MiB is aligned to `align`, and it is 4 MiB
+ * longer than the block whatever the alignment, instead of `align` bytes longer. */
+static size_t user_offset(size_t align) {
+    return align >= SH_SEG_SIZE ? SH_SEG_SIZE : shi_align_up(HDR, align);
+}
+
 void *shi_huge_alloc(size_t n, size_t align, bool *ret_fresh) {
     if (align < SH_ALIGN) align = SH_ALIGN;
-    size_t offset = shi_align_up(HDR, align);
-    size_t units_back = offset >> SH_SEG_SHIFT;
-    if (n > ((size_t)1 << 47) || units_back > 254) { errno = ENOMEM; return NULL; }
+    size_t offset = user_offset(align);
+    size_t units_back = offset >> SH_SEG_SHIFT;  /* 0 or 1 */
+    if (n > ((size_t)1 << 47)) { errno = ENOMEM; return NULL; }
     size_t total = shi_align_up(offset + n, SH_OS_PAGE);
     shi_segment *seg = NULL;
     pthread_mutex_lock(&huge_lock);
@@ -103,7 +112,8 @@ void *shi_huge_alloc(size_t n, size_t align, bool *ret_fresh) {
     if (seg) seg = cache_fit(seg, total);
     if (ret_fresh) *ret_fresh = seg == NULL;
     if (!seg) {
-        seg = shi_os_map_aligned(total, align > SH_SEG_SIZE ? align : SH_SEG_SIZE);
+        seg = align > SH_SEG_SIZE ? shi_os_map_aligned_at(total, align, offset)
+                                  : shi_os_map_aligned(total, SH_SEG_SIZE);
         if (!seg) { errno = ENOMEM; return NULL; }
         seg->map_size = total;
     }

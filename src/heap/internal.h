@@ -138,18 +138,28 @@ static inline shi_page *shi_page_of(shi_segment *seg, const void *p) {
     return pg - pg->slice_back;
 }
 
-/* The segment map: which 4 MiB units start one of our segments. */
+/* The segment map: which 4 MiB units start one of our segments. A byte per unit of a 48-bit
+ * address space is 64 MiB, too much to reserve up front (a program under `ulimit -v` would
+ * lose it), so the map has two levels: a static table of 4096 pointers, each to a leaf of
+ * 16384 bytes covering 64 GiB of address space. os.c maps a leaf when the first segment in
+ * its range is mapped, before the mapping is handed out, so shi_segmap_set never finds one
+ * missing; leaves are never freed. A lookup is two loads, safe for any pointer value. */
 #define SH_ADDR_BITS 48
 #define SH_SEGMAP_ENTRIES ((size_t)1 << (SH_ADDR_BITS - SH_SEG_SHIFT))
-extern uint8_t *shi_segmap;
+#define SH_SEGMAP_LEAF_BITS 14
+#define SH_SEGMAP_LEAF ((size_t)1 << SH_SEGMAP_LEAF_BITS)            /* bytes in a leaf */
+#define SH_SEGMAP_TOP (SH_SEGMAP_ENTRIES >> SH_SEGMAP_LEAF_BITS)     /* pointers in the table */
+extern uint8_t *shi_segmap[SH_SEGMAP_TOP];  /* NULL: no segment in that range yet */
 enum { SEGMAP_NONE = 0, SEGMAP_START = 1 }; /* k >= 2: the segment starts k-1 units before */
 
-/* The segment holding p, or NULL if p is not in memory this heap handed out. */
+/* The segment holding p, or NULL if p is not in memory this heap handed out. A leaf is
+ * published with a release store after the kernel zeroed it, hence the acquire here. */
 static inline shi_segment *shi_segment_lookup(const void *p) {
     uintptr_t unit = (uintptr_t)p >> SH_SEG_SHIFT;
-    uint8_t *map = shi_segmap;
-    if (unlikely(unit >= SH_SEGMAP_ENTRIES || !map)) return NULL;
-    uint8_t v = __atomic_load_n(&map[unit], __ATOMIC_RELAXED);
+    if (unlikely(unit >= SH_SEGMAP_ENTRIES)) return NULL;
+    uint8_t *leaf = __atomic_load_n(&shi_segmap[unit >> SH_SEGMAP_LEAF_BITS], __ATOMIC_ACQUIRE);
+    if (unlikely(!leaf)) return NULL;
+    uint8_t v = __atomic_load_n(&leaf[unit & (SH_SEGMAP_LEAF - 1)], __ATOMIC_RELAXED);
     if (likely(v == SEGMAP_START)) return (shi_segment *)(unit << SH_SEG_SHIFT);
     if (v == SEGMAP_NONE) return NULL;
     return (shi_segment *)((unit - (v - 1u)) << SH_SEG_SHIFT);
@@ -216,12 +226,14 @@ typedef struct shi_globals {
 extern shi_globals shi_g;
 
 SHI_FUNC void shi_init(void);
+SHI_FUNC void shi_stats_init(void);  /* stats.c, from shi_init: where the exit report goes */
 static inline void shi_ensure_init(void) {
     if (unlikely(atomic_load_explicit(&shi_g.init_state, memory_order_acquire) != 2)) shi_init();
 }
 
 /* ---- os.c: the only file that talks to the OS ------------------------------------------ */
 SHI_FUNC void *shi_os_map_aligned(size_t size, size_t align); /* NULL on failure */
+SHI_FUNC void *shi_os_map_aligned_at(size_t size, size_t align, size_t at); /* p + at aligned */
 SHI_FUNC void shi_os_unmap(void *p, size_t size);
 SHI_FUNC void shi_os_purge(void *p, size_t size);             /* contents become zero */
 SHI_FUNC bool shi_os_remap(void *p, size_t old_size, size_t new_size); /* in place only */

@@ -4,11 +4,13 @@
  *     LD_PRELOAD=/path/to/libstackheap-malloc.so python3 app.py
  *
  * Every call goes straight to the sh_* function of the same meaning. C++ operator
- * new/delete call malloc/free in libstdc++, so they land here too.
+ * new/delete call malloc/free in libstdc++, so they land here too. The library is built
+ * from the heap's objects only and exports these names only (shim.map).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <malloc.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -25,9 +27,15 @@ SHIM int posix_memalign(void **ret, size_t align, size_t n) { return sh_posix_me
 SHIM void *aligned_alloc(size_t align, size_t n) { return sh_aligned_alloc(align, n); }
 SHIM size_t malloc_usable_size(void *p) { return sh_usable_size(p); }
 
-/* memalign is older and looser than aligned_alloc: a non-power-of-two alignment is an
- * error (EINVAL), one below 16 is fine. */
-SHIM void *memalign(size_t align, size_t n) { return sh_aligned_alloc(align, n); }
+/* memalign is older and looser than aligned_alloc, and programs written against glibc rely
+ * on how glibc reads it: an alignment of 16 or less (0 included) is plain malloc, any other
+ * is rounded up to a power of two; only one too big to round up is EINVAL. */
+SHIM void *memalign(size_t align, size_t n) {
+    if (align <= SH_ALIGN) return sh_malloc(n);
+    if (align > SIZE_MAX / 2 + 1) { errno = EINVAL; return NULL; }
+    if (align & (align - 1)) align = (size_t)1 << (64 - __builtin_clzll(align));
+    return sh_aligned_alloc(align, n);
+}
 
 SHIM void *valloc(size_t n) { return sh_aligned_alloc((size_t)sysconf(_SC_PAGESIZE), n); }
 

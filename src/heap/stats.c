@@ -1,5 +1,5 @@
 /*
- * stats.c — statistics, the heap walk, trimming, and STACKHEAP_STATS=1 at exit.
+ * stats.c — statistics, the heap walk, trimming, and the STACKHEAP_STATS report at exit.
  *
  * Counters are per thread and unsynchronised on the fast path; a reader adds them up, so
  * a snapshot taken while other threads run is approximate. The peak is sampled on slow
@@ -8,9 +8,13 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -181,43 +185,122 @@ SH_API int sh_heap_walk(sh_heap_walk_fn fn, void *arg) {
 
 /* ---- printing ------------------------------------------------------------------------------------ */
 
-static void put_line(int fd, const char *label, size_t v, const char *unit) {
-    char line[160];
+/* Appends to buf at n (never past cap) and returns the new length. */
+__attribute__((format(printf, 4, 5))) static size_t put(char *buf, size_t cap, size_t n, const char *fmt, ...) {
+    if (n >= cap) return n;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(buf + n, cap - n, fmt, ap);
+    va_end(ap);
+    if (w < 0) return n;
+    return (size_t)w < cap - n ? n + (size_t)w : cap - 1;
+}
+
+static size_t put_line(char *buf, size_t cap, size_t n, const char *label, size_t v, const char *unit) {
     if (unit && v >= 10 * 1024 * 1024)
-        snprintf(line, sizeof line, "  %-14s %12zu %s (%.1f MiB)\n", label, v, unit, (double)v / 1048576.0);
-    else if (unit && v >= 10 * 1024)
-        snprintf(line, sizeof line, "  %-14s %12zu %s (%.1f KiB)\n", label, v, unit, (double)v / 1024.0);
-    else
-        snprintf(line, sizeof line, "  %-14s %12zu %s\n", label, v, unit ? unit : "");
-    shi_os_write(fd, line);
+        return put(buf, cap, n, "  %-14s %12zu %s (%.1f MiB)\n", label, v, unit, (double)v / 1048576.0);
+    if (unit && v >= 10 * 1024)
+        return put(buf, cap, n, "  %-14s %12zu %s (%.1f KiB)\n", label, v, unit, (double)v / 1024.0);
+    return put(buf, cap, n, "  %-14s %12zu %s\n", label, v, unit ? unit : "");
+}
+
+/* The report as one piece of text, so that it goes out in one write: several processes
+ * appending to one STACKHEAP_STATS file do not interleave their lines. */
+static void stats_text(char *buf, size_t cap) {
+    sh_heap_stats st;
+    sh_heap_get_stats(&st);
+    size_t n = 0;
+    n = put(buf, cap, n, "stackheap heap statistics\n");
+    n = put_line(buf, cap, n, "live", st.live, "bytes");
+    n = put_line(buf, cap, n, "  small", st.small_live, "bytes");
+    n = put_line(buf, cap, n, "  medium", st.medium_live, "bytes");
+    n = put_line(buf, cap, n, "  huge", st.huge_live, "bytes");
+    n = put_line(buf, cap, n, "live blocks", st.live_blocks, NULL);
+    n = put_line(buf, cap, n, "peak", st.peak, "bytes");
+    n = put_line(buf, cap, n, "committed", st.committed, "bytes");
+    n = put_line(buf, cap, n, "reserved", st.reserved, "bytes");
+    n = put(buf, cap, n, "  %-14s %11.1f %%\n", "fragmentation", st.fragmentation * 100.0);
+    n = put(buf, cap, n, "  %-14s %12llu\n  %-14s %12llu\n", "allocations",
+            (unsigned long long)st.allocs, "frees", (unsigned long long)st.frees);
+    n = put(buf, cap, n, "  %-14s %12zu mmap, %zu munmap, %zu madvise\n", "os calls",
+            st.os_maps, st.os_unmaps, st.os_purges);
+    put(buf, cap, n, "  %-14s %12s\n", "checked mode", shi_g.checked ? "on" : "off");
 }
 
 SH_API void sh_heap_print_stats(int fd) {
-    sh_heap_stats st;
-    sh_heap_get_stats(&st);
-    char line[160];
-    shi_os_write(fd, "stackheap heap statistics\n");
-    put_line(fd, "live", st.live, "bytes");
-    put_line(fd, "  small", st.small_live, "bytes");
-    put_line(fd, "  medium", st.medium_live, "bytes");
-    put_line(fd, "  huge", st.huge_live, "bytes");
-    put_line(fd, "live blocks", st.live_blocks, NULL);
-    put_line(fd, "peak", st.peak, "bytes");
-    put_line(fd, "committed", st.committed, "bytes");
-    put_line(fd, "reserved", st.reserved, "bytes");
-    snprintf(line, sizeof line, "  %-14s %11.1f %%\n", "fragmentation", st.fragmentation * 100.0);
-    shi_os_write(fd, line);
-    snprintf(line, sizeof line, "  %-14s %12llu\n  %-14s %12llu\n", "allocations",
-             (unsigned long long)st.allocs, "frees", (unsigned long long)st.frees);
-    shi_os_write(fd, line);
-    snprintf(line, sizeof line, "  %-14s %12zu mmap, %zu munmap, %zu madvise\n", "os calls",
-             st.os_maps, st.os_unmaps, st.os_purges);
-    shi_os_write(fd, line);
-    snprintf(line, sizeof line, "  %-14s %12s\n", "checked mode", shi_g.checked ? "on" : "off");
-    shi_os_write(fd, line);
+    char text[2048];
+    stats_text(text, sizeof text);
+    shi_os_write(fd, text);
+}
+
+/* ---- STACKHEAP_STATS: the report at exit ---------------------------------------------------- */
+
+/* STACKHEAP_STATS=1 prints to the stderr the program has at exit. A program may close fd 2
+ * before it exits (coreutils do) and may close every inherited descriptor and open files of
+ * its own, which then take the freed numbers: so the report goes to a descriptor only if it
+ * is provably still the file stderr was at start-up (same device and inode): to fd 2 if it
+ * is (or is a terminal, never a data file), else to the private copy taken at start-up if
+ * that is, else nowhere. Any other value but 0 names a file the report is appended to. */
+static struct {
+    bool have_stderr;          /* fd 2 was open at start-up: dev and ino are its file's */
+    dev_t dev;
+    ino_t ino;
+    char path[4096];           /* STACKHEAP_STATS=FILE, made absolute at start-up */
+} report;
+
+void shi_stats_init(void) {
+    shi_g.stats_fd = -1;
+    if (!shi_g.print_stats) return;
+    const char *v = getenv("STACKHEAP_STATS");
+    if (!v) return;
+    if (strcmp(v, "1") != 0) {
+        /* a relative name means the directory the program started in, not wherever it is
+         * at exit; getcwd with a buffer of ours does not allocate */
+        size_t len = 0;
+        if (v[0] != '/' && getcwd(report.path, sizeof report.path - 1)) {
+            len = strlen(report.path);
+            report.path[len++] = '/';
+        }
+        if (len + strlen(v) >= sizeof report.path) len = 0;
+        snprintf(report.path + len, sizeof report.path - len, "%s", v);
+        return;
+    }
+    struct stat st;
+    if (fstat(2, &st) != 0) return;
+    report.have_stderr = true;
+    report.dev = st.st_dev;
+    report.ino = st.st_ino;
+    shi_g.stats_fd = fcntl(2, F_DUPFD_CLOEXEC, 10);
+}
+
+static bool is_stderr_file(int fd) {
+    struct stat st;
+    return fd >= 0 && report.have_stderr && fstat(fd, &st) == 0 && st.st_dev == report.dev &&
+           st.st_ino == report.ino;
+}
+
+/* fd 2 if it is stderr's file still (or a terminal, which is never a program's data file),
+ * else the private copy if it is, else -1. The copy must also still carry the close-on-exec
+ * flag it was made with. */
+static int report_fd(void) {
+    if (is_stderr_file(2) || isatty(2)) return 2;
+    int fd = shi_g.stats_fd;
+    if (fd > 2 && fcntl(fd, F_GETFD) == FD_CLOEXEC && is_stderr_file(fd)) return fd;
+    return -1;
 }
 
 __attribute__((destructor)) static void print_at_exit(void) {
-    const char *v = getenv("STACKHEAP_STATS");
-    if (v && *v && strcmp(v, "0") != 0) sh_heap_print_stats(shi_g.stats_fd > 0 ? shi_g.stats_fd : 2);
+    shi_ensure_init();  /* a program that never allocated still gets its report */
+    if (!shi_g.print_stats) return;
+    char text[2048];
+    stats_text(text, sizeof text);
+    if (report.path[0]) {
+        int fd = open(report.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+        if (fd < 0) return;
+        shi_os_write(fd, text);
+        close(fd);
+        return;
+    }
+    int fd = report_fd();
+    if (fd >= 0) shi_os_write(fd, text);
 }

@@ -8,7 +8,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,8 +33,6 @@ static pthread_key_t heap_key;
 void shi_heaps_lock(void) { pthread_mutex_lock(&heaps_lock); }
 void shi_heaps_unlock(void) { pthread_mutex_unlock(&heaps_lock); }
 shi_theap *shi_heaps_first(void) { return all_heaps; }
-
-SHI_FUNC bool shi_os_init(void);
 
 static bool env_on(const char *name) {
     const char *v = getenv(name);
@@ -119,12 +116,7 @@ void shi_init(void) {
     shi_g.checked = env_on("STACKHEAP_CHECK");
 #endif
     shi_g.print_stats = env_on("STACKHEAP_STATS");
-    /* Programs like ls close stderr before exit; keep a descriptor of our own for the report. */
-    shi_g.stats_fd = shi_g.print_stats ? fcntl(2, F_DUPFD_CLOEXEC, 10) : -1;
-    if (!shi_os_init()) {
-        shi_os_write(2, "stackheap: cannot reserve the segment map (mmap failed); out of memory\n");
-        abort();
-    }
+    shi_stats_init();
     atomic_store_explicit(&shi_g.init_state, 2, memory_order_release);
     pthread_key_create(&heap_key, heap_done);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
