@@ -60,7 +60,7 @@ bool shi_purge_all(bool wait) {
     uint64_t now = shi_clock_ms();
     atomic_store_explicit(&pending, 0, memory_order_relaxed);
     bool more = shi_medium_purge_all(wait);
-    if (shi_theap_purge_retired(now)) more = true;
+    if (shi_theap_purge_retired(now, false)) more = true;
     if (shi_small_purge_abandoned(now, false)) more = true;
     if (shi_small_cache_trim(now, false)) more = true;
     shi_huge_trim(false);

@@ -813,6 +813,7 @@ void shi_small_free_slow(shi_segment *seg, shi_page *pg, void *p) {
  * the segments of ended threads are tidied the same way. */
 void shi_small_trim(shi_theap *h, bool force) {
     uint64_t now = shi_clock_ms();
+    shi_theap_purge_retired(now, force);
     shi_small_purge_abandoned(now, force);
     if (h && h != &shi_empty_heap && h != &shi_exited_heap) {
         collect_full(h);

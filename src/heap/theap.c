@@ -174,8 +174,9 @@ static shi_theap *heap_claim(void) {
 
 /* The purger's pass over heaps whose threads ended: each is tidied, or, once it has waited
  * RETIRED_KEEP_MS for a thread in vain, its segments go to the abandoned FIFO for the
- * threads that run. Returns true while some still hold pages. */
-bool shi_theap_purge_retired(uint64_t now) {
+ * threads that run (`force`: all of them at once, for sh_heap_trim). Returns true while
+ * some still hold pages. */
+bool shi_theap_purge_retired(uint64_t now, bool force) {
     bool more = false;
     shi_heaps_lock();
     /* structs are never unlinked and new ones go in front: the walk may drop the lock */
@@ -183,10 +184,10 @@ bool shi_theap_purge_retired(uint64_t now) {
         if (r->in_use || !r->segments) continue;
         more = true;
         /* just retired: a new thread is likely to take it any moment (a pool's next) */
-        if (now - r->retired_at < RETIRED_KEEP_MS / 4) continue;
+        if (!force && now - r->retired_at < RETIRED_KEEP_MS / 4) continue;
         r->in_use = true;
         shi_heaps_unlock();
-        if (now - r->retired_at >= RETIRED_KEEP_MS) shi_small_heap_done(r);
+        if (force || now - r->retired_at >= RETIRED_KEEP_MS) shi_small_heap_done(r);
         else shi_small_heap_tidy(r, now);
         shi_heaps_lock();
         r->in_use = false;
