@@ -9,6 +9,11 @@
  * Each case sets a block up, then makes the mistake in a child (expect_panic in helpers.h),
  * which must die of SIGABRT with the agreed words — "double free", "invalid free",
  * "heap overrun" — and the address it was given, printed as 0x....
+ *
+ * The cases named test_normal_mode_* are the mistakes caught without checked mode too: main()
+ * runs them first, in the process as started (normal mode unless the build has checked mode
+ * built in), and only then re-executes itself in checked mode for the rest. Checked mode
+ * reports the same mistakes with the same words, so they pass in a checked build as well.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -26,6 +31,56 @@ SH_TEST(test_checked_mode_is_on) {
     void *p = sh_malloc(16);   /* the heap reads its settings by the first allocation */
     CHECK(p != NULL);
     CHECK_EQ(sh_heap_checked(), 1);
+    sh_free(p);
+}
+
+/* ---- caught in normal mode too ----------------------------------------------------------------- */
+
+/* The block freed last into its page is at the head of the page's free list: a second free of
+ * it is seen without checked mode, instead of a later malloc handing it out twice. */
+SH_TEST(test_normal_mode_double_free_of_small_block_is_reported) {
+    void *keep[8];
+    for (int i = 0; i < 8; i++) keep[i] = sh_malloc(48);   /* the free stays on the fast path */
+    char *p = sh_malloc(48);
+    CHECK(p != NULL);
+    sh_free(p);
+    expect_panic(free_it, p, "double free", p);
+    for (int i = 0; i < 8; i++) sh_free(keep[i]);
+}
+
+/* Two frees by threads that do not own the page meet at the head of its cross-thread list. */
+static void *free_on_other_thread(void *p) { sh_free(p); return NULL; }
+
+static void free_on_new_thread(void *p) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, free_on_other_thread, p) != 0) _exit(6);
+    pthread_join(t, NULL);
+}
+
+SH_TEST(test_normal_mode_double_free_from_other_threads_is_reported) {
+    void *keep = sh_malloc(64);
+    char *p = sh_malloc(64);
+    CHECK(p != NULL);
+    free_on_new_thread(p);
+    expect_panic(free_on_new_thread, p, "double free", p);
+    sh_free(keep);
+}
+
+/* A pointer into the middle of a small block: freed as it is, its slot would later be handed
+ * out over its neighbour. */
+SH_TEST(test_normal_mode_free_of_pointer_inside_small_block_is_reported) {
+    char *p = sh_malloc(100);
+    CHECK(p != NULL);
+    expect_panic(free_it, p + 16, "points inside a block", p + 16);
+    expect_panic(free_it, p + 1, "points inside a block", p + 1);
+    sh_free(p);
+}
+
+/* The same when the block is freed by a thread that does not own its page. */
+SH_TEST(test_normal_mode_free_of_pointer_inside_small_block_on_other_thread_is_reported) {
+    char *p = sh_malloc(100);
+    CHECK(p != NULL);
+    expect_panic(free_on_new_thread, p + 32, "points inside a block", p + 32);
     sh_free(p);
 }
 
@@ -299,16 +354,40 @@ SH_TEST(test_correct_program_runs_clean_in_checked_mode) {
     expect_clean_run(correct_program, NULL);
 }
 
+/* Runs the cases whose name does (normal_mode) or does not start with test_normal_mode_, or
+ * all of them; SH_TEST_ONLY picks by substring as in sh_test_main. Returns the failures. */
+enum which { NORMAL_MODE_CASES, CHECKED_MODE_CASES, ALL_CASES };
+
+static int run_cases(enum which which) {
+    const char *only = getenv("SH_TEST_ONLY");
+    int passed = 0, failed = 0;
+    for (int i = 0; i < sh_ntests; i++) {
+        int normal = strncmp(sh_tests[i].name, "test_normal_mode_", 17) == 0;
+        if ((which == NORMAL_MODE_CASES && !normal) || (which == CHECKED_MODE_CASES && normal)) continue;
+        if (only && !strstr(sh_tests[i].name, only)) continue;
+        if (sh_test_run_one(&sh_tests[i])) passed++; else failed++;
+    }
+    printf("%d passed, %d failed (%s)\n", passed, failed,
+           which == NORMAL_MODE_CASES ? "normal mode" : "checked mode");
+    return failed;
+}
+
 int main(int argc, char **argv) {
     (void)argc;
-    /* Checked mode for the whole process, decided before the first allocation: set the
-     * variable and start again, unless it is on already (build option or environment). */
+    /* Checked mode for the whole process, decided before the first allocation: run the
+     * normal-mode cases, set the variable and start again, unless checked mode is on already
+     * (build option or environment). */
     const char *env = getenv("STACKHEAP_CHECK");
     if (!sh_heap_checked() && !(env && strcmp(env, "1") == 0)) {
+        int failed = run_cases(NORMAL_MODE_CASES);
+        fflush(stdout);
         setenv("STACKHEAP_CHECK", "1", 1);
+        setenv("SH_TEST_NORMAL_MODE_FAILED", failed ? "1" : "0", 1);
         execv("/proc/self/exe", argv);
         perror("test_checked: re-executing with STACKHEAP_CHECK=1");
         return 2;
     }
-    return sh_test_main();
+    const char *normal = getenv("SH_TEST_NORMAL_MODE_FAILED");
+    int failed = run_cases(normal ? CHECKED_MODE_CASES : ALL_CASES);
+    return failed || (normal && strcmp(normal, "0") != 0) ? 1 : 0;
 }
