@@ -243,7 +243,7 @@ SHI_FUNC bool shi_medium_resize_in_place(shi_segment *seg, void *p, size_t n);
 SHI_FUNC void shi_medium_trim(bool force);
 SHI_FUNC void shi_medium_lock_all(void);
 SHI_FUNC void shi_medium_unlock_all(void);
-SHI_FUNC bool shi_medium_is_block(shi_segment *seg, const void *p, bool *ret_in_use);
+SHI_FUNC bool shi_medium_is_block(shi_segment *seg, const void *p, void **ret_start, bool *ret_in_use);
 typedef void (*shi_walk_emit)(void *ctx, void *addr, size_t size, int in_use, sh_block_kind k);
 SHI_FUNC void shi_medium_walk_locked(shi_walk_emit emit, void *ctx);
 
@@ -264,7 +264,9 @@ SHI_FUNC void *shi_checked_malloc(size_t n, size_t align);
 SHI_FUNC void shi_checked_free(void *p);
 SHI_FUNC size_t shi_checked_usable(const void *p);
 SHI_FUNC bool shi_check_recently_freed(const void *p);
-SHI_FUNC size_t shi_checked_walk_size(const void *p, size_t usable);
+SHI_FUNC void shi_checked_walk_block(void **addr, size_t *size);
+__attribute__((noreturn)) SHI_FUNC void shi_check_bad_header(const void *prev_start, size_t prev_usable,
+                                                           bool prev_in_use, const void *header);
 
 /* ---- alloc.c: tier dispatch used by check.c ------------------------------------------- */
 SHI_FUNC void *shi_alloc_any(size_t n, size_t align);     /* no fast path, no checks */

@@ -211,6 +211,28 @@ SH_TEST(test_free_of_pointer_inside_medium_block_is_reported) {
     sh_free(p);
 }
 
+/* A slot of a small page that was never handed out is not a block that was freed twice. */
+SH_TEST(test_free_of_never_allocated_small_slot_is_reported) {
+    char *p = sh_malloc(100), *q = sh_malloc(100);
+    CHECK(p && q && q > p);
+    char *never = q + 3 * (q - p);   /* a slot of the same page, carved but never handed out */
+    expect_panic(free_it, never, "never allocated", never);
+    sh_free(p);
+    sh_free(q);
+}
+
+/* The message says that the pointer is inside a block, and which block, in every tier. */
+SH_TEST(test_free_of_pointer_inside_a_block_names_the_block) {
+    char *s = sh_malloc(100), *m = sh_malloc(MEDIUM_SIZE), *h = sh_malloc(HUGE_SIZE);
+    CHECK(s && m && h);
+    expect_panic(free_it, s + 48, "points inside a block", s);
+    expect_panic(free_it, m + 4096, "points inside a block", m);
+    expect_panic(free_it, h + 2 * MiB, "points inside a block", h);
+    sh_free(s);
+    sh_free(m);
+    sh_free(h);
+}
+
 SH_TEST(test_free_of_pointer_inside_huge_block_is_reported) {
     char *p = sh_malloc(HUGE_SIZE);
     CHECK(p != NULL);
@@ -278,6 +300,87 @@ SH_TEST(test_overrun_by_eight_bytes_is_reported) {
     CHECK(p != NULL);
     memset(p, 0x33, 208);
     expect_panic(free_it, p, "heap overrun", p);
+}
+
+/* An overrun long enough to go through the block's size tags and the next medium block's
+ * header: freeing either block names the one that was overrun, instead of following the
+ * damaged header (or calling it a double free). */
+SH_TEST(test_overrun_into_next_medium_header_is_reported) {
+    char *a = sh_malloc(MEDIUM_SIZE), *b = sh_malloc(MEDIUM_SIZE);
+    CHECK(a && b && b > a && b - a < (ptrdiff_t)(MEDIUM_SIZE + 4096));
+    memset(a, 0x11, MEDIUM_SIZE);
+    memset(a + MEDIUM_SIZE, 0x5A, (size_t)(b - a) - MEDIUM_SIZE - 8);   /* up to b's guard */
+    expect_panic(free_it, b, "heap overrun", a);
+    expect_panic(free_it, b, "over the next block's header", a);
+    expect_panic(free_it, a, "heap overrun", a);
+}
+
+/* A small block overrun into the next slot: the damage there is in the next block's guard,
+ * but the message blames the block that was overrun. */
+SH_TEST(test_overrun_into_next_small_block_is_blamed_on_the_overrun_block) {
+    char *a = sh_malloc(100), *b = sh_malloc(100);
+    CHECK(a && b && b > a);
+    memset(a, 0x11, 100);
+    memset(a + 100, 0x5A, (size_t)(b - a) - 100 - 16);   /* stops 16 bytes before b */
+    expect_panic(free_it, b, "heap overrun: the small block", a);
+    expect_panic(free_it, a, "heap overrun", a);
+}
+
+/* ---- underflows ---------------------------------------------------------------------------------- */
+
+/* Writes before the block, then frees: the front guard has taken the write, and the message
+ * names the block, not the allocator's words that used to be there. */
+static void check_underflow_caught(char *p, size_t n, size_t before) {
+    CHECK(p != NULL);
+    memset(p, 0x11, n);
+    memset(p - before, 0x5A, before);
+    expect_panic(free_it, p, "heap underflow", p);
+    expect_panic(free_it, p, "was written before its start", p);
+    expect_panic(realloc_it, p, "heap underflow", p);
+}
+
+SH_TEST(test_underflow_of_small_block_is_reported) { check_underflow_caught(sh_malloc(100), 100, 1); }
+
+SH_TEST(test_underflow_of_medium_block_is_reported) {
+    check_underflow_caught(sh_malloc(MEDIUM_SIZE), MEDIUM_SIZE, 1);
+}
+
+SH_TEST(test_underflow_of_huge_block_is_reported) {
+    check_underflow_caught(sh_malloc(5 * MiB), 5 * MiB, 16);
+}
+
+SH_TEST(test_underflow_of_aligned_block_is_reported) {
+    check_underflow_caught(sh_aligned_alloc(4096, 100), 100, 8);
+    check_underflow_caught(sh_aligned_alloc(64 * KiB, MEDIUM_SIZE), MEDIUM_SIZE, 8);
+    check_underflow_caught(sh_aligned_alloc(8 * MiB, 3 * MiB), 3 * MiB, 8);
+}
+
+/* ---- the walk --------------------------------------------------------------------------------- */
+
+typedef struct walk_find { const char *addr; size_t size; int found; } walk_find;
+
+static int find_cb(const sh_heap_block *b, void *arg) {
+    walk_find *w = arg;
+    if (b->in_use && b->addr == w->addr) { w->size = b->size; w->found++; }
+    return 0;
+}
+
+/* The walk reports a block in use at the pointer the caller got, with the size asked for. */
+SH_TEST(test_walk_shows_blocks_at_their_pointer_with_the_size_asked_for) {
+    static const size_t sizes[] = {1, 100, 5000, MEDIUM_SIZE + 3, HUGE_SIZE + 5};
+    static const size_t aligns[] = {16, 64, 4096, 1 * MiB, 8 * MiB};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        for (size_t k = 0; k < sizeof aligns / sizeof aligns[0]; k++) {
+            char *p = sh_aligned_alloc(aligns[k], sizes[i]);
+            CHECK(p != NULL);
+            walk_find w = {.addr = p};
+            CHECK_EQ(sh_heap_walk(find_cb, &w), 0);
+            CHECK_EQ(w.found, 1);
+            CHECK_EQ(w.size, sizes[i]);
+            CHECK_EQ(sh_usable_size(p), sizes[i]);
+            sh_free(p);
+        }
+    }
 }
 
 /* ---- a correct program stays quiet --------------------------------------------------------- */
