@@ -29,7 +29,7 @@
 
 #define CANARY 0xFD
 #define FRESH 0xAA   /* new blocks: reading before writing shows this pattern */
-#define FREED 0xDD   /* freed blocks: use after free reads this */
+#define FREED SHI_CHECK_FREED  /* freed blocks: use after free reads this */
 
 /* Recently freed addresses: a second free of a block whose memory has since merged with
  * its neighbours or gone back to the OS is still named a double free. */
@@ -153,6 +153,46 @@ static void slot_of(shi_segment *seg, uint8_t *b, cblock *ret) {
     }
 }
 
+/* The first byte of [from, to) that is not the freed fill. With zero_ok, 16-byte lines of
+ * zeros pass: a free medium block's pages given back to the OS, or never touched, read zero.
+ * from and to are 8-byte aligned; lines are counted from a 16-byte boundary. */
+static const uint8_t *first_written(const uint8_t *from, const uint8_t *to, bool zero_ok) {
+    const uint64_t fill = 0x0101010101010101ull * FREED;
+    for (const uint8_t *q = from; q < to;) {
+        const uint8_t *line_end = (const uint8_t *)shi_align_up((uintptr_t)q + 1, 16);
+        if (line_end > to) line_end = to;
+        bool all_fill = true, all_zero = true;
+        for (const uint8_t *r = q; r < line_end; r += 8) {
+            uint64_t w;
+            memcpy(&w, r, 8);
+            all_fill &= w == fill;
+            all_zero &= w == 0;
+        }
+        if (!all_fill && !(zero_ok && all_zero)) {
+            /* in a line of zeros the write is what is neither zero nor fill */
+            for (const uint8_t *r = q; r < line_end; r++)
+                if (*r != FREED && !(zero_ok && *r == 0)) return r;
+            for (const uint8_t *r = q; r < line_end; r++)
+                if (*r != FREED) return r;
+        }
+        q = line_end;
+    }
+    return NULL;
+}
+
+/* Memory freed earlier is handed out again: it must still hold the fill put there by free,
+ * except the allocator's own words (the small link, the medium links and epoch, all within
+ * the front guard). Fresh small slots are not checked: only those freed since the page was
+ * made. */
+static void verify_reused(const cblock *c) {
+    const uint8_t *w = c->seg->kind == SEG_SMALL ? first_written(c->base + 8, c->end, false)
+                                                 : first_written(c->base + 24, c->end, true);
+    if (w)
+        shi_panic("heap write after free: %p, byte %td of the freed %s block at %p, was written "
+                  "after the free (0x%02x, not 0xdd); seen when the memory was handed out again",
+                  (const void *)w, w - c->user, kind_name(c->seg), (void *)c->user, *w);
+}
+
 void *shi_checked_malloc(size_t n, size_t align) {
     if (align < SH_ALIGN) align = SH_ALIGN;
     size_t front = align > FRONT_MIN ? align : FRONT_MIN, want;
@@ -168,8 +208,10 @@ void *shi_checked_malloc(size_t n, size_t align) {
     if (c.seg->kind == SEG_SMALL) {
         uint64_t mask;
         _Atomic uint64_t *w = slot_bit(c.seg, c.pg, c.base, &mask);
-        atomic_fetch_and(w + FREED_MAP_WORDS, ~mask);
+        if (atomic_fetch_and(w + FREED_MAP_WORDS, ~mask) & mask) verify_reused(&c);
         atomic_fetch_or(w, mask);
+    } else if (c.seg->kind == SEG_MEDIUM) {
+        verify_reused(&c);
     }
     size_t guard = guard_size(&c), dist = (size_t)(c.end - c.user);
     memset(c.user - guard, CANARY, guard);

@@ -258,6 +258,7 @@ SHI_FUNC void shi_huge_unlock(void);
 SHI_FUNC void shi_huge_walk_locked(shi_walk_emit emit, void *ctx);
 
 /* ---- check.c ---------------------------------------------------------------------------- */
+#define SHI_CHECK_FREED 0xDD /* checked mode fills freed memory with it, checked on reuse */
 __attribute__((noreturn, format(printf, 1, 2))) SHI_FUNC void shi_panic(const char *fmt, ...);
 SHI_FUNC void shi_invalid_free(const void *p, const char *why);
 SHI_FUNC void *shi_checked_malloc(size_t n, size_t align);

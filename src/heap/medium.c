@@ -271,20 +271,29 @@ void shi_medium_free(shi_segment *seg, void *p) {
     b->head &= ~M_INUSE;  /* before any merge, so a second free of p is seen as one */
     size_t size = msize(b);
     atomic_fetch_sub_explicit(&shi_g.medium_live, (int64_t)(size - M_HDR), memory_order_relaxed);
-    mblock *n = mnext(b);
+    mblock *n = mnext(b), *merged_n = NULL, *merged_b = NULL;
     if (!(n->head & M_INUSE)) {
         bin_remove(a, n);
         unpurge(n);
         size += msize(n);
+        merged_n = n;
     }
     if (!(b->head & M_PREV_INUSE)) {
         mblock *pb = (mblock *)((uint8_t *)b - b->prev_size);
         bin_remove(a, pb);
         unpurge(pb);
         size += msize(pb);
+        merged_b = b;
         b = pb;
     }
     b->head &= ~M_INUSE;
+    /* Checked mode fills freed blocks, and checks the fill when the memory is handed out
+     * again: a header and links merged into the middle of the free block get it too, to the
+     * end of their 16-byte line (the check lets whole lines of zeros pass, as purged pages). */
+    if (shi_g.checked) {
+        if (merged_n) memset(merged_n, SHI_CHECK_FREED, shi_align_up(sizeof(mblock), 16));
+        if (merged_b) memset(merged_b, SHI_CHECK_FREED, M_HDR);
+    }
     /* An empty segment stays until the purge finds it idle: unmapping it now would make the
      * next burst map it again and fault every page in anew. */
     make_free(a, b, size);

@@ -355,6 +355,74 @@ SH_TEST(test_underflow_of_aligned_block_is_reported) {
     check_underflow_caught(sh_aligned_alloc(8 * MiB, 3 * MiB), 3 * MiB, 8);
 }
 
+/* ---- writes after free ------------------------------------------------------------------------- */
+
+/* Freed blocks are filled with 0xDD; the fill is checked when the memory is handed out again.
+ * A small slot comes back once the page's other free slots are used up: allocate until then. */
+typedef struct reuse { size_t size; int times; } reuse;
+
+static void allocate_again(void *arg) {
+    const reuse *r = arg;
+    for (int i = 0; i < r->times; i++)
+        if (!sh_malloc(r->size)) _exit(3);
+}
+
+static void check_write_after_free_caught(size_t n, size_t at, size_t len, int times) {
+    char *p = sh_malloc(n);
+    CHECK(p != NULL);
+    memset(p, 0x11, n);
+    sh_free(p);
+    memset(p + at, 0x5A, len);
+    reuse r = {n, times};
+    expect_panic(allocate_again, &r, "heap write after free", p + at);
+    expect_panic(allocate_again, &r, "of the freed", p);
+}
+
+/* The first bytes of a freed block used to hold the free-list link: a write there crashed. */
+SH_TEST(test_write_after_free_at_start_of_small_block_is_reported) {
+    check_write_after_free_caught(100, 0, 16, 1000);
+}
+
+SH_TEST(test_write_after_free_inside_small_block_is_reported) {
+    check_write_after_free_caught(100, 50, 1, 1000);
+}
+
+SH_TEST(test_write_after_free_at_start_of_medium_block_is_reported) {
+    check_write_after_free_caught(MEDIUM_SIZE, 0, 16, 1);
+}
+
+SH_TEST(test_write_after_free_inside_medium_block_is_reported) {
+    check_write_after_free_caught(MEDIUM_SIZE, 100000, 1, 1);
+}
+
+/* Freed medium blocks merge (their headers end up inside bigger free blocks) and, once idle,
+ * give their pages back to the OS, which then read zero: none of that is a write after free. */
+static void reuse_merged_and_purged_memory(void *arg) {
+    (void)arg;
+    uint64_t rng = 7;
+    char *p[64] = {0};
+    sh_heap_stats before, after;
+    sh_heap_get_stats(&before);
+    for (int round = 0; round < 6; round++) {
+        for (int i = 0; i < 64; i++) {
+            size_t n = rand_between(&rng, 33 * KiB, 600 * KiB);
+            p[i] = i % 5 == 0 ? sh_aligned_alloc((size_t)64 << (i % 7), n) : sh_malloc(n);
+            if (!p[i]) _exit(3);
+            memset(p[i], 0x77, n);
+        }
+        for (int i = 0; i < 64; i += 1 + round % 3) { sh_free(p[i]); p[i] = NULL; }
+        if (round % 2) sh_heap_trim();   /* purges the free blocks now */
+        for (int i = 0; i < 64; i++) { sh_free(p[i]); p[i] = NULL; }
+        if (round % 3 == 2) sh_heap_trim();
+    }
+    sh_heap_get_stats(&after);
+    if (after.os_purges == before.os_purges) _exit(4);   /* the case needs purged pages */
+}
+
+SH_TEST(test_reusing_merged_and_purged_medium_memory_runs_clean) {
+    expect_clean_run(reuse_merged_and_purged_memory, NULL);
+}
+
 /* ---- the walk --------------------------------------------------------------------------------- */
 
 typedef struct walk_find { const char *addr; size_t size; int found; } walk_find;
