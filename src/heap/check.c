@@ -153,6 +153,37 @@ static void slot_of(shi_segment *seg, uint8_t *b, cblock *ret) {
     }
 }
 
+/* The small block in the slot before `slot`, when it is in use and its end is damaged: a
+ * write that reached `slot` from there is that block's overrun, not a mistake made with the
+ * slot's own block. `into` says what was hit, at `at`. */
+static void blame_block_before(shi_segment *seg, shi_page *pg, uint8_t *slot, const char *into,
+                               const void *at) {
+    if (seg->kind != SEG_SMALL || slot == pg->start) return;
+    cblock b = {.seg = seg, .pg = pg, .base = slot - pg->bsize, .end = slot};
+    uint64_t mask;
+    if (!(atomic_load(slot_bit(seg, pg, b.base, &mask)) & mask)) return;
+    if (read_tags(b.base, b.end, &b.user, &b.n)) {
+        const uint8_t *q = b.user + b.n;
+        while (q < b.end - 16 && *q == CANARY) q++;
+        if (q == b.end - 16) return;
+    }
+    shi_panic("heap overrun: the small block at %p was written past its end, into %s (at %p)",
+              (void *)user_of(b.base, b.end), into, at);
+}
+
+/* A small slot was just taken off its page's free list: the link it held is the list's new
+ * head, to be followed by the next allocation. It must be a slot of the page (or the end). */
+static void verify_next_link(const cblock *c) {
+    const shi_page *pg = c->pg;
+    const uint8_t *next = (const uint8_t *)pg->free;
+    if (!next || (next >= pg->start && next < pg->start + (size_t)pg->capacity * pg->bsize &&
+                  (size_t)(next - pg->start) % pg->bsize == 0))
+        return;
+    blame_block_before(c->seg, c->pg, c->base, "the free slot after it", c->base);
+    shi_panic("heap corruption: the free-list link of the freed small slot at %p is overwritten "
+              "(it reads %p)", (void *)c->base, (const void *)next);
+}
+
 /* The first byte of [from, to) that is not the freed fill. With zero_ok, 16-byte lines of
  * zeros pass: a free medium block's pages given back to the OS, or never touched, read zero.
  * from and to are 8-byte aligned; lines are counted from a 16-byte boundary. */
@@ -187,8 +218,9 @@ static const uint8_t *first_written(const uint8_t *from, const uint8_t *to, bool
 static void verify_reused(const cblock *c) {
     const uint8_t *w = c->seg->kind == SEG_SMALL ? first_written(c->base + 8, c->end, false)
                                                  : first_written(c->base + 24, c->end, true);
-    if (w)
-        shi_panic("heap write after free: %p, byte %td of the freed %s block at %p, was written "
+    if (!w) return;
+    blame_block_before(c->seg, c->pg, c->base, "the free slot after it", c->base);
+    shi_panic("heap write after free: %p, byte %td of the freed %s block at %p, was written "
                   "after the free (0x%02x, not 0xdd); seen when the memory was handed out again",
                   (const void *)w, w - c->user, kind_name(c->seg), (void *)c->user, *w);
 }
@@ -208,6 +240,7 @@ void *shi_checked_malloc(size_t n, size_t align) {
     if (c.seg->kind == SEG_SMALL) {
         uint64_t mask;
         _Atomic uint64_t *w = slot_bit(c.seg, c.pg, c.base, &mask);
+        verify_next_link(&c);
         if (atomic_fetch_and(w + FREED_MAP_WORDS, ~mask) & mask) verify_reused(&c);
         atomic_fetch_or(w, mask);
     } else if (c.seg->kind == SEG_MEDIUM) {
@@ -225,6 +258,24 @@ void *shi_checked_malloc(size_t n, size_t align) {
 }
 
 /* ---- finding and validating a block --------------------------------------------------------- */
+
+/* A huge block's header sits just before its slot, where a long write before the block lands:
+ * what free reads of it (sizes, offsets, the links of the list of live huge blocks) must hold
+ * together. The links are read under the lock that guards them. */
+static bool huge_link_sound(const shi_segment *s) {
+    return !s || (shi_segment_lookup(s) == s && s->kind == SEG_HUGE);
+}
+
+static bool huge_header_sound(const shi_segment *seg) {
+    if (seg->kind != SEG_HUGE || seg->map_size % SH_OS_PAGE || seg->huge_offset % SH_ALIGN ||
+        seg->huge_offset < HUGE_BASE || seg->huge_offset >= seg->map_size ||
+        seg->huge_usable > seg->map_size - seg->huge_offset || seg->huge_usable < TAIL_MIN)
+        return false;
+    shi_huge_lock();
+    bool ok = huge_link_sound(seg->next) && huge_link_sound(seg->prev);
+    shi_huge_unlock();
+    return ok;
+}
 
 /* Finds the live block p should be the start of and reads its size tags; panics, naming the
  * mistake, unless p is exactly the user pointer of a block in use. */
@@ -265,6 +316,9 @@ static void find_live(void *p, const char *op, cblock *ret) {
             shi_invalid_free(p, "it points into a free medium block");
         }
     } else {
+        if (!huge_header_sound(seg))
+            shi_panic("heap underflow: the huge block at %p was written before its start, over the "
+                      "header of its mapping (at %p)", p, (void *)seg);
         slot_of(seg, p, ret);
         if ((uint8_t *)p < ret->base || (uint8_t *)p >= ret->end)
             shi_invalid_free(p, "it points inside a huge block, not at its start");
@@ -289,29 +343,14 @@ static void verify_tail(const cblock *c) {
     }
 }
 
-/* The small block in the slot before c, when it is in use and its end is damaged: a write
- * that reached c's guard from there is that block's overrun, not an underflow of c. */
-static void blame_block_before(const cblock *c) {
-    if (c->seg->kind != SEG_SMALL || c->base == c->pg->start) return;
-    cblock b = {.seg = c->seg, .pg = c->pg, .base = c->base - c->pg->bsize, .end = c->base};
-    uint64_t mask;
-    if (!(atomic_load(slot_bit(b.seg, b.pg, b.base, &mask)) & mask)) return;
-    if (read_tags(b.base, b.end, &b.user, &b.n)) {
-        const uint8_t *q = b.user + b.n;
-        while (q < b.end - 16 && *q == CANARY) q++;
-        if (q == b.end - 16) return;
-    }
-    shi_panic("heap overrun: the small block at %p was written past its end, into the guard of "
-              "the next block (at %p)", (void *)user_of(b.base, b.end), (void *)c->user);
-}
-
 /* The front guard: the bytes just before the user pointer. */
 static void verify_front(const cblock *c) {
     size_t guard = guard_size(c);
     for (size_t i = 1; i <= guard; i++) {
         const uint8_t *q = c->user - i;
         if (*q == CANARY) continue;
-        if (c->user - guard == c->base && c->base[0] != CANARY) blame_block_before(c);
+        if (c->user - guard == c->base && c->base[0] != CANARY)
+            blame_block_before(c->seg, c->pg, c->base, "the guard of the next block", c->user);
         shi_panic("heap underflow: the %zu-byte %s block at %p was written before its start "
                   "(byte -%zu, at %p, changed to 0x%02x)", c->n, kind_name(c->seg),
                   (void *)c->user, i, (const void *)q, *q);

@@ -27,6 +27,15 @@
 
 static void free_it(void *p) { sh_free(p); }
 
+/* Allocates `times` blocks of `size`, so that a slot freed earlier is handed out again. */
+typedef struct reuse { size_t size; int times; } reuse;
+
+static void allocate_again(void *arg) {
+    const reuse *r = arg;
+    for (int i = 0; i < r->times; i++)
+        if (!sh_malloc(r->size)) _exit(3);
+}
+
 SH_TEST(test_checked_mode_is_on) {
     void *p = sh_malloc(16);   /* the heap reads its settings by the first allocation */
     CHECK(p != NULL);
@@ -326,6 +335,18 @@ SH_TEST(test_overrun_into_next_small_block_is_blamed_on_the_overrun_block) {
     expect_panic(free_it, a, "heap overrun", a);
 }
 
+/* An overrun into a free slot goes through its free-list link: the next allocation from the
+ * page would follow it. The slot is checked as it is handed out, before anyone does. */
+SH_TEST(test_overrun_into_free_small_slot_is_reported_before_its_link_is_followed) {
+    char *a = sh_malloc(100), *b = sh_malloc(100);
+    CHECK(a && b && b > a);
+    sh_free(b);
+    memset(a, 0x11, 100);
+    memset(a + 100, 0x5A, (size_t)(b - a) - 100);   /* all of b's front guard, link included */
+    reuse r = {100, 1000};
+    expect_panic(allocate_again, &r, "heap overrun: the small block", a);
+}
+
 /* ---- underflows ---------------------------------------------------------------------------------- */
 
 /* Writes before the block, then frees: the front guard has taken the write, and the message
@@ -349,6 +370,14 @@ SH_TEST(test_underflow_of_huge_block_is_reported) {
     check_underflow_caught(sh_malloc(5 * MiB), 5 * MiB, 16);
 }
 
+/* Further back than the guard: the huge mapping's own header, which free reads, is checked. */
+SH_TEST(test_underflow_over_huge_block_header_is_reported) {
+    char *p = sh_malloc(5 * MiB);
+    CHECK(p != NULL);
+    memset(p - 64, 0x5A, 64);
+    expect_panic(free_it, p, "heap underflow", p);
+}
+
 SH_TEST(test_underflow_of_aligned_block_is_reported) {
     check_underflow_caught(sh_aligned_alloc(4096, 100), 100, 8);
     check_underflow_caught(sh_aligned_alloc(64 * KiB, MEDIUM_SIZE), MEDIUM_SIZE, 8);
@@ -358,14 +387,8 @@ SH_TEST(test_underflow_of_aligned_block_is_reported) {
 /* ---- writes after free ------------------------------------------------------------------------- */
 
 /* Freed blocks are filled with 0xDD; the fill is checked when the memory is handed out again.
- * A small slot comes back once the page's other free slots are used up: allocate until then. */
-typedef struct reuse { size_t size; int times; } reuse;
-
-static void allocate_again(void *arg) {
-    const reuse *r = arg;
-    for (int i = 0; i < r->times; i++)
-        if (!sh_malloc(r->size)) _exit(3);
-}
+ * A small slot comes back once the page's other free slots are used up: allocate until then
+ * (allocate_again). */
 
 static void check_write_after_free_caught(size_t n, size_t at, size_t len, int times) {
     char *p = sh_malloc(n);
