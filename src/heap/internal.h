@@ -87,7 +87,7 @@ typedef struct shi_page {
     uint32_t bsize;
     uint32_t capacity;                     /* blocks carved so far */
     uint32_t reserved;                     /* blocks the page can hold */
-    uint32_t recip;                        /* ceil(2^32 / bsize): slot tests without a division */
+    uint64_t slot_magic;                   /* ceil(2^64 / bsize): slot tests without a division */
     uint8_t *start;
     struct shi_page *next, *prev;          /* in the owner's class queue or full list */
 } shi_page;
@@ -129,13 +129,13 @@ static inline shi_page *shi_page_of(shi_segment *seg, const void *p) {
     return pg - pg->slice_back;
 }
 
-/* Is p the start of a slot of pg? The offset is below 2^19 and a slot index below 2^13, so
- * the index taken with the rounded-up reciprocal is exact for every slot start, and a
- * pointer between two starts fails the multiplication back. */
+/* Is p the start of a slot of pg, that is, is its offset a multiple of bsize? With c the
+ * rounded-up 2^64 / bsize, an offset below 2^32 is a multiple exactly when offset * c, taken
+ * modulo 2^64, is below c: the fraction offset / bsize is zero then, and c's rounding error
+ * (under one per 2^64 / bsize) cannot carry it past c. One multiplication, no division. */
 static inline bool shi_small_at_slot(const shi_page *pg, const void *p) {
-    uint32_t off = (uint32_t)((const uint8_t *)p - pg->start);
-    uint32_t idx = (uint32_t)(((uint64_t)off * pg->recip) >> 32);
-    return idx * pg->bsize == off;
+    uint64_t off = (uint64_t)((const uint8_t *)p - pg->start);  /* below 2^19: 8 slices */
+    return off * pg->slot_magic < pg->slot_magic;
 }
 
 /* The segment map: which 4 MiB units start one of our segments. */

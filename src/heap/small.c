@@ -159,7 +159,7 @@ static shi_page *page_init(shi_theap *h, shi_segment *seg, int slice, unsigned n
     pg->slices = (uint8_t)n;
     pg->sclass = (uint8_t)c;
     pg->bsize = (uint32_t)shi_class_size(c);
-    pg->recip = (uint32_t)((((uint64_t)1 << 32) + pg->bsize - 1) / pg->bsize);
+    pg->slot_magic = UINT64_MAX / pg->bsize + 1;
     pg->reserved = (uint32_t)(n * SH_SLICE_SIZE / pg->bsize);
     pg->start = (uint8_t *)seg + (size_t)slice * SH_SLICE_SIZE;
     pg->flags = shi_g.checked ? PAGE_CHECKED : 0;
