@@ -92,6 +92,15 @@ typedef struct shi_page {
     struct shi_page *next, *prev;          /* in the owner's class queue or full list */
 } shi_page;
 
+/* Is p the start of a slot of pg, that is, is its offset a multiple of bsize? With c the
+ * rounded-up 2^64 / bsize, an offset below 2^32 is a multiple exactly when offset * c, taken
+ * modulo 2^64, is below c: the fraction offset / bsize is zero then, and c's rounding error
+ * (under one per 2^64 / bsize) cannot carry it past c. One multiplication, no division. */
+static inline bool shi_small_at_slot(const shi_page *pg, const void *p) {
+    uint64_t off = (uint64_t)((const uint8_t *)p - pg->start);  /* below 2^19: 8 slices */
+    return off * pg->slot_magic < pg->slot_magic;
+}
+
 typedef struct shi_segment {
     uint8_t kind;
     size_t map_size;                       /* bytes mapped for this segment */
@@ -127,15 +136,6 @@ static inline shi_page *shi_page_of(shi_segment *seg, const void *p) {
     size_t slice = ((uintptr_t)p - (uintptr_t)seg) >> SH_SLICE_SHIFT;
     shi_page *pg = &seg->pages[slice];
     return pg - pg->slice_back;
-}
-
-/* Is p the start of a slot of pg, that is, is its offset a multiple of bsize? With c the
- * rounded-up 2^64 / bsize, an offset below 2^32 is a multiple exactly when offset * c, taken
- * modulo 2^64, is below c: the fraction offset / bsize is zero then, and c's rounding error
- * (under one per 2^64 / bsize) cannot carry it past c. One multiplication, no division. */
-static inline bool shi_small_at_slot(const shi_page *pg, const void *p) {
-    uint64_t off = (uint64_t)((const uint8_t *)p - pg->start);  /* below 2^19: 8 slices */
-    return off * pg->slot_magic < pg->slot_magic;
 }
 
 /* The segment map: which 4 MiB units start one of our segments. */
