@@ -227,16 +227,26 @@ static void verify_reused(const cblock *c) {
 
 void *shi_checked_malloc(size_t n, size_t align) {
     if (align < SH_ALIGN) align = SH_ALIGN;
-    size_t front = align > FRONT_MIN ? align : FRONT_MIN, want;
-    if (__builtin_add_overflow(n, front + TAIL_MIN, &want)) { errno = ENOMEM; return NULL; }
-    uint8_t *b = shi_alloc_any(want, align);
-    if (!b) return NULL;
+    /* The guard takes `front` bytes before the block the tier hands out, aligned, so that
+     * the user pointer is aligned too. An alignment this large always gets a huge mapping
+     * (shi_alloc_any), whose user pointer already lies well past its header: the guard fits
+     * in between, and asking for `align` more bytes would only cost address space. */
+    size_t front = align >= SH_SEG_SIZE / 4 ? 0 : align > FRONT_MIN ? align : FRONT_MIN, want;
+    uint8_t *b;
     cblock c = {.n = n};
-    slot_of(shi_segment_lookup(b), b, &c);
-    /* b is aligned, so b + front is too; a huge block's user pointer is the first aligned one
-     * past a guard after the segment header: b itself once the alignment is large */
-    c.user = c.seg->kind == SEG_HUGE ? (uint8_t *)shi_align_up((uintptr_t)c.base + FRONT_MIN, align)
-                                     : b + front;
+    for (;;) {
+        if (__builtin_add_overflow(n, front + TAIL_MIN, &want)) { errno = ENOMEM; return NULL; }
+        b = shi_alloc_any(want, align);
+        if (!b) return NULL;
+        slot_of(shi_segment_lookup(b), b, &c);
+        /* a huge block's user pointer is the first aligned one past a guard after the segment
+         * header: b itself once the alignment is large */
+        c.user = c.seg->kind == SEG_HUGE ? (uint8_t *)shi_align_up((uintptr_t)c.base + FRONT_MIN, align)
+                                         : b + front;
+        if ((size_t)(c.user - c.base) >= FRONT_MIN && (size_t)(c.end - c.user) >= n + TAIL_MIN) break;
+        shi_free_any(b);  /* not the tier expected: ask again with room for the guard */
+        front = align > FRONT_MIN ? align : FRONT_MIN;
+    }
     if (c.seg->kind == SEG_SMALL) {
         uint64_t mask;
         _Atomic uint64_t *w = slot_bit(c.seg, c.pg, c.base, &mask);
