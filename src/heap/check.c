@@ -2,21 +2,24 @@
  * check.c — panics, and the checked mode (STACKHEAP_CHECK=1 or -DSTACKHEAP_CHECKED=ON).
  *
  * A checked block fills the slot its tier handed out (`base` to `end`: a small slot, a medium
- * block after its header, a huge mapping after the segment header) as
+ * block after its header, a huge mapping after the segment header), its user bytes as near
+ * the end as their alignment allows:
  *
- *     base                 user                                                          end
- *     [ front guard 0xFD.. | the n bytes asked for | canary 0xFD.. | end - user (8) | n (8) ]
+ *     base                  user                                                 end
+ *     [ front guard 0xFD ... | the n bytes asked for | canary 0xFD ... | tag (8) ]
  *
- * The front guard (32 bytes, or up to the alignment asked for) holds the words the allocator
- * writes into a free block — the small free-list link, the medium bin links — so that the
- * caller cannot reach them by writing a little before the block or into a block it freed: a
- * write before the start lands on the guard, a write after free on bytes that are checked
- * when the memory is handed out again. The canary between the end of what was asked for and
- * the two size tags shows a write past the end; the tags, counted from the end, find the user
- * pointer from the slot. Bitmaps per small page (handed out; freed since the page was made)
- * and the medium headers' in-use flag tell a double free from a free of a slot never handed
- * out; the segment map and a bounds-checked walk of the medium blocks show an invalid free.
- * Each mistake ends the process with its name and the address.
+ * The front guard (16 bytes in a small slot, 32 in a medium or huge block, the alignment when
+ * that is more, and whatever the slot has to spare) holds the words the allocator writes into
+ * a free block — the small free-list link, the medium bin links — so that the caller cannot
+ * reach them by writing a little before the block or into a block it freed: a write before
+ * the start lands on the guard, a write after free on bytes that are checked when the memory
+ * is handed out again. The canary (fewer bytes than the alignment: none when n fills the
+ * last 16-byte line) and the tag after it show a write past the end. The tag holds n, the
+ * alignment and a check of both, so a damaged tag is seen; the user pointer follows from
+ * them and the end of the slot. Bitmaps per small page (handed out; freed since the page was
+ * made) and the medium headers' in-use flag tell a double free from a free of a slot never
+ * handed out; the segment map and a bounds-checked walk of the medium blocks show an invalid
+ * free. Each mistake ends the process with its name and the address.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -67,19 +70,21 @@ void shi_invalid_free(const void *p, const char *why) {
     shi_panic("invalid free of %p: %s", p, why);
 }
 
-#define FRONT_MIN ((size_t)32)   /* the guard before the user bytes: at least the free links */
-#define TAIL_MIN ((size_t)24)    /* at least 8 canary bytes, then the two size tags */
+#define FRONT_SMALL ((size_t)16) /* a small slot's guard: its free-list link and 8 more */
+#define FRONT_BIG ((size_t)32)   /* a medium block's: its bin links and epoch, and 8 more */
+#define TAG ((size_t)8)
 #define GUARD_MAX ((size_t)4096) /* a front grown by a large alignment is guarded at its end */
 /* A huge block's slot starts right after the segment header; the mapping's own user pointer
  * is at the alignment asked for, at or after it. */
 #define HUGE_BASE shi_align_up(offsetof(shi_segment, pages), SH_ALIGN)
 
 /* The two bitmaps of a small page: bit i of the first says slot i is handed out, bit i of the
- * second that it was freed since the page was made. A checked slot has at least
- * FRONT_MIN + TAIL_MIN bytes, so a page of one slice has fewer than 2048 of them and one of
- * more slices fewer than 32: both maps fit the 512 bytes each slice has in slice 0. */
+ * second that it was freed since the page was made. A checked slot holds at least
+ * FRONT_SMALL + TAG bytes, so it is of the 32-byte class or larger: a page of one slice has
+ * at most 2048 slots, one of more slices fewer than 32, and both maps fit the 512 bytes each
+ * slice has in slice 0. */
 #define FREED_MAP_WORDS 32
-_Static_assert(SH_SLICE_SIZE / (FRONT_MIN + TAIL_MIN) <= FREED_MAP_WORDS * 64 &&
+_Static_assert(FRONT_SMALL + TAG > 16 && SH_SLICE_SIZE / 32 <= FREED_MAP_WORDS * 64 &&
                FREED_MAP_WORDS * 2 * 8 <= 512, "the checked-mode bitmaps fit their space");
 
 static _Atomic uint64_t *slot_bit(shi_segment *seg, shi_page *pg, const void *slot, uint64_t *ret_mask) {
@@ -101,26 +106,57 @@ static const char *kind_name(const shi_segment *seg) {
     return seg->kind == SEG_SMALL ? "small" : seg->kind == SEG_MEDIUM ? "medium" : "huge";
 }
 
-/* The user pointer and size from the tags at the end of [base, end), or false if they
- * cannot be a block's. */
-static bool read_tags(const uint8_t *base, const uint8_t *end, uint8_t **ret_user, size_t *ret_n) {
-    size_t dist, n, room = (size_t)(end - base);
-    memcpy(&dist, end - 16, 8);
-    memcpy(&n, end - 8, 8);
-    if (room < FRONT_MIN + TAIL_MIN || dist % SH_ALIGN || dist > room - FRONT_MIN || dist < TAIL_MIN ||
-        n > dist - TAIL_MIN)
+static size_t front_min(const shi_segment *seg) {
+    return seg->kind == SEG_SMALL ? FRONT_SMALL : FRONT_BIG;
+}
+
+/* The tag: n in bits 0-47, log2 of the alignment in 48-53, and in 54-63 the ten-bit chunks of
+ * both XORed together, so that any one damaged bit, or byte in a chunk, shows. */
+#define TAG_N_MASK (((uint64_t)1 << 48) - 1)
+
+static uint64_t tag_check(uint64_t n, unsigned lg) {
+    uint64_t f = 0x2D5;
+    for (uint64_t v = n | (uint64_t)lg << 48; v; v >>= 10) f ^= v & 0x3FF;
+    return f;
+}
+
+static uint64_t tag_make(size_t n, size_t align) {
+    unsigned lg = (unsigned)__builtin_ctzll(align);
+    return (uint64_t)n | (uint64_t)lg << 48 | tag_check(n, lg) << 54;
+}
+
+/* Where the user bytes of an n-byte block start in a slot ending at `end`. */
+static uint8_t *user_at(const uint8_t *end, size_t n, size_t align) {
+    return (uint8_t *)((uintptr_t)(end - TAG - n) & ~(uintptr_t)(align - 1));
+}
+
+/* The user pointer and size from the tag at the end of [base, end), or false if it cannot
+ * be a block's. */
+static bool read_tag(const uint8_t *base, const uint8_t *end, size_t front, uint8_t **ret_user,
+                     size_t *ret_n) {
+    size_t room = (size_t)(end - base);
+    uint64_t t;
+    memcpy(&t, end - TAG, 8);
+    size_t n = (size_t)(t & TAG_N_MASK);
+    unsigned lg = (unsigned)(t >> 48) & 63;
+    if (t >> 54 != tag_check(n, lg) || lg < 4 || lg > 40 || room < front + TAG || n > room - front - TAG)
         return false;
-    *ret_user = (uint8_t *)end - dist;
+    uint8_t *user = user_at(end, n, (size_t)1 << lg);
+    if (user < base + front) return false;
+    *ret_user = user;
     *ret_n = n;
     return true;
 }
 
-/* The user pointer of a block whose tags may be damaged: the front is FRONT_MIN unless the
- * block was aligned, so that is the best guess when the tags cannot be read. */
-static uint8_t *user_of(const uint8_t *base, const uint8_t *end) {
+/* The user pointer of a block whose tag may be damaged: past the guard's first `front`
+ * bytes, the first 16-byte line that is not all canary (the user bytes start on one). */
+static uint8_t *user_of(const uint8_t *base, const uint8_t *end, size_t front) {
     uint8_t *user;
     size_t n;
-    return read_tags(base, end, &user, &n) ? user : (uint8_t *)base + FRONT_MIN;
+    if (read_tag(base, end, front, &user, &n)) return user;
+    const uint8_t *q = base + front;
+    while (q + 16 < end - TAG && q[0] == CANARY && !memcmp(q, q + 1, 15)) q += 16;
+    return (uint8_t *)q;
 }
 
 /* The bytes the tier's statistics count for the block; what is not the request is the
@@ -162,13 +198,13 @@ static void blame_block_before(shi_segment *seg, shi_page *pg, uint8_t *slot, co
     cblock b = {.seg = seg, .pg = pg, .base = slot - pg->bsize, .end = slot};
     uint64_t mask;
     if (!(atomic_load(slot_bit(seg, pg, b.base, &mask)) & mask)) return;
-    if (read_tags(b.base, b.end, &b.user, &b.n)) {
+    if (read_tag(b.base, b.end, FRONT_SMALL, &b.user, &b.n)) {
         const uint8_t *q = b.user + b.n;
-        while (q < b.end - 16 && *q == CANARY) q++;
-        if (q == b.end - 16) return;
+        while (q < b.end - TAG && *q == CANARY) q++;
+        if (q == b.end - TAG) return;
     }
     shi_panic("heap overrun: the small block at %p was written past its end, into %s (at %p)",
-              (void *)user_of(b.base, b.end), into, at);
+              (void *)user_of(b.base, b.end, FRONT_SMALL), into, at);
 }
 
 /* A small slot was just taken off its page's free list: the link it held is the list's new
@@ -227,25 +263,26 @@ static void verify_reused(const cblock *c) {
 
 void *shi_checked_malloc(size_t n, size_t align) {
     if (align < SH_ALIGN) align = SH_ALIGN;
-    /* The guard takes `front` bytes before the block the tier hands out, aligned, so that
-     * the user pointer is aligned too. An alignment this large always gets a huge mapping
+    if (n > ((size_t)1 << 47)) { errno = ENOMEM; return NULL; }   /* the tag holds 48 bits */
+    /* The guard takes `front` bytes before the block the tier hands out, aligned, so that the
+     * user pointer is aligned too. An alignment this large always gets a huge mapping
      * (shi_alloc_any), whose user pointer already lies well past its header: the guard fits
      * in between, and asking for `align` more bytes would only cost address space. */
-    size_t front = align >= SH_SEG_SIZE / 4 ? 0 : align > FRONT_MIN ? align : FRONT_MIN, want;
+    bool small = align == SH_ALIGN && n <= SH_SMALL_MAX - FRONT_SMALL - TAG;
+    size_t front = align >= SH_SEG_SIZE / 4 ? 0
+                 : align > FRONT_BIG        ? align
+                 : small                    ? FRONT_SMALL
+                                            : FRONT_BIG;
     uint8_t *b;
     cblock c = {.n = n};
     for (;;) {
-        if (__builtin_add_overflow(n, front + TAIL_MIN, &want)) { errno = ENOMEM; return NULL; }
-        b = shi_alloc_any(want, align);
+        b = shi_alloc_any(n + front + TAG, align);
         if (!b) return NULL;
         slot_of(shi_segment_lookup(b), b, &c);
-        /* a huge block's user pointer is the first aligned one past a guard after the segment
-         * header: b itself once the alignment is large */
-        c.user = c.seg->kind == SEG_HUGE ? (uint8_t *)shi_align_up((uintptr_t)c.base + FRONT_MIN, align)
-                                         : b + front;
-        if ((size_t)(c.user - c.base) >= FRONT_MIN && (size_t)(c.end - c.user) >= n + TAIL_MIN) break;
-        shi_free_any(b);  /* not the tier expected: ask again with room for the guard */
-        front = align > FRONT_MIN ? align : FRONT_MIN;
+        c.user = user_at(c.end, n, align);
+        if (c.user >= c.base + front_min(c.seg) && c.user >= b) break;
+        shi_free_any(b);  /* not the tier expected: ask again with room for any guard */
+        front = align > FRONT_BIG ? align : FRONT_BIG;
     }
     if (c.seg->kind == SEG_SMALL) {
         uint64_t mask;
@@ -256,12 +293,12 @@ void *shi_checked_malloc(size_t n, size_t align) {
     } else if (c.seg->kind == SEG_MEDIUM) {
         verify_reused(&c);
     }
-    size_t guard = guard_size(&c), dist = (size_t)(c.end - c.user);
+    size_t guard = guard_size(&c);
+    uint64_t tag = tag_make(n, align);
     memset(c.user - guard, CANARY, guard);
     memset(c.user, FRESH, n);
-    memset(c.user + n, CANARY, dist - 16 - n);
-    memcpy(c.end - 16, &dist, 8);
-    memcpy(c.end - 8, &n, 8);
+    memset(c.user + n, CANARY, (size_t)(c.end - TAG - c.user) - n);
+    memcpy(c.end - TAG, &tag, 8);
     /* statistics speak of what the program asked for, as sh_usable_size does */
     atomic_fetch_add(&shi_g.check_overhead[c.seg->kind], (int64_t)(counted_bytes(&c) - n));
     return c.user;
@@ -279,7 +316,7 @@ static bool huge_link_sound(const shi_segment *s) {
 static bool huge_header_sound(const shi_segment *seg) {
     if (seg->kind != SEG_HUGE || seg->map_size % SH_OS_PAGE || seg->huge_offset % SH_ALIGN ||
         seg->huge_offset < HUGE_BASE || seg->huge_offset >= seg->map_size ||
-        seg->huge_usable > seg->map_size - seg->huge_offset || seg->huge_usable < TAIL_MIN)
+        seg->huge_usable > seg->map_size - seg->huge_offset || seg->huge_usable < TAG)
         return false;
     shi_huge_lock();
     bool ok = huge_link_sound(seg->next) && huge_link_sound(seg->prev);
@@ -321,7 +358,9 @@ static void find_live(void *p, const char *op, cblock *ret) {
         }
         slot_of(seg, start, ret);
         if (!in_use) {
-            if (shi_check_recently_freed(p) || (uint8_t *)p == ret->base + FRONT_MIN)
+            /* where a block's user bytes start: past the guard, with less than 128 to spare */
+            size_t off = (size_t)((uint8_t *)p - ret->base);
+            if (shi_check_recently_freed(p) || (off % SH_ALIGN == 0 && off >= FRONT_BIG && off < FRONT_BIG + 128))
                 shi_panic("double free of %p (%s of a medium block, already free)", p, op);
             shi_invalid_free(p, "it points into a free medium block");
         }
@@ -333,19 +372,18 @@ static void find_live(void *p, const char *op, cblock *ret) {
         if ((uint8_t *)p < ret->base || (uint8_t *)p >= ret->end)
             shi_invalid_free(p, "it points inside a huge block, not at its start");
     }
-    if (!read_tags(ret->base, ret->end, &ret->user, &ret->n))
-        shi_panic("heap overrun: the %s block at %p (a %zu-byte slot) was written past its end: its "
-                  "size tags are overwritten", kind_name(seg), (void *)user_of(ret->base, ret->end),
-                  (size_t)(ret->end - ret->base));
+    if (!read_tag(ret->base, ret->end, front_min(seg), &ret->user, &ret->n))
+        shi_panic("heap overrun: the %s block at %p (in a %zu-byte slot) was written past its end: "
+                  "its size tag is overwritten", kind_name(seg), p, (size_t)(ret->end - ret->base));
     if ((uint8_t *)p != ret->user)
         shi_panic("invalid free of %p: it points inside a block, not at its start (%td bytes from "
                   "the start of the %zu-byte %s block at %p)", p, (uint8_t *)p - ret->user, ret->n,
                   kind_name(seg), (void *)ret->user);
 }
 
-/* The tail: the canary from the end of the request up to the size tags. */
+/* The tail: the canary from the end of the request up to the tag. */
 static void verify_tail(const cblock *c) {
-    for (const uint8_t *q = c->user + c->n; q < c->end - 16; q++) {
+    for (const uint8_t *q = c->user + c->n; q < c->end - TAG; q++) {
         if (*q != CANARY)
             shi_panic("heap overrun: the %zu-byte %s block at %p was written past its end "
                       "(byte %zu, at %p, changed to 0x%02x)", c->n, kind_name(c->seg),
@@ -375,16 +413,17 @@ void shi_check_bad_header(const void *prev_start, size_t prev_usable, bool prev_
                   "is damaged", header);
     const uint8_t *base = prev_start, *end = base + prev_usable;
     if (!prev_in_use)
-        shi_panic("heap corruption: the medium block header at %p, after the free block at %p, "
-                  "is damaged (a write after free, or an overrun from further back)", header,
-                  (const void *)(base + FRONT_MIN));
+        shi_panic("heap corruption: the medium block header at %p, after a free block (its bytes "
+                  "from %p), is damaged (a write after free, or an overrun from further back)",
+                  header, (const void *)base);
     uint8_t *user;
     size_t n;
-    if (read_tags(base, end, &user, &n))
+    if (read_tag(base, end, FRONT_BIG, &user, &n))
         shi_panic("heap overrun: the %zu-byte medium block at %p was written past its end, over "
                   "the next block's header (at %p)", n, (void *)user, header);
     shi_panic("heap overrun: the medium block at %p was written past its end, through its size "
-              "tags and over the next block's header (at %p)", (void *)user_of(base, end), header);
+              "tag and over the next block's header (at %p)", (void *)user_of(base, end, FRONT_BIG),
+              header);
 }
 
 void shi_checked_free(void *p) {
@@ -420,8 +459,9 @@ void shi_checked_walk_block(void **addr, size_t *size) {
     uint8_t *user, *base = *addr, *end = base + *size;
     size_t n;
     shi_segment *seg = shi_segment_lookup(base);
-    if (seg && seg->kind == SEG_HUGE) base = (uint8_t *)seg + HUGE_BASE;  /* the walk gives the mapping's */
-    if (!read_tags(base, end, &user, &n)) return;
+    if (!seg) return;
+    if (seg->kind == SEG_HUGE) base = (uint8_t *)seg + HUGE_BASE;  /* the walk gives the mapping's */
+    if (!read_tag(base, end, front_min(seg), &user, &n)) return;
     *addr = user;
     *size = n;
 }
