@@ -344,8 +344,8 @@ static void find_live(void *p, const char *op, cblock *ret) {
         _Atomic uint64_t *w = slot_bit(seg, pg, ret->base, &mask);
         if (!(atomic_load(w) & mask)) {
             if ((atomic_load(w + FREED_MAP_WORDS) & mask) || shi_check_recently_freed(p))
-                shi_panic("double free of %p (%s of a block in a %u-byte small slot, already free)",
-                          p, op, pg->bsize);
+                shi_panic("double free of %p (%s of a small block in a slot of %u bytes, already "
+                          "free)", p, op, pg->bsize);
             shi_panic("invalid free of %p: it is in a small slot that was never allocated (the "
                       "%u-byte slot at %p)", p, pg->bsize, (void *)ret->base);
         }
