@@ -1,14 +1,16 @@
 /*
- * tests/heap/test_checked.c — the checked mode: double frees, invalid frees and overruns end
- * the process with SIGABRT and a message naming the address; a correct program runs clean.
+ * tests/heap/test_checked.c — the checked mode: double frees, invalid frees, overruns,
+ * underflows and writes after free end the process with SIGABRT and a message naming the
+ * mistake and the block, never with a crash inside the heap; a correct program runs clean.
  *
  * The checked mode is read from STACKHEAP_CHECK=1 when the heap starts (or is built in with
  * -DSTACKHEAP_CHECKED=ON). To have the whole process in checked mode whatever the caller's
  * environment, main() sets the variable and re-executes itself before anything allocates.
  *
  * Each case sets a block up, then makes the mistake in a child (expect_panic in helpers.h),
- * which must die of SIGABRT with the agreed words — "double free", "invalid free",
- * "heap overrun" — and the address it was given, printed as 0x....
+ * which must die of SIGABRT with the agreed words — "double free", "invalid free" (with
+ * "never allocated" or "points inside a block" where it says which), "heap overrun", "heap
+ * underflow", "heap write after free" — and the address of the block, printed as 0x....
  *
  * The cases named test_normal_mode_* are the mistakes caught without checked mode too: main()
  * runs them first, in the process as started (normal mode unless the build has checked mode
