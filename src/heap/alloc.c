@@ -168,10 +168,13 @@ SH_API void sh_free(void *p) {
         shi_page *pg = shi_page_of(seg, p);
         shi_theap *h = shi_tl_heap;
         /* The last block of a page among others goes to the slow path, which decides about
-         * the emptied page; a page alone in its queue stays, as the slow path would keep it. */
+         * the emptied page; a page alone in its queue stays, as the slow path would keep it.
+         * So do a pointer between slot starts and the block freed last (at the head of a free
+         * list): the slow path names those mistakes. */
+        shi_block *b = p;
         if (likely(atomic_load_explicit(&pg->heap, memory_order_relaxed) == h && pg->flags == 0 &&
-                   (pg->used > 1 || (pg->next == NULL && pg->prev == NULL)))) {
-            shi_block *b = p;
+                   (pg->used > 1 || (pg->next == NULL && pg->prev == NULL)) &&
+                   b != pg->local_free && b != pg->free && shi_small_at_slot(pg, p))) {
             b->next = pg->local_free;
             pg->local_free = b;
             pg->used--;

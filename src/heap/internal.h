@@ -89,9 +89,19 @@ typedef struct shi_page {
     uint32_t bsize;
     uint32_t capacity;                     /* blocks carved so far */
     uint32_t reserved;                     /* blocks the page can hold */
+    uint64_t slot_magic;                   /* ceil(2^64 / bsize): slot tests without a division */
     uint8_t *start;
     struct shi_page *next, *prev;          /* in the owner's class queue or full list */
 } shi_page;
+
+/* Is p the start of a slot of pg, that is, is its offset a multiple of bsize? With c the
+ * rounded-up 2^64 / bsize, an offset below 2^32 is a multiple exactly when offset * c, taken
+ * modulo 2^64, is below c: the fraction offset / bsize is zero then, and c's rounding error
+ * (under one per 2^64 / bsize) cannot carry it past c. One multiplication, no division. */
+static inline bool shi_small_at_slot(const shi_page *pg, const void *p) {
+    uint64_t off = (uint64_t)((const uint8_t *)p - pg->start);  /* below 2^19: 8 slices */
+    return off * pg->slot_magic < pg->slot_magic;
+}
 
 typedef struct shi_segment {
     uint8_t kind;
@@ -272,7 +282,7 @@ SHI_FUNC void shi_medium_trim(bool force);
 SHI_FUNC bool shi_medium_purge_all(bool wait);     /* every arena; true: more to do later */
 SHI_FUNC void shi_medium_lock_all(void);
 SHI_FUNC void shi_medium_unlock_all(void);
-SHI_FUNC bool shi_medium_is_block(shi_segment *seg, const void *p, bool *ret_in_use);
+SHI_FUNC bool shi_medium_is_block(shi_segment *seg, const void *p, void **ret_start, bool *ret_in_use);
 typedef void (*shi_walk_emit)(void *ctx, void *addr, size_t size, int in_use, sh_block_kind k);
 SHI_FUNC void shi_medium_walk_locked(shi_walk_emit emit, void *ctx);
 
@@ -297,13 +307,16 @@ SHI_FUNC void shi_purge_fork_child(void);
 SHI_FUNC void shi_purge_init(void);
 
 /* ---- check.c ---------------------------------------------------------------------------- */
+#define SHI_CHECK_FREED 0xDD /* checked mode fills freed memory with it, checked on reuse */
 __attribute__((noreturn, format(printf, 1, 2))) SHI_FUNC void shi_panic(const char *fmt, ...);
 SHI_FUNC void shi_invalid_free(const void *p, const char *why);
 SHI_FUNC void *shi_checked_malloc(size_t n, size_t align);
 SHI_FUNC void shi_checked_free(void *p);
 SHI_FUNC size_t shi_checked_usable(const void *p);
 SHI_FUNC bool shi_check_recently_freed(const void *p);
-SHI_FUNC size_t shi_checked_walk_size(const void *p, size_t usable);
+SHI_FUNC void shi_checked_walk_block(void **addr, size_t *size);
+__attribute__((noreturn)) SHI_FUNC void shi_check_bad_header(const void *prev_start, size_t prev_usable,
+                                                           bool prev_in_use, const void *header);
 
 /* ---- alloc.c: tier dispatch used by check.c ------------------------------------------- */
 SHI_FUNC void *shi_alloc_any(size_t n, size_t align);     /* no fast path, no checks */

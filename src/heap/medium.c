@@ -282,20 +282,29 @@ void shi_medium_free(shi_segment *seg, void *p) {
     b->head &= ~M_INUSE;  /* before any merge, so a second free of p is seen as one */
     size_t size = msize(b), freed = size;
     atomic_fetch_sub_explicit(&shi_g.medium_live, (int64_t)(size - M_HDR), memory_order_relaxed);
-    mblock *n = mnext(b);
+    mblock *n = mnext(b), *merged_n = NULL, *merged_b = NULL;
     if (!(n->head & M_INUSE)) {
         bin_remove(a, n);
         unpurge(n);
         size += msize(n);
+        merged_n = n;
     }
     if (!(b->head & M_PREV_INUSE)) {
         mblock *pb = (mblock *)((uint8_t *)b - b->prev_size);
         bin_remove(a, pb);
         unpurge(pb);
         size += msize(pb);
+        merged_b = b;
         b = pb;
     }
     b->head &= ~M_INUSE;
+    /* Checked mode fills freed blocks, and checks the fill when the memory is handed out
+     * again: a header and links merged into the middle of the free block get it too, to the
+     * end of their 16-byte line (the check lets whole lines of zeros pass, as purged pages). */
+    if (shi_g.checked) {
+        if (merged_n) memset(merged_n, SHI_CHECK_FREED, shi_align_up(sizeof(mblock), 16));
+        if (merged_b) memset(merged_b, SHI_CHECK_FREED, M_HDR);
+    }
     /* An empty segment stays until the purge finds it idle: unmapping it now would make the
      * next burst map it again and fault every page in anew. */
     make_free(a, b, size);
@@ -350,20 +359,53 @@ bool shi_medium_resize_in_place(shi_segment *seg, void *p, size_t n) {
     return ok;
 }
 
-/* Checked mode: is p the start of a block of this segment? A walk from the first block. */
-bool shi_medium_is_block(shi_segment *seg, const void *p, bool *ret_in_use) {
+/* Could b, reached from prev (NULL: b is the first block), be a block header? Its size keeps
+ * it inside the area, its flags agree with prev's, and the end sentinel is where it belongs. */
+static bool header_sound(shi_segment *seg, const mblock *prev, const mblock *b) {
+    const uint8_t *end = (uint8_t *)first_block(seg) + area_size();
+    bool prev_in_use = prev ? (prev->head & M_INUSE) != 0 : true;
+    if (((b->head & M_PREV_INUSE) != 0) != prev_in_use) return false;
+    if (!prev_in_use && b->prev_size != msize(prev)) return false;
+    if ((const uint8_t *)b == end) return (b->head & ~M_PREV_INUSE) == M_INUSE;
+    size_t size = msize(b);  /* the free gap cut before an aligned block can be 48 bytes */
+    return size >= 48 && size <= (size_t)(end - (const uint8_t *)b) &&
+           !(b->head & M_FLAGS & ~(M_INUSE | M_PREV_INUSE | M_PURGED)) &&
+           !((b->head & M_INUSE) && (b->head & M_PURGED));
+}
+
+/* Checked mode: finds the block of this segment that holds p, walking from the first block.
+ * Every header is checked before the walk trusts it, and so is the header after the block
+ * found (a free merges with it): a damaged one is reported as an overrun of the block before
+ * it. False if p is in no block's bytes (in a header); else the block's first byte after its
+ * header, and whether it is in use. */
+bool shi_medium_is_block(shi_segment *seg, const void *p, void **ret_start, bool *ret_in_use) {
     shi_arena *a = seg->arena;
-    bool found = false;
+    const uint8_t *end = (uint8_t *)first_block(seg) + area_size(), *q = p;
+    bool found = false, bad = false, prev_in_use = false;
+    void *prev_start = NULL;
+    size_t prev_usable = 0;
     pthread_mutex_lock(&a->lock);
-    for (mblock *b = first_block(seg); msize(b); b = mnext(b)) {
-        if ((uint8_t *)b + M_HDR == p) {
-            found = true;
-            *ret_in_use = (b->head & M_INUSE) != 0;
+    mblock *prev = NULL, *b = first_block(seg);
+    for (;; prev = b, b = mnext(b)) {
+        if (!header_sound(seg, prev, b)) {
+            bad = true;
+            if (prev) {
+                prev_start = (uint8_t *)prev + M_HDR;
+                prev_usable = msize(prev) - M_HDR;
+                prev_in_use = (prev->head & M_INUSE) != 0;
+            }
             break;
         }
-        if ((const uint8_t *)b > (const uint8_t *)p) break;
+        /* after the block found, its successor's header has just been checked */
+        if (found || (const uint8_t *)b == end || q < (uint8_t *)b + M_HDR) break;
+        if (q < (uint8_t *)b + msize(b)) {
+            found = true;
+            *ret_start = (uint8_t *)b + M_HDR;
+            *ret_in_use = (b->head & M_INUSE) != 0;
+        }
     }
     pthread_mutex_unlock(&a->lock);
+    if (bad) shi_check_bad_header(prev_start, prev_usable, prev_in_use, b);
     return found;
 }
 

@@ -218,6 +218,7 @@ static shi_page *page_init(shi_theap *h, shi_segment *seg, int slice, unsigned n
     pg->slices = (uint8_t)n;
     pg->sclass = (uint8_t)c;
     pg->bsize = (uint32_t)shi_class_size(c);
+    pg->slot_magic = UINT64_MAX / pg->bsize + 1;
     pg->reserved = (uint32_t)(n * SH_SLICE_SIZE / pg->bsize);
     pg->start = (uint8_t *)seg + (size_t)slice * SH_SLICE_SIZE;
     pg->flags = shi_g.checked ? PAGE_CHECKED : 0;
@@ -766,14 +767,28 @@ size_t shi_small_usable(shi_page *pg, const void *p) {
     return pg->bsize - (size_t)((const uint8_t *)p - b);
 }
 
+/* A second free of the block freed last into its page (the head of a free list) is cheap to
+ * see; one that other frees have since buried in the list is not, outside checked mode. */
+__attribute__((noreturn)) static SH_NOINLINE void double_free(const void *p, uint32_t bsize) {
+    shi_panic("double free of %p (a %u-byte small block, already free)", p, bsize);
+}
+
 void shi_small_free_slow(shi_segment *seg, shi_page *pg, void *p) {
     (void)seg;
     uint8_t flags = __atomic_load_n(&pg->flags, __ATOMIC_RELAXED);
-    if (flags & PAGE_HAS_ALIGNED) p = shi_small_block_start(pg, p);
+    uint32_t bsize = pg->bsize;
+    if (flags & PAGE_HAS_ALIGNED) {
+        p = shi_small_block_start(pg, p);  /* aligned blocks start inside their slot */
+    } else if (unlikely(!shi_small_at_slot(pg, p))) {
+        uint8_t *start = shi_small_block_start(pg, p);
+        shi_panic("invalid free of %p: it points inside a block, not at its start (%zu bytes into "
+                  "the %u-byte small block at %p)", p, (size_t)((uint8_t *)p - start), bsize,
+                  (void *)start);
+    }
     shi_block *b = p;
     shi_theap *owner = atomic_load_explicit(&pg->heap, memory_order_acquire);
-    uint32_t bsize = pg->bsize;
     if (owner && owner == shi_tl_heap) {
+        if (unlikely(b == pg->local_free || b == pg->free)) double_free(p, bsize);
         b->next = pg->local_free;
         pg->local_free = b;
         pg->used--;
@@ -790,6 +805,7 @@ void shi_small_free_slow(shi_segment *seg, shi_page *pg, void *p) {
      * collect it and release the page at any moment. */
     shi_block *old = atomic_load_explicit(&pg->xfree, memory_order_relaxed);
     do {
+        if (unlikely(old == b)) double_free(p, bsize);
         b->next = old;
     } while (!atomic_compare_exchange_weak_explicit(&pg->xfree, &old, b, memory_order_release,
                                                     memory_order_relaxed));

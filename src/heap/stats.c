@@ -119,7 +119,7 @@ static void emit(void *ctx, void *addr, size_t size, int in_use, sh_block_kind k
         s->blocks = nb;
         s->cap = ncap;
     }
-    if (in_use && shi_g.checked) size = shi_checked_walk_size(addr, size);
+    if (in_use && shi_g.checked) shi_checked_walk_block(&addr, &size);
     s->blocks[s->count++] = (sh_heap_block){addr, size, in_use, kind};
 }
 

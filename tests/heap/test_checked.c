@@ -1,14 +1,21 @@
 /*
- * tests/heap/test_checked.c — the checked mode: double frees, invalid frees and overruns end
- * the process with SIGABRT and a message naming the address; a correct program runs clean.
+ * tests/heap/test_checked.c — the checked mode: double frees, invalid frees, overruns,
+ * underflows and writes after free end the process with SIGABRT and a message naming the
+ * mistake and the block, never with a crash inside the heap; a correct program runs clean.
  *
  * The checked mode is read from STACKHEAP_CHECK=1 when the heap starts (or is built in with
  * -DSTACKHEAP_CHECKED=ON). To have the whole process in checked mode whatever the caller's
  * environment, main() sets the variable and re-executes itself before anything allocates.
  *
  * Each case sets a block up, then makes the mistake in a child (expect_panic in helpers.h),
- * which must die of SIGABRT with the agreed words — "double free", "invalid free",
- * "heap overrun" — and the address it was given, printed as 0x....
+ * which must die of SIGABRT with the agreed words — "double free", "invalid free" (with
+ * "never allocated" or "points inside a block" where it says which), "heap overrun", "heap
+ * underflow", "heap write after free" — and the address of the block, printed as 0x....
+ *
+ * The cases named test_normal_mode_* are the mistakes caught without checked mode too: main()
+ * runs them first, in the process as started (normal mode unless the build has checked mode
+ * built in), and only then re-executes itself in checked mode for the rest. Checked mode
+ * reports the same mistakes with the same words, so they pass in a checked build as well.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -22,10 +29,69 @@
 
 static void free_it(void *p) { sh_free(p); }
 
+/* Allocates `times` blocks of `size`, so that a slot freed earlier is handed out again. */
+typedef struct reuse { size_t size; int times; } reuse;
+
+static void allocate_again(void *arg) {
+    const reuse *r = arg;
+    for (int i = 0; i < r->times; i++)
+        if (!sh_malloc(r->size)) _exit(3);
+}
+
 SH_TEST(test_checked_mode_is_on) {
     void *p = sh_malloc(16);   /* the heap reads its settings by the first allocation */
     CHECK(p != NULL);
     CHECK_EQ(sh_heap_checked(), 1);
+    sh_free(p);
+}
+
+/* ---- caught in normal mode too ----------------------------------------------------------------- */
+
+/* The block freed last into its page is at the head of the page's free list: a second free of
+ * it is seen without checked mode, instead of a later malloc handing it out twice. */
+SH_TEST(test_normal_mode_double_free_of_small_block_is_reported) {
+    void *keep[8];
+    for (int i = 0; i < 8; i++) keep[i] = sh_malloc(48);   /* the free stays on the fast path */
+    char *p = sh_malloc(48);
+    CHECK(p != NULL);
+    sh_free(p);
+    expect_panic(free_it, p, "double free", p);
+    for (int i = 0; i < 8; i++) sh_free(keep[i]);
+}
+
+/* Two frees by threads that do not own the page meet at the head of its cross-thread list. */
+static void *free_on_other_thread(void *p) { sh_free(p); return NULL; }
+
+static void free_on_new_thread(void *p) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, free_on_other_thread, p) != 0) _exit(6);
+    pthread_join(t, NULL);
+}
+
+SH_TEST(test_normal_mode_double_free_from_other_threads_is_reported) {
+    void *keep = sh_malloc(64);
+    char *p = sh_malloc(64);
+    CHECK(p != NULL);
+    free_on_new_thread(p);
+    expect_panic(free_on_new_thread, p, "double free", p);
+    sh_free(keep);
+}
+
+/* A pointer into the middle of a small block: freed as it is, its slot would later be handed
+ * out over its neighbour. */
+SH_TEST(test_normal_mode_free_of_pointer_inside_small_block_is_reported) {
+    char *p = sh_malloc(100);
+    CHECK(p != NULL);
+    expect_panic(free_it, p + 16, "points inside a block", p + 16);
+    expect_panic(free_it, p + 1, "points inside a block", p + 1);
+    sh_free(p);
+}
+
+/* The same when the block is freed by a thread that does not own its page. */
+SH_TEST(test_normal_mode_free_of_pointer_inside_small_block_on_other_thread_is_reported) {
+    char *p = sh_malloc(100);
+    CHECK(p != NULL);
+    expect_panic(free_on_new_thread, p + 32, "points inside a block", p + 32);
     sh_free(p);
 }
 
@@ -156,6 +222,28 @@ SH_TEST(test_free_of_pointer_inside_medium_block_is_reported) {
     sh_free(p);
 }
 
+/* A slot of a small page that was never handed out is not a block that was freed twice. */
+SH_TEST(test_free_of_never_allocated_small_slot_is_reported) {
+    char *p = sh_malloc(100), *q = sh_malloc(100);
+    CHECK(p && q && q > p);
+    char *never = q + 3 * (q - p);   /* a slot of the same page, carved but never handed out */
+    expect_panic(free_it, never, "never allocated", never);
+    sh_free(p);
+    sh_free(q);
+}
+
+/* The message says that the pointer is inside a block, and which block, in every tier. */
+SH_TEST(test_free_of_pointer_inside_a_block_names_the_block) {
+    char *s = sh_malloc(100), *m = sh_malloc(MEDIUM_SIZE), *h = sh_malloc(HUGE_SIZE);
+    CHECK(s && m && h);
+    expect_panic(free_it, s + 48, "points inside a block", s);
+    expect_panic(free_it, m + 4096, "points inside a block", m);
+    expect_panic(free_it, h + 2 * MiB, "points inside a block", h);
+    sh_free(s);
+    sh_free(m);
+    sh_free(h);
+}
+
 SH_TEST(test_free_of_pointer_inside_huge_block_is_reported) {
     char *p = sh_malloc(HUGE_SIZE);
     CHECK(p != NULL);
@@ -223,6 +311,172 @@ SH_TEST(test_overrun_by_eight_bytes_is_reported) {
     CHECK(p != NULL);
     memset(p, 0x33, 208);
     expect_panic(free_it, p, "heap overrun", p);
+}
+
+/* An overrun long enough to go through the block's size tags and the next medium block's
+ * header: freeing either block names the one that was overrun, instead of following the
+ * damaged header (or calling it a double free). */
+SH_TEST(test_overrun_into_next_medium_header_is_reported) {
+    char *a = sh_malloc(MEDIUM_SIZE), *b = sh_malloc(MEDIUM_SIZE);
+    CHECK(a && b && b > a && b - a < (ptrdiff_t)(MEDIUM_SIZE + 4096));
+    memset(a, 0x11, MEDIUM_SIZE);
+    memset(a + MEDIUM_SIZE, 0x5A, (size_t)(b - a) - MEDIUM_SIZE - 8);   /* up to b's guard */
+    expect_panic(free_it, b, "heap overrun", a);
+    expect_panic(free_it, b, "over the next block's header", a);
+    expect_panic(free_it, a, "heap overrun", a);
+}
+
+/* A small block overrun into the next slot: the damage there is in the next block's guard,
+ * but the message blames the block that was overrun. */
+SH_TEST(test_overrun_into_next_small_block_is_blamed_on_the_overrun_block) {
+    char *a = sh_malloc(100), *b = sh_malloc(100);
+    CHECK(a && b && b > a);
+    memset(a, 0x11, 100);
+    memset(a + 100, 0x5A, (size_t)(b - a) - 100 - 8);   /* stops 8 bytes before b */
+    expect_panic(free_it, b, "heap overrun: the small block", a);
+    expect_panic(free_it, a, "heap overrun", a);
+}
+
+/* An overrun into a free slot goes through its free-list link: the next allocation from the
+ * page would follow it. The slot is checked as it is handed out, before anyone does. */
+SH_TEST(test_overrun_into_free_small_slot_is_reported_before_its_link_is_followed) {
+    char *a = sh_malloc(100), *b = sh_malloc(100);
+    CHECK(a && b && b > a);
+    sh_free(b);
+    memset(a, 0x11, 100);
+    memset(a + 100, 0x5A, (size_t)(b - a) - 100);   /* all of b's front guard, link included */
+    reuse r = {100, 1000};
+    expect_panic(allocate_again, &r, "heap overrun: the small block", a);
+}
+
+/* ---- underflows ---------------------------------------------------------------------------------- */
+
+/* Writes before the block, then frees: the front guard has taken the write, and the message
+ * names the block, not the allocator's words that used to be there. */
+static void check_underflow_caught(char *p, size_t n, size_t before) {
+    CHECK(p != NULL);
+    memset(p, 0x11, n);
+    memset(p - before, 0x5A, before);
+    expect_panic(free_it, p, "heap underflow", p);
+    expect_panic(free_it, p, "was written before its start", p);
+    expect_panic(realloc_it, p, "heap underflow", p);
+}
+
+SH_TEST(test_underflow_of_small_block_is_reported) { check_underflow_caught(sh_malloc(100), 100, 1); }
+
+SH_TEST(test_underflow_of_medium_block_is_reported) {
+    check_underflow_caught(sh_malloc(MEDIUM_SIZE), MEDIUM_SIZE, 1);
+}
+
+SH_TEST(test_underflow_of_huge_block_is_reported) {
+    check_underflow_caught(sh_malloc(5 * MiB), 5 * MiB, 16);
+}
+
+/* Further back than the guard: a write that runs back from the block over the mapping's own
+ * header, which free reads (the mapping starts on a 4 MiB boundary; its first 64 bytes are
+ * left alone, so that the heap still finds it is a huge block's). */
+SH_TEST(test_underflow_over_huge_block_header_is_reported) {
+    char *p = sh_malloc(5 * MiB);
+    CHECK(p != NULL);
+    char *mapping = (char *)((uintptr_t)p & ~(uintptr_t)(4 * MiB - 1));
+    memset(mapping + 64, 0x5A, (size_t)(p - mapping) - 64);
+    expect_panic(free_it, p, "over the header of its mapping", p);
+}
+
+SH_TEST(test_underflow_of_aligned_block_is_reported) {
+    check_underflow_caught(sh_aligned_alloc(4096, 100), 100, 8);
+    check_underflow_caught(sh_aligned_alloc(64 * KiB, MEDIUM_SIZE), MEDIUM_SIZE, 8);
+    check_underflow_caught(sh_aligned_alloc(8 * MiB, 3 * MiB), 3 * MiB, 8);
+}
+
+/* ---- writes after free ------------------------------------------------------------------------- */
+
+/* Freed blocks are filled with 0xDD; the fill is checked when the memory is handed out again.
+ * A small slot comes back once the page's other free slots are used up: allocate until then
+ * (allocate_again). */
+
+static void check_write_after_free_caught(size_t n, size_t at, size_t len, int times) {
+    char *p = sh_malloc(n);
+    CHECK(p != NULL);
+    memset(p, 0x11, n);
+    sh_free(p);
+    memset(p + at, 0x5A, len);
+    reuse r = {n, times};
+    expect_panic(allocate_again, &r, "heap write after free", p + at);
+    expect_panic(allocate_again, &r, "of the freed", p);
+}
+
+/* The first bytes of a freed block used to hold the free-list link: a write there crashed. */
+SH_TEST(test_write_after_free_at_start_of_small_block_is_reported) {
+    check_write_after_free_caught(100, 0, 16, 1000);
+}
+
+SH_TEST(test_write_after_free_inside_small_block_is_reported) {
+    check_write_after_free_caught(100, 50, 1, 1000);
+}
+
+SH_TEST(test_write_after_free_at_start_of_medium_block_is_reported) {
+    check_write_after_free_caught(MEDIUM_SIZE, 0, 16, 1);
+}
+
+SH_TEST(test_write_after_free_inside_medium_block_is_reported) {
+    check_write_after_free_caught(MEDIUM_SIZE, 100000, 1, 1);
+}
+
+/* Freed medium blocks merge (their headers end up inside bigger free blocks) and, once idle,
+ * give their pages back to the OS, which then read zero: none of that is a write after free. */
+static void reuse_merged_and_purged_memory(void *arg) {
+    (void)arg;
+    uint64_t rng = 7;
+    char *p[64] = {0};
+    sh_heap_stats before, after;
+    sh_heap_get_stats(&before);
+    for (int round = 0; round < 6; round++) {
+        for (int i = 0; i < 64; i++) {
+            size_t n = rand_between(&rng, 33 * KiB, 600 * KiB);
+            p[i] = i % 5 == 0 ? sh_aligned_alloc((size_t)64 << (i % 7), n) : sh_malloc(n);
+            if (!p[i]) _exit(3);
+            memset(p[i], 0x77, n);
+        }
+        for (int i = 0; i < 64; i += 1 + round % 3) { sh_free(p[i]); p[i] = NULL; }
+        if (round % 2) sh_heap_trim();   /* purges the free blocks now */
+        for (int i = 0; i < 64; i++) { sh_free(p[i]); p[i] = NULL; }
+        if (round % 3 == 2) sh_heap_trim();
+    }
+    sh_heap_get_stats(&after);
+    if (after.os_purges == before.os_purges) _exit(4);   /* the case needs purged pages */
+}
+
+SH_TEST(test_reusing_merged_and_purged_medium_memory_runs_clean) {
+    expect_clean_run(reuse_merged_and_purged_memory, NULL);
+}
+
+/* ---- the walk --------------------------------------------------------------------------------- */
+
+typedef struct walk_find { const char *addr; size_t size; int found; } walk_find;
+
+static int find_cb(const sh_heap_block *b, void *arg) {
+    walk_find *w = arg;
+    if (b->in_use && b->addr == w->addr) { w->size = b->size; w->found++; }
+    return 0;
+}
+
+/* The walk reports a block in use at the pointer the caller got, with the size asked for. */
+SH_TEST(test_walk_shows_blocks_at_their_pointer_with_the_size_asked_for) {
+    static const size_t sizes[] = {1, 100, 5000, MEDIUM_SIZE + 3, HUGE_SIZE + 5};
+    static const size_t aligns[] = {16, 64, 4096, 1 * MiB, 8 * MiB};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        for (size_t k = 0; k < sizeof aligns / sizeof aligns[0]; k++) {
+            char *p = sh_aligned_alloc(aligns[k], sizes[i]);
+            CHECK(p != NULL);
+            walk_find w = {.addr = p};
+            CHECK_EQ(sh_heap_walk(find_cb, &w), 0);
+            CHECK_EQ(w.found, 1);
+            CHECK_EQ(w.size, sizes[i]);
+            CHECK_EQ(sh_usable_size(p), sizes[i]);
+            sh_free(p);
+        }
+    }
 }
 
 /* ---- a correct program stays quiet --------------------------------------------------------- */
@@ -299,16 +553,40 @@ SH_TEST(test_correct_program_runs_clean_in_checked_mode) {
     expect_clean_run(correct_program, NULL);
 }
 
+/* Runs the cases whose name does (normal_mode) or does not start with test_normal_mode_, or
+ * all of them; SH_TEST_ONLY picks by substring as in sh_test_main. Returns the failures. */
+enum which { NORMAL_MODE_CASES, CHECKED_MODE_CASES, ALL_CASES };
+
+static int run_cases(enum which which) {
+    const char *only = getenv("SH_TEST_ONLY");
+    int passed = 0, failed = 0;
+    for (int i = 0; i < sh_ntests; i++) {
+        int normal = strncmp(sh_tests[i].name, "test_normal_mode_", 17) == 0;
+        if ((which == NORMAL_MODE_CASES && !normal) || (which == CHECKED_MODE_CASES && normal)) continue;
+        if (only && !strstr(sh_tests[i].name, only)) continue;
+        if (sh_test_run_one(&sh_tests[i])) passed++; else failed++;
+    }
+    printf("%d passed, %d failed (%s)\n", passed, failed,
+           which == NORMAL_MODE_CASES ? "normal mode" : "checked mode");
+    return failed;
+}
+
 int main(int argc, char **argv) {
     (void)argc;
-    /* Checked mode for the whole process, decided before the first allocation: set the
-     * variable and start again, unless it is on already (build option or environment). */
+    /* Checked mode for the whole process, decided before the first allocation: run the
+     * normal-mode cases, set the variable and start again, unless checked mode is on already
+     * (build option or environment). */
     const char *env = getenv("STACKHEAP_CHECK");
     if (!sh_heap_checked() && !(env && strcmp(env, "1") == 0)) {
+        int failed = run_cases(NORMAL_MODE_CASES);
+        fflush(stdout);
         setenv("STACKHEAP_CHECK", "1", 1);
+        setenv("SH_TEST_NORMAL_MODE_FAILED", failed ? "1" : "0", 1);
         execv("/proc/self/exe", argv);
         perror("test_checked: re-executing with STACKHEAP_CHECK=1");
         return 2;
     }
-    return sh_test_main();
+    const char *normal = getenv("SH_TEST_NORMAL_MODE_FAILED");
+    int failed = run_cases(normal ? CHECKED_MODE_CASES : ALL_CASES);
+    return failed || (normal && strcmp(normal, "0") != 0) ? 1 : 0;
 }
