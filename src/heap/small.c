@@ -446,6 +446,7 @@ static bool orphan_repair(shi_segment *seg) {
         }
         used |= mask;
         heads[i] = pg;
+        pg->slot_magic = UINT64_MAX / pg->bsize + 1;  /* may have been written last */
         i += n - 1;
     }
     /* Followers point back at their heads; descriptors no page covers are cleared. */
