@@ -16,27 +16,9 @@
 # "N passed, N failed".
 set -u
 
-lib=${1:-}
-if [ -z "$lib" ] || [ ! -f "$lib" ]; then
-    echo "usage: $0 /path/to/libstackheap-malloc.so (got '${lib}')"
-    echo "0 passed, 1 failed"
-    exit 1
-fi
-lib=$(realpath "$lib")
-command -v cc >/dev/null || { echo "skip: no cc to build the test program"; exit 77; }
-# An ASan build of the library needs the ASan runtime loaded first, and ASan's shadow memory
-# alone is terabytes of address space: nothing to measure under ulimit -v there.
-if ldd "$lib" 2>/dev/null | grep -q 'libasan\|libubsan'; then
-    echo "skip: the library is built with sanitizers"
-    exit 77
-fi
-
-work=$(mktemp -d -t al.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-
-passed=0 failed=0
-pass() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
+source "$(dirname "$0")/common.bash" "${1:-}"
+heap_tool cc
+heap_workdir al
 
 cat >"$work/fill.c" <<'EOF'
 /* fill SIZE: mallocs SIZE-byte blocks until malloc returns NULL, writing to each (so that a
@@ -167,5 +149,4 @@ for case in 100 1000 40000 300000 3000000 30000000 "1000 churn" "30000000 churn"
     fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

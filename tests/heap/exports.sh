@@ -8,13 +8,8 @@
 #     bash tests/heap/exports.sh build/libstackheap-malloc.so
 set -u
 
-lib=${1:-}
-if [ -z "$lib" ] || [ ! -f "$lib" ]; then
-    echo "usage: $0 /path/to/libstackheap-malloc.so (got '${lib}')"
-    echo "0 passed, 1 failed"
-    exit 1
-fi
-command -v nm >/dev/null || { echo "skip: no nm"; exit 77; }
+source "$(dirname "$0")/common.bash" "${1:-}"
+heap_tool nm
 
 want="aligned_alloc calloc free malloc malloc_trim malloc_usable_size memalign posix_memalign
 pvalloc realloc reallocarray valloc"

@@ -12,26 +12,9 @@
 # check, then "N passed, N failed".
 set -u
 
-lib=${1:-}
-if [ -z "$lib" ] || [ ! -f "$lib" ]; then
-    echo "usage: $0 /path/to/libstackheap-malloc.so (got '${lib}')"
-    echo "0 passed, 1 failed"
-    exit 1
-fi
-lib=$(realpath "$lib")
-command -v cc >/dev/null || { echo "skip: no cc to build the test program"; exit 77; }
-# an ASan build of the library cannot be preloaded into a program built without ASan
-if ldd "$lib" 2>/dev/null | grep -q 'libasan\|libubsan'; then
-    echo "skip: the library is built with sanitizers"
-    exit 77
-fi
-
-work=$(mktemp -d -t sr.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-
-passed=0 failed=0
-pass() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
+source "$(dirname "$0")/common.bash" "${1:-}"
+heap_tool cc
+heap_workdir sr
 # check NAME COMMAND...: passes when the command succeeds.
 check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
 
@@ -144,5 +127,4 @@ run "$work/fork" "$work/fork.txt" fork
 check "STATS=FILE, two processes: two whole reports, one after the other" \
     eval 'ran "$work/fork" && [ "$(reports "$work/fork.txt")" = 2 ] && [ "$(wc -l <"$work/fork.txt")" = 28 ] && [ "$(grep -c "^  checked mode" "$work/fork.txt")" = 2 ] && [ "$(grep -vc "^ " "$work/fork.txt")" = 2 ]'
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
