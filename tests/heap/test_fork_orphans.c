@@ -105,6 +105,8 @@ static void pop_half(shi_page *pg, saved *s) {
     pg->free = pg->free->next;
 }
 
+static void *being_freed;  /* push_half's block: its owner was freeing it, the child must not */
+
 static void push_half(shi_page *pg, saved *s) {
     /* a live block of the page: the first one on no list */
     shi_block *b = (shi_block *)(pg->start + (size_t)(pg->capacity - 1) * pg->bsize);
@@ -119,6 +121,7 @@ static void push_half(shi_page *pg, saved *s) {
     s->tail_next = b->next;
     b->next = pg->local_free;
     pg->local_free = b;
+    being_freed = b;
 }
 
 /* ---- the child ---------------------------------------------------------------------------------- */
@@ -148,7 +151,8 @@ static void child(owner *o, int damaged) {
     for (int i = 0; i < N; i++) pat_check(p[i], p[i], SMALL, 1000u + (uint64_t)i, SMALL);
     for (int i = 0; i < N; i++) sh_free(p[i]);
     /* what the thread that is gone left live can still be freed */
-    for (int i = 1; i < OWNED; i += 2) sh_free(o->blocks[i]);
+    for (int i = 1; i < OWNED; i += 2)
+        if (shi_small_block_start(o->page, o->blocks[i]) != being_freed) sh_free(o->blocks[i]);
     for (int i = 0; i < 4; i++) sh_free(o->other[i]);
     /* and its sound page serves again */
     for (int i = 0; i < N; i++) {
