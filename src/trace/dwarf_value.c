@@ -417,6 +417,9 @@ static int read_array(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value
 static int read_any(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
                     int depth) {
     out->target_block = -1;
+    out->at = addr;
+    free(out->type);
+    out->type = shi_dwarf_type_name(r->d, type);   /* before peeling: a typedef keeps its name */
     if (depth > MAX_DEPTH) return unreadable(out);
     own_kind own = owned_kind(r, type);
     if (own != OWN_NONE) return read_owned(r, own, type, addr, out);
@@ -471,5 +474,9 @@ int shi_dwarf_return_value(const shi_dwarf *d, Dwarf_Off fn_die, uint64_t rax, u
     uint64_t reg = enc == DW_ATE_float ? xmm0 : rax;
     shi_dwarf_target t = {.read_mem = reg_mem, .arg = &reg};
     reader r = {d, &t};
-    return read_any(&r, &type, 0, out, 0);
+    int rc = read_any(&r, &type, 0, out, 0);
+    free(out->type);
+    out->type = shi_dwarf_type_name(d, &declared);   /* as declared: a typedef's name */
+    out->at = 0;                                      /* in a register, not in memory */
+    return rc;
 }
