@@ -493,22 +493,22 @@ static const char *opt_type(const char *type, shi_value_kind kind) {
 }
 
 /* A char as the C backend writes it: a one-character string, "\0" (two characters) for
- * the terminator, "???" for a byte that is not a character on its own. A Rust char is a
- * Unicode scalar value, written as that character. */
-static void opt_char(opt_ctx *c, uint64_t ch) {
+ * the terminator, "???" for a byte that is not a character on its own. A Rust char
+ * (`scalar`) is a Unicode scalar value, written as that character. */
+static void opt_char(opt_ctx *c, uint64_t ch, bool scalar) {
     char buf[4];
     size_t n = 0;
     if (ch == 0) { jw_str(c->w, "\\0"); return; }
     if (ch < 0x80) {
         buf[n++] = (char)ch;
-    } else if (c->rust && ch < 0x800) {
+    } else if (scalar && ch < 0x800) {
         buf[n++] = (char)(0xC0 | (ch >> 6));
         buf[n++] = (char)(0x80 | (ch & 0x3F));
-    } else if (c->rust && ch < 0x10000 && (ch < 0xD800 || ch > 0xDFFF)) {
+    } else if (scalar && ch < 0x10000 && (ch < 0xD800 || ch > 0xDFFF)) {
         buf[n++] = (char)(0xE0 | (ch >> 12));
         buf[n++] = (char)(0x80 | ((ch >> 6) & 0x3F));
         buf[n++] = (char)(0x80 | (ch & 0x3F));
-    } else if (c->rust && ch >= 0x10000 && ch <= 0x10FFFF) {
+    } else if (scalar && ch >= 0x10000 && ch <= 0x10FFFF) {
         buf[n++] = (char)(0xF0 | (ch >> 18));
         buf[n++] = (char)(0x80 | ((ch >> 12) & 0x3F));
         buf[n++] = (char)(0x80 | ((ch >> 6) & 0x3F));
@@ -539,7 +539,7 @@ static void opt_scalar(opt_ctx *c, const shi_value *v) {
     case SHI_VAL_FLOAT: jw_float(w, v->f); break;
     case SHI_VAL_BOOL: jw_int(w, v->b ? 1 : 0); break;   /* as the backend: 0 or 1 */
     case SHI_VAL_POINTER: jw_addr(w, v->addr); break;
-    case SHI_VAL_CHAR: opt_char(c, v->u); break;
+    case SHI_VAL_CHAR: opt_char(c, v->u, c->rust); break;   /* Rust's char: 4 bytes */
     default: jw_str(w, v->text ? v->text : "<UNREADABLE>"); break;
     }
 }
@@ -681,7 +681,7 @@ static void opt_elem(opt_ctx *c, const shi_block *b, size_t i, size_t size, size
         break;
     }
     case ELEM_BOOL: jw_int(w, bits != 0); break;
-    case ELEM_CHAR: opt_char(c, bits); break;
+    case ELEM_CHAR: opt_char(c, bits, c->rust && size == 4); break;   /* a String's bytes: not */
     case ELEM_POINTER: jw_addr(w, bits); break;
     case ELEM_UNSIGNED: jw_uint(w, bits); break;
     case ELEM_SIGNED: {
@@ -866,7 +866,9 @@ static void opt_return_value(opt_ctx *c, const shi_event *e) {
                                                                        : "int");
     switch (k) {
     case ELEM_POINTER: jw_addr(w, (uint64_t)e->value); break;
-    case ELEM_CHAR: opt_char(c, (uint64_t)e->value & (c->rust ? UINT64_MAX : 0xFF)); break;
+    case ELEM_CHAR:
+        opt_char(c, (uint64_t)e->value & (c->rust ? UINT64_MAX : 0xFF), c->rust);
+        break;
     case ELEM_BOOL: jw_int(w, e->value != 0); break;
     case ELEM_UNSIGNED: jw_uint(w, (uint64_t)e->value); break;
     default: jw_int(w, e->value); break;

@@ -65,7 +65,7 @@ def check_value(v, pointers, where):
         elif typ == 'char':
             assert isinstance(val, str) and (len(val) == 1 or val in ('\\0', '???')), \
                 '%s: a char is one character: %r' % (where, val)
-        elif typ in ('float', 'double'):
+        elif typ in ('float', 'double', 'f32', 'f64'):
             assert isinstance(val, (int, float)) and not isinstance(val, bool), \
                 '%s: %r is not a number' % (where, val)
         else:

@@ -1062,6 +1062,29 @@ SH_TEST(test_pytutor_chars_are_characters_and_types_are_cs) {
     shi_trace_free(t);
 }
 
+/* A Rust char is a Unicode scalar value, written as its character; a String's bytes are
+ * bytes, and one that is not a character on its own is "???", as the C backend writes it. */
+SH_TEST(test_pytutor_rust_chars_and_string_bytes) {
+    shi_trace *t = shi_trace_new("prog");
+    t->language = shi_trace_strdup("rust");
+    shi_step *s = shi_trace_add_step(t);
+    shi_frame *f = shi_step_push_frame(s, "main", "s.rs", 3);
+    shi_value_set_char(typed_var(f, "e", "char", 0x7ffe0000), 0xE9, "'\u00e9'");
+    shi_block *b = shi_step_add_block(s, 0x5555555a2ad0, 3, 1);
+    shi_block_set_bytes(b, "a\xc3\xa9", 3);
+    shi_value_set_owned(typed_var(f, "name", "String", 0x7ffe0008), SHI_OWN_STRING,
+                        0x5555555a2ad0, 3, 3, "u8", 1, 0);
+    char *json = render_json_text(t, true);
+    CHECK(json_valid(json));
+    CHECK(python_agrees(json,
+        "loc = d['trace'][0]['stack_to_render'][0]['encoded_locals']\n"
+        "assert loc['e'][2:] == ['char', '\\u00e9'], loc['e']\n"
+        "h = d['trace'][0]['heap']['0x5555555a2ad0']\n"
+        "assert [x[3] for x in h[2:]] == ['a', '?\?\?', '?\?\?'], h\n"));
+    free(json);
+    shi_trace_free(t);
+}
+
 /* main (1) calls f (2, 3), f returns 7 to main (4); --max-steps cuts the run at 5. */
 static shi_trace *call_return_limit(bool crash) {
     shi_trace *t = shi_trace_new("prog");
