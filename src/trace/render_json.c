@@ -570,10 +570,38 @@ static void opt_owned(opt_ctx *c, const shi_value *v, const char *type, uint64_t
     }
 }
 
+enum { OPT_MAX_DIMS = 8 };
+
+/* Whether v is an array of `dims[0]` arrays of `dims[1]` ... of values that are no arrays. */
+static bool opt_rectangular(const shi_value *v, const uint64_t *dims, size_t n) {
+    if (n == 0) return v->kind != SHI_VAL_ARRAY;
+    if (v->kind != SHI_VAL_ARRAY || v->truncated || v->nfields != dims[0]) return false;
+    for (size_t i = 0; i < v->nfields; i++)
+        if (!opt_rectangular(v->fields[i].value, dims + 1, n - 1)) return false;
+    return true;
+}
+
+/* The dimensions of a matrix (C's int m[2][3], read as rows), 0 if v is none. */
+static size_t opt_dims(const shi_value *v, uint64_t *dims) {
+    size_t n = 0;
+    for (const shi_value *cur = v; cur->kind == SHI_VAL_ARRAY && cur->nfields &&
+                                   n < OPT_MAX_DIMS; cur = cur->fields[0].value)
+        dims[n++] = cur->nfields;
+    return n >= 2 && opt_rectangular(v, dims, n) ? n : 0;
+}
+
+/* A matrix's elements in memory order: the backend gives them flat, after the dimensions. */
+static void opt_leaves(opt_ctx *c, const shi_value *v, size_t depth) {
+    if (depth == 0) { opt_value(c, v, NULL, 0); return; }
+    for (size_t i = 0; i < v->nfields; i++) opt_leaves(c, v->fields[i].value, depth - 1);
+}
+
 /* One value: `type` is the declared type when the value has none of its own (a variable
  * not set yet), `addr` its address when it has none (0: a made-up one). */
 static void opt_value(opt_ctx *c, const shi_value *v, const char *type, uint64_t addr) {
     jw *w = c->w;
+    uint64_t dims[OPT_MAX_DIMS];
+    size_t ndims;
     if (v->type) type = v->type;
     if (v->at) addr = v->at;
     if (!addr) addr = opt_fake(c);
@@ -590,6 +618,14 @@ static void opt_value(opt_ctx *c, const shi_value *v, const char *type, uint64_t
             opt_value(c, v->fields[i].value, NULL, 0);
             jw_close(w, ']');
         }
+        jw_close(w, ']');
+    } else if (v->kind == SHI_VAL_ARRAY && (ndims = opt_dims(v, dims)) > 0) {
+        jw_open(w, '[');
+        jw_str(w, "C_MULTIDIMENSIONAL_ARRAY"); jw_addr(w, addr);
+        jw_open(w, '[');
+        for (size_t k = 0; k < ndims; k++) jw_uint(w, dims[k]);
+        jw_close(w, ']');
+        opt_leaves(c, v, ndims);
         jw_close(w, ']');
     } else if (v->kind == SHI_VAL_ARRAY) {
         jw_open(w, '[');

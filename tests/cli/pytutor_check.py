@@ -12,7 +12,8 @@ lang: 'c') can draw it:
   is_parent, is_zombie, parent_frame_id_list, encoded_locals and ordered_varnames (the
   same names, "__return__" last when there is one);
 - values: ["C_DATA", addr, type, value], ["C_STRUCT", addr, tag, [field, value]...],
-  ["C_ARRAY", addr, value...]; addresses are "0x" hex strings; a type is a C type name
+  ["C_ARRAY", addr, value...], ["C_MULTIDIMENSIONAL_ARRAY", addr, [dims], value...] (the
+  elements flat, as many as the dimensions' product); addresses are "0x" hex strings; a type is a C type name
   without qualifiers ("long int", "unsigned char", "pointer"), a struct's name its tag
   alone; a char is one character, "\\0" or "???"; a pointer's value an address;
 - every field and element has its own address: fields at or after their struct's, array
@@ -96,6 +97,21 @@ def check_value(v, pointers, where):
             eat = check_value(e, pointers, '%s[%d]' % (where, i))
             assert eat >= at, '%s[%d]: before its array' % (where, i)
             assert prev is None or eat > prev, '%s[%d]: not after the element before' % (where, i)
+            prev = eat
+        return at
+    if kind == 'C_MULTIDIMENSIONAL_ARRAY':
+        at = addr(v[1])
+        dims = v[2]
+        assert isinstance(dims, list) and len(dims) >= 2 and all(
+            isinstance(n, int) and n > 0 for n in dims), '%s: dimensions %r' % (where, dims)
+        count = 1
+        for n in dims:
+            count *= n
+        assert len(v) - 3 == count, '%s: %d elements for %r' % (where, len(v) - 3, dims)
+        prev = None
+        for i, e in enumerate(v[3:]):
+            eat = check_value(e, pointers, '%s[%d]' % (where, i))
+            assert eat >= at and (prev is None or eat > prev), '%s[%d]: out of order' % (where, i)
             prev = eat
         return at
     raise AssertionError('%s: unknown value kind %r' % (where, kind))

@@ -2,9 +2,10 @@
 # tests/cli/test_pytutor.sh — `stackheap run --pytutor` on small C programs built here with
 # `cc -g -O0`, each export held to the encoding of Python Tutor's C backend by
 # tests/cli/pytutor_check.py (which says what it checks), then to facts of its own: a struct
-# with two pointers, an array of structs, chars, unsigned/long/double values, a linked list
-# on the heap, a function returning a value, a vec of doubles, a two-file program, a crash
-# and a --max-steps cut. Prints "ok"/"FAIL" per check and "N passed, N failed".
+# with two pointers, an array of structs, a matrix, chars, unsigned/long/double values, a
+# linked list on the heap, a function returning a value, a vec of doubles, a two-file
+# program, a crash and a --max-steps cut. Prints "ok"/"FAIL" per check and "N passed, N
+# failed".
 set -u
 bin="${SH_BINARY_DIR:?set SH_BINARY_DIR to the build directory}/stackheap"
 src="${SH_SOURCE_DIR:?set SH_SOURCE_DIR to the source directory}"
@@ -50,6 +51,7 @@ int main(void) {
     struct point pts[2] = { {1, 2}, {3, 4} };
     Mixed m = { 'a', 4000000000u, -5, 1.5 };
     char word[3] = "hi";
+    int grid[2][3] = { {1, 2, 3}, {4, 5, 6} };
     unsigned char *bytes = malloc(4);
     bytes[0] = 200; bytes[1] = 1; bytes[2] = 2; bytes[3] = 3;
     struct node *second = malloc(sizeof *second);
@@ -58,7 +60,7 @@ int main(void) {
     head->value = 1; head->next = second;
     long t = twice(21);
     free(bytes); free(head); free(second);
-    return (int)(t - 42) + p.a[0] - one + pts[0].x - 1 + m.c - 'a' + word[2];
+    return (int)(t - 42) + p.a[0] - one + pts[0].x - 1 + m.c - 'a' + word[2] + grid[1][2] - 6;
 }
 EOF2
 cc -g -O0 -o "$work/values" "$work/values.c" || { echo "FAIL cc values.c"; echo "0 passed, 1 failed"; exit 1; }
@@ -90,6 +92,12 @@ assert field(m, 'd')[2:] == ['double', 1.5]
 w = next(local(e, 'word') for e in tr if local(e, 'word')[0] == 'C_ARRAY')
 assert [x[2:] for x in w[2:]] == [['char', 'h'], ['char', 'i'], ['char', '\\\\0']], w
 assert local(tr[-2], 't')[2:] == ['long int', 42]"
+py "values: a matrix as the backend writes one, its dimensions then its elements" "$work/values.json" "
+g = local(tr[-2], 'grid', 0)
+base = int(g[1], 16)
+assert g[0] == 'C_MULTIDIMENSIONAL_ARRAY' and g[2] == [2, 3], g
+assert [x[2:] for x in g[3:]] == [['int', n] for n in range(1, 7)]
+assert [int(x[1], 16) - base for x in g[3:]] == [0, 4, 8, 12, 16, 20]"
 py "values: heap bytes are unsigned (200), the list's next is a pointer to the node" "$work/values.json" "
 e = [e for e in tr if len(e['heap']) == 3][-1]
 blk = e['heap'][local(e, 'bytes', 0)[3]]

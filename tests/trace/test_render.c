@@ -1062,6 +1062,40 @@ SH_TEST(test_pytutor_chars_are_characters_and_types_are_cs) {
     shi_trace_free(t);
 }
 
+/* A matrix (C's int m[2][3], rows in the model) is written as the backend writes one: its
+ * dimensions, then its elements flat; a ragged or cut array of arrays stays nested. */
+SH_TEST(test_pytutor_matrix_is_a_multidimensional_array) {
+    shi_trace *t = shi_trace_new("prog");
+    shi_frame *f = shi_step_push_frame(shi_trace_add_step(t), "main", "m.c", 3);
+    shi_value *m = typed_var(f, "m", "int[2][3]", 0x7ffe0000);
+    m->kind = SHI_VAL_ARRAY;
+    shi_value *ragged = typed_var(f, "r", "int[2][2]", 0x7ffe0100);
+    ragged->kind = SHI_VAL_ARRAY;
+    for (uint64_t i = 0; i < 2; i++) {
+        shi_value *row = typed_field(m, NULL, "int[3]", 0x7ffe0000 + 12 * i);
+        row->kind = SHI_VAL_ARRAY;
+        for (uint64_t k = 0; k < 3; k++)
+            shi_value_set_int(typed_field(row, NULL, "int", row->at + 4 * k), (int64_t)(3 * i + k));
+        row = typed_field(ragged, NULL, "int[2]", 0x7ffe0100 + 8 * i);
+        row->kind = SHI_VAL_ARRAY;
+        for (uint64_t k = 0; k <= i; k++)
+            shi_value_set_int(typed_field(row, NULL, "int", row->at + 4 * k), 1);
+    }
+    char *json = render_json_text(t, true);
+    CHECK(json_valid(json));
+    CHECK(strstr(json, "C_MULTIDIMENSIONAL_ARRAY"));
+    CHECK(python_agrees(json,
+        "loc = d['trace'][0]['stack_to_render'][0]['encoded_locals']\n"
+        "m = loc['m']\n"
+        "assert m[:3] == ['C_MULTIDIMENSIONAL_ARRAY', '0x7ffe0000', [2, 3]], m[:3]\n"
+        "assert [x[3] for x in m[3:]] == [0, 1, 2, 3, 4, 5]\n"
+        "assert m[-1][1] == '0x7ffe0014'\n"
+        "r = loc['r']\n"
+        "assert r[0] == 'C_ARRAY' and [x[0] for x in r[2:]] == ['C_ARRAY', 'C_ARRAY']\n"));
+    free(json);
+    shi_trace_free(t);
+}
+
 /* A Rust char is a Unicode scalar value, written as its character; a String's bytes are
  * bytes, and one that is not a character on its own is "???", as the C backend writes it. */
 SH_TEST(test_pytutor_rust_chars_and_string_bytes) {
