@@ -13,9 +13,10 @@ lang: 'c') can draw it:
   same names, "__return__" last when there is one);
 - values: ["C_DATA", addr, type, value], ["C_STRUCT", addr, tag, [field, value]...],
   ["C_ARRAY", addr, value...], ["C_MULTIDIMENSIONAL_ARRAY", addr, [dims], value...] (the
-  elements flat, as many as the dimensions' product); addresses are "0x" hex strings; a type is a C type name
-  without qualifiers ("long int", "unsigned char", "pointer"), a struct's name its tag
-  alone; a char is one character, "\\0" or "???"; a pointer's value an address;
+  elements flat, as many as the dimensions' product); addresses are "0x" hex strings; a
+  type is a C type name without qualifiers ("long int", "unsigned char", "pointer"), a
+  struct's name its tag alone; a char is one character, "\\0" or "???"; a pointer's value
+  an address;
 - every field and element has its own address: fields at or after their struct's, array
   elements at increasing addresses, and no two pointers of an entry at one address (the
   front end keys its arrows by address and stops with "Assertion Failure" on a second);
