@@ -23,7 +23,8 @@ static void usage(FILE *out) {
                  "  --json FILE      write the trace as JSON (docs/trace-json.md)\n"
                  "  --html FILE      write a lesson page: source and diagram, step by step "
                  "(docs/html.md)\n"
-                 "  --pytutor FILE   write it in Online Python Tutor's trace format\n"
+                 "  --pytutor FILE   write it for Online Python Tutor, as its C backend does "
+                 "(its front end needs lang: 'c')\n"
                  "  --max-steps N    stop the program after N steps (default 10000)\n"
                  "  --stdin FILE     the program reads this file as its stdin\n"
                  "  --ascii          draw with ASCII only\n");

@@ -398,25 +398,54 @@ static int read_struct(const reader *r, Dwarf_Die *type, uint64_t addr, shi_valu
     return 0;
 }
 
+enum { MAX_DIMS = 8 };
+
+/* The rows of a C array with several dimensions (int m[2][3]: one array type, two
+ * subranges), as arrays of arrays: each row at its own address, named "int[3]". */
+static void read_rows(const reader *r, Dwarf_Die *elem, const char *elem_name,
+                      const uint64_t *dims, size_t ndims, uint64_t addr, shi_value *out,
+                      int depth) {
+    out->kind = SHI_VAL_ARRAY;
+    uint64_t stride = shi_dwarf_type_size(elem);
+    for (size_t k = 1; k < ndims; k++) stride *= dims[k];
+    char row_name[160] = "";
+    size_t o = (size_t)snprintf(row_name, sizeof row_name, "%s", elem_name ? elem_name : "?");
+    for (size_t k = 1; k < ndims && o < sizeof row_name; k++)
+        o += (size_t)snprintf(row_name + o, sizeof row_name - o, "[%llu]",
+                              (unsigned long long)dims[k]);
+    uint64_t shown = dims[0] < ARRAY_SHOWN ? dims[0] : ARRAY_SHOWN;
+    for (uint64_t i = 0; i < shown; i++) {
+        shi_value *v = shi_value_add_field(out, NULL)->value;
+        if (ndims == 1) {
+            read_any(r, elem, addr + i * stride, v, depth + 1);
+            continue;
+        }
+        v->at = addr + i * stride;
+        v->type = shi_trace_strdup(row_name);
+        read_rows(r, elem, elem_name, dims + 1, ndims - 1, v->at, v, depth + 1);
+    }
+    out->truncated = (size_t)(dims[0] - shown);
+}
+
 static int read_array(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
                       int depth) {
     Dwarf_Die elem;
-    uint64_t count;
+    uint64_t dims[MAX_DIMS];
     out->kind = SHI_VAL_ARRAY;
-    if (!shi_dwarf_die_type(type, &elem) || !shi_dwarf_array_count(type, &count)) return 0;
-    size_t esize = shi_dwarf_type_size(&elem);
-    uint64_t shown = count < ARRAY_SHOWN ? count : ARRAY_SHOWN;
-    for (uint64_t i = 0; i < shown; i++) {
-        shi_field *f = shi_value_add_field(out, NULL);
-        read_any(r, &elem, addr + i * esize, f->value, depth + 1);
-    }
-    out->truncated = (size_t)(count - shown);
+    size_t ndims = shi_dwarf_array_dims(type, dims, MAX_DIMS);
+    if (!shi_dwarf_die_type(type, &elem) || ndims == 0) return 0;
+    char *elem_name = ndims > 1 ? shi_dwarf_type_name(r->d, &elem) : NULL;
+    read_rows(r, &elem, elem_name, dims, ndims, addr, out, depth);
+    free(elem_name);
     return 0;
 }
 
 static int read_any(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
                     int depth) {
     out->target_block = -1;
+    out->at = addr;
+    free(out->type);
+    out->type = shi_dwarf_type_name(r->d, type);   /* before peeling: a typedef keeps its name */
     if (depth > MAX_DEPTH) return unreadable(out);
     own_kind own = owned_kind(r, type);
     if (own != OWN_NONE) return read_owned(r, own, type, addr, out);
@@ -471,5 +500,9 @@ int shi_dwarf_return_value(const shi_dwarf *d, Dwarf_Off fn_die, uint64_t rax, u
     uint64_t reg = enc == DW_ATE_float ? xmm0 : rax;
     shi_dwarf_target t = {.read_mem = reg_mem, .arg = &reg};
     reader r = {d, &t};
-    return read_any(&r, &type, 0, out, 0);
+    int rc = read_any(&r, &type, 0, out, 0);
+    free(out->type);
+    out->type = shi_dwarf_type_name(d, &declared);   /* as declared: a typedef's name */
+    out->at = 0;                                      /* in a register, not in memory */
+    return rc;
 }

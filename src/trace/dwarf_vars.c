@@ -65,6 +65,18 @@ bool shi_dwarf_array_count(Dwarf_Die *array, uint64_t *ret_count) {
     return first_subrange(array, &sub) && subrange_count(&sub, ret_count);
 }
 
+size_t shi_dwarf_array_dims(Dwarf_Die *array, uint64_t *ret_dims, size_t max) {
+    Dwarf_Die sub;
+    size_t n = 0;
+    if (!first_subrange(array, &sub)) return 0;
+    do {
+        if (dwarf_tag(&sub) != DW_TAG_subrange_type) continue;
+        if (n == max || !subrange_count(&sub, &ret_dims[n])) return 0;
+        n++;
+    } while (dwarf_siblingof(&sub, &sub) == 0);
+    return n;
+}
+
 size_t shi_dwarf_type_size(Dwarf_Die *type) {
     Dwarf_Word size;
     Dwarf_Die t = *type;

@@ -138,6 +138,7 @@ void shi_trace_add_leak(shi_trace *t, const char *text) {
 void shi_value_copy(shi_value *dst, const shi_value *src) {
     *dst = *src;
     dst->text = shi_trace_strdup(src->text);
+    dst->type = shi_trace_strdup(src->type);
     dst->owned.elem_type = shi_trace_strdup(src->owned.elem_type);
     dst->fields = NULL;
     dst->nfields = 0;
@@ -297,6 +298,7 @@ static void value_free(shi_value *v) {
     free(v->fields);
     free(v->owned.elem_type);
     free(v->text);
+    free(v->type);
 }
 
 void shi_value_clear(shi_value *v) {
@@ -325,6 +327,7 @@ static void step_free(shi_step *s) {
     for (size_t i = 0; i < s->nevents; i++) {
         free(s->events[i].function);
         free(s->events[i].text);
+        free(s->events[i].value_type);
     }
     free(s->frames);
     free(s->blocks);

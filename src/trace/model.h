@@ -67,6 +67,10 @@ struct shi_value {
     size_t truncated;     /* array elements or string bytes left out */
     int64_t target_block; /* index into the step's blocks a pointer/owned ptr points into, or -1 */
     char *text;           /* a ready rendering for strings/chars ("Hello"), or NULL */
+    char *type;           /* its type as the language spells it ("long int", "struct point",
+                             "char *", "Point" for a typedef), or NULL if not known */
+    uint64_t at;          /* where this value itself lives in the tracee (a field's or an
+                             element's own address), 0 if not in memory or not known */
 };
 
 /* ---- stack ------------------------------------------------------------------------------- */
@@ -131,6 +135,7 @@ typedef struct shi_event {
     bool has_value;
     bool is_float;        /* return: a float or double, in `fvalue` (has_value set too) */
     double fvalue;
+    char *value_type;     /* return: the value's type as the language spells it, or NULL */
     char *text;           /* output written by the program, signal name, limit message */
 } shi_event;
 

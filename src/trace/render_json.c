@@ -393,36 +393,169 @@ int shi_render_json(const shi_trace *t, FILE *out) {
 
 /* ---- Online Python Tutor's format -------------------------------------------------------- */
 /*
- * OPT's trace is "memoryless": each entry holds the whole state. C values are encoded as
- * OPT's C backend encodes them: ["C_DATA", addr, type, value], ["C_ARRAY", addr, elem...],
- * ["C_STRUCT", addr, type, [field, value]...], "<UNINITIALIZED>" for a value not yet set;
- * heap objects are keyed by their address, so a pointer's value finds its block.
+ * OPT's trace is "memoryless": each entry holds the whole state. Values are encoded as OPT's
+ * C backend (opt-cpp-backend) encodes them, so that OPT's own front end, run with
+ * `lang: 'c'`, draws them:
+ *
+ *     ["C_DATA", addr, type, value]          a scalar; type as gcc names it ("long int"),
+ *                                            "pointer" for every pointer (value: "0x...")
+ *     ["C_STRUCT", addr, tag, [field, encoded]...]   tag without "struct "
+ *     ["C_ARRAY", addr, encoded...]          each element with its own address
+ *
+ * The front end keys pointer arrows by address ("cdata_" + addr): every value carries its
+ * own address, and a pointer's value finds the element it points to, or the heap block
+ * keyed by that address. Two pointers written at one address would stop it ("Assertion
+ * Failure"), so a value without an address of its own gets a made-up one (see opt_fake).
  */
 
-static void jw_addr_off(jw *w, uint64_t base, uint64_t off) { jw_addr(w, base + off); }
+/* Made-up addresses start here: the kernel's half of the address space, which no object of
+ * a user program occupies, so they never meet a real one. */
+#define OPT_FAKE_BASE UINT64_C(0xffff800000000000)
 
-static const char *opt_scalar_type(const shi_value *v) {
+typedef struct opt_ctx {
+    jw *w;
+    const shi_trace *t;
+    const shi_step *s;
+    bool rust;
+    uint64_t next_fake;   /* made-up addresses handed out in this step */
+    uint64_t *ptr_at;     /* addresses of the pointers written in this step (open addressing) */
+    size_t ptr_cap, nptr;
+} opt_ctx;
+
+static uint64_t opt_fake(opt_ctx *c) { return OPT_FAKE_BASE + 8 * c->next_fake++; }
+
+static void opt_reset(opt_ctx *c, const shi_step *s) {
+    c->s = s;
+    c->next_fake = 0;
+    c->nptr = 0;
+    if (c->ptr_at) memset(c->ptr_at, 0, c->ptr_cap * sizeof *c->ptr_at);
+}
+
+/* Records `addr` as a pointer's address in this step; false if one was written there. */
+static bool opt_claim(opt_ctx *c, uint64_t addr) {
+    if (2 * (c->nptr + 1) > c->ptr_cap) {
+        size_t ncap = c->ptr_cap ? 2 * c->ptr_cap : 64;
+        uint64_t *old = c->ptr_at, *p = calloc(ncap, sizeof *p);
+        if (!p) SHI_PANIC("trace: out of memory");
+        size_t ocap = c->ptr_cap;
+        c->ptr_at = p;
+        c->ptr_cap = ncap;
+        c->nptr = 0;
+        for (size_t i = 0; i < ocap; i++)
+            if (old[i]) opt_claim(c, old[i]);
+        free(old);
+    }
+    size_t i = (size_t)((addr * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (c->ptr_cap - 1);
+    for (; c->ptr_at[i]; i = (i + 1) & (c->ptr_cap - 1))
+        if (c->ptr_at[i] == addr) return false;
+    c->ptr_at[i] = addr ? addr : 1;   /* 0 marks a free slot */
+    c->nptr++;
+    return true;
+}
+
+static bool starts_with(const char *s, const char *prefix) {
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static bool is_pointer_type(const char *type) {
+    size_t n = strlen(type);
+    return (n && type[n - 1] == '*') || type[0] == '&' || starts_with(type, "*const ") ||
+           starts_with(type, "*mut ");
+}
+
+/* A type's name as the C backend writes it: qualifiers dropped, a struct, union or enum by
+ * its tag alone ("point"), an anonymous one "<anonymous>", any pointer "pointer". `type` is
+ * the name the model has (NULL: one made from the value's kind). */
+static const char *opt_type(const char *type, shi_value_kind kind) {
+    if (kind == SHI_VAL_POINTER) return "pointer";
+    if (!type) {
+        switch (kind) {
+        case SHI_VAL_UINT: return "unsigned int";
+        case SHI_VAL_FLOAT: return "double";
+        case SHI_VAL_BOOL: return "_Bool";
+        case SHI_VAL_CHAR: return "char";
+        default: return "int";
+        }
+    }
+    for (bool more = true; more;) {
+        more = false;
+        if (starts_with(type, "const ")) type += 6, more = true;
+        if (starts_with(type, "volatile ")) type += 9, more = true;
+    }
+    if (is_pointer_type(type)) return "pointer";
+    static const char *const tags[] = {"struct ", "union ", "enum "};
+    for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++)
+        if (starts_with(type, tags[i])) {
+            const char *tag = type + strlen(tags[i]);
+            return tag[0] == '{' ? "<anonymous>" : tag;
+        }
+    return type;
+}
+
+/* A char as the C backend writes it: a one-character string, "\0" (two characters) for
+ * the terminator, "???" for a byte that is not a character on its own. A Rust char
+ * (`scalar`) is a Unicode scalar value, written as that character. */
+static void opt_char(opt_ctx *c, uint64_t ch, bool scalar) {
+    char buf[4];
+    size_t n = 0;
+    if (ch == 0) { jw_str(c->w, "\\0"); return; }
+    if (ch < 0x80) {
+        buf[n++] = (char)ch;
+    } else if (scalar && ch < 0x800) {
+        buf[n++] = (char)(0xC0 | (ch >> 6));
+        buf[n++] = (char)(0x80 | (ch & 0x3F));
+    } else if (scalar && ch < 0x10000 && (ch < 0xD800 || ch > 0xDFFF)) {
+        buf[n++] = (char)(0xE0 | (ch >> 12));
+        buf[n++] = (char)(0x80 | ((ch >> 6) & 0x3F));
+        buf[n++] = (char)(0x80 | (ch & 0x3F));
+    } else if (scalar && ch >= 0x10000 && ch <= 0x10FFFF) {
+        buf[n++] = (char)(0xF0 | (ch >> 18));
+        buf[n++] = (char)(0x80 | ((ch >> 12) & 0x3F));
+        buf[n++] = (char)(0x80 | ((ch >> 6) & 0x3F));
+        buf[n++] = (char)(0x80 | (ch & 0x3F));
+    } else {
+        jw_str(c->w, "???");
+        return;
+    }
+    jw_strn(c->w, buf, n);
+}
+
+/* ["C_DATA", addr, type, ...: the header of a scalar; a pointer's address is claimed, and a
+ * second pointer at an address already used gets a made-up one. */
+static void opt_data_head(opt_ctx *c, uint64_t addr, const char *ctype) {
+    if (strcmp(ctype, "pointer") == 0 && !opt_claim(c, addr)) addr = opt_fake(c);
+    jw_open(c->w, '[');
+    jw_str(c->w, "C_DATA");
+    jw_addr(c->w, addr);
+    jw_str(c->w, ctype);
+}
+
+static void opt_scalar(opt_ctx *c, const shi_value *v) {
+    jw *w = c->w;
     switch (v->kind) {
-    case SHI_VAL_FLOAT: return "float";
-    case SHI_VAL_BOOL: return "bool";
-    case SHI_VAL_CHAR: return "char";
-    case SHI_VAL_POINTER: return "pointer";
-    default: return "int";
+    case SHI_VAL_UNINIT: jw_str(w, "<UNINITIALIZED>"); break;
+    case SHI_VAL_INT: jw_int(w, v->i); break;
+    case SHI_VAL_UINT: jw_uint(w, v->u); break;
+    case SHI_VAL_FLOAT: jw_float(w, v->f); break;
+    case SHI_VAL_BOOL: jw_int(w, v->b ? 1 : 0); break;   /* as the backend: 0 or 1 */
+    case SHI_VAL_POINTER: jw_addr(w, v->addr); break;
+    case SHI_VAL_CHAR: opt_char(c, v->u, c->rust); break;   /* Rust's char: 4 bytes */
+    default: jw_str(w, v->text ? v->text : "<UNREADABLE>"); break;
     }
 }
 
-static void opt_value(jw *w, const shi_value *v, uint64_t addr, const char *type);
+static void opt_value(opt_ctx *c, const shi_value *v, const char *type, uint64_t addr);
 
-/* An owning handle as the struct it is; field addresses follow the order shown (8 bytes
- * each), which is C's sh_string layout and not necessarily Rust's. */
-static void opt_owned(jw *w, const shi_value *v, uint64_t addr, const char *type) {
+/* An owning handle as the struct it is: ptr, then len and cap (not a box). Their addresses
+ * are the handle's plus 0, 8 and 16, sh_string's layout (the model has no offsets for
+ * them; Rust orders them differently). */
+static void opt_owned(opt_ctx *c, const shi_value *v, const char *type, uint64_t addr) {
+    jw *w = c->w;
     const shi_owned *o = &v->owned;
-    jw_str(w, "C_STRUCT"); jw_addr(w, addr); jw_str(w, type ? type : "?");
+    jw_str(w, "C_STRUCT"); jw_addr(w, addr); jw_str(w, type ? opt_type(type, v->kind) : "?");
     jw_open(w, '[');
     jw_str(w, "ptr");
-    jw_open(w, '[');
-    jw_str(w, "C_DATA"); jw_addr(w, addr); jw_str(w, "pointer"); jw_addr(w, o->ptr);
-    jw_close(w, ']');
+    opt_data_head(c, addr, "pointer"); jw_addr(w, o->ptr); jw_close(w, ']');
     jw_close(w, ']');
     if (o->kind == SHI_OWN_BOX) return;
     const char *names[2] = {"len", "cap"};
@@ -430,61 +563,100 @@ static void opt_owned(jw *w, const shi_value *v, uint64_t addr, const char *type
     for (int i = 0; i < 2; i++) {
         jw_open(w, '[');
         jw_str(w, names[i]);
-        jw_open(w, '[');
-        jw_str(w, "C_DATA"); jw_addr_off(w, addr, 8u * (uint64_t)(i + 1)); jw_str(w, "int");
+        opt_data_head(c, addr + 8u * (uint64_t)(i + 1), c->rust ? "usize" : "size_t");
         jw_uint(w, vals[i]);
         jw_close(w, ']');
         jw_close(w, ']');
     }
 }
 
-static void opt_scalar(jw *w, const shi_value *v) {
-    switch (v->kind) {
-    case SHI_VAL_UNINIT: jw_str(w, "<UNINITIALIZED>"); break;
-    case SHI_VAL_INT: jw_int(w, v->i); break;
-    case SHI_VAL_UINT: jw_uint(w, v->u); break;
-    case SHI_VAL_FLOAT: jw_float(w, v->f); break;
-    case SHI_VAL_BOOL: jw_bool(w, v->b); break;
-    case SHI_VAL_POINTER: jw_addr(w, v->addr); break;
-    case SHI_VAL_CHAR: {
-        char *text = shi_render_value_text(v);
-        jw_str(w, text);
-        free(text);
-        break;
-    }
-    default: jw_str(w, "<UNREADABLE>"); break;
-    }
+enum { OPT_MAX_DIMS = 8 };
+
+/* Whether v is an array of `dims[0]` arrays of `dims[1]` ... of values that are no arrays. */
+static bool opt_rectangular(const shi_value *v, const uint64_t *dims, size_t n) {
+    if (n == 0) return v->kind != SHI_VAL_ARRAY;
+    if (v->kind != SHI_VAL_ARRAY || v->truncated || v->nfields != dims[0]) return false;
+    for (size_t i = 0; i < v->nfields; i++)
+        if (!opt_rectangular(v->fields[i].value, dims + 1, n - 1)) return false;
+    return true;
 }
 
-static void opt_value(jw *w, const shi_value *v, uint64_t addr, const char *type) {
-    jw_open(w, '[');
+/* The dimensions of a matrix (C's int m[2][3], read as rows), 0 if v is none. */
+static size_t opt_dims(const shi_value *v, uint64_t *dims) {
+    size_t n = 0;
+    for (const shi_value *cur = v; cur->kind == SHI_VAL_ARRAY && cur->nfields &&
+                                   n < OPT_MAX_DIMS; cur = cur->fields[0].value)
+        dims[n++] = cur->nfields;
+    return n >= 2 && opt_rectangular(v, dims, n) ? n : 0;
+}
+
+/* A matrix's elements in memory order: the backend gives them flat, after the dimensions. */
+static void opt_leaves(opt_ctx *c, const shi_value *v, size_t depth) {
+    if (depth == 0) { opt_value(c, v, NULL, 0); return; }
+    for (size_t i = 0; i < v->nfields; i++) opt_leaves(c, v->fields[i].value, depth - 1);
+}
+
+/* One value: `type` is the declared type when the value has none of its own (a variable
+ * not set yet), `addr` its address when it has none (0: a made-up one). */
+static void opt_value(opt_ctx *c, const shi_value *v, const char *type, uint64_t addr) {
+    jw *w = c->w;
+    uint64_t dims[OPT_MAX_DIMS];
+    size_t ndims;
+    if (v->type) type = v->type;
+    if (v->at) addr = v->at;
+    if (!addr) addr = opt_fake(c);
     if (v->kind == SHI_VAL_OWNED) {
-        opt_owned(w, v, addr, type);
+        jw_open(w, '[');
+        opt_owned(c, v, type, addr);
+        jw_close(w, ']');
     } else if (v->kind == SHI_VAL_STRUCT) {
-        jw_str(w, "C_STRUCT"); jw_addr(w, addr); jw_str(w, type ? type : "struct");
+        jw_open(w, '[');
+        jw_str(w, "C_STRUCT"); jw_addr(w, addr); jw_str(w, type ? opt_type(type, v->kind) : "?");
         for (size_t i = 0; i < v->nfields; i++) {
             jw_open(w, '[');
             jw_str(w, v->fields[i].name ? v->fields[i].name : "?");
-            opt_value(w, v->fields[i].value, addr, NULL);
+            opt_value(c, v->fields[i].value, NULL, 0);
             jw_close(w, ']');
         }
+        jw_close(w, ']');
+    } else if (v->kind == SHI_VAL_ARRAY && (ndims = opt_dims(v, dims)) > 0) {
+        jw_open(w, '[');
+        jw_str(w, "C_MULTIDIMENSIONAL_ARRAY"); jw_addr(w, addr);
+        jw_open(w, '[');
+        for (size_t k = 0; k < ndims; k++) jw_uint(w, dims[k]);
+        jw_close(w, ']');
+        opt_leaves(c, v, ndims);
+        jw_close(w, ']');
     } else if (v->kind == SHI_VAL_ARRAY) {
+        jw_open(w, '[');
         jw_str(w, "C_ARRAY"); jw_addr(w, addr);
-        for (size_t i = 0; i < v->nfields; i++) opt_value(w, v->fields[i].value, addr, NULL);
+        for (size_t i = 0; i < v->nfields; i++) opt_value(c, v->fields[i].value, NULL, 0);
+        jw_close(w, ']');
     } else {
-        jw_str(w, "C_DATA"); jw_addr(w, addr);
-        jw_str(w, v->kind == SHI_VAL_UNINIT ? "int" : opt_scalar_type(v));
-        opt_scalar(w, v);
+        opt_data_head(c, addr, opt_type(type, v->kind));
+        opt_scalar(c, v);
+        jw_close(w, ']');
     }
-    jw_close(w, ']');
 }
 
-/* The owner of block `bi` (its handle says how to read the bytes), or NULL. */
+/* ---- Online Python Tutor: heap blocks ---------------------------------------------------- */
+
+/* The owning handle of block `bi`, anywhere in a variable (a struct's field, an array's
+ * element), or NULL: its element type says what the bytes are. */
+static const shi_value *owner_in(const shi_value *v, int64_t bi) {
+    if (v->kind == SHI_VAL_OWNED && !v->owned.stale && v->target_block == bi) return v;
+    for (size_t i = 0; i < v->nfields; i++) {
+        const shi_value *o = owner_in(v->fields[i].value, bi);
+        if (o) return o;
+    }
+    return NULL;
+}
+
 static const shi_value *opt_owner(const shi_step *s, int64_t bi) {
     for (size_t f = 0; f < s->nframes; f++)
         for (size_t i = 0; i < s->frames[f].nvars; i++) {
-            const shi_value *v = &s->frames[f].vars[i].value;
-            if (v->kind == SHI_VAL_OWNED && !v->owned.stale && v->target_block == bi) return v;
+            const shi_value *o = owner_in(&s->frames[f].vars[i].value, bi);
+            if (o) return o;
         }
     return NULL;
 }
@@ -496,40 +668,210 @@ static uint64_t read_le(const shi_block *b, size_t off, size_t size) {
     return bits;
 }
 
-/* One element of a block: an int read from its bytes, "<UNINITIALIZED>" past len. */
-static void opt_elem(jw *w, const shi_block *b, size_t i, size_t size, bool live,
+static bool name_in(const char *type, const char *const *names) {
+    for (; *names; names++)
+        if (strcmp(type, *names) == 0) return true;
+    return false;
+}
+
+/* What an element type's name says its bytes are: the handle's element type is all the
+ * model gives for a block's contents. */
+typedef enum elem_kind { ELEM_SIGNED, ELEM_UNSIGNED, ELEM_FLOAT, ELEM_BOOL, ELEM_CHAR,
+                         ELEM_POINTER } elem_kind;
+
+static elem_kind elem_kind_of(const char *type, size_t size) {
+    static const char *const floats[] = {"f32", "f64", "float", "double", NULL};
+    static const char *const bools[] = {"bool", "_Bool", NULL};
+    static const char *const unsigneds[] = {"u8", "u16", "u32", "u64", "usize", "size_t",
+                                            "uint8_t", "uint16_t", "uint32_t", "uint64_t",
+                                            "uintptr_t", NULL};
+    if (!type) return ELEM_UNSIGNED;
+    if (name_in(type, floats) && (size == 4 || size == 8)) return ELEM_FLOAT;
+    if (name_in(type, bools)) return ELEM_BOOL;
+    if (strcmp(type, "char") == 0) return ELEM_CHAR;
+    if (is_pointer_type(type) && size == 8) return ELEM_POINTER;
+    if (name_in(type, unsigneds) || strstr(type, "unsigned")) return ELEM_UNSIGNED;
+    return ELEM_SIGNED;
+}
+
+/* Element `i` (of `size` bytes) of block `b`, read as `type` says; "<UNINITIALIZED>" past
+ * `live` elements (a vec's spare capacity, the lesson's `_`) or past the bytes copied. */
+static void opt_elem(opt_ctx *c, const shi_block *b, size_t i, size_t size, size_t live,
                      const char *type) {
-    jw_open(w, '[');
-    jw_str(w, "C_DATA"); jw_addr_off(w, b->addr, (uint64_t)i * size); jw_str(w, type);
-    if (!live || (i + 1) * size > b->nbytes) jw_str(w, "<UNINITIALIZED>");
-    else if (strcmp(type, "char") == 0) jw_strn(w, (const char *)b->bytes + i, 1);
-    else {
+    jw *w = c->w;
+    elem_kind k = elem_kind_of(type, size);
+    uint64_t addr = b->addr + (uint64_t)i * size;
+    opt_data_head(c, addr, k == ELEM_POINTER ? "pointer" : opt_type(type, SHI_VAL_INT));
+    if (i >= live || (i + 1) * size > b->nbytes) {
+        jw_str(w, "<UNINITIALIZED>");
+        jw_close(w, ']');
+        return;
+    }
+    uint64_t bits = read_le(b, i * size, size);
+    switch (k) {
+    case ELEM_FLOAT: {
+        double d;
+        if (size == 4) { float f; uint32_t u = (uint32_t)bits; memcpy(&f, &u, 4); d = f; }
+        else memcpy(&d, &bits, 8);
+        jw_float(w, d);
+        break;
+    }
+    case ELEM_BOOL: jw_int(w, bits != 0); break;
+    case ELEM_CHAR: opt_char(c, bits, c->rust && size == 4); break;   /* a String's bytes: not */
+    case ELEM_POINTER: jw_addr(w, bits); break;
+    case ELEM_UNSIGNED: jw_uint(w, bits); break;
+    case ELEM_SIGNED: {
         int shift = 64 - 8 * (int)size;
-        jw_int(w, (int64_t)(read_le(b, i * size, size) << shift) >> shift);
+        jw_int(w, shift > 0 ? (int64_t)(bits << shift) >> shift : (int64_t)bits);
+        break;
+    }
     }
     jw_close(w, ']');
 }
 
-static void opt_block(jw *w, const shi_step *s, int64_t bi) {
-    const shi_block *b = &s->blocks[bi];
-    const shi_value *owner = opt_owner(s, bi);
+/* Whether the model found a pointer to a live block at byte `off` of `b`. */
+static bool ptr_word_at(const shi_block *b, size_t off) {
+    for (size_t i = 0; i < b->nptrs; i++)
+        if (b->ptrs[i].offset == off) return true;
+    return false;
+}
+
+enum { OPT_MAX_ELEMS = 256 };   /* OPT draws every element: keep the page usable */
+
+/* A block no handle explains: its bytes, as "unsigned char" (0 to 255, as the backend
+ * writes one), except the words the model found pointing into live blocks, written as
+ * pointers so the front end draws their arrows (a linked list's next). */
+static void opt_bytes(opt_ctx *c, const shi_block *b) {
+    size_t n = b->nbytes < OPT_MAX_ELEMS ? b->nbytes : OPT_MAX_ELEMS;
+    for (size_t i = 0; i < n;) {
+        if (i % 8 == 0 && i + 8 <= b->nbytes && ptr_word_at(b, i)) {
+            opt_data_head(c, b->addr + i, "pointer");
+            jw_addr(c->w, read_le(b, i, 8));
+            jw_close(c->w, ']');
+            i += 8;
+            continue;
+        }
+        opt_data_head(c, b->addr + i, "unsigned char");
+        jw_uint(c->w, b->bytes[i]);
+        jw_close(c->w, ']');
+        i++;
+    }
+}
+
+/* A heap block, keyed by its address, always a C_ARRAY as the backend writes one. */
+static void opt_block(opt_ctx *c, int64_t bi) {
+    jw *w = c->w;
+    const shi_block *b = &c->s->blocks[bi];
+    const shi_value *owner = opt_owner(c->s, bi);
     const shi_owned *o = owner ? &owner->owned : NULL;
-    size_t esize = o && o->elem_size >= 1 && o->elem_size <= 8 ? o->elem_size : 1;
     char key[24];
     snprintf(key, sizeof key, "0x%" PRIx64, b->addr);
     jw_key(w, key);
-    if (o && o->kind == SHI_OWN_BOX) {  /* one value, no array around it */
-        opt_elem(w, b, 0, esize, true, "int");
-        return;
-    }
-    const char *type = o && o->kind == SHI_OWN_STRING ? "char" : o ? "int" : "unsigned char";
-    size_t count = o ? (size_t)(o->cap > o->len ? o->cap : o->len) : b->nbytes;
-    if (count > 256) count = 256;  /* OPT draws every element: keep the page usable */
     jw_open(w, '[');
     jw_str(w, "C_ARRAY"); jw_addr(w, b->addr);
-    for (size_t i = 0; i < count; i++) opt_elem(w, b, i, esize, !o || i < o->len, type);
+    if (!o || !o->elem_size || o->elem_size > 8) {
+        opt_bytes(c, b);
+    } else if (o->kind == SHI_OWN_BOX) {
+        opt_elem(c, b, 0, o->elem_size, 1, o->elem_type);
+    } else {
+        const char *type = o->kind == SHI_OWN_STRING ? "char" : o->elem_type;
+        uint64_t count = o->cap > o->len ? o->cap : o->len;
+        if (count > OPT_MAX_ELEMS) count = OPT_MAX_ELEMS;
+        for (size_t i = 0; i < count; i++) opt_elem(c, b, i, o->elem_size, o->len, type);
+    }
     jw_close(w, ']');
 }
+
+/* ---- Online Python Tutor: source files and lines ----------------------------------------- */
+
+/* The trace's source files as one text, OPT showing one: the first as it is, each next one
+ * after a comment line naming it. A step's line is its line in this text. */
+typedef struct opt_code {
+    char *text;
+    size_t len;
+    int *first_line;   /* per source file: its line 1 is line first_line + 1 of the text */
+    size_t n;
+} opt_code;
+
+static void code_add(opt_code *code, const char *s, size_t n) {
+    char *p = realloc(code->text, code->len + n + 1);
+    if (!p) SHI_PANIC("trace: out of memory");
+    memcpy(p + code->len, s, n);
+    code->len += n;
+    p[code->len] = 0;
+    code->text = p;
+}
+
+static int count_lines(const char *s, size_t n) {
+    int lines = 0;
+    for (size_t i = 0; i < n; i++) lines += s[i] == '\n';
+    return lines;
+}
+
+static char *read_file(const char *path, size_t *ret_len) {
+    *ret_len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t cap = 0, n = 0, r;
+    do {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 4096;
+            char *p = realloc(buf, cap);
+            if (!p) { free(buf); fclose(f); return NULL; }
+            buf = p;
+        }
+        r = fread(buf + n, 1, cap - n, f);
+        n += r;
+    } while (r > 0);
+    fclose(f);
+    *ret_len = n;
+    return buf;
+}
+
+static void opt_code_read(opt_code *code, const shi_trace *t) {
+    code->n = t->nsources;
+    code->first_line = calloc(t->nsources ? t->nsources : 1, sizeof *code->first_line);
+    if (!code->first_line) SHI_PANIC("trace: out of memory");
+    code_add(code, "", 0);
+    for (size_t i = 0; i < t->nsources; i++) {
+        if (i > 0) {
+            if (code->len && code->text[code->len - 1] != '\n') code_add(code, "\n", 1);
+            const char *base = strrchr(t->source_files[i], '/');
+            base = base ? base + 1 : t->source_files[i];
+            char head[512];
+            int hn = snprintf(head, sizeof head, "/* ---- %s ---- */\n", base);
+            code_add(code, head, hn > 0 && (size_t)hn < sizeof head ? (size_t)hn : 0);
+        }
+        code->first_line[i] = count_lines(code->text, code->len);
+        size_t n;
+        char *text = read_file(t->source_files[i], &n);
+        if (!text) {
+            const char *missing = "/* (this file could not be read) */\n";
+            code_add(code, missing, strlen(missing));
+        } else {
+            code_add(code, text, n);
+        }
+        free(text);
+    }
+}
+
+/* The line of `file`:`line` in the code text. */
+static int opt_line(const opt_code *code, const shi_trace *t, const char *file, int line) {
+    if (!file || line <= 0) return line;
+    for (size_t i = 0; i < code->n; i++)
+        if (strcmp(t->source_files[i], file) == 0) return code->first_line[i] + line;
+    /* DWARF may name a file relatively in one place and absolutely in another */
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
+    for (size_t i = 0; i < code->n; i++) {
+        const char *b = strrchr(t->source_files[i], '/');
+        if (strcmp(b ? b + 1 : t->source_files[i], base) == 0) return code->first_line[i] + line;
+    }
+    return line;
+}
+
+/* ---- Online Python Tutor: frames, events, steps ------------------------------------------ */
 
 /* A variable's key in encoded_locals: its name, with "#2", "#3" for a name shadowing an
  * earlier one in the same frame (Rust's `let x = x + 1;`), since JSON keys must differ. */
@@ -542,7 +884,37 @@ static void opt_var_key(const shi_frame *f, size_t i, char *buf, size_t size) {
     else snprintf(buf, size, "%s", name);
 }
 
-static void opt_frame(jw *w, const shi_frame *f, uint64_t id, bool top) {
+/* A function's return value, as the Python backend gives one (the C backend gives none):
+ * the local "__return__" of the returning frame, on its last step, drawn "Return value". */
+static void opt_return_value(opt_ctx *c, const shi_event *e) {
+    jw *w = c->w;
+    const char *type = e->value_type;
+    jw_key(w, "__return__");
+    if (e->is_float) {
+        opt_data_head(c, opt_fake(c), type ? opt_type(type, SHI_VAL_FLOAT) : "double");
+        jw_float(w, e->fvalue);
+        jw_close(w, ']');
+        return;
+    }
+    elem_kind k = type ? elem_kind_of(opt_type(type, SHI_VAL_INT), 8) : ELEM_SIGNED;
+    if (type && is_pointer_type(type)) k = ELEM_POINTER;
+    opt_data_head(c, opt_fake(c), k == ELEM_POINTER ? "pointer" : type ? opt_type(type, SHI_VAL_INT)
+                                                                       : "int");
+    switch (k) {
+    case ELEM_POINTER: jw_addr(w, (uint64_t)e->value); break;
+    case ELEM_CHAR:
+        opt_char(c, (uint64_t)e->value & (c->rust ? UINT64_MAX : 0xFF), c->rust);
+        break;
+    case ELEM_BOOL: jw_int(w, e->value != 0); break;
+    case ELEM_UNSIGNED: jw_uint(w, (uint64_t)e->value); break;
+    default: jw_int(w, e->value); break;
+    }
+    jw_close(w, ']');
+}
+
+static void opt_frame(opt_ctx *c, const opt_code *code, const shi_frame *f, uint64_t id,
+                      bool top, const shi_event *ret) {
+    jw *w = c->w;
     jw_open(w, '{');
     jw_key(w, "func_name"); jw_str(w, f->function);
     jw_key(w, "frame_id"); jw_uint(w, id);
@@ -553,15 +925,16 @@ static void opt_frame(jw *w, const shi_frame *f, uint64_t id, bool top) {
     jw_key(w, "is_parent"); jw_bool(w, false);
     jw_key(w, "is_zombie"); jw_bool(w, false);
     jw_key(w, "parent_frame_id_list"); jw_open(w, '['); jw_close(w, ']');
-    jw_key(w, "line"); jw_int(w, f->line);
+    jw_key(w, "line"); jw_int(w, opt_line(code, c->t, f->file, f->line));
     jw_key(w, "encoded_locals");
     jw_open(w, '{');
     char key[256];
     for (size_t i = 0; i < f->nvars; i++) {
         opt_var_key(f, i, key, sizeof key);
         jw_key(w, key);
-        opt_value(w, &f->vars[i].value, f->vars[i].addr, f->vars[i].type);
+        opt_value(c, &f->vars[i].value, f->vars[i].type, f->vars[i].addr);
     }
+    if (ret) opt_return_value(c, ret);
     jw_close(w, '}');
     jw_key(w, "ordered_varnames");
     jw_open(w, '[');
@@ -569,24 +942,15 @@ static void opt_frame(jw *w, const shi_frame *f, uint64_t id, bool top) {
         opt_var_key(f, i, key, sizeof key);
         jw_str(w, key);
     }
+    if (ret) jw_str(w, "__return__");
     jw_close(w, ']');
     jw_close(w, '}');
 }
 
-/* OPT's event: "call" on a function's first step, "return" when one returned or the program
- * ended, "exception" when it was killed; every other step is a "step_line". */
-static const char *opt_event(const shi_step *s, const char **ret_msg) {
-    const char *ev = "step_line";
-    for (size_t i = 0; i < s->nevents; i++) {
-        switch (s->events[i].kind) {
-        case SHI_EV_SIGNAL: *ret_msg = s->events[i].text ? s->events[i].text : "signal";
-            return "exception";
-        case SHI_EV_CALL: ev = "call"; break;
-        case SHI_EV_RETURN: case SHI_EV_EXIT: if (strcmp(ev, "call") != 0) ev = "return"; break;
-        default: break;
-        }
-    }
-    return ev;
+static const shi_event *find_event(const shi_step *s, shi_event_kind kind) {
+    for (size_t i = 0; s && i < s->nevents; i++)
+        if (s->events[i].kind == kind) return &s->events[i];
+    return NULL;
 }
 
 /* Frame ids: a frame keeps its id while it stays on the stack; each call gets a new one. */
@@ -612,12 +976,15 @@ static void opt_assign_ids(opt_ids *ids, const shi_step *prev, const shi_step *s
     ids->n = s->nframes;
 }
 
-static void opt_step(jw *w, const shi_step *s, const opt_ids *ids, const char *stdout_so_far,
-                     size_t stdout_len) {
-    const char *msg = NULL;
-    const char *ev = opt_event(s, &msg);
+/* One entry of OPT's trace. `ev` is its event, `msg` its exception_msg (or NULL), `ret` the
+ * return event whose value the top frame gives back at this step (or NULL). */
+static void opt_step(opt_ctx *c, const opt_code *code, const shi_step *s, const opt_ids *ids,
+                     const char *ev, const char *msg, const shi_event *ret,
+                     const char *stdout_so_far, size_t stdout_len) {
+    jw *w = c->w;
+    opt_reset(c, s);
     jw_open(w, '{');
-    jw_key(w, "line"); jw_int(w, s->line);
+    jw_key(w, "line"); jw_int(w, opt_line(code, c->t, s->file, s->line));
     jw_key(w, "event"); jw_str(w, ev);
     if (msg) { jw_key(w, "exception_msg"); jw_str(w, msg); }
     jw_key(w, "func_name");
@@ -626,38 +993,17 @@ static void opt_step(jw *w, const shi_step *s, const opt_ids *ids, const char *s
     jw_key(w, "ordered_globals"); jw_open(w, '['); jw_close(w, ']');
     jw_key(w, "stack_to_render");
     jw_open(w, '[');
-    for (size_t d = 0; d < s->nframes; d++)
-        opt_frame(w, &s->frames[d], ids->ids[d], d + 1 == s->nframes);
+    for (size_t d = 0; d < s->nframes; d++) {
+        bool top = d + 1 == s->nframes;
+        opt_frame(c, code, &s->frames[d], ids->ids[d], top, top ? ret : NULL);
+    }
     jw_close(w, ']');
     jw_key(w, "heap");
     jw_open(w, '{');
-    for (size_t i = 0; i < s->nblocks; i++) opt_block(w, s, (int64_t)i);
+    for (size_t i = 0; i < s->nblocks; i++) opt_block(c, (int64_t)i);
     jw_close(w, '}');
     jw_key(w, "stdout"); jw_strn(w, stdout_so_far ? stdout_so_far : "", stdout_len);
     jw_close(w, '}');
-}
-
-/* The first source file's text: OPT shows it beside the trace. */
-static char *read_source(const shi_trace *t, size_t *ret_len) {
-    *ret_len = 0;
-    if (!t->nsources) return NULL;
-    FILE *f = fopen(t->source_files[0], "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0, r;
-    do {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 4096;
-            char *p = realloc(buf, cap);
-            if (!p) { free(buf); fclose(f); return NULL; }
-            buf = p;
-        }
-        r = fread(buf + n, 1, cap - n, f);
-        n += r;
-    } while (r > 0);
-    fclose(f);
-    *ret_len = n;
-    return buf;
 }
 
 /* Appends the step's program output to the cumulative stdout OPT wants in every entry. */
@@ -674,26 +1020,56 @@ static void append_output(char **buf, size_t *len, const shi_step *s) {
     }
 }
 
+/*
+ * Events, as the C backend places them: the first entry is a "step_line"; a function's
+ * first step is its "call"; its last step (the one before the stack loses it) is its
+ * "return", with the value in "__return__"; the program's last step is a "return" too, as
+ * main's. A crash is an "exception" with the signal's name. A run cut short (--max-steps)
+ * ends with one more entry, "instruction_limit_reached" with the message, which the front
+ * end takes off the trace and shows as a warning: every recorded step stays drawn.
+ */
 int shi_render_pytutor(const shi_trace *t, FILE *out) {
     jw w = {.out = out};
-    size_t code_len;
-    char *code = read_source(t, &code_len);
+    opt_ctx c = {.w = &w, .t = t, .rust = t->language && strcmp(t->language, "rust") == 0};
+    opt_code code = {0};
+    opt_code_read(&code, t);
     jw_open(&w, '{');
-    jw_key(&w, "code"); jw_strn(&w, code ? code : "", code_len);
-    free(code);
+    jw_key(&w, "code"); jw_strn(&w, code.text, code.len);
     jw_key(&w, "trace");
     jw_open(&w, '[');
     opt_ids ids = {0};
     char *so_far = NULL;
     size_t so_far_len = 0;
+    const shi_event *limit = t->nsteps ? find_event(&t->steps[t->nsteps - 1], SHI_EV_LIMIT) : NULL;
     for (size_t i = 0; i < t->nsteps; i++) {
         const shi_step *s = &t->steps[i];
+        const shi_step *next = i + 1 < t->nsteps ? &t->steps[i + 1] : NULL;
         opt_assign_ids(&ids, i ? &t->steps[i - 1] : NULL, s);
         append_output(&so_far, &so_far_len, s);
-        opt_step(&w, s, &ids, so_far, so_far_len);
+        const char *ev = i > 0 && find_event(s, SHI_EV_CALL) ? "call" : "step_line";
+        const char *msg = NULL;
+        const shi_event *ret = NULL, *sig = find_event(s, SHI_EV_SIGNAL);
+        const shi_event *returned = find_event(next, SHI_EV_RETURN);
+        if (sig) {
+            ev = "exception";
+            msg = sig->text ? sig->text : "signal";
+        } else if (returned && s->nframes) {
+            ev = "return";   /* the tracer records the first return, the innermost, first */
+            if (returned->has_value) ret = returned;
+        } else if (!next && !limit) {
+            ev = "return";
+        }
+        opt_step(&c, &code, s, &ids, ev, msg, ret, so_far, so_far_len);
+        if (!next && limit && !sig)
+            opt_step(&c, &code, s, &ids, "instruction_limit_reached",
+                     limit->text ? limit->text : "stopped: step limit reached", NULL, so_far,
+                     so_far_len);
     }
     free(ids.ids);
     free(so_far);
+    free(c.ptr_at);
+    free(code.text);
+    free(code.first_line);
     jw_close(&w, ']');
     jw_close(&w, '}');
     fputc('\n', out);

@@ -114,6 +114,7 @@ static void flush_pending(tracer *tr, shi_step *s) {
         *e = *src;
         e->function = shi_trace_strdup(src->function);
         e->text = shi_trace_strdup(src->text);
+        e->value_type = src->value_type;   /* moved, not copied */
         free(src->function);
         free(src->text);
     }
@@ -539,6 +540,7 @@ static bool return_value(tracer *tr, Dwarf_Off fn_die, const pending_return *r, 
     case SHI_VAL_FLOAT: e->fvalue = v.f; e->is_float = true; break;
     default: ok = false; break;
     }
+    if (ok) e->value_type = shi_trace_strdup(v.type);
     shi_value_clear(&v);
     return ok;
 }
@@ -924,7 +926,11 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     info.threads = shi_proc_threads(tr.p);
     shi_proc_free(tr.p);
     finish(&tr);
-    for (size_t i = 0; i < tr.npending; i++) { free(tr.pending[i].text); free(tr.pending[i].function); }
+    for (size_t i = 0; i < tr.npending; i++) {
+        free(tr.pending[i].text);
+        free(tr.pending[i].function);
+        free(tr.pending[i].value_type);
+    }
     free(tr.pending);
     free(tr.blocks);
     free(tr.sites);

@@ -560,6 +560,71 @@ SH_TEST(test_value_members_by_offset_long_arrays_truncated_enums_chars) {
     shi_dwarf_close(d);
 }
 
+/* Every value carries its own address and its type as gcc names it: the Python Tutor
+ * export draws each field and element at its own address (its arrows are keyed by them). */
+SH_TEST(test_value_fields_carry_their_address_and_type) {
+    shi_dwarf *d = open_ok(build_c_text("placed",
+        "typedef struct { long l; unsigned int u; } pair_t;\n"
+        "struct rec { char tag; pair_t pr; int arr[3]; const char *s; };\n"
+        "int main(void) {\n"
+        "    struct rec r = {'A', {-5, 7}, {1, 2, 3}, 0};\n"
+        "    return r.tag;\n"
+        "}\n"));
+    uint64_t pc = pc_of_line(d, "placed.c", 5);
+    seen s = {0};
+    CHECK(shi_dwarf_vars_at(d, pc, collect, &s) == 1);
+    expect_var(&s, "r", "struct rec", 48);
+    fake f = {.base = 0x1000};
+    f.mem[0] = 'A';
+    int32_t three = 3;
+    put(&f, 0x1020, &three, 4);
+    shi_dwarf_target t = target_of(&f, 0);
+    shi_value v;
+    CHECK_EQ(shi_dwarf_read_value(d, &s.vars[0].v.type, 0x1000, &t, &v), 0);
+    CHECK(v.at == 0x1000 && v.type && strcmp(v.type, "struct rec") == 0);
+    shi_value *tag = field(&v, "tag")->value, *pr = field(&v, "pr")->value;
+    shi_value *arr = field(&v, "arr")->value, *str = field(&v, "s")->value;
+    CHECK(tag->at == 0x1000 && strcmp(tag->type, "char") == 0);
+    CHECK(pr->at == 0x1008 && strcmp(pr->type, "pair_t") == 0);   /* the typedef's name */
+    CHECK(field(pr, "l")->value->at == 0x1008 && strcmp(field(pr, "l")->value->type, "long int") == 0);
+    CHECK(field(pr, "u")->value->at == 0x1010 &&
+          strcmp(field(pr, "u")->value->type, "unsigned int") == 0);
+    CHECK(arr->at == 0x1018 && strcmp(arr->type, "int[3]") == 0 && arr->nfields == 3);
+    CHECK(arr->fields[2].value->at == 0x1020 && arr->fields[2].value->i == 3);
+    CHECK(strcmp(arr->fields[2].value->type, "int") == 0);
+    CHECK(str->at == 0x1028 && strcmp(str->type, "const char *") == 0);
+    shi_value_clear(&v);
+    shi_dwarf_close(d);
+}
+
+/* C's int m[2][3] is one array type with two subranges: rows of 3, not the first 2 ints. */
+SH_TEST(test_value_c_matrix_is_rows_at_their_addresses) {
+    shi_dwarf *d = open_ok(build_c_text("matrix",
+        "int main(void) {\n"
+        "    int m[2][3] = {{1, 2, 3}, {4, 5, 6}};\n"
+        "    return m[1][2];\n"
+        "}\n"));
+    uint64_t pc = pc_of_line(d, "matrix.c", 3);
+    seen s = {0};
+    CHECK(shi_dwarf_vars_at(d, pc, collect, &s) == 1);
+    expect_var(&s, "m", "int[2][3]", 24);
+    fake f = {.base = 0x1000};
+    int32_t m[6] = {1, 2, 3, 4, 5, 6};
+    put(&f, 0x1000, m, sizeof m);
+    shi_dwarf_target t = target_of(&f, 0);
+    shi_value v;
+    CHECK_EQ(shi_dwarf_read_value(d, &s.vars[0].v.type, 0x1000, &t, &v), 0);
+    CHECK(v.kind == SHI_VAL_ARRAY && v.nfields == 2 && v.truncated == 0);
+    shi_value *row = v.fields[1].value;
+    CHECK(row->kind == SHI_VAL_ARRAY && row->nfields == 3);
+    CHECK(row->at == 0x100c && row->type && strcmp(row->type, "int[3]") == 0);
+    CHECK(row->fields[2].value->i == 6 && row->fields[2].value->at == 0x1014);
+    CHECK(strcmp(row->fields[2].value->type, "int") == 0);
+    CHECK(v.fields[0].value->fields[0].value->i == 1 && v.fields[0].value->at == 0x1000);
+    shi_value_clear(&v);
+    shi_dwarf_close(d);
+}
+
 static void expect_owned(shi_value *v, int kind, uint64_t ptr, uint64_t len, uint64_t cap,
                          const char *elem, size_t elem_size) {
     if (v->kind != SHI_VAL_OWNED || (int)v->owned.kind != kind || v->owned.ptr != ptr ||

@@ -889,7 +889,8 @@ SH_TEST(test_pytutor_has_the_required_keys) {
         "        assert sorted(f['ordered_varnames']) == sorted(f['encoded_locals'])\n"
         "    assert [f['is_highlighted'] for f in e['stack_to_render']][-1] is True\n"
         "tr = d['trace']\n"
-        "assert [e['event'] for e in tr] == ['call', 'call', 'return']\n"
+        "# as OPT's C backend: the first entry a step_line, add's last step its return\n"
+        "assert [e['event'] for e in tr] == ['step_line', 'return', 'return']\n"
         "assert [e['func_name'] for e in tr] == ['main', 'add', 'main']\n"
         "assert [e['line'] for e in tr] == [5, 11, 6]\n"
         "assert [e['stdout'] for e in tr] == ['', '', 'sum = 15\\n']\n"
@@ -899,6 +900,9 @@ SH_TEST(test_pytutor_has_the_required_keys) {
         "assert m0['encoded_locals']['sum'][3] == '<UNINITIALIZED>'\n"
         "assert a1['encoded_locals']['result'][0] == 'C_DATA'\n"
         "assert a1['encoded_locals']['result'][3] == 15\n"
+        "assert a1['ordered_varnames'][-1] == '__return__'\n"
+        "assert a1['encoded_locals']['__return__'][2:] == ['int', 15]\n"
+        "assert '__return__' not in m1['encoded_locals']\n"
         "assert tr[2]['stack_to_render'][0]['encoded_locals']['sum'][3] == 15\n"));
     free(json);
     shi_trace_free(t);
@@ -924,10 +928,12 @@ SH_TEST(test_pytutor_heap_and_source) {
         "assert s[0] == 'C_ARRAY' and ''.join(c[3] for c in s[2:]) == 'Hello, world!'\n"
         "v = h['0x5555555a2af0']\n"
         "assert [c[3] for c in v[2:]] == [1, 2, 3, '<UNINITIALIZED>']\n"
-        "assert h['0x5555555a2b10'] == ['C_DATA', '0x5555555a2b10', 'int', 42]\n"
+        "assert h['0x5555555a2b10'] == ['C_ARRAY', '0x5555555a2b10',\n"
+        "                               ['C_DATA', '0x5555555a2b10', 'i32', 42]]\n"
         "loc = d['trace'][1]['stack_to_render'][0]['encoded_locals']\n"
-        "assert loc['name'][0] == 'C_STRUCT'\n"
-        "assert loc['name'][3] == ['ptr', ['C_DATA', '0x0', 'pointer', '0x5555555a2ad0']]\n"
+        "assert loc['name'][0] == 'C_STRUCT' and loc['name'][2] == 'String'\n"
+        "assert loc['name'][3][0] == 'ptr'\n"
+        "assert loc['name'][3][1][2:] == ['pointer', '0x5555555a2ad0']\n"
         "assert loc['numbers'][5][1][3] == 4\n"));
     free(json);
     shi_trace_free(t);
@@ -946,6 +952,319 @@ SH_TEST(test_pytutor_shadowed_names_stay_apart) {
         "assert f['ordered_varnames'] == ['x', 'x#2']\n"
         "assert f['encoded_locals']['x'][3] == 5 and f['encoded_locals']['x#2'][3] == 6\n"));
     free(json);
+    shi_trace_free(t);
+}
+
+/* ---- Python Tutor: as its C backend encodes values --------------------------------------- */
+
+/* A variable whose value has its own address and type, as the DWARF reader gives them. */
+static shi_value *typed_var(shi_frame *f, const char *name, const char *type, uint64_t at) {
+    shi_var *v = shi_frame_add_var(f, name, type, 8);
+    v->addr = at;
+    v->value.at = at;
+    v->value.type = shi_trace_strdup(type);
+    return &v->value;
+}
+
+static shi_value *typed_field(shi_value *parent, const char *name, const char *type,
+                              uint64_t at) {
+    shi_value *v = shi_value_add_field(parent, name)->value;
+    v->at = at;
+    v->type = shi_trace_strdup(type);
+    return v;
+}
+
+/* The front end keys arrows by address: a struct with two pointers once carried its own
+ * address on both, and the page stopped with "Assertion Failure". */
+SH_TEST(test_pytutor_each_field_and_element_has_its_own_address) {
+    shi_trace *t = shi_trace_new("prog");
+    shi_frame *f = shi_step_push_frame(shi_trace_add_step(t), "main", "p.c", 9);
+    shi_value_set_int(typed_var(f, "one", "int", 0x7ffe0000), 1);
+    shi_value_set_int(typed_var(f, "two", "int", 0x7ffe0004), 2);
+    shi_value *p = typed_var(f, "p", "struct pair", 0x7ffe0010);
+    p->kind = SHI_VAL_STRUCT;
+    shi_value_set_pointer(typed_field(p, "a", "int *", 0x7ffe0010), 0x7ffe0000, -1);
+    shi_value_set_pointer(typed_field(p, "b", "int *", 0x7ffe0018), 0x7ffe0004, -1);
+    shi_value *pts = typed_var(f, "pts", "struct point[2]", 0x7ffe0020);
+    pts->kind = SHI_VAL_ARRAY;
+    for (uint64_t i = 0; i < 2; i++) {
+        shi_value *e = typed_field(pts, NULL, "struct point", 0x7ffe0020 + 8 * i);
+        e->kind = SHI_VAL_STRUCT;
+        shi_value_set_int(typed_field(e, "x", "int", 0x7ffe0020 + 8 * i), (int64_t)(2 * i + 1));
+        shi_value_set_int(typed_field(e, "y", "int", 0x7ffe0024 + 8 * i), (int64_t)(2 * i + 2));
+    }
+    /* values the model has no address for (a register, a hand-made trace): made-up ones,
+     * two pointers never share one */
+    shi_value *q = &shi_frame_add_var(f, "q", "struct pair", 16)->value;
+    q->kind = SHI_VAL_STRUCT;
+    shi_value_set_pointer(shi_value_add_field(q, "a")->value, 0x7ffe0000, -1);
+    shi_value_set_pointer(shi_value_add_field(q, "b")->value, 0x7ffe0004, -1);
+    char *json = render_json_text(t, true);
+    CHECK(json_valid(json));
+    CHECK(strstr(json, "\"0x7ffe0018\""));
+    CHECK(!strstr(json, "struct pair"));
+    CHECK(python_agrees(json,
+        "loc = d['trace'][0]['stack_to_render'][0]['encoded_locals']\n"
+        "assert loc['p'] == ['C_STRUCT', '0x7ffe0010', 'pair',\n"
+        "    ['a', ['C_DATA', '0x7ffe0010', 'pointer', '0x7ffe0000']],\n"
+        "    ['b', ['C_DATA', '0x7ffe0018', 'pointer', '0x7ffe0004']]], loc['p']\n"
+        "pts = loc['pts']\n"
+        "assert pts[:2] == ['C_ARRAY', '0x7ffe0020'] and len(pts) == 4\n"
+        "assert pts[3] == ['C_STRUCT', '0x7ffe0028', 'point',\n"
+        "    ['x', ['C_DATA', '0x7ffe0028', 'int', 3]], ['y', ['C_DATA', '0x7ffe002c', 'int', 4]]]\n"
+        "ptrs = []\n"
+        "def walk(v):\n"
+        "    if v[0] == 'C_DATA':\n"
+        "        if v[2] == 'pointer': ptrs.append(v[1])\n"
+        "    elif v[0] == 'C_STRUCT':\n"
+        "        for name, x in v[3:]: walk(x)\n"
+        "    else:\n"
+        "        for x in v[2:]: walk(x)\n"
+        "for v in loc.values(): walk(v)\n"
+        "assert len(ptrs) == 4 and len(set(ptrs)) == 4 and '0x0' not in ptrs, ptrs\n"));
+    free(json);
+    shi_trace_free(t);
+}
+
+SH_TEST(test_pytutor_chars_are_characters_and_types_are_cs) {
+    shi_trace *t = shi_trace_new("prog");
+    shi_frame *f = shi_step_push_frame(shi_trace_add_step(t), "main", "p.c", 3);
+    shi_value_set_char(typed_var(f, "c", "char", 0x7ffe0000), 'a', "'a'");
+    shi_value_set_char(typed_var(f, "nul", "char", 0x7ffe0001), 0, "'\\0'");
+    shi_value_set_char(typed_var(f, "hi", "char", 0x7ffe0002), 200, "'\\u{c8}'");
+    shi_value_set_uint(typed_var(f, "u", "unsigned int", 0x7ffe0004), 4000000000u);
+    shi_value_set_int(typed_var(f, "l", "long int", 0x7ffe0008), -5);
+    shi_value_set_float(typed_var(f, "d", "double", 0x7ffe0010), 1.5);
+    shi_value_set_bool(typed_var(f, "ok", "_Bool", 0x7ffe0018), true);
+    shi_value_set_pointer(typed_var(f, "s", "const char *", 0x7ffe0020), 0x555555556004, -1);
+    typed_var(f, "pt", "Point", 0x7ffe0028)->kind = SHI_VAL_STRUCT;      /* a typedef */
+    typed_var(f, "anon", "struct {...}", 0x7ffe0030)->kind = SHI_VAL_STRUCT;
+    shi_frame_add_var(f, "later", "struct point", 8)->addr = 0x7ffe0040;  /* not set yet */
+    shi_frame_add_var(f, "lp", "struct node *", 8)->addr = 0x7ffe0048;
+    char *json = render_json_text(t, true);
+    CHECK(json_valid(json));
+    CHECK(!strstr(json, "\"'a'\""));   /* not quoted twice */
+    CHECK(python_agrees(json,
+        "loc = d['trace'][0]['stack_to_render'][0]['encoded_locals']\n"
+        "assert loc['c'] == ['C_DATA', '0x7ffe0000', 'char', 'a'], loc['c']\n"
+        "assert loc['nul'][2:] == ['char', '\\\\0']\n"
+        "assert loc['hi'][2:] == ['char', '?\?\?']\n"
+        "assert loc['u'][2:] == ['unsigned int', 4000000000]\n"
+        "assert loc['l'][2:] == ['long int', -5]\n"
+        "assert loc['d'][2:] == ['double', 1.5]\n"
+        "assert loc['ok'][2:] == ['_Bool', 1]\n"
+        "assert loc['s'][2:] == ['pointer', '0x555555556004']\n"
+        "assert loc['pt'][0] == 'C_STRUCT' and loc['pt'][2] == 'Point'\n"
+        "assert loc['anon'][2] == '<anonymous>'\n"
+        "assert loc['later'] == ['C_DATA', '0x7ffe0040', 'point', '<UNINITIALIZED>']\n"
+        "assert loc['lp'] == ['C_DATA', '0x7ffe0048', 'pointer', '<UNINITIALIZED>']\n"));
+    free(json);
+    shi_trace_free(t);
+}
+
+/* A matrix (C's int m[2][3], rows in the model) is written as the backend writes one: its
+ * dimensions, then its elements flat; a ragged or cut array of arrays stays nested. */
+SH_TEST(test_pytutor_matrix_is_a_multidimensional_array) {
+    shi_trace *t = shi_trace_new("prog");
+    shi_frame *f = shi_step_push_frame(shi_trace_add_step(t), "main", "m.c", 3);
+    shi_value *m = typed_var(f, "m", "int[2][3]", 0x7ffe0000);
+    m->kind = SHI_VAL_ARRAY;
+    shi_value *ragged = typed_var(f, "r", "int[2][2]", 0x7ffe0100);
+    ragged->kind = SHI_VAL_ARRAY;
+    for (uint64_t i = 0; i < 2; i++) {
+        shi_value *row = typed_field(m, NULL, "int[3]", 0x7ffe0000 + 12 * i);
+        row->kind = SHI_VAL_ARRAY;
+        for (uint64_t k = 0; k < 3; k++)
+            shi_value_set_int(typed_field(row, NULL, "int", row->at + 4 * k), (int64_t)(3 * i + k));
+        row = typed_field(ragged, NULL, "int[2]", 0x7ffe0100 + 8 * i);
+        row->kind = SHI_VAL_ARRAY;
+        for (uint64_t k = 0; k <= i; k++)
+            shi_value_set_int(typed_field(row, NULL, "int", row->at + 4 * k), 1);
+    }
+    char *json = render_json_text(t, true);
+    CHECK(json_valid(json));
+    CHECK(strstr(json, "C_MULTIDIMENSIONAL_ARRAY"));
+    CHECK(python_agrees(json,
+        "loc = d['trace'][0]['stack_to_render'][0]['encoded_locals']\n"
+        "m = loc['m']\n"
+        "assert m[:3] == ['C_MULTIDIMENSIONAL_ARRAY', '0x7ffe0000', [2, 3]], m[:3]\n"
+        "assert [x[3] for x in m[3:]] == [0, 1, 2, 3, 4, 5]\n"
+        "assert m[-1][1] == '0x7ffe0014'\n"
+        "r = loc['r']\n"
+        "assert r[0] == 'C_ARRAY' and [x[0] for x in r[2:]] == ['C_ARRAY', 'C_ARRAY']\n"));
+    free(json);
+    shi_trace_free(t);
+}
+
+/* A Rust char is a Unicode scalar value, written as its character; a String's bytes are
+ * bytes, and one that is not a character on its own is "???", as the C backend writes it. */
+SH_TEST(test_pytutor_rust_chars_and_string_bytes) {
+    shi_trace *t = shi_trace_new("prog");
+    t->language = shi_trace_strdup("rust");
+    shi_step *s = shi_trace_add_step(t);
+    shi_frame *f = shi_step_push_frame(s, "main", "s.rs", 3);
+    shi_value_set_char(typed_var(f, "e", "char", 0x7ffe0000), 0xE9, "'\u00e9'");
+    shi_block *b = shi_step_add_block(s, 0x5555555a2ad0, 3, 1);
+    shi_block_set_bytes(b, "a\xc3\xa9", 3);
+    shi_value_set_owned(typed_var(f, "name", "String", 0x7ffe0008), SHI_OWN_STRING,
+                        0x5555555a2ad0, 3, 3, "u8", 1, 0);
+    char *json = render_json_text(t, true);
+    CHECK(json_valid(json));
+    CHECK(python_agrees(json,
+        "loc = d['trace'][0]['stack_to_render'][0]['encoded_locals']\n"
+        "assert loc['e'][2:] == ['char', '\\u00e9'], loc['e']\n"
+        "h = d['trace'][0]['heap']['0x5555555a2ad0']\n"
+        "assert [x[3] for x in h[2:]] == ['a', '?\?\?', '?\?\?'], h\n"));
+    free(json);
+    shi_trace_free(t);
+}
+
+/* main (1) calls f (2, 3), f returns 7 to main (4); --max-steps cuts the run at 5. */
+static shi_trace *call_return_limit(bool crash) {
+    shi_trace *t = shi_trace_new("prog");
+    int lines[5] = {8, 3, 4, 9, 10};
+    for (int i = 0; i < 5; i++) {
+        shi_step *s = shi_trace_add_step(t);
+        s->file = shi_trace_strdup("p.c");
+        s->line = lines[i];
+        shi_frame *m = shi_step_push_frame(s, "main", "p.c", i == 1 || i == 2 ? 8 : lines[i]);
+        m->cfa = 0x7ffe1000;
+        shi_value_set_int(typed_var(m, "x", "long int", 0x7ffe0ff8), i);
+        if (i == 1 || i == 2) {
+            shi_frame *f = shi_step_push_frame(s, "f", "p.c", lines[i]);
+            f->cfa = 0x7ffe0f00;
+            shi_value_set_int(typed_var(f, "r", "long int", 0x7ffe0ef8), 7);
+        }
+    }
+    shi_step_add_event(&t->steps[0], SHI_EV_CALL)->function = shi_trace_strdup("main");
+    shi_step_add_event(&t->steps[1], SHI_EV_CALL)->function = shi_trace_strdup("f");
+    shi_event *e = shi_step_add_event(&t->steps[3], SHI_EV_RETURN);
+    e->function = shi_trace_strdup("f");
+    e->value = 7;
+    e->has_value = true;
+    e->value_type = shi_trace_strdup("long int");
+    e = shi_step_add_event(&t->steps[4], crash ? SHI_EV_SIGNAL : SHI_EV_LIMIT);
+    e->text = shi_trace_strdup(crash ? "SIGSEGV (invalid memory access at 0x0)"
+                                     : "stopped after 5 steps (--max-steps 5)");
+    for (size_t i = 0; i < t->nsteps; i++)
+        shi_step_mark_changes(&t->steps[i], i ? &t->steps[i - 1] : NULL);
+    return t;
+}
+
+/* The "line just executed" arrow follows the events: a return on the callee's last step
+ * (with its value as OPT's "Return value"), a cut run ending in instruction_limit_reached,
+ * which the front end takes off and shows as a warning. */
+SH_TEST(test_pytutor_return_on_the_callees_last_step_and_the_limit) {
+    shi_trace *t = call_return_limit(false);
+    char *json = render_json_text(t, true);
+    CHECK(json_valid(json));
+    CHECK(strstr(json, "\"instruction_limit_reached\""));
+    CHECK(python_agrees(json,
+        "tr = d['trace']\n"
+        "assert [e['event'] for e in tr] == ['step_line', 'call', 'return', 'step_line',\n"
+        "    'step_line', 'instruction_limit_reached'], [e['event'] for e in tr]\n"
+        "f = tr[2]['stack_to_render'][-1]\n"
+        "assert f['func_name'] == 'f' and f['ordered_varnames'] == ['r', '__return__']\n"
+        "assert f['encoded_locals']['__return__'][2:] == ['long int', 7]\n"
+        "assert all('__return__' not in fr['encoded_locals'] for e in tr[:2] + tr[3:]\n"
+        "           for fr in e['stack_to_render'])\n"
+        "assert tr[-1]['exception_msg'] == 'stopped after 5 steps (--max-steps 5)'\n"
+        "assert tr[-1]['line'] == tr[-2]['line'] == 10\n"
+        "assert [e['line'] for e in tr[:5]] == [8, 3, 4, 9, 10]\n"));
+    free(json);
+    shi_trace_free(t);
+    t = call_return_limit(true);
+    json = render_json_text(t, true);
+    CHECK(!strstr(json, "instruction_limit_reached"));
+    CHECK(python_agrees(json,
+        "tr = d['trace']\n"
+        "assert len(tr) == 5 and tr[-1]['event'] == 'exception'\n"
+        "assert tr[-1]['exception_msg'].startswith('SIGSEGV')\n"));
+    free(json);
+    shi_trace_free(t);
+}
+
+/* Bytes no handle explains are unsigned (200, not -56), the words the model found pointing
+ * into blocks are pointers; a vec's doubles stay doubles (1.5, not 4609434218613702656). */
+SH_TEST(test_pytutor_heap_bytes_are_unsigned_and_floats_stay_floats) {
+    shi_trace *t = shi_trace_new("prog");
+    shi_step *s = shi_trace_add_step(t);
+    shi_frame *f = shi_step_push_frame(s, "main", "p.c", 5);
+    unsigned char node[16] = {200, 1, 2, 3, 0, 0, 0, 0};
+    uint64_t next = 0x555555559300;
+    memcpy(node + 8, &next, 8);
+    shi_block *b = shi_step_add_block(s, 0x5555555592a0, 16, 1);
+    shi_block_set_bytes(b, node, sizeof node);
+    shi_block_add_ptr(b, 8, 2);
+    double ds[2] = {1.5, -2.25};
+    b = shi_step_add_block(s, 0x555555559300, 16, 2);
+    shi_block_set_bytes(b, ds, sizeof ds);
+    shi_value_set_pointer(typed_var(f, "head", "unsigned char *", 0x7ffe0000), 0x5555555592a0, 0);
+    shi_value_set_owned(typed_var(f, "v", "sh_vec_f64", 0x7ffe0010), SHI_OWN_VEC,
+                        0x555555559300, 2, 2, "double", 8, 1);
+    char *json = render_json_text(t, true);
+    CHECK(json_valid(json));
+    CHECK(!strstr(json, "-56"));
+    CHECK(!strstr(json, "4609434218613702656"));
+    CHECK(python_agrees(json,
+        "h = d['trace'][0]['heap']\n"
+        "n = h['0x5555555592a0']\n"
+        "assert n[:2] == ['C_ARRAY', '0x5555555592a0'] and len(n) == 2 + 8 + 1, n\n"
+        "assert n[2] == ['C_DATA', '0x5555555592a0', 'unsigned char', 200]\n"
+        "assert n[9] == ['C_DATA', '0x5555555592a7', 'unsigned char', 0]\n"
+        "assert n[10] == ['C_DATA', '0x5555555592a8', 'pointer', '0x555555559300']\n"
+        "v = h['0x555555559300']\n"
+        "assert v == ['C_ARRAY', '0x555555559300', ['C_DATA', '0x555555559300', 'double', 1.5],\n"
+        "             ['C_DATA', '0x555555559308', 'double', -2.25]], v\n"));
+    free(json);
+    shi_trace_free(t);
+}
+
+static char *temp_source(const char *suffix, const char *text) {
+    char *path = malloc(64);
+    snprintf(path, 64, "/tmp/sh_test_src_XXXXXX%s", suffix);
+    int fd = mkstemps(path, (int)strlen(suffix));
+    CHECK(fd >= 0);
+    CHECK_EQ(write(fd, text, strlen(text)), (long long)strlen(text));
+    close(fd);
+    return path;
+}
+
+/* OPT shows one text: every file of the trace is in it, a step's line is its line there. */
+SH_TEST(test_pytutor_every_source_file_is_in_the_code) {
+    char *a = temp_source(".c", "int twice(int);\nint main(void) {\n    return twice(2) - 4;\n}\n");
+    char *b = temp_source(".c", "int twice(int x) {\n    return 2 * x;\n}");
+    shi_trace *t = shi_trace_new("prog");
+    shi_trace_add_source(t, a);
+    shi_trace_add_source(t, b);
+    shi_step *s = shi_trace_add_step(t);
+    s->file = shi_trace_strdup(a);
+    s->line = 3;
+    shi_step_push_frame(s, "main", a, 3);
+    s = shi_trace_add_step(t);
+    s->file = shi_trace_strdup(b);
+    s->line = 2;
+    shi_step_push_frame(s, "main", a, 3);
+    shi_step_push_frame(s, "twice", b, 2);
+    char *json = render_json_text(t, true);
+    unlink(a);
+    unlink(b);
+    CHECK(json_valid(json));
+    CHECK(strstr(json, "return 2 * x;"));
+    char checks[1024];
+    snprintf(checks, sizeof checks,
+        "code = d['code'].split('\\n')\n"
+        "tr = d['trace']\n"
+        "assert code[tr[0]['line'] - 1] == '    return twice(2) - 4;'\n"
+        "assert code[tr[1]['line'] - 1] == '    return 2 * x;', tr[1]['line']\n"
+        "assert tr[1]['stack_to_render'][0]['line'] == tr[0]['line'] == 3\n"
+        "assert code[tr[1]['stack_to_render'][1]['line'] - 1] == '    return 2 * x;'\n"
+        "assert code[4] == '/* ---- %s ---- */'\n",
+        strrchr(b, '/') + 1);
+    CHECK(python_agrees(json, checks));
+    free(json);
+    free(a);
+    free(b);
     shi_trace_free(t);
 }
 
