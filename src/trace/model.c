@@ -143,6 +143,8 @@ void shi_value_copy(shi_value *dst, const shi_value *src) {
     dst->nfields = 0;
     for (size_t i = 0; i < src->nfields; i++) {
         shi_field *f = shi_value_add_field(dst, src->fields[i].name);
+        f->offset = src->fields[i].offset;
+        f->size = src->fields[i].size;
         shi_value_copy(f->value, src->fields[i].value);
     }
 }

@@ -236,8 +236,13 @@ static void json_value(jw *w, const shi_step *s, const shi_value *v) {
     jw_open(w, '{');
     jw_key(w, "kind"); jw_str(w, value_kind_name(v->kind));
     switch (v->kind) {
-    case SHI_VAL_INT: case SHI_VAL_CHAR: jw_key(w, "value"); jw_int(w, v->i); break;
-    case SHI_VAL_UINT: jw_key(w, "value"); jw_uint(w, v->u); break;
+    case SHI_VAL_INT: case SHI_VAL_UINT:
+        jw_key(w, "value");
+        if (v->wide && v->text) { jw_pre(w); fputs(v->text, w->out); }   /* __int128: exact */
+        else if (v->kind == SHI_VAL_INT) jw_int(w, v->i);
+        else jw_uint(w, v->u);
+        break;
+    case SHI_VAL_CHAR: jw_key(w, "value"); jw_int(w, v->i); break;
     case SHI_VAL_FLOAT: jw_key(w, "value"); jw_float(w, v->f); break;
     case SHI_VAL_BOOL: jw_key(w, "value"); jw_bool(w, v->b); break;
     case SHI_VAL_POINTER:

@@ -487,6 +487,16 @@ static int on_var(const shi_dwarf_var *v, void *arg) {
     if (loc.kind == SHI_LOC_MEMORY) {
         sv->addr = loc.addr;
         Dwarf_Die type = v->type;
+        c->target.frame_base = v->frame_base;   /* a C VLA's bounds are locals of the frame */
+        c->target.nframe_base = v->nframe_base;
+        size_t vla_size;
+        char *vla_name;
+        if (!v->size && shi_dwarf_vla_shape(c->tr->d, &type, &c->target, &vla_size, &vla_name)) {
+            sv->size = vla_size;   /* int[4], 16 bytes: the lengths it has at this step */
+            free(sv->type);
+            sv->type = shi_trace_strdup(vla_name);
+            free(vla_name);
+        }
         if (uninit) sv->value.kind = SHI_VAL_UNINIT;
         else if (shi_dwarf_read_value(c->tr->d, &type, loc.addr, &c->target, &sv->value) != 0)
             sv->value.kind = SHI_VAL_UNREADABLE;
@@ -535,7 +545,11 @@ static bool return_value(tracer *tr, Dwarf_Off fn_die, const pending_return *r, 
     case SHI_VAL_INT: e->value = v.i; break;
     case SHI_VAL_UINT: case SHI_VAL_CHAR: e->value = (int64_t)v.u; break;
     case SHI_VAL_BOOL: e->value = v.b; break;
-    case SHI_VAL_POINTER: e->value = (int64_t)v.addr; break;
+    /* C's titles write an address in hex; Rust's keep the decimal they always had */
+    case SHI_VAL_POINTER:
+        e->value = (int64_t)v.addr;
+        e->is_pointer = shi_dwarf_language(tr->d) == SHI_LANG_C;
+        break;
     case SHI_VAL_FLOAT: e->fvalue = v.f; e->is_float = true; break;
     default: ok = false; break;
     }

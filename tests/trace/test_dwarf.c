@@ -201,7 +201,7 @@ static void put(fake *f, uint64_t addr, const void *v, size_t n) {
 static void put64(fake *f, uint64_t addr, uint64_t v) { put(f, addr, &v, 8); }
 
 static shi_dwarf_target target_of(fake *f, uint64_t cfa) {
-    return (shi_dwarf_target){fake_reg, fake_mem, f, cfa, 0};
+    return (shi_dwarf_target){.read_reg = fake_reg, .read_mem = fake_mem, .arg = f, .cfa = cfa};
 }
 
 static shi_field *field(shi_value *v, const char *name) {
