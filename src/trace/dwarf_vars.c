@@ -144,6 +144,46 @@ static char *named_or(const shi_dwarf *d, Dwarf_Die *type, const char *c_keyword
     return fmt(c_keyword, " ", name ? name : "{...}");
 }
 
+/* gcc's names for C's base types, as C programmers (and gdb) write them. */
+static const char *c_base_name(const char *name) {
+    static const char *const names[][2] = {
+        {"short int", "short"}, {"short unsigned int", "unsigned short"},
+        {"long int", "long"}, {"long unsigned int", "unsigned long"},
+        {"long long int", "long long"}, {"long long unsigned int", "unsigned long long"},
+        {"__int128 unsigned", "unsigned __int128"}, {"complex float", "float _Complex"},
+        {"complex double", "double _Complex"},
+        {"complex long double", "long double _Complex"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i][0]) == 0) return names[i][1];
+    return name;
+}
+
+static bool starts_with_word(const char *s, const char *word) {
+    size_t n = strlen(word);
+    return strncmp(s, word, n) == 0 && s[n] == ' ';
+}
+
+/* const and volatile where C writes them: `const int`, `char *const` (the pointer is
+ * const), `const int[3]` (an array's qualifier is its elements'), never twice. */
+static char *qualified(const shi_dwarf *d, Dwarf_Die *type, int depth) {
+    const char *q = dwarf_tag(type) == DW_TAG_const_type ? "const" : "volatile";
+    char *inner = inner_name(d, type, depth), *s;
+    Dwarf_Die it;
+    if (!inner) return NULL;
+    if (d->lang == SHI_LANG_RUST) {
+        s = fmt(q, " ", inner);
+    } else if (shi_dwarf_die_type(type, &it) && dwarf_tag(&it) == DW_TAG_pointer_type) {
+        s = fmt(inner, q, "");   /* "char *" -> "char *const" */
+    } else if (starts_with_word(inner, q)) {
+        return inner;
+    } else {
+        s = fmt(q, " ", inner);
+    }
+    free(inner);
+    return s;
+}
+
 static char *type_name(const shi_dwarf *d, Dwarf_Die *type, int depth) {
     if (depth > 16) return fmt("...", "", "");
     const char *name = dwarf_diename(type);
@@ -153,12 +193,7 @@ static char *type_name(const shi_dwarf *d, Dwarf_Die *type, int depth) {
     case DW_TAG_union_type: return named_or(d, type, "union");
     case DW_TAG_enumeration_type: return named_or(d, type, "enum");
     case DW_TAG_array_type: return array_name(d, type, depth);
-    case DW_TAG_const_type: case DW_TAG_volatile_type:
-        inner = inner_name(d, type, depth);
-        s = inner ? fmt(dwarf_tag(type) == DW_TAG_const_type ? "const " : "volatile ", inner, "")
-                  : NULL;
-        free(inner);
-        return s;
+    case DW_TAG_const_type: case DW_TAG_volatile_type: return qualified(d, type, depth);
     case DW_TAG_pointer_type: case DW_TAG_reference_type:
         if (name) break;   /* Rust names its pointers: "&i32", "Box<i32, ...>" */
         inner = inner_name(d, type, depth);
@@ -169,7 +204,8 @@ static char *type_name(const shi_dwarf *d, Dwarf_Die *type, int depth) {
     default: break;
     }
     if (!name) return fmt("?", "", "");
-    return d->lang == SHI_LANG_RUST ? shi_dwarf_rust_short_name(name) : fmt(name, "", "");
+    if (d->lang == SHI_LANG_RUST) return shi_dwarf_rust_short_name(name);
+    return fmt(dwarf_tag(type) == DW_TAG_base_type ? c_base_name(name) : name, "", "");
 }
 
 char *shi_dwarf_type_name(const shi_dwarf *d, Dwarf_Die *type) {
