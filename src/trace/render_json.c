@@ -102,6 +102,7 @@ typedef struct jw {
     int depth;
     bool first[JW_MAX_DEPTH];
     bool after_key;
+    const char *language;   /* the trace's: values' text in its notation */
 } jw;
 
 /* A line break and the indentation of `depth` (at most JW_MAX_DEPTH deep), in one write. */
@@ -253,7 +254,7 @@ static void json_value(jw *w, const shi_step *s, const shi_value *v) {
     case SHI_VAL_OWNED: json_owned(w, s, v); break;
     default: break;
     }
-    char *text = shi_render_value_text(v);
+    char *text = shi_render_value_text_in(v, w->language);
     jw_key(w, "text"); jw_str(w, text);
     free(text);
     jw_close(w, '}');
@@ -375,7 +376,7 @@ static void jw_strings(jw *w, const char *key, char **arr, size_t n) {
 }
 
 int shi_render_json(const shi_trace *t, FILE *out) {
-    jw w = {.out = out};
+    jw w = {.out = out, .language = t->language};
     jw_open(&w, '{');
     jw_key(&w, "format"); jw_str(&w, "stackheap-trace");
     jw_key(&w, "version"); jw_int(&w, SHI_JSON_VERSION);
