@@ -3,7 +3,7 @@
 text view, each compared with what gdb prints for the same program at the same line: a 2-D
 array, bitfields (signed, unsigned, across bytes, 40 bits wide), a variable-length array,
 long double, __int128, _Complex, a char array and chars, pointers into an array, a struct and
-a 2-D array, a const array, a pointer returned. Run by test_cvalues.sh; prints "ok"/"FAIL"
+a 2-D array, a const array, a pointer returned, types with C's declarators (int (*)[3], char *const). Run by test_cvalues.sh; prints "ok"/"FAIL"
 per fact and "N passed, N failed".
 
 gdb runs the program itself when it is installed (`gdb -batch`, breakpoints at the lines the
@@ -56,13 +56,18 @@ int main(void) {
     int *py = &p.y;
     int *gp = &g[1][2];
     const int ca[3] = {7, 8, 9};
+    int (*row)[3] = &g[1];
+    int *(*fn)(int *) = first;
+    char *const cp = name;
+    struct point *pts[2] = {&p, 0};
+    unsigned long ul = 5;
     int *h = first(malloc(4));
     int last = squares(4);
     free(h);
     return last - 9;
 }
 """
-MAIN_LINE = 29   # int last = squares(4);  every local of main above it is set
+MAIN_LINE = 34   # int last = squares(4);  every local of main above it is set
 VLA_LINE = 9     # return v[n - 1];        v is filled
 
 # What gdb 13.1 printed (gdb -batch, `info locals` and the expressions below).
@@ -88,6 +93,12 @@ GDB_SAID = {
         "print pp == &ps[1]": "1",
         "print py == &p.y": "1",
         "print gp == &g[1][2]": "1",
+        "print row == &g[1]": "1",
+        "whatis row": "int (*)[3]",
+        "whatis fn": "int *(*)(int *)",
+        "whatis cp": "char * const",
+        "whatis pts": "struct point *[2]",
+        "whatis ul": "unsigned long",
     },
     "squares": {"v": "{0, 1, 4, 9}", "whatis v": "int [4]"},
 }
@@ -138,6 +149,14 @@ def run_gdb(exe):
             if m:
                 said[stop][m.group(1)] = m.group(2)
     return said
+
+
+def c_type(gdb_type):
+    """gdb's spelling of a type in stackheap's: `char * const` -> `char *const`,
+    `const int [3]` -> `const int[3]` (but `int (*)[3]` stays), `__int128 unsigned` ->
+    `unsigned __int128`."""
+    t = C_TYPES.get(gdb_type, gdb_type).replace("* const", "*const")
+    return re.sub(r"(\w) \[", r"\1[", t)
 
 
 def gdb_fields(text):
@@ -237,7 +256,7 @@ def main():
     # VLA
     v = var(sv, "v")
     check("VLA: v's type has its run-time length, as gdb's whatis",
-          v and v["type"] == GV["whatis v"].replace(" [", "[") and v["size"] == 16,
+          v and v["type"] == c_type(GV["whatis v"]) and v["size"] == 16,
           v and (v["type"], v["size"]))
     check("VLA: v's elements are gdb's", v and plain(v["value"]) == nested(GV["v"]), v and plain(v["value"]))
     check("VLA: text v : int[4] (16 bytes) = {0, 1, 4, 9}",
@@ -254,7 +273,7 @@ def main():
         x = M[n]
         check(f"__int128: {n} is gdb's value, exact in the JSON and the text",
               x["value"]["kind"] == kind and x["value"]["value"] == int(G[n]) and
-              x["value"]["text"] == G[n] and x["type"] == C_TYPES.get(G["whatis " + n], G["whatis " + n]),
+              x["value"]["text"] == G[n] and x["type"] == c_type(G["whatis " + n]),
               (x["type"], x["value"]))
     check("__int128: text ubig : unsigned __int128 (16 bytes) = 340282366920938463463374607431768211455",
           row(TM, "ubig") == f"unsigned __int128 (16 bytes) = {G['ubig']}", row(TM, "ubig"))
@@ -293,12 +312,19 @@ def main():
               int(x["value"]["addr"], 16) - int(M[target]["addr"], 16) == off,
               (x["value"], M[target]["addr"]))
         check(f"pointer: text {n} = &{place}", row(TM, n).endswith(f"= &{place}"), row(TM, n))
+    x = M["row"]
+    check("pointer: row (int (*)[3]) holds &g[1], the whole row (gdb: row == &g[1] is 1)",
+          G["print row == &g[1]"] == "1" and int(x["value"]["addr"], 16) - int(M["g"]["addr"], 16) == 12 and
+          row(TM, "row").endswith("= &g[1]"), (x["value"], row(TM, "row")))
+    for n in ("row", "fn", "cp", "pts", "ul"):
+        check(f"type: {n} is {G['whatis ' + n]} as gdb's whatis (C's spacing: *const, no space before [)",
+              M[n]["type"] == c_type(G["whatis " + n]), M[n]["type"])
     check("pointer: a pointer's JSON text is its address in hex",
           M["pp"]["value"]["text"] == M["pp"]["value"]["addr"], M["pp"]["value"])
 
     # a const array's type, a heap pointer in hex, a pointer return in the title
     check("const array: ca is const int[3] (gdb: const int [3]), not const const",
-          M["ca"]["type"] == G["whatis ca"].replace(" [", "[") and plain(M["ca"]["value"]) == nested(G["ca"]),
+          M["ca"]["type"] == c_type(G["whatis ca"]) and plain(M["ca"]["value"]) == nested(G["ca"]),
           M["ca"]["type"])
     check("const array: text ca = {7, 8, 9}", row(TM, "ca") == f"const int[3] (12 bytes) = {G['ca']}", row(TM, "ca"))
     h = M["h"]["value"]
