@@ -166,8 +166,10 @@ int shi_dwarf_return_value(const shi_dwarf *d, Dwarf_Off fn_die, uint64_t rax, u
  * the target's frame), enums, Rust tuples, and owned handles (Rust String, Vec<T>, Box<T>;
  * C sh_string, sh_vec_*, sh_box_*) as SHI_VAL_OWNED. C also gets: `long double` (x87, as a
  * double), `__int128` (wide, exact in text), `_Complex` (a struct {real, imag} with text
- * "1 + 2i"), char arrays with the string as text ("abc", up to the NUL) and chars as 'a'.
- * Heap contents are never read: a Vec::new() pointer dangles. Unreadable memory gives
+ * "1 + 2i"), char arrays with the string as text ("abc", up to the NUL), chars as 'a' and
+ * char pointers as gdb shows them, 0x555555556010 "hi" (the string read where the pointer
+ * points, if it can be read). Heap blocks of owned handles are never read: a Vec::new()
+ * pointer dangles. Unreadable memory gives
  * SHI_VAL_UNREADABLE. 0 or -1. */
 int shi_dwarf_read_value(const shi_dwarf *d, Dwarf_Die *type, uint64_t addr,
                          const shi_dwarf_target *t, shi_value *out);

@@ -674,6 +674,33 @@ static void c_string_text(const reader *r, uint64_t addr, uint64_t count, shi_va
     shi_value_set_text(out, text);
 }
 
+/* A C char pointer as gdb shows it: its address and the string there, 0x555555556010 "hi"
+ * (up to the NUL, cut after STRING_SHOWN bytes). Read in aligned 16-byte pieces, which never
+ * cross a page, so a string that ends just before an unmapped page is read whole; nothing
+ * is added when the first piece cannot be read (NULL, a dangling pointer). */
+static void c_pointer_string(const reader *r, shi_value *out) {
+    uint8_t bytes[STRING_SHOWN + 16];
+    size_t n = 0;
+    bool nul = false;
+    uint64_t at = out->addr;
+    if (!at) return;
+    while (n < STRING_SHOWN && !nul) {
+        size_t piece = 16 - (size_t)(at % 16);
+        if (!read_bytes(r, at, bytes + n, piece)) break;
+        for (size_t i = 0; i < piece && !nul; i++) nul = bytes[n + i] == 0;
+        n += piece;
+        at += piece;
+    }
+    if (!n) return;
+    char text[STRING_SHOWN * 4 + 40];
+    size_t k = (size_t)sprintf(text, "0x%llx \"", (unsigned long long)out->addr), i = 0;
+    for (; i < n && i < STRING_SHOWN && bytes[i]; i++) k += c_escape(text + k, bytes[i], '"');
+    text[k++] = '"';
+    if (i == n || i == STRING_SHOWN) k += (size_t)sprintf(text + k, "...");   /* no NUL seen */
+    text[k] = 0;
+    shi_value_set_text(out, text);
+}
+
 /* Dimension `k` of an array at addr: its elements, each an array of the next dimension. */
 static void read_dims(const reader *r, Dwarf_Die *elem, size_t esize, const dims *dm, size_t k,
                       uint64_t addr, shi_value *out, int depth) {
@@ -747,12 +774,15 @@ static int read_any(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *
     case DW_TAG_pointer_type: case DW_TAG_reference_type:
     case DW_TAG_rvalue_reference_type: {
         Dwarf_Die pointee, peeled;
+        bool has_pointee = shi_dwarf_die_type(&t, &pointee);
         out->kind = SHI_VAL_POINTER;
-        if (shi_dwarf_die_type(&t, &pointee)) {
+        if (has_pointee) {
             shi_dwarf_peel(&pointee, &peeled);
             out->target_size = shi_dwarf_type_size(&peeled);
         }
-        return read_uint(r, addr, 8, &out->addr) ? 0 : unreadable(out);
+        if (!read_uint(r, addr, 8, &out->addr)) return unreadable(out);
+        if (has_pointee && is_c_char(r, &pointee)) c_pointer_string(r, out);
+        return 0;
     }
     case DW_TAG_structure_type: case DW_TAG_union_type: case DW_TAG_class_type:
         return read_struct(r, &t, addr, out, depth);

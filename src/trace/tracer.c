@@ -311,6 +311,11 @@ static void copy_blocks(tracer *tr, shi_step *s) {
 
 static void link_value(const shi_step *s, shi_value *v) {
     if (v->kind == SHI_VAL_POINTER) v->target_block = v->addr ? block_of(s, v->addr) : -1;
+    /* a C char pointer into a block: its bytes are drawn in the block's box, not on the row */
+    if (v->kind == SHI_VAL_POINTER && v->target_block >= 0 && v->text) {
+        free(v->text);
+        v->text = NULL;
+    }
     else if (v->kind == SHI_VAL_OWNED) v->target_block = v->owned.ptr ? block_of(s, v->owned.ptr) : -1;
     for (size_t i = 0; i < v->nfields; i++) link_value(s, v->fields[i].value);
 }

@@ -61,13 +61,14 @@ int main(void) {
     char *const cp = name;
     struct point *pts[2] = {&p, 0};
     unsigned long ul = 5;
+    const char *lit = "hi\tthere";
     int *h = first(malloc(4));
     int last = squares(4);
     free(h);
     return last - 9;
 }
 """
-MAIN_LINE = 34   # int last = squares(4);  every local of main above it is set
+MAIN_LINE = 35   # int last = squares(4);  every local of main above it is set
 VLA_LINE = 9     # return v[n - 1];        v is filled
 
 # What gdb 13.1 printed (gdb -batch, `info locals` and the expressions below).
@@ -93,6 +94,7 @@ GDB_SAID = {
         "print pp == &ps[1]": "1",
         "print py == &p.y": "1",
         "print gp == &g[1][2]": "1",
+        "lit": '0x555555556010 "hi\\tthere"',
         "print row == &g[1]": "1",
         "whatis row": "int (*)[3]",
         "whatis fn": "int *(*)(int *)",
@@ -321,6 +323,13 @@ def main():
               M[n]["type"] == c_type(G["whatis " + n]), M[n]["type"])
     check("pointer: a pointer's JSON text is its address in hex",
           M["pp"]["value"]["text"] == M["pp"]["value"]["addr"], M["pp"]["value"])
+
+    # a char pointer: its address and the string there, as gdb prints it
+    lit_addr = G["lit"].split(" ", 1)[0]
+    check("char pointer: lit's text is the address and the string, as gdb's (0x… \"hi\\tthere\")",
+          M["lit"]["value"]["text"] == (G["lit"] if gdb is not GDB_SAID else
+                                        M["lit"]["value"]["addr"] + G["lit"][len(lit_addr):]) and
+          row(TM, "lit").endswith("= " + M["lit"]["value"]["text"]), (M["lit"]["value"], row(TM, "lit")))
 
     # a const array's type, a heap pointer in hex, a pointer return in the title
     check("const array: ca is const int[3] (gdb: const int [3]), not const const",
