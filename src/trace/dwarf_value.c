@@ -701,6 +701,17 @@ static void c_pointer_string(const reader *r, shi_value *out) {
     shi_value_set_text(out, text);
 }
 
+/* A C function pointer to one of the program's functions as gdb shows it:
+ * 0x555555555139 <add>. */
+static void c_function_name(const reader *r, shi_value *out) {
+    if (r->d->lang != SHI_LANG_C || !out->addr || out->addr < r->t->load_bias) return;
+    const shi_function *f = shi_dwarf_function_at(r->d, out->addr - r->t->load_bias);
+    if (!f || f->low_pc != out->addr - r->t->load_bias || !f->name) return;
+    char text[160];
+    snprintf(text, sizeof text, "0x%llx <%s>", (unsigned long long)out->addr, f->name);
+    shi_value_set_text(out, text);
+}
+
 /* Dimension `k` of an array at addr: its elements, each an array of the next dimension. */
 static void read_dims(const reader *r, Dwarf_Die *elem, size_t esize, const dims *dm, size_t k,
                       uint64_t addr, shi_value *out, int depth) {
@@ -782,6 +793,8 @@ static int read_any(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *
         }
         if (!read_uint(r, addr, 8, &out->addr)) return unreadable(out);
         if (has_pointee && is_c_char(r, &pointee)) c_pointer_string(r, out);
+        else if (has_pointee && dwarf_tag(&peeled) == DW_TAG_subroutine_type)
+            c_function_name(r, out);
         return 0;
     }
     case DW_TAG_structure_type: case DW_TAG_union_type: case DW_TAG_class_type:

@@ -95,6 +95,7 @@ GDB_SAID = {
         "print py == &p.y": "1",
         "print gp == &g[1][2]": "1",
         "lit": '0x555555556010 "hi\\tthere"',
+        "print fn": "(int *(*)(int *)) 0x555555555149 <first>",
         "print row == &g[1]": "1",
         "whatis row": "int (*)[3]",
         "whatis fn": "int *(*)(int *)",
@@ -330,6 +331,13 @@ def main():
           M["lit"]["value"]["text"] == (G["lit"] if gdb is not GDB_SAID else
                                         M["lit"]["value"]["addr"] + G["lit"][len(lit_addr):]) and
           row(TM, "lit").endswith("= " + M["lit"]["value"]["text"]), (M["lit"]["value"], row(TM, "lit")))
+
+    # a function pointer: its address and the function's name, as gdb prints it
+    fn_text = G["print fn"].split(") ", 1)[-1]   # gdb puts the type first: (int *(*)(int *))
+    check("function pointer: fn's text is the address and <first>, as gdb's",
+          M["fn"]["value"]["text"] == (fn_text if gdb is not GDB_SAID else
+                                       M["fn"]["value"]["addr"] + " <first>") and
+          row(TM, "fn").endswith("= " + M["fn"]["value"]["text"]), (M["fn"]["value"], fn_text))
 
     # a const array's type, a heap pointer in hex, a pointer return in the title
     check("const array: ca is const int[3] (gdb: const int [3]), not const const",
