@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """tests/cli/cvalues_facts.py — a C program's values, from `stackheap run --json` and from its
 text view, each compared with what gdb prints for the same program at the same line: a 2-D
-array, bitfields (signed, unsigned, across bytes, 40 bits wide), a variable-length array,
-long double, __int128, _Complex, a char array and chars, pointers into an array, a struct and
-a 2-D array, a const array, a pointer returned, types with C's declarators (int (*)[3], char *const). Run by test_cvalues.sh; prints "ok"/"FAIL"
-per fact and "N passed, N failed".
+array, bitfields (signed, unsigned, across bytes, 40 bits wide; DWARF 5 and 4), a
+variable-length array, long double, __int128, _Complex, a char array, chars and a char
+pointer, pointers into an array, a struct and a 2-D array, a function pointer, a const
+array, a pointer returned, types with C's declarators (int (*)[3], char *const). Run by
+test_cvalues.sh; prints "ok"/"FAIL" per fact and "N passed, N failed".
 
 gdb runs the program itself when it is installed (`gdb -batch`, breakpoints at the lines the
 facts are read at); without it, the facts are compared with GDB_SAID, what gdb 13.1 printed
@@ -351,6 +352,22 @@ def main():
     titles = [s["title"] for s in t["steps"] if s["title"].startswith("first() returned")]
     check("title: first() returned <the block's address in hex>",
           titles == [f"first() returned {h['addr']}"] and f"first() returned {h['addr']}" in text, titles)
+
+    # DWARF 4 places bitfields by DW_AT_bit_offset from the storage unit's top bit
+    exe4 = exe + "-dwarf4"
+    subprocess.run(["cc", "-g", "-gdwarf-4", "-O0", "-o", exe4, src], check=True)
+    out4 = os.path.join(WORK, "t4.json")
+    r = subprocess.run([BIN, "run", "--json", out4, "--", exe4], cwd=WORK, capture_output=True,
+                       text=True, timeout=300)
+    fl4 = None
+    if r.returncode == 0 and os.path.exists(out4):
+        with open(out4) as f:
+            t4 = json.load(f)
+        s4 = next((s for s in t4["steps"] if s["line"] == MAIN_LINE and s["frames"] and
+                   s["frames"][-1]["function"] == "main"), None)
+        fl4 = next((v for v in s4["frames"][-1]["vars"] if v["name"] == "fl"), None) if s4 else None
+    check("bitfields: the same values from DWARF 4's DW_AT_bit_offset (cc -gdwarf-4)",
+          fl4 is not None and plain(fl4["value"]) == want, fl4 and plain(fl4["value"]))
 
     # the struct array keeps the lesson's struct notation
     check("struct array: text ps = {{x: 1, y: 2}, {x: 3, y: 4}, {x: 5, y: 6}}",
