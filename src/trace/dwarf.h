@@ -124,6 +124,9 @@ typedef struct shi_dwarf_target {
     void *arg;
     uint64_t cfa;         /* the frame's canonical frame address (libdwfl's unwinder gives it) */
     uint64_t load_bias;   /* added to DW_OP_addr: the binary is position-independent */
+    const Dwarf_Op *frame_base;   /* the frame's DW_AT_frame_base, for the bounds of a C
+                                     variable-length array (a local's location); may be NULL */
+    size_t nframe_base;
 } shi_dwarf_target;
 
 typedef struct shi_dwarf_loc {
@@ -142,6 +145,12 @@ int shi_dwarf_eval_location(const Dwarf_Op *ops, size_t nops, const Dwarf_Op *fr
 
 /* ---- values ---------------------------------------------------------------------------- */
 
+/* A C variable-length array's size and its type's name with the run-time lengths
+ * ("int[4]"; malloc'd), its bounds evaluated in the target's frame. False if `type` is not
+ * an array with a bound known only at run time, or a bound cannot be read. */
+bool shi_dwarf_vla_shape(const shi_dwarf *d, Dwarf_Die *type, const shi_dwarf_target *t,
+                         size_t *ret_size, char **ret_name);
+
 /* What the function whose subprogram DIE is `fn_die` returned, from the registers the SysV
  * ABI returns scalars in (xmm0 for float and double, rax otherwise), decoded by its DWARF
  * return type as read_value decodes memory: integers, chars, bools, enums, pointers, floats.
@@ -151,10 +160,17 @@ int shi_dwarf_return_value(const shi_dwarf *d, Dwarf_Off fn_die, uint64_t rax, u
                            shi_value *out);
 
 /* Decodes the object of type `type` at `addr` into `out` (fields allocated through the model):
- * base types, pointers, structs (by member offsets), arrays (first 16 elements, the rest
- * counted in `truncated`), enums, Rust tuples, and owned handles (Rust String, Vec<T>,
- * Box<T>; C sh_string, sh_vec_*, sh_box_*) as SHI_VAL_OWNED. Heap contents are never read:
- * a Vec::new() pointer dangles. Unreadable memory gives SHI_VAL_UNREADABLE. 0 or -1. */
+ * base types, pointers, structs (by member offsets; bitfields by bit offset and size),
+ * arrays (first 16 elements of each dimension, the rest counted in `truncated`; C's
+ * multi-dimensional arrays as arrays of arrays; a variable-length array's bounds evaluated in
+ * the target's frame), enums, Rust tuples, and owned handles (Rust String, Vec<T>, Box<T>;
+ * C sh_string, sh_vec_*, sh_box_*) as SHI_VAL_OWNED. C also gets: `long double` (x87, as a
+ * double), `__int128` (wide, exact in text), `_Complex` (a struct {real, imag} with text
+ * "1 + 2i"), char arrays with the string as text ("abc", up to the NUL), chars as 'a' and
+ * char pointers as gdb shows them, 0x555555556010 "hi" (the string read where the pointer
+ * points, if it can be read). Heap blocks of owned handles are never read: a Vec::new()
+ * pointer dangles. Unreadable memory gives
+ * SHI_VAL_UNREADABLE. 0 or -1. */
 int shi_dwarf_read_value(const shi_dwarf *d, Dwarf_Die *type, uint64_t addr,
                          const shi_dwarf_target *t, shi_value *out);
 

@@ -37,7 +37,6 @@ uint64_t shi_dwarf_member_offset(Dwarf_Die *member);
 bool shi_dwarf_array_count(Dwarf_Die *array, uint64_t *ret_count);
 /* Every dimension of an array type, outermost first: C's int m[2][3] is one array type with
  * two subranges (2, 3). How many (at most `max`), 0 if one is unknown. */
-size_t shi_dwarf_array_dims(Dwarf_Die *array, uint64_t *ret_dims, size_t max);
 size_t shi_dwarf_type_size(Dwarf_Die *type);
 /* Rust spells paths in full: "alloc::vec::Vec<i32, alloc::alloc::Global>" -> "Vec<i32>". */
 char *shi_dwarf_rust_short_name(const char *name);

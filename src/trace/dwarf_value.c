@@ -5,6 +5,7 @@
  * sh_box_*) become SHI_VAL_OWNED; the heap block itself is the tracer's to read, since a
  * handle's pointer may dangle (Vec::new() holds 0x4 with cap 0).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,24 +41,142 @@ static int unreadable(shi_value *out) {
 
 /* ---- base types --------------------------------------------------------------------------- */
 
-static void char_text(shi_value *out, uint64_t c) {
+static int64_t sign_extend_bits(uint64_t v, unsigned bits) {
+    if (bits == 0 || bits >= 64) return (int64_t)v;
+    unsigned shift = 64 - bits;
+    return (int64_t)(v << shift) >> shift;
+}
+
+/* C's escape for one byte inside quotes (`quote`: ' or "), as gdb writes it: the simple
+ * escapes, else three octal digits (never ambiguous with a digit that follows). */
+static size_t c_escape(char *buf, unsigned char c, char quote) {
+    static const char simple[] = "\a" "a" "\b" "b" "\f" "f" "\n" "n" "\r" "r" "\t" "t" "\v" "v";
+    if (c == (unsigned char)quote || c == '\\') return (size_t)sprintf(buf, "\\%c", c);
+    if (c >= 0x20 && c < 0x7f) { buf[0] = (char)c; buf[1] = 0; return 1; }
+    for (size_t i = 0; simple[i]; i += 2)
+        if ((unsigned char)simple[i] == c) return (size_t)sprintf(buf, "\\%c", simple[i + 1]);
+    return (size_t)sprintf(buf, "\\%03o", c);
+}
+
+static void char_text(const reader *r, shi_value *out, uint64_t c) {
     char buf[16];
-    if (c >= 0x20 && c < 0x7f) snprintf(buf, sizeof buf, "'%c'", (int)c);
-    else snprintf(buf, sizeof buf, "'\\u{%llx}'", (unsigned long long)c);
+    if (r->d->lang == SHI_LANG_C && c < 0x100) {   /* C: 'a', '\n', '\000' */
+        char esc[8];
+        c_escape(esc, (unsigned char)c, '\'');
+        snprintf(buf, sizeof buf, "'%s'", esc);
+    } else if (c >= 0x20 && c < 0x7f) {
+        snprintf(buf, sizeof buf, "'%c'", (int)c);
+    } else {
+        snprintf(buf, sizeof buf, "'\\u{%llx}'", (unsigned long long)c);
+    }
     out->text = shi_trace_strdup(buf);
 }
 
-static int read_float(uint64_t raw, size_t size, shi_value *out) {
-    out->kind = SHI_VAL_FLOAT;
-    if (size == 4) {
-        float f;
-        uint32_t bits = (uint32_t)raw;
-        memcpy(&f, &bits, sizeof f);
-        out->f = f;
-    } else if (size == 8) {
-        memcpy(&out->f, &raw, sizeof out->f);
+/* The x87 80-bit extended format of `long double` (10 bytes: 64-bit mantissa with its
+ * integer bit, then sign and a 15-bit exponent), as the nearest double. */
+static double x87_to_double(const uint8_t b[10]) {
+    uint64_t mant = 0;
+    for (int i = 8; i-- > 0;) mant = mant << 8 | b[i];
+    unsigned se = (unsigned)b[8] | (unsigned)b[9] << 8;
+    int exp = (int)(se & 0x7fff);
+    double sign = se & 0x8000 ? -1.0 : 1.0;
+    if (exp == 0x7fff) return (mant << 1) == 0 ? sign * HUGE_VAL : NAN;
+    if (exp == 0) exp = 1;   /* denormal: same scale, no integer bit */
+    return sign * ldexp((double)mant, exp - 16383 - 63);
+}
+
+static bool read_bytes(const reader *r, uint64_t addr, void *buf, size_t n) {
+    return r->t->read_mem && r->t->read_mem(r->t->arg, addr, buf, n);
+}
+
+/* A float of `size` bytes at addr: float, double or C's long double (x87, in 10, 12 or 16
+ * bytes). */
+static bool read_float_at(const reader *r, uint64_t addr, size_t size, bool x87, double *ret) {
+    uint8_t b[16] = {0};
+    if (size == 4 || size == 8) {
+        if (!read_bytes(r, addr, b, size)) return false;
+        if (size == 4) { float f; memcpy(&f, b, 4); *ret = f; }
+        else memcpy(ret, b, 8);
+        return true;
+    }
+    if (!x87 || size < 10 || size > 16 || !read_bytes(r, addr, b, 10)) return false;
+    *ret = x87_to_double(b);
+    return true;
+}
+
+/* C's _Complex: {real, imag}, written as C would write the number: 1 + 2i, 3 - 4i. */
+static int read_complex(const reader *r, uint64_t addr, size_t size, shi_value *out) {
+    double part[2];
+    size_t half = size / 2;
+    for (int i = 0; i < 2; i++)
+        if (!read_float_at(r, addr + (uint64_t)i * half, half, true, &part[i])) return unreadable(out);
+    out->kind = SHI_VAL_STRUCT;
+    static const char *const names[] = {"real", "imag"};
+    for (int i = 0; i < 2; i++) {
+        shi_field *f = shi_value_add_field(out, names[i]);
+        f->offset = (size_t)i * half;
+        f->size = half;
+        shi_value_set_float(f->value, part[i]);
+    }
+    char buf[80];
+    bool neg = signbit(part[1]) && !isnan(part[1]);
+    snprintf(buf, sizeof buf, "%g %c %gi", part[0], neg ? '-' : '+', neg ? -part[1] : part[1]);
+    shi_value_set_text(out, buf);
+    return 0;
+}
+
+/* A 128-bit integer's decimal digits into buf (at least 41 bytes). */
+static void u128_text(char *buf, uint64_t hi, uint64_t lo, bool negative) {
+    unsigned __int128 v = (unsigned __int128)hi << 64 | lo;
+    if (negative) v = -v;
+    char tmp[48];
+    size_t n = 0;
+    do { tmp[n++] = (char)('0' + (int)(v % 10)); v /= 10; } while (v);
+    size_t k = 0;
+    if (negative) buf[k++] = '-';
+    while (n) buf[k++] = tmp[--n];
+    buf[k] = 0;
+}
+
+static int read_int128(const reader *r, uint64_t addr, bool is_signed, shi_value *out) {
+    uint64_t lo, hi;
+    if (!read_uint(r, addr, 8, &lo) || !read_uint(r, addr + 8, 8, &hi)) return unreadable(out);
+    char buf[48];
+    u128_text(buf, hi, lo, is_signed && (hi >> 63));
+    out->kind = is_signed ? SHI_VAL_INT : SHI_VAL_UINT;
+    out->u = lo;
+    out->wide = true;
+    shi_value_set_text(out, buf);
+    return 0;
+}
+
+/* A base type's value from its raw bits (`bits` wide: the type's size, or a bitfield's). */
+static int base_value(const reader *r, Dwarf_Die *type, uint64_t raw, unsigned bits,
+                      shi_value *out) {
+    Dwarf_Attribute a;
+    Dwarf_Word enc = 0;
+    if (dwarf_attr(type, DW_AT_encoding, &a)) dwarf_formudata(&a, &enc);
+    const char *name = dwarf_diename(type);
+    bool is_char = name && strcmp(name, "char") == 0;
+    switch (enc) {
+    case DW_ATE_boolean: out->kind = SHI_VAL_BOOL; out->b = raw != 0; return 0;
+    case DW_ATE_UTF: out->kind = SHI_VAL_CHAR; out->u = raw; char_text(r, out, raw); return 0;
+    case DW_ATE_signed_char: case DW_ATE_unsigned_char:
+        if (is_char && bits == 8) {
+            out->kind = SHI_VAL_CHAR;
+            out->u = raw;
+            char_text(r, out, raw);
+            return 0;
+        }
+        break;
+    default: break;
+    }
+    if (enc == DW_ATE_signed || enc == DW_ATE_signed_char) {
+        out->kind = SHI_VAL_INT;
+        out->i = sign_extend_bits(raw, bits);
     } else {
-        return unreadable(out);   /* long double: not in the lesson */
+        out->kind = SHI_VAL_UINT;
+        out->u = raw;
     }
     return 0;
 }
@@ -66,26 +185,38 @@ static int read_base(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value 
     Dwarf_Attribute a;
     Dwarf_Word enc = 0;
     size_t size = shi_dwarf_type_size(type);
-    uint64_t raw;
     if (dwarf_attr(type, DW_AT_encoding, &a)) dwarf_formudata(&a, &enc);
-    if (!read_uint(r, addr, size, &raw)) return unreadable(out);
     const char *name = dwarf_diename(type);
-    bool is_char = name && strcmp(name, "char") == 0;
-    switch (enc) {
-    case DW_ATE_float: return read_float(raw, size, out);
-    case DW_ATE_boolean: out->kind = SHI_VAL_BOOL; out->b = raw != 0; return 0;
-    case DW_ATE_UTF: out->kind = SHI_VAL_CHAR; out->u = raw; char_text(out, raw); return 0;
-    case DW_ATE_signed_char: case DW_ATE_unsigned_char:
-        if (is_char) { out->kind = SHI_VAL_CHAR; out->u = raw; char_text(out, raw); return 0; }
-        break;
-    default: break;
+    if (enc == DW_ATE_float) {
+        bool x87 = name && strcmp(name, "long double") == 0;
+        double f;
+        if (!read_float_at(r, addr, size, x87, &f)) return unreadable(out);
+        shi_value_set_float(out, f);
+        return 0;
     }
-    if (enc == DW_ATE_signed || enc == DW_ATE_signed_char) {
-        out->kind = SHI_VAL_INT;
-        out->i = sign_extend(raw, size);
-    } else {
-        out->kind = SHI_VAL_UINT;
-        out->u = raw;
+    if (enc == DW_ATE_complex_float) return read_complex(r, addr, size, out);
+    /* C's __int128 (Rust's i128 stays <unreadable>, as its traces have always shown it) */
+    if (size == 16 && r->d->lang == SHI_LANG_C && (enc == DW_ATE_signed || enc == DW_ATE_unsigned))
+        return read_int128(r, addr, enc == DW_ATE_signed, out);
+    uint64_t raw;
+    if (!read_uint(r, addr, size, &raw)) return unreadable(out);
+    return base_value(r, type, raw, (unsigned)(8 * size), out);
+}
+
+/* An enum's value from its raw bits, named by its enumerator when one matches. */
+static int enum_value(Dwarf_Die *type, uint64_t raw, unsigned bits, shi_value *out) {
+    out->kind = SHI_VAL_INT;
+    out->i = sign_extend_bits(raw, bits);
+    Dwarf_Die e;
+    bool ok = dwarf_child(type, &e) == 0;
+    for (; ok; ok = dwarf_siblingof(&e, &e) == 0) {
+        Dwarf_Attribute a;
+        Dwarf_Word v;
+        if (dwarf_tag(&e) == DW_TAG_enumerator && dwarf_attr(&e, DW_AT_const_value, &a) &&
+            dwarf_formudata(&a, &v) == 0 && (v == raw || sign_extend_bits(v, bits) == out->i)) {
+            out->text = shi_trace_strdup(dwarf_diename(&e));
+            break;
+        }
     }
     return 0;
 }
@@ -94,20 +225,27 @@ static int read_enum(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value 
     uint64_t raw;
     size_t size = shi_dwarf_type_size(type);
     if (!read_uint(r, addr, size, &raw)) return unreadable(out);
-    out->kind = SHI_VAL_INT;
-    out->i = sign_extend(raw, size);
-    Dwarf_Die e;
-    bool ok = dwarf_child(type, &e) == 0;
-    for (; ok; ok = dwarf_siblingof(&e, &e) == 0) {
-        Dwarf_Attribute a;
-        Dwarf_Word v;
-        if (dwarf_tag(&e) == DW_TAG_enumerator && dwarf_attr(&e, DW_AT_const_value, &a) &&
-            dwarf_formudata(&a, &v) == 0 && (v == raw || sign_extend(v, size) == out->i)) {
-            out->text = shi_trace_strdup(dwarf_diename(&e));
-            break;
-        }
-    }
-    return 0;
+    return enum_value(type, raw, (unsigned)(8 * size), out);
+}
+
+/* A bitfield of `bits` bits starting `bit_off` bits into the object at addr (x86-64 is
+ * little-endian: bit 0 is the first byte's lowest), signed or not as its type says. */
+static int read_bitfield(const reader *r, Dwarf_Die *type, uint64_t addr, uint64_t bit_off,
+                         unsigned bits, shi_value *out) {
+    uint8_t b[9] = {0};
+    unsigned shift = (unsigned)(bit_off % 8);
+    size_t n = (shift + bits + 7) / 8;
+    if (bits == 0 || bits > 64 || !read_bytes(r, addr + bit_off / 8, b, n)) return unreadable(out);
+    uint64_t lo = 0;
+    for (size_t i = n < 8 ? n : 8; i-- > 0;) lo = lo << 8 | b[i];
+    uint64_t raw = lo >> shift;
+    if (n == 9 && shift) raw |= (uint64_t)b[8] << (64 - shift);
+    if (bits < 64) raw &= ((uint64_t)1 << bits) - 1;
+    Dwarf_Die t;
+    shi_dwarf_peel(type, &t);
+    if (dwarf_tag(&t) == DW_TAG_enumeration_type) return enum_value(&t, raw, bits, out);
+    if (dwarf_tag(&t) != DW_TAG_base_type) return unreadable(out);
+    return base_value(r, &t, raw, bits, out);
 }
 
 /* ---- members by name ---------------------------------------------------------------------- */
@@ -380,6 +518,26 @@ static bool read_fat(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value 
     return true;
 }
 
+/* A bitfield member's first bit from the start of its struct: DWARF 5's
+ * DW_AT_data_bit_offset, or DWARF 2-4's DW_AT_bit_offset counted from the most significant
+ * bit of a storage unit at DW_AT_data_member_location. False for an ordinary member. */
+static bool bitfield(Dwarf_Die *m, Dwarf_Die *mtype, uint64_t *ret_bit_off, unsigned *ret_bits) {
+    Dwarf_Attribute a;
+    Dwarf_Word bits, off;
+    if (!dwarf_attr(m, DW_AT_bit_size, &a) || dwarf_formudata(&a, &bits) != 0) return false;
+    if (dwarf_attr(m, DW_AT_data_bit_offset, &a) && dwarf_formudata(&a, &off) == 0) {
+        *ret_bit_off = off;
+    } else {
+        Dwarf_Word unit = 0, from_msb = 0;
+        if (!dwarf_attr(m, DW_AT_byte_size, &a) || dwarf_formudata(&a, &unit) != 0)
+            unit = shi_dwarf_type_size(mtype);
+        if (dwarf_attr(m, DW_AT_bit_offset, &a)) dwarf_formudata(&a, &from_msb);
+        *ret_bit_off = shi_dwarf_member_offset(m) * 8 + unit * 8 - from_msb - bits;
+    }
+    *ret_bits = (unsigned)bits;
+    return true;
+}
+
 static int read_struct(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
                        int depth) {
     if (read_fat(r, type, addr, out, depth)) return 0;
@@ -393,51 +551,237 @@ static int read_struct(const reader *r, Dwarf_Die *type, uint64_t addr, shi_valu
         /* a Rust enum's variant part is not a member: its fields depend on the variant */
         if (dwarf_tag(&m) != DW_TAG_member || !shi_dwarf_die_type(&m, &mt)) continue;
         shi_field *f = shi_value_add_field(out, dwarf_diename(&m));
-        read_any(r, &mt, addr + shi_dwarf_member_offset(&m), f->value, depth + 1);
+        uint64_t bit_off;
+        unsigned bits;
+        if (bitfield(&m, &mt, &bit_off, &bits)) {
+            f->offset = (size_t)(bit_off / 8);
+            f->size = (size_t)((bit_off % 8 + bits + 7) / 8);
+            f->value->target_block = -1;
+            read_bitfield(r, &mt, addr, bit_off, bits, f->value);
+            continue;
+        }
+        f->offset = (size_t)shi_dwarf_member_offset(&m);
+        f->size = shi_dwarf_type_size(&mt);
+        read_any(r, &mt, addr + f->offset, f->value, depth + 1);
     }
     return 0;
 }
 
-enum { MAX_DIMS = 8 };
+/* ---- arrays ------------------------------------------------------------------------------- */
 
-/* The rows of a C array with several dimensions (int m[2][3]: one array type, two
- * subranges), as arrays of arrays: each row at its own address, named "int[3]". */
-static void read_rows(const reader *r, Dwarf_Die *elem, const char *elem_name,
-                      const uint64_t *dims, size_t ndims, uint64_t addr, shi_value *out,
-                      int depth) {
-    out->kind = SHI_VAL_ARRAY;
-    uint64_t stride = shi_dwarf_type_size(elem);
-    for (size_t k = 1; k < ndims; k++) stride *= dims[k];
-    char row_name[160] = "";
-    size_t o = (size_t)snprintf(row_name, sizeof row_name, "%s", elem_name ? elem_name : "?");
-    for (size_t k = 1; k < ndims && o < sizeof row_name; k++)
-        o += (size_t)snprintf(row_name + o, sizeof row_name - o, "[%llu]",
-                              (unsigned long long)dims[k]);
-    uint64_t shown = dims[0] < ARRAY_SHOWN ? dims[0] : ARRAY_SHOWN;
-    for (uint64_t i = 0; i < shown; i++) {
-        shi_value *v = shi_value_add_field(out, NULL)->value;
-        if (ndims == 1) {
-            read_any(r, elem, addr + i * stride, v, depth + 1);
-            continue;
-        }
-        v->at = addr + i * stride;
-        v->type = shi_trace_strdup(row_name);
-        read_rows(r, elem, elem_name, dims + 1, ndims - 1, v->at, v, depth + 1);
+enum { MAX_DIMS = 8, STRING_SHOWN = 200 };
+
+/* A subrange bound: a constant, or (C's variable-length arrays) an expression or a reference
+ * to the compiler's variable holding it, evaluated in the target's frame. */
+static bool bound_value(const reader *r, Dwarf_Attribute *a, uint64_t *ret) {
+    Dwarf_Word w;
+    Dwarf_Op *ops;
+    size_t nops;
+    shi_dwarf_loc loc;
+    switch (dwarf_whatform(a)) {
+    case DW_FORM_exprloc: case DW_FORM_block: case DW_FORM_block1: case DW_FORM_block2:
+    case DW_FORM_block4:
+        /* an expression: the value it leaves on the stack */
+        if (dwarf_getlocation(a, &ops, &nops) != 0 ||
+            shi_dwarf_eval_location(ops, nops, r->t->frame_base, r->t->nframe_base, r->t,
+                                    &loc) != 0)
+            return false;
+        *ret = loc.kind == SHI_LOC_MEMORY ? loc.addr : loc.value;
+        return true;
+    case DW_FORM_ref1: case DW_FORM_ref2: case DW_FORM_ref4: case DW_FORM_ref8:
+    case DW_FORM_ref_udata: case DW_FORM_ref_addr: {
+        Dwarf_Die var, vt;
+        Dwarf_Attribute la;
+        if (!dwarf_formref_die(a, &var)) return false;
+        if (dwarf_attr(&var, DW_AT_const_value, &la)) return dwarf_formudata(&la, ret) == 0;
+        if (!dwarf_attr(&var, DW_AT_location, &la) || dwarf_getlocation(&la, &ops, &nops) != 0 ||
+            shi_dwarf_eval_location(ops, nops, r->t->frame_base, r->t->nframe_base, r->t,
+                                    &loc) != 0)
+            return false;
+        if (loc.kind != SHI_LOC_MEMORY) { *ret = loc.value; return true; }
+        size_t size = shi_dwarf_die_type(&var, &vt) ? shi_dwarf_type_size(&vt) : 8;
+        return read_uint(r, loc.addr, size ? size : 8, ret);
     }
-    out->truncated = (size_t)(dims[0] - shown);
+    default:
+        if (dwarf_formudata(a, &w) != 0) return false;
+        *ret = w;
+        return true;
+    }
+}
+
+/* The element count of one subrange: DW_AT_count (Rust), else DW_AT_upper_bound + 1 (C's
+ * lower bound is 0). *ret_dynamic says the bound was evaluated (a VLA). */
+static bool subrange_count(const reader *r, Dwarf_Die *sub, uint64_t *ret, bool *ret_dynamic) {
+    Dwarf_Attribute a;
+    bool count = dwarf_attr(sub, DW_AT_count, &a) != NULL;
+    if (!count && !dwarf_attr(sub, DW_AT_upper_bound, &a)) return false;
+    unsigned form = dwarf_whatform(&a);
+    if (ret_dynamic && form != DW_FORM_data1 && form != DW_FORM_data2 && form != DW_FORM_data4 &&
+        form != DW_FORM_data8 && form != DW_FORM_udata && form != DW_FORM_sdata &&
+        form != DW_FORM_implicit_const)
+        *ret_dynamic = true;
+    uint64_t v;
+    if (!bound_value(r, &a, &v)) return false;
+    *ret = count ? v : v + 1;
+    if (*ret > ((uint64_t)1 << 40)) return false;   /* garbage in an uninitialised bound */
+    return true;
+}
+
+typedef struct dims {
+    uint64_t count[MAX_DIMS];
+    size_t n;
+    bool dynamic;
+} dims;
+
+/* The array's dimensions: C writes int g[2][3] as one array type with two subranges. */
+static bool array_dims(const reader *r, Dwarf_Die *type, dims *ret) {
+    Dwarf_Die sub;
+    *ret = (dims){0};
+    bool ok = dwarf_child(type, &sub) == 0;
+    for (; ok && ret->n < MAX_DIMS; ok = dwarf_siblingof(&sub, &sub) == 0) {
+        if (dwarf_tag(&sub) != DW_TAG_subrange_type) continue;
+        if (!subrange_count(r, &sub, &ret->count[ret->n], &ret->dynamic)) return false;
+        ret->n++;
+    }
+    return ret->n > 0;
+}
+
+/* C's char, signed char, unsigned char: arrays of them are strings. */
+static bool is_c_char(const reader *r, Dwarf_Die *elem) {
+    Dwarf_Die t;
+    Dwarf_Attribute a;
+    Dwarf_Word enc = 0;
+    if (r->d->lang != SHI_LANG_C) return false;
+    shi_dwarf_peel(elem, &t);
+    if (dwarf_tag(&t) != DW_TAG_base_type || shi_dwarf_type_size(&t) != 1) return false;
+    if (dwarf_attr(&t, DW_AT_encoding, &a)) dwarf_formudata(&a, &enc);
+    return enc == DW_ATE_signed_char || enc == DW_ATE_unsigned_char;
+}
+
+/* A char array as C writes the string it holds: "abc", up to the first NUL (all `count`
+ * bytes when there is none), escaped as gdb escapes; cut after STRING_SHOWN bytes ("..."). */
+static void c_string_text(const reader *r, uint64_t addr, uint64_t count, shi_value *out) {
+    size_t n = count < STRING_SHOWN ? (size_t)count : STRING_SHOWN;
+    uint8_t bytes[STRING_SHOWN];
+    if (n && !read_bytes(r, addr, bytes, n)) return;
+    char text[STRING_SHOWN * 4 + 8];
+    size_t k = 0, i = 0;
+    text[k++] = '"';
+    for (; i < n && bytes[i]; i++) k += c_escape(text + k, bytes[i], '"');
+    text[k++] = '"';
+    if (i == n && n < count) k += (size_t)sprintf(text + k, "...");
+    text[k] = 0;
+    shi_value_set_text(out, text);
+}
+
+/* A C char pointer as gdb shows it: its address and the string there, 0x555555556010 "hi"
+ * (up to the NUL, cut after STRING_SHOWN bytes). Read in aligned 16-byte pieces, which never
+ * cross a page, so a string that ends just before an unmapped page is read whole; nothing
+ * is added when the first piece cannot be read (NULL, a dangling pointer). */
+static void c_pointer_string(const reader *r, shi_value *out) {
+    uint8_t bytes[STRING_SHOWN + 16];
+    size_t n = 0;
+    bool nul = false;
+    uint64_t at = out->addr;
+    if (!at) return;
+    while (n < STRING_SHOWN && !nul) {
+        size_t piece = 16 - (size_t)(at % 16);
+        if (!read_bytes(r, at, bytes + n, piece)) break;
+        for (size_t i = 0; i < piece && !nul; i++) nul = bytes[n + i] == 0;
+        n += piece;
+        at += piece;
+    }
+    if (!n) return;
+    char text[STRING_SHOWN * 4 + 40];
+    size_t k = (size_t)sprintf(text, "0x%llx \"", (unsigned long long)out->addr), i = 0;
+    for (; i < n && i < STRING_SHOWN && bytes[i]; i++) k += c_escape(text + k, bytes[i], '"');
+    text[k++] = '"';
+    if (i == n || i == STRING_SHOWN) k += (size_t)sprintf(text + k, "...");   /* no NUL seen */
+    text[k] = 0;
+    shi_value_set_text(out, text);
+}
+
+/* A C function pointer to one of the program's functions as gdb shows it:
+ * 0x555555555139 <add>. */
+static void c_function_name(const reader *r, shi_value *out) {
+    if (r->d->lang != SHI_LANG_C || !out->addr || out->addr < r->t->load_bias) return;
+    const shi_function *f = shi_dwarf_function_at(r->d, out->addr - r->t->load_bias);
+    if (!f || f->low_pc != out->addr - r->t->load_bias || !f->name) return;
+    char text[160];
+    snprintf(text, sizeof text, "0x%llx <%s>", (unsigned long long)out->addr, f->name);
+    shi_value_set_text(out, text);
+}
+
+/* Dimension `k` of an array at addr: its elements, each an array of the next dimension (a
+ * row at its own address, its type named as C names it: "int[3]"). */
+static void read_dims(const reader *r, Dwarf_Die *elem, const char *elem_name, size_t esize,
+                      const dims *dm, size_t k, uint64_t addr, shi_value *out, int depth) {
+    out->kind = SHI_VAL_ARRAY;
+    out->target_block = -1;
+    uint64_t count = dm->count[k], stride = esize;
+    for (size_t j = k + 1; j < dm->n; j++) stride *= dm->count[j];
+    char row_name[160] = "";
+    if (k + 1 < dm->n) {
+        size_t o = (size_t)snprintf(row_name, sizeof row_name, "%s", elem_name ? elem_name : "?");
+        for (size_t j = k + 1; j < dm->n && o < sizeof row_name; j++)
+            o += (size_t)snprintf(row_name + o, sizeof row_name - o, "[%llu]",
+                                  (unsigned long long)dm->count[j]);
+    }
+    uint64_t shown = count < ARRAY_SHOWN ? count : ARRAY_SHOWN;
+    for (uint64_t i = 0; i < shown; i++) {
+        shi_field *f = shi_value_add_field(out, NULL);
+        f->offset = (size_t)(i * stride);
+        f->size = (size_t)stride;
+        if (k + 1 < dm->n) {
+            f->value->at = addr + i * stride;
+            f->value->type = shi_trace_strdup(row_name);
+            read_dims(r, elem, elem_name, esize, dm, k + 1, addr + i * stride, f->value, depth + 1);
+        } else {
+            read_any(r, elem, addr + i * stride, f->value, depth + 1);
+        }
+    }
+    out->truncated = (size_t)(count - shown);
+    if (k + 1 == dm->n && is_c_char(r, elem)) c_string_text(r, addr, count, out);
 }
 
 static int read_array(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
                       int depth) {
     Dwarf_Die elem;
-    uint64_t dims[MAX_DIMS];
+    dims dm;
     out->kind = SHI_VAL_ARRAY;
-    size_t ndims = shi_dwarf_array_dims(type, dims, MAX_DIMS);
-    if (!shi_dwarf_die_type(type, &elem) || ndims == 0) return 0;
-    char *elem_name = ndims > 1 ? shi_dwarf_type_name(r->d, &elem) : NULL;
-    read_rows(r, &elem, elem_name, dims, ndims, addr, out, depth);
+    if (!shi_dwarf_die_type(type, &elem) || !array_dims(r, type, &dm)) return 0;
+    /* Rust nests its arrays as types; only C gives one type several subranges */
+    if (r->d->lang != SHI_LANG_C) dm.n = 1;
+    char *elem_name = dm.n > 1 ? shi_dwarf_type_name(r->d, &elem) : NULL;
+    read_dims(r, &elem, elem_name, shi_dwarf_type_size(&elem), &dm, 0, addr, out, depth);
     free(elem_name);
     return 0;
+}
+
+bool shi_dwarf_vla_shape(const shi_dwarf *d, Dwarf_Die *type, const shi_dwarf_target *t,
+                         size_t *ret_size, char **ret_name) {
+    reader r = {d, t};
+    Dwarf_Die arr, elem;
+    dims dm;
+    shi_dwarf_peel(type, &arr);
+    if (dwarf_tag(&arr) != DW_TAG_array_type || !shi_dwarf_die_type(&arr, &elem) ||
+        !array_dims(&r, &arr, &dm) || !dm.dynamic)
+        return false;
+    uint64_t size = shi_dwarf_type_size(&elem);
+    char *name = shi_dwarf_type_name(d, &elem);
+    if (!name) return false;
+    size_t len = strlen(name), cap = len + 24 * dm.n + 1;
+    char *s = malloc(cap);
+    if (!s) { free(name); return false; }
+    memcpy(s, name, len + 1);
+    for (size_t i = 0; i < dm.n; i++) {
+        size *= dm.count[i];
+        len += (size_t)snprintf(s + len, cap - len, "[%llu]", (unsigned long long)dm.count[i]);
+    }
+    free(name);
+    *ret_size = (size_t)size;
+    *ret_name = s;
+    return true;
 }
 
 static int read_any(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
@@ -457,9 +801,20 @@ static int read_any(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *
     case DW_TAG_base_type: return read_base(r, &t, addr, out);
     case DW_TAG_enumeration_type: return read_enum(r, &t, addr, out);
     case DW_TAG_pointer_type: case DW_TAG_reference_type:
-    case DW_TAG_rvalue_reference_type:
+    case DW_TAG_rvalue_reference_type: {
+        Dwarf_Die pointee, peeled;
+        bool has_pointee = shi_dwarf_die_type(&t, &pointee);
         out->kind = SHI_VAL_POINTER;
-        return read_uint(r, addr, 8, &out->addr) ? 0 : unreadable(out);
+        if (has_pointee) {
+            shi_dwarf_peel(&pointee, &peeled);
+            out->target_size = shi_dwarf_type_size(&peeled);
+        }
+        if (!read_uint(r, addr, 8, &out->addr)) return unreadable(out);
+        if (has_pointee && is_c_char(r, &pointee)) c_pointer_string(r, out);
+        else if (has_pointee && dwarf_tag(&peeled) == DW_TAG_subroutine_type)
+            c_function_name(r, out);
+        return 0;
+    }
     case DW_TAG_structure_type: case DW_TAG_union_type: case DW_TAG_class_type:
         return read_struct(r, &t, addr, out, depth);
     case DW_TAG_array_type: return read_array(r, &t, addr, out, depth);

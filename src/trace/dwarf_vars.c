@@ -65,18 +65,6 @@ bool shi_dwarf_array_count(Dwarf_Die *array, uint64_t *ret_count) {
     return first_subrange(array, &sub) && subrange_count(&sub, ret_count);
 }
 
-size_t shi_dwarf_array_dims(Dwarf_Die *array, uint64_t *ret_dims, size_t max) {
-    Dwarf_Die sub;
-    size_t n = 0;
-    if (!first_subrange(array, &sub)) return 0;
-    do {
-        if (dwarf_tag(&sub) != DW_TAG_subrange_type) continue;
-        if (n == max || !subrange_count(&sub, &ret_dims[n])) return 0;
-        n++;
-    } while (dwarf_siblingof(&sub, &sub) == 0);
-    return n;
-}
-
 size_t shi_dwarf_type_size(Dwarf_Die *type) {
     Dwarf_Word size;
     Dwarf_Die t = *type;
@@ -156,8 +144,128 @@ static char *named_or(const shi_dwarf *d, Dwarf_Die *type, const char *c_keyword
     return fmt(c_keyword, " ", name ? name : "{...}");
 }
 
+static bool starts_with_word(const char *s, const char *word) {
+    size_t n = strlen(word);
+    return strncmp(s, word, n) == 0 && s[n] == ' ';
+}
+
+static char *c_decl(const shi_dwarf *d, Dwarf_Die *type, const char *decl, int depth);
+
+/* A C function type's parameter list: "(int, char *)", "(void)", "(const char *, ...)". */
+static char *c_params(const shi_dwarf *d, Dwarf_Die *fn, int depth) {
+    char *list = fmt("(", "", ""), *next;
+    Dwarf_Die c, t;
+    Dwarf_Attribute a;
+    bool any = false, ok = dwarf_child(fn, &c) == 0;
+    for (; ok && list; ok = dwarf_siblingof(&c, &c) == 0) {
+        char *p = NULL;
+        if (dwarf_tag(&c) == DW_TAG_formal_parameter)
+            p = shi_dwarf_die_type(&c, &t) ? c_decl(d, &t, "", depth + 1) : fmt("void", "", "");
+        else if (dwarf_tag(&c) == DW_TAG_unspecified_parameters)
+            p = fmt("...", "", "");
+        if (!p) continue;
+        next = fmt(list, any ? ", " : "", p);
+        free(p);
+        free(list);
+        list = next;
+        any = true;
+    }
+    bool prototyped = false;
+    if (dwarf_attr(fn, DW_AT_prototyped, &a)) dwarf_formflag(&a, &prototyped);
+    next = list ? fmt(list, any || !prototyped ? "" : "void", ")") : NULL;
+    free(list);
+    return next;
+}
+
+/* A C type spelled as a declaration of nothing, `decl` being what is declared so far
+ * inside out: "int", "const char *", "char *const", "int[2][3]", "const int[3]",
+ * "int (*)[3]", "int (*)(int, char *)", "struct point *". */
+static char *c_decl(const shi_dwarf *d, Dwarf_Die *type, const char *decl, int depth) {
+    Dwarf_Die inner;
+    bool has_inner = shi_dwarf_die_type(type, &inner);
+    char *s, *in;
+    if (depth > 16) return fmt("...", "", "");
+    switch (dwarf_tag(type)) {
+    case DW_TAG_pointer_type: case DW_TAG_reference_type: {
+        /* a pointer to an array or a function needs brackets: int (*)[3] */
+        int it = has_inner ? dwarf_tag(&inner) : 0;
+        bool wrap = it == DW_TAG_array_type || it == DW_TAG_subroutine_type;
+        char *p = wrap ? fmt("(*", decl, ")") : fmt("*", decl, "");
+        if (!p) return NULL;
+        s = has_inner ? c_decl(d, &inner, p, depth + 1) : fmt("void ", p, "");
+        free(p);
+        return s;
+    }
+    case DW_TAG_const_type: case DW_TAG_volatile_type: case DW_TAG_restrict_type: {
+        const char *q = dwarf_tag(type) == DW_TAG_const_type      ? "const"
+                        : dwarf_tag(type) == DW_TAG_volatile_type ? "volatile"
+                                                                  : "restrict";
+        if (has_inner && dwarf_tag(&inner) == DW_TAG_pointer_type) {   /* char *const p */
+            char *qd = fmt(q, decl[0] ? " " : "", decl);
+            s = qd ? c_decl(d, &inner, qd, depth + 1) : NULL;
+            free(qd);
+            return s;
+        }
+        /* const int; an array's qualifier is its elements' (const int[3]); never twice */
+        in = has_inner ? c_decl(d, &inner, decl, depth + 1) : fmt("void", decl[0] ? " " : "", decl);
+        if (!in || starts_with_word(in, q)) return in;
+        s = fmt(q, " ", in);
+        free(in);
+        return s;
+    }
+    case DW_TAG_array_type: {
+        char dims[160] = "";
+        size_t o = 0;
+        Dwarf_Die sub;
+        bool ok = dwarf_child(type, &sub) == 0;
+        for (; ok; ok = dwarf_siblingof(&sub, &sub) == 0) {
+            uint64_t count = 0;
+            if (dwarf_tag(&sub) != DW_TAG_subrange_type || o >= sizeof dims - 24) continue;
+            o += (size_t)(subrange_count(&sub, &count)
+                              ? sprintf(dims + o, "[%llu]", (unsigned long long)count)
+                              : sprintf(dims + o, "[]"));
+        }
+        char *ad = fmt(decl, dims, "");
+        s = ad ? (has_inner ? c_decl(d, &inner, ad, depth + 1) : fmt("void", ad, "")) : NULL;
+        free(ad);
+        return s;
+    }
+    case DW_TAG_subroutine_type: {
+        char *params = c_params(d, type, depth);
+        char *fd = params ? fmt(decl, params, "") : NULL;
+        free(params);
+        s = fd ? (has_inner ? c_decl(d, &inner, fd, depth + 1) : fmt("void ", fd, "")) : NULL;
+        free(fd);
+        return s;
+    }
+    default: break;
+    }
+    const char *name = dwarf_diename(type);
+    switch (dwarf_tag(type)) {
+    case DW_TAG_structure_type: in = named_or(d, type, "struct"); break;
+    case DW_TAG_union_type: in = named_or(d, type, "union"); break;
+    case DW_TAG_enumeration_type: in = named_or(d, type, "enum"); break;
+    case DW_TAG_base_type: in = fmt(name ? shi_c_base_name(name, false) : "?", "", ""); break;
+    default: in = fmt(name ? name : "?", "", ""); break;
+    }
+    if (!in) return NULL;
+    /* "int *", "int[3]", "int (*)[3]" */
+    s = fmt(in, decl[0] && decl[0] != '[' ? " " : "", decl);
+    free(in);
+    return s;
+}
+
+static char *qualified(const shi_dwarf *d, Dwarf_Die *type, int depth) {
+    char *inner = inner_name(d, type, depth);
+    char *s = inner ? fmt(dwarf_tag(type) == DW_TAG_const_type ? "const " : "volatile ", inner, "")
+                    : NULL;
+    free(inner);
+    return s;
+}
+
 static char *type_name(const shi_dwarf *d, Dwarf_Die *type, int depth) {
     if (depth > 16) return fmt("...", "", "");
+    if (d->lang == SHI_LANG_C) return c_decl(d, type, "", depth);
     const char *name = dwarf_diename(type);
     char *inner, *s;
     switch (dwarf_tag(type)) {
@@ -165,12 +273,7 @@ static char *type_name(const shi_dwarf *d, Dwarf_Die *type, int depth) {
     case DW_TAG_union_type: return named_or(d, type, "union");
     case DW_TAG_enumeration_type: return named_or(d, type, "enum");
     case DW_TAG_array_type: return array_name(d, type, depth);
-    case DW_TAG_const_type: case DW_TAG_volatile_type:
-        inner = inner_name(d, type, depth);
-        s = inner ? fmt(dwarf_tag(type) == DW_TAG_const_type ? "const " : "volatile ", inner, "")
-                  : NULL;
-        free(inner);
-        return s;
+    case DW_TAG_const_type: case DW_TAG_volatile_type: return qualified(d, type, depth);
     case DW_TAG_pointer_type: case DW_TAG_reference_type:
         if (name) break;   /* Rust names its pointers: "&i32", "Box<i32, ...>" */
         inner = inner_name(d, type, depth);

@@ -51,6 +51,22 @@ static size_t cap_of(size_t count) {
        void *slot_ = grow_one((void **)&(arr), &cap_, (count), sizeof *(arr));              \
        (count)++; (typeof(arr))slot_; })
 
+/* C's base types as gcc names them in DWARF (and Python Tutor's C backend writes them) and
+ * as C programmers and gdb write them. */
+static const char *const c_base_names[][2] = {
+    {"short int", "short"}, {"short unsigned int", "unsigned short"},
+    {"long int", "long"}, {"long unsigned int", "unsigned long"},
+    {"long long int", "long long"}, {"long long unsigned int", "unsigned long long"},
+    {"__int128 unsigned", "unsigned __int128"}, {"complex float", "float _Complex"},
+    {"complex double", "double _Complex"}, {"complex long double", "long double _Complex"},
+};
+
+const char *shi_c_base_name(const char *name, bool as_gcc) {
+    for (size_t i = 0; i < sizeof c_base_names / sizeof c_base_names[0]; i++)
+        if (strcmp(name, c_base_names[i][as_gcc ? 1 : 0]) == 0) return c_base_names[i][as_gcc ? 0 : 1];
+    return name;
+}
+
 char *shi_trace_strdup(const char *s) {
     if (!s) return NULL;
     size_t n = strlen(s) + 1;
@@ -144,6 +160,8 @@ void shi_value_copy(shi_value *dst, const shi_value *src) {
     dst->nfields = 0;
     for (size_t i = 0; i < src->nfields; i++) {
         shi_field *f = shi_value_add_field(dst, src->fields[i].name);
+        f->offset = src->fields[i].offset;
+        f->size = src->fields[i].size;
         shi_value_copy(f->value, src->fields[i].value);
     }
 }

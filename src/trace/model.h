@@ -40,6 +40,9 @@ typedef struct shi_value shi_value;
 typedef struct shi_field {
     char *name;           /* NULL for array elements */
     shi_value *value;
+    size_t offset, size;  /* where it lies in its parent, in bytes (a bitfield: the bytes that
+                             hold it); both 0 if unknown. Pointers into a variable are named
+                             by them: &ps[1], &p.y */
 } shi_field;
 
 /* An owning handle as the lesson draws it: {ptr, len, cap} with an arrow to the block. */
@@ -66,6 +69,9 @@ struct shi_value {
     size_t nfields;
     size_t truncated;     /* array elements or string bytes left out */
     int64_t target_block; /* index into the step's blocks a pointer/owned ptr points into, or -1 */
+    size_t target_size;   /* SHI_VAL_POINTER: sizeof *p (0 for void * or unknown) */
+    bool wide;            /* SHI_VAL_INT/UINT: a 128-bit integer (__int128): exact in `text`,
+                             its low 64 bits in i/u */
     char *text;           /* a ready rendering for strings/chars ("Hello"), or NULL */
     char *type;           /* its type as the language spells it ("long int", "struct point",
                              "char *", "Point" for a typedef), or NULL if not known */
@@ -134,6 +140,7 @@ typedef struct shi_event {
     int64_t value;        /* return value, exit code, signal number */
     bool has_value;
     bool is_float;        /* return: a float or double, in `fvalue` (has_value set too) */
+    bool is_pointer;      /* return: `value` is a C pointer (titles write it in hex) */
     double fvalue;
     char *value_type;     /* return: the value's type as the language spells it, or NULL */
     char *text;           /* output written by the program, signal name, limit message */
@@ -179,6 +186,9 @@ shi_block *shi_step_add_block(shi_step *s, uint64_t addr, size_t size, uint64_t 
 shi_event *shi_step_add_event(shi_step *s, shi_event_kind kind);
 shi_field *shi_value_add_field(shi_value *v, const char *name);  /* allocates field->value */
 char *shi_trace_strdup(const char *s);                           /* NULL stays NULL */
+/* A C base type's name the other way round: gcc's DWARF spelling ("long int") to C's
+ * ("long"), or with as_gcc back; any other name as it is. */
+const char *shi_c_base_name(const char *name, bool as_gcc);
 
 /* Pointers returned above point into arrays that grow by doubling: a shi_step * is valid
  * until the next shi_trace_add_step, a shi_frame * until the next push_frame on its step,

@@ -40,6 +40,9 @@ int shi_render_summary(const shi_trace *t, FILE *out, const shi_render_opts *o);
 char *shi_render_step_title(const shi_step *s);
 /* A value as the diagram writes it ("15", "?", "(1.0, 2.0)", "\"Hello\""). Caller frees. */
 char *shi_render_value_text(const shi_value *v);
+/* The same in the notation of the trace's language (t->language): "c" writes arrays as
+ * {1, 2} ("rust" and NULL as above: [1, 2]). Caller frees. */
+char *shi_render_value_text_in(const shi_value *v, const char *language);
 
 int shi_render_json(const shi_trace *t, FILE *out);
 int shi_render_pytutor(const shi_trace *t, FILE *out);

@@ -102,6 +102,7 @@ typedef struct jw {
     int depth;
     bool first[JW_MAX_DEPTH];
     bool after_key;
+    const char *language;   /* the trace's: values' text in its notation */
 } jw;
 
 /* A line break and the indentation of `depth` (at most JW_MAX_DEPTH deep), in one write. */
@@ -236,8 +237,13 @@ static void json_value(jw *w, const shi_step *s, const shi_value *v) {
     jw_open(w, '{');
     jw_key(w, "kind"); jw_str(w, value_kind_name(v->kind));
     switch (v->kind) {
-    case SHI_VAL_INT: case SHI_VAL_CHAR: jw_key(w, "value"); jw_int(w, v->i); break;
-    case SHI_VAL_UINT: jw_key(w, "value"); jw_uint(w, v->u); break;
+    case SHI_VAL_INT: case SHI_VAL_UINT:
+        jw_key(w, "value");
+        if (v->wide && v->text) { jw_pre(w); fputs(v->text, w->out); }   /* __int128: exact */
+        else if (v->kind == SHI_VAL_INT) jw_int(w, v->i);
+        else jw_uint(w, v->u);
+        break;
+    case SHI_VAL_CHAR: jw_key(w, "value"); jw_int(w, v->i); break;
     case SHI_VAL_FLOAT: jw_key(w, "value"); jw_float(w, v->f); break;
     case SHI_VAL_BOOL: jw_key(w, "value"); jw_bool(w, v->b); break;
     case SHI_VAL_POINTER:
@@ -248,7 +254,7 @@ static void json_value(jw *w, const shi_step *s, const shi_value *v) {
     case SHI_VAL_OWNED: json_owned(w, s, v); break;
     default: break;
     }
-    char *text = shi_render_value_text(v);
+    char *text = shi_render_value_text_in(v, w->language);
     jw_key(w, "text"); jw_str(w, text);
     free(text);
     jw_close(w, '}');
@@ -370,7 +376,7 @@ static void jw_strings(jw *w, const char *key, char **arr, size_t n) {
 }
 
 int shi_render_json(const shi_trace *t, FILE *out) {
-    jw w = {.out = out};
+    jw w = {.out = out, .language = t->language};
     jw_open(&w, '{');
     jw_key(&w, "format"); jw_str(&w, "stackheap-trace");
     jw_key(&w, "version"); jw_int(&w, SHI_JSON_VERSION);
@@ -483,6 +489,7 @@ static const char *opt_type(const char *type, shi_value_kind kind) {
         if (starts_with(type, "volatile ")) type += 9, more = true;
     }
     if (is_pointer_type(type)) return "pointer";
+    type = shi_c_base_name(type, true);  /* the model has "long", the backend "long int" */
     static const char *const tags[] = {"struct ", "union ", "enum "};
     for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++)
         if (starts_with(type, tags[i])) {

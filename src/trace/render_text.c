@@ -121,10 +121,11 @@ typedef struct ctx {
     int width;
     bool any_mark; /* a change mark was drawn: the legend is worth a line */
     bool first;    /* the first step: everything is new, so nothing is marked */
+    bool c_lang;   /* a C program's trace: values in C's notation */
 } ctx;
 
 static ctx make_ctx(const shi_render_opts *o) {
-    ctx x = {&utf8_glyphs, &no_colors, 100, false, false};
+    ctx x = {&utf8_glyphs, &no_colors, 100, false, false, false};
     if (o) {
         if (!o->utf8) x.g = &ascii_glyphs;
         if (o->color) x.c = &ansi;
@@ -163,22 +164,26 @@ static bool is_tuple_field(const char *name) {
     return !name || (name[0] == '_' && name[1] == '_' && isdigit((unsigned char)name[2]));
 }
 
-static void add_value(sbuf *b, const shi_value *v);
+static void add_value(sbuf *b, const shi_value *v, bool c);
 
-static void add_fields(sbuf *b, const shi_value *v) {
+/* Rust writes arrays [1, 2] and tuples (1, 2); C writes arrays {1, 2} (g[2][3] as
+ * {{1, 2, 3}, {4, 5, 6}}). Structs are {x: 1, y: 2} in both. */
+static void add_fields(sbuf *b, const shi_value *v, bool c) {
     bool tuple = v->nfields == 0 || is_tuple_field(v->fields[0].name);
     bool array = v->kind == SHI_VAL_ARRAY;
-    sb_add(b, array ? "[" : tuple ? "(" : "{");
+    const char *open = array ? (c ? "{" : "[") : tuple ? (c ? "{" : "(") : "{";
+    const char *close = array ? (c ? "}" : "]") : tuple ? (c ? "}" : ")") : "}";
+    sb_add(b, open);
     for (size_t i = 0; i < v->nfields; i++) {
         if (i) sb_add(b, ", ");
         if (!array && !tuple) sb_printf(b, "%s: ", v->fields[i].name);
-        add_value(b, v->fields[i].value);
+        add_value(b, v->fields[i].value, c);
     }
     if (v->truncated) sb_printf(b, "%s+%zu more", v->nfields ? ", " : "", v->truncated);
-    sb_add(b, array ? "]" : tuple ? ")" : "}");
+    sb_add(b, close);
 }
 
-static void add_value(sbuf *b, const shi_value *v) {
+static void add_value(sbuf *b, const shi_value *v, bool c) {
     if (v->text && v->kind != SHI_VAL_UNINIT) { sb_add(b, v->text); return; }
     switch (v->kind) {
     case SHI_VAL_UNINIT: sb_add(b, "?"); break;
@@ -191,7 +196,7 @@ static void add_value(sbuf *b, const shi_value *v) {
         else sb_printf(b, "'\\u{%" PRIx64 "}'", (uint64_t)v->i);
         break;
     case SHI_VAL_POINTER: sb_printf(b, "0x%" PRIx64, v->addr); break;
-    case SHI_VAL_STRUCT: case SHI_VAL_ARRAY: add_fields(b, v); break;
+    case SHI_VAL_STRUCT: case SHI_VAL_ARRAY: add_fields(b, v, c); break;
     case SHI_VAL_OWNED:
         if (v->owned.kind == SHI_OWN_BOX) sb_add(b, "{ptr}");
         else sb_printf(b, "{ptr, len %" PRIu64 ", cap %" PRIu64 "}", v->owned.len, v->owned.cap);
@@ -202,7 +207,13 @@ static void add_value(sbuf *b, const shi_value *v) {
 
 char *shi_render_value_text(const shi_value *v) {
     sbuf b = {0};
-    add_value(&b, v);
+    add_value(&b, v, false);
+    return sb_take(&b);
+}
+
+char *shi_render_value_text_in(const shi_value *v, const char *language) {
+    sbuf b = {0};
+    add_value(&b, v, language && strcmp(language, "c") == 0);
     return sb_take(&b);
 }
 
@@ -227,6 +238,7 @@ static void add_event_title(sbuf *b, const shi_event *e) {
     case SHI_EV_RETURN:
         sb_printf(b, "%s() returned", fn);
         if (e->has_value && e->is_float) { sb_add(b, " "); add_float(b, e->fvalue); }
+        else if (e->has_value && e->is_pointer) sb_printf(b, " 0x%" PRIx64, (uint64_t)e->value);
         else if (e->has_value) sb_printf(b, " %" PRId64, e->value);
         break;
     case SHI_EV_DROP: sb_printf(b, "drop(%s)", fn); break;
@@ -480,20 +492,62 @@ static const shi_var *stack_target(const shi_step *s, const shi_var *self) {
     return NULL;
 }
 
+/* The part of variable `v` at `addr` as C names it: ps[1], p.y, g[1][2], or v itself: the
+ * outermost part that starts at addr and has the size of what the pointer points to (`size`,
+ * sizeof *p; 0 for void *). Parts come from the value's fields (their offsets and sizes);
+ * false when no part fits (a pointer into the middle of an int). */
+static bool c_place(sbuf *b, const shi_var *v, uint64_t addr, size_t size) {
+    const shi_value *cur = &v->value;
+    size_t off = (size_t)(addr - v->addr), cur_size = v->size;
+    sb_add(b, v->name ? v->name : "?");
+    for (int guard = 0; guard < 32; guard++) {
+        if (off == 0 && (size == 0 || cur_size == size)) return true;
+        if (cur->kind != SHI_VAL_STRUCT && cur->kind != SHI_VAL_ARRAY) return false;
+        const shi_field *f = NULL;
+        if (cur->kind == SHI_VAL_ARRAY) {
+            size_t esize = cur->nfields ? cur->fields[0].size : 0;
+            if (!esize || off / esize >= cur->nfields + cur->truncated) return false;
+            size_t i = off / esize;
+            sb_printf(b, "[%zu]", i);
+            if (i >= cur->nfields) {   /* past the elements kept: only a whole one is named */
+                return off % esize == 0 && (size == 0 || size == esize);
+            }
+            f = &cur->fields[i];
+        } else {
+            for (size_t i = 0; i < cur->nfields && !f; i++)
+                if (cur->fields[i].size && off >= cur->fields[i].offset &&
+                    off < cur->fields[i].offset + cur->fields[i].size)
+                    f = &cur->fields[i];
+            if (!f) return false;
+            if (f->name) sb_printf(b, ".%s", f->name);   /* an anonymous member adds nothing */
+        }
+        off -= f->offset;
+        cur_size = f->size;
+        cur = f->value;
+    }
+    return false;
+}
+
 static void var_rows(ctx *x, layout *l, const shi_step *s, const shi_var *v) {
     if (v->value.kind == SHI_VAL_OWNED) { owned_rows(x, l, v); return; }
     lrow *r = add_row(l, ROW_TEXT);
     add_var_head(x, &r->text, v);
     const shi_var *t = stack_target(s, v);
-    if (t && v->value.addr == t->addr) {   /* a struct passed by pointer: p = &origin */
+    sbuf place = {0};
+    if (t && x->c_lang && c_place(&place, t, v->value.addr, v->value.target_size)) {
+        sb_printf(&r->text, " = &%s", place.p);   /* C: &ps[1], &p.y */
+    } else if (t && x->c_lang && v->value.addr != t->addr) {
+        sb_printf(&r->text, " = 0x%" PRIx64, v->value.addr);   /* no part of t starts there */
+    } else if (t && v->value.addr == t->addr) {   /* a struct passed by pointer: p = &origin */
         sb_printf(&r->text, " = &%s", t->name);
     } else if (t) {
         sb_printf(&r->text, " = &%s + %" PRIu64, t->name, v->value.addr - t->addr);
     } else {
-        char *val = shi_render_value_text(&v->value);
+        char *val = shi_render_value_text_in(&v->value, x->c_lang ? "c" : NULL);
         sb_printf(&r->text, " = %s", val);
         free(val);
     }
+    free(place.p);
     if (v->value.kind == SHI_VAL_POINTER && v->value.target_block >= 0)
         r->arrow = v->value.target_block;
     if (v->changed) add_mark(x, &r->text, x->c->yellow, "*");
@@ -795,6 +849,7 @@ static void heading(ctx *x, FILE *out, const shi_step *s) {
 int shi_render_text(const shi_trace *t, const shi_step *s, FILE *out, const shi_render_opts *o) {
     ctx x = make_ctx(o);
     x.first = s->index == 0;
+    x.c_lang = t->language && strcmp(t->language, "c") == 0;
     heading(&x, out, s);
     layout l = {0};
     stack_rows(&x, &l, s);

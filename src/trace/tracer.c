@@ -312,6 +312,11 @@ static void copy_blocks(tracer *tr, shi_step *s) {
 
 static void link_value(const shi_step *s, shi_value *v) {
     if (v->kind == SHI_VAL_POINTER) v->target_block = v->addr ? block_of(s, v->addr) : -1;
+    /* a C char pointer into a block: its bytes are drawn in the block's box, not on the row */
+    if (v->kind == SHI_VAL_POINTER && v->target_block >= 0 && v->text) {
+        free(v->text);
+        v->text = NULL;
+    }
     else if (v->kind == SHI_VAL_OWNED) v->target_block = v->owned.ptr ? block_of(s, v->owned.ptr) : -1;
     for (size_t i = 0; i < v->nfields; i++) link_value(s, v->fields[i].value);
 }
@@ -488,6 +493,16 @@ static int on_var(const shi_dwarf_var *v, void *arg) {
     if (loc.kind == SHI_LOC_MEMORY) {
         sv->addr = loc.addr;
         Dwarf_Die type = v->type;
+        c->target.frame_base = v->frame_base;   /* a C VLA's bounds are locals of the frame */
+        c->target.nframe_base = v->nframe_base;
+        size_t vla_size;
+        char *vla_name;
+        if (!v->size && shi_dwarf_vla_shape(c->tr->d, &type, &c->target, &vla_size, &vla_name)) {
+            sv->size = vla_size;   /* int[4], 16 bytes: the lengths it has at this step */
+            free(sv->type);
+            sv->type = shi_trace_strdup(vla_name);
+            free(vla_name);
+        }
         if (uninit) sv->value.kind = SHI_VAL_UNINIT;
         else if (shi_dwarf_read_value(c->tr->d, &type, loc.addr, &c->target, &sv->value) != 0)
             sv->value.kind = SHI_VAL_UNREADABLE;
@@ -536,7 +551,11 @@ static bool return_value(tracer *tr, Dwarf_Off fn_die, const pending_return *r, 
     case SHI_VAL_INT: e->value = v.i; break;
     case SHI_VAL_UINT: case SHI_VAL_CHAR: e->value = (int64_t)v.u; break;
     case SHI_VAL_BOOL: e->value = v.b; break;
-    case SHI_VAL_POINTER: e->value = (int64_t)v.addr; break;
+    /* C's titles write an address in hex; Rust's keep the decimal they always had */
+    case SHI_VAL_POINTER:
+        e->value = (int64_t)v.addr;
+        e->is_pointer = shi_dwarf_language(tr->d) == SHI_LANG_C;
+        break;
     case SHI_VAL_FLOAT: e->fvalue = v.f; e->is_float = true; break;
     default: ok = false; break;
     }

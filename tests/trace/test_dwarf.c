@@ -201,7 +201,7 @@ static void put(fake *f, uint64_t addr, const void *v, size_t n) {
 static void put64(fake *f, uint64_t addr, uint64_t v) { put(f, addr, &v, 8); }
 
 static shi_dwarf_target target_of(fake *f, uint64_t cfa) {
-    return (shi_dwarf_target){fake_reg, fake_mem, f, cfa, 0};
+    return (shi_dwarf_target){.read_reg = fake_reg, .read_mem = fake_mem, .arg = f, .cfa = cfa};
 }
 
 static shi_field *field(shi_value *v, const char *name) {
@@ -586,7 +586,7 @@ SH_TEST(test_value_fields_carry_their_address_and_type) {
     shi_value *arr = field(&v, "arr")->value, *str = field(&v, "s")->value;
     CHECK(tag->at == 0x1000 && strcmp(tag->type, "char") == 0);
     CHECK(pr->at == 0x1008 && strcmp(pr->type, "pair_t") == 0);   /* the typedef's name */
-    CHECK(field(pr, "l")->value->at == 0x1008 && strcmp(field(pr, "l")->value->type, "long int") == 0);
+    CHECK(field(pr, "l")->value->at == 0x1008 && strcmp(field(pr, "l")->value->type, "long") == 0);
     CHECK(field(pr, "u")->value->at == 0x1010 &&
           strcmp(field(pr, "u")->value->type, "unsigned int") == 0);
     CHECK(arr->at == 0x1018 && strcmp(arr->type, "int[3]") == 0 && arr->nfields == 3);

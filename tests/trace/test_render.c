@@ -517,6 +517,106 @@ SH_TEST(test_text_pointer_into_the_stack_names_its_variable) {
     shi_trace_free(t);
 }
 
+/* A struct point {int x, y} value at `v`, its fields placed as DWARF places them. */
+static void c_point(shi_value *v, int64_t x, int64_t y) {
+    v->kind = SHI_VAL_STRUCT;
+    shi_field *f = shi_value_add_field(v, "x");
+    f->offset = 0, f->size = 4;
+    shi_value_set_int(f->value, x);
+    f = shi_value_add_field(v, "y");
+    f->offset = 4, f->size = 4;
+    shi_value_set_int(f->value, y);
+}
+
+static shi_var *c_pointer(shi_frame *f, const char *name, const char *type, uint64_t addr,
+                          size_t target_size) {
+    shi_var *v = shi_frame_add_var(f, name, type, 8);
+    shi_value_set_pointer(&v->value, addr, -1);
+    v->value.target_size = target_size;
+    return v;
+}
+
+SH_TEST(test_text_c_pointer_into_the_stack_names_the_place_as_c_does) {
+    shi_trace *t = shi_trace_new("prog");
+    t->language = shi_trace_strdup("c");
+    shi_step *s = shi_trace_add_step(t);
+    shi_frame *m = shi_step_push_frame(s, "main", "p.c", 9);
+    shi_var *origin = shi_frame_add_var(m, "origin", "struct point", 8);
+    origin->addr = 0x7fffffffe6a8;
+    c_point(&origin->value, 1, 2);
+    shi_var *ps = shi_frame_add_var(m, "ps", "struct point[20]", 160);
+    ps->addr = 0x7fffffffe600;
+    ps->value.kind = SHI_VAL_ARRAY;
+    for (int i = 0; i < 16; i++) {
+        shi_field *e = shi_value_add_field(&ps->value, NULL);
+        e->offset = (size_t)i * 8, e->size = 8;
+        c_point(e->value, i, -i);
+    }
+    ps->value.truncated = 4;
+    c_pointer(m, "p", "struct point *", 0x7fffffffe6a8, 8);
+    c_pointer(m, "py", "int *", 0x7fffffffe6ac, 4);
+    c_pointer(m, "pp", "struct point *", 0x7fffffffe608, 8);
+    c_pointer(m, "px", "int *", 0x7fffffffe610, 4);
+    c_pointer(m, "far", "struct point *", 0x7fffffffe600 + 18 * 8, 8);
+    c_pointer(m, "mid", "int *", 0x7fffffffe6aa, 4);   /* inside origin.x: no place starts there */
+    c_pointer(m, "v", "void *", 0x7fffffffe600, 0);
+    char *out = render_step(t, 0, true, false, 120);
+    CHECK(strstr(out, "p : struct point * (8 bytes) = &origin ") != NULL);
+    CHECK(strstr(out, "py : int * (8 bytes) = &origin.y ") != NULL);
+    CHECK(strstr(out, "pp : struct point * (8 bytes) = &ps[1] ") != NULL);
+    CHECK(strstr(out, "px : int * (8 bytes) = &ps[2].x ") != NULL);
+    CHECK(strstr(out, "far : struct point * (8 bytes) = &ps[18] ") != NULL);   /* past the 16 kept */
+    CHECK(strstr(out, "mid : int * (8 bytes) = 0x7fffffffe6aa ") != NULL);
+    CHECK(strstr(out, "v : void * (8 bytes) = &ps ") != NULL);
+    CHECK(strstr(out, "origin : struct point (8 bytes) = {x: 1, y: 2} ") != NULL);
+    free(out);
+    shi_trace_free(t);
+}
+
+SH_TEST(test_text_c_arrays_in_braces_rust_arrays_in_brackets) {
+    for (int c = 0; c < 2; c++) {
+        shi_trace *t = shi_trace_new("prog");
+        t->language = shi_trace_strdup(c ? "c" : "rust");
+        shi_step *s = shi_trace_add_step(t);
+        shi_frame *m = shi_step_push_frame(s, "main", "g.c", 3);
+        shi_var *g = shi_frame_add_var(m, "g", c ? "int[2][2]" : "[[i32; 2]; 2]", 16);
+        g->value.kind = SHI_VAL_ARRAY;
+        for (int i = 0; i < 2; i++) {
+            shi_value *row = shi_value_add_field(&g->value, NULL)->value;
+            row->kind = SHI_VAL_ARRAY;
+            for (int k = 0; k < 2; k++) shi_value_set_int(shi_value_add_field(row, NULL)->value, 2 * i + k + 1);
+        }
+        shi_event *e = shi_step_add_event(s, SHI_EV_RETURN);
+        e->function = shi_trace_strdup("first");
+        e->value = 0x5555555592a0;
+        e->has_value = true;
+        e->is_pointer = c;
+        char *out = render_step(t, 0, true, false, 100);
+        CHECK(strstr(out, c ? "= {{1, 2}, {3, 4}} " : "= [[1, 2], [3, 4]] ") != NULL);
+        CHECK(strstr(out, c ? "first() returned 0x5555555592a0" : "first() returned 93824992252576") != NULL);
+        free(out);
+        char *json = render_json_text(t, false);
+        CHECK(strstr(json, c ? "\"text\": \"{{1, 2}, {3, 4}}\"" : "\"text\": \"[[1, 2], [3, 4]]\"") != NULL);
+        free(json);
+        shi_trace_free(t);
+    }
+}
+
+SH_TEST(test_json_wide_integer_is_exact) {
+    shi_trace *t = shi_trace_new("prog");
+    t->language = shi_trace_strdup("c");
+    shi_step *s = shi_trace_add_step(t);
+    shi_frame *m = shi_step_push_frame(s, "main", "w.c", 3);
+    shi_var *v = shi_frame_add_var(m, "ubig", "unsigned __int128", 16);
+    shi_value_set_uint(&v->value, UINT64_MAX);
+    v->value.wide = true;
+    shi_value_set_text(&v->value, "340282366920938463463374607431768211455");
+    char *json = render_json_text(t, false);
+    CHECK(strstr(json, "\"value\": 340282366920938463463374607431768211455,") != NULL);
+    free(json);
+    shi_trace_free(t);
+}
+
 SH_TEST(test_text_ascii_fallback_is_pure_ascii) {
     shi_trace *t = lesson_heap_types();
     char *out = render_step(t, 1, false, false, 100);
