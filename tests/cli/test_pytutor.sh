@@ -129,6 +129,8 @@ int main(void) {
 EOF2
 if [ ! -f "$SH_BINARY_DIR/libstackheap.a" ]; then
     echo "note: no $SH_BINARY_DIR/libstackheap.a: the vec of doubles is not checked"
+elif nm "$SH_BINARY_DIR/libstackheap.a" 2>/dev/null | grep -q ' U __asan_'; then
+    echo "note: $SH_BINARY_DIR/libstackheap.a is built with ASan: the vec of doubles is not checked"
 elif cc -g -O0 -I"$src/include" -o "$work/vecf" "$work/vecf.c" "$SH_BINARY_DIR/libstackheap.a" -lpthread 2> "$work/vecf.cc"; then
     run vecf --pytutor vecf.json -- ./vecf
     py "vec of doubles: its block holds 1.5 and -2.25 as doubles, spare slots uninitialised" "$work/vecf.json" "
