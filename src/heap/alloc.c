@@ -33,7 +33,8 @@ static void count_big_free(void) {
 }
 
 /* An allocation by a thread past its exit (another key's destructor, glibc's own clean-up):
- * a heap for this one call, abandoned again at once; the block lives on in its segment. */
+ * a heap for this one call, handed back at once; the block lives on in its pages, which the
+ * next thread (or the purger) takes over with the heap. */
 static SH_NOINLINE void *late_alloc(size_t n, size_t align) {
     shi_theap *h = shi_theap_claim();
     if (!h) { errno = ENOMEM; return NULL; }
