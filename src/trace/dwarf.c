@@ -228,6 +228,13 @@ static const char *user_file(const shi_dwarf *d, Dwarf_Die *cu, const char *file
     return found;
 }
 
+bool shi_dwarf_is_user_decl(const shi_dwarf *d, Dwarf_Die *cu, const char *file) {
+    char *abs = file ? absolute_path(cu, file) : NULL;
+    bool yes = abs && path_under(abs, d->source_dir);
+    free(abs);
+    return yes;
+}
+
 static void add_line(shi_dwarf *d, Dwarf_Line *l, const char *file) {
     if (d->nlines == d->lines_cap) {
         d->lines_cap = d->lines_cap ? 2 * d->lines_cap : 256;
@@ -422,6 +429,7 @@ shi_dwarf *shi_dwarf_open(const char *path, char *err, size_t errlen) {
     }
     load_lines(d);
     load_functions(d);
+    shi_dwarf_load_statics(d);
     return d;
 }
 
@@ -434,6 +442,7 @@ void shi_dwarf_close(shi_dwarf *d) {
     free(d->files);
     free(d->lines);
     free(d->funcs);
+    shi_dwarf_free_statics(d);
     free(d->cus);
     free(d->source_dir);
     free(d);

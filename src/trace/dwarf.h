@@ -115,6 +115,27 @@ int shi_dwarf_vars_at(const shi_dwarf *d, uint64_t pc_rel, shi_dwarf_var_fn fn, 
 /* The type's name as the language spells it; malloc'd (free it). */
 char *shi_dwarf_type_name(const shi_dwarf *d, Dwarf_Die *type);
 
+/* ---- the static region ------------------------------------------------------------------ */
+
+/* A variable with a fixed address (a single DW_OP_addr location) defined by the user's units:
+ * a global, a file `static`, a function's `static`, a local the compiler placed in .rodata
+ * (gcc's `const int a[] = {...}`), a Rust `static`. Found once, at open; only those declared
+ * in a user file. Pointers stay valid until shi_dwarf_close. */
+typedef struct shi_dwarf_static {
+    const char *name;
+    const char *function;         /* the function it is declared in, NULL at file scope */
+    char *type_name;
+    size_t size;
+    uint64_t addr;                /* relative to the load base */
+    Dwarf_Off type;               /* its type's DIE */
+} shi_dwarf_static;
+
+/* Every one of them, in the order of their declarations. */
+const shi_dwarf_static *shi_dwarf_statics(const shi_dwarf *d, size_t *ret_n);
+/* Whether a location expression is a fixed address (DW_OP_addr): shi_dwarf_vars_at leaves
+ * such variables to shi_dwarf_statics. */
+bool shi_dwarf_loc_is_static(const Dwarf_Op *ops, size_t nops);
+
 /* ---- locations ------------------------------------------------------------------------- */
 
 /* How the evaluator reaches the stopped tracee (or a test's fake one). */

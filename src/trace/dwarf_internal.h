@@ -24,6 +24,8 @@ struct shi_dwarf {
     Dwarf_Off *cus;          /* the user's compilation units (DIE offsets) */
     size_t ncus;
     Dwarf_Off main_die;
+    shi_dwarf_static *statics;   /* see shi_dwarf_statics */
+    size_t nstatics;
     char opt_level[8];       /* main's unit was built with this -O flag ("-O2"); "" for -O0 */
 };
 
@@ -40,6 +42,13 @@ bool shi_dwarf_array_count(Dwarf_Die *array, uint64_t *ret_count);
 size_t shi_dwarf_type_size(Dwarf_Die *type);
 /* Rust spells paths in full: "alloc::vec::Vec<i32, alloc::alloc::Global>" -> "Vec<i32>". */
 char *shi_dwarf_rust_short_name(const char *name);
+
+/* Whether `file`, as the unit `cu` names it (maybe relatively), lies under main's directory. */
+bool shi_dwarf_is_user_decl(const shi_dwarf *d, Dwarf_Die *cu, const char *file);
+
+/* dwarf_statics.c: fills d->statics (at open) and frees it (at close). */
+void shi_dwarf_load_statics(shi_dwarf *d);
+void shi_dwarf_free_statics(shi_dwarf *d);
 
 /* dwarf_eval.c: `size` (1..8) bytes of the target's memory, little-endian, zero-extended. */
 bool shi_dwarf_read_uint(const shi_dwarf_target *t, uint64_t addr, size_t size, uint64_t *ret);

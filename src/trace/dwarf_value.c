@@ -557,6 +557,7 @@ static int read_struct(const reader *r, Dwarf_Die *type, uint64_t addr, shi_valu
             f->offset = (size_t)(bit_off / 8);
             f->size = (size_t)((bit_off % 8 + bits + 7) / 8);
             f->value->target_block = -1;
+            f->value->target_static = -1;
             read_bitfield(r, &mt, addr, bit_off, bits, f->value);
             continue;
         }
@@ -718,6 +719,7 @@ static void read_dims(const reader *r, Dwarf_Die *elem, const char *elem_name, s
                       const dims *dm, size_t k, uint64_t addr, shi_value *out, int depth) {
     out->kind = SHI_VAL_ARRAY;
     out->target_block = -1;
+    out->target_static = -1;
     uint64_t count = dm->count[k], stride = esize;
     for (size_t j = k + 1; j < dm->n; j++) stride *= dm->count[j];
     char row_name[160] = "";
@@ -787,6 +789,7 @@ bool shi_dwarf_vla_shape(const shi_dwarf *d, Dwarf_Die *type, const shi_dwarf_ta
 static int read_any(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
                     int depth) {
     out->target_block = -1;
+    out->target_static = -1;
     out->at = addr;
     free(out->type);
     out->type = shi_dwarf_type_name(r->d, type);   /* before peeling: a typedef keeps its name */
@@ -843,6 +846,7 @@ int shi_dwarf_return_value(const shi_dwarf *d, Dwarf_Off fn_die, uint64_t rax, u
     Dwarf_Die fn, declared, type;
     memset(out, 0, sizeof *out);
     out->target_block = -1;
+    out->target_static = -1;
     if (!dwarf_offdie(d->dbg, fn_die, &fn) || !shi_dwarf_die_type(&fn, &declared)) return -1;
     shi_dwarf_peel(&declared, &type);
     int tag = dwarf_tag(&type);

@@ -337,6 +337,8 @@ static void give_var(walk *w, Dwarf_Die *var, bool is_param, bool not_yet) {
         v.loc = ops;
         v.nloc = nops;
     }
+    /* a `static` local, or a const array gcc put in .rodata: the static region's */
+    if (shi_dwarf_loc_is_static(v.loc, v.nloc)) { free(tname); return; }
     w->count++;
     if (w->fn && w->fn(&v, w->arg) != 0) w->stop = true;
     free(tname);

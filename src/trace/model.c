@@ -106,6 +106,7 @@ shi_frame *shi_step_push_frame(shi_step *s, const char *function, const char *fi
 static void value_init(shi_value *v) {
     memset(v, 0, sizeof *v);
     v->target_block = -1;
+    v->target_static = -1;
 }
 
 shi_var *shi_frame_add_var(shi_frame *f, const char *name, const char *type, size_t size) {
@@ -114,6 +115,13 @@ shi_var *shi_frame_add_var(shi_frame *f, const char *name, const char *type, siz
     v->type = shi_trace_strdup(type);
     v->size = size;
     value_init(&v->value);
+    return v;
+}
+
+shi_var *shi_step_add_static(shi_step *s, const char *name, const char *type, size_t size,
+                             const char *scope) {
+    shi_var *v = shi_frame_add_var(&s->statics, name, type, size);
+    v->scope = shi_trace_strdup(scope);
     return v;
 }
 
@@ -268,6 +276,13 @@ static const shi_var *find_var(const shi_frame *f, const char *name) {
     return NULL;
 }
 
+static const shi_var *find_static(const shi_frame *f, const shi_var *v) {
+    for (size_t i = 0; i < f->nvars; i++)
+        if (str_eq(f->vars[i].name, v->name) && str_eq(f->vars[i].scope, v->scope))
+            return &f->vars[i];
+    return NULL;
+}
+
 static void mark_frame(shi_frame *f, const shi_frame *old) {
     f->is_new = !old;
     for (size_t i = 0; i < f->nvars; i++) {
@@ -296,6 +311,11 @@ void shi_step_mark_changes(shi_step *s, const shi_step *prev) {
             if (same_so_far) match = &prev->frames[d];
         }
         mark_frame(&s->frames[d], match);
+    }
+    for (size_t i = 0; i < s->statics.nvars; i++) {
+        shi_var *v = &s->statics.vars[i];
+        const shi_var *ov = prev ? find_static(&prev->statics, v) : NULL;
+        v->changed = prev && (!ov || !shi_value_equal(&ov->value, &v->value));
     }
     for (size_t i = 0; i < s->nblocks; i++) {
         shi_block *b = &s->blocks[i];
@@ -328,6 +348,7 @@ static void frame_free(shi_frame *f) {
     for (size_t i = 0; i < f->nvars; i++) {
         free(f->vars[i].name);
         free(f->vars[i].type);
+        free(f->vars[i].scope);
         value_free(&f->vars[i].value);
     }
     free(f->vars);
@@ -337,6 +358,7 @@ static void frame_free(shi_frame *f) {
 
 static void step_free(shi_step *s) {
     for (size_t i = 0; i < s->nframes; i++) frame_free(&s->frames[i]);
+    frame_free(&s->statics);
     for (size_t i = 0; i < s->nblocks; i++) {
         free(s->blocks[i].alloc_file);
         free(s->blocks[i].bytes);

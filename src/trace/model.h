@@ -69,6 +69,8 @@ struct shi_value {
     size_t nfields;
     size_t truncated;     /* array elements or string bytes left out */
     int64_t target_block; /* index into the step's blocks a pointer/owned ptr points into, or -1 */
+    int64_t target_static;/* SHI_VAL_POINTER: index into the step's statics.vars it points
+                             into (a global, a string literal), or -1 */
     size_t target_size;   /* SHI_VAL_POINTER: sizeof *p (0 for void * or unknown) */
     bool wide;            /* SHI_VAL_INT/UINT: a 128-bit integer (__int128): exact in `text`,
                              its low 64 bits in i/u */
@@ -89,6 +91,10 @@ typedef struct shi_var {
     bool is_param;
     bool changed;         /* its value differs from the previous step */
     shi_value value;
+    char *scope;          /* the static region: the function a `static` local belongs to;
+                             NULL for globals, file statics and literals */
+    bool literal;         /* the static region: a string literal a pointer reaches ("hi"),
+                             named by its text */
 } shi_var;
 
 typedef struct shi_frame {
@@ -159,6 +165,9 @@ typedef struct shi_step {
     size_t nblocks;
     shi_event *events;    /* what happened since the previous step */
     size_t nevents;
+    shi_frame statics;    /* the static region: globals, file and function statics, const
+                             data in .rodata, the string literals pointers reach; its vars
+                             only (no function, file or cfa) */
 } shi_step;
 
 typedef struct shi_trace {
@@ -182,6 +191,9 @@ void shi_trace_free(shi_trace *t);
 shi_step *shi_trace_add_step(shi_trace *t);
 shi_frame *shi_step_push_frame(shi_step *s, const char *function, const char *file, int line);
 shi_var *shi_frame_add_var(shi_frame *f, const char *name, const char *type, size_t size);
+/* A variable of the step's static region; `scope` (copied) is its function or NULL. */
+shi_var *shi_step_add_static(shi_step *s, const char *name, const char *type, size_t size,
+                             const char *scope);
 shi_block *shi_step_add_block(shi_step *s, uint64_t addr, size_t size, uint64_t id);
 shi_event *shi_step_add_event(shi_step *s, shi_event_kind kind);
 shi_field *shi_value_add_field(shi_value *v, const char *name);  /* allocates field->value */
@@ -218,7 +230,8 @@ void shi_trace_add_leak(shi_trace *t, const char *text);
 
 /* Sets the change marks of `s` (frame->is_new, var->changed, block->is_new/grown) by
  * comparing it with `prev` (NULL: the first step, everything is new). Frames are matched
- * by depth and function (and cfa when both are known), variables by name, blocks by id. */
+ * by depth and function (and cfa when both are known), variables by name, blocks by id;
+ * the static region's variables by name and scope (they are not new on the first step). */
 void shi_step_mark_changes(shi_step *s, const shi_step *prev);
 /* Deep comparison of two values, ignoring the stale and target_block bookkeeping. */
 bool shi_value_equal(const shi_value *a, const shi_value *b);

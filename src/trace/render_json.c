@@ -249,6 +249,10 @@ static void json_value(jw *w, const shi_step *s, const shi_value *v) {
     case SHI_VAL_POINTER:
         jw_key(w, "addr"); jw_addr(w, v->addr);
         jw_key(w, "block"); jw_block_ref(w, s, v->target_block);
+        jw_key(w, "static");
+        if (v->target_static >= 0 && (size_t)v->target_static < s->statics.nvars)
+            jw_uint(w, (uint64_t)v->target_static);
+        else jw_null(w);
         break;
     case SHI_VAL_STRUCT: case SHI_VAL_ARRAY: json_fields(w, s, v); break;
     case SHI_VAL_OWNED: json_owned(w, s, v); break;
@@ -269,6 +273,20 @@ static void json_var(jw *w, const shi_step *s, const shi_var *v) {
     jw_key(w, "size"); jw_uint(w, v->size);
     jw_key(w, "addr"); if (v->addr) jw_addr(w, v->addr); else jw_null(w);
     jw_key(w, "param"); jw_bool(w, v->is_param);
+    jw_key(w, "changed"); jw_bool(w, v->changed);
+    jw_key(w, "value"); json_value(w, s, &v->value);
+    jw_close(w, '}');
+}
+
+/* A variable of the static region: a frame's variable, with its function and literal mark. */
+static void json_static(jw *w, const shi_step *s, const shi_var *v) {
+    jw_open(w, '{');
+    jw_key(w, "name"); jw_str(w, v->name);
+    jw_key(w, "function"); jw_str(w, v->scope);
+    jw_key(w, "literal"); jw_bool(w, v->literal);
+    jw_key(w, "type"); jw_str(w, v->type);
+    jw_key(w, "size"); jw_uint(w, v->size);
+    jw_key(w, "addr"); if (v->addr) jw_addr(w, v->addr); else jw_null(w);
     jw_key(w, "changed"); jw_bool(w, v->changed);
     jw_key(w, "value"); json_value(w, s, &v->value);
     jw_close(w, '}');
@@ -360,6 +378,10 @@ static void json_step(jw *w, const shi_step *s) {
     jw_key(w, "heap");
     jw_open(w, '[');
     for (size_t i = 0; i < s->nblocks; i++) json_block(w, &s->blocks[i]);
+    jw_close(w, ']');
+    jw_key(w, "statics");
+    jw_open(w, '[');
+    for (size_t i = 0; i < s->statics.nvars; i++) json_static(w, s, &s->statics.vars[i]);
     jw_close(w, ']');
     jw_key(w, "events");
     jw_open(w, '[');

@@ -528,13 +528,24 @@ static bool c_place(sbuf *b, const shi_var *v, uint64_t addr, size_t size) {
     return false;
 }
 
+/* The variable of the static region a pointer points into (a global, not a literal: a char
+ * pointer's text already gives the literal's): drawn as `&squares[2]`. */
+static const shi_var *static_target(const shi_step *s, const shi_var *self) {
+    int64_t i = self->value.kind == SHI_VAL_POINTER ? self->value.target_static : -1;
+    if (i < 0 || (size_t)i >= s->statics.nvars || s->statics.vars[i].literal) return NULL;
+    return &s->statics.vars[i];
+}
+
 static void var_rows(ctx *x, layout *l, const shi_step *s, const shi_var *v) {
     if (v->value.kind == SHI_VAL_OWNED) { owned_rows(x, l, v); return; }
     lrow *r = add_row(l, ROW_TEXT);
     add_var_head(x, &r->text, v);
     const shi_var *t = stack_target(s, v);
+    if (!t) t = static_target(s, v);
     sbuf place = {0};
-    if (t && x->c_lang && c_place(&place, t, v->value.addr, v->value.target_size)) {
+    if (v->literal) {   /* its name is its text: "hi" : char[3] (3 bytes) */
+        sb_printf(&r->text, " %sread-only%s", x->c->dim, x->c->reset);
+    } else if (t && x->c_lang && c_place(&place, t, v->value.addr, v->value.target_size)) {
         sb_printf(&r->text, " = &%s", place.p);   /* C: &ps[1], &p.y */
     } else if (t && x->c_lang && v->value.addr != t->addr) {
         sb_printf(&r->text, " = 0x%" PRIx64, v->value.addr);   /* no part of t starts there */
@@ -572,6 +583,39 @@ static void stack_rows(ctx *x, layout *l, const shi_step *s) {
                       x->g->ell, s->depth - s->nframes, x->c->reset);
             add_row(l, ROW_SEP);
         }
+    }
+    add_row(l, ROW_BOTTOM);
+}
+
+/* The Static/Global region, the lesson's third: globals and file statics first, then each
+ * function's statics under its name, then the string literals pointers reach. */
+static void static_rows(ctx *x, layout *l, const shi_step *s) {
+    const shi_frame *st = &s->statics;
+    add_row(l, ROW_TOP);
+    for (size_t i = 0; i < st->nvars; i++)
+        if (!st->vars[i].scope && !st->vars[i].literal) var_rows(x, l, s, &st->vars[i]);
+    bool rows = l->n > 1;
+    for (size_t i = 0; i < st->nvars; i++) {
+        const char *fn = st->vars[i].scope;
+        bool first = fn != NULL;
+        for (size_t k = 0; k < i && first; k++)
+            first = !st->vars[k].scope || strcmp(st->vars[k].scope, fn) != 0;
+        if (!first) continue;   /* each function once, where its first static is */
+        if (rows) add_row(l, ROW_SEP);
+        sb_printf(&add_row(l, ROW_TEXT)->text, "%sin %s()%s", x->c->bold, fn, x->c->reset);
+        for (size_t k = i; k < st->nvars; k++)
+            if (st->vars[k].scope && strcmp(st->vars[k].scope, fn) == 0)
+                var_rows(x, l, s, &st->vars[k]);
+        rows = true;
+    }
+    bool literals = false;
+    for (size_t i = 0; i < st->nvars; i++) {
+        if (!st->vars[i].literal) continue;
+        if (!literals && rows) add_row(l, ROW_SEP);
+        if (!literals)
+            sb_printf(&add_row(l, ROW_TEXT)->text, "%sstring literals%s", x->c->bold, x->c->reset);
+        literals = true;
+        var_rows(x, l, s, &st->vars[i]);
     }
     add_row(l, ROW_BOTTOM);
 }
@@ -869,6 +913,20 @@ int shi_render_text(const shi_trace *t, const shi_step *s, FILE *out, const shi_
         gap_part(&x, &line, &l, r);
         if (r < rc.n && rc.rows[r]) sb_add(&line, rc.rows[r]);
         put_line(out, &line);
+    }
+    if (s->statics.nvars) {   /* below Stack | Heap, as the lesson's layout has it */
+        layout sl = {0};
+        static_rows(&x, &sl, s);
+        int sw = left_width(&x, &sl);
+        sb_printf(&line, "  %sStatic/Global%s", x.c->bold, x.c->reset);
+        put_line(out, &line);
+        for (size_t r = 0; r < sl.n; r++) {
+            sb_add(&line, "  ");
+            left_part(&x, &line, &sl, r, sw, s);
+            put_line(out, &line);
+        }
+        for (size_t r = 0; r < sl.n; r++) free(sl.rows[r].text.p);
+        free(sl.rows);
     }
     if (x.any_mark)
         fprintf(out, "  %s* changed since the previous step, (new) appeared since it%s\n",

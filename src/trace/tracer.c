@@ -22,6 +22,7 @@
 #include "trace/dwarf.h"
 #include "trace/narrate.h"
 #include "trace/source.h"
+#include "trace/static_region.h"
 #include "trace/proc.h"
 #include "trace/render.h"
 #include "trace/unwind.h"
@@ -715,6 +716,9 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
         for (size_t k = 0; k < f->nvars; k++) link_value(s, &f->vars[k].value);
     }
     mark_stale(s, prev);
+    shi_static_region_read(&(shi_static_reader){.d = tr->d, .read_mem = unwind_read, .arg = tr,
+                                                .bias = tr->bias, .exe_start = tr->exe_start,
+                                                .exe_end = tr->exe_end}, s);
     flush_pending(tr, s);
     tr->last_file = file;
     tr->last_line = line;

@@ -228,6 +228,9 @@ def main():
     if not (sm and sv):
         return
     M = {v["name"]: v for v in sm["frames"][-1]["vars"]}
+    # gcc puts the const array ca in .rodata (DW_OP_addr): the static region's, as main's
+    in_frame = "ca" in M
+    M.update({v["name"]: v for v in sm.get("statics", []) if v["function"] == "main"})
 
     # the text view's rows of the same steps: "  name : type (N bytes) = value"
     blocks = re.split(r"^Step \d+: ", text, flags=re.M)
@@ -344,6 +347,8 @@ def main():
     check("const array: ca is const int[3] (gdb: const int [3]), not const const",
           M["ca"]["type"] == c_type(G["whatis ca"]) and plain(M["ca"]["value"]) == nested(G["ca"]),
           M["ca"]["type"])
+    check("const array: ca (in .rodata) is main's in the static region, not in its frame",
+          not in_frame and "ca" in M)
     check("const array: text ca = {7, 8, 9}", row(TM, "ca") == f"const int[3] (12 bytes) = {G['ca']}", row(TM, "ca"))
     h = M["h"]["value"]
     check("pointer: text h = 0x… (hex, the block's address)",

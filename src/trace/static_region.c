@@ -1,0 +1,110 @@
+/*
+ * src/trace/static_region.c — the Static/Global region of a step (static_region.h).
+ */
+#include "trace/static_region.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { LITERAL_MAX = 256 };   /* bytes of a literal read, NUL included */
+
+static bool no_reg(void *arg, int regno, uint64_t *ret) {
+    (void)arg; (void)regno; (void)ret;
+    return false;
+}
+
+static void read_variables(const shi_static_reader *r, shi_step *s) {
+    size_t n;
+    const shi_dwarf_static *st = shi_dwarf_statics(r->d, &n);
+    shi_dwarf_target t = {.read_reg = no_reg, .read_mem = r->read_mem, .arg = r->arg,
+                          .load_bias = r->bias};
+    for (size_t i = 0; i < n; i++) {
+        shi_var *v = shi_step_add_static(s, st[i].name, st[i].type_name, st[i].size,
+                                         st[i].function);
+        v->addr = r->bias + st[i].addr;
+        Dwarf_Die type;
+        if (!dwarf_offdie(shi_dwarf_handle(r->d), st[i].type, &type) ||
+            shi_dwarf_read_value(r->d, &type, v->addr, &t, &v->value) != 0)
+            v->value.kind = SHI_VAL_UNREADABLE;
+    }
+}
+
+/* The region's variable holding addr, or -1. */
+static int64_t static_of(const shi_step *s, uint64_t addr) {
+    for (size_t i = 0; i < s->statics.nvars; i++) {
+        const shi_var *v = &s->statics.vars[i];
+        if (v->addr && addr >= v->addr && addr < v->addr + (v->size ? v->size : 1))
+            return (int64_t)i;
+    }
+    return -1;
+}
+
+typedef struct literals {
+    uint64_t *addr;
+    const char **quoted;   /* in the pointer's text */
+    size_t n, cap;
+} literals;
+
+/* A C char pointer's text is its address and the string, 0x555555556010 "hi": the string. */
+static const char *string_part(const shi_value *v) {
+    const char *q = v->text ? strchr(v->text, ' ') : NULL;
+    return q && q[1] == '"' ? q + 1 : NULL;
+}
+
+/* Char pointers into the executable, past every variable: string literals. */
+static void find_literals(const shi_static_reader *r, const shi_step *s, const shi_value *v,
+                          literals *out) {
+    if (v->kind == SHI_VAL_POINTER && string_part(v) && v->addr && v->target_block < 0 &&
+        v->addr >= r->exe_start && v->addr < r->exe_end && static_of(s, v->addr) < 0) {
+        for (size_t i = 0; i < out->n; i++)
+            if (out->addr[i] == v->addr) return;
+        if (out->n == out->cap) {
+            out->cap = out->cap ? 2 * out->cap : 8;
+            out->addr = realloc(out->addr, out->cap * sizeof *out->addr);
+            out->quoted = realloc(out->quoted, out->cap * sizeof *out->quoted);
+            if (!out->addr || !out->quoted) abort();
+        }
+        out->quoted[out->n] = string_part(v);
+        out->addr[out->n++] = v->addr;
+    }
+    for (size_t i = 0; i < v->nfields; i++) find_literals(r, s, v->fields[i].value, out);
+}
+
+/* The literal at addr as a variable of the region, named by its text as the pointer's own
+ * text writes it ("hi\t", gdb's escapes), a char array of its bytes up to the NUL. */
+static void add_literal(const shi_static_reader *r, shi_step *s, uint64_t addr,
+                        const char *quoted) {
+    char c = 1, type[32];
+    size_t len = 0;
+    while (len < LITERAL_MAX && r->read_mem(r->arg, addr + len, &c, 1) && c) len++;
+    snprintf(type, sizeof type, "char[%zu]", len + 1);
+    shi_var *v = shi_step_add_static(s, quoted, type, len + 1, NULL);
+    v->addr = addr;
+    v->literal = true;
+    v->value.kind = SHI_VAL_ARRAY;   /* a char array, as read_value gives one: its text */
+    v->value.at = addr;
+    shi_value_set_text(&v->value, quoted);
+}
+
+static void link(shi_step *s, shi_value *v) {
+    if (v->kind == SHI_VAL_POINTER)
+        v->target_static = v->addr && v->target_block < 0 ? static_of(s, v->addr) : -1;
+    for (size_t i = 0; i < v->nfields; i++) link(s, v->fields[i].value);
+}
+
+void shi_static_region_read(const shi_static_reader *r, shi_step *s) {
+    read_variables(r, s);
+    literals lit = {0};
+    for (size_t f = 0; f < s->nframes; f++)
+        for (size_t i = 0; i < s->frames[f].nvars; i++)
+            find_literals(r, s, &s->frames[f].vars[i].value, &lit);
+    for (size_t i = 0; i < s->statics.nvars; i++)
+        find_literals(r, s, &s->statics.vars[i].value, &lit);
+    for (size_t i = 0; i < lit.n; i++) add_literal(r, s, lit.addr[i], lit.quoted[i]);
+    free(lit.addr);
+    free(lit.quoted);
+    for (size_t f = 0; f < s->nframes; f++)
+        for (size_t i = 0; i < s->frames[f].nvars; i++) link(s, &s->frames[f].vars[i].value);
+    for (size_t i = 0; i < s->statics.nvars; i++) link(s, &s->statics.vars[i].value);
+}
