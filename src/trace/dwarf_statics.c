@@ -34,6 +34,8 @@ static void add_static(shi_dwarf *d, Dwarf_Die *cu, Dwarf_Die *var, const char *
     const char *name = dwarf_attr_integrate(var, DW_AT_name, &na) ? dwarf_formstring(&na) : NULL;
     const char *file = dwarf_decl_file(var);   /* follows DW_AT_specification */
     if (!name || !file || !shi_dwarf_is_user_decl(d, cu, file)) return;   /* libc's, std's */
+    /* the compiler's (__func__) and stackheap's own macros' (sh_vec_push's shi_site_) */
+    if (strncmp(name, "__", 2) == 0 || strncmp(name, "shi_", 4) == 0) return;
     for (size_t i = 0; i < d->nstatics; i++)   /* one object, seen twice (inlined code) */
         if (d->statics[i].addr == ops[0].number) return;
     Dwarf_Die type;

@@ -913,6 +913,47 @@ static void opt_var_key(const shi_frame *f, size_t i, char *buf, size_t size) {
     else snprintf(buf, size, "%s", name);
 }
 
+static bool same_str(const char *a, const char *b) {
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* A static variable's key in globals: its name; a function's static as gdb names it,
+ * next_ticket::count (two functions may each have a `count`); "#2" for a second one of
+ * that name (two blocks of one function), since JSON keys must differ. */
+static void opt_global_key(const shi_frame *st, size_t i, char *buf, size_t size) {
+    size_t seen = 0;
+    for (size_t k = 0; k < i; k++)
+        seen += same_str(st->vars[k].name, st->vars[i].name) &&
+                same_str(st->vars[k].scope, st->vars[i].scope);
+    const shi_var *v = &st->vars[i];
+    int n = v->scope ? snprintf(buf, size, "%s::%s", v->scope, v->name ? v->name : "?")
+                     : snprintf(buf, size, "%s", v->name ? v->name : "?");
+    if (seen && n > 0 && (size_t)n < size) snprintf(buf + n, size - (size_t)n, "#%zu", seen + 1);
+}
+
+/* The static region as the C backend writes its globals: name to encoded value, and the
+ * names in order. String literals are there too, so that a char pointer's arrow finds them. */
+static void opt_globals(opt_ctx *c, const shi_step *s) {
+    jw *w = c->w;
+    char key[300];
+    jw_key(w, "globals");
+    jw_open(w, '{');
+    for (size_t i = 0; i < s->statics.nvars; i++) {
+        const shi_var *v = &s->statics.vars[i];
+        opt_global_key(&s->statics, i, key, sizeof key);
+        jw_key(w, key);
+        opt_value(c, &v->value, v->type, v->addr);
+    }
+    jw_close(w, '}');
+    jw_key(w, "ordered_globals");
+    jw_open(w, '[');
+    for (size_t i = 0; i < s->statics.nvars; i++) {
+        opt_global_key(&s->statics, i, key, sizeof key);
+        jw_str(w, key);
+    }
+    jw_close(w, ']');
+}
+
 /* A function's return value, as the Python backend gives one (the C backend gives none):
  * the local "__return__" of the returning frame, on its last step, drawn "Return value". */
 static void opt_return_value(opt_ctx *c, const shi_event *e) {
@@ -1018,8 +1059,7 @@ static void opt_step(opt_ctx *c, const opt_code *code, const shi_step *s, const 
     if (msg) { jw_key(w, "exception_msg"); jw_str(w, msg); }
     jw_key(w, "func_name");
     jw_str(w, s->nframes ? s->frames[s->nframes - 1].function : "<none>");
-    jw_key(w, "globals"); jw_open(w, '{'); jw_close(w, '}');
-    jw_key(w, "ordered_globals"); jw_open(w, '['); jw_close(w, ']');
+    opt_globals(c, s);
     jw_key(w, "stack_to_render");
     jw_open(w, '[');
     for (size_t d = 0; d < s->nframes; d++) {

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { LITERAL_MAX = 256 };   /* bytes of a literal read, NUL included */
+enum {
+    LITERAL_MAX = 256,   /* bytes of a literal measured */
+    LITERAL_SHOWN = 16   /* its chars kept as elements (the NUL too), as arrays keep 16 */
+};
 
 static bool no_reg(void *arg, int regno, uint64_t *ret) {
     (void)arg; (void)regno; (void)ret;
@@ -75,15 +78,34 @@ static void find_literals(const shi_static_reader *r, const shi_step *s, const s
  * text writes it ("hi\t", gdb's escapes), a char array of its bytes up to the NUL. */
 static void add_literal(const shi_static_reader *r, shi_step *s, uint64_t addr,
                         const char *quoted) {
-    char c = 1, type[32];
+    unsigned char bytes[LITERAL_SHOWN];
+    char c = 1, type[32], text[8];
     size_t len = 0;
-    while (len < LITERAL_MAX && r->read_mem(r->arg, addr + len, &c, 1) && c) len++;
+    while (len < LITERAL_MAX && r->read_mem(r->arg, addr + len, &c, 1) && c) {
+        if (len < LITERAL_SHOWN) bytes[len] = (unsigned char)c;
+        len++;
+    }
     snprintf(type, sizeof type, "char[%zu]", len + 1);
     shi_var *v = shi_step_add_static(s, quoted, type, len + 1, NULL);
     v->addr = addr;
     v->literal = true;
-    v->value.kind = SHI_VAL_ARRAY;   /* a char array, as read_value gives one: its text */
+    v->value.kind = SHI_VAL_ARRAY;   /* a char array, as read_value gives one */
     v->value.at = addr;
+    v->value.type = shi_trace_strdup(type);
+    size_t shown = len + 1 < LITERAL_SHOWN ? len + 1 : LITERAL_SHOWN;
+    for (size_t i = 0; i < shown; i++) {
+        shi_field *f = shi_value_add_field(&v->value, NULL);
+        unsigned char b = i < len ? bytes[i] : 0;
+        bool plain = b >= 0x20 && b < 0x7f && b != '\'' && b != '\\';
+        if (plain) snprintf(text, sizeof text, "'%c'", b);
+        else snprintf(text, sizeof text, "'\\%03o'", b);   /* '\000', as C values write it */
+        shi_value_set_char(f->value, b, text);
+        f->value->type = shi_trace_strdup("char");
+        f->value->at = addr + i;
+        f->offset = i;
+        f->size = 1;
+    }
+    v->value.truncated = len + 1 - shown;
     shi_value_set_text(&v->value, quoted);
 }
 

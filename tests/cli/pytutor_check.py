@@ -10,7 +10,8 @@ lang: 'c') can draw it:
   "exception"; the last one is a "return", an "exception" or "instruction_limit_reached";
 - a frame has func_name, frame_id, unique_hash, is_highlighted (only the top one),
   is_parent, is_zombie, parent_frame_id_list, encoded_locals and ordered_varnames (the
-  same names, "__return__" last when there is one);
+  same names, "__return__" last when there is one); globals and ordered_globals likewise
+  (the same names, in order), their values encoded as locals are;
 - values: ["C_DATA", addr, type, value], ["C_STRUCT", addr, tag, [field, value]...],
   ["C_ARRAY", addr, value...], ["C_MULTIDIMENSIONAL_ARRAY", addr, [dims], value...] (the
   elements flat, as many as the dimensions' product); addresses are "0x" hex strings; a
@@ -131,8 +132,11 @@ def validate(doc):
             assert isinstance(e.get('exception_msg'), str), '%s: no exception_msg' % where
         assert isinstance(e['line'], int) and 1 <= e['line'] <= nlines, \
             '%s: line %r is not in the code' % (where, e['line'])
-        assert e['globals'] == {} and e['ordered_globals'] == []
         pointers = set()
+        assert isinstance(e['globals'], dict) and e['ordered_globals'] == list(e['globals']), \
+            '%s: ordered_globals %r' % (where, e['ordered_globals'])
+        for name, v in e['globals'].items():
+            check_value(v, pointers, '%s global %s' % (where, name))
         frames = e['stack_to_render']
         for k, f in enumerate(frames):
             fw = '%s %s' % (where, f.get('func_name'))
@@ -163,6 +167,10 @@ def validate(doc):
 
 def top(e):
     return e['stack_to_render'][-1]
+
+
+def glob(e, name):
+    return e['globals'].get(name)
 
 
 def local(e, name, frame=-1):

@@ -169,6 +169,35 @@ def main():
     check("text: p = &squares[2] (a pointer into the region, by name)",
           "p : int * (8 bytes) = &squares[2]" in [r.strip(" |*") for r in stack_part.splitlines()])
 
+    # the Python Tutor export: the region in globals / ordered_globals, as the C backend has them
+    pj = os.path.join(WORK, "p.json")
+    subprocess.run([BIN, "run", "--pytutor", pj, "--", exe], capture_output=True, check=True)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import pytutor_check as pc
+    try:
+        doc = pc.validate(pc.load(pj))
+        err = None
+    except AssertionError as e:
+        doc, err = None, e
+    check("pytutor: the export holds to the C backend's encoding (globals too)", doc, err)
+    if doc:
+        tr = doc["trace"]
+        e = tr[last["index"]]
+        check("pytutor: ordered_globals in declaration order, a function's static as gdb names it",
+              e["ordered_globals"] == ["total", "squares", "origin", "main::primes",
+                                       "next_ticket::count", '"hi"'], e["ordered_globals"])
+        g = e["globals"]
+        check("pytutor: total 3, squares {0, 1, 4, 11}, origin.y 3 at the printf",
+              g["total"][3] == 3 and [x[3] for x in g["squares"][2:]] == [0, 1, 4, 11] and
+              pc.field(g["origin"], "y")[3] == 3, g)
+        counts = [x["globals"]["next_ticket::count"][3] for x in tr]
+        check("pytutor: the counter per entry is the JSON's", counts ==
+              [plain(statics(s)[("next_ticket", "count")]["value"]) for s in steps], counts)
+        check('pytutor: s points at the literal "hi", a char array in globals',
+              pc.local(e, "s")[3] == g['"hi"'][1] and
+              [x[3] for x in g['"hi"'][2:]] == ["h", "i", "\\0"], (pc.local(e, "s"), g.get('"hi"')))
+        check("pytutor: p points at squares[2]", pc.local(e, "p")[3] == g["squares"][4][1])
+
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
