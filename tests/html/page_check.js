@@ -170,6 +170,7 @@ async function main() {
     if (pages.nosource) await checkNoSource(browser, pages.nosource);
     if (pages.deep) await checkDeep(browser, pages.deep);
     if (pages.stackptr) await checkStackPointer(browser, pages.stackptr);
+    if (pages.statics) await checkStatics(browser, pages.statics);
     if (pages.add) await checkPhoneAndPrint(browser, pages.add);
     if (index) await checkIndex(browser, index);
   } finally {
@@ -380,6 +381,57 @@ async function checkStackPointer(browser, p) {
   st = await state();
   check('stack pointer: no stack arrow at step 1', st.stackArrows.length === 0, show(st.stackArrows));
   check('stack pointer: the console is clean', !problems.length, problems.join(' | '));
+  await context.close();
+}
+
+// The Static/Global region under the heap: a row per static variable of the JSON with its
+// value and change mark, grouped (globals, each function's statics, literals), and arrows
+// from s to the literal "hi" and from p to squares; nothing of it in the frames.
+async function checkStatics(browser, p) {
+  const t = p.trace;
+  const last = [...t.steps].reverse().find((x) => x.frames.length && x.statics.length);
+  const bump = t.steps.find((x) => x.statics.some((v) => v.name === 'count' && v.changed));
+  if (!check('statics: the trace has a static region and a step where count changed', !!(last && bump))) return;
+  const { context, page, problems, state } = await open(browser, p, '#step-' + (bump.index + 1));
+  const region = () => page.evaluate(() => {
+    const rect = (el) => { const r = el.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; };
+    return {
+      groups: [...document.querySelectorAll('#diagram g.static-group')].map((g) => g.getAttribute('data-group')),
+      rows: [...document.querySelectorAll('#diagram g.svar')].map((r) => ({
+        name: r.getAttribute('data-name'), function: r.getAttribute('data-function') || null,
+        text: r.querySelector('.value').getAttribute('data-text'), changed: r.classList.contains('changed'),
+        box: rect(r) })),
+      arrows: [...document.querySelectorAll('#diagram path.arrow-static')].map((a) => {
+        const m = a.getScreenCTM(), len = a.getTotalLength();
+        const at = (pt) => ({ x: pt.x * m.a + pt.y * m.c + m.e, y: pt.x * m.b + pt.y * m.d + m.f });
+        return { from: a.getAttribute('data-from'), to: a.getAttribute('data-to'), end: at(a.getPointAtLength(len)) };
+      }),
+    };
+  });
+  const expect = (st) => st.statics.map((v) => ({ name: v.name, function: v.function, text: v.value.text, changed: v.changed }));
+  const bare = (rows) => rows.map(({ name, function: fn, text, changed }) => ({ name, function: fn, text, changed }));
+  let r = await region();
+  const order = (rows) => [...rows].sort((a, b) => (a.function || '').localeCompare(b.function || '') || a.name.localeCompare(b.name));
+  check('statics: at the step where count went up, every static row shows the JSON\'s value and mark',
+    same(order(bare(r.rows)), order(expect(bump))), show(bare(r.rows)) + ' vs ' + show(expect(bump)));
+  check('statics: count\'s row is marked changed', r.rows.some((x) => x.name === 'count' && x.changed));
+  await page.evaluate((k) => { location.hash = '#step-' + k; }, last.index + 1);
+  await waitFor(page, last.index + 1);
+  r = await region();
+  const st = await state();
+  check('statics: groups globals, static in main(), static in next_ticket(), string literals',
+    same(r.groups, ['globals', 'static in main()', 'static in next_ticket()', 'string literals (read-only)']), show(r.groups));
+  check('statics: the last step\'s rows are the JSON\'s', same(order(bare(r.rows)), order(expect(last))),
+    show(bare(r.rows)));
+  check('statics: no frame shows count or primes', st.frames.every((f) => f.vars.every((v) => v.name !== 'count' && v.name !== 'primes')));
+  for (const [from, to] of [['s', '"hi"'], ['p', 'squares']]) {
+    const a = r.arrows.find((x) => x.from === from);
+    const row = r.rows.find((x) => x.name === to);
+    check('statics: an arrow from ' + from + ' ends in the row of ' + to, a && row && a.to === to && inside(a.end, row.box),
+      show(a) + ' vs ' + show(row && row.box));
+  }
+  await page.screenshot({ path: path.join(shots, 'statics-step-' + (last.index + 1) + '.png') });
+  check('statics: the console is clean', !problems.length, problems.join(' | '));
   await context.close();
 }
 

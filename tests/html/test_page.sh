@@ -72,6 +72,8 @@ printf '%s\n' 'struct point { int x, y; };' 'static void by_pointer(struct point
     '    p->x = 10;' '}' 'int main(void) {' '    struct point origin = {1, 2};' \
     '    by_pointer(&origin);' '    return origin.x == 10 ? 0 : 1;' '}' > "$work/stackptr.c"
 cc -g -O0 -o "$work/stackptr" "$work/stackptr.c" && page stackptr ./stackptr
+# the Static/Global region: globals, a function's static counter, a .rodata array, "hi"
+cc -g -O0 -o "$work/statics" "$src/tests/cli/statics.c" && page statics ./statics
 rustc=$(command -v rustc || true)
 [ -z "$rustc" ] && [ -x "$HOME/.cargo/bin/rustc" ] && rustc="$HOME/.cargo/bin/rustc"
 if [ -n "$rustc" ]; then

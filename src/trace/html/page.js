@@ -315,6 +315,11 @@
       return t ? t.v : null;
     };
 
+    // The Static/Global region (globals, statics, literals) and pointers into it (&squares[2], "hi").
+    const statics = step.statics || [];
+    const staticTarget = (val) => (val && val.kind === 'pointer' && val.block == null && val.static != null
+      ? statics[val.static] || null : null);
+
     // Column widths over every variable, so the rows of all frames line up.
     let wName = 4, wType = 4, wSize = 4, wVal = 5;
     for (const f of frames) for (const v of f.vars || []) {
@@ -324,7 +329,8 @@
       const val = v.value || {};
       const len = val.kind === 'owned'
         ? Math.max(...ownedRows(val).map((r) => r.reduce((a, c) => a + c.text.length + (c.ptr ? 3 : 2), 0)))
-        : Math.min(String(val.text).length, MAX_VALUE) + (refsOf('', val, []).length || stackTarget(val, v) ? 2 : 0);
+        : Math.min(String(val.text).length, MAX_VALUE) +
+          (refsOf('', val, []).length || stackTarget(val, v) || staticTarget(val) ? 2 : 0);
       wVal = Math.max(wVal, len);
     }
     const cx = [PAD, 0, 0, 0];
@@ -361,6 +367,17 @@
         textW(notes[i]) * 0.85 + PAD);
     });
     const heapX = stackW + GAP;
+    // The static region sits under the heap, as the lesson's memory layout has it.
+    const staticRow = (v) => [cut(v.name, MAX_NAME), cut(v.type, MAX_TYPE), cut(String((v.value || {}).text), MAX_VALUE)];
+    const sx = [PAD, 0, 0];   // its columns, from the heap column's left
+    let wn = 4, wt = 4;
+    for (const v of statics) { wn = Math.max(wn, Math.min(v.name.length, MAX_NAME)); wt = Math.max(wt, Math.min(String(v.type).length, MAX_TYPE)); }
+    sx[1] = sx[0] + (wn + 2) * charW;
+    sx[2] = sx[1] + (wt + 2) * charW;
+    for (const v of statics) {
+      heapW = Math.max(heapW, 200, sx[2] + textW(staticRow(v)[2]) + PAD,
+        textW(v.literal ? 'string literals (read-only)' : 'static in ' + (v.function || '') + '()') + 2 * PAD);
+    }
 
     s('text', { x: PAD, y: 12, class: 'h' }, svg, 'Stack');
     s('text', { x: heapX, y: 12, class: 'h' }, svg, 'Heap');
@@ -370,6 +387,7 @@
     const rowsByPath = new Map();   // "numbers.ptr" -> {x, y}: where its arrow starts
     const rowOfVar = new Map();     // variable -> the y of its row's middle
     const stackRefs = [];           // pointers into the stack: {from, to, name, target}
+    const staticRefs = [];          // pointers into the static region: {from, name, target}
     if (!frames.length) s('text', { x: PAD, y: y + 12, class: 'empty-note' }, svg, '(no frame)');
     frames.forEach((f, fi) => {
       if (fi === frames.length - 1 && frames.length > 1 && (step.depth || 0) > frames.length) {
@@ -422,11 +440,13 @@
           const refs = refsOf(v.name, val, []);
           s('text', { x: cx[3], y: my, class: 'value-text' + (val.kind === 'uninit' ? ' muted' : '') }, vg, cut(val.text, MAX_VALUE));
           const target = refs.length ? null : stackTarget(val, v);
-          if (refs.length || target) {
+          const starget = refs.length || target ? null : staticTarget(val);
+          if (refs.length || target || starget) {
             const dx = cx[3] + textW(cut(val.text, MAX_VALUE)) + 10;
             s('circle', { cx: dx, cy: my - 1, r: 3.5, class: 'dot' }, vg);
             for (const [path] of refs) rowsByPath.set(path, { x: dx, y: my - 1 });
             if (target) stackRefs.push({ from: { x: dx, y: my - 1 }, name: v.name, target });
+            if (starget) staticRefs.push({ from: { x: dx, y: my - 1 }, name: v.name, target: starget });
           }
         }
         rowOfVar.set(v, my - 1);
@@ -452,7 +472,56 @@
       blockAt.set(b.id, { x: heapX, y: hy, w: heapW, h: bh });
       hy += bh + 24;
     });
-    const heapH = blocks.length ? hy : hy + 24;
+    let heapH = blocks.length ? hy : hy + 24;
+
+    // The static region: globals and file statics, each function's statics, the literals
+    // pointers reach, each group a box drawn as a frame is.
+    const staticRowY = new Map();   // static variable -> the y of its row's middle
+    if (statics.length) {
+      let sy = heapH + 4;
+      s('text', { x: heapX, y: sy + 12, class: 'h' }, svg, 'Static/Global');
+      sy += 20;
+      const groups = [];
+      const group = (key, title) => {
+        let gr = groups.find((x) => x.key === key);
+        if (!gr) groups.push(gr = { key, title, vars: [] });
+        return gr;
+      };
+      const globals = group('', 'globals');
+      for (const v of statics) {
+        if (v.literal) continue;
+        (v.function ? group('f:' + v.function, 'static in ' + v.function + '()') : globals).vars.push(v);
+      }
+      for (const v of statics) if (v.literal) group('literals', 'string literals (read-only)').vars.push(v);
+      const sc = sx.map((x) => heapX + x);
+      for (const gr of groups) {
+        if (!gr.vars.length) continue;
+        const g = s('g', { class: 'static-group', 'data-group': gr.title }, svg);
+        const height = HEAD + gr.vars.length * ROW + 6;
+        s('rect', { x: heapX + 0.5, y: sy + 0.5, width: heapW - 1, height, rx: 6, class: 'frame-box static-box' }, g);
+        s('path', { d: `M${heapX + 0.5},${sy + HEAD} v${-HEAD + 6} a6,6 0 0 1 6,-6 h${heapW - 13} a6,6 0 0 1 6,6 v${HEAD - 6} z`, class: 'frame-head' }, g);
+        s('text', { x: heapX + PAD, y: sy + HEAD / 2 + 1, class: 'bold sname' }, g, gr.title);
+        let ry = sy + HEAD;
+        for (const v of gr.vars) {
+          const val = v.value || { kind: 'unreadable', text: '?' };
+          const row = s('g', { class: 'svar' + (v.changed ? ' changed' : ''), 'data-name': v.name,
+            'data-function': v.function || '' }, g);
+          s('rect', { x: heapX + 2, y: ry + 1, width: heapW - 4, height: ROW - 2, class: 'row-bg' }, row);
+          const my = ry + ROW / 2 + 1;
+          const [n, ty, tx] = staticRow(v);
+          s('text', { x: sc[0], y: my, class: 'name' }, row, n);
+          s('text', { x: sc[1], y: my, class: 'type muted' }, row, ty);
+          const vg = s('g', { class: 'value', 'data-kind': val.kind }, row);
+          vg.setAttribute('data-text', val.text);
+          s('title', null, vg, v.name + ': ' + v.type + ' (' + v.size + ' bytes) = ' + val.text + (v.addr ? ' at ' + v.addr : ''));
+          s('text', { x: sc[2], y: my, class: 'value-text' }, vg, tx);
+          staticRowY.set(v, my - 1);
+          ry += ROW;
+        }
+        sy += height + 8;
+      }
+      heapH = sy;
+    }
 
     // Arrows, drawn last so they pass over the boxes.
     const arrows = s('g', { class: 'arrows' }, svg);
@@ -477,6 +546,14 @@
       const out = stackW + 14 + 8 * (i % 4);
       s('path', { d: `M${r.from.x},${r.from.y} C${out},${r.from.y} ${out},${ty} ${stackW - 3},${ty}`,
         class: 'arrow-stack', 'marker-end': 'url(#arrowhead)', 'data-from': r.name, 'data-to': r.target.name }, arrows);
+    });
+    // A pointer into the static region: an arrow to the row of what it points to.
+    staticRefs.forEach((r) => {
+      const ty = staticRowY.get(r.target);
+      if (ty == null) return;
+      const x2 = heapX + 2, bend = Math.max(40, (x2 - r.from.x) / 2);
+      s('path', { d: `M${r.from.x},${r.from.y} C${r.from.x + bend},${r.from.y} ${x2 - bend},${ty} ${x2},${ty}`,
+        class: 'arrow-static', 'marker-end': 'url(#arrowhead)', 'data-from': r.name, 'data-to': r.target.name }, arrows);
     });
     const W = Math.ceil(heapX + heapW + PAD), H = Math.ceil(Math.max(stackH, heapH) + 10);
     svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
