@@ -2,7 +2,9 @@
 """tests/cli/statics_facts.py — the Static/Global region of tests/cli/statics.c, from
 `stackheap run --json` (and its other outputs): globals, a file static struct, a function's
 static counter after each call, a const local array gcc put in .rodata (never in a frame),
-and `char *s = "hi"` pointing at the literal in the region. Values at the last line are
+and `char *s = "hi"` pointing at the literal in the region; the same in the text view's
+Static/Global box and in the Python Tutor export's globals; and, when rustc is here, the
+statics of tests/cli/statics.rs (a `static mut` counter). Values at the last line are
 compared with gdb's when it is installed (else with GDB_SAID, what gdb 13 printed). Run by
 test_statics.sh; prints "ok"/"FAIL" per fact and "N passed, N failed".
 
@@ -198,8 +200,36 @@ def main():
               [x[3] for x in g['"hi"'][2:]] == ["h", "i", "\\0"], (pc.local(e, "s"), g.get('"hi"')))
         check("pytutor: p points at squares[2]", pc.local(e, "p")[3] == g["squares"][4][1])
 
+    rust_facts()
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
+
+
+def rust_facts():
+    """Rust's statics, when rustc is here: COUNTER after each call of bump, LIMITS."""
+    rustc = shutil.which("rustc") or os.path.expanduser("~/.cargo/bin/rustc")
+    if not os.path.exists(rustc):
+        print("note: no rustc: Rust's statics are not checked")
+        return
+    exe = os.path.join(WORK, "statics_rs")
+    subprocess.run([rustc, "-g", "-o", exe, os.path.abspath(PROGRAM[:-2] + ".rs")], check=True,
+                   capture_output=True)
+    tj = os.path.join(WORK, "rs.json")
+    subprocess.run([BIN, "run", "--json", tj, "--", exe], capture_output=True, check=True)
+    steps = json.load(open(tj))["steps"]
+    names = [v["name"] for v in steps[0]["statics"]]
+    check("Rust: LIMITS, COUNTER and GREETING are in the static region",
+          all(n in names for n in ("LIMITS", "COUNTER", "GREETING")), names)
+    if "COUNTER" not in names:
+        return
+    val = lambda s, n: next(v for v in s["statics"] if v["name"] == n)["value"]
+    after = [val(s, "COUNTER")["value"] for s in steps
+             if any(e["kind"] == "return" and e.get("function") == "bump" for e in s["events"])]
+    check("Rust: COUNTER is 1 after the first bump(), 2 after the second", after == [1, 2], after)
+    check("Rust: LIMITS is [1, 2, 3], GREETING \"hello\"",
+          val(steps[0], "LIMITS")["text"] == "[1, 2, 3]" and
+          val(steps[0], "GREETING")["text"] == '"hello"',
+          (val(steps[0], "LIMITS")["text"], val(steps[0], "GREETING")["text"]))
 
 
 if __name__ == "__main__":
