@@ -536,6 +536,86 @@ static shi_var *c_pointer(shi_frame *f, const char *name, const char *type, uint
     return v;
 }
 
+/* A step with the static region of tests/cli/statics.c: total, squares, next_ticket's count
+ * at `count`, and the literal "hi" that main's s points to, as p points to squares[2]. */
+static shi_step *statics_step(shi_trace *t, int64_t count) {
+    shi_step *s = shi_trace_add_step(t);
+    shi_var *v = shi_step_add_static(s, "total", "int", 4, NULL);
+    v->addr = 0x555555558020;
+    shi_value_set_int(&v->value, 5);
+    v = shi_step_add_static(s, "squares", "int[4]", 16, NULL);
+    v->addr = 0x555555558030;
+    v->value.kind = SHI_VAL_ARRAY;
+    for (int i = 0; i < 4; i++) {
+        shi_field *f = shi_value_add_field(&v->value, NULL);
+        f->offset = (size_t)(4 * i), f->size = 4;
+        shi_value_set_int(f->value, i * i);
+    }
+    v = shi_step_add_static(s, "count", "int", 4, "next_ticket");
+    v->addr = 0x555555558048;
+    shi_value_set_int(&v->value, count);
+    v = shi_step_add_static(s, "\"hi\"", "char[3]", 3, NULL);
+    v->addr = 0x555555556020;
+    v->literal = true;
+    v->value.kind = SHI_VAL_ARRAY;
+    shi_value_set_text(&v->value, "\"hi\"");
+    shi_frame *m = shi_step_push_frame(s, "main", "statics.c", 21);
+    shi_var *p = c_pointer(m, "s", "char *", 0x555555556020, 1);
+    shi_value_set_text(&p->value, "0x555555556020 \"hi\"");
+    p->value.target_static = 3;
+    c_pointer(m, "p", "int *", 0x555555558038, 4)->value.target_static = 1;
+    return s;
+}
+
+SH_TEST(test_model_static_changes_by_name_and_scope) {
+    shi_trace *t = shi_trace_new("prog");
+    statics_step(t, 0);
+    statics_step(t, 1);
+    shi_var *other = shi_step_add_static(&t->steps[1], "count", "int", 4, "other");
+    shi_value_set_int(&other->value, 0);   /* another function's count: new, not changed from 0 */
+    shi_step_mark_changes(&t->steps[0], NULL);
+    shi_step_mark_changes(&t->steps[1], &t->steps[0]);
+    for (size_t i = 0; i < t->steps[0].statics.nvars; i++) CHECK(!t->steps[0].statics.vars[i].changed);
+    CHECK(!t->steps[1].statics.vars[0].changed);   /* total */
+    CHECK(t->steps[1].statics.vars[2].changed);    /* next_ticket's count: 0 -> 1 */
+    CHECK(t->steps[1].statics.vars[4].changed);    /* other's count appeared */
+    shi_trace_free(t);
+}
+
+SH_TEST(test_text_static_region_below_stack_and_heap) {
+    shi_trace *t = shi_trace_new("prog");
+    t->language = shi_trace_strdup("c");
+    statics_step(t, 2);
+    char *out = render_step(t, 0, true, false, 100);
+    const char *region = strstr(out, "Static/Global");
+    CHECK(region && strstr(out, "Heap") < region);
+    CHECK(line_has(region, "total : int (4 bytes) = 5", "│"));
+    CHECK(strstr(region, "in next_ticket()") < strstr(region, "count : int (4 bytes) = 2"));
+    CHECK(strstr(region, "\"hi\" : char[3] (3 bytes) read-only") != NULL);
+    CHECK(strstr(out, "p : int * (8 bytes) = &squares[2]") < region);   /* by name, in the stack */
+    CHECK(strstr(out, "s : char * (8 bytes) = 0x555555556020 \"hi\"") < region);
+    free(out);
+    shi_trace_free(t);
+}
+
+SH_TEST(test_json_pointer_into_the_static_region_names_it) {
+    shi_trace *t = shi_trace_new("prog");
+    statics_step(t, 2);
+    char *json = render_json_text(t, false);
+    CHECK(strstr(json, "\"statics\"") != NULL);
+    CHECK(strstr(json, "\"function\": \"next_ticket\"") != NULL);
+    char *opt = render_json_text(t, true);
+    CHECK(strstr(opt, "\"ordered_globals\"") != NULL);
+    const char *key = strstr(opt, "\"next_ticket::count\"");   /* in globals, then in order */
+    CHECK(key && strstr(key + 1, "\"next_ticket::count\"") > strstr(opt, "\"ordered_globals\""));
+    free(opt);
+    /* s points at the literal (index 3), p into squares (index 1) */
+    CHECK(strstr(json, "\"static\": 3") != NULL);
+    CHECK(strstr(json, "\"static\": 1") != NULL);
+    free(json);
+    shi_trace_free(t);
+}
+
 SH_TEST(test_text_c_pointer_into_the_stack_names_the_place_as_c_does) {
     shi_trace *t = shi_trace_new("prog");
     t->language = shi_trace_strdup("c");
