@@ -389,8 +389,8 @@ async function checkStackPointer(browser, p) {
 // from s to the literal "hi" and from p to squares; nothing of it in the frames.
 async function checkStatics(browser, p) {
   const t = p.trace;
-  const last = [...t.steps].reverse().find((x) => x.frames.length && x.statics.length);
-  const bump = t.steps.find((x) => x.statics.some((v) => v.name === 'count' && v.changed));
+  const last = [...t.steps].reverse().find((x) => x.frames.length && (x.statics || []).length);
+  const bump = t.steps.find((x) => (x.statics || []).some((v) => v.name === 'count' && v.changed));
   if (!check('statics: the trace has a static region and a step where count changed', !!(last && bump))) return;
   const { context, page, problems, state } = await open(browser, p, '#step-' + (bump.index + 1));
   const region = () => page.evaluate(() => {
