@@ -67,7 +67,35 @@ static size_t owned_changes(const shi_step *s, char *out, size_t len) {
     return count;
 }
 
+/* "longjmp: popped deep(), mid(), top()" for the calls a step lost without returning (the
+ * tracer marks their return events with how they went), innermost first; NULL if none. */
+static char *popped_title(const shi_step *s) {
+    const char *how = NULL;
+    size_t len = 1;
+    for (size_t i = 0; i < s->nevents; i++) {
+        const shi_event *e = &s->events[i];
+        if (e->kind != SHI_EV_RETURN || !e->text) continue;
+        if (!how) { how = e->text; len += strlen(how) + sizeof ": popped"; }
+        len += strlen(e->function ? e->function : "?") + 4;
+    }
+    if (!how) return NULL;
+    char *title = malloc(len);
+    if (!title) return NULL;
+    size_t used = (size_t)snprintf(title, len, "%s: popped", how);
+    const char *sep = " ";
+    for (size_t i = 0; i < s->nevents; i++) {
+        const shi_event *e = &s->events[i];
+        if (e->kind != SHI_EV_RETURN || !e->text) continue;
+        used += (size_t)snprintf(title + used, len - used, "%s%s()", sep,
+                                 e->function ? e->function : "?");
+        sep = ", ";
+    }
+    return title;
+}
+
 static char *title_for(shi_sources *ss, const shi_step *s, const shi_step *prev) {
+    char *popped = popped_title(s);
+    if (popped) return popped;
     char *base = shi_render_step_title(s);
     if (!prev || names_the_step(s)) return base;
     char changes[256];

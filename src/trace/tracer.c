@@ -2,6 +2,10 @@
  * src/trace/tracer.c — `stackheap run`'s engine: breakpoints on every is_stmt address of the
  * user's lines, continue, and at each stop that is a new line or a new frame record a step.
  *
+ * Calls are caught at each shown function's first instruction and returns at the return
+ * address (a shadow stack of calls, so calls at the same depth stay apart); a stop that
+ * would merge into the last step makes one when a call or return waits for it.
+ *
  * Frames come from the call frame information (unwind.c), so Rust and code without frame
  * pointers are walked as well as gcc -O0's; breakpoints inside a function's prologue are
  * left out, so every local has its final home at a stop. Heap
@@ -12,6 +16,7 @@
 #include "trace/tracer.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,15 +55,32 @@ typedef struct frame_info {
     bool top;             /* pc is where it stopped, not a return address */
     const char *file;
     int line;
+    size_t act;           /* its call in tracer.acts, or SIZE_MAX if none matched */
+    uint64_t id;          /* that call's number (0: none) */
 } frame_info;
 
-/* A called frame whose return is watched: a breakpoint on its return address catches rax
- * at the instant it returns (by the next line's stop the caller may have reused it). */
-typedef struct pending_return {
+/* One call of a shown function, from the breakpoint on its first instruction to the one on
+ * its return address: the shadow stack that tells apart calls at the same depth (sibling
+ * recursive calls, a qsort comparator's calls reuse one CFA) and sees frames go without a
+ * return (longjmp, a panic unwinding). */
+typedef struct activation {
+    const shi_function *fn;
     uint64_t cfa, ret_addr;
-    bool done;            /* it returned: rax and xmm0's low half are kept */
-    uint64_t rax, xmm0;
-} pending_return;
+    uint64_t id;          /* 1, 2, ... in call order */
+    int max_line;         /* the furthest line this call has shown in a step (0: none yet) */
+} activation;
+
+/* A source line with a line breakpoint: a call that reached it stopped there. */
+typedef struct stop_line {
+    const char *file;     /* owned by the shi_dwarf */
+    int line;
+} stop_line;
+
+/* A shown function's first instruction, where each of its calls is caught. */
+typedef struct entry_point {
+    uint64_t addr;        /* run-time address */
+    const shi_function *fn;
+} entry_point;
 
 typedef struct tracer {
     shi_dwarf *d;
@@ -81,8 +103,14 @@ typedef struct tracer {
     uint64_t last_pc;         /* the last breakpoint stop */
     size_t last_depth;        /* user frames on the stack at the last stop */
     frame_info prev[MAX_FRAMES];   /* the frames of the last step, innermost first */
-    pending_return *rets;
-    size_t nrets, cap_rets;
+    activation *acts;         /* the calls on the stack, outermost first */
+    size_t nacts, cap_acts;
+    uint64_t next_call;
+    entry_point *entries;     /* sorted by address */
+    size_t nentries;
+    bool entering;            /* a step at a call's entry: the callee is not shown yet */
+    stop_line *stop_lines;    /* by line, then file */
+    size_t nstop_lines;
     uint8_t *quiet;           /* per line row: stops without a step (UINT8_MAX: it made one) */
     const shi_function *fns;  /* the user's units' functions (shi_dwarf_functions) */
     bool *shown;              /* per function: drawn as a frame (the user's own code, main) */
@@ -439,7 +467,8 @@ static size_t walk_frames(tracer *tr, const struct user_regs_struct *stop, frame
         shi_uregs caller;
         uint64_t cfa = 0;
         int rc = shi_unwind_step(tr->uw, &r, top, unwind_read, tr, &cfa, &caller);
-        if (fn && tr->shown[fn - tr->fns]) {
+        bool entering = top && tr->entering && fn && rel == fn->low_pc;
+        if (fn && tr->shown[fn - tr->fns] && !entering) {
             depth++;
             if (n < max || fn == main_fn) {
                 frame_info *f = &out[n < max ? n++ : max - 1];
@@ -461,6 +490,19 @@ static size_t walk_frames(tracer *tr, const struct user_regs_struct *stop, frame
     return n;
 }
 
+static int by_stop_line(const void *a, const void *b) {
+    const stop_line *x = a, *y = b;
+    if (x->line != y->line) return (x->line > y->line) - (x->line < y->line);
+    return strcmp(x->file, y->file);
+}
+
+/* Whether a call running this line would have stopped there (a line breakpoint is on it). */
+static bool stops_at(const tracer *tr, const char *file, int line) {
+    if (!file) return false;
+    stop_line key = {file, line};
+    return bsearch(&key, tr->stop_lines, tr->nstop_lines, sizeof key, by_stop_line) != NULL;
+}
+
 typedef struct vars_ctx {
     tracer *tr;
     shi_step *s;
@@ -468,6 +510,7 @@ typedef struct vars_ctx {
     frame_target ft;
     shi_dwarf_target target;
     const shi_frame *prev;  /* the same frame in the previous step, or NULL */
+    int seen_line;          /* the furthest line this call showed before (INT_MAX: unknown) */
 } vars_ctx;
 
 static int on_var(const shi_dwarf_var *v, void *arg) {
@@ -475,11 +518,15 @@ static int on_var(const shi_dwarf_var *v, void *arg) {
     shi_frame *f = &c->s->frames[c->frame];
     shi_var *sv = shi_frame_add_var(f, v->name, v->type_name, v->size);
     sv->is_param = v->is_param;
-    /* A local declared at or below the running line has not been set yet (`sum = ?`),
-     * unless an earlier step of this same frame already showed it (a loop going back). */
+    /* A local declared at or below the running line has not been set yet (`sum = ?`), nor
+     * one whose line this call jumped over (a recursive call returning early: it never
+     * stopped at or past the declaration, though it has a stop), unless an earlier step of
+     * this same call already showed it (a loop going back). */
     const shi_var *pv = frame_var(c->prev, v->name);
-    bool uninit = v->not_yet || (!v->is_param && v->decl_line >= f->line &&
-                                 !(pv && pv->value.kind != SHI_VAL_UNINIT));
+    bool skipped = c->seen_line < v->decl_line && stops_at(c->tr, c->ft.fi->file, v->decl_line);
+    bool uninit = v->not_yet ||
+                  (!v->is_param && (v->decl_line >= f->line || skipped) &&
+                   !(pv && pv->value.kind != SHI_VAL_UNINIT));
     shi_dwarf_loc loc;
     if (!v->loc) {   /* the compiler kept no location for it here */
         sv->value.kind = SHI_VAL_UNREADABLE;
@@ -539,11 +586,12 @@ static void carry_pending_drops(tracer *tr, shi_step *s, size_t frame, const shi
     }
 }
 
-/* What a returning frame gave back, from the registers kept at its return address, into
+/* What a returning frame gave back, from the registers at its return address, into
  * the event: an integer-like value in `value`, a float in `fvalue`. */
-static bool return_value(tracer *tr, Dwarf_Off fn_die, const pending_return *r, shi_event *e) {
+static bool return_value(tracer *tr, Dwarf_Off fn_die, uint64_t rax, uint64_t xmm0,
+                         shi_event *e) {
     shi_value v;
-    if (shi_dwarf_return_value(tr->d, fn_die, r->rax, r->xmm0, &v) != 0) {
+    if (shi_dwarf_return_value(tr->d, fn_die, rax, xmm0, &v) != 0) {
         shi_value_clear(&v);
         return false;
     }
@@ -595,51 +643,125 @@ static void count_stop(tracer *tr, uint64_t addr, bool stepped) {
     if (stepped) { tr->quiet[i] = UINT8_MAX; return; }
     if (tr->quiet[i] == UINT8_MAX) return;
     if (++tr->quiet[i] < QUIET_AFTER) return;
-    for (size_t k = 0; k < tr->nrets; k++)
-        if (tr->rets[k].ret_addr == addr) { tr->quiet[i]--; return; }   /* a return's, too */
+    for (size_t k = 0; k < tr->nacts; k++)
+        if (tr->acts[k].ret_addr == addr) { tr->quiet[i]--; return; }   /* a return's, too */
     shi_proc_unbreak(tr->p, addr);
 }
 
-static void watch_return(tracer *tr, const frame_info *f) {
-    if (!f->ret_addr || f->fn == shi_dwarf_main(tr->d)) return;   /* main: the exit code */
-    tr->rets = grow(tr->rets, tr->nrets, &tr->cap_rets, sizeof *tr->rets);
-    tr->rets[tr->nrets++] = (pending_return){.cfa = f->cfa, .ret_addr = f->ret_addr};
-    shi_proc_break(tr->p, f->ret_addr);
-}
-
-/* At a breakpoint: the frames returning here right now (rsp is back at their CFA). */
-static void catch_returns(tracer *tr, uint64_t addr) {
-    for (size_t i = 0; i < tr->nrets; i++)
-        if (tr->rets[i].ret_addr == addr && tr->rets[i].cfa == tr->regs.rsp) {
-            tr->rets[i].done = true;
-            tr->rets[i].rax = tr->regs.rax;
-            struct user_fpregs_struct fp;
-            if (shi_proc_get_fpregs(tr->p, &fp) == 0)
-                memcpy(&tr->rets[i].xmm0, fp.xmm_space, sizeof tr->rets[i].xmm0);
-        }
-}
-
-static const pending_return *returned(const tracer *tr, uint64_t cfa) {
-    for (size_t i = 0; i < tr->nrets; i++)
-        if (tr->rets[i].cfa == cfa && tr->rets[i].done) return &tr->rets[i];
-    return NULL;
-}
-
-/* Drops the watches of frames no longer on the stack (CFA at or below the innermost frame's
- * when they are done or newer than it), removing a return breakpoint nobody else needs. */
-static void forget_returns(tracer *tr, uint64_t top_cfa) {
-    size_t k = 0;
-    for (size_t i = 0; i < tr->nrets; i++) {
-        pending_return *r = &tr->rets[i];
-        bool gone = r->done || r->cfa < top_cfa;
-        if (!gone) { tr->rets[k++] = *r; continue; }
-        bool shared = is_line_break(tr, r->ret_addr);
-        for (size_t j = 0; j < tr->nrets && !shared; j++)
-            shared = j != i && tr->rets[j].ret_addr == r->ret_addr &&
-                     !(tr->rets[j].done || tr->rets[j].cfa < top_cfa);
-        if (!shared) shi_proc_unbreak(tr->p, r->ret_addr);
+/* The shown function whose first instruction is at addr, or NULL. */
+static const shi_function *entry_at(const tracer *tr, uint64_t addr) {
+    size_t lo = 0, hi = tr->nentries;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (tr->entries[mid].addr < addr) lo = mid + 1;
+        else hi = mid;
     }
-    tr->nrets = k;
+    return lo < tr->nentries && tr->entries[lo].addr == addr ? tr->entries[lo].fn : NULL;
+}
+
+static int by_entry(const void *a, const void *b) {
+    const entry_point *x = a, *y = b;
+    return (x->addr > y->addr) - (x->addr < y->addr);
+}
+
+/* Takes the return breakpoint out once no call on the stack returns there and no line
+ * starts there. */
+static void release_return(tracer *tr, uint64_t ret_addr) {
+    if (!ret_addr || is_line_break(tr, ret_addr)) return;
+    for (size_t k = tr->nacts; k-- > 0;)
+        if (tr->acts[k].ret_addr == ret_addr) return;
+    shi_proc_unbreak(tr->p, ret_addr);
+}
+
+/* At a shown function's first instruction: a call. rsp holds the return address, so the
+ * frame's CFA is rsp + 8 (before the prologue pushes anything). */
+static void on_call(tracer *tr, const shi_function *fn) {
+    uint64_t ret_addr = 0;
+    if (shi_proc_read_u64(tr->p, tr->regs.rsp, &ret_addr) != 0) ret_addr = 0;
+    tr->acts = grow(tr->acts, tr->nacts, &tr->cap_acts, sizeof *tr->acts);
+    /* main's return is the exit code, told by the exit */
+    if (fn == shi_dwarf_main(tr->d)) ret_addr = 0;
+    tr->acts[tr->nacts++] = (activation){.fn = fn, .cfa = tr->regs.rsp + 8,
+                                         .ret_addr = ret_addr, .id = ++tr->next_call};
+    if (ret_addr) shi_proc_break(tr->p, ret_addr);
+    pend(tr, SHI_EV_CALL)->function = shi_trace_strdup(fn->name);
+}
+
+/* A call that went without returning (longjmp past it, a panic unwinding it): a return
+ * event whose text says how. */
+static void pend_popped(tracer *tr, const activation *a, bool abnormal) {
+    shi_event *e = pend(tr, SHI_EV_RETURN);
+    e->function = shi_trace_strdup(a->fn->name);
+    if (abnormal)
+        e->text = strdup(shi_dwarf_language(tr->d) == SHI_LANG_C ? "longjmp" : "panic");
+}
+
+/* At a breakpoint that may be a return address: the call returning right now (rsp back at
+ * its CFA), with its value from rax / xmm0. Calls above it on the shadow stack went
+ * without a return. Returns whether one returned. */
+static bool on_return(tracer *tr, uint64_t addr) {
+    size_t k = tr->nacts;
+    while (k-- > 0)
+        if (tr->acts[k].ret_addr == addr && tr->acts[k].cfa == tr->regs.rsp) break;
+    if (k == SIZE_MAX) return false;
+    for (size_t j = tr->nacts; j-- > k + 1;) pend_popped(tr, &tr->acts[j], true);
+    activation a = tr->acts[k];
+    tr->nacts = k;
+    shi_event *e = pend(tr, SHI_EV_RETURN);
+    e->function = shi_trace_strdup(a.fn->name);
+    uint64_t xmm0 = 0;
+    struct user_fpregs_struct fp;
+    if (shi_proc_get_fpregs(tr->p, &fp) == 0) memcpy(&xmm0, fp.xmm_space, sizeof xmm0);
+    e->has_value = return_value(tr, a.fn->die, tr->regs.rax, xmm0, e);
+    release_return(tr, addr);
+    return true;
+}
+
+/* Whether a call or a return waits for its step: a stop that would merge into the last
+ * step makes one then, so each call and each return has a step. */
+static bool call_pending(const tracer *tr) {
+    for (size_t i = 0; i < tr->npending; i++)
+        if (tr->pending[i].kind == SHI_EV_CALL || tr->pending[i].kind == SHI_EV_RETURN)
+            return true;
+    return false;
+}
+
+static bool return_pending(const tracer *tr) {
+    for (size_t i = 0; i < tr->npending; i++)
+        if (tr->pending[i].kind == SHI_EV_RETURN) return true;
+    return false;
+}
+
+/* Lines the walked frames up with the shadow stack: calls newer than the innermost frame
+ * went without a return (pending events say so); each frame gets its call. The walk and
+ * the stack are both ordered (a newer frame has a lower CFA). */
+static void match_calls(tracer *tr, frame_info *fr, size_t n, size_t depth) {
+    const shi_function *main_fn = shi_dwarf_main(tr->d);
+    while (tr->nacts) {
+        const activation *a = &tr->acts[tr->nacts - 1];
+        bool gone = !n || a->cfa < fr[0].cfa || (a->cfa == fr[0].cfa && a->fn != fr[0].fn);
+        if (!gone) break;
+        /* the program's end: main and whatever exit left are returns, not jumps */
+        pend_popped(tr, a, n > 0);
+        uint64_t ra = a->ret_addr;
+        tr->nacts--;
+        release_return(tr, ra);
+    }
+    size_t j = tr->nacts;
+    for (size_t i = 0; i < n; i++) {
+        fr[i].act = SIZE_MAX;
+        fr[i].id = 0;
+        /* main past a deep recursion's left-out middle: the outermost call */
+        if (i == n - 1 && depth > n && fr[i].fn == main_fn && tr->nacts &&
+            tr->acts[0].fn == main_fn)
+            j = 1;
+        while (j > 0 && tr->acts[j - 1].cfa < fr[i].cfa) j--;
+        if (j > 0 && tr->acts[j - 1].cfa == fr[i].cfa && tr->acts[j - 1].fn == fr[i].fn) {
+            fr[i].act = j - 1;
+            fr[i].id = tr->acts[j - 1].id;
+            j--;
+        }
+    }
 }
 
 enum { NO_STEP, STEP_MADE, STEP_LIMIT };
@@ -660,35 +782,17 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     tr->last_pc = pc;
     if (!force && !back && prev && n == prev->nframes && n &&
         prev->frames[n - 1].cfa == fr[0].cfa && prev->line == line && file && prev->file &&
-        strcmp(prev->file, file) == 0)
+        strcmp(prev->file, file) == 0 && !call_pending(tr))
         return NO_STEP;
     if (!force && tr->t->nsteps >= tr->max_steps) return STEP_LIMIT;
 
-    /* Calls and returns, by CFA (stacks grow down, so a frame newer than another has a lower
-     * CFA): the previous stop's frames below our innermost one have returned, ours below its
-     * innermost one were called; at an equal CFA a different function means both. This holds
-     * when the middle of a deep stack is left out of the steps. */
-    uint64_t top_cfa = n ? fr[0].cfa : UINT64_MAX;
-    uint64_t prev_top = tr->nprev ? tr->prev[0].cfa : UINT64_MAX;
-    size_t calls = 0;
-    for (size_t i = 0; i < n; i++)
-        if (fr[i].cfa < prev_top || (fr[i].cfa == prev_top && fr[i].fn != tr->prev[0].fn)) calls++;
-    size_t returns = 0;
-    for (size_t i = 0; i < tr->nprev; i++)
-        if (tr->prev[i].cfa < top_cfa || (tr->prev[i].cfa == top_cfa && tr->prev[i].fn != fr[0].fn))
-            returns++;
-    for (size_t i = 0; i < returns; i++) {
-        const frame_info *pf = &tr->prev[i];
-        shi_event *e = pend(tr, SHI_EV_RETURN);
-        e->function = shi_trace_strdup(pf->fn->name);
-        const pending_return *r = returned(tr, pf->cfa);
-        if (r) e->has_value = return_value(tr, pf->fn->die, r, e);
-    }
-    forget_returns(tr, top_cfa);
-    for (size_t i = calls; i-- > 0;) {
-        pend(tr, SHI_EV_CALL)->function = shi_trace_strdup(fr[i].fn->name);
-        watch_return(tr, &fr[i]);
-    }
+    /* Calls and returns were caught as they happened (on_call, on_return); frames gone
+     * without either are named here. The previous step's frames by call, for their
+     * variables' earlier values. */
+    match_calls(tr, fr, n, depth);
+    uint64_t prev_ids[MAX_FRAMES];
+    size_t nprev_ids = tr->nprev;
+    for (size_t i = 0; i < nprev_ids; i++) prev_ids[i] = tr->prev[i].id;
     memcpy(tr->prev, fr, n * sizeof *fr);
     tr->nprev = n;
 
@@ -705,8 +809,17 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     copy_blocks(tr, s);
     for (size_t i = 0; i < n; i++) {
         const frame_info *fi = &fr[n - 1 - i];
-        vars_ctx c = {.tr = tr, .s = s, .frame = i, .prev = find_frame(prev, fi->fn->name, fi->cfa),
-                      .ft = {tr, fi}};
+        const shi_frame *pf = NULL;
+        if (fi->id) {   /* the same call, else none: a sibling call at its CFA is another */
+            for (size_t k = 0; k < nprev_ids && prev && !pf; k++)
+                if (prev_ids[k] == fi->id && nprev_ids - 1 - k < prev->nframes)
+                    pf = &prev->frames[nprev_ids - 1 - k];
+        } else {
+            pf = find_frame(prev, fi->fn->name, fi->cfa);
+        }
+        activation *a = fi->act != SIZE_MAX ? &tr->acts[fi->act] : NULL;
+        vars_ctx c = {.tr = tr, .s = s, .frame = i, .prev = pf, .ft = {tr, fi},
+                      .seen_line = a ? a->max_line : INT_MAX};
         c.target = (shi_dwarf_target){.read_reg = read_reg, .read_mem = read_mem, .arg = &c.ft,
                                       .cfa = fi->cfa, .load_bias = tr->bias};
         uint64_t rel = fi->pc - tr->bias - (fi->top ? 0 : 1);
@@ -714,6 +827,7 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
         carry_pending_drops(tr, s, i, c.prev);
         shi_frame *f = &s->frames[i];
         for (size_t k = 0; k < f->nvars; k++) link_value(s, &f->vars[k].value);
+        if (a && f->line > a->max_line) a->max_line = f->line;
     }
     mark_stale(s, prev);
     shi_static_region_read(&(shi_static_reader){.d = tr->d, .read_mem = unwind_read, .arg = tr,
@@ -862,10 +976,23 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     for (size_t i = 0; i < nf; i++)
         tr.shown[i] = &fns[i] == shi_dwarf_main(tr.d) ||
                       (fns[i].is_user && !generated_line(&tr, fns[i].decl_file, fns[i].decl_line));
+    tr.entries = calloc(nf ? nf : 1, sizeof *tr.entries);
+    if (!tr.entries) abort();
+    for (size_t i = 0; i < nf; i++)
+        if (tr.shown[i] && fns[i].low_pc) {
+            tr.entries[tr.nentries++] = (entry_point){.addr = tr.bias + fns[i].low_pc, .fn = &fns[i]};
+            shi_proc_break(tr.p, tr.bias + fns[i].low_pc);
+        }
+    qsort(tr.entries, tr.nentries, sizeof *tr.entries, by_entry);
+    tr.stop_lines = calloc(nlines ? nlines : 1, sizeof *tr.stop_lines);
+    if (!tr.stop_lines) abort();
     for (size_t i = 0; i < nlines; i++)
         if (lines[i].is_stmt && !in_prologue(fns, nf, lines[i].addr) &&
-            !generated_line(&tr, lines[i].file, lines[i].line))
+            !generated_line(&tr, lines[i].file, lines[i].line)) {
             shi_proc_break(tr.p, tr.bias + lines[i].addr);
+            tr.stop_lines[tr.nstop_lines++] = (stop_line){lines[i].file, lines[i].line};
+        }
+    qsort(tr.stop_lines, tr.nstop_lines, sizeof *tr.stop_lines, by_stop_line);
 
     for (;;) {
         shi_stop st;
@@ -882,11 +1009,26 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
         }
         if (st.kind == SHI_STOP_BREAKPOINT) {
             if (shi_proc_get_regs(tr.p, &tr.regs) != 0) continue;
-            if (tr.nrets) {
-                catch_returns(&tr, st.addr);
-                if (!is_line_break(&tr, st.addr)) continue;
+            int made = NO_STEP;
+            const shi_function *called = entry_at(&tr, st.addr);
+            if (called) {
+                /* a return not yet on a step gets one before the next call starts */
+                if (return_pending(&tr)) {
+                    tr.entering = true;
+                    made = make_step(&tr, st.addr, false);
+                    tr.entering = false;
+                }
+                if (made != STEP_LIMIT) on_call(&tr, called);
+            } else if (tr.nacts && on_return(&tr, st.addr) && !is_line_break(&tr, st.addr)) {
+                continue;
             }
-            int made = make_step(&tr, st.addr, false);
+            /* a line row at a call's first instruction is a line stop only when the
+             * function has no prologue (the prologue's rows have no breakpoints) */
+            bool line_stop = is_line_break(&tr, st.addr) && (!called || called->entry == called->low_pc);
+            if (made != STEP_LIMIT && line_stop)
+                made = make_step(&tr, st.addr, false);
+            else if (made == NO_STEP)
+                continue;
             count_stop(&tr, st.addr, made != NO_STEP);
             if (made == STEP_LIMIT) {
                 shi_event *e = pend(&tr, SHI_EV_LIMIT);
@@ -957,7 +1099,9 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     free(tr.pending);
     free(tr.blocks);
     free(tr.sites);
-    free(tr.rets);
+    free(tr.acts);
+    free(tr.entries);
+    free(tr.stop_lines);
     free(tr.quiet);
     free(tr.shown);
     shi_unwinder_free(tr.uw);

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# tests/cli/test_calls.sh — every call and every return is a step of its own (issue 10, item
+# 5), on small C programs built here with `cc -g -O0` and read from `stackheap run --json`:
+# calls at one depth (two calls on one line, a recursion whose sibling calls reuse one stack
+# address), a comparator called from qsort as many times as the program counts, a longjmp
+# naming the frames it popped, and `?` for a local a recursive call never reached.
+# Prints "ok"/"FAIL" per check and "N passed, N failed"; exits non-zero on a failure.
+set -u
+bin="${SH_BINARY_DIR:?set SH_BINARY_DIR to the build directory}/stackheap"
+if [ ! -x "$bin" ]; then echo "FAIL stackheap is not built: $bin"; echo "0 passed, 1 failed"; exit 1; fi
+command -v cc >/dev/null || { echo "skip: no cc to build the test programs"; exit 77; }
+command -v python3 >/dev/null || { echo "skip: no python3 to read the JSON traces"; exit 77; }
+
+work=$(mktemp -d)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+export LANG=C.UTF-8 LC_ALL=
+
+passed=0 failed=0
+pass() { echo "ok   $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
+# py NAME JSONFILE CODE: runs CODE with `t` the loaded trace; passes when it exits 0 (what
+# it prints is shown on a failure).
+py() {
+    local name=$1 file=$2 code=$3 out
+    if out=$(python3 -c "import json,sys
+t=json.load(open('$file'))
+def evs(s, k): return [e for e in s['events'] if e['kind']==k]
+def all_evs(k): return [e for s in t['steps'] for e in evs(s, k)]
+def var(f, n): return next((v for v in f['vars'] if v['name']==n), None)
+def val(f, n):
+    v=var(f, n); return None if v is None else (v['value'].get('value') if v['value']['kind']!='uninit' else '?')
+$code" 2>&1); then pass "$name"; else fail "$name" "$(echo "$out" | tail -3)"; fi
+}
+to=(); command -v timeout >/dev/null && to=(timeout 120)
+# trace NAME: builds NAME.c and traces it into NAME.json
+trace() {
+    cc -g -O0 -o "$work/$1" "$work/$1.c" || { fail "cc $1.c"; return 1; }
+    (cd "$work" && "${to[@]}" "$bin" run --json "$1.json" -- "./$1" > "$1.out" 2> "$1.err") ||
+        { fail "$1: traced" "$(tail -2 "$work/$1.err")"; return 1; }
+}
+
+# ---- recursion on one line: sibling calls share one CFA ------------------------------------
+cat > "$work/fib.c" <<'EOF'
+static int fib(int n) { if (n < 2) return n; return fib(n - 1) + fib(n - 2); }
+int main(void) {
+    int r = fib(4);
+    return r - 3;
+}
+EOF
+if trace fib; then
+    py "fib(4): 9 calls and 9 returns of fib" "$work/fib.json" "
+c=[e for e in all_evs('call') if e['function']=='fib']; r=[e for e in all_evs('return') if e['function']=='fib']
+print(len(c), len(r)); sys.exit(not (len(c)==9 and len(r)==9))"
+    py "fib(4): the returns give 0,0,1,1,1,1,1,2,3 (3 last)" "$work/fib.json" "
+r=[e.get('value') for e in all_evs('return') if e['function']=='fib']
+print(r); sys.exit(not (sorted(r)==[0,0,1,1,1,1,1,2,3] and r[-1]==3))"
+    py "fib(4): no step holds two calls or two returns" "$work/fib.json" "
+sys.exit(any(len(evs(s,'call'))>1 or len(evs(s,'return'))>1 for s in t['steps']))"
+    py "fib(4): each call's step shows the new frame with its own n" "$work/fib.json" "
+ns=[val(s['frames'][-1],'n') for s in t['steps'] if evs(s,'call') and s['frames'][-1]['function']=='fib']
+print(ns); sys.exit(ns!=[4,3,2,1,0,1,2,1,0])"
+fi
+
+# ---- two calls on one line ------------------------------------------------------------------
+cat > "$work/two.c" <<'EOF'
+static int f(int x) { return x * 10; }
+int main(void) {
+    int a = f(1) + f(2);
+    return a - 30;
+}
+EOF
+if trace two; then
+    py "f(1) + f(2): two calls, two returns 10 and 20" "$work/two.json" "
+c=[e for e in all_evs('call') if e['function']=='f']; r=[e.get('value') for e in all_evs('return') if e['function']=='f']
+print(len(c), r); sys.exit(not (len(c)==2 and r==[10,20]))"
+    py "f(1) + f(2): f's frames have x = 1, then x = 2" "$work/two.json" "
+xs=[val(s['frames'][-1],'x') for s in t['steps'] if evs(s,'call') and s['frames'][-1]['function']=='f']
+print(xs); sys.exit(xs!=[1,2])"
+fi
+
+# ---- a comparator called from qsort ---------------------------------------------------------
+cat > "$work/qs.c" <<'EOF'
+#include <stdio.h>
+#include <stdlib.h>
+static int calls;
+static int cmp(const void *pa, const void *pb) {
+    int a = *(const int *)pa;
+    int b = *(const int *)pb;
+    calls++;
+    return (a > b) - (a < b);
+}
+int main(void) {
+    int v[5] = {5, 3, 4, 1, 2};
+    qsort(v, 5, sizeof v[0], cmp);
+    printf("calls %d\n", calls);
+    return v[0] - 1;
+}
+EOF
+if trace qs; then
+    py "qsort: as many cmp calls and returns as the program counted" "$work/qs.json" "
+import re
+out=''.join(e.get('text') or '' for e in all_evs('output'))
+n=int(re.search(r'calls (\d+)', out).group(1))
+c=[e for e in all_evs('call') if e['function']=='cmp']; r=[e for e in all_evs('return') if e['function']=='cmp']
+print(n, len(c), len(r)); sys.exit(not (n>=4 and len(c)==n and len(r)==n))"
+    py "qsort: each cmp call starts a new frame with a and b not yet set" "$work/qs.json" "
+st=[s for s in t['steps'] if evs(s,'call') and s['frames'][-1]['function']=='cmp']
+bad=[s['index'] for s in st if not s['frames'][-1]['new'] or val(s['frames'][-1],'a')!='?' or val(s['frames'][-1],'b')!='?']
+print(len(st), bad); sys.exit(bool(bad) or not st)"
+    py "qsort: each return is a step of its own, with main on top and cmp's value" "$work/qs.json" "
+st=[s for s in t['steps'] if any(e['function']=='cmp' for e in evs(s,'return'))]
+bad=[s['index'] for s in st if s['frames'][-1]['function']!='main' or len(evs(s,'return'))!=1 or evs(s,'call') or evs(s,'return')[0].get('value') not in (-1,0,1)]
+print(len(st), bad); sys.exit(bool(bad) or not st)"
+fi
+
+# ---- longjmp past three frames --------------------------------------------------------------
+cat > "$work/jmp.c" <<'EOF'
+#include <setjmp.h>
+static jmp_buf env;
+static void deep(int n) {
+    int d = n * 2;
+    longjmp(env, d);
+}
+static void mid(int n) {
+    deep(n + 1);
+}
+static void top(int n) {
+    mid(n + 1);
+}
+int main(void) {
+    int got = setjmp(env);
+    if (got == 0)
+        top(1);
+    return got - 6;
+}
+EOF
+if trace jmp; then
+    py "longjmp: one step says it popped deep(), mid(), top()" "$work/jmp.json" "
+st=[s for s in t['steps'] if s['title']=='longjmp: popped deep(), mid(), top()']
+print([s['title'] for s in t['steps']]); sys.exit(len(st)!=1 or [s['function'] for s in st[0]['frames']]!=['main'])"
+    py "longjmp: its return events name each frame and say longjmp, no frame 'returned'" "$work/jmp.json" "
+r=[(e['function'], e.get('text')) for e in all_evs('return') if e['function']!='main']
+print(r); sys.exit(r!=[('deep','longjmp'),('mid','longjmp'),('top','longjmp')])"
+fi
+
+# ---- a local a recursive call never reached -------------------------------------------------
+cat > "$work/rest.c" <<'EOF'
+static int fib(int n) {
+    if (n < 2) return n;
+    int rest = fib(n - 1);
+    return rest + fib(n - 2);
+}
+int main(void) {
+    int r = fib(3);
+    return r - 2;
+}
+EOF
+if trace rest; then
+    py "recursion: rest is ? in every call that returned early (n < 2)" "$work/rest.json" "
+bad=[(s['index'], val(f,'n'), val(f,'rest')) for s in t['steps'] for f in s['frames'] if f['function']=='fib' and val(f,'n')<2 and val(f,'rest')!='?']
+seen=[1 for s in t['steps'] for f in s['frames'] if f['function']=='fib' and val(f,'n')<2]
+print(bad); sys.exit(bool(bad) or not seen)"
+    py "recursion: rest keeps its value in the callers once set" "$work/rest.json" "
+sys.exit(not any(f['function']=='fib' and val(f,'n')==3 and val(f,'rest')==1 for s in t['steps'] for f in s['frames']))"
+fi
+
+# ---- the same in Rust: fib's sibling calls and f(1) + f(2) ---------------------------------
+if command -v rustc >/dev/null; then
+    cat > "$work/rf.rs" <<'EOF'
+fn fib(n: u64) -> u64 {
+    if n < 2 {
+        return n;
+    }
+    fib(n - 1) + fib(n - 2)
+}
+
+fn f(x: i32) -> i32 {
+    x * 10
+}
+
+fn main() {
+    let a = f(1) + f(2);
+    let r = fib(4);
+    println!("{} {}", a, r);
+}
+EOF
+    if rustc -g -o "$work/rf" "$work/rf.rs" 2> "$work/rf.cc" &&
+       (cd "$work" && "${to[@]}" "$bin" run --json rf.json -- ./rf > rf.out 2> rf.err); then
+        py "rust fib(4): 9 calls, 9 returns giving 0,0,1,1,1,1,1,2,3" "$work/rf.json" "
+c=[e for e in all_evs('call') if e['function']=='fib']; r=[e.get('value') for e in all_evs('return') if e['function']=='fib']
+print(len(c), r); sys.exit(not (len(c)==9 and sorted(r)==[0,0,1,1,1,1,1,2,3]))"
+        py "rust f(1) + f(2): two calls, returns 10 then 20" "$work/rf.json" "
+c=[e for e in all_evs('call') if e['function']=='f']; r=[e.get('value') for e in all_evs('return') if e['function']=='f']
+print(len(c), r); sys.exit(not (len(c)==2 and r==[10,20]))"
+        py "rust: no step holds two calls or two returns" "$work/rf.json" "
+sys.exit(any(len(evs(s,'call'))>1 or len(evs(s,'return'))>1 for s in t['steps']))"
+    else
+        fail "rust: rf.rs built and traced" "$(tail -2 "$work/rf.cc" "$work/rf.err" 2>/dev/null)"
+    fi
+else
+    echo "note: no rustc: the Rust checks are skipped"
+fi
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
