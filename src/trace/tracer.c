@@ -40,11 +40,14 @@ typedef struct live_block {
     uint64_t addr, size, id;
     const char *file;   /* owned by the shi_dwarf */
     int line;
+    uint64_t pc;        /* where the user's code called for it (a return address) */
+    bool hidden;        /* made by the line the step stops at: shown from the next step */
 } live_block;
 
 typedef struct alloc_site {
     const char *file;   /* owned by the shi_dwarf */
     int line;
+    uint64_t pc;        /* the user frame's return address into the allocating call */
 } alloc_site;
 
 typedef struct frame_info {
@@ -189,7 +192,7 @@ static bool in_rust_std(tracer *tr, uint64_t pc) {
  * user frame (before main, after it) or the user frame called into libc (stdio's buffers)
  * or Rust's std. On true, the user's line that allocated. */
 static bool user_allocation(tracer *tr, const shi_heap_event *h, const char **ret_file,
-                            int *ret_line) {
+                            int *ret_line, uint64_t *ret_pc) {
     if (!in_exe(tr, h->caller)) return false;
     shi_uregs r;
     shi_uregs_from_user(&r, &h->regs);
@@ -212,6 +215,7 @@ static bool user_allocation(tracer *tr, const shi_heap_event *h, const char **re
                 *ret_line = tr->last_line;
             }
             *ret_line = shi_sources_statement_start(tr->src, *ret_file, *ret_line);
+            *ret_pc = pc;
             return true;
         }
         shi_uregs caller;
@@ -228,9 +232,11 @@ static bool user_allocation(tracer *tr, const shi_heap_event *h, const char **re
 static uint64_t classify_allocation(void *arg, const shi_heap_event *call) {
     tracer *tr = arg;
     alloc_site site;
-    if (!user_allocation(tr, call, &site.file, &site.line)) return 0;
+    if (!user_allocation(tr, call, &site.file, &site.line, &site.pc)) return 0;
     for (size_t i = tr->nsites; i-- > 0;)
-        if (tr->sites[i].line == site.line && tr->sites[i].file == site.file) return i + 1;
+        if (tr->sites[i].pc == site.pc && tr->sites[i].line == site.line &&
+            tr->sites[i].file == site.file)
+            return i + 1;
     tr->sites = grow(tr->sites, tr->nsites, &tr->cap_sites, sizeof *tr->sites);
     tr->sites[tr->nsites++] = site;
     return tr->nsites;
@@ -242,7 +248,7 @@ static void add_block(tracer *tr, uint64_t addr, uint64_t size, uint64_t tag) {
     const alloc_site *site = &tr->sites[tag - 1];
     live_block *b = &tr->blocks[tr->nblocks++];
     *b = (live_block){.addr = addr, .size = size, .id = ++tr->next_id, .file = site->file,
-                      .line = site->line};
+                      .line = site->line, .pc = site->pc};
     shi_event *e = pend(tr, SHI_EV_ALLOC);
     e->addr = addr; e->size = size; e->block_id = b->id;
 }
@@ -320,6 +326,7 @@ static void copy_blocks(tracer *tr, shi_step *s) {
     if (tr->nblocks) qsort(tr->blocks, tr->nblocks, sizeof *tr->blocks, by_addr);
     for (size_t i = 0; i < tr->nblocks; i++) {
         const live_block *lb = &tr->blocks[i];
+        if (lb->hidden) continue;
         shi_block *b = shi_step_add_block(s, lb->addr, lb->size, lb->id);
         b->alloc_file = shi_trace_strdup(lb->file);
         b->alloc_line = lb->line;
@@ -766,6 +773,41 @@ static void match_calls(tracer *tr, frame_info *fr, size_t n, size_t depth) {
 
 enum { NO_STEP, STEP_MADE, STEP_LIMIT };
 
+/* Rust's `vec![1, 2, 3]` allocates before its line's first breakpoint: the stop that starts
+ * the line already has the block. Such allocations (made from the innermost frame, at this
+ * very line, by code before the stop, the frame coming from another line) belong to the
+ * step after the line: their blocks are hidden from this step and their events moved to the
+ * end of the pending list, which keeps them past the flush. Returns how many were moved. */
+static size_t defer_early_allocations(tracer *tr, const frame_info *fr, size_t n, uint64_t pc,
+                                      const shi_step *prev, const uint64_t *prev_ids,
+                                      size_t nprev_ids) {
+    if (!n || !prev || !prev->nframes || !fr[0].id || !nprev_ids || prev_ids[0] != fr[0].id)
+        return 0;
+    const shi_frame *pf = &prev->frames[prev->nframes - 1];
+    if (pf->line == fr[0].line && pf->file && fr[0].file && strcmp(pf->file, fr[0].file) == 0)
+        return 0;   /* the frame was on this line already: a loop on one line going round */
+    uint64_t lo = tr->bias + fr[0].fn->low_pc, hi = tr->bias + fr[0].fn->high_pc;
+    size_t moved = 0;
+    for (size_t i = 0; i < tr->npending - moved;) {
+        shi_event *e = &tr->pending[i];
+        live_block *b = NULL;
+        if (e->kind == SHI_EV_ALLOC)
+            for (size_t k = 0; k < tr->nblocks && !b; k++)
+                if (tr->blocks[k].id == e->block_id) b = &tr->blocks[k];
+        if (!b || b->line != fr[0].line || !b->file || strcmp(b->file, fr[0].file) != 0 ||
+            b->pc >= pc || b->pc < lo || b->pc >= hi) {
+            i++;
+            continue;
+        }
+        b->hidden = true;
+        shi_event ev = *e;
+        memmove(e, e + 1, (tr->npending - i - 1) * sizeof *e);
+        tr->pending[tr->npending - 1] = ev;
+        moved++;
+    }
+    return moved;
+}
+
 /* Records a step for the stop at pc; `force`: even if nothing moved (a crash). NO_STEP
  * when it was the same line in the same frame, STEP_LIMIT when max_steps are recorded. */
 static int make_step(tracer *tr, uint64_t pc, bool force) {
@@ -795,6 +837,8 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     for (size_t i = 0; i < nprev_ids; i++) prev_ids[i] = tr->prev[i].id;
     memcpy(tr->prev, fr, n * sizeof *fr);
     tr->nprev = n;
+
+    size_t deferred = defer_early_allocations(tr, fr, n, pc, prev, prev_ids, nprev_ids);
 
     shi_step *s = shi_trace_add_step(tr->t);
     prev = s->index ? &tr->t->steps[s->index - 1] : NULL;
@@ -833,7 +877,15 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     shi_static_region_read(&(shi_static_reader){.d = tr->d, .read_mem = unwind_read, .arg = tr,
                                                 .bias = tr->bias, .exe_start = tr->exe_start,
                                                 .exe_end = tr->exe_end}, s);
+    /* the allocations held back are the next step's: their events stay pending */
+    size_t flushed = tr->npending - deferred;
+    tr->npending = flushed;
     flush_pending(tr, s);
+    if (deferred) {
+        memmove(tr->pending, tr->pending + flushed, deferred * sizeof *tr->pending);
+        tr->npending = deferred;
+        for (size_t i = 0; i < tr->nblocks; i++) tr->blocks[i].hidden = false;
+    }
     tr->last_file = file;
     tr->last_line = line;
     return STEP_MADE;

@@ -3,7 +3,8 @@
 # 5), on small C programs built here with `cc -g -O0` and read from `stackheap run --json`:
 # calls at one depth (two calls on one line, a recursion whose sibling calls reuse one stack
 # address), a comparator called from qsort as many times as the program counts, a longjmp
-# naming the frames it popped, and `?` for a local a recursive call never reached.
+# naming the frames it popped, `?` for a local a recursive call never reached, and an
+# allocation on the step of the line that made it.
 # Prints "ok"/"FAIL" per check and "N passed, N failed"; exits non-zero on a failure.
 set -u
 bin="${SH_BINARY_DIR:?set SH_BINARY_DIR to the build directory}/stackheap"
@@ -196,6 +197,25 @@ print(len(c), r); sys.exit(not (len(c)==2 and r==[10,20]))"
 sys.exit(any(len(evs(s,'call'))>1 or len(evs(s,'return'))>1 for s in t['steps']))"
     else
         fail "rust: rf.rs built and traced" "$(tail -2 "$work/rf.cc" "$work/rf.err" 2>/dev/null)"
+    fi
+    # vec! allocates before its line's first breakpoint: the block is still that line's
+    cat > "$work/al.rs" <<'EOF'
+fn main() {
+    let n = 3;
+    let v: Vec<i32> = vec![1, 2, 3];
+    let b = Box::new(n);
+    println!("{} {:?} {}", n, v, b);
+}
+EOF
+    if rustc -g -o "$work/al" "$work/al.rs" 2> "$work/al.cc" &&
+       (cd "$work" && "${to[@]}" "$bin" run --json al.json -- ./al > al.out 2> al.err); then
+        py "rust: vec![1, 2, 3]'s 12 bytes are allocated on its own line's step, not let n = 3's" "$work/al.json" "
+st=[s for s in t['steps'] if any(e['size']==12 for e in evs(s,'alloc'))]
+print([(s['title'], len(t['steps'][s['index']-1]['heap'])) for s in st])
+sys.exit(not (len(st)==1 and st[0]['title'].startswith('let v') and
+              not t['steps'][st[0]['index']-1]['heap'] and len(st[0]['heap'])==1))"
+    else
+        fail "rust: al.rs built and traced" "$(tail -2 "$work/al.cc" "$work/al.err" 2>/dev/null)"
     fi
 else
     echo "note: no rustc: the Rust checks are skipped"
