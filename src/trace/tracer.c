@@ -686,8 +686,6 @@ static void on_call(tracer *tr, const shi_function *fn) {
     uint64_t ret_addr = 0;
     if (shi_proc_read_u64(tr->p, tr->regs.rsp, &ret_addr) != 0) ret_addr = 0;
     tr->acts = grow(tr->acts, tr->nacts, &tr->cap_acts, sizeof *tr->acts);
-    /* main's return is the exit code, told by the exit */
-    if (fn == shi_dwarf_main(tr->d)) ret_addr = 0;
     tr->acts[tr->nacts++] = (activation){.fn = fn, .cfa = tr->regs.rsp + 8,
                                          .ret_addr = ret_addr, .id = ++tr->next_call};
     if (ret_addr) shi_proc_break(tr->p, ret_addr);
@@ -718,8 +716,10 @@ static bool on_return(tracer *tr, uint64_t addr) {
     e->function = shi_trace_strdup(a.fn->name);
     uint64_t xmm0 = 0;
     struct user_fpregs_struct fp;
-    if (shi_proc_get_fpregs(tr->p, &fp) == 0) memcpy(&xmm0, fp.xmm_space, sizeof xmm0);
-    e->has_value = return_value(tr, a.fn->die, tr->regs.rax, xmm0, e);
+    if (a.fn != shi_dwarf_main(tr->d) && shi_proc_get_fpregs(tr->p, &fp) == 0)
+        memcpy(&xmm0, fp.xmm_space, sizeof xmm0);
+    /* main's value is the exit code, told by the exit */
+    if (a.fn != shi_dwarf_main(tr->d)) e->has_value = return_value(tr, a.fn->die, tr->regs.rax, xmm0, e);
     release_return(tr, addr);
     return true;
 }
@@ -781,11 +781,14 @@ enum { NO_STEP, STEP_MADE, STEP_LIMIT };
 static size_t defer_early_allocations(tracer *tr, const frame_info *fr, size_t n, uint64_t pc,
                                       const shi_step *prev, const uint64_t *prev_ids,
                                       size_t nprev_ids) {
-    if (!n || !prev || !prev->nframes || !fr[0].id || !nprev_ids || prev_ids[0] != fr[0].id)
-        return 0;
-    const shi_frame *pf = &prev->frames[prev->nframes - 1];
-    if (pf->line == fr[0].line && pf->file && fr[0].file && strcmp(pf->file, fr[0].file) == 0)
-        return 0;   /* the frame was on this line already: a loop on one line going round */
+    if (!n || !fr[0].id) return 0;
+    for (size_t k = 0; prev && k < nprev_ids; k++) {
+        if (prev_ids[k] != fr[0].id || nprev_ids - 1 - k >= prev->nframes) continue;
+        const shi_frame *pf = &prev->frames[nprev_ids - 1 - k];
+        if (pf->line == fr[0].line && pf->file && fr[0].file && strcmp(pf->file, fr[0].file) == 0)
+            return 0;   /* the call was on this line already: a loop on one line going round */
+        break;
+    }
     uint64_t lo = tr->bias + fr[0].fn->low_pc, hi = tr->bias + fr[0].fn->high_pc;
     size_t moved = 0;
     for (size_t i = 0; i < tr->npending - moved;) {

@@ -165,6 +165,32 @@ print(bad); sys.exit(bool(bad) or not seen)"
 sys.exit(not any(f['function']=='fib' and val(f,'n')==3 and val(f,'rest')==1 for s in t['steps'] for f in s['frames']))"
 fi
 
+# ---- atexit handlers: called from libc after main returned -----------------------------------
+cat > "$work/ax.c" <<'EOF'
+#include <stdio.h>
+#include <stdlib.h>
+static void bye(void) {
+    int k = 7;
+    printf("bye %d\n", k);
+}
+static void bye2(void) {
+    puts("bye2");
+}
+int main(void) {
+    atexit(bye);
+    atexit(bye2);
+    return 0;
+}
+EOF
+if trace ax; then
+    py "atexit: main returns on a step of its own, then bye2 and bye each are called and return" "$work/ax.json" "
+seq=[(e['kind'], e['function']) for s in t['steps'] for e in s['events'] if e['kind'] in ('call','return')]
+print(seq); sys.exit(seq!=[('call','main'),('return','main'),('call','bye2'),('return','bye2'),('call','bye'),('return','bye')])"
+    py "atexit: bye's own frame shows k = ? then k = 7" "$work/ax.json" "
+ks=[val(s['frames'][-1],'k') for s in t['steps'] if s['frames'] and s['frames'][-1]['function']=='bye']
+print(ks); sys.exit(not (ks and ks[0]=='?' and 7 in ks))"
+fi
+
 # ---- the same in Rust: fib's sibling calls and f(1) + f(2) ---------------------------------
 if command -v rustc >/dev/null; then
     cat > "$work/rf.rs" <<'EOF'
@@ -216,6 +242,27 @@ sys.exit(not (len(st)==1 and st[0]['title'].startswith('let v') and
               not t['steps'][st[0]['index']-1]['heap'] and len(st[0]['heap'])==1))"
     else
         fail "rust: al.rs built and traced" "$(tail -2 "$work/al.cc" "$work/al.err" 2>/dev/null)"
+    fi
+    # a panic unwinding get(): it did not return
+    cat > "$work/pn.rs" <<'EOF'
+fn get(v: &Vec<i32>, i: usize) -> i32 {
+    v[i]
+}
+
+fn main() {
+    let v = vec![1, 2];
+    let z = get(&v, 5);
+    println!("{}", z);
+}
+EOF
+    if rustc -g -o "$work/pn" "$work/pn.rs" 2> "$work/pn.cc" &&
+       (cd "$work" && "${to[@]}" "$bin" run --json pn.json -- ./pn > pn.out 2> pn.err; [ -s pn.json ]); then
+        py "rust panic: get() is popped by the panic, never 'returned'" "$work/pn.json" "
+r=[(e['function'], e.get('text')) for e in all_evs('return') if e['function']=='get']
+ti=[s['title'] for s in t['steps'] if 'get()' in s['title']]
+print(r, ti); sys.exit(not (r==[('get','panic')] and 'panic: popped get()' in ti and not any('get() returned' in x for x in ti)))"
+    else
+        fail "rust: pn.rs built and traced" "$(tail -2 "$work/pn.cc" "$work/pn.err" 2>/dev/null)"
     fi
 else
     echo "note: no rustc: the Rust checks are skipped"
