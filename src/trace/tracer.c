@@ -79,6 +79,13 @@ typedef struct stop_line {
     int line;
 } stop_line;
 
+/* A local of the innermost frame not yet set at a step, declared on the line running: its
+ * bytes then, so that when the line calls a function the caller's local shows its value
+ * once the line has set it (`int a = 4; int r = sq(a);`: a = 4 in sq's steps, r still ?). */
+typedef struct unset_local {
+    uint64_t call_id, addr, bits;
+} unset_local;
+
 /* A shown function's first instruction, where each of its calls is caught. */
 typedef struct entry_point {
     uint64_t addr;        /* run-time address */
@@ -114,6 +121,8 @@ typedef struct tracer {
     bool entering;            /* a step at a call's entry: the callee is not shown yet */
     stop_line *stop_lines;    /* by line, then file */
     size_t nstop_lines;
+    unset_local *unset, *unset_prev;   /* this step's and the last step's */
+    size_t nunset, cap_unset, nunset_prev, cap_unset_prev;
     uint8_t *quiet;           /* per line row: stops without a step (UINT8_MAX: it made one) */
     const shi_function *fns;  /* the user's units' functions (shi_dwarf_functions) */
     bool *shown;              /* per function: drawn as a frame (the user's own code, main) */
@@ -518,7 +527,25 @@ typedef struct vars_ctx {
     shi_dwarf_target target;
     const shi_frame *prev;  /* the same frame in the previous step, or NULL */
     int seen_line;          /* the furthest line this call showed before (INT_MAX: unknown) */
+    uint64_t call_id;       /* the frame's call (0: unknown) */
+    bool top;               /* the innermost frame */
 } vars_ctx;
+
+/* The bytes of a small variable as one word (0 if unreadable). */
+static uint64_t raw_bits(tracer *tr, uint64_t addr, size_t size) {
+    uint64_t bits = 0;
+    if (size && size <= 8 && shi_proc_read(tr->p, addr, &bits, size) != 0) bits = 0;
+    return bits;
+}
+
+/* Whether a caller's local declared on its running line was set since the last step, where
+ * it was the innermost frame's and not set yet: its bytes changed. */
+static bool set_since(const tracer *tr, uint64_t call_id, uint64_t addr, uint64_t bits) {
+    for (size_t i = 0; i < tr->nunset_prev; i++)
+        if (tr->unset_prev[i].call_id == call_id && tr->unset_prev[i].addr == addr)
+            return tr->unset_prev[i].bits != bits;
+    return false;
+}
 
 static int on_var(const shi_dwarf_var *v, void *arg) {
     vars_ctx *c = arg;
@@ -557,6 +584,18 @@ static int on_var(const shi_dwarf_var *v, void *arg) {
             free(sv->type);
             sv->type = shi_trace_strdup(vla_name);
             free(vla_name);
+        }
+        bool same_line = uninit && !v->not_yet && !v->is_param && v->decl_line == f->line &&
+                         c->call_id && sv->size && sv->size <= 8;
+        if (same_line) {
+            uint64_t bits = raw_bits(c->tr, loc.addr, sv->size);
+            tracer *tr = c->tr;
+            if (c->top) {
+                tr->unset = grow(tr->unset, tr->nunset, &tr->cap_unset, sizeof *tr->unset);
+                tr->unset[tr->nunset++] = (unset_local){c->call_id, loc.addr, bits};
+            } else if (set_since(tr, c->call_id, loc.addr, bits)) {
+                uninit = false;
+            }
         }
         if (uninit) sv->value.kind = SHI_VAL_UNINIT;
         else if (shi_dwarf_read_value(c->tr->d, &type, loc.addr, &c->target, &sv->value) != 0)
@@ -866,7 +905,8 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
         }
         activation *a = fi->act != SIZE_MAX ? &tr->acts[fi->act] : NULL;
         vars_ctx c = {.tr = tr, .s = s, .frame = i, .prev = pf, .ft = {tr, fi},
-                      .seen_line = a ? a->max_line : INT_MAX};
+                      .seen_line = a ? a->max_line : INT_MAX, .call_id = fi->id,
+                      .top = i == n - 1};
         c.target = (shi_dwarf_target){.read_reg = read_reg, .read_mem = read_mem, .arg = &c.ft,
                                       .cfa = fi->cfa, .load_bias = tr->bias};
         uint64_t rel = fi->pc - tr->bias - (fi->top ? 0 : 1);
@@ -876,6 +916,11 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
         for (size_t k = 0; k < f->nvars; k++) link_value(s, &f->vars[k].value);
         if (a && f->line > a->max_line) a->max_line = f->line;
     }
+    /* the unset locals of this step become the last step's */
+    unset_local *u = tr->unset_prev;
+    size_t cap = tr->cap_unset_prev;
+    tr->unset_prev = tr->unset; tr->cap_unset_prev = tr->cap_unset; tr->nunset_prev = tr->nunset;
+    tr->unset = u; tr->cap_unset = cap; tr->nunset = 0;
     mark_stale(s, prev);
     shi_static_region_read(&(shi_static_reader){.d = tr->d, .read_mem = unwind_read, .arg = tr,
                                                 .bias = tr->bias, .exe_start = tr->exe_start,
@@ -1157,6 +1202,8 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     free(tr.acts);
     free(tr.entries);
     free(tr.stop_lines);
+    free(tr.unset);
+    free(tr.unset_prev);
     free(tr.quiet);
     free(tr.shown);
     shi_unwinder_free(tr.uw);

@@ -165,6 +165,23 @@ print(bad); sys.exit(bool(bad) or not seen)"
 sys.exit(not any(f['function']=='fib' and val(f,'n')==3 and val(f,'rest')==1 for s in t['steps'] for f in s['frames']))"
 fi
 
+# ---- a caller's local set earlier on the calling line ---------------------------------------
+cat > "$work/sq.c" <<'EOF'
+static int sq(int x) {
+    int y = x * x;
+    return y;
+}
+int main(void) {
+    int a = 4; int r = sq(a);
+    return r - 16;
+}
+EOF
+if trace sq; then
+    py "int a = 4; int r = sq(a);: main shows a = 4 and r = ? in every step of sq" "$work/sq.json" "
+m=[(val(s['frames'][0],'a'), val(s['frames'][0],'r')) for s in t['steps'] if len(s['frames'])==2]
+print(m); sys.exit(not m or any(x!=(4,'?') for x in m))"
+fi
+
 # ---- atexit handlers: called from libc after main returned -----------------------------------
 cat > "$work/ax.c" <<'EOF'
 #include <stdio.h>
