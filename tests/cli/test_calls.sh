@@ -104,6 +104,14 @@ out=''.join(e.get('text') or '' for e in all_evs('output'))
 n=int(re.search(r'calls (\d+)', out).group(1))
 c=[e for e in all_evs('call') if e['function']=='cmp']; r=[e for e in all_evs('return') if e['function']=='cmp']
 print(n, len(c), len(r)); sys.exit(not (n>=4 and len(c)==n and len(r)==n))"
+    # gdb, the reference: a breakpoint on cmp that never stops (ignore count) counts its hits
+    if command -v gdb >/dev/null; then
+        hits=$(cd "$work" && "${to[@]}" gdb -nx -batch -ex 'break cmp' -ex 'ignore 1 1000000' -ex run \
+               -ex 'info breakpoints' ./qs 2>/dev/null | sed -n 's/.*already hit \([0-9]*\) time.*/\1/p')
+        py "qsort: as many cmp calls as gdb counts (${hits:-none})" "$work/qs.json" "
+c=[e for e in all_evs('call') if e['function']=='cmp']
+print(len(c), '$hits'); sys.exit(not ('$hits'.isdigit() and len(c)==int('$hits')))"
+    fi
     py "qsort: each cmp call starts a new frame with a and b not yet set" "$work/qs.json" "
 st=[s for s in t['steps'] if evs(s,'call') and s['frames'][-1]['function']=='cmp']
 bad=[s['index'] for s in st if not s['frames'][-1]['new'] or val(s['frames'][-1],'a')!='?' or val(s['frames'][-1],'b')!='?']
