@@ -19,7 +19,7 @@ typedef struct mblock {
     size_t prev_size;          /* size of the block before, while that block is free */
     size_t head;               /* size | M_* flags */
     struct mblock *next, *prev; /* bin links, while free */
-    uint64_t epoch;            /* purge pass during which it became free */
+    uint64_t freed_at;         /* ms clock when it became free */
 } mblock;
 
 #define M_INUSE ((size_t)1)
@@ -39,7 +39,7 @@ typedef struct shi_arena {
     shi_segment *segs;
     size_t nsegs;
     uint64_t last_purge;
-    uint64_t epoch;            /* purge passes so far */
+    uint64_t now;              /* ms clock of the call holding the lock */
     size_t freed;              /* bytes freed since the last note to the purger */
     bool has_dirty;
 } shi_arena;
@@ -108,7 +108,7 @@ static void make_free(shi_arena *a, mblock *b, size_t size) {
     mblock *n = mnext(b);
     n->prev_size = size;
     n->head &= ~M_PREV_INUSE;
-    b->epoch = a->epoch;
+    b->freed_at = a->now;
     bin_insert(a, b);
     a->has_dirty = true;
 }
@@ -189,20 +189,20 @@ static bool release_idle_segments(shi_arena *a, bool force) {
     return more;
 }
 
-/* Returns true if free memory is left that a later pass will purge or release. */
+/* Returns true if free memory is left that a later pass will purge or release. Looks at
+ * most every PURGE_DELAY_MS / 2; purges the blocks free for PURGE_DELAY_MS or more (a block
+ * freed a moment ago is likely to be wanted again soon). */
 static bool arena_purge(shi_arena *a, uint64_t now, bool force) {
-    if (!force && now - a->last_purge < PURGE_DELAY_MS) return a->has_dirty;
+    a->now = now;
+    if (!force && now - a->last_purge < PURGE_DELAY_MS / 2) return a->has_dirty;
     a->last_purge = now;
     bool more = release_idle_segments(a, force);
-    a->epoch++;
     if (!a->has_dirty) return more;
     a->has_dirty = false;
-    /* Only blocks already free at the previous pass: a block freed a moment ago is likely
-     * to be wanted again soon. */
     for (unsigned i = bin_of(PURGE_MIN); i < SH_BINS; i++) {
         for (mblock *b = a->bins[i]; b; b = b->next) {
             if (b->head & M_PURGED) continue;
-            if (!force && b->epoch + 1 >= a->epoch) { a->has_dirty = true; continue; }
+            if (!force && now - b->freed_at < PURGE_DELAY_MS) { a->has_dirty = true; continue; }
             uintptr_t lo, hi;
             purge_range(b, &lo, &hi);
             if (hi <= lo) continue;
@@ -224,7 +224,9 @@ void *shi_medium_alloc(shi_theap *h, size_t n, size_t align) {
     size_t search = align > SH_ALIGN ? need + align + M_MIN : need;
     if (search > area_size()) { errno = ENOMEM; return NULL; }
     shi_arena *a = arena_for(h);
+    uint64_t now = shi_clock_ms();
     pthread_mutex_lock(&a->lock);
+    a->now = now;
     mblock *b = find_fit(a, search);
     if (!b) {
         if (!segment_add(a)) { pthread_mutex_unlock(&a->lock); errno = ENOMEM; return NULL; }
@@ -250,7 +252,6 @@ void *shi_medium_alloc(shi_theap *h, size_t n, size_t align) {
     mnext(b)->head |= M_PREV_INUSE;
     mblock *t = split_tail(a, b, need);
     if (t && was_purged) mark_purged(t);
-    uint64_t now = shi_clock_ms();
     arena_purge(a, now, false);
     pthread_mutex_unlock(&a->lock);
     atomic_fetch_add_explicit(&shi_g.medium_live, (int64_t)(msize(b) - M_HDR), memory_order_relaxed);
@@ -270,7 +271,9 @@ static bool header_plausible(shi_segment *seg, mblock *b) {
 void shi_medium_free(shi_segment *seg, void *p) {
     shi_arena *a = seg->arena;
     mblock *b = mblock_of(p);
+    uint64_t now = shi_clock_ms();
     pthread_mutex_lock(&a->lock);
+    a->now = now;
     if (unlikely(!header_plausible(seg, b))) {
         pthread_mutex_unlock(&a->lock);
         shi_invalid_free(p, "it is not the start of a medium block");
@@ -308,7 +311,6 @@ void shi_medium_free(shi_segment *seg, void *p) {
     /* An empty segment stays until the purge finds it idle: unmapping it now would make the
      * next burst map it again and fault every page in anew. */
     make_free(a, b, size);
-    uint64_t now = shi_clock_ms();
     arena_purge(a, now, false);
     /* Arenas are purged on their own calls; one that no thread uses any more is purged by
      * the purger (or by another thread's pass), so its free memory does not stay. */
@@ -328,7 +330,9 @@ bool shi_medium_resize_in_place(shi_segment *seg, void *p, size_t n) {
     mblock *b = mblock_of(p);
     size_t need = shi_align_up(n, SH_ALIGN) + M_HDR;
     if (need < M_MIN) need = M_MIN;
+    uint64_t now = shi_clock_ms();
     pthread_mutex_lock(&a->lock);
+    a->now = now;
     size_t old = msize(b);
     bool ok = true;
     if (need > old) {

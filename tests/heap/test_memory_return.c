@@ -6,8 +6,9 @@
  * arenas it does not use, in the heaps of threads that ended), then sleeps without calling
  * the heap and polls the heap's `committed` statistic and the RSS until they are back near
  * where they started. docs/heap.md promises 0.5-2 s; the tests allow 5 s, since the machine
- * is shared. The programs here have threads, so the heap may start its purger thread (a
- * program that never had a thread gets none, by design: docs/heap.md).
+ * is shared. These programs have threads, so the heap may start its purger thread; a
+ * program that never had a thread gets none, by design (docs/heap.md), and gets its memory
+ * back on its next heap call instead: the last test checks that.
  *
  * In the sanitizer build RSS is mostly the sanitizer's (its quarantine holds freed memory):
  * there only `committed` is checked.
@@ -134,6 +135,43 @@ SH_TEST(test_medium_memory_of_a_thousand_threads_goes_back_while_idle) {
         CHECK(pthread_join(t, NULL) == 0);
     }
     wait_for_return(c0, r0, 8 * MiB, "1,000 threads' medium blocks");
+}
+
+/* ---- a program without threads ----------------------------------------------------------- */
+
+static int threads_in_process(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    int n = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %d", &n) == 1) break;
+    if (f) fclose(f);
+    return n;
+}
+
+/* No purger is started where the program has no thread of its own (docs/heap.md says why):
+ * its memory goes back on its next heap call once the delay has passed. */
+SH_TEST(test_program_without_threads_gets_memory_back_on_its_next_call) {
+    size_t c0 = committed_now(), r0 = rss_bytes();
+    enum { N = 1000 };
+    static char *p[N];
+    for (int i = 0; i < N; i++) {
+        p[i] = sh_malloc(MEDIUM);
+        CHECK(p[i] != NULL);
+        memset(p[i], 4, MEDIUM);
+    }
+    for (int i = 0; i < N; i++) sh_free(p[i]);
+    usleep(1200 * 1000);
+    CHECK_EQ(threads_in_process(), 1);
+    CHECK(committed_now() >= c0 + (size_t)N * MEDIUM / 2);  /* nothing went back meanwhile */
+    char *q = sh_malloc(MEDIUM);                            /* the next call */
+    CHECK(q != NULL);
+    sh_free(q);
+    size_t c = committed_now(), r = rss_bytes();
+    printf("without threads: after the next call committed %.1f MiB, RSS %.1f MiB (was %.1f, %.1f)\n",
+           (double)c / MiB, (double)r / MiB, (double)c0 / MiB, (double)r0 / MiB);
+    CHECK(c <= c0 + 16 * MiB);
+    if (!SANITIZED) CHECK(r <= r0 + 16 * MiB);
 }
 
 /* ---- and at once on request ---------------------------------------------------------------- */
