@@ -303,6 +303,7 @@ SHI_FUNC void shi_purge_tick(uint64_t now_ms);    /* slow paths: a pass if one i
 SHI_FUNC void shi_purge_kick(void);               /* memory is waiting: start the purger */
 SHI_FUNC void shi_purge_note(size_t bytes);       /* that many came free: kick past a threshold */
 SHI_FUNC bool shi_purge_all(bool wait);           /* one pass; true: more to do later */
+SHI_FUNC void shi_purge_fork_prepare(void);
 SHI_FUNC void shi_purge_fork_child(void);
 SHI_FUNC void shi_purge_init(void);
 

@@ -11,7 +11,8 @@
  * that amount no thread is started (a small program never has one); passes then run on the
  * slow paths of the threads that still allocate.
  *
- * No thread is ever started in a program that has none of its own: a second thread would
+ * No thread is ever started in the fork child of a process with threads (see
+ * shi_purge_fork_prepare), nor in a program that has none of its own: a second thread would
  * turn every lock in the process (ours, stdio's) from a plain store into an atomic
  * instruction (glibc's single-thread fast path), costing a single-threaded program more
  * than it gains. Such a program gets its memory back on its own heap calls after the
@@ -45,6 +46,8 @@ static _Atomic uint64_t next_pass_ms;    /* passes on slow paths: not before thi
 static _Atomic uint64_t next_start_ms;
 static _Atomic int exiting;
 static _Atomic size_t pending;           /* bytes noted since the last pass */
+static _Atomic int forked;               /* a fork child of a process with threads */
+static bool parent_threaded;             /* fork_prepare: the process had threads */
 
 void shi_purge_init(void) {
     const char *v = getenv("STACKHEAP_BACKGROUND");
@@ -97,7 +100,8 @@ void shi_purge_kick(void) {
             atomic_store_explicit(&kicked, 1, memory_order_relaxed);
         return;
     }
-    if (!background || SH_SINGLE_THREADED() || atomic_load_explicit(&exiting, memory_order_relaxed) ||
+    if (!background || SH_SINGLE_THREADED() || atomic_load_explicit(&forked, memory_order_relaxed) ||
+        atomic_load_explicit(&exiting, memory_order_relaxed) ||
         atomic_load_explicit(&shi_g.init_state, memory_order_acquire) != 2)
         return;
     uint64_t now = shi_clock_ms();
@@ -140,8 +144,15 @@ void shi_purge_tick(uint64_t now) {
     shi_purge_all(false);
 }
 
-/* The purger does not exist in a fork child; the child starts its own when it needs one. */
+/* The purger does not exist in a fork child. A child of a process that had threads never
+ * starts one: those threads may have held runtime locks at the fork that pthread_create
+ * needs (ASan's thread registry, seen deadlocking here; POSIX allows such a child only
+ * async-signal-safe calls), and such a child is commonly on its way to exec. It gets its
+ * memory back on its own calls, as a program without threads. */
+void shi_purge_fork_prepare(void) { parent_threaded = !SH_SINGLE_THREADED(); }
+
 void shi_purge_fork_child(void) {
+    if (parent_threaded) atomic_store(&forked, 1);
     atomic_store(&running, 0);
     atomic_store(&kicked, 0);
     atomic_store(&next_start_ms, 0);

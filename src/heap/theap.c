@@ -42,6 +42,7 @@ static bool env_on(const char *name) {
 /* ---- fork: hold every lock across fork so the child finds them consistent ------------------ */
 
 static void fork_prepare(void) {
+    shi_purge_fork_prepare();
     shi_heaps_lock();
     shi_abandoned_lock();
     shi_medium_lock_all();
