@@ -7,18 +7,7 @@
 # allocation on the step of the line that made it.
 # Prints "ok"/"FAIL" per check and "N passed, N failed"; exits non-zero on a failure.
 set -u
-bin="${SH_BINARY_DIR:?set SH_BINARY_DIR to the build directory}/stackheap"
-if [ ! -x "$bin" ]; then echo "FAIL stackheap is not built: $bin"; echo "0 passed, 1 failed"; exit 1; fi
-command -v cc >/dev/null || { echo "skip: no cc to build the test programs"; exit 77; }
-command -v python3 >/dev/null || { echo "skip: no python3 to read the JSON traces"; exit 77; }
-
-work=$(mktemp -d)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-export LANG=C.UTF-8 LC_ALL=
-
-passed=0 failed=0
-pass() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
+source "$(dirname "$0")/common.bash"
 # py NAME JSONFILE CODE: runs CODE with `t` the loaded trace; passes when it exits 0 (what
 # it prints is shown on a failure).
 py() {
@@ -32,7 +21,6 @@ def val(f, n):
     v=var(f, n); return None if v is None else (v['value'].get('value') if v['value']['kind']!='uninit' else '?')
 $code" 2>&1); then pass "$name"; else fail "$name" "$(echo "$out" | tail -3)"; fi
 }
-to=(); command -v timeout >/dev/null && to=(timeout 120)
 # trace NAME: builds NAME.c and traces it into NAME.json
 trace() {
     cc -g -O0 -o "$work/$1" "$work/$1.c" || { fail "cc $1.c"; return 1; }
@@ -295,5 +283,4 @@ else
     echo "note: no rustc: the Rust checks are skipped"
 fi
 
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+finish

@@ -5,11 +5,5 @@
 # const array, a pointer return's title. Each fact is compared with gdb's output for the same
 # program when gdb is installed, else with what gdb 13 printed. Needs cc and python3.
 set -u
-bin="${SH_BINARY_DIR:?set SH_BINARY_DIR to the build directory}/stackheap"
-src="${SH_SOURCE_DIR:?set SH_SOURCE_DIR to the source directory}"
-if [ ! -x "$bin" ]; then echo "FAIL stackheap is not built: $bin"; echo "0 passed, 1 failed"; exit 1; fi
-command -v cc >/dev/null || { echo "skip: no cc to build the test program"; exit 77; }
-command -v python3 >/dev/null || { echo "skip: no python3 to read the JSON trace"; exit 77; }
-work=$(mktemp -d)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+source "$(dirname "$0")/common.bash"
 python3 "$src/tests/cli/cvalues_facts.py" "$bin" "$work"

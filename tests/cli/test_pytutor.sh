@@ -7,21 +7,7 @@
 # program, a crash and a --max-steps cut. Prints "ok"/"FAIL" per check and "N passed, N
 # failed".
 set -u
-bin="${SH_BINARY_DIR:?set SH_BINARY_DIR to the build directory}/stackheap"
-src="${SH_SOURCE_DIR:?set SH_SOURCE_DIR to the source directory}"
-if [ ! -x "$bin" ]; then echo "FAIL stackheap is not built: $bin"; echo "0 passed, 1 failed"; exit 1; fi
-command -v cc >/dev/null || { echo "skip: no cc to build the test programs"; exit 77; }
-command -v python3 >/dev/null || { echo "skip: no python3 to read the exports"; exit 77; }
-
-work=$(mktemp -d)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-export LANG=C.UTF-8 LC_ALL=
-
-passed=0 failed=0
-pass() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
-check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
-to=(); command -v timeout >/dev/null && to=(timeout 120)
+source "$(dirname "$0")/common.bash"
 # run NAME ARGS...: `stackheap run ARGS...` in $work, its status in $rc.
 run() { local name=$1; shift; (cd "$work" && "${to[@]}" "$bin" run "$@" > "$work/$name.out" 2> "$work/$name.err"); rc=$?; }
 # py NAME FILE CODE: CODE with `d` the validated export (pytutor_check's helpers imported).
@@ -202,5 +188,4 @@ assert '--max-steps 20' in tr[-1]['exception_msg']
 assert tr[-2]['event'] != 'return'
 assert tr[-1]['stack_to_render'] == tr[-2]['stack_to_render']"
 
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+finish
