@@ -306,7 +306,7 @@ static void json_frame(jw *w, const shi_step *s, const shi_frame *f) {
     jw_close(w, '}');
 }
 
-static void json_block(jw *w, const shi_block *b) {
+static void json_block(jw *w, const shi_step *s, const shi_block *b) {
     jw_open(w, '{');
     jw_key(w, "id"); jw_uint(w, b->id);
     jw_key(w, "addr"); jw_addr(w, b->addr);
@@ -329,6 +329,8 @@ static void json_block(jw *w, const shi_block *b) {
         jw_close(w, '}');
     }
     jw_close(w, ']');
+    jw_key(w, "type"); jw_str(w, b->type);
+    jw_key(w, "value"); if (b->type) json_value(w, s, &b->value); else jw_null(w);
     jw_close(w, '}');
 }
 
@@ -377,7 +379,7 @@ static void json_step(jw *w, const shi_step *s) {
     jw_close(w, ']');
     jw_key(w, "heap");
     jw_open(w, '[');
-    for (size_t i = 0; i < s->nblocks; i++) json_block(w, &s->blocks[i]);
+    for (size_t i = 0; i < s->nblocks; i++) json_block(w, s, &s->blocks[i]);
     jw_close(w, ']');
     jw_key(w, "statics");
     jw_open(w, '[');
