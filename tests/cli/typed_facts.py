@@ -5,8 +5,9 @@ of tests/cli/typed_heap.c: a 3-node linked list (values, `next` to the right blo
 the end; the nodes reached only through `next` typed too), a binary tree, an `int *` buffer
 grown by realloc (its elements, the count from the size), a `char *` from malloc + strcpy
 (its text), a `void *` block (bytes), an array of structs from calloc, a typed pointer
-beating a char and a void pointer to the same block, and a long value wrapped, not cut, in
-a narrow terminal. Run by test_typed.sh; prints "ok"/"FAIL" per fact and
+beating a char and a void pointer to the same block, a long value wrapped, not cut, in a
+narrow terminal, and the Python Tutor export writing typed blocks in the C backend's
+encoding (C_STRUCT, C_DATA elements). Run by test_typed.sh; prints "ok"/"FAIL" per fact and
 "N passed, N failed".
 
 Usage: typed_facts.py STACKHEAP_BIN SOURCE_DIR WORK_DIR
@@ -154,6 +155,43 @@ joined = " ".join(rows)
 check("a value too wide for the column is wrapped, not cut",
       "{{a: 0, b: 0.0}, {a: 7," in joined and "b: 2.5}}" in joined and
       not any(r.endswith("…") for r in rows), rows)
+
+# the Python Tutor export: typed blocks in the C backend's encoding
+sys.path.insert(0, os.path.join(SRC, "tests", "cli"))
+import pytutor_check as opt  # noqa: E402
+
+opt_file = os.path.join(WORK, "t.opt.json")
+subprocess.run([BIN, "run", "--pytutor", opt_file, "--", prog], check=True,
+               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+try:
+    doc = opt.validate(opt.load(opt_file))
+    check("the export keeps to the C backend's encoding", True)
+except AssertionError as e:
+    doc = None
+    check("the export keeps to the C backend's encoding", False, e)
+if doc:
+    e = next(x for x in doc["trace"] if x["line"] == FACTS)
+    heap = e["heap"]
+    def opt_block(name):
+        return heap.get(opt.local(e, name)[3], ["?"])
+    h = opt_block("head")
+    check("pytutor: head's block is a C_ARRAY of one C_STRUCT node",
+          h[0] == "C_ARRAY" and len(h) == 3 and h[2][0] == "C_STRUCT" and h[2][2] == "node", h)
+    if len(h) == 3 and h[2][0] == "C_STRUCT":
+        nxt = opt.field(h[2], "next")
+        check("pytutor: next is a pointer to the second node's block",
+              opt.field(h[2], "v")[3] == 1 and nxt[2] == "pointer" and nxt[3] in heap and
+              opt.field(heap[nxt[3]][2], "v")[3] == 2, nxt)
+    b = opt_block("buf")
+    check("pytutor: buf's block is eight C_DATA int",
+          [x[2] for x in b[2:]] == ["int"] * 8 and [x[3] for x in b[2:]] == list(range(10, 90, 10)), b)
+    p = opt_block("pairs")
+    check("pytutor: pairs' block is three C_STRUCT pair",
+          [x[0] for x in p[2:]] == ["C_STRUCT"] * 3 and p[3][2] == "pair" and
+          opt.field(p[3], "a")[3] == 7, p)
+    r = opt_block("raw")
+    check("pytutor: the void block stays unsigned chars",
+          [x[2] for x in r[2:]] == ["unsigned char"] * 8 and r[2][3] == 0xab, r)
 
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
