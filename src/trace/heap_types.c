@@ -100,6 +100,36 @@ static void decode(typing *x, size_t bi) {
     shi_step_link_value(x->s, &b->value);
 }
 
+static bool str_same(const char *a, const char *b) {
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Equal values with the same links, addresses and type names, field by field. */
+static bool same_value(const shi_value *a, const shi_value *b) {
+    if (!shi_value_equal(a, b) || a->target_block != b->target_block ||
+        a->target_static != b->target_static || a->at != b->at || !str_same(a->type, b->type))
+        return false;
+    for (size_t i = 0; i < a->nfields; i++)
+        if (!same_value(a->fields[i].value, b->fields[i].value)) return false;
+    return true;
+}
+
+/* A step stores what changed: a typed block decoded as it was at the previous step (same
+ * id, type, value and links) borrows that step's value, so a long list costs its nodes
+ * once, not once per step. */
+static void borrow_unchanged(const shi_step *prev, shi_step *s) {
+    for (size_t i = 0; prev && i < s->nblocks; i++) {
+        shi_block *b = &s->blocks[i];
+        int64_t j = b->type ? shi_step_find_block(prev, b->id) : -1;
+        if (j < 0 || !str_same(prev->blocks[j].type, b->type) ||
+            !same_value(&prev->blocks[j].value, &b->value))
+            continue;
+        shi_value_clear(&b->value);
+        b->value = prev->blocks[j].value;
+        b->value_borrowed = true;
+    }
+}
+
 void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
     if (!s->nblocks || shi_dwarf_language(r->d) != SHI_LANG_C) return;
     typing x = {.r = r, .s = s, .c = calloc(s->nblocks, sizeof(claim))};
@@ -122,4 +152,5 @@ void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
         }
     }
     free(x.c);
+    borrow_unchanged(r->prev, s);
 }

@@ -27,6 +27,8 @@ typedef struct shi_heap_typer {
     const shi_dwarf *d;
     bool (*read_mem)(void *arg, uint64_t addr, void *buf, size_t len);
     void *arg;
+    const shi_step *prev;   /* the step before (NULL: none): a block whose decoded value is
+                               unchanged borrows that step's instead of keeping a copy */
 } shi_heap_typer;
 
 /* Sets type and value of the step's blocks; after its frames, statics and blocks are read

@@ -127,6 +127,8 @@ typedef struct shi_block {
                              "char[32]"), NULL if none does (void *, a Rust handle's block) */
     shi_value value;      /* its contents decoded as `type` (SHI_VAL_UNINIT when untyped);
                              pointers inside link to their blocks as the stack's do */
+    bool value_borrowed;  /* `value` is the previous step's same block's, unchanged (same
+                             contents, same links): that step owns and frees it */
 } shi_block;
 
 /* An aligned 8-byte word of a block holding an address inside another (or the same) block:

@@ -907,7 +907,8 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     shi_static_region_read(&(shi_static_reader){.d = tr->d, .read_mem = unwind_read, .arg = tr,
                                                 .bias = tr->bias, .exe_start = tr->exe_start,
                                                 .exe_end = tr->exe_end}, s);
-    shi_heap_types_read(&(shi_heap_typer){.d = tr->d, .read_mem = unwind_read, .arg = tr}, s);
+    shi_heap_types_read(&(shi_heap_typer){.d = tr->d, .read_mem = unwind_read, .arg = tr,
+                                          .prev = prev}, s);
     /* the allocations held back are the next step's: their events stay pending */
     size_t flushed = tr->npending - deferred;
     tr->npending = flushed;
