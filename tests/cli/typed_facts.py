@@ -5,9 +5,10 @@ of tests/cli/typed_heap.c: a 3-node linked list (values, `next` to the right blo
 the end; the nodes reached only through `next` typed too), a binary tree, an `int *` buffer
 grown by realloc (its elements, the count from the size), a `char *` from malloc + strcpy
 (its text), a `void *` block (bytes), an array of structs from calloc, a typed pointer
-beating a char and a void pointer to the same block, a long value wrapped, not cut, in a
-narrow terminal, and the Python Tutor export writing typed blocks in the C backend's
-encoding (C_STRUCT, C_DATA elements). Run by test_typed.sh; prints "ok"/"FAIL" per fact and
+beating a char and a void pointer to the same block, the innermost frame's pointer beating
+main's (a `long *` in a callee makes the int buffer long[4] there), a long value wrapped,
+not cut, in a narrow terminal, and the Python Tutor export writing typed blocks in the C
+backend's encoding (C_STRUCT, C_DATA elements). Run by test_typed.sh; prints "ok"/"FAIL" per fact and
 "N passed, N failed".
 
 Usage: typed_facts.py STACKHEAP_BIN SOURCE_DIR WORK_DIR
@@ -38,6 +39,7 @@ subprocess.run(["cc", "-g", "-O0", "-o", prog, source], check=True)
 lines = open(source).read().splitlines()
 FACTS = next(i + 1 for i, l in enumerate(lines) if "/* facts */" in l)
 REALLOC = next(i + 1 for i, l in enumerate(lines) if "realloc(buf" in l)
+INNER = next(i + 1 for i, l in enumerate(lines) if "/* inner */" in l)
 
 trace_file = os.path.join(WORK, "t.json")
 subprocess.run([BIN, "run", "--json", trace_file, "--", prog], check=True,
@@ -114,6 +116,11 @@ before = target(step_at(REALLOC), "buf")
 check("before realloc it is an int[2] {10, 20}",
       before["type"] == "int[2]" and before["value"] and before["value"]["text"] == "{10, 20}",
       (before["type"], before["value"] and before["value"]["text"]))
+
+inner = step_at(INNER)
+words = block(inner, var(inner, "words")["value"]["block"])
+check("inside peek() the innermost frame's long * wins: long[4]",
+      words is not None and words["type"] == "long[4]", words and words["type"])
 
 # the char buffer, the void block, the array of structs
 name = target(s, "name")

@@ -14,6 +14,11 @@ static struct tree *leaf(int key) {
     return t;
 }
 
+/* Inside it, the innermost frame's `long *` types buf's block, not main's `int *`. */
+static long peek(long *words) {
+    return words[0];   /* inner */
+}
+
 int main(void) {
     struct node *head = NULL;
     for (int i = 3; i >= 1; i--) {
@@ -37,9 +42,10 @@ int main(void) {
     struct pair *pairs = calloc(3, sizeof *pairs);
     pairs[1].a = 7;
     pairs[2].b = 2.5;
+    long first = peek((long *)buf);
     char *alias = (char *)root;   /* a typed pointer beats a char pointer */
     void *any = buf;              /* and a void pointer */
-    int done = alias != NULL && any != NULL;   /* facts */
+    int done = alias != NULL && any != NULL && first != 0;   /* facts */
     free(raw);
     return done - 1;
 }
