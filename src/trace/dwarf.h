@@ -194,5 +194,10 @@ int shi_dwarf_return_value(const shi_dwarf *d, Dwarf_Off fn_die, uint64_t rax, u
  * SHI_VAL_UNREADABLE. 0 or -1. */
 int shi_dwarf_read_value(const shi_dwarf *d, Dwarf_Die *type, uint64_t addr,
                          const shi_dwarf_target *t, shi_value *out);
+/* `count` objects of type `elem` one after the other at `addr` (a heap block reached by an
+ * `elem *`), decoded as read_value decodes a C array `elem[count]` (its type named so):
+ * the first 16 elements, the rest counted in `truncated`; chars with the string as text. */
+int shi_dwarf_read_array(const shi_dwarf *d, Dwarf_Die *elem, uint64_t count, uint64_t addr,
+                         const shi_dwarf_target *t, shi_value *out);
 
 #endif

@@ -811,6 +811,7 @@ static int read_any(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *
         if (has_pointee) {
             shi_dwarf_peel(&pointee, &peeled);
             out->target_size = shi_dwarf_type_size(&peeled);
+            out->pointee = dwarf_dieoffset(&pointee);
         }
         if (!read_uint(r, addr, 8, &out->addr)) return unreadable(out);
         if (has_pointee && is_c_char(r, &pointee)) c_pointer_string(r, out);
@@ -830,6 +831,21 @@ int shi_dwarf_read_value(const shi_dwarf *d, Dwarf_Die *type, uint64_t addr,
     memset(out, 0, sizeof *out);
     reader r = {d, t};
     return read_any(&r, type, addr, out, 0);
+}
+
+int shi_dwarf_read_array(const shi_dwarf *d, Dwarf_Die *elem, uint64_t count, uint64_t addr,
+                         const shi_dwarf_target *t, shi_value *out) {
+    memset(out, 0, sizeof *out);
+    reader r = {d, t};
+    char *elem_name = shi_dwarf_type_name(d, elem);
+    dims dm = {.count = {count}, .n = 1};
+    read_dims(&r, elem, elem_name, shi_dwarf_type_size(elem), &dm, 0, addr, out, 0);
+    char name[200];
+    snprintf(name, sizeof name, "%s[%llu]", elem_name ? elem_name : "?", (unsigned long long)count);
+    free(elem_name);
+    out->type = shi_trace_strdup(name);
+    out->at = addr;
+    return 0;
 }
 
 /* ---- return values ------------------------------------------------------------------------ */

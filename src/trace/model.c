@@ -130,6 +130,7 @@ shi_block *shi_step_add_block(shi_step *s, uint64_t addr, size_t size, uint64_t 
     b->addr = addr;
     b->size = size;
     b->id = id;
+    value_init(&b->value);
     return b;
 }
 
@@ -264,6 +265,26 @@ int64_t shi_step_find_block(const shi_step *s, uint64_t id) {
     return -1;
 }
 
+int64_t shi_step_block_at(const shi_step *s, uint64_t addr) {
+    for (size_t i = 0; i < s->nblocks; i++)
+        if (addr >= s->blocks[i].addr &&
+            addr < s->blocks[i].addr + (s->blocks[i].size ? s->blocks[i].size : 1))
+            return (int64_t)i;
+    return -1;
+}
+
+void shi_step_link_value(const shi_step *s, shi_value *v) {
+    if (v->kind == SHI_VAL_POINTER) v->target_block = v->addr ? shi_step_block_at(s, v->addr) : -1;
+    /* a C char pointer into a block: its bytes are drawn in the block's box, not on the row */
+    if (v->kind == SHI_VAL_POINTER && v->target_block >= 0 && v->text) {
+        free(v->text);
+        v->text = NULL;
+    } else if (v->kind == SHI_VAL_OWNED) {
+        v->target_block = v->owned.ptr ? shi_step_block_at(s, v->owned.ptr) : -1;
+    }
+    for (size_t i = 0; i < v->nfields; i++) shi_step_link_value(s, v->fields[i].value);
+}
+
 static bool same_frame(const shi_frame *a, const shi_frame *b) {
     if (!str_eq(a->function, b->function)) return false;
     /* a recursive call at the same depth after a return is a new frame: the cfa tells */
@@ -363,6 +384,8 @@ static void step_free(shi_step *s) {
         free(s->blocks[i].alloc_file);
         free(s->blocks[i].bytes);
         free(s->blocks[i].ptrs);
+        free(s->blocks[i].type);
+        if (!s->blocks[i].value_borrowed) value_free(&s->blocks[i].value);
     }
     for (size_t i = 0; i < s->nevents; i++) {
         free(s->events[i].function);

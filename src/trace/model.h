@@ -72,6 +72,9 @@ struct shi_value {
     int64_t target_static;/* SHI_VAL_POINTER: index into the step's statics.vars it points
                              into (a global, a string literal), or -1 */
     size_t target_size;   /* SHI_VAL_POINTER: sizeof *p (0 for void * or unknown) */
+    uint64_t pointee;     /* SHI_VAL_POINTER: its pointee type, as the decoder's reference
+                             (a DIE offset in the program's debug information), 0 for void *
+                             or unknown; what a heap block it reaches is typed by */
     bool wide;            /* SHI_VAL_INT/UINT: a 128-bit integer (__int128): exact in `text`,
                              its low 64 bits in i/u */
     char *text;           /* a ready rendering for strings/chars ("Hello"), or NULL */
@@ -120,6 +123,12 @@ typedef struct shi_block {
     bool is_new, grown;   /* since the previous step */
     struct shi_block_ptr *ptrs;   /* words in the copy that point into live blocks */
     size_t nptrs;
+    char *type;           /* the type a pointer reaching it gives it ("struct node", "int[8]",
+                             "char[32]"), NULL if none does (void *, a Rust handle's block) */
+    shi_value value;      /* its contents decoded as `type` (SHI_VAL_UNINIT when untyped);
+                             pointers inside link to their blocks as the stack's do */
+    bool value_borrowed;  /* `value` is the previous step's same block's, unchanged (same
+                             contents, same links): that step owns and frees it */
 } shi_block;
 
 /* An aligned 8-byte word of a block holding an address inside another (or the same) block:
@@ -237,5 +246,10 @@ void shi_step_mark_changes(shi_step *s, const shi_step *prev);
 bool shi_value_equal(const shi_value *a, const shi_value *b);
 /* The block with this allocation id in `s`, or -1. */
 int64_t shi_step_find_block(const shi_step *s, uint64_t id);
+/* The block (index in s) holding addr, or -1. */
+int64_t shi_step_block_at(const shi_step *s, uint64_t addr);
+/* Sets target_block of every pointer and owned handle in v (fields too) from the step's
+ * blocks; a C char pointer into a block loses its string text (the block's box shows it). */
+void shi_step_link_value(const shi_step *s, shi_value *v);
 
 #endif

@@ -306,7 +306,7 @@ static void json_frame(jw *w, const shi_step *s, const shi_frame *f) {
     jw_close(w, '}');
 }
 
-static void json_block(jw *w, const shi_block *b) {
+static void json_block(jw *w, const shi_step *s, const shi_block *b) {
     jw_open(w, '{');
     jw_key(w, "id"); jw_uint(w, b->id);
     jw_key(w, "addr"); jw_addr(w, b->addr);
@@ -329,6 +329,8 @@ static void json_block(jw *w, const shi_block *b) {
         jw_close(w, '}');
     }
     jw_close(w, ']');
+    jw_key(w, "type"); jw_str(w, b->type);
+    jw_key(w, "value"); if (b->type) json_value(w, s, &b->value); else jw_null(w);
     jw_close(w, '}');
 }
 
@@ -377,7 +379,7 @@ static void json_step(jw *w, const shi_step *s) {
     jw_close(w, ']');
     jw_key(w, "heap");
     jw_open(w, '[');
-    for (size_t i = 0; i < s->nblocks; i++) json_block(w, &s->blocks[i]);
+    for (size_t i = 0; i < s->nblocks; i++) json_block(w, s, &s->blocks[i]);
     jw_close(w, ']');
     jw_key(w, "statics");
     jw_open(w, '[');
@@ -787,6 +789,15 @@ static void opt_bytes(opt_ctx *c, const shi_block *b) {
     }
 }
 
+/* A typed block (a C block its pointer's type explains): its elements in the element type's
+ * encoding (a struct node: one C_STRUCT; an int[8]: eight C_DATA "int"; a struct pair[3]:
+ * three C_STRUCTs), as decoded by the tracer (arrays: their first 16 elements). */
+static void opt_typed(opt_ctx *c, const shi_block *b) {
+    const shi_value *v = &b->value;
+    if (v->kind != SHI_VAL_ARRAY) { opt_value(c, v, b->type, b->addr); return; }
+    for (size_t i = 0; i < v->nfields; i++) opt_value(c, v->fields[i].value, NULL, 0);
+}
+
 /* A heap block, keyed by its address, always a C_ARRAY as the backend writes one. */
 static void opt_block(opt_ctx *c, int64_t bi) {
     jw *w = c->w;
@@ -798,7 +809,9 @@ static void opt_block(opt_ctx *c, int64_t bi) {
     jw_key(w, key);
     jw_open(w, '[');
     jw_str(w, "C_ARRAY"); jw_addr(w, b->addr);
-    if (!o || !o->elem_size || o->elem_size > 8) {
+    if (!o && b->type) {
+        opt_typed(c, b);
+    } else if (!o || !o->elem_size || o->elem_size > 8) {
         opt_bytes(c, b);
     } else if (o->kind == SHI_OWN_BOX) {
         opt_elem(c, b, 0, o->elem_size, 1, o->elem_type);

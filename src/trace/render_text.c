@@ -419,6 +419,60 @@ static void block_cells(cells *c, const shi_block *blk, const shi_value *owner, 
     hex_cells(c, blk);
 }
 
+/* A typed block's decoded value (block->value), in the trace's notation, except that a
+ * pointer into a block is an arrow to it (`next: → #2`, `→ #2+8` into its middle) and a null
+ * pointer is NULL (C) or null. */
+static void add_block_value(sbuf *b, const ctx *x, const shi_step *s, const shi_value *v) {
+    if (v->kind == SHI_VAL_POINTER && v->target_block >= 0 && (size_t)v->target_block < s->nblocks) {
+        const shi_block *t = &s->blocks[v->target_block];
+        sb_printf(b, "%s #%" PRIu64, x->g->head, t->id);
+        if (v->addr != t->addr) sb_printf(b, "+%" PRIu64, v->addr - t->addr);
+        return;
+    }
+    if (v->kind == SHI_VAL_POINTER && !v->addr) { sb_add(b, x->c_lang ? "NULL" : "null"); return; }
+    if ((v->kind != SHI_VAL_STRUCT && v->kind != SHI_VAL_ARRAY) || v->text) {
+        add_value(b, v, x->c_lang);
+        return;
+    }
+    bool tuple = v->nfields == 0 || is_tuple_field(v->fields[0].name);
+    bool array = v->kind == SHI_VAL_ARRAY;
+    sb_add(b, array ? (x->c_lang ? "{" : "[") : tuple ? (x->c_lang ? "{" : "(") : "{");
+    for (size_t i = 0; i < v->nfields; i++) {
+        if (i) sb_add(b, ", ");
+        if (!array && !tuple) sb_printf(b, "%s: ", v->fields[i].name);
+        add_block_value(b, x, s, v->fields[i].value);
+    }
+    if (v->truncated) sb_printf(b, "%s+%zu more", v->nfields ? ", " : "", v->truncated);
+    sb_add(b, array ? (x->c_lang ? "}" : "]") : tuple ? (x->c_lang ? "}" : ")") : "}");
+}
+
+/* `text` in lines of at most `maxw` columns, broken after a ", " where one is near enough,
+ * else anywhere (one column per UTF-8 character, as dwidth counts). */
+static void wrap_cells(cells *c, const char *text, int maxw) {
+    if (maxw < 8) maxw = 8;
+    const char *p = text;
+    while (*p) {
+        const char *q = p, *brk = NULL;
+        int w = 0;
+        while (*q && w < maxw) {
+            if (q[0] == ',' && q[1] == ' ') brk = q + 2;
+            q++;
+            while (((unsigned char)*q & 0xC0) == 0x80) q++;
+            w++;
+        }
+        const char *end = !*q ? q : brk && brk - p > 0 ? brk : q;
+        size_t n = (size_t)(end - p);
+        while (n && p[n - 1] == ' ') n--;   /* no trailing blank on a broken line */
+        char *line = malloc(n + 1);
+        if (!line) SHI_PANIC("trace: out of memory");
+        memcpy(line, p, n);
+        line[n] = 0;
+        cells_add(c, line);
+        p = end;
+    }
+    if (!c->n) cells_add(c, shi_trace_strdup(" "));
+}
+
 /* ---- the left column: frames and variables ----------------------------------------------- */
 
 enum { ROW_TOP, ROW_SEP, ROW_BOTTOM, ROW_TEXT };
@@ -683,6 +737,7 @@ static char *block_caption(ctx *x, const shi_block *blk, const shi_value *owner,
     sbuf plain = {0};
     sb_printf(&plain, "#%" PRIu64 " at 0x%" PRIx64 ", %zu byte%s", blk->id, blk->addr,
               blk->size, blk->size == 1 ? "" : "s");
+    if (blk->type && !(owner && owner->kind == SHI_VAL_OWNED)) sb_printf(&plain, ": %s", blk->type);
     const char *color = x->c->dim;
     if (!x->first && (blk->is_new || blk->grown)) {
         sb_add(&plain, blk->is_new ? " (new)" : " (grown)");
@@ -700,10 +755,39 @@ static char *block_caption(ctx *x, const shi_block *blk, const shi_value *owner,
     return sb_take(&b);
 }
 
+static char *block_caption(ctx *x, const shi_block *blk, const shi_value *owner, int rw);
+
+/* A typed block: its decoded value in one box, wrapped over as many rows as it needs, its
+ * type in the caption (`#3 at 0x…, 16 bytes: struct node`). */
+static size_t place_typed(ctx *x, rcol *rc, const shi_step *s, int64_t bi, size_t top, int rw) {
+    const shi_block *blk = &s->blocks[bi];
+    sbuf text = {0};
+    add_block_value(&text, x, s, &blk->value);
+    cells c = {0};
+    wrap_cells(&c, text.p ? text.p : "", rw - 4);
+    free(text.p);
+    int w = 0;
+    for (size_t i = 0; i < c.n; i++)
+        if (dwidth(c.text[i]) > w) w = dwidth(c.text[i]);
+    cells one = {.text = c.text, .n = 1};
+    rcol_set(rc, top, box_border(x, &one, &w, x->g->tl, x->g->tj, x->g->tr));
+    for (size_t i = 0; i < c.n; i++) {
+        sbuf row = {0};
+        sb_printf(&row, "%s %s%*s %s", x->g->v, c.text[i], w - dwidth(c.text[i]), "", x->g->v);
+        rcol_set(rc, top + 1 + i, sb_take(&row));
+    }
+    rcol_set(rc, top + 1 + c.n, box_border(x, &one, &w, x->g->bl, x->g->bj, x->g->br));
+    rcol_set(rc, top + 2 + c.n, block_caption(x, blk, NULL, rw));
+    size_t next = top + 3 + c.n;
+    cells_free(&c);
+    return next;
+}
+
 /* Draws block `bi` with its top border on row `top`; returns the first row after it. */
 static size_t place_block(ctx *x, rcol *rc, const shi_step *s, int64_t bi, size_t top, int rw) {
     const shi_block *blk = &s->blocks[bi];
     const shi_value *owner = block_owner(s, bi);
+    if (blk->type && !(owner && owner->kind == SHI_VAL_OWNED)) return place_typed(x, rc, s, bi, top, rw);
     cells c = {0};
     block_cells(&c, blk, owner, rw, x->g);
     size_t ncell = c.n + (c.more ? 1 : 0);

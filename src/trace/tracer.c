@@ -27,6 +27,7 @@
 #include "trace/dwarf.h"
 #include "trace/narrate.h"
 #include "trace/source.h"
+#include "trace/heap_types.h"
 #include "trace/static_region.h"
 #include "trace/proc.h"
 #include "trace/render.h"
@@ -323,14 +324,6 @@ static int by_addr(const void *a, const void *b) {
     return (x->addr > y->addr) - (x->addr < y->addr);
 }
 
-/* Which block a pointer points into (block index in s), or -1. */
-static int64_t block_of(const shi_step *s, uint64_t addr) {
-    for (size_t i = 0; i < s->nblocks; i++)
-        if (addr >= s->blocks[i].addr && addr < s->blocks[i].addr + (s->blocks[i].size ? s->blocks[i].size : 1))
-            return (int64_t)i;
-    return -1;
-}
-
 static void copy_blocks(tracer *tr, shi_step *s) {
     if (tr->nblocks) qsort(tr->blocks, tr->nblocks, sizeof *tr->blocks, by_addr);
     for (size_t i = 0; i < tr->nblocks; i++) {
@@ -349,21 +342,10 @@ static void copy_blocks(tracer *tr, shi_step *s) {
         for (size_t off = 0; off + 8 <= b->nbytes; off += 8) {
             uint64_t word;
             memcpy(&word, b->bytes + off, 8);
-            int64_t t = word ? block_of(s, word) : -1;
+            int64_t t = word ? shi_step_block_at(s, word) : -1;
             if (t >= 0) shi_block_add_ptr(&s->blocks[i], off, s->blocks[t].id);
         }
     }
-}
-
-static void link_value(const shi_step *s, shi_value *v) {
-    if (v->kind == SHI_VAL_POINTER) v->target_block = v->addr ? block_of(s, v->addr) : -1;
-    /* a C char pointer into a block: its bytes are drawn in the block's box, not on the row */
-    if (v->kind == SHI_VAL_POINTER && v->target_block >= 0 && v->text) {
-        free(v->text);
-        v->text = NULL;
-    }
-    else if (v->kind == SHI_VAL_OWNED) v->target_block = v->owned.ptr ? block_of(s, v->owned.ptr) : -1;
-    for (size_t i = 0; i < v->nfields; i++) link_value(s, v->fields[i].value);
 }
 
 /* Every owning handle of the step, outermost frame and first declared first. */
@@ -913,7 +895,7 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
         shi_dwarf_vars_at(tr->d, rel, on_var, &c);
         carry_pending_drops(tr, s, i, c.prev);
         shi_frame *f = &s->frames[i];
-        for (size_t k = 0; k < f->nvars; k++) link_value(s, &f->vars[k].value);
+        for (size_t k = 0; k < f->nvars; k++) shi_step_link_value(s, &f->vars[k].value);
         if (a && f->line > a->max_line) a->max_line = f->line;
     }
     /* the unset locals of this step become the last step's */
@@ -925,6 +907,8 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     shi_static_region_read(&(shi_static_reader){.d = tr->d, .read_mem = unwind_read, .arg = tr,
                                                 .bias = tr->bias, .exe_start = tr->exe_start,
                                                 .exe_end = tr->exe_end}, s);
+    shi_heap_types_read(&(shi_heap_typer){.d = tr->d, .read_mem = unwind_read, .arg = tr,
+                                          .prev = prev}, s);
     /* the allocations held back are the next step's: their events stay pending */
     size_t flushed = tr->npending - deferred;
     tr->npending = flushed;

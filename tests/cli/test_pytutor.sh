@@ -84,14 +84,15 @@ base = int(g[1], 16)
 assert g[0] == 'C_MULTIDIMENSIONAL_ARRAY' and g[2] == [2, 3], g
 assert [x[2:] for x in g[3:]] == [['int', n] for n in range(1, 7)]
 assert [int(x[1], 16) - base for x in g[3:]] == [0, 4, 8, 12, 16, 20]"
-py "values: heap bytes are unsigned (200), the list's next is a pointer to the node" "$work/values.json" "
+py "values: heap bytes are unsigned (200), a node's block is its struct, next a pointer to the node" "$work/values.json" "
 e = [e for e in tr if len(e['heap']) == 3][-1]
 blk = e['heap'][local(e, 'bytes', 0)[3]]
 assert blk[2] == ['C_DATA', blk[1], 'unsigned char', 200], blk[2]
 head = e['heap'][local(e, 'head', 0)[3]]
-nexts = [x for x in head[2:] if x[2] == 'pointer']
-assert [x[3] for x in nexts] == [local(e, 'second', 0)[3]], head
-assert int(nexts[0][1], 16) == int(head[1], 16) + 8"
+assert len(head) == 3 and head[2][0] == 'C_STRUCT' and head[2][2] == 'node', head
+nxt = field(head[2], 'next')
+assert nxt[2] == 'pointer' and nxt[3] == local(e, 'second', 0)[3], head
+assert int(nxt[1], 16) == int(head[1], 16) + 8"
 py "values: the first entry is a step_line, twice's call and its return with 42" "$work/values.json" "
 ev = [e['event'] for e in tr]
 assert ev[0] == 'step_line' and ev.count('call') == 1 and ev[-1] == 'return', ev

@@ -329,8 +329,10 @@ async function checkPointers(browser, p) {
   check('pointers: frames sum on top of main', same(st.frames.map((f) => f.function), ['sum', 'main']), show(st.frames.map((f) => f.function)));
   const ids = s.heap.map((b) => b.id);
   const contents = Object.fromEntries(st.blocks.map((b) => [b.id, b.contents]));
-  check('pointers: the int array block reads [1, 2, 3, 4]', contents[ids[0]] === '[1, 2, 3, 4]', contents[ids[0]]);
+  // C blocks typed by their pointers (int *, char *, struct node *), decoded by the tracer
+  check('pointers: the int array block reads {1, 2, 3, 4}', contents[ids[0]] === '{1, 2, 3, 4}', contents[ids[0]]);
   check('pointers: the string block reads "</script><!--"', contents[ids[1]] === '"</script><!--"', contents[ids[1]]);
+  check('pointers: the node block reads {value: 7, next: NULL}', contents[ids[2]] === '{value: 7, next: NULL}', contents[ids[2]]);
   for (const [from, id] of [['numbers', ids[0]], ['values', ids[0]], ['text', ids[1]], ['head', ids[2]]]) {
     const a = st.arrows.find((x) => x.from === from);
     const b = st.blocks.find((x) => x.id === id);

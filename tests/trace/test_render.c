@@ -759,6 +759,76 @@ SH_TEST(test_text_second_pointer_to_a_block_gets_a_label) {
     shi_trace_free(t);
 }
 
+/* Two list nodes typed by the tracer (block->type, block->value): `head` reaches #1, #1's
+ * next reaches #2, #2's next is NULL. */
+static shi_trace *typed_list(void) {
+    shi_trace *t = shi_trace_new("prog");
+    t->language = shi_trace_strdup("c");
+    shi_step *s = shi_trace_add_step(t);
+    shi_frame *f = shi_step_push_frame(s, "main", "l.c", 9);
+    shi_value_set_pointer(&shi_frame_add_var(f, "head", "struct node *", 8)->value, 0x4000, 0);
+    for (int i = 0; i < 2; i++) {
+        shi_block *b = shi_step_add_block(s, 0x4000 + 0x20 * (uint64_t)i, 16, (uint64_t)i + 1);
+        unsigned char bytes[16] = {(unsigned char)(i + 1)};
+        shi_block_set_bytes(b, bytes, 16);
+        b->type = shi_trace_strdup("struct node");
+        b->value.kind = SHI_VAL_STRUCT;
+        shi_value_set_int(shi_value_add_field(&b->value, "v")->value, i + 1);
+        shi_field *next = shi_value_add_field(&b->value, "next");
+        next->offset = 8;
+        shi_value_set_pointer(next->value, i ? 0 : 0x4020, i ? -1 : 1);
+    }
+    return t;
+}
+
+SH_TEST(test_text_typed_block_draws_its_value_with_arrows) {
+    shi_trace *t = typed_list();
+    char *out = render_step(t, 0, true, false, 100);
+    CHECK(line_has(out, "head : struct node *", "│ {v: 1, next: → #2} │"));
+    CHECK(strstr(out, "│ {v: 2, next: NULL} │"));
+    CHECK(strstr(out, "#1 at 0x4000, 16 bytes: struct node"));
+    CHECK(!strstr(out, "01 00 00 00"));
+    free(out);
+    shi_trace_free(t);
+}
+
+SH_TEST(test_text_typed_block_wraps_instead_of_cutting) {
+    shi_trace *t = typed_list();
+    shi_block *b = &t->steps[0].blocks[1];
+    shi_value_clear(&b->value);
+    free(b->type);
+    b->type = shi_trace_strdup("int[12]");
+    b->value.kind = SHI_VAL_ARRAY;
+    for (int i = 0; i < 12; i++)
+        shi_value_set_int(shi_value_add_field(&b->value, NULL)->value, 1000000 + i);
+    char *out = render_step(t, 0, true, false, 80);
+    CHECK(widest_line(out) <= 80);
+    for (int i = 0; i < 12; i++) {   /* every element, none cut by the column */
+        char num[16];
+        snprintf(num, sizeof num, "%d", 1000000 + i);
+        CHECK(strstr(out, num));
+    }
+    CHECK(strstr(out, "│ {1000000, "));
+    CHECK(strstr(out, "1000011}"));
+    free(out);
+    shi_trace_free(t);
+}
+
+SH_TEST(test_json_typed_block_has_type_and_value) {
+    shi_trace *t = typed_list();
+    char *json = render_json_text(t, false);
+    CHECK(json_valid(json));
+    CHECK(python_agrees(json,
+        "h = {b['id']: b for b in d['steps'][0]['heap']}\n"
+        "assert h[1]['type'] == 'struct node' and h[1]['value']['kind'] == 'struct'\n"
+        "f = {x['name']: x['value'] for x in h[1]['value']['fields']}\n"
+        "assert f['v']['value'] == 1 and f['next']['block'] == 2\n"
+        "g = {x['name']: x['value'] for x in h[2]['value']['fields']}\n"
+        "assert g['next']['block'] is None and g['next']['addr'] == '0x0'\n"));
+    free(json);
+    shi_trace_free(t);
+}
+
 SH_TEST(test_text_long_values_fit_the_width) {
     shi_trace *t = shi_trace_new("prog");
     shi_step *s = shi_trace_add_step(t);

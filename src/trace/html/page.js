@@ -194,8 +194,43 @@
     return out.join(' ') + (size > n ? ' …' : '');
   }
 
+  // A typed block's decoded value (the tracer's `value`): as the trace's language writes
+  // it, except that a pointer into a block is an arrow to it (next: → #2) and a null one NULL.
+  function typedText(v) {
+    if (!v) return '?';
+    if (v.kind === 'pointer') {
+      if (v.block != null) return '→ #' + v.block;
+      if (/^0x0+$/.test(String(v.addr))) return lang === 'c' ? 'NULL' : 'null';
+      return String(v.text);
+    }
+    if (v.kind === 'struct' && v.fields && !/^"/.test(String(v.text))) {
+      return '{' + v.fields.map((f) => f.name + ': ' + typedText(f.value)).join(', ') + '}';
+    }
+    if (v.kind === 'array' && v.elements && !/^"/.test(String(v.text))) {
+      const items = v.elements.map(typedText);
+      if (v.truncated) items.push('+' + v.truncated + ' more');
+      return (lang === 'c' ? '{' : '[') + items.join(', ') + (lang === 'c' ? '}' : ']');
+    }
+    return String(v.text);
+  }
+  // Lines of at most `max` characters, broken after a ", " where one is near enough; each
+  // keeps its trailing blank, so the lines joined are the text.
+  function wrapText(text, max) {
+    const lines = [];
+    let rest = String(text);
+    while (rest.length > max) {
+      const cutAt = rest.lastIndexOf(', ', max - 1);
+      const end = cutAt > 0 ? cutAt + 2 : max;
+      lines.push(rest.slice(0, end));
+      rest = rest.slice(end);
+    }
+    if (rest.length || !lines.length) lines.push(rest);
+    return lines;
+  }
+
   // What a block holds, as the lesson writes it: [1, 2, 3, _], "Hello, world!", 42.
   function blockContents(block, owner) {
+    if (block.type && block.value && !(owner && owner.kind === 'owned')) return typedText(block.value);
     const bytes = hexBytes(block.bytes_hex || '');
     if (owner && owner.kind === 'owned') {
       const o = owner;
@@ -353,7 +388,8 @@
         if (!cur || (cur.kind === 'pointer' && val.kind === 'owned')) owners.set(ref.block, val);
       }
     }
-    const contents = blocks.map((b) => cut(blockContents(b, owners.get(b.id)), 48));
+    const contents = blocks.map((b) => b.type && b.value ? wrapText(blockContents(b, owners.get(b.id)), 48)
+      : [cut(blockContents(b, owners.get(b.id)), 48)]);
     const notes = blocks.map((b) => {
       const note = [b.addr];
       if (b.new) note.push('new');
@@ -363,7 +399,7 @@
     });
     let heapW = 150;
     blocks.forEach((b, i) => {
-      heapW = Math.max(heapW, textW(contents[i]) + 2 * PAD, textW('#' + b.id + ' · ' + b.size + ' bytes') + 3 * PAD,
+      heapW = Math.max(heapW, ...contents[i].map((l) => textW(l) + 2 * PAD), textW('#' + b.id + ' · ' + b.size + ' bytes' + (b.type ? ' · ' + b.type : '')) + 3 * PAD,
         textW(notes[i]) * 0.85 + PAD);
     });
     const heapX = stackW + GAP;
@@ -462,11 +498,12 @@
     if (!blocks.length) s('text', { x: heapX, y: hy + 12, class: 'empty-note' }, svg, '(empty)');
     blocks.forEach((b, i) => {
       const g = s('g', { class: 'block' + (b.new ? ' new' : '') + (b.grown ? ' grown' : ''), 'data-id': b.id }, svg);
-      const bh = HEAD + ROW + 4;
+      const bh = HEAD + ROW * contents[i].length + 4;
       s('rect', { x: heapX + 0.5, y: hy + 0.5, width: heapW - 1, height: bh, rx: 6, class: 'block-box' }, g);
       s('path', { d: `M${heapX + 0.5},${hy + HEAD} v${-HEAD + 6} a6,6 0 0 1 6,-6 h${heapW - 13} a6,6 0 0 1 6,6 v${HEAD - 6} z`, class: 'block-head' }, g);
-      s('text', { x: heapX + PAD, y: hy + HEAD / 2 + 1, class: 'bold bhead' }, g, '#' + b.id + ' · ' + plural(b.size, 'byte'));
-      s('text', { x: heapX + PAD, y: hy + HEAD + ROW / 2 + 2, class: 'contents' }, g, contents[i]);
+      s('text', { x: heapX + PAD, y: hy + HEAD / 2 + 1, class: 'bold bhead' }, g, '#' + b.id + ' · ' + plural(b.size, 'byte') + (b.type ? ' · ' + b.type : ''));
+      const ct = s('text', { x: heapX + PAD, y: hy + HEAD + ROW / 2 + 2, class: 'contents' }, g);
+      contents[i].forEach((line, k) => s('tspan', { x: heapX + PAD, dy: k ? ROW : null }, ct, line));
       const where = s('text', { x: heapX + 4, y: hy + bh + 10, class: 'muted small' }, g, notes[i]);
       if (b.alloc_file) s('title', null, where, 'allocated at ' + b.alloc_file + ':' + b.alloc_line);
       blockAt.set(b.id, { x: heapX, y: hy, w: heapW, h: bh });
