@@ -27,8 +27,10 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from factcheck import check, finish  # noqa: E402
+
 BIN, WORK = sys.argv[1:3]
-passed = failed = 0
 
 PROGRAM = r"""#include <stdio.h>
 #include <stdlib.h>
@@ -110,16 +112,6 @@ GDB_SAID = {
 C_TYPES = {"__int128 unsigned": "unsigned __int128"}
 QUERIES = {"main": [k for k in GDB_SAID["main"] if " " in k],
            "squares": [k for k in GDB_SAID["squares"] if " " in k]}
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}" + (f": {detail}" if detail else ""))
 
 
 def run_gdb(exe):
@@ -383,5 +375,4 @@ def main():
 
 
 main()
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -13,18 +13,10 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from factcheck import check, finish  # noqa: E402
+
 BIN, SRC, BUILD, WORK = sys.argv[1:5]
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}" + (f": {detail}" if detail else ""))
 
 
 def trace(name, argv, env=None, limit=None):
@@ -453,8 +445,7 @@ def main():
         t = trace(name, [compile_rust_text(name, text)]) if RUSTC else None
         if t:
             fn(t)
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    finish()
 
 
 main()

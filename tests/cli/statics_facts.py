@@ -17,8 +17,10 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from factcheck import check, finish  # noqa: E402
+
 BIN, PROGRAM, WORK = sys.argv[1:4]
-passed = failed = 0
 LAST_LINE = 26   # the printf: everything is set
 
 # gdb -batch at LAST_LINE: print total, squares, origin, next_ticket::count, primes, s, p
@@ -26,16 +28,6 @@ GDB_SAID = {"total": "3", "squares": "{0, 1, 4, 11}", "origin": "{x = 1, y = 3}"
             "next_ticket::count": "2",
             "primes": "{2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59}",
             "s": '0x555555556020 "hi"', "p": "(int *) 0x555555558038 <squares+8>"}
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL " + name + (": " + str(detail) if detail else ""))
 
 
 def run_gdb(exe):
@@ -89,8 +81,8 @@ def main():
                                    ("main", "primes"), ("next_ticket", "count")]),
           sorted(map(str, first)))
     if ("next_ticket", "count") not in first:
-        print(f"{passed} passed, {failed + 1} failed (the rest needs the region)")
-        sys.exit(1)
+        check("the region holds next_ticket's count", False)
+        finish(" (the rest needs the region)")
     check("JSON: their values before main's first line: 5, {0, 1, 4, 9}, {1, 2}, count 0",
           first.get((None, "total"), {}).get("value", {}).get("value") == 5 and
           plain(first[(None, "squares")]["value"]) == [0, 1, 4, 9] and
@@ -201,8 +193,7 @@ def main():
         check("pytutor: p points at squares[2]", pc.local(e, "p")[3] == g["squares"][4][1])
 
     rust_facts()
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    finish()
 
 
 def rust_facts():

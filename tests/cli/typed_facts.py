@@ -19,18 +19,10 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from factcheck import check, finish  # noqa: E402
+
 BIN, SRC, WORK = sys.argv[1:4]
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}{': ' + str(detail) if detail else ''}")
 
 
 source = os.path.join(SRC, "tests", "cli", "typed_heap.c")
@@ -200,5 +192,4 @@ if doc:
     check("pytutor: the void block stays unsigned chars",
           [x[2] for x in r[2:]] == ["unsigned char"] * 8 and r[2][3] == 0xab, r)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()
