@@ -111,28 +111,37 @@ static char *inner_name(const shi_dwarf *d, Dwarf_Die *type, int depth) {
     return type_name(d, &inner, depth + 1);
 }
 
-/* C: "int[9]", "int[3][3]"; Rust: "[i32; 9]". */
-static char *array_name(const shi_dwarf *d, Dwarf_Die *type, int depth) {
-    char *elem = inner_name(d, type, depth);
-    if (!elem) return NULL;
-    char dims[128] = "";
+/* An array type's dimensions as C writes them after the name: "[3][3]", "[]" for one whose
+ * count is not known. */
+static void c_dims(Dwarf_Die *type, char *dims, size_t size) {
     size_t o = 0;
+    dims[0] = 0;
     Dwarf_Die sub;
     bool ok = dwarf_child(type, &sub) == 0;
     for (; ok; ok = dwarf_siblingof(&sub, &sub) == 0) {
         uint64_t count = 0;
-        if (dwarf_tag(&sub) != DW_TAG_subrange_type) continue;
-        bool known = subrange_count(&sub, &count);
-        if (d->lang == SHI_LANG_RUST) {
-            char *s = malloc(strlen(elem) + 32);
-            if (s) sprintf(s, "[%s; %llu]", elem, (unsigned long long)count);
-            free(elem);
-            return s;
-        }
-        if (o < sizeof dims - 24)
-            o += (size_t)(known ? sprintf(dims + o, "[%llu]", (unsigned long long)count)
-                                : sprintf(dims + o, "[]"));
+        if (dwarf_tag(&sub) != DW_TAG_subrange_type || o >= size - 24) continue;
+        o += (size_t)(subrange_count(&sub, &count)
+                          ? sprintf(dims + o, "[%llu]", (unsigned long long)count)
+                          : sprintf(dims + o, "[]"));
     }
+}
+
+/* C: "int[9]", "int[3][3]"; Rust: "[i32; 9]". */
+static char *array_name(const shi_dwarf *d, Dwarf_Die *type, int depth) {
+    char *elem = inner_name(d, type, depth);
+    if (!elem) return NULL;
+    if (d->lang == SHI_LANG_RUST) {
+        Dwarf_Die sub;
+        uint64_t count = 0;
+        if (first_subrange(type, &sub)) subrange_count(&sub, &count);
+        char *s = malloc(strlen(elem) + 32);
+        if (s) sprintf(s, "[%s; %llu]", elem, (unsigned long long)count);
+        free(elem);
+        return s;
+    }
+    char dims[160];
+    c_dims(type, dims, sizeof dims);
     char *s = fmt(elem, dims, "");
     free(elem);
     return s;
@@ -214,17 +223,8 @@ static char *c_decl(const shi_dwarf *d, Dwarf_Die *type, const char *decl, int d
         return s;
     }
     case DW_TAG_array_type: {
-        char dims[160] = "";
-        size_t o = 0;
-        Dwarf_Die sub;
-        bool ok = dwarf_child(type, &sub) == 0;
-        for (; ok; ok = dwarf_siblingof(&sub, &sub) == 0) {
-            uint64_t count = 0;
-            if (dwarf_tag(&sub) != DW_TAG_subrange_type || o >= sizeof dims - 24) continue;
-            o += (size_t)(subrange_count(&sub, &count)
-                              ? sprintf(dims + o, "[%llu]", (unsigned long long)count)
-                              : sprintf(dims + o, "[]"));
-        }
+        char dims[160];
+        c_dims(type, dims, sizeof dims);
         char *ad = fmt(decl, dims, "");
         s = ad ? (has_inner ? c_decl(d, &inner, ad, depth + 1) : fmt("void", ad, "")) : NULL;
         free(ad);
