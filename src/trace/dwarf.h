@@ -199,5 +199,17 @@ int shi_dwarf_read_value(const shi_dwarf *d, Dwarf_Die *type, uint64_t addr,
  * the first 16 elements, the rest counted in `truncated`; chars with the string as text. */
 int shi_dwarf_read_array(const shi_dwarf *d, Dwarf_Die *elem, uint64_t count, uint64_t addr,
                          const shi_dwarf_target *t, shi_value *out);
+/* The contents of the block an owning handle holds (`o` from a SHI_VAL_OWNED value: its kind,
+ * ptr, len, cap, elem_die), decoded once, here, for every renderer:
+ *   String  → SHI_VAL_ARRAY typed "[u8; cap]" with `text` its first `len` bytes as a quoted
+ *             Rust literal ("Hello"), no fields;
+ *   Vec<T>  → SHI_VAL_ARRAY typed "[T; cap]": the first 16 slots as fields, the first `len`
+ *             of them decoded as T (a String element is itself SHI_VAL_OWNED), the rest
+ *             SHI_VAL_UNINIT (the lesson's `_`); slots not shown counted in `truncated`;
+ *   Box<T>  → T's value at ptr.
+ * Each value's `at` is its own address. -1 (out left SHI_VAL_UNREADABLE) if the element
+ * type is unknown or the memory cannot be read. Clear `out` with shi_value_clear. */
+int shi_dwarf_read_owned_block(const shi_dwarf *d, const shi_owned *o,
+                               const shi_dwarf_target *t, shi_value *out);
 
 #endif

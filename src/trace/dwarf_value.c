@@ -337,6 +337,7 @@ static void set_elem(const reader *r, shi_value *out, Dwarf_Die *elem) {
     out->owned.elem_type = shi_trace_strdup(name ? name : "?");
     free(name);
     out->owned.elem_size = elem ? shi_dwarf_type_size(elem) : 0;
+    out->owned.elem_die = elem ? dwarf_dieoffset(elem) : 0;
 }
 
 /* Rust's Vec<T> names its element type in the template parameter T. */
@@ -845,6 +846,64 @@ int shi_dwarf_read_array(const shi_dwarf *d, Dwarf_Die *elem, uint64_t count, ui
     free(elem_name);
     out->type = shi_trace_strdup(name);
     out->at = addr;
+    return 0;
+}
+
+/* A String's bytes as a quoted Rust literal: printable UTF-8 kept, the rest escaped. */
+static void rust_string_text(const reader *r, uint64_t addr, uint64_t len, shi_value *out) {
+    size_t n = len < STRING_SHOWN ? (size_t)len : STRING_SHOWN;
+    unsigned char raw[STRING_SHOWN];
+    char text[STRING_SHOWN * 4 + 8];
+    if (n && !read_bytes(r, addr, raw, n)) return;
+    size_t k = 0;
+    text[k++] = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = raw[i];
+        if (c == '"' || c == '\\') k += (size_t)sprintf(text + k, "\\%c", c);
+        else if (c == '\n') k += (size_t)sprintf(text + k, "\\n");
+        else if (c < 0x20 || c == 0x7f) k += (size_t)sprintf(text + k, "\\u{%x}", c);
+        else text[k++] = (char)c;
+    }
+    if (n < len) k += (size_t)sprintf(text + k, "...");
+    text[k++] = '"';
+    text[k] = 0;
+    shi_value_set_text(out, text);
+}
+
+int shi_dwarf_read_owned_block(const shi_dwarf *d, const shi_owned *o,
+                               const shi_dwarf_target *t, shi_value *out) {
+    memset(out, 0, sizeof *out);
+    out->target_block = -1;
+    out->target_static = -1;
+    out->at = o->ptr;
+    reader r = {d, t};
+    Dwarf_Die elem;
+    if (!o->elem_die || !dwarf_offdie(shi_dwarf_handle(d), o->elem_die, &elem))
+        return unreadable(out);
+    if (o->kind == SHI_OWN_BOX) return read_any(&r, &elem, o->ptr, out, 0) ? -1 : 0;
+    char *elem_name = shi_dwarf_type_name(d, &elem);
+    char name[200];
+    snprintf(name, sizeof name, "[%s; %llu]", elem_name ? elem_name : "?",
+             (unsigned long long)o->cap);
+    free(elem_name);
+    out->type = shi_trace_strdup(name);
+    out->kind = SHI_VAL_ARRAY;
+    if (o->kind == SHI_OWN_STRING) {
+        rust_string_text(&r, o->ptr, o->len < o->cap ? o->len : o->cap, out);
+        return 0;
+    }
+    uint64_t shown = o->cap < ARRAY_SHOWN ? o->cap : ARRAY_SHOWN;
+    size_t esize = o->elem_size;
+    for (uint64_t i = 0; i < shown; i++) {
+        shi_field *f = shi_value_add_field(out, NULL);
+        f->offset = (size_t)(i * esize);
+        f->size = esize;
+        f->value->target_block = -1;
+        f->value->target_static = -1;
+        f->value->at = o->ptr + i * esize;
+        if (i < o->len) read_any(&r, &elem, o->ptr + i * esize, f->value, 1);
+    }
+    out->truncated = (size_t)(o->cap - shown);
     return 0;
 }
 

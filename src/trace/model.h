@@ -52,6 +52,9 @@ typedef struct shi_owned {
     uint64_t len, cap;    /* vec/string; a box has neither */
     char *elem_type;      /* "i32", "u8", ... */
     size_t elem_size;
+    uint64_t elem_die;    /* the element type (Box: the pointee) as the decoder's reference (a
+                             DIE offset), 0 if unknown: what the block is decoded by
+                             (shi_dwarf_read_owned_block) */
     bool stale;           /* the block was freed or another owner holds it: never drawn as owning */
 } shi_owned;
 
