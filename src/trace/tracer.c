@@ -129,6 +129,7 @@ typedef struct tracer {
     bool *shown;              /* per function: drawn as a frame (the user's own code, main) */
     size_t nprev;
     uint64_t stack_top;       /* the [stack] mapping's end */
+    uint64_t return_pc;       /* the return address of the last return not yet on a step */
 } tracer;
 
 /* Room for one more element in a growing array (doubling; out of memory ends the run). */
@@ -741,6 +742,7 @@ static bool on_return(tracer *tr, uint64_t addr) {
         memcpy(&xmm0, fp.xmm_space, sizeof xmm0);
     /* main's value is the exit code, told by the exit */
     if (a.fn != shi_dwarf_main(tr->d)) e->has_value = return_value(tr, a.fn->die, tr->regs.rax, xmm0, e);
+    tr->return_pc = addr;
     release_return(tr, addr);
     return true;
 }
@@ -864,10 +866,28 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
 
     size_t deferred = defer_early_allocations(tr, fr, n, pc, prev, prev_ids, nprev_ids);
 
+    /* A return's step is the calling line's, though the stop is often the next line's (the
+     * rest of the calling line, `head = push(..)`'s store, ran up to here): as gdb's
+     * `finish` says where it returned to. The line of the call instruction (return address
+     * - 1), for a call ending its line has the next line's first address as return address. */
+    const char *step_file = file;
+    int step_line = line;
+    if (tr->return_pc && return_pending(tr) && n && in_exe(tr, tr->return_pc) &&
+        shi_dwarf_function_at(tr->d, tr->return_pc - tr->bias - 1) == fr[0].fn) {
+        const char *cf;
+        int cl;
+        if (shi_dwarf_line_at(tr->d, tr->return_pc - tr->bias - 1, &cf, &cl) &&
+            shi_dwarf_is_user_file(tr->d, cf)) {
+            step_file = cf;
+            step_line = shi_sources_statement_start(tr->src, cf, cl);
+        }
+    }
+    tr->return_pc = 0;
+
     shi_step *s = shi_trace_add_step(tr->t);
     prev = s->index ? &tr->t->steps[s->index - 1] : NULL;
-    s->file = shi_trace_strdup(file);
-    s->line = line;
+    s->file = shi_trace_strdup(step_file);
+    s->line = step_line;
     s->depth = depth;
     for (size_t i = 0; i < n; i++) {
         const frame_info *fi = &fr[n - 1 - i];
@@ -897,6 +917,13 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
         shi_frame *f = &s->frames[i];
         for (size_t k = 0; k < f->nvars; k++) shi_step_link_value(s, &f->vars[k].value);
         if (a && f->line > a->max_line) a->max_line = f->line;
+    }
+    /* the innermost frame says the step's line too, once its locals were read at the stop's */
+    if (n && step_line != line) {
+        shi_frame *top = &s->frames[n - 1];
+        free(top->file);
+        top->file = shi_trace_strdup(step_file);
+        top->line = step_line;
     }
     /* the unset locals of this step become the last step's */
     unset_local *u = tr->unset_prev;

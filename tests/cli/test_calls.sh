@@ -110,6 +110,57 @@ bad=[s['index'] for s in st if s['frames'][-1]['function']!='main' or len(evs(s,
 print(len(st), bad); sys.exit(bool(bad) or not st)"
 fi
 
+# ---- a return's step is at the line that made the call -------------------------------------
+# gdb is the reference: `finish` from push() stops "in main () at where.c:22", from fib()
+# "in fib (n=2) at where.c:12" then ":13", and from fib(3) in main at 25; for bump(&x), a
+# call ending its line, finish stops at line 25's first address, and `bt` in bump names the
+# calling line, "#1 main () at where.c:24": the step is the call's line, 24. The old steps
+# were at the next stop's line (21, the loop, for push's returns).
+cat > "$work/where.c" <<'EOF'
+#include <stdlib.h>
+struct node { int value; struct node *next; };
+static struct node *push(struct node *head, int v) {
+    struct node *n = malloc(sizeof *n);
+    n->value = v;
+    n->next = head;
+    return n;
+}
+static int fib(int n) {
+    if (n < 2)
+        return n;
+    int a = fib(n - 1);
+    int b = fib(n - 2);
+    return a + b;
+}
+static void bump(int *p) {
+    *p += 1;
+}
+int main(void) {
+    struct node *head = NULL;
+    for (int i = 1; i <= 2; i++)
+        head = push(head, i);
+    int x = 0;
+    bump(&x);
+    x += fib(3);
+    free(head->next);
+    free(head);
+    return x - 3;
+}
+EOF
+if trace where; then
+    py "returns: each return step is at its call's line (22 22 24 12 13 12 13 25, as gdb)" "$work/where.json" "
+r=[(evs(s,'return')[0]['function'], s['line'], s['frames'][-1]['line']) for s in t['steps'] if evs(s,'return') and evs(s,'return')[0]['function']!='main']
+print(r); sys.exit(r!=[('push',22,22),('push',22,22),('bump',24,24),('fib',12,12),('fib',13,13),('fib',12,12),('fib',13,13),('fib',25,25)])"
+    py "returns: push's return step shows head holding the returned address" "$work/where.json" "
+st=[s for s in t['steps'] if evs(s,'return') and evs(s,'return')[0]['function']=='push']
+got=[(evs(s,'return')[0].get('value'), var(s['frames'][-1],'head')['value'].get('addr')) for s in st]
+print(got); sys.exit(len(got)!=2 or any(v is None or h is None or int(h,16)!=v for v,h in got))"
+    py "returns: the loop line after a return is a step of its own" "$work/where.json" "
+ix=[s['index'] for s in t['steps'] if evs(s,'return') and evs(s,'return')[0]['function']=='push']
+nxt=[t['steps'][i+1]['line'] for i in ix]
+print(nxt); sys.exit(nxt!=[21,21])"
+fi
+
 # ---- longjmp past three frames --------------------------------------------------------------
 cat > "$work/jmp.c" <<'EOF'
 #include <setjmp.h>
