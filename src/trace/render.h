@@ -21,11 +21,13 @@
 typedef struct shi_render_opts {
     bool utf8;    /* box-drawing characters and arrows; false: + - | -> */
     bool color;   /* ANSI colours; the caller decides (a terminal, NO_COLOR unset) */
-    int width;    /* columns available; 0 means 100 */
+    int width;    /* columns available (every line fits: wider values wrap); 0 means 100;
+                     below 40, 40 */
 } shi_render_opts;
 
 /* Options for writing to `out`: colour when it is a terminal and NO_COLOR is unset, UTF-8
- * when the locale (LC_ALL, LC_CTYPE, LANG) says so, the width from COLUMNS. */
+ * when the locale (LC_ALL, LC_CTYPE, LANG) says so, the width from COLUMNS, else the
+ * terminal's, else (a file, a pipe) 100. */
 shi_render_opts shi_render_opts_for(FILE *out);
 
 /* One step: heading, file:line, the Stack | Heap diagram, then the step's events. */

@@ -13,6 +13,10 @@
  * arrow points to), then the heap boxes are placed on the right so that a box's contents
  * sit on its owner's `ptr` row; a box that cannot (the rows are taken) is labelled `#id`
  * and the arrow becomes `──→ #id` inside the stack box instead.
+ *
+ * Every line fits the width (COLUMNS, the terminal's, else 100): a row, a value in a box, a
+ * caption or a title too wide for its column wraps onto more rows (broken after ", " or at a
+ * blank), never cut, so that what the JSON has the view shows too.
  */
 #define _GNU_SOURCE  /* strcasestr */
 #include "trace/render.h"
@@ -23,6 +27,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "core/panic.h"
@@ -446,31 +451,68 @@ static void add_block_value(sbuf *b, const ctx *x, const shi_step *s, const shi_
     sb_add(b, array ? (x->c_lang ? "}" : "]") : tuple ? (x->c_lang ? "}" : ")") : "}");
 }
 
-/* `text` in lines of at most `maxw` columns, broken after a ", " where one is near enough,
- * else anywhere (one column per UTF-8 character, as dwidth counts). */
+/* Where the piece of `p` that fits in `maxw` columns ends: after its last ", " when that
+ * leaves the line a third full at least, else after its last blank, else after its last
+ * ", ", else at maxw columns (one column per UTF-8 character, as dwidth counts). A quoted
+ * text is kept whole where it can be (its blanks are broken at only when it is longer than
+ * the line). `p` has no colour sequences. The whole of `p` when it fits. */
+static const char *piece_end(const char *p, int maxw) {
+    const char *q = p, *comma = NULL, *blank = NULL, *qblank = NULL;
+    int comma_w = 0;
+    bool quoted = false;
+    int w = 0;
+    while (*q && w < maxw) {
+        if (*q == '"' && (q == p || q[-1] != '\\')) quoted = !quoted;
+        else if (quoted && q > p && q[0] == ' ') qblank = q + 1;
+        else if (!quoted && q > p && q[0] == ',' && q[1] == ' ') { comma = q + 2; comma_w = w; }
+        else if (!quoted && q > p && q[0] == ' ') blank = q + 1;
+        q++;
+        while (((unsigned char)*q & 0xC0) == 0x80) q++;
+        w++;
+    }
+    if (!*q) return q;
+    if (q[0] == ' ' && !quoted) return q + 1;   /* the piece ends at a word's end */
+    if (comma && comma_w >= maxw / 3) return comma;
+    return blank ? blank : comma ? comma : qblank ? qblank : q;
+}
+
+/* Breaks plain `text` into lines of at most `maxw` columns (piece_end), calling
+ * `line(arg, start, n)` for each, trailing blanks left out. */
+static void break_lines(const char *text, int maxw, void (*line)(void *, const char *, size_t),
+                        void *arg) {
+    if (maxw < 1) maxw = 1;
+    const char *p = text;
+    do {
+        const char *end = piece_end(p, maxw);
+        if (end == p) end = p + 1;   /* unreachable: a piece holds one character at least */
+        size_t n = (size_t)(end - p);
+        while (n && p[n - 1] == ' ') n--;
+        line(arg, p, n);
+        p = end;
+    } while (*p);
+}
+
+static void cell_line(void *arg, const char *s, size_t n) {
+    char *line = malloc(n + 1);
+    if (!line) SHI_PANIC("trace: out of memory");
+    memcpy(line, s, n);
+    line[n] = 0;
+    cells_add(arg, line);
+}
+
+/* `text` in lines of at most `maxw` columns, broken after a ", " where one is near enough. */
 static void wrap_cells(cells *c, const char *text, int maxw) {
     if (maxw < 8) maxw = 8;
-    const char *p = text;
-    while (*p) {
-        const char *q = p, *brk = NULL;
-        int w = 0;
-        while (*q && w < maxw) {
-            if (q[0] == ',' && q[1] == ' ') brk = q + 2;
-            q++;
-            while (((unsigned char)*q & 0xC0) == 0x80) q++;
-            w++;
-        }
-        const char *end = !*q ? q : brk && brk - p > 0 ? brk : q;
-        size_t n = (size_t)(end - p);
-        while (n && p[n - 1] == ' ') n--;   /* no trailing blank on a broken line */
-        char *line = malloc(n + 1);
-        if (!line) SHI_PANIC("trace: out of memory");
-        memcpy(line, p, n);
-        line[n] = 0;
-        cells_add(c, line);
-        p = end;
-    }
+    if (*text) break_lines(text, maxw, cell_line, c);
     if (!c->n) cells_add(c, shi_trace_strdup(" "));
+}
+
+/* `text` without its colour sequences. */
+static void add_bare(sbuf *b, const char *text) {
+    for (const char *p = text; *p; p++) {
+        if (*p == '\x1b') { while (*p && *p != 'm') p++; if (!*p) break; continue; }
+        sb_addn(b, p, 1);
+    }
 }
 
 /* ---- the left column: frames and variables ----------------------------------------------- */
@@ -483,6 +525,7 @@ typedef struct lrow {
     int64_t arrow;      /* the block (index) this row's arrow points to, or -1 */
     bool aligned;       /* the block's contents are on this row */
     const char *mark;   /* drawn right of the box: "← top" */
+    size_t src;         /* wrapped rows: the row of the unwrapped layout it comes from */
 } lrow;
 
 typedef struct layout {
@@ -707,11 +750,10 @@ static const shi_value *block_owner(const shi_step *s, int64_t bi) {
 }
 
 /* A border line of a box: `left` + h * (cell width + 2) joined by `mid` + `right`. */
-static char *box_border(const ctx *x, const cells *c, const int *w, const char *left,
+static char *box_border(const ctx *x, const int *w, size_t n, const char *left,
                         const char *mid, const char *right) {
     sbuf b = {0};
     sb_add(&b, left);
-    size_t n = c->n + (c->more ? 1 : 0);
     for (size_t i = 0; i < n; i++) {
         if (i) sb_add(&b, mid);
         sb_rep(&b, x->g->h, w[i] + 2);
@@ -720,20 +762,47 @@ static char *box_border(const ctx *x, const cells *c, const int *w, const char *
     return sb_take(&b);
 }
 
-static char *box_middle(const ctx *x, const cells *c, const int *w) {
+/* One row of cells, each right-aligned in its width; `n` cells from `text`, then blank ones
+ * up to `ncols` (a grid's last row). */
+static char *box_middle(const ctx *x, char *const *text, size_t n, const int *w, size_t ncols) {
     sbuf b = {0};
     sb_add(&b, x->g->v);
-    for (size_t i = 0; i < c->n; i++) {
-        sb_printf(&b, " %*s%s ", w[i] - dwidth(c->text[i]), "", c->text[i]);
+    for (size_t i = 0; i < ncols; i++) {
+        const char *t = i < n ? text[i] : "";
+        sb_printf(&b, " %*s%s ", w[i] - dwidth(t), "", t);
         sb_add(&b, x->g->v);
     }
-    if (c->more) sb_printf(&b, " +%zu %s", c->more, x->g->v);
     return sb_take(&b);
 }
 
-/* `#2 at 0x…, 16 bytes (new), room for 1 more`, cut to the column; one colour for all of
- * it (a cut must never fall inside a colour sequence). */
-static char *block_caption(ctx *x, const shi_block *blk, const shi_value *owner, int rw) {
+typedef struct caption_line {
+    rcol *rc;
+    size_t row;
+    const char *color, *reset;
+} caption_line;
+
+static void rcol_line(void *arg, const char *s, size_t n) {
+    caption_line *cl = arg;
+    sbuf b = {0};
+    sb_add(&b, cl->color);
+    sb_addn(&b, s, n);
+    sb_add(&b, cl->reset);
+    rcol_set(cl->rc, cl->row++, sb_take(&b));
+}
+
+/* Plain `text` on rows from `row` on, in one colour, broken to `rw` columns (a break must
+ * never fall inside a colour sequence, hence the colour per line); returns the next row. */
+static size_t rcol_text(const ctx *x, rcol *rc, size_t row, const char *color, const char *text,
+                        int rw) {
+    caption_line cl = {rc, row, color, x->c->reset};
+    break_lines(text, rw, rcol_line, &cl);
+    return cl.row;
+}
+
+/* `#2 at 0x…, 16 bytes (new), room for 1 more` on rows from `row` on, wrapped to the
+ * column; returns the next row. */
+static size_t block_caption(ctx *x, rcol *rc, size_t row, const shi_block *blk,
+                            const shi_value *owner, int rw) {
     sbuf plain = {0};
     sb_printf(&plain, "#%" PRIu64 " at 0x%" PRIx64 ", %zu byte%s", blk->id, blk->addr,
               blk->size, blk->size == 1 ? "" : "s");
@@ -747,15 +816,30 @@ static char *block_caption(ctx *x, const shi_block *blk, const shi_value *owner,
     if (owner && owner->kind == SHI_VAL_OWNED && owner->owned.kind == SHI_OWN_VEC &&
         owner->owned.cap > owner->owned.len)
         sb_printf(&plain, ", room for %" PRIu64 " more", owner->owned.cap - owner->owned.len);
-    sbuf b = {0};
-    sb_add(&b, color);
-    sb_add_fit(&b, plain.p, rw, x->g);
-    sb_add(&b, x->c->reset);
+    row = rcol_text(x, rc, row, color, plain.p, rw);
     free(plain.p);
-    return sb_take(&b);
+    return row;
 }
 
-static char *block_caption(ctx *x, const shi_block *blk, const shi_value *owner, int rw);
+/* `text` in a one-column box from row `top`, wrapped over as many rows as it needs;
+ * returns the row after the box. */
+static size_t text_box(const ctx *x, rcol *rc, const char *text, size_t top, int rw) {
+    cells c = {0};
+    wrap_cells(&c, text, rw - 4);
+    int w = 0;
+    for (size_t i = 0; i < c.n; i++)
+        if (dwidth(c.text[i]) > w) w = dwidth(c.text[i]);
+    rcol_set(rc, top, box_border(x, &w, 1, x->g->tl, x->g->tj, x->g->tr));
+    for (size_t i = 0; i < c.n; i++) {
+        sbuf row = {0};
+        sb_printf(&row, "%s %s%*s %s", x->g->v, c.text[i], w - dwidth(c.text[i]), "", x->g->v);
+        rcol_set(rc, top + 1 + i, sb_take(&row));
+    }
+    rcol_set(rc, top + 1 + c.n, box_border(x, &w, 1, x->g->bl, x->g->bj, x->g->br));
+    size_t next = top + 2 + c.n;
+    cells_free(&c);
+    return next;
+}
 
 /* A typed block: its decoded value in one box, wrapped over as many rows as it needs, its
  * type in the caption (`#3 at 0x…, 16 bytes: struct node`). */
@@ -763,25 +847,44 @@ static size_t place_typed(ctx *x, rcol *rc, const shi_step *s, int64_t bi, size_
     const shi_block *blk = &s->blocks[bi];
     sbuf text = {0};
     add_block_value(&text, x, s, &blk->value);
-    cells c = {0};
-    wrap_cells(&c, text.p ? text.p : "", rw - 4);
+    size_t next = text_box(x, rc, text.p ? text.p : "", top, rw);
     free(text.p);
-    int w = 0;
-    for (size_t i = 0; i < c.n; i++)
-        if (dwidth(c.text[i]) > w) w = dwidth(c.text[i]);
-    cells one = {.text = c.text, .n = 1};
-    rcol_set(rc, top, box_border(x, &one, &w, x->g->tl, x->g->tj, x->g->tr));
-    for (size_t i = 0; i < c.n; i++) {
-        sbuf row = {0};
-        sb_printf(&row, "%s %s%*s %s", x->g->v, c.text[i], w - dwidth(c.text[i]), "", x->g->v);
-        rcol_set(rc, top + 1 + i, sb_take(&row));
-    }
-    rcol_set(rc, top + 1 + c.n, box_border(x, &one, &w, x->g->bl, x->g->bj, x->g->br));
-    rcol_set(rc, top + 2 + c.n, block_caption(x, blk, NULL, rw));
-    size_t next = top + 3 + c.n;
-    cells_free(&c);
-    return next;
+    return block_caption(x, rc, next, blk, NULL, rw);
 }
+
+/* Cells in a box of as many rows as the column needs: one row when they fit, else a grid
+ * whose cells share one width (a vec's cells always do, as the lesson's [  1 |  2 |  _ ]).
+ * Returns the row after the box. */
+static size_t grid_box(const ctx *x, rcol *rc, const cells *c, bool uniform, size_t top, int rw) {
+    size_t n = c->n;
+    int *w = calloc(n ? n : 1, sizeof *w);
+    if (!w) SHI_PANIC("trace: out of memory");
+    int total = 1, widest = 2;
+    for (size_t i = 0; i < n; i++) {
+        w[i] = dwidth(c->text[i]);
+        if (w[i] > widest) widest = w[i];
+    }
+    for (size_t i = 0; i < n; i++) total += (uniform ? widest : w[i]) + 3;
+    size_t ncols = n;
+    if (total > rw) {   /* a grid: as many cells a row as fit */
+        uniform = true;
+        ncols = (size_t)((rw - 1) / (widest + 3));
+        if (ncols < 1) ncols = 1;
+    }
+    if (uniform)
+        for (size_t i = 0; i < n; i++) w[i] = widest;
+    rcol_set(rc, top, box_border(x, w, ncols, x->g->tl, x->g->tj, x->g->tr));
+    size_t row = top + 1;
+    for (size_t i = 0; i < n; i += ncols)
+        rcol_set(rc, row++, box_middle(x, c->text + i, n - i < ncols ? n - i : ncols, w, ncols));
+    rcol_set(rc, row++, box_border(x, w, ncols, x->g->bl, x->g->bj, x->g->br));
+    free(w);
+    return row;
+}
+
+/* How many rows a vec's cells may take before the rest is told as "+N" (what the JSON has of
+ * a block's bytes fits in fewer). */
+enum { GRID_ROWS = 8 };
 
 /* Draws block `bi` with its top border on row `top`; returns the first row after it. */
 static size_t place_block(ctx *x, rcol *rc, const shi_step *s, int64_t bi, size_t top, int rw) {
@@ -789,43 +892,31 @@ static size_t place_block(ctx *x, rcol *rc, const shi_step *s, int64_t bi, size_
     const shi_value *owner = block_owner(s, bi);
     if (blk->type && !(owner && owner->kind == SHI_VAL_OWNED)) return place_typed(x, rc, s, bi, top, rw);
     cells c = {0};
-    block_cells(&c, blk, owner, rw, x->g);
-    size_t ncell = c.n + (c.more ? 1 : 0);
-    int *w = calloc(ncell ? ncell : 1, sizeof *w);
-    if (!w) SHI_PANIC("trace: out of memory");
-    int uniform = 2;  /* a vec's cells share one width, as the lesson's [  1 |  2 |  _ ] */
-    for (size_t i = 0; i < c.n; i++)
-        if (dwidth(c.text[i]) > uniform) uniform = dwidth(c.text[i]);
-    bool vec = owner && owner->kind == SHI_VAL_OWNED && owner->owned.kind == SHI_OWN_VEC;
-    for (size_t i = 0; i < c.n; i++) w[i] = vec ? uniform : dwidth(c.text[i]);
-    if (c.more) w[c.n] = snprintf(NULL, 0, "+%zu", c.more);
-    if (c.n == 1 && !c.more && w[0] > rw - 4) {  /* one long string: cut to the column */
-        sbuf cut = {0};
-        sb_add_fit(&cut, c.text[0], rw - 4, x->g);
-        free(c.text[0]);
-        c.text[0] = sb_take(&cut);
-        w[0] = dwidth(c.text[0]);
+    block_cells(&c, blk, owner, rw * GRID_ROWS, x->g);
+    if (c.more) {
+        char more[32];
+        snprintf(more, sizeof more, "+%zu", c.more);
+        cells_add(&c, shi_trace_strdup(more));
     }
-    rcol_set(rc, top, box_border(x, &c, w, x->g->tl, x->g->tj, x->g->tr));
-    rcol_set(rc, top + 1, box_middle(x, &c, w));
-    rcol_set(rc, top + 2, box_border(x, &c, w, x->g->bl, x->g->bj, x->g->br));
-    rcol_set(rc, top + 3, block_caption(x, blk, owner, rw));
-    free(w);
+    bool vec = owner && owner->kind == SHI_VAL_OWNED && owner->owned.kind == SHI_OWN_VEC;
+    size_t next;
+    if (c.n == 1 && dwidth(c.text[0]) > rw - 4)   /* one long value (a text): wrapped */
+        next = text_box(x, rc, c.text[0], top, rw);
+    else
+        next = grid_box(x, rc, &c, vec, top, rw);
     cells_free(&c);
+    next = block_caption(x, rc, next, blk, owner, rw);
     /* no blank row after the caption: a String's or Vec's rows (header, ptr, len, cap)
      * are four, so the next handle's box can start on its header row, as in the lesson */
-    if (!blk->nptrs) return top + 4;
+    if (!blk->nptrs) return next;
     /* words pointing into blocks (a list's next): "+8 → #1" */
-    sbuf plain = {0}, b = {0};
+    sbuf plain = {0};
     for (size_t i = 0; i < blk->nptrs; i++)
         sb_printf(&plain, "%s+%zu %s #%" PRIu64, i ? ", " : "", blk->ptrs[i].offset,
                   x->g == &utf8_glyphs ? "→" : "->", blk->ptrs[i].target_id);
-    sb_add(&b, x->c->cyan);
-    sb_add_fit(&b, plain.p, rw, x->g);
-    sb_add(&b, x->c->reset);
+    next = rcol_text(x, rc, next, x->c->cyan, plain.p, rw);
     free(plain.p);
-    rcol_set(rc, top + 4, sb_take(&b));
-    return top + 5;
+    return next;
 }
 
 /* Blocks live in the previous step and gone in this one: freed since then. */
@@ -836,15 +927,12 @@ static size_t freed_rows(ctx *x, rcol *rc, const shi_trace *t, const shi_step *s
     for (size_t i = 0; i < prev->nblocks; i++) {
         const shi_block *b = &prev->blocks[i];
         if (shi_step_find_block(s, b->id) >= 0) continue;
-        sbuf plain = {0}, m = {0};
+        sbuf plain = {0};
         sb_printf(&plain, "freed: #%" PRIu64 " at 0x%" PRIx64 ", %zu bytes", b->id, b->addr,
                   b->size);
-        sb_add(&m, x->c->red);
-        sb_add_fit(&m, plain.p, rw, x->g);
-        sb_add(&m, x->c->reset);
+        row = rcol_text(x, rc, row, x->c->red, plain.p, rw);
         free(plain.p);
         x->any_mark = true;
-        rcol_set(rc, row++, sb_take(&m));
     }
     return row;
 }
@@ -875,30 +963,106 @@ static void heap_column(ctx *x, layout *l, rcol *rc, const shi_trace *t, const s
 
 enum { GAP = 8 };  /* columns between the stack box and the heap: the arrow's length */
 
-static int left_width(const ctx *x, const layout *l) {
+/* Columns an arrow takes after its row's text when it cannot reach its box: " ─→ #id". */
+static int arrow_width(const shi_step *s, int64_t arrow) {
+    if (arrow < 0 || (size_t)arrow >= s->nblocks) return 0;
+    return 5 + snprintf(NULL, 0, "%" PRIu64, s->blocks[arrow].id);
+}
+
+/* The inner width of a box of rows: what its widest row needs, at most `cap`. */
+static int left_width(const layout *l, int cap) {
     int lw = 20;
     for (size_t r = 0; r < l->n; r++)
         if (l->rows[r].kind == ROW_TEXT) {
-            int w = dwidth(l->rows[r].text.p ? l->rows[r].text.p : "") + 2;
-            if (l->rows[r].arrow >= 0) w += 4;
+            /* a blank before the edge; an arrow that reaches its box: a blank and "──" */
+            int w = dwidth(l->rows[r].text.p ? l->rows[r].text.p : "") +
+                    (l->rows[r].arrow >= 0 ? 4 : 2);
             if (w > lw) lw = w;
         }
-    /* the stack gets at most 55 % of the width, and the heap keeps 16 columns at least */
-    int cap = x->width * 55 / 100;
-    if (cap > x->width - 2 - 2 - GAP - 16) cap = x->width - 2 - 2 - GAP - 16;
     return lw > cap ? cap : lw;
+}
+
+/* The stack's cap: at most 55 % of the width, and the heap keeps 18 columns at least. */
+static int stack_cap(const ctx *x) {
+    int cap = x->width * 55 / 100;
+    if (cap > x->width - 2 - 2 - GAP - 18) cap = x->width - 2 - 2 - GAP - 18;
+    return cap;
+}
+
+typedef struct wrap_state {
+    layout *out;
+    const lrow *from;
+    int indent;       /* a continuation line's blanks */
+    bool first;
+} wrap_state;
+
+static void left_line(void *arg, const char *s, size_t n) {
+    wrap_state *ws = arg;
+    lrow *r = add_row(ws->out, ROW_TEXT);
+    if (!ws->first) sb_printf(&r->text, "%*s", ws->indent, "");
+    else r->mark = ws->from->mark;
+    while (!ws->first && n && *s == ' ') { s++; n--; }
+    sb_addn(&r->text, s, n);
+    ws->first = false;
+}
+
+/* Rows too wide for the box's inner width `lw` become several: the text broken (piece_end)
+ * and each further line indented under the row's own text; the first keeps the row's mark,
+ * the last its arrow. An arrow row keeps room for a stub of its arrow, or, if `full[i]` (its
+ * arrow did not reach its box), for the whole `─→ #id`. Wrapped rows lose their colours (a
+ * break must not split a colour sequence). Returns the new layout; `l` stays as it was. */
+static layout wrap_rows(const layout *l, int lw, const shi_step *s, const bool *full) {
+    layout out = {0};
+    for (size_t i = 0; i < l->n; i++) {
+        const lrow *r = &l->rows[i];
+        const char *text = r->text.p ? r->text.p : "";
+        int room = lw - 2;   /* a blank before the box's right edge, as left_width keeps */
+        if (r->arrow >= 0) room -= full[i] ? arrow_width(s, r->arrow) : 2;
+        if (r->kind != ROW_TEXT || dwidth(text) <= room) {
+            lrow *o = add_row(&out, r->kind);
+            *o = *r;
+            o->text = (sbuf){0};
+            if (r->text.p) sb_add(&o->text, r->text.p);
+            o->src = i;
+            continue;
+        }
+        size_t first = out.n;
+        sbuf bare = {0};
+        add_bare(&bare, text);
+        int indent = (int)strspn(bare.p, " ") + 4;
+        if (indent > room / 2) indent = room / 2;
+        wrap_state ws = {&out, r, indent, true};
+        /* the first line full width; the others narrower by their indent */
+        const char *p = bare.p, *end = piece_end(p, room);
+        left_line(&ws, p, (size_t)(end - p));
+        if (*end) break_lines(end, room - indent, left_line, &ws);
+        for (size_t k = first; k < out.n; k++) out.rows[k].src = i;
+        out.rows[out.n - 1].arrow = r->arrow;
+        free(bare.p);
+    }
+    return out;
+}
+
+static void layout_free(layout *l) {
+    for (size_t r = 0; r < l->n; r++) free(l->rows[r].text.p);
+    free(l->rows);
+    *l = (layout){0};
+}
+
+static void rcol_free(rcol *rc) {
+    for (size_t r = 0; r < rc->n; r++) free(rc->rows[r]);
+    free(rc->rows);
+    *rc = (rcol){0};
 }
 
 static void left_text(const ctx *x, sbuf *line, const lrow *r, int lw, const shi_step *s) {
     const char *text = r->text.p ? r->text.p : "";
     sbuf body = {0};
     if (dwidth(text) > lw - 1) {
-        /* too long: cut without its colours (a cut must not split an escape sequence) */
+        /* wrap_rows made every row fit: this is a last resort, for a box narrower than a
+         * row's indentation */
         sbuf bare = {0};
-        for (const char *p = text; *p; p++) {
-            if (*p == '\x1b') { while (*p && *p != 'm') p++; if (!*p) break; continue; }
-            sb_addn(&bare, p, 1);
-        }
+        add_bare(&bare, text);
         sb_add_fit(&body, bare.p ? bare.p : "", lw - 1, x->g);
         free(bare.p);
     } else {
@@ -958,20 +1122,57 @@ static void put_line(FILE *out, sbuf *line) {
     if (line->p) line->p[0] = 0;
 }
 
+typedef struct out_lines {
+    FILE *out;
+    const char *color, *reset, *first, *next;   /* the colour, each line's lead */
+    bool started;
+    sbuf *last;    /* if set, the last line is kept here instead of written */
+} out_lines;
+
+static void out_line(void *arg, const char *s, size_t n) {
+    out_lines *o = arg;
+    if (o->last && o->last->n) { put_line(o->out, o->last); }
+    sbuf tmp = {0}, *b = o->last ? o->last : &tmp;
+    sb_printf(b, "%s%s", o->started ? o->next : o->first, o->color);
+    sb_addn(b, s, n);
+    sb_add(b, o->reset);
+    o->started = true;
+    if (!o->last) { put_line(o->out, b); free(tmp.p); }
+}
+
+/* Plain `text` as lines of at most `width` columns, each led by `first` (the first line) or
+ * `next` (the others, which line up under it) and coloured as a whole. */
+static void put_wrapped(FILE *out, int width, const char *color, const char *reset,
+                        const char *first, const char *next, const char *text) {
+    out_lines o = {out, color, reset, first, next, false, NULL};
+    break_lines(text, width - dwidth(next), out_line, &o);
+}
+
+/* "Step 3: push() called" and the location on the right; a title too long for the line
+ * wraps, and the location goes on its last line, or below it when it does not fit there. */
 static void heading(ctx *x, FILE *out, const shi_step *s) {
     char *title = shi_render_step_title(s);
-    sbuf line = {0}, loc = {0};
+    sbuf line = {0}, loc = {0}, plain = {0};
     if (s->file) sb_printf(&loc, "%s:%d", s->file, s->line);
-    sb_printf(&line, "%sStep %zu: %s%s", x->c->bold, s->index + 1, title, x->c->reset);
-    int pad = x->width - dwidth(line.p) - dwidth(loc.p ? loc.p : "");
-    sb_printf(&line, "%*s%s%s%s", pad > 2 ? pad : 2, "", x->c->dim, loc.p ? loc.p : "",
-              x->c->reset);
-    put_line(out, &line);
+    sb_printf(&plain, "Step %zu: %s", s->index + 1, title);
+    int lw = dwidth(loc.p ? loc.p : "");
+    out_lines o = {out, x->c->bold, x->c->reset, "", "", false, &line};
+    break_lines(plain.p, x->width, out_line, &o);
+    int pad = x->width - dwidth(line.p) - lw;
+    if (lw > x->width) {
+        put_line(out, &line);
+        put_wrapped(out, x->width, x->c->dim, x->c->reset, "", "", loc.p);
+    } else {
+        if (pad < 2) { put_line(out, &line); pad = x->width - lw; }
+        sb_printf(&line, "%*s%s%s%s", pad, "", x->c->dim, loc.p ? loc.p : "", x->c->reset);
+        put_line(out, &line);
+    }
     sb_rep(&line, x->g->h, x->width);
     put_line(out, &line);
     free(title);
     free(line.p);
     free(loc.p);
+    free(plain.p);
 }
 
 int shi_render_text(const shi_trace *t, const shi_step *s, FILE *out, const shi_render_opts *o) {
@@ -979,13 +1180,40 @@ int shi_render_text(const shi_trace *t, const shi_step *s, FILE *out, const shi_
     x.first = s->index == 0;
     x.c_lang = t->language && strcmp(t->language, "c") == 0;
     heading(&x, out, s);
-    layout l = {0};
-    stack_rows(&x, &l, s);
-    int lw = left_width(&x, &l);
-    int rw = x.width - 2 - (lw + 2) - GAP;
-    if (rw < 16) rw = 16;
+    layout l0 = {0}, l = {0};
+    stack_rows(&x, &l0, s);
+    int lw = left_width(&l0, stack_cap(&x)), rw;
     rcol rc = {0};
-    heap_column(&x, &l, &rc, t, s, rw);
+    /* Rows are wrapped as if every arrow reached its box beside it; a row whose arrow does
+     * not needs room for its `─→ #id`: the box grows for it up to its cap, else the row is
+     * wrapped again with that room; then the boxes are placed again (rows moved). A few
+     * rounds at most: widths and rows only ever grow. */
+    int cap = stack_cap(&x);
+    bool *full = calloc(l0.n ? l0.n : 1, sizeof *full);
+    if (!full) SHI_PANIC("trace: out of memory");
+    for (int round = 0;; round++) {
+        rw = x.width - 2 - (lw + 2) - GAP;
+        if (rw < 16) rw = 16;
+        l = wrap_rows(&l0, lw, s, full);
+        heap_column(&x, &l, &rc, t, s, rw);
+        bool again = false;
+        for (size_t r = 0; r < l.n; r++) {
+            const lrow *row = &l.rows[r];
+            if (row->arrow < 0 || row->aligned || full[row->src] ||
+                dwidth(row->text.p ? row->text.p : "") + 2 + arrow_width(s, row->arrow) <= lw)
+                continue;
+            const lrow *orig = &l0.rows[row->src];
+            int need = dwidth(orig->text.p ? orig->text.p : "") + 2 + arrow_width(s, row->arrow);
+            if (need <= cap) lw = need > lw ? need : lw;
+            else full[row->src] = true;
+            again = true;
+        }
+        if (!again || round == 3) break;
+        layout_free(&l);
+        rcol_free(&rc);
+    }
+    free(full);
+    layout_free(&l0);
     sbuf line = {0};
     sb_printf(&line, "  %sStack%s%*s%sHeap%s", x.c->bold, x.c->reset, lw + 2 + GAP - 5, "",
               x.c->bold, x.c->reset);
@@ -999,9 +1227,15 @@ int shi_render_text(const shi_trace *t, const shi_step *s, FILE *out, const shi_
         put_line(out, &line);
     }
     if (s->statics.nvars) {   /* below Stack | Heap, as the lesson's layout has it */
-        layout sl = {0};
-        static_rows(&x, &sl, s);
-        int sw = left_width(&x, &sl);
+        layout sl0 = {0};
+        static_rows(&x, &sl0, s);
+        int sw = left_width(&sl0, x.width - 4);   /* the region is alone on its rows */
+        bool *all = calloc(sl0.n ? sl0.n : 1, sizeof *all);   /* no heap beside it */
+        if (!all) SHI_PANIC("trace: out of memory");
+        for (size_t r = 0; r < sl0.n; r++) all[r] = true;
+        layout sl = wrap_rows(&sl0, sw, s, all);
+        free(all);
+        layout_free(&sl0);
         sb_printf(&line, "  %sStatic/Global%s", x.c->bold, x.c->reset);
         put_line(out, &line);
         for (size_t r = 0; r < sl.n; r++) {
@@ -1013,8 +1247,8 @@ int shi_render_text(const shi_trace *t, const shi_step *s, FILE *out, const shi_
         free(sl.rows);
     }
     if (x.any_mark)
-        fprintf(out, "  %s* changed since the previous step, (new) appeared since it%s\n",
-                x.c->dim, x.c->reset);
+        put_wrapped(out, x.width, x.c->dim, x.c->reset, "  ", "    ",
+                    "* changed since the previous step, (new) appeared since it");
     for (size_t r = 0; r < l.n; r++) free(l.rows[r].text.p);
     free(l.rows);
     for (size_t r = 0; r < rc.n; r++) free(rc.rows[r]);
@@ -1027,19 +1261,27 @@ int shi_render_text(const shi_trace *t, const shi_step *s, FILE *out, const shi_
 
 /* ---- events and the summary -------------------------------------------------------------- */
 
-/* The program's output, one line per line it wrote, control characters made visible. */
+/* The program's output, one line per line it wrote (wrapped when wider than the view),
+ * control characters made visible and tabs expanded (a tab's width is the terminal's). */
 static void output_lines(const ctx *x, FILE *out, const char *text) {
     const char *p = text;
+    sbuf first = {0}, next = {0};
+    sb_printf(&first, "  %soutput%s %s ", x->c->cyan, x->c->reset, x->g->v);
+    sb_printf(&next, "         %s ", x->g->v);
     while (*p) {
-        fprintf(out, "  %soutput%s %s ", x->c->cyan, x->c->reset, x->g->v);
+        sbuf b = {0};
         for (; *p && *p != '\n'; p++) {
             unsigned char ch = (unsigned char)*p;
-            if (ch < 32 && ch != '\t') fprintf(out, "\\x%02x", ch);
-            else fputc(ch, out);
+            if (ch == '\t') sb_printf(&b, "%*s", 8 - (int)(b.n % 8), "");
+            else if (ch < 32) sb_printf(&b, "\\x%02x", ch);
+            else sb_addn(&b, (const char *)&ch, 1);
         }
-        fputc('\n', out);
+        put_wrapped(out, x->width, "", "", first.p, next.p, b.p ? b.p : "");
+        free(b.p);
         if (*p) p++;
     }
+    free(first.p);
+    free(next.p);
 }
 
 int shi_render_events(const shi_trace *t, const shi_step *s, FILE *out,
@@ -1054,16 +1296,21 @@ int shi_render_events(const shi_trace *t, const shi_step *s, FILE *out,
             fprintf(out, "  %sthe program exited with code %" PRId64 "%s\n", x.c->bold,
                     e->value, x.c->reset);
             break;
-        case SHI_EV_SIGNAL:
-            fprintf(out, "  %sthe program was killed by %s", x.c->red,
-                    e->text ? e->text : "a signal");
-            if (e->has_value) fprintf(out, " (signal %" PRId64 ")", e->value);
-            fprintf(out, "%s\n", x.c->reset);
+        case SHI_EV_SIGNAL: {
+            sbuf b = {0};
+            sb_printf(&b, "the program was killed by %s", e->text ? e->text : "a signal");
+            if (e->has_value) sb_printf(&b, " (signal %" PRId64 ")", e->value);
+            put_wrapped(out, x.width, x.c->red, x.c->reset, "  ", "    ", b.p);
+            free(b.p);
             break;
-        case SHI_EV_LIMIT:
-            fprintf(out, "  %slimit: %s%s\n", x.c->yellow, e->text ? e->text : "reached",
-                    x.c->reset);
+        }
+        case SHI_EV_LIMIT: {
+            sbuf b = {0};
+            sb_printf(&b, "limit: %s", e->text ? e->text : "reached");
+            put_wrapped(out, x.width, x.c->yellow, x.c->reset, "  ", "    ", b.p);
+            free(b.p);
             break;
+        }
         default: break;
         }
     }
@@ -1088,7 +1335,8 @@ int shi_render_summary(const shi_trace *t, FILE *out, const shi_render_opts *o) 
     if (!t->nleaks) fprintf(out, "  leaks: none, every block was freed\n");
     else fprintf(out, "  %sleaks: %zu block%s never freed%s\n", x.c->red, t->nleaks,
                  t->nleaks == 1 ? "" : "s", x.c->reset);
-    for (size_t i = 0; i < t->nleaks; i++) fprintf(out, "    %s\n", t->leaks_text[i]);
+    for (size_t i = 0; i < t->nleaks; i++)
+        put_wrapped(out, x.width, "", "", "    ", "      ", t->leaks_text[i]);
     return ferror(out) ? -1 : 0;
 }
 
@@ -1107,7 +1355,12 @@ shi_render_opts shi_render_opts_for(FILE *out) {
     shi_render_opts o = {.utf8 = locale_is_utf8(), .color = false, .width = 100};
     const char *no_color = getenv("NO_COLOR");
     o.color = isatty(fileno(out)) && !(no_color && *no_color);
+    /* COLUMNS first (a user's choice, and what a shell exports), else the terminal's own
+     * width; a file or a pipe gets 100 */
     const char *cols = getenv("COLUMNS");
-    if (cols && atoi(cols) >= 40) o.width = atoi(cols);
+    struct winsize ws;
+    if (cols && atoi(cols) > 0) o.width = atoi(cols);
+    else if (isatty(fileno(out)) && ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        o.width = ws.ws_col;
     return o;
 }

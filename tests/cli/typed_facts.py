@@ -139,13 +139,15 @@ def text_view(columns):
     return m.group(1) if m else ""
 
 view = text_view(120)
+# a box's value may wrap over its rows (broken after ", "): its rows joined, as read
+boxed = " ".join(m.group(1).strip() for m in re.finditer(r"│ ([^│]*) │\s*$", view, re.M))
 ids = {field(b["value"], "v")["value"]: b["id"] for b in s["heap"]
        if b.get("type") == "struct node"}
 for want in ("{v: 1, next: → #%s}" % ids.get(2), "{v: 2, next: → #%s}" % ids.get(3),
              "{v: 3, next: NULL}", "{key: 1, left: NULL, right: NULL}",
              "{10, 20, 30, 40, 50, 60, 70, 80}", '"hello heap"', "ab ab ab ab ab ab ab ab",
              "{{a: 0, b: 0.0}, {a: 7, b: 0.0}, {a: 0, b: 2.5}}", "48 bytes: struct pair[3]"):
-    check(f"text view shows {want}", want in view, "")
+    check(f"text view shows {want}", want in view or want in boxed, "")
 check("text view draws no list node as bytes", "01 00 00 00 00 00 00 00" not in view)
 
 narrow = text_view(90)
