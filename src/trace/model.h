@@ -101,6 +101,9 @@ typedef struct shi_var {
                              NULL for globals, file statics and literals */
     bool literal;         /* the static region: a string literal a pointer reaches ("hi"),
                              named by its text */
+    bool argument;        /* the static region: the program's arguments, which exec puts above
+                             the stack: the array main's argv points to (named argv) and its
+                             texts (named by their text, as literals are) */
 } shi_var;
 
 typedef struct shi_frame {

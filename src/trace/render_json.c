@@ -278,12 +278,14 @@ static void json_var(jw *w, const shi_step *s, const shi_var *v) {
     jw_close(w, '}');
 }
 
-/* A variable of the static region: a frame's variable, with its function and literal mark. */
+/* A variable of the static region: a frame's variable, with its function and its literal
+ * and argument marks. */
 static void json_static(jw *w, const shi_step *s, const shi_var *v) {
     jw_open(w, '{');
     jw_key(w, "name"); jw_str(w, v->name);
     jw_key(w, "function"); jw_str(w, v->scope);
     jw_key(w, "literal"); jw_bool(w, v->literal);
+    jw_key(w, "argument"); jw_bool(w, v->argument);
     jw_key(w, "type"); jw_str(w, v->type);
     jw_key(w, "size"); jw_uint(w, v->size);
     jw_key(w, "addr"); if (v->addr) jw_addr(w, v->addr); else jw_null(w);

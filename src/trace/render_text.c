@@ -625,11 +625,18 @@ static bool c_place(sbuf *b, const shi_var *v, uint64_t addr, size_t size) {
     return false;
 }
 
-/* The variable of the static region a pointer points into (a global, not a literal: a char
+/* A text of the static region named by its text: a literal, an argument's ("one"), a
+ * char array (the argument array, argv, is an array of char *). */
+static bool named_by_text(const shi_var *v) {
+    return v->literal || (v->argument && v->type && strncmp(v->type, "char[", 5) == 0);
+}
+
+/* The variable of the static region a pointer points into (a global, not a text: a char
  * pointer's text already gives the literal's): drawn as `&squares[2]`. */
 static const shi_var *static_target(const shi_step *s, const shi_var *self) {
     int64_t i = self->value.kind == SHI_VAL_POINTER ? self->value.target_static : -1;
-    if (i < 0 || (size_t)i >= s->statics.nvars || s->statics.vars[i].literal) return NULL;
+    if (i < 0 || (size_t)i >= s->statics.nvars || named_by_text(&s->statics.vars[i]))
+        return NULL;
     return &s->statics.vars[i];
 }
 
@@ -642,6 +649,7 @@ static void var_rows(ctx *x, layout *l, const shi_step *s, const shi_var *v) {
     sbuf place = {0};
     if (v->literal) {   /* its name is its text: "hi" : char[3] (3 bytes) */
         sb_printf(&r->text, " %sread-only%s", x->c->dim, x->c->reset);
+    } else if (named_by_text(v)) {   /* an argument's text: its name says it all */
     } else if (t && x->c_lang && c_place(&place, t, v->value.addr, v->value.target_size)) {
         sb_printf(&r->text, " = &%s", place.p);   /* C: &ps[1], &p.y */
     } else if (t && x->c_lang && v->value.addr != t->addr) {
@@ -685,12 +693,14 @@ static void stack_rows(ctx *x, layout *l, const shi_step *s) {
 }
 
 /* The Static/Global region, the lesson's third: globals and file statics first, then each
- * function's statics under its name, then the string literals pointers reach. */
+ * function's statics under its name, then the program's arguments, then the string literals
+ * pointers reach. */
 static void static_rows(ctx *x, layout *l, const shi_step *s) {
     const shi_frame *st = &s->statics;
     add_row(l, ROW_TOP);
     for (size_t i = 0; i < st->nvars; i++)
-        if (!st->vars[i].scope && !st->vars[i].literal) var_rows(x, l, s, &st->vars[i]);
+        if (!st->vars[i].scope && !st->vars[i].literal && !st->vars[i].argument)
+            var_rows(x, l, s, &st->vars[i]);
     bool rows = l->n > 1;
     for (size_t i = 0; i < st->nvars; i++) {
         const char *fn = st->vars[i].scope;
@@ -704,6 +714,15 @@ static void static_rows(ctx *x, layout *l, const shi_step *s) {
             if (st->vars[k].scope && strcmp(st->vars[k].scope, fn) == 0)
                 var_rows(x, l, s, &st->vars[k]);
         rows = true;
+    }
+    bool args = false;
+    for (size_t i = 0; i < st->nvars; i++) {
+        if (!st->vars[i].argument) continue;
+        if (!args && rows) add_row(l, ROW_SEP);
+        if (!args)
+            sb_printf(&add_row(l, ROW_TEXT)->text, "%sarguments%s", x->c->bold, x->c->reset);
+        args = rows = true;
+        var_rows(x, l, s, &st->vars[i]);
     }
     bool literals = false;
     for (size_t i = 0; i < st->nvars; i++) {

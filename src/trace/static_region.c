@@ -9,7 +9,8 @@
 
 enum {
     LITERAL_MAX = 256,   /* bytes of a literal measured */
-    LITERAL_SHOWN = 16   /* its chars kept as elements (the NUL too), as arrays keep 16 */
+    LITERAL_SHOWN = 16,  /* its chars kept as elements (the NUL too), as arrays keep 16 */
+    ARGS_MAX = 64        /* arguments shown */
 };
 
 static bool no_reg(void *arg, int regno, uint64_t *ret) {
@@ -74,10 +75,11 @@ static void find_literals(const shi_static_reader *r, const shi_step *s, const s
     for (size_t i = 0; i < v->nfields; i++) find_literals(r, s, v->fields[i].value, out);
 }
 
-/* The literal at addr as a variable of the region, named by its text as the pointer's own
- * text writes it ("hi\t", gdb's escapes), a char array of its bytes up to the NUL. */
-static void add_literal(const shi_static_reader *r, shi_step *s, uint64_t addr,
-                        const char *quoted) {
+/* The text at addr as a variable of the region (a literal, an argument), named by its text
+ * as the pointer's own text writes it ("hi\t", gdb's escapes), a char array of its bytes up
+ * to the NUL. */
+static shi_var *add_text(const shi_static_reader *r, shi_step *s, uint64_t addr,
+                         const char *quoted) {
     unsigned char bytes[LITERAL_SHOWN];
     char c = 1, type[32], text[8];
     size_t len = 0;
@@ -88,7 +90,6 @@ static void add_literal(const shi_static_reader *r, shi_step *s, uint64_t addr,
     snprintf(type, sizeof type, "char[%zu]", len + 1);
     shi_var *v = shi_step_add_static(s, quoted, type, len + 1, NULL);
     v->addr = addr;
-    v->literal = true;
     v->value.kind = SHI_VAL_ARRAY;   /* a char array, as read_value gives one */
     v->value.at = addr;
     v->value.type = shi_trace_strdup(type);
@@ -107,6 +108,56 @@ static void add_literal(const shi_static_reader *r, shi_step *s, uint64_t addr,
     }
     v->value.truncated = len + 1 - shown;
     shi_value_set_text(&v->value, quoted);
+    return v;
+}
+
+/* The program's arguments, when main takes them: the array its `char **` parameter points
+ * to, up to its NULL (decoded element by element as `char *`, as the frame's own pointers
+ * are), named argv, and each text it points to. exec put them above the stack, outside any
+ * frame: the lesson draws them with the static data, as values that live the whole run. */
+static void add_arguments(const shi_static_reader *r, shi_step *s) {
+    const shi_frame *main_frame = s->nframes ? &s->frames[0] : NULL;
+    if (!main_frame || !main_frame->function || strcmp(main_frame->function, "main") != 0)
+        return;
+    const shi_var *argv = NULL;
+    for (size_t i = 0; i < main_frame->nvars && !argv; i++) {
+        const shi_var *v = &main_frame->vars[i];
+        if (v->is_param && v->value.kind == SHI_VAL_POINTER && v->value.addr &&
+            v->value.pointee && v->type && strcmp(v->type, "char **") == 0)
+            argv = v;
+    }
+    Dwarf_Die elem;
+    if (!argv || !dwarf_offdie(shi_dwarf_handle(r->d), argv->value.pointee, &elem)) return;
+    uint64_t base = argv->value.addr, word = 1;
+    size_t n = 0;
+    while (n < ARGS_MAX && r->read_mem(r->arg, base + 8 * n, &word, 8) && word) n++;
+    if (word) return;   /* no NULL where the array should end: not exec's array */
+    char type[32];
+    snprintf(type, sizeof type, "char *[%zu]", n + 1);
+    shi_var *arr = shi_step_add_static(s, "argv", type, 8 * (n + 1), NULL);
+    arr->addr = base;
+    arr->argument = true;
+    arr->value.kind = SHI_VAL_ARRAY;
+    arr->value.at = base;
+    arr->value.type = shi_trace_strdup(type);
+    shi_dwarf_target t = {.read_reg = no_reg, .read_mem = r->read_mem, .arg = r->arg,
+                          .load_bias = r->bias};
+    for (size_t i = 0; i <= n; i++) {
+        shi_field *f = shi_value_add_field(&arr->value, NULL);
+        f->offset = 8 * i;
+        f->size = 8;
+        if (shi_dwarf_read_value(r->d, &elem, base + 8 * i, &t, f->value) != 0)
+            f->value->kind = SHI_VAL_UNREADABLE;
+    }
+    /* the texts after the array: adding variables moves the array (s->statics grows) */
+    size_t at = (size_t)(arr - s->statics.vars);
+    for (size_t i = 0; i < n; i++) {
+        const shi_value *p = s->statics.vars[at].value.fields[i].value;
+        if (p->kind != SHI_VAL_POINTER || !string_part(p)) continue;
+        char *quoted = shi_trace_strdup(string_part(p));
+        add_text(r, s, p->addr, quoted)->argument = true;
+        free(quoted);
+    }
 }
 
 static void link(shi_step *s, shi_value *v) {
@@ -117,13 +168,14 @@ static void link(shi_step *s, shi_value *v) {
 
 void shi_static_region_read(const shi_static_reader *r, shi_step *s) {
     read_variables(r, s);
+    add_arguments(r, s);
     literals lit = {0};
     for (size_t f = 0; f < s->nframes; f++)
         for (size_t i = 0; i < s->frames[f].nvars; i++)
             find_literals(r, s, &s->frames[f].vars[i].value, &lit);
     for (size_t i = 0; i < s->statics.nvars; i++)
         find_literals(r, s, &s->statics.vars[i].value, &lit);
-    for (size_t i = 0; i < lit.n; i++) add_literal(r, s, lit.addr[i], lit.quoted[i]);
+    for (size_t i = 0; i < lit.n; i++) add_text(r, s, lit.addr[i], lit.quoted[i])->literal = true;
     free(lit.addr);
     free(lit.quoted);
     for (size_t f = 0; f < s->nframes; f++)

@@ -412,7 +412,7 @@
     sx[2] = sx[1] + (wt + 2) * charW;
     for (const v of statics) {
       heapW = Math.max(heapW, 200, sx[2] + textW(staticRow(v)[2]) + PAD,
-        textW(v.literal ? 'string literals (read-only)' : 'static in ' + (v.function || '') + '()') + 2 * PAD);
+        textW(v.literal ? 'string literals (read-only)' : v.argument ? 'arguments' : 'static in ' + (v.function || '') + '()') + 2 * PAD);
     }
 
     s('text', { x: PAD, y: 12, class: 'h' }, svg, 'Stack');
@@ -511,7 +511,8 @@
     });
     let heapH = blocks.length ? hy : hy + 24;
 
-    // The static region: globals and file statics, each function's statics, the literals
+    // The static region: globals and file statics, each function's statics, the program's
+    // arguments (argv's array and texts, which exec puts above the stack), the literals
     // pointers reach, each group a box drawn as a frame is.
     const staticRowY = new Map();   // static variable -> the y of its row's middle
     if (statics.length) {
@@ -526,9 +527,10 @@
       };
       const globals = group('', 'globals');
       for (const v of statics) {
-        if (v.literal) continue;
+        if (v.literal || v.argument) continue;
         (v.function ? group('f:' + v.function, 'static in ' + v.function + '()') : globals).vars.push(v);
       }
+      for (const v of statics) if (v.argument) group('arguments', 'arguments').vars.push(v);
       for (const v of statics) if (v.literal) group('literals', 'string literals (read-only)').vars.push(v);
       const sc = sx.map((x) => heapX + x);
       for (const gr of groups) {
