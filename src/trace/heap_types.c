@@ -52,7 +52,7 @@ static int pointee_rank(const typing *x, const shi_value *v, Dwarf_Die *ret) {
 }
 
 /* Every pointer in v (fields and elements too) claims the block it points to the start of;
- * `bi` is its block when linked (-1: look it up, as the static region's are not linked). */
+ * `linked`: its target_block is set (else looked up). */
 static void claim_from(typing *x, const shi_value *v, bool linked) {
     if (v->kind == SHI_VAL_OWNED) return;
     if (v->kind == SHI_VAL_POINTER && v->addr) {
@@ -98,6 +98,7 @@ static void decode(typing *x, size_t bi) {
     b->value = v;
     b->type = shi_trace_strdup(v.type);
     shi_step_link_value(x->s, &b->value);
+    if (x->r->statics) shi_static_region_link_value(x->r->statics, x->s, &b->value);
 }
 
 static bool str_same(const char *a, const char *b) {
@@ -140,7 +141,7 @@ void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
     for (size_t f = s->nframes; f-- > 0;)
         for (size_t i = 0; i < s->frames[f].nvars; i++)
             claim_from(&x, &s->frames[f].vars[i].value, true);
-    for (size_t i = 0; i < s->statics.nvars; i++) claim_from(&x, &s->statics.vars[i].value, false);
+    for (size_t i = 0; i < s->statics.nvars; i++) claim_from(&x, &s->statics.vars[i].value, true);
     /* each block is decoded at most once per rank: the claims only go up */
     while (x.changed) {
         x.changed = false;

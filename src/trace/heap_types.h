@@ -22,6 +22,7 @@
 
 #include "trace/dwarf.h"
 #include "trace/model.h"
+#include "trace/static_region.h"
 
 typedef struct shi_heap_typer {
     const shi_dwarf *d;
@@ -29,6 +30,8 @@ typedef struct shi_heap_typer {
     void *arg;
     const shi_step *prev;   /* the step before (NULL: none): a block whose decoded value is
                                unchanged borrows that step's instead of keeping a copy */
+    const shi_static_reader *statics;   /* links the pointers inside blocks to the static
+                               region (globals, literals); NULL: not linked */
 } shi_heap_typer;
 
 /* Sets type and value of the step's blocks; after its frames, statics and blocks are read

@@ -424,6 +424,9 @@ static void block_cells(cells *c, const shi_block *blk, const shi_value *owner, 
     hex_cells(c, blk);
 }
 
+static bool c_place(sbuf *b, const shi_var *v, uint64_t addr, size_t size);
+static bool named_by_text(const shi_var *v);
+
 /* A typed block's decoded value (block->value), in the trace's notation, except that a
  * pointer into a block is an arrow to it (`next: → #2`, `→ #2+8` into its middle) and a null
  * pointer is NULL (C) or null. */
@@ -435,6 +438,17 @@ static void add_block_value(sbuf *b, const ctx *x, const shi_step *s, const shi_
         return;
     }
     if (v->kind == SHI_VAL_POINTER && !v->addr) { sb_add(b, x->c_lang ? "NULL" : "null"); return; }
+    if (v->kind == SHI_VAL_POINTER && v->target_static >= 0 &&
+        (size_t)v->target_static < s->statics.nvars &&
+        !named_by_text(&s->statics.vars[v->target_static])) {   /* a global: &hits */
+        const shi_var *g = &s->statics.vars[v->target_static];
+        sbuf place = {0};
+        if (x->c_lang && c_place(&place, g, v->addr, v->target_size)) sb_printf(b, "&%s", place.p);
+        else if (v->addr == g->addr) sb_printf(b, "&%s", g->name);
+        else add_value(b, v, x->c_lang);
+        free(place.p);
+        return;
+    }
     if ((v->kind != SHI_VAL_STRUCT && v->kind != SHI_VAL_ARRAY) || v->text) {
         add_value(b, v, x->c_lang);
         return;
@@ -988,14 +1002,16 @@ static int arrow_width(const shi_step *s, int64_t arrow) {
     return 5 + snprintf(NULL, 0, "%" PRIu64, s->blocks[arrow].id);
 }
 
-/* The inner width of a box of rows: what its widest row needs, at most `cap`. */
-static int left_width(const layout *l, int cap) {
+/* The inner width of a box of rows: what its widest row needs, at most `cap`; `s` set: its
+ * arrows reach no box beside it (the static region's), so they are drawn whole. */
+static int left_width(const layout *l, int cap, const shi_step *s) {
     int lw = 20;
     for (size_t r = 0; r < l->n; r++)
         if (l->rows[r].kind == ROW_TEXT) {
             /* a blank before the edge; an arrow that reaches its box: a blank and "──" */
+            int64_t a = l->rows[r].arrow;
             int w = dwidth(l->rows[r].text.p ? l->rows[r].text.p : "") +
-                    (l->rows[r].arrow >= 0 ? 4 : 2);
+                    (a < 0 ? 2 : s ? 2 + arrow_width(s, a) : 4);
             if (w > lw) lw = w;
         }
     return lw > cap ? cap : lw;
@@ -1201,7 +1217,7 @@ int shi_render_text(const shi_trace *t, const shi_step *s, FILE *out, const shi_
     heading(&x, out, s);
     layout l0 = {0}, l = {0};
     stack_rows(&x, &l0, s);
-    int lw = left_width(&l0, stack_cap(&x)), rw;
+    int lw = left_width(&l0, stack_cap(&x), NULL), rw;
     rcol rc = {0};
     /* Rows are wrapped as if every arrow reached its box beside it; a row whose arrow does
      * not needs room for its `─→ #id`: the box grows for it up to its cap, else the row is
@@ -1248,7 +1264,7 @@ int shi_render_text(const shi_trace *t, const shi_step *s, FILE *out, const shi_
     if (s->statics.nvars) {   /* below Stack | Heap, as the lesson's layout has it */
         layout sl0 = {0};
         static_rows(&x, &sl0, s);
-        int sw = left_width(&sl0, x.width - 4);   /* the region is alone on its rows */
+        int sw = left_width(&sl0, x.width - 4, s);   /* the region is alone on its rows */
         bool *all = calloc(sl0.n ? sl0.n : 1, sizeof *all);   /* no heap beside it */
         if (!all) SHI_PANIC("trace: out of memory");
         for (size_t r = 0; r < sl0.n; r++) all[r] = true;

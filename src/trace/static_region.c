@@ -166,6 +166,15 @@ static void link(shi_step *s, shi_value *v) {
     for (size_t i = 0; i < v->nfields; i++) link(s, v->fields[i].value);
 }
 
+void shi_static_region_link_value(const shi_static_reader *r, shi_step *s, shi_value *v) {
+    literals lit = {0};
+    find_literals(r, s, v, &lit);
+    for (size_t i = 0; i < lit.n; i++) add_text(r, s, lit.addr[i], lit.quoted[i])->literal = true;
+    free(lit.addr);
+    free(lit.quoted);
+    link(s, v);
+}
+
 void shi_static_region_read(const shi_static_reader *r, shi_step *s) {
     read_variables(r, s);
     add_arguments(r, s);
@@ -180,5 +189,9 @@ void shi_static_region_read(const shi_static_reader *r, shi_step *s) {
     free(lit.quoted);
     for (size_t f = 0; f < s->nframes; f++)
         for (size_t i = 0; i < s->frames[f].nvars; i++) link(s, &s->frames[f].vars[i].value);
-    for (size_t i = 0; i < s->statics.nvars; i++) link(s, &s->statics.vars[i].value);
+    /* the region's pointers into the heap (a global list's head) link as the frames' do */
+    for (size_t i = 0; i < s->statics.nvars; i++) {
+        shi_step_link_value(s, &s->statics.vars[i].value);
+        link(s, &s->statics.vars[i].value);
+    }
 }

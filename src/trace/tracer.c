@@ -931,11 +931,12 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     tr->unset_prev = tr->unset; tr->cap_unset_prev = tr->cap_unset; tr->nunset_prev = tr->nunset;
     tr->unset = u; tr->cap_unset = cap; tr->nunset = 0;
     mark_stale(s, prev);
-    shi_static_region_read(&(shi_static_reader){.d = tr->d, .read_mem = unwind_read, .arg = tr,
-                                                .bias = tr->bias, .exe_start = tr->exe_start,
-                                                .exe_end = tr->exe_end}, s);
+    shi_static_reader statics = {.d = tr->d, .read_mem = unwind_read, .arg = tr,
+                                 .bias = tr->bias, .exe_start = tr->exe_start,
+                                 .exe_end = tr->exe_end};
+    shi_static_region_read(&statics, s);
     shi_heap_types_read(&(shi_heap_typer){.d = tr->d, .read_mem = unwind_read, .arg = tr,
-                                          .prev = prev}, s);
+                                          .prev = prev, .statics = &statics}, s);
     /* the allocations held back are the next step's: their events stay pending */
     size_t flushed = tr->npending - deferred;
     tr->npending = flushed;

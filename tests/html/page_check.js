@@ -171,6 +171,8 @@ async function main() {
     if (pages.deep) await checkDeep(browser, pages.deep);
     if (pages.stackptr) await checkStackPointer(browser, pages.stackptr);
     if (pages.statics) await checkStatics(browser, pages.statics);
+    if (pages.static_links) await checkStaticLinks(browser, pages.static_links);
+    if (pages.args) await checkArgs(browser, pages.args);
     if (pages.add) await checkPhoneAndPrint(browser, pages.add);
     if (index) await checkIndex(browser, index);
   } finally {
@@ -434,6 +436,55 @@ async function checkStatics(browser, p) {
   }
   await page.screenshot({ path: path.join(shots, 'statics-step-' + (last.index + 1) + '.png') });
   check('statics: the console is clean', !problems.length, problems.join(' | '));
+  await context.close();
+}
+
+// The region linked with the heap: an arrow from the global head's row into the block it
+// points to, and the nodes' counter drawn as &hits.
+async function checkStaticLinks(browser, p) {
+  const t = p.trace;
+  const s = [...t.steps].reverse().find((x) => x.frames.length &&
+    (x.statics || []).some((v) => v.name === 'head' && v.value.block != null) && x.heap.length === 2);
+  if (!check('static links: the trace has a step with head linked to a block and two nodes', !!s)) return;
+  const head = s.statics.find((v) => v.name === 'head').value.block;
+  const { context, page, problems } = await open(browser, p, '#step-' + (s.index + 1));
+  const r = await page.evaluate(() => {
+    const rect = (el) => { const q = el.getBoundingClientRect(); return { x: q.x, y: q.y, w: q.width, h: q.height }; };
+    return {
+      arrows: [...document.querySelectorAll('#diagram path.arrow-from-static')].map((a) => {
+        const m = a.getScreenCTM(), len = a.getTotalLength();
+        const at = (pt) => ({ x: pt.x * m.a + pt.y * m.c + m.e, y: pt.x * m.b + pt.y * m.d + m.f });
+        return { from: a.getAttribute('data-from'), block: +a.getAttribute('data-block'),
+          start: at(a.getPointAtLength(0)), end: at(a.getPointAtLength(len)) };
+      }),
+      blocks: [...document.querySelectorAll('#diagram g.block')].map((b) => ({ id: +b.getAttribute('data-id'),
+        box: rect(b.querySelector('rect')), text: b.querySelector('.contents').textContent })),
+      rows: [...document.querySelectorAll('#diagram g.svar')].map((x) => ({ name: x.getAttribute('data-name'), box: rect(x) })),
+    };
+  });
+  const a = r.arrows.find((x) => x.from === 'head');
+  const b = r.blocks.find((x) => x.id === head), row = r.rows.find((x) => x.name === 'head');
+  check('static links: an arrow from head\'s row ends in its block #' + head,
+    a && b && row && a.block === head && inside(a.end, b.box) && Math.abs(a.start.y - (row.box.y + row.box.h / 2)) < row.box.h,
+    show(a) + ' vs ' + show(b && b.box) + ' ' + show(row && row.box));
+  check('static links: both nodes show counter: &hits', r.blocks.filter((x) => x.text.includes('counter: &hits')).length === 2,
+    show(r.blocks.map((x) => x.text)));
+  check('static links: the console is clean', !problems.length, problems.join(' | '));
+  await context.close();
+}
+
+// The program's arguments: an "arguments" group with argv's array and its texts.
+async function checkArgs(browser, p) {
+  const t = p.trace;
+  const s = [...t.steps].reverse().find((x) => (x.statics || []).some((v) => v.argument));
+  if (!check('args: the trace has a step with the arguments', !!s)) return;
+  const { context, page, problems } = await open(browser, p, '#step-' + (s.index + 1));
+  const r = await page.evaluate(() => [...document.querySelectorAll('#diagram g.static-group')].map((g) => ({
+    group: g.getAttribute('data-group'), names: [...g.querySelectorAll('g.svar')].map((x) => x.getAttribute('data-name')) })));
+  const args = r.find((x) => x.group === 'arguments');
+  check('args: an arguments group with argv and "one", "two words"',
+    args && args.names.includes('argv') && args.names.includes('"one"') && args.names.includes('"two words"'), show(r));
+  check('args: the console is clean', !problems.length, problems.join(' | '));
   await context.close();
 }
 

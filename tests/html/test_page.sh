@@ -74,6 +74,10 @@ printf '%s\n' 'struct point { int x, y; };' 'static void by_pointer(struct point
 cc -g -O0 -o "$work/stackptr" "$work/stackptr.c" && page stackptr ./stackptr
 # the Static/Global region: globals, a function's static counter, a .rodata array, "hi"
 cc -g -O0 -o "$work/statics" "$src/tests/cli/statics.c" && page statics ./statics
+# the region and the heap linked (a global list head, nodes pointing to a global), and the
+# program's arguments in the region
+cc -g -O0 -o "$work/static_links" "$src/tests/cli/static_links.c" && page static_links ./static_links
+cc -g -O0 -o "$work/args" "$src/tests/cli/args.c" && page args ./args one "two words"
 rustc=$(command -v rustc || true)
 [ -z "$rustc" ] && [ -x "$HOME/.cargo/bin/rustc" ] && rustc="$HOME/.cargo/bin/rustc"
 if [ -n "$rustc" ]; then

@@ -196,18 +196,21 @@
 
   // A typed block's decoded value (the tracer's `value`): as the trace's language writes
   // it, except that a pointer into a block is an arrow to it (next: → #2) and a null one NULL.
-  function typedText(v) {
+  // `statics`: the step's static region, for a pointer to a global (`&hits`).
+  function typedText(v, statics) {
     if (!v) return '?';
     if (v.kind === 'pointer') {
       if (v.block != null) return '→ #' + v.block;
       if (/^0x0+$/.test(String(v.addr))) return lang === 'c' ? 'NULL' : 'null';
+      const g = statics && v.static != null ? statics[v.static] : null;
+      if (g && !g.literal && !/^char\[/.test(String(g.type)) && g.addr === v.addr) return '&' + g.name;
       return String(v.text);
     }
     if (v.kind === 'struct' && v.fields && !/^"/.test(String(v.text))) {
-      return '{' + v.fields.map((f) => f.name + ': ' + typedText(f.value)).join(', ') + '}';
+      return '{' + v.fields.map((f) => f.name + ': ' + typedText(f.value, statics)).join(', ') + '}';
     }
     if (v.kind === 'array' && v.elements && !/^"/.test(String(v.text))) {
-      const items = v.elements.map(typedText);
+      const items = v.elements.map((e) => typedText(e, statics));
       if (v.truncated) items.push('+' + v.truncated + ' more');
       return (lang === 'c' ? '{' : '[') + items.join(', ') + (lang === 'c' ? '}' : ']');
     }
@@ -229,8 +232,8 @@
   }
 
   // What a block holds, as the lesson writes it: [1, 2, 3, _], "Hello, world!", 42.
-  function blockContents(block, owner) {
-    if (block.type && block.value && !(owner && owner.kind === 'owned')) return typedText(block.value);
+  function blockContents(block, owner, statics) {
+    if (block.type && block.value && !(owner && owner.kind === 'owned')) return typedText(block.value, statics);
     const bytes = hexBytes(block.bytes_hex || '');
     if (owner && owner.kind === 'owned') {
       const o = owner;
@@ -388,8 +391,8 @@
         if (!cur || (cur.kind === 'pointer' && val.kind === 'owned')) owners.set(ref.block, val);
       }
     }
-    const contents = blocks.map((b) => b.type && b.value ? wrapText(blockContents(b, owners.get(b.id)), 48)
-      : [cut(blockContents(b, owners.get(b.id)), 48)]);
+    const contents = blocks.map((b) => b.type && b.value ? wrapText(blockContents(b, owners.get(b.id), statics), 48)
+      : [cut(blockContents(b, owners.get(b.id), statics), 48)]);
     const notes = blocks.map((b) => {
       const note = [b.addr];
       if (b.new) note.push('new');
@@ -594,6 +597,19 @@
       s('path', { d: `M${r.from.x},${r.from.y} C${r.from.x + bend},${r.from.y} ${x2 - bend},${ty} ${x2},${ty}`,
         class: 'arrow-static', 'marker-end': 'url(#arrowhead)', 'data-from': r.name, 'data-to': r.target.name }, arrows);
     });
+    // A pointer of the static region into the heap (a global list's head): an arrow from the
+    // left of its row, through the gap beside the heap, into its block.
+    for (const v of statics) {
+      const y1 = staticRowY.get(v);
+      if (y1 == null) continue;
+      for (const [path, ref] of refsOf(v.name, v.value, [])) {
+        const to = blockAt.get(ref.block);
+        if (!to) continue;
+        const y2 = to.y + HEAD / 2 + 2, out = heapX - 30;
+        s('path', { d: `M${heapX + 2},${y1} C${out},${y1} ${out},${y2} ${heapX + 2},${y2}`,
+          class: 'arrow-from-static', 'marker-end': 'url(#arrowhead)', 'data-from': path, 'data-block': ref.block }, arrows);
+      }
+    }
     const W = Math.ceil(heapX + heapW + PAD), H = Math.ceil(Math.max(stackH, heapH) + 10);
     svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
     svg.setAttribute('width', W);
