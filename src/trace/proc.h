@@ -167,6 +167,10 @@ char *shi_proc_exe_path(shi_proc *p);
  * is NULL; 0 if not found. */
 uint64_t shi_proc_symbol(shi_proc *p, const char *module, const char *name);
 
+/* The run-time address of the executable's Rust function at `path`
+ * ("std::panicking::default_hook"), whichever mangling and crate hash it has; 0 if none. */
+uint64_t shi_proc_rust_symbol(shi_proc *p, const char *path);
+
 /* RLIMIT_STACK's soft limit of the tracee in bytes (UINT64_MAX for unlimited). */
 int shi_proc_stack_limit(shi_proc *p, uint64_t *ret);
 
@@ -205,6 +209,11 @@ void shi_proc_set_heap_hook(shi_proc *p, shi_heap_hook hook, void *arg);
  * counts: calloc or realloc calling malloc inside libc gives one event. free(NULL) and
  * failed allocations give none. Returns -1/ENOENT if no malloc was found. */
 int shi_proc_watch_heap(shi_proc *p);
+/* With `paused`, the heap functions' breakpoints are taken out of memory and calls to them
+ * go unseen (no stops, no events) until called again with false: for stretches of the
+ * runtime's own work that allocate by the ten thousand (Rust's panic hook printing a
+ * backtrace). A call already entered still reports its return. */
+int shi_proc_pause_heap(shi_proc *p, bool paused);
 /* The events since the last call, oldest first; the array (malloc'd) is the caller's. */
 size_t shi_proc_take_heap_events(shi_proc *p, shi_heap_event **ret);
 

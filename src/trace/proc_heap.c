@@ -162,6 +162,28 @@ int shi_proc_watch_heap(shi_proc *p) {
     return 0;
 }
 
+int shi_proc_pause_heap(shi_proc *p, bool paused) {
+    if (p->heap_paused == paused) return 0;
+    if (!p->alive) { errno = ESRCH; return -1; }
+    unsigned char int3 = 0xcc;
+    int rc = 0;
+    for (size_t i = 0; i < p->nbps; i++) {
+        shi_bp *b = &p->bps[i];
+        /* a heap function's entry that is nothing else's breakpoint */
+        if (paused && b->heap_fn >= 0 && !b->user && b->ret_refs == 0) {
+            shi_dr_forget(p, b->addr);
+            if (shi_mem_write(p, b->addr, &b->orig, 1) != 0) rc = -1;
+            b->paused = true;
+        } else if (!paused && b->paused) {
+            if (shi_mem_write(p, b->addr, &int3, 1) != 0) rc = -1;
+            b->paused = false;
+        }
+    }
+    p->heap_paused = paused;
+    p->heap_watching = !paused;
+    return rc;
+}
+
 void shi_proc_set_heap_hook(shi_proc *p, shi_heap_hook hook, void *arg) {
     p->heap_hook = hook;
     p->heap_hook_arg = arg;

@@ -22,6 +22,7 @@ typedef struct shi_bp {
     bool user;
     int heap_fn;          /* index into the watched functions, or -1 */
     int ret_refs;         /* heap calls waiting to return here */
+    bool paused;          /* a heap function's, taken out of memory by shi_proc_pause_heap */
 } shi_bp;
 
 /* A heap call in progress on one thread: the outermost only (nested calls are libc's). */
@@ -97,6 +98,7 @@ struct shi_proc {
     unsigned next_page;
 
     bool heap_watching;
+    bool heap_paused;     /* shi_proc_pause_heap */
     shi_heap_hook heap_hook;   /* shi_proc_set_heap_hook */
     void *heap_hook_arg;
     uint64_t heap_addr[8];
@@ -135,6 +137,9 @@ int shi_main_set_regs(shi_proc *p, const struct user_regs_struct *r);
 int shi_mem_read_raw(pid_t pid, uint64_t addr, void *buf, size_t len);
 int shi_task_get_regs(pid_t tid, struct user_regs_struct *r);
 int shi_task_set_regs(pid_t tid, const struct user_regs_struct *r);
+
+/* proc.c: debug register 0 stops watching addr, if it did (its breakpoint leaves memory). */
+void shi_dr_forget(shi_proc *p, uint64_t addr);
 
 /* proc_heap.c: called from the wait loop when task t stopped at breakpoint b (rip == addr). */
 void shi_heap_on_break(shi_proc *p, shi_task *t, shi_bp *b, const struct user_regs_struct *r);
