@@ -10,7 +10,10 @@
  * pointers are walked as well as gcc -O0's; breakpoints inside a function's prologue are
  * left out, so every local has its final home at a stop. Heap
  * blocks are numbered in allocation order (addresses are reused, numbers are not) and only
- * those allocated from the executable's code are shown: libc's stdio buffers stay hidden.
+ * the program's are shown: those its own code allocated, and those a library allocated for
+ * one of its lines once the program reaches them (strdup's copy; libc's stdio buffers stay
+ * hidden). Rust's panic hook runs unwatched (docs/trace-json.md, "Which blocks are the
+ * program's").
  */
 #define _GNU_SOURCE   /* sigabbrev_np */
 #include "trace/tracer.h"
