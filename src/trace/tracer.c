@@ -280,6 +280,14 @@ static uint64_t classify_allocation(void *arg, const shi_heap_event *call) {
  * made on its behalf waits, unnumbered and unseen, until something of the program's reaches
  * it (claim_reached). */
 static void add_block(tracer *tr, uint64_t addr, uint64_t size, uint64_t tag) {
+    /* a block still at this address had a free that went unseen (inside the panic hook's
+     * unwatched window): it is gone */
+    live_block *gone = find_block(tr, addr);
+    if (gone && !gone->waiting) {
+        shi_event *e = pend(tr, SHI_EV_FREE);
+        e->addr = gone->addr; e->size = gone->size; e->block_id = gone->id;
+    }
+    if (gone) *gone = tr->blocks[--tr->nblocks];
     tr->blocks = grow(tr->blocks, tr->nblocks, &tr->cap_blocks, sizeof *tr->blocks);
     const alloc_site *site = &tr->sites[(tag & ~ON_BEHALF_TAG) - 1];
     live_block *b = &tr->blocks[tr->nblocks++];
