@@ -423,8 +423,11 @@ static void claim_reached(tracer *tr, shi_step *s) {
             reach_from_value(s, &s->frames[f].vars[k].value, reached);
     for (size_t k = 0; k < s->statics.nvars; k++)
         reach_from_value(s, &s->statics.vars[k].value, reached);
+    /* tr->blocks is in address order since copy_blocks */
     for (size_t i = 0; i < s->nblocks; i++) {
-        const live_block *lb = find_block(tr, s->blocks[i].addr);
+        live_block key = {.addr = s->blocks[i].addr};
+        const live_block *lb = bsearch(&key, tr->blocks, tr->nblocks, sizeof *tr->blocks,
+                                       by_addr);
         if (lb && !lb->on_behalf) todo[ntodo++] = i;
     }
     while (ntodo) {
