@@ -209,11 +209,12 @@ void shi_proc_set_heap_hook(shi_proc *p, shi_heap_hook hook, void *arg);
  * counts: calloc or realloc calling malloc inside libc gives one event. free(NULL) and
  * failed allocations give none. Returns -1/ENOENT if no malloc was found. */
 int shi_proc_watch_heap(shi_proc *p);
-/* With `paused`, the heap functions' breakpoints are taken out of memory and calls to them
- * go unseen (no stops, no events) until called again with false: for stretches of the
- * runtime's own work that allocate by the ten thousand (Rust's panic hook printing a
- * backtrace). A call already entered still reports its return. */
-int shi_proc_pause_heap(shi_proc *p, bool paused);
+/* Calls of the function at `addr` run unwatched: from its entry to its return, the calling
+ * thread's heap calls give no events and cost no unwinding; while the program has one
+ * thread, the heap functions' breakpoints are even out of memory, so they cost no stops.
+ * For the runtime's own work that allocates by the ten thousand (Rust's panic hook printing
+ * a backtrace). The breakpoint is never reported as a stop. */
+int shi_proc_heap_quiet_in(shi_proc *p, uint64_t addr);
 /* The events since the last call, oldest first; the array (malloc'd) is the caller's. */
 size_t shi_proc_take_heap_events(shi_proc *p, shi_heap_event **ret);
 

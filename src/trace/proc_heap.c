@@ -105,6 +105,55 @@ static void enter_call(shi_proc *p, shi_task *t, int fn, const struct user_regs_
     }
 }
 
+/* The heap functions' int3s out of memory (paused) or back: no stop at all for them. */
+static int pause_heap(shi_proc *p, bool paused) {
+    if (p->heap_paused == paused) return 0;
+    unsigned char int3 = 0xcc;
+    int rc = 0;
+    for (size_t i = 0; i < p->nbps; i++) {
+        shi_bp *b = &p->bps[i];
+        /* a heap function's entry that is nothing else's breakpoint */
+        if (paused && b->heap_fn >= 0 && !b->user && b->ret_refs == 0) {
+            shi_dr_forget(p, b->addr);
+            if (shi_mem_write(p, b->addr, &b->orig, 1) != 0) rc = -1;
+            b->paused = true;
+        } else if (!paused && b->paused) {
+            if (shi_mem_write(p, b->addr, &int3, 1) != 0) rc = -1;
+            b->paused = false;
+        }
+    }
+    p->heap_paused = paused;
+    return rc;
+}
+
+int shi_proc_heap_quiet_in(shi_proc *p, uint64_t addr) {
+    if (!p->alive) { errno = ESRCH; return -1; }
+    shi_bp *b = shi_bp_get(p, addr);
+    if (!b) return -1;
+    b->quiet = true;
+    return 0;
+}
+
+/* The entry of a quiet function (start) or the return of its call (end) on task t. */
+static void quiet_call(shi_proc *p, shi_task *t, shi_bp *b, const struct user_regs_struct *r,
+                       bool start) {
+    if (start) {
+        uint64_t ret;
+        shi_bp *rb;
+        if (t->quiet_ret || shi_proc_read_u64(p, r->rsp, &ret) != 0 || !(rb = shi_bp_get(p, ret)))
+            return;
+        rb->ret_refs++;
+        t->quiet_ret = ret;
+        t->quiet_sp = r->rsp + 8;
+        if (p->ntasks == 1) pause_heap(p, true);
+        return;
+    }
+    t->quiet_ret = 0;
+    pause_heap(p, false);
+    b->ret_refs--;
+    shi_bp_release(p, b);
+}
+
 void shi_heap_on_break(shi_proc *p, shi_task *t, shi_bp *b, const struct user_regs_struct *r) {
     /* the return of this thread's outermost call: rsp tells it from a recursive one */
     if (t->call.active && t->call.ret_addr == b->addr && r->rsp == t->call.sp_after) {
@@ -114,7 +163,12 @@ void shi_heap_on_break(shi_proc *p, shi_task *t, shi_bp *b, const struct user_re
         shi_bp_release(p, b);
         return;
     }
-    if (b->heap_fn >= 0 && p->heap_watching) enter_call(p, t, b->heap_fn, r);
+    if (t->quiet_ret && t->quiet_ret == b->addr && r->rsp == t->quiet_sp) {
+        quiet_call(p, t, b, r, false);
+        return;
+    }
+    if (b->quiet) quiet_call(p, t, b, r, true);
+    if (b->heap_fn >= 0 && p->heap_watching && !t->quiet_ret) enter_call(p, t, b->heap_fn, r);
 }
 
 static bool libc_mapped(shi_proc *p) {
@@ -160,28 +214,6 @@ int shi_proc_watch_heap(shi_proc *p) {
     if (!found) { errno = ENOENT; return -1; }
     p->heap_watching = true;
     return 0;
-}
-
-int shi_proc_pause_heap(shi_proc *p, bool paused) {
-    if (p->heap_paused == paused) return 0;
-    if (!p->alive) { errno = ESRCH; return -1; }
-    unsigned char int3 = 0xcc;
-    int rc = 0;
-    for (size_t i = 0; i < p->nbps; i++) {
-        shi_bp *b = &p->bps[i];
-        /* a heap function's entry that is nothing else's breakpoint */
-        if (paused && b->heap_fn >= 0 && !b->user && b->ret_refs == 0) {
-            shi_dr_forget(p, b->addr);
-            if (shi_mem_write(p, b->addr, &b->orig, 1) != 0) rc = -1;
-            b->paused = true;
-        } else if (!paused && b->paused) {
-            if (shi_mem_write(p, b->addr, &int3, 1) != 0) rc = -1;
-            b->paused = false;
-        }
-    }
-    p->heap_paused = paused;
-    p->heap_watching = !paused;
-    return rc;
 }
 
 void shi_proc_set_heap_hook(shi_proc *p, shi_heap_hook hook, void *arg) {

@@ -21,8 +21,10 @@ typedef struct shi_bp {
     unsigned char orig;
     bool user;
     int heap_fn;          /* index into the watched functions, or -1 */
-    int ret_refs;         /* heap calls waiting to return here */
-    bool paused;          /* a heap function's, taken out of memory by shi_proc_pause_heap */
+    int ret_refs;         /* heap calls (and quiet calls) waiting to return here */
+    bool quiet;           /* the entry of a function whose calls go unwatched
+                             (shi_proc_heap_quiet_in) */
+    bool paused;          /* a heap function's, out of memory while a quiet call runs */
 } shi_bp;
 
 /* A heap call in progress on one thread: the outermost only (nested calls are libc's). */
@@ -45,6 +47,8 @@ typedef struct shi_task {
     bool stopped;         /* its last stop was taken from waitpid and it was not resumed */
     bool held;            /* stopped by us while another task steps over a breakpoint */
     shi_heap_call call;
+    uint64_t quiet_ret;   /* in a quiet call (shi_proc_heap_quiet_in): where it returns, */
+    uint64_t quiet_sp;    /* and rsp once it has; 0: not in one */
 } shi_task;
 
 typedef struct shi_outbuf {
@@ -98,7 +102,7 @@ struct shi_proc {
     unsigned next_page;
 
     bool heap_watching;
-    bool heap_paused;     /* shi_proc_pause_heap */
+    bool heap_paused;     /* the heap functions' int3s are out (a quiet call, one task) */
     shi_heap_hook heap_hook;   /* shi_proc_set_heap_hook */
     void *heap_hook_arg;
     uint64_t heap_addr[8];

@@ -135,8 +135,6 @@ typedef struct tracer {
     bool *shown;              /* per function: drawn as a frame (the user's own code, main) */
     size_t nprev;
     uint64_t stack_top;       /* the [stack] mapping's end */
-    uint64_t hook, hook_ret;  /* Rust's default panic hook, and its running call's return */
-    uint64_t hook_sp;         /* rsp once that call returned */
 } tracer;
 
 /* Room for one more element in a growing array (doubling; out of memory ends the run). */
@@ -1069,33 +1067,6 @@ static void overflow_text(tracer *tr, char *buf, size_t len) {
              "%s (ulimit -s)", tr->last_depth, used / 1048576.0, limit);
 }
 
-/* ---- the panic hook ---------------------------------------------------------------------- */
-
-/* Rust's default panic hook prints the message and, with RUST_BACKTRACE set, captures and
- * symbolises a backtrace: tens of thousands of allocations of std's own, none the
- * program's, which would cost a stop or two each (20 s for a one-line panic). Heap
- * watching pauses from the hook's entry to its return; the unwinding that follows, with the
- * drops of the user's values, is watched again. Returns true for a stop of this window's. */
-static bool panic_window(tracer *tr, uint64_t addr) {
-    if (addr == tr->hook && !tr->hook_ret) {
-        uint64_t ret;
-        if (shi_proc_read_u64(tr->p, tr->regs.rsp, &ret) != 0 || is_line_break(tr, ret) ||
-            entry_at(tr, ret) || shi_proc_break(tr->p, ret) != 0)
-            return true;
-        tr->hook_ret = ret;
-        tr->hook_sp = tr->regs.rsp + 8;
-        shi_proc_pause_heap(tr->p, true);
-        return true;
-    }
-    if (addr == tr->hook_ret && tr->regs.rsp == tr->hook_sp) {
-        shi_proc_pause_heap(tr->p, false);
-        shi_proc_unbreak(tr->p, tr->hook_ret);
-        tr->hook_ret = 0;
-        return true;
-    }
-    return addr == tr->hook || addr == tr->hook_ret;
-}
-
 /* ---- the run ----------------------------------------------------------------------------- */
 
 static void set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b) {
@@ -1222,10 +1193,14 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
             tr.stop_lines[tr.nstop_lines++] = (stop_line){lines[i].file, lines[i].line};
         }
     qsort(tr.stop_lines, tr.nstop_lines, sizeof *tr.stop_lines, by_stop_line);
-    if (shi_dwarf_language(tr.d) == SHI_LANG_RUST &&
-        (tr.hook = shi_proc_rust_symbol(tr.p, "std::panicking::default_hook")) &&
-        (is_line_break(&tr, tr.hook) || entry_at(&tr, tr.hook) || shi_proc_break(tr.p, tr.hook)))
-        tr.hook = 0;
+    /* Rust's default panic hook prints the message and, with RUST_BACKTRACE set, captures
+     * and symbolises a backtrace: tens of thousands of allocations of std's own, none the
+     * program's, at a stop or two and an unwinding each (20 s for a one-line panic). It runs
+     * unwatched; the unwinding after it, with the drops of the user's values, is watched. */
+    uint64_t hook = shi_dwarf_language(tr.d) == SHI_LANG_RUST
+                  ? shi_proc_rust_symbol(tr.p, "std::panicking::default_hook") : 0;
+    if (hook && !is_line_break(&tr, hook) && !entry_at(&tr, hook))
+        shi_proc_heap_quiet_in(tr.p, hook);
 
     for (;;) {
         shi_stop st;
@@ -1242,7 +1217,6 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
         }
         if (st.kind == SHI_STOP_BREAKPOINT) {
             if (shi_proc_get_regs(tr.p, &tr.regs) != 0) continue;
-            if (tr.hook && panic_window(&tr, st.addr)) continue;
             int made = NO_STEP;
             const shi_function *called = entry_at(&tr, st.addr);
             if (called) {
