@@ -16,7 +16,9 @@ text view of:
   read_to_end's Vec drawn with their blocks, not stale, with their text; no leak;
 - whose_panic.rs under RUST_BACKTRACE=1: no more blocks than the program's two, no leaks,
   the unwinding drop of the panicking function's Vec narrated, and the program's output
-  (the backtrace on stderr) the same as when it runs alone.
+  (the backtrace on stderr) the same as when it runs alone;
+- whose_thread.rs under RUST_BACKTRACE=1: a spawned thread's panic leaves a handful of
+  blocks and no leaks (the backtrace's blocks are std's).
 
 Run by test_whose.sh; prints "ok"/"FAIL" per fact and "N passed, N failed".
 
@@ -42,8 +44,9 @@ def source_line(path, needle):
     return next(i + 1 for i, l in enumerate(lines) if needle in l)
 
 
-def trace(prog, name, stdin=None, env=None):
-    """The JSON trace and the text view of one run; None, None if stackheap failed."""
+def trace(prog, name, stdin=None, env=None, view=True):
+    """The JSON trace and (with view) the text view of one run; None, None if stackheap
+    failed."""
     out = os.path.join(WORK, name + ".json")
     args = [BIN, "run", "--json", out]
     if stdin:
@@ -53,6 +56,8 @@ def trace(prog, name, stdin=None, env=None):
     if r.returncode != 0 or not os.path.exists(out):
         print(r.stderr.decode(errors="replace")[-400:])
         return None, None
+    if not view:
+        return json.load(open(out)), ""
     args = [BIN, "run"] + (["--stdin", stdin] if stdin else []) + ["--", prog]
     text = subprocess.run(args, capture_output=True, env=e, timeout=TIMEOUT).stdout.decode()
     return json.load(open(out)), text
@@ -282,7 +287,7 @@ if t:
 pn_src = os.path.join(HERE, "whose_panic.rs")
 pn_prog = os.path.join(WORK, "whose_panic")
 subprocess.run(["rustc", "-g", "-o", pn_prog, pn_src], check=True, capture_output=True)
-t, text = trace(pn_prog, "whose_panic", env={"RUST_BACKTRACE": "1"})
+t, text = trace(pn_prog, "whose_panic", env={"RUST_BACKTRACE": "1"}, view=False)
 check("rust panic: traced with RUST_BACKTRACE=1", t is not None)
 if t:
     check("rust panic: exit code 101", t["exit_code"] == 101, t["exit_code"])
@@ -311,5 +316,19 @@ if t:
     check("rust panic: the JSON stays small (under 100 KB)",
           os.path.getsize(os.path.join(WORK, "whose_panic.json")) < 100_000,
           os.path.getsize(os.path.join(WORK, "whose_panic.json")))
+
+th_src = os.path.join(HERE, "whose_thread.rs")
+th_prog = os.path.join(WORK, "whose_thread")
+subprocess.run(["rustc", "-g", "-o", th_prog, th_src], check=True, capture_output=True)
+t, text = trace(th_prog, "whose_thread", env={"RUST_BACKTRACE": "1"}, view=False)
+check("thread panic: traced with RUST_BACKTRACE=1", t is not None)
+if t:
+    ids = ids_ever(t)
+    check(f"thread panic: a handful of blocks, the program's ({len(ids)} in the trace)",
+          len(ids) <= 6, sorted(ids)[:10])
+    check("thread panic: no leaks", not t["leaks"], t["leaks"][:5])
+    out = "".join(e["text"] for s in t["steps"] for e in s["events"] if e["kind"] == "output")
+    check("thread panic: the thread's backtrace is printed and main goes on",
+          "stack backtrace:" in out and "true" in out, out[-200:])
 
 finish()
