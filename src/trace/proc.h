@@ -181,7 +181,9 @@ typedef enum shi_heap_kind {
     SHI_HEAP_CALLOC,
     SHI_HEAP_REALLOC,     /* old_ptr moved/resized to ptr */
     SHI_HEAP_MEMALIGN,    /* posix_memalign, aligned_alloc, memalign */
-    SHI_HEAP_FREE         /* free(ptr), and realloc(ptr, 0) when it freed */
+    SHI_HEAP_FREE,        /* free(ptr), and realloc(ptr, 0) when it freed */
+    SHI_HEAP_RESULT       /* a call watched by shi_proc_heap_watch_return came back: ptr is
+                             its result (rax), caller where it returned to */
 } shi_heap_kind;
 
 typedef struct shi_heap_event {
@@ -209,6 +211,12 @@ void shi_proc_set_heap_hook(shi_proc *p, shi_heap_hook hook, void *arg);
  * counts: calloc or realloc calling malloc inside libc gives one event. free(NULL) and
  * failed allocations give none. Returns -1/ENOENT if no malloc was found. */
 int shi_proc_watch_heap(shi_proc *p);
+/* The call of task tid's that will return to ret_addr with rsp == sp (a library call made by
+ * the program, seen from an allocation inside it) reports its result as a SHI_HEAP_RESULT
+ * event when it does; for the heap hook. A few calls per thread at most (nested ones, a
+ * callback's); more are ignored, as are repeats of one. */
+int shi_proc_heap_watch_return(shi_proc *p, pid_t tid, uint64_t ret_addr, uint64_t sp);
+
 /* Calls of the function at `addr` run unwatched: from its entry to its return, the calling
  * thread's heap calls give no events and cost no unwinding; while the program has one
  * thread, the heap functions' breakpoints are even out of memory, so they cost no stops.

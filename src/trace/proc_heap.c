@@ -154,7 +154,55 @@ static void quiet_call(shi_proc *p, shi_task *t, shi_bp *b, const struct user_re
     shi_bp_release(p, b);
 }
 
+static shi_task *task_of(shi_proc *p, pid_t tid) {
+    for (size_t i = 0; i < p->ntasks; i++)
+        if (p->tasks[i].tid == tid) return &p->tasks[i];
+    return NULL;
+}
+
+int shi_proc_heap_watch_return(shi_proc *p, pid_t tid, uint64_t ret_addr, uint64_t sp) {
+    shi_task *t = task_of(p, tid);
+    if (!t) { errno = ESRCH; return -1; }
+    for (int i = 0; i < t->nwatch; i++)
+        if (t->watch[i].ret == ret_addr && t->watch[i].sp == sp) return 0;
+    if (t->nwatch == (int)(sizeof t->watch / sizeof t->watch[0])) { errno = ENOSPC; return -1; }
+    shi_bp *rb = shi_bp_get(p, ret_addr);
+    if (!rb) return -1;
+    rb->ret_refs++;
+    t->watch[t->nwatch].ret = ret_addr;
+    t->watch[t->nwatch].sp = sp;
+    t->nwatch++;
+    return 0;
+}
+
+/* A watched call returning at b: its result as an event. False if b is gone with it. */
+static bool watched_return(shi_proc *p, shi_task *t, shi_bp *b, const struct user_regs_struct *r) {
+    for (int i = 0; i < t->nwatch; i++) {
+        if (t->watch[i].ret != b->addr || t->watch[i].sp != r->rsp) continue;
+        push_event(p, (shi_heap_event){.kind = SHI_HEAP_RESULT, .ptr = r->rax,
+                                       .caller = b->addr, .tid = t->tid});
+        t->watch[i] = t->watch[--t->nwatch];
+        b->ret_refs--;
+        if (!b->user && b->heap_fn < 0 && !b->quiet && b->ret_refs == 0) {
+            shi_bp_release(p, b);
+            return false;
+        }
+        break;
+    }
+    /* a longjmp or an unwinding past a watched call: that call will not return */
+    for (int i = 0; i < t->nwatch;)
+        if (t->watch[i].sp < r->rsp && t->watch[i].ret != b->addr) {
+            shi_bp *wb = shi_bp_find(p, t->watch[i].ret);
+            t->watch[i] = t->watch[--t->nwatch];
+            if (wb && wb != b && --wb->ret_refs == 0) shi_bp_release(p, wb);
+        } else {
+            i++;
+        }
+    return true;
+}
+
 void shi_heap_on_break(shi_proc *p, shi_task *t, shi_bp *b, const struct user_regs_struct *r) {
+    if (t->nwatch && !watched_return(p, t, b, r)) return;
     /* the return of this thread's outermost call: rsp tells it from a recursive one */
     if (t->call.active && t->call.ret_addr == b->addr && r->rsp == t->call.sp_after) {
         finish_call(p, t, r);

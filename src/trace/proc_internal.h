@@ -49,6 +49,8 @@ typedef struct shi_task {
     shi_heap_call call;
     uint64_t quiet_ret;   /* in a quiet call (shi_proc_heap_quiet_in): where it returns, */
     uint64_t quiet_sp;    /* and rsp once it has; 0: not in one */
+    struct { uint64_t ret, sp; } watch[4];   /* shi_proc_heap_watch_return's calls */
+    int nwatch;
 } shi_task;
 
 typedef struct shi_outbuf {

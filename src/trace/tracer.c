@@ -49,12 +49,14 @@ typedef struct live_block {
     bool on_behalf;     /* made by a library for a user line (strdup, fopen, read_line) */
     bool waiting;       /* such a block not reached by the program yet: no number, no
                            events, not drawn, not a leak */
+    bool returned;      /* such a block the library call returned to the user's line */
 } live_block;
 
 typedef struct alloc_site {
     const char *file;   /* owned by the shi_dwarf */
     int line;
     uint64_t pc;        /* the user frame's return address into the allocating call */
+    uint64_t sp;        /* the user frame's rsp once that call has returned */
 } alloc_site;
 
 typedef struct frame_info {
@@ -220,7 +222,7 @@ typedef enum whose {
 /* Walks the allocating call's stack out to the innermost user frame. On PROGRAM or
  * ON_BEHALF, the user's line that allocated (or called the library that did). */
 static whose user_allocation(tracer *tr, const shi_heap_event *h, const char **ret_file,
-                             int *ret_line, uint64_t *ret_pc) {
+                             int *ret_line, uint64_t *ret_pc, uint64_t *ret_sp) {
     shi_uregs r;
     shi_uregs_from_user(&r, &h->regs);
     r.r[SHI_UREG_PC] = h->caller;            /* at the entry: the caller's registers but */
@@ -242,6 +244,7 @@ static whose user_allocation(tracer *tr, const shi_heap_event *h, const char **r
             }
             *ret_line = shi_sources_statement_start(tr->src, *ret_file, *ret_line);
             *ret_pc = pc;
+            *ret_sp = r.r[SHI_UREG_RSP];
             return library ? ON_BEHALF : PROGRAM;
         }
         library = library || !in_exe(tr, pc) || in_rust_std(tr, pc);
@@ -262,9 +265,12 @@ static whose user_allocation(tracer *tr, const shi_heap_event *h, const char **r
 static uint64_t classify_allocation(void *arg, const shi_heap_event *call) {
     tracer *tr = arg;
     alloc_site site;
-    whose w = user_allocation(tr, call, &site.file, &site.line, &site.pc);
+    whose w = user_allocation(tr, call, &site.file, &site.line, &site.pc, &site.sp);
     if (w == RUNTIME) return 0;
     uint64_t flag = w == ON_BEHALF ? ON_BEHALF_TAG : 0;
+    /* what the library call gives back to the user's line is the program's even if nothing
+     * keeps it (`puts(strdup(s))` leaks it) */
+    if (w == ON_BEHALF) shi_proc_heap_watch_return(tr->p, call->tid, site.pc, site.sp);
     for (size_t i = tr->nsites; i-- > 0;)
         if (tr->sites[i].pc == site.pc && tr->sites[i].line == site.line &&
             tr->sites[i].file == site.file)
@@ -338,6 +344,9 @@ static void take_heap(tracer *tr) {
                 add_block(tr, h->ptr, h->size, h->tag);
             }
             break;
+        case SHI_HEAP_RESULT:
+            if ((b = find_block(tr, h->ptr)) && b->waiting) b->returned = true;
+            break;
         case SHI_HEAP_FREE:
             if ((b = find_block(tr, h->ptr)) && b->waiting) {
                 *b = tr->blocks[--tr->nblocks];
@@ -402,9 +411,10 @@ static void reach_from_value(const shi_step *s, const shi_value *v, bool *reache
     for (size_t i = 0; i < v->nfields; i++) reach_from_value(s, v->fields[i].value, reached);
 }
 
-/* The step's waiting blocks (made by a library for a user line) that the program reaches —
- * from a variable, a static, or a word of a block its own code allocated (strdup's copy in a
- * node, getline's buffer, read_line's String, the Strings of a Vec) — become the program's:
+/* The step's waiting blocks (made by a library for a user line) that the library call
+ * returned to the line, or that the program reaches — from a variable, a static, or a word
+ * of a block its own code allocated (strdup's copy in a node, getline's buffer, read_line's
+ * String, the Strings of a Vec) — become the program's:
  * numbered now, their allocation told in this step. The others leave the step. Blocks a
  * library made are not searched: a FILE the program holds is its, the FILE's buffer and
  * cookie stay the library's. */
@@ -421,6 +431,10 @@ static void claim_reached(tracer *tr, shi_step *s) {
             reach_from_value(s, &s->frames[f].vars[k].value, reached);
     for (size_t k = 0; k < s->statics.nvars; k++)
         reach_from_value(s, &s->statics.vars[k].value, reached);
+    for (size_t i = 0; i < s->nblocks; i++)
+        if ((s->blocks[i].id & ON_BEHALF_TAG) &&
+            tr->blocks[s->blocks[i].id & ~ON_BEHALF_TAG].returned)
+            reached[i] = true;
     /* tr->blocks is in address order since copy_blocks */
     for (size_t i = 0; i < s->nblocks; i++) {
         live_block key = {.addr = s->blocks[i].addr};

@@ -8,6 +8,8 @@ text view of:
   open_memstream, realpath: each block drawn from the step after its line, with that line,
   typed as text through the char * that holds it, its text right; the leaks at exit are the
   four valgrind finds (valgrind run when present, else its count for this program, 4);
+- whose_returned.c: blocks strdup and strndup return to a line that keeps nothing
+  (`strlen(strdup(s))`, a callee's argument): drawn, and valgrind's 3 leaks;
 - whose_stdio.c: printf, fprintf(stderr), puts: no stdio buffer in any step, in the JSON or
   the text view, only the program's own block;
 - whose_uselib.c + whose_lib.c: a block a -g shared library of the user's allocates and
@@ -196,6 +198,27 @@ if t:
     check("c: the leaks are strdup's, asprintf's, getline's and open_memstream's",
           got == want, (sorted(got), sorted(want)))
     check("c: the text view lists 4 leaks", "leaks: 4 blocks never freed" in text)
+
+# ---- C: what a libc call returns is the program's, kept or not ---------------------------
+
+rt_src = os.path.join(HERE, "whose_returned.c")
+rt_prog = os.path.join(WORK, "whose_returned")
+subprocess.run(["cc", "-g", "-O0", "-o", rt_prog, rt_src], check=True)
+t, text = trace(rt_prog, "whose_returned", view=False)
+check("returned: traced", t is not None)
+if t:
+    for needle, size in (('strlen(strdup("lost"))', 5), ('puts(strdup("also lost"))', 10),
+                         ('strndup("gone too", 4)', 5)):
+        ln = source_line(rt_src, needle)
+        s = step_after(t, ln)
+        got = [b for b in (s["heap"] if s else []) if b.get("alloc_line") == ln]
+        check(f"returned: {needle}'s block is drawn after its line ({size} bytes)",
+              len(got) == 1 and got[0]["size"] == size, s and s["heap"])
+    lost = valgrind_lost(rt_prog, 3)
+    check(f"returned: leaks at exit: {len(t['leaks'])}, valgrind's definitely lost: {lost}",
+          len(t["leaks"]) == lost, t["leaks"])
+    check("returned: no stdio buffer (puts's and printf's results are not blocks)",
+          all(b["size"] < 1024 for s in t["steps"] for b in s["heap"]))
 
 # ---- C: stdio's buffers stay libc's --------------------------------------------------------
 
