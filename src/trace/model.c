@@ -386,6 +386,14 @@ static void block_free(shi_block *b) {
 }
 
 void shi_step_remove_block(shi_step *s, size_t i) {
+    uint64_t id = s->blocks[i].id;
+    for (size_t j = 0; j < s->nblocks; j++) {
+        shi_block *b = &s->blocks[j];
+        size_t kept = 0;
+        for (size_t k = 0; k < b->nptrs; k++)
+            if (b->ptrs[k].target_id != id) b->ptrs[kept++] = b->ptrs[k];
+        b->nptrs = kept;
+    }
     block_free(&s->blocks[i]);
     memmove(&s->blocks[i], &s->blocks[i + 1], (s->nblocks - i - 1) * sizeof *s->blocks);
     s->nblocks--;

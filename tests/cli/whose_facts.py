@@ -189,6 +189,10 @@ if t:
           s is not None and sum(b.get("alloc_line") == fm for b in s["heap"]) == 1,
           s and [(b["size"], b.get("alloc_line")) for b in s["heap"]])
 
+    dangling = [(s["index"], b["id"], p["block"]) for s in t["steps"] for b in s["heap"]
+                for p in b["pointers"] if p["block"] not in {x["id"] for x in s["heap"]}]
+    check("c: every pointer between blocks names a block of its step (none to libc's)",
+          not dangling, dangling[:5])
     lost = valgrind_lost(c_prog, 4)
     check(f"c: leaks at exit: {len(t['leaks'])}, valgrind's definitely lost: {lost}",
           len(t["leaks"]) == lost, t["leaks"])
