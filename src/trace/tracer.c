@@ -323,20 +323,39 @@ static const shi_var *owner_of(const tracer *tr, uint64_t block_id) {
     return NULL;
 }
 
+/* A heap event about a block still waiting for the program to reach it (add_block): told
+ * nowhere. True if it was one. */
+static bool waiting_event(tracer *tr, const shi_heap_event *h) {
+    bool moves = h->kind == SHI_HEAP_REALLOC;
+    if (!moves && h->kind != SHI_HEAP_FREE && h->kind != SHI_HEAP_RESULT) return false;
+    live_block *b = find_block(tr, moves ? h->old_ptr : h->ptr);
+    if (!b || !b->waiting) return false;
+    if (moves) {
+        b->addr = h->ptr;
+        b->size = h->size;
+    } else if (h->kind == SHI_HEAP_FREE) {
+        *b = tr->blocks[--tr->nblocks];
+    } else {
+        b->returned = true;
+    }
+    return true;
+}
+
 static void take_heap(tracer *tr) {
     shi_heap_event *ev = NULL;
     size_t n = shi_proc_take_heap_events(tr->p, &ev);
     for (size_t i = 0; i < n; i++) {
         const shi_heap_event *h = &ev[i];
         live_block *b;
+        if (waiting_event(tr, h)) continue;
         switch (h->kind) {
         case SHI_HEAP_MALLOC: case SHI_HEAP_CALLOC: case SHI_HEAP_MEMALIGN:
             if (h->tag) add_block(tr, h->ptr, h->size, h->tag);
             break;
+        case SHI_HEAP_RESULT:   /* what a library call returned: only waiting blocks care */
+            break;
         case SHI_HEAP_REALLOC:
-            if ((b = find_block(tr, h->old_ptr)) && b->waiting) {
-                b->addr = h->ptr; b->size = h->size;
-            } else if (b) {
+            if ((b = find_block(tr, h->old_ptr))) {
                 shi_event *e = pend(tr, SHI_EV_REALLOC);
                 e->old_addr = b->addr; e->addr = h->ptr; e->size = h->size; e->block_id = b->id;
                 b->addr = h->ptr; b->size = h->size;
@@ -344,13 +363,8 @@ static void take_heap(tracer *tr) {
                 add_block(tr, h->ptr, h->size, h->tag);
             }
             break;
-        case SHI_HEAP_RESULT:
-            if ((b = find_block(tr, h->ptr)) && b->waiting) b->returned = true;
-            break;
         case SHI_HEAP_FREE:
-            if ((b = find_block(tr, h->ptr)) && b->waiting) {
-                *b = tr->blocks[--tr->nblocks];
-            } else if (b) {
+            if ((b = find_block(tr, h->ptr))) {
                 const shi_var *owner = owner_of(tr, b->id);
                 if (owner) {
                     shi_event *d = pend(tr, SHI_EV_DROP);
