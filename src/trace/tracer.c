@@ -215,8 +215,8 @@ typedef enum whose {
     PROGRAM,      /* the innermost user frame made it, directly or through code of the
                      executable's own (own.h's values, Vec::push, String::from) */
     ON_BEHALF,    /* a user line called a library (libc's strdup or printf, a shared library
-                     of the user's, Rust's std): the program's only once something of the
-                     program reaches it (a variable, a static, a block of the program's) */
+                     of the user's, Rust's std): the program's only once the call returns it
+                     or something of the program's reaches it (claim_reached) */
 } whose;
 
 /* Walks the allocating call's stack out to the innermost user frame. On PROGRAM or
