@@ -468,13 +468,9 @@ static void claim_reached(tracer *tr, shi_step *s) {
             if (t >= 0) reached[t] = true;
         }
     }
-    for (size_t i = s->nblocks; i-- > 0;) {
+    for (size_t i = 0; i < s->nblocks; i++) {   /* numbered in address order */
         shi_block *b = &s->blocks[i];
-        if (!(b->id & ON_BEHALF_TAG)) continue;
-        if (!reached[i]) {
-            shi_step_remove_block(s, i);
-            continue;
-        }
+        if (!(b->id & ON_BEHALF_TAG) || !reached[i]) continue;
         live_block *lb = &tr->blocks[b->id & ~ON_BEHALF_TAG];
         lb->waiting = false;
         lb->id = ++tr->next_id;
@@ -485,6 +481,8 @@ static void claim_reached(tracer *tr, shi_step *s) {
         shi_event *e = shi_step_add_event(s, SHI_EV_ALLOC);
         e->addr = lb->addr; e->size = lb->size; e->block_id = lb->id;
     }
+    for (size_t i = s->nblocks; i-- > 0;)
+        if (s->blocks[i].id & ON_BEHALF_TAG) shi_step_remove_block(s, i);
     free(reached);
     free(todo);
     free(buf);
