@@ -175,34 +175,34 @@ int shi_proc_heap_watch_return(shi_proc *p, pid_t tid, uint64_t ret_addr, uint64
     return 0;
 }
 
-/* A watched call returning at b: its result as an event. False if b is gone with it. */
-static bool watched_return(shi_proc *p, shi_task *t, shi_bp *b, const struct user_regs_struct *r) {
+/* A watched call returning at b: its result as an event. Watches of calls popped without a
+ * return are dropped. The table may change: b is found again (NULL if gone). */
+static shi_bp *watched_return(shi_proc *p, shi_task *t, shi_bp *b,
+                              const struct user_regs_struct *r) {
+    uint64_t addr = b->addr;
     for (int i = 0; i < t->nwatch; i++) {
         if (t->watch[i].ret != b->addr || t->watch[i].sp != r->rsp) continue;
         push_event(p, (shi_heap_event){.kind = SHI_HEAP_RESULT, .ptr = r->rax,
                                        .caller = b->addr, .tid = t->tid});
         t->watch[i] = t->watch[--t->nwatch];
         b->ret_refs--;
-        if (!b->user && b->heap_fn < 0 && !b->quiet && b->ret_refs == 0) {
-            shi_bp_release(p, b);
-            return false;
-        }
+        shi_bp_release(p, b);   /* if it was nothing else's */
         break;
     }
     /* a longjmp or an unwinding past a watched call: that call will not return */
     for (int i = 0; i < t->nwatch;)
-        if (t->watch[i].sp < r->rsp && t->watch[i].ret != b->addr) {
+        if (t->watch[i].sp < r->rsp && t->watch[i].ret != addr) {
             shi_bp *wb = shi_bp_find(p, t->watch[i].ret);
             t->watch[i] = t->watch[--t->nwatch];
-            if (wb && wb != b && --wb->ret_refs == 0) shi_bp_release(p, wb);
+            if (wb && --wb->ret_refs == 0) shi_bp_release(p, wb);
         } else {
             i++;
         }
-    return true;
+    return shi_bp_find(p, addr);
 }
 
 void shi_heap_on_break(shi_proc *p, shi_task *t, shi_bp *b, const struct user_regs_struct *r) {
-    if (t->nwatch && !watched_return(p, t, b, r)) return;
+    if (t->nwatch && !(b = watched_return(p, t, b, r))) return;
     /* the return of this thread's outermost call: rsp tells it from a recursive one */
     if (t->call.active && t->call.ret_addr == b->addr && r->rsp == t->call.sp_after) {
         finish_call(p, t, r);
@@ -215,8 +215,9 @@ void shi_heap_on_break(shi_proc *p, shi_task *t, shi_bp *b, const struct user_re
         quiet_call(p, t, b, r, false);
         return;
     }
-    if (b->quiet) quiet_call(p, t, b, r, true);
-    if (b->heap_fn >= 0 && p->heap_watching && !t->quiet_ret) enter_call(p, t, b->heap_fn, r);
+    int fn = b->heap_fn;
+    if (b->quiet) quiet_call(p, t, b, r, true);   /* may move the table: b is not used after */
+    if (fn >= 0 && p->heap_watching && !t->quiet_ret) enter_call(p, t, fn, r);
 }
 
 static bool libc_mapped(shi_proc *p) {
