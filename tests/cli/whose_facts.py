@@ -10,6 +10,8 @@ text view of:
   four valgrind finds (valgrind run when present, else its count for this program, 4);
 - whose_returned.c: blocks strdup and strndup return to a line that keeps nothing
   (`strlen(strdup(s))`, a callee's argument): drawn, and valgrind's 3 leaks;
+- whose_calls.c: strdup from a thread, from qsort's comparator (each call) and from a
+  function a longjmp leaves: all drawn, valgrind's 2 leaks;
 - whose_stdio.c: printf, fprintf(stderr), puts: no stdio buffer in any step, in the JSON or
   the text view, only the program's own block;
 - whose_uselib.c + whose_lib.c: a block a -g shared library of the user's allocates and
@@ -223,6 +225,34 @@ if t:
           len(t["leaks"]) == lost, t["leaks"])
     check("returned: no stdio buffer (puts's and printf's results are not blocks)",
           all(b["size"] < 1024 for s in t["steps"] for b in s["heap"]))
+
+# ---- C: a thread's, a callback's and a longjmp'd function's strdup ---------------------
+
+cl_src = os.path.join(HERE, "whose_calls.c")
+cl_prog = os.path.join(WORK, "whose_calls")
+subprocess.run(["cc", "-g", "-O0", "-pthread", "-o", cl_prog, cl_src], check=True)
+t, text = trace(cl_prog, "whose_calls", view=False)
+check("calls: traced", t is not None)
+if t:
+    evs = [e for s in t["steps"] for e in s["events"]]
+    ids = {}
+    for s in t["steps"]:
+        for b in s["heap"]:
+            ids[b["id"]] = b.get("alloc_line")
+    cmp_ln = source_line(cl_src, 'strdup("cmp")')
+    ncalls = sum(1 for e in evs if e["kind"] == "call" and e.get("function") == "cmp")
+    check(f"calls: each of the comparator's {ncalls} calls makes a block of its line, freed",
+          ncalls >= 5 and sum(1 for l in ids.values() if l == cmp_ln) == ncalls and
+          sum(1 for e in evs if e["kind"] == "free" and ids.get(e.get("block_id")) == cmp_ln)
+          == ncalls, sorted(ids.items()))
+    th_ln = source_line(cl_src, "strdup((const char *)arg)")
+    check("calls: the thread's copy is drawn once joined, with the thread's line",
+          th_ln in ids.values(), sorted(ids.items()))
+    jl = source_line(cl_src, 'strdup("before jump")')
+    check("calls: the copy made before the longjmp is drawn", jl in ids.values())
+    lost = valgrind_lost(cl_prog, 2)
+    check(f"calls: leaks at exit: {len(t['leaks'])}, valgrind's definitely lost: {lost}",
+          len(t["leaks"]) == lost, t["leaks"])
 
 # ---- C: stdio's buffers stay libc's --------------------------------------------------------
 
