@@ -429,10 +429,11 @@ static void reach_from_value(const shi_step *s, const shi_value *v, bool *reache
  * returned to the line, or that the program reaches — from a variable, a static, or a word
  * of a block its own code allocated (strdup's copy in a node, getline's buffer, read_line's
  * String, the Strings of a Vec) — become the program's:
- * numbered now, their allocation told in this step. The others leave the step. Blocks a
+ * numbered now, their allocation told in this step (`deferred`: the pending events held for
+ * the next one, at the end of the list). The others leave the step. Blocks a
  * library made are not searched: a FILE the program holds is its, the FILE's buffer and
  * cookie stay the library's. */
-static void claim_reached(tracer *tr, shi_step *s) {
+static void claim_reached(tracer *tr, shi_step *s, size_t deferred) {
     size_t waiting = 0;
     for (size_t i = 0; i < s->nblocks; i++) waiting += (s->blocks[i].id & ON_BEHALF_TAG) != 0;
     if (!waiting) return;
@@ -478,8 +479,13 @@ static void claim_reached(tracer *tr, shi_step *s) {
             for (size_t k = 0; k < s->blocks[j].nptrs; k++)
                 if (s->blocks[j].ptrs[k].target_id == b->id) s->blocks[j].ptrs[k].target_id = lb->id;
         b->id = lb->id;
-        shi_event *e = shi_step_add_event(s, SHI_EV_ALLOC);
+        /* told after the line's other events, before those held for the next step */
+        shi_event *e = pend(tr, SHI_EV_ALLOC), ev;
         e->addr = lb->addr; e->size = lb->size; e->block_id = lb->id;
+        ev = *e;
+        shi_event *at = &tr->pending[tr->npending - 1 - deferred];
+        memmove(at + 1, at, deferred * sizeof *at);
+        *at = ev;
     }
     for (size_t i = s->nblocks; i-- > 0;)
         if (s->blocks[i].id & ON_BEHALF_TAG) shi_step_remove_block(s, i);
@@ -1046,7 +1052,7 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     shi_static_region_read(&(shi_static_reader){.d = tr->d, .read_mem = unwind_read, .arg = tr,
                                                 .bias = tr->bias, .exe_start = tr->exe_start,
                                                 .exe_end = tr->exe_end}, s);
-    claim_reached(tr, s);
+    claim_reached(tr, s, deferred);
     mark_stale(s, prev);
     shi_heap_types_read(&(shi_heap_typer){.d = tr->d, .read_mem = unwind_read, .arg = tr,
                                           .prev = prev}, s);
