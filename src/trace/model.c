@@ -377,16 +377,35 @@ static void frame_free(shi_frame *f) {
     free(f->file);
 }
 
+static void block_free(shi_block *b) {
+    free(b->alloc_file);
+    free(b->bytes);
+    free(b->ptrs);
+    free(b->type);
+    if (!b->value_borrowed) value_free(&b->value);
+}
+
+void shi_step_remove_block(shi_step *s, size_t i) {
+    uint64_t id = s->blocks[i].id;
+    for (size_t j = 0; j < s->nblocks; j++) {
+        shi_block *b = &s->blocks[j];
+        size_t kept = 0;
+        for (size_t k = 0; k < b->nptrs; k++)
+            if (b->ptrs[k].target_id != id) b->ptrs[kept++] = b->ptrs[k];
+        b->nptrs = kept;
+    }
+    block_free(&s->blocks[i]);
+    memmove(&s->blocks[i], &s->blocks[i + 1], (s->nblocks - i - 1) * sizeof *s->blocks);
+    s->nblocks--;
+    for (size_t f = 0; f < s->nframes; f++)
+        for (size_t k = 0; k < s->frames[f].nvars; k++)
+            shi_step_link_value(s, &s->frames[f].vars[k].value);
+}
+
 static void step_free(shi_step *s) {
     for (size_t i = 0; i < s->nframes; i++) frame_free(&s->frames[i]);
     frame_free(&s->statics);
-    for (size_t i = 0; i < s->nblocks; i++) {
-        free(s->blocks[i].alloc_file);
-        free(s->blocks[i].bytes);
-        free(s->blocks[i].ptrs);
-        free(s->blocks[i].type);
-        if (!s->blocks[i].value_borrowed) value_free(&s->blocks[i].value);
-    }
+    for (size_t i = 0; i < s->nblocks; i++) block_free(&s->blocks[i]);
     for (size_t i = 0; i < s->nevents; i++) {
         free(s->events[i].function);
         free(s->events[i].text);

@@ -210,6 +210,9 @@ shi_var *shi_frame_add_var(shi_frame *f, const char *name, const char *type, siz
 shi_var *shi_step_add_static(shi_step *s, const char *name, const char *type, size_t size,
                              const char *scope);
 shi_block *shi_step_add_block(shi_step *s, uint64_t addr, size_t size, uint64_t id);
+/* Takes blocks[i] out of the step, with the other blocks' pointers to it (no value may point
+ * into it: the others' links are made again, as its successors move down one place). */
+void shi_step_remove_block(shi_step *s, size_t i);
 shi_event *shi_step_add_event(shi_step *s, shi_event_kind kind);
 shi_field *shi_value_add_field(shi_value *v, const char *name);  /* allocates field->value */
 char *shi_trace_strdup(const char *s);                           /* NULL stays NULL */

@@ -416,6 +416,11 @@ static void dr_off(shi_proc *p) {
     p->dr0 = 0;
 }
 
+void shi_dr_forget(shi_proc *p, uint64_t addr) {
+    if (p->dr0 == addr) dr_off(p);
+    if (p->displaced == addr) p->displaced = 0;
+}
+
 static bool can_displace(shi_proc *p, const shi_task *t, bool step) {
     return !step && t == &p->tasks[0] && p->ntasks == 1 && !p->dr_refused &&
            shi_mem_can_write_running(p);

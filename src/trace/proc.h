@@ -167,6 +167,10 @@ char *shi_proc_exe_path(shi_proc *p);
  * is NULL; 0 if not found. */
 uint64_t shi_proc_symbol(shi_proc *p, const char *module, const char *name);
 
+/* The run-time address of the executable's Rust function at `path`
+ * ("std::panicking::default_hook"), whichever mangling and crate hash it has; 0 if none. */
+uint64_t shi_proc_rust_symbol(shi_proc *p, const char *path);
+
 /* RLIMIT_STACK's soft limit of the tracee in bytes (UINT64_MAX for unlimited). */
 int shi_proc_stack_limit(shi_proc *p, uint64_t *ret);
 
@@ -177,7 +181,9 @@ typedef enum shi_heap_kind {
     SHI_HEAP_CALLOC,
     SHI_HEAP_REALLOC,     /* old_ptr moved/resized to ptr */
     SHI_HEAP_MEMALIGN,    /* posix_memalign, aligned_alloc, memalign */
-    SHI_HEAP_FREE         /* free(ptr), and realloc(ptr, 0) when it freed */
+    SHI_HEAP_FREE,        /* free(ptr), and realloc(ptr, 0) when it freed */
+    SHI_HEAP_RESULT       /* a call watched by shi_proc_heap_watch_return came back: ptr is
+                             its result (rax), caller where it returned to */
 } shi_heap_kind;
 
 typedef struct shi_heap_event {
@@ -205,6 +211,18 @@ void shi_proc_set_heap_hook(shi_proc *p, shi_heap_hook hook, void *arg);
  * counts: calloc or realloc calling malloc inside libc gives one event. free(NULL) and
  * failed allocations give none. Returns -1/ENOENT if no malloc was found. */
 int shi_proc_watch_heap(shi_proc *p);
+/* The call of task tid's that will return to ret_addr with rsp == sp (a library call made by
+ * the program, seen from an allocation inside it) reports its result as a SHI_HEAP_RESULT
+ * event when it does; for the heap hook. A few calls per thread at most (nested ones, a
+ * callback's); more are ignored, as are repeats of one. */
+int shi_proc_heap_watch_return(shi_proc *p, pid_t tid, uint64_t ret_addr, uint64_t sp);
+
+/* Calls of the function at `addr` run unwatched: from its entry to its return, the calling
+ * thread's heap calls give no events and cost no unwinding; while the program has one
+ * thread, the heap functions' breakpoints are even out of memory, so they cost no stops.
+ * For the runtime's own work that allocates by the ten thousand (Rust's panic hook printing
+ * a backtrace). The breakpoint is never reported as a stop. */
+int shi_proc_heap_quiet_in(shi_proc *p, uint64_t addr);
 /* The events since the last call, oldest first; the array (malloc'd) is the caller's. */
 size_t shi_proc_take_heap_events(shi_proc *p, shi_heap_event **ret);
 

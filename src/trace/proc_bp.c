@@ -34,7 +34,7 @@ shi_bp *shi_bp_get(shi_proc *p, uint64_t addr) {
 }
 
 int shi_bp_release(shi_proc *p, shi_bp *b) {
-    if (b->user || b->heap_fn >= 0 || b->ret_refs > 0) return 0;
+    if (b->user || b->heap_fn >= 0 || b->ret_refs > 0 || b->quiet) return 0;
     int rc = p->alive ? shi_mem_write(p, b->addr, &b->orig, 1) : 0;
     if (p->displaced == b->addr) p->displaced = 0;
     /* the table is unordered: the last entry fills the hole */

@@ -105,7 +105,104 @@ static void enter_call(shi_proc *p, shi_task *t, int fn, const struct user_regs_
     }
 }
 
+/* The heap functions' int3s out of memory (paused) or back: no stop at all for them. */
+static int pause_heap(shi_proc *p, bool paused) {
+    if (p->heap_paused == paused) return 0;
+    unsigned char int3 = 0xcc;
+    int rc = 0;
+    for (size_t i = 0; i < p->nbps; i++) {
+        shi_bp *b = &p->bps[i];
+        /* a heap function's entry that is nothing else's breakpoint */
+        if (paused && b->heap_fn >= 0 && !b->user && b->ret_refs == 0) {
+            shi_dr_forget(p, b->addr);
+            if (shi_mem_write(p, b->addr, &b->orig, 1) != 0) rc = -1;
+            b->paused = true;
+        } else if (!paused && b->paused) {
+            if (shi_mem_write(p, b->addr, &int3, 1) != 0) rc = -1;
+            b->paused = false;
+        }
+    }
+    p->heap_paused = paused;
+    return rc;
+}
+
+int shi_proc_heap_quiet_in(shi_proc *p, uint64_t addr) {
+    if (!p->alive) { errno = ESRCH; return -1; }
+    shi_bp *b = shi_bp_get(p, addr);
+    if (!b) return -1;
+    b->quiet = true;
+    return 0;
+}
+
+/* The entry of a quiet function (start) or the return of its call (end) on task t. */
+static void quiet_call(shi_proc *p, shi_task *t, shi_bp *b, const struct user_regs_struct *r,
+                       bool start) {
+    if (start) {
+        uint64_t ret;
+        shi_bp *rb;
+        if (t->quiet_ret || shi_proc_read_u64(p, r->rsp, &ret) != 0 || !(rb = shi_bp_get(p, ret)))
+            return;
+        rb->ret_refs++;
+        t->quiet_ret = ret;
+        t->quiet_sp = r->rsp + 8;
+        if (p->ntasks == 1) pause_heap(p, true);
+        return;
+    }
+    t->quiet_ret = 0;
+    pause_heap(p, false);
+    b->ret_refs--;
+    shi_bp_release(p, b);
+}
+
+static shi_task *task_of(shi_proc *p, pid_t tid) {
+    for (size_t i = 0; i < p->ntasks; i++)
+        if (p->tasks[i].tid == tid) return &p->tasks[i];
+    return NULL;
+}
+
+int shi_proc_heap_watch_return(shi_proc *p, pid_t tid, uint64_t ret_addr, uint64_t sp) {
+    shi_task *t = task_of(p, tid);
+    if (!t) { errno = ESRCH; return -1; }
+    for (int i = 0; i < t->nwatch; i++)
+        if (t->watch[i].ret == ret_addr && t->watch[i].sp == sp) return 0;
+    if (t->nwatch == (int)(sizeof t->watch / sizeof t->watch[0])) { errno = ENOSPC; return -1; }
+    shi_bp *rb = shi_bp_get(p, ret_addr);
+    if (!rb) return -1;
+    rb->ret_refs++;
+    t->watch[t->nwatch].ret = ret_addr;
+    t->watch[t->nwatch].sp = sp;
+    t->nwatch++;
+    return 0;
+}
+
+/* A watched call returning at b: its result as an event. Watches of calls popped without a
+ * return are dropped. The table may change: b is found again (NULL if gone). */
+static shi_bp *watched_return(shi_proc *p, shi_task *t, shi_bp *b,
+                              const struct user_regs_struct *r) {
+    uint64_t addr = b->addr;
+    for (int i = 0; i < t->nwatch; i++) {
+        if (t->watch[i].ret != b->addr || t->watch[i].sp != r->rsp) continue;
+        push_event(p, (shi_heap_event){.kind = SHI_HEAP_RESULT, .ptr = r->rax,
+                                       .caller = b->addr, .tid = t->tid});
+        t->watch[i] = t->watch[--t->nwatch];
+        b->ret_refs--;
+        shi_bp_release(p, b);   /* if it was nothing else's */
+        break;
+    }
+    /* a longjmp or an unwinding past a watched call: that call will not return */
+    for (int i = 0; i < t->nwatch;)
+        if (t->watch[i].sp < r->rsp && t->watch[i].ret != addr) {
+            shi_bp *wb = shi_bp_find(p, t->watch[i].ret);
+            t->watch[i] = t->watch[--t->nwatch];
+            if (wb && --wb->ret_refs == 0) shi_bp_release(p, wb);
+        } else {
+            i++;
+        }
+    return shi_bp_find(p, addr);
+}
+
 void shi_heap_on_break(shi_proc *p, shi_task *t, shi_bp *b, const struct user_regs_struct *r) {
+    if (t->nwatch && !(b = watched_return(p, t, b, r))) return;
     /* the return of this thread's outermost call: rsp tells it from a recursive one */
     if (t->call.active && t->call.ret_addr == b->addr && r->rsp == t->call.sp_after) {
         finish_call(p, t, r);
@@ -114,7 +211,13 @@ void shi_heap_on_break(shi_proc *p, shi_task *t, shi_bp *b, const struct user_re
         shi_bp_release(p, b);
         return;
     }
-    if (b->heap_fn >= 0 && p->heap_watching) enter_call(p, t, b->heap_fn, r);
+    if (t->quiet_ret && t->quiet_ret == b->addr && r->rsp == t->quiet_sp) {
+        quiet_call(p, t, b, r, false);
+        return;
+    }
+    int fn = b->heap_fn;
+    if (b->quiet) quiet_call(p, t, b, r, true);   /* may move the table: b is not used after */
+    if (fn >= 0 && p->heap_watching && !t->quiet_ret) enter_call(p, t, fn, r);
 }
 
 static bool libc_mapped(shi_proc *p) {

@@ -21,7 +21,10 @@ typedef struct shi_bp {
     unsigned char orig;
     bool user;
     int heap_fn;          /* index into the watched functions, or -1 */
-    int ret_refs;         /* heap calls waiting to return here */
+    int ret_refs;         /* heap calls (and quiet calls) waiting to return here */
+    bool quiet;           /* the entry of a function whose calls go unwatched
+                             (shi_proc_heap_quiet_in) */
+    bool paused;          /* a heap function's, out of memory while a quiet call runs */
 } shi_bp;
 
 /* A heap call in progress on one thread: the outermost only (nested calls are libc's). */
@@ -44,6 +47,10 @@ typedef struct shi_task {
     bool stopped;         /* its last stop was taken from waitpid and it was not resumed */
     bool held;            /* stopped by us while another task steps over a breakpoint */
     shi_heap_call call;
+    uint64_t quiet_ret;   /* in a quiet call (shi_proc_heap_quiet_in): where it returns, */
+    uint64_t quiet_sp;    /* and rsp once it has; 0: not in one */
+    struct { uint64_t ret, sp; } watch[4];   /* shi_proc_heap_watch_return's calls */
+    int nwatch;
 } shi_task;
 
 typedef struct shi_outbuf {
@@ -97,6 +104,7 @@ struct shi_proc {
     unsigned next_page;
 
     bool heap_watching;
+    bool heap_paused;     /* the heap functions' int3s are out (a quiet call, one task) */
     shi_heap_hook heap_hook;   /* shi_proc_set_heap_hook */
     void *heap_hook_arg;
     uint64_t heap_addr[8];
@@ -135,6 +143,9 @@ int shi_main_set_regs(shi_proc *p, const struct user_regs_struct *r);
 int shi_mem_read_raw(pid_t pid, uint64_t addr, void *buf, size_t len);
 int shi_task_get_regs(pid_t tid, struct user_regs_struct *r);
 int shi_task_set_regs(pid_t tid, const struct user_regs_struct *r);
+
+/* proc.c: debug register 0 stops watching addr, if it did (its breakpoint leaves memory). */
+void shi_dr_forget(shi_proc *p, uint64_t addr);
 
 /* proc_heap.c: called from the wait loop when task t stopped at breakpoint b (rip == addr). */
 void shi_heap_on_break(shi_proc *p, shi_task *t, shi_bp *b, const struct user_regs_struct *r);

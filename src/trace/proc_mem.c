@@ -402,21 +402,39 @@ static bool sym_is_wanted(const GElf_Sym *s) {
            (bind == STB_GLOBAL || bind == STB_WEAK);
 }
 
-static uint64_t section_lookup(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, const char *name) {
+/* A Rust function's symbol, given its path's mangled segments ("3std9panicking12default_hook"):
+ * v0 (`_R...`, ending in the segments) or legacy (`_ZN...17h<hash>E`). The crate's hash sits
+ * between the segments in v0, so only the last segments are compared; local symbols count,
+ * as std's functions often are. */
+static bool rust_symbol_is(const GElf_Sym *s, const char *n, const char *segments) {
+    if (GELF_ST_TYPE(s->st_info) != STT_FUNC || s->st_shndx == SHN_UNDEF || !s->st_value)
+        return false;
+    size_t ln = strlen(n), lseg = strlen(segments);
+    if (strncmp(n, "_R", 2) == 0)
+        return ln > lseg && strcmp(n + ln - lseg, segments) == 0;
+    const char *at = strncmp(n, "_ZN", 3) == 0 ? strstr(n, segments) : NULL;
+    return at && strncmp(at + lseg, "17h", 3) == 0;
+}
+
+/* `name`'s value; with `rust`, name holds a Rust path's segments (rust_symbol_is). */
+static uint64_t section_lookup(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, const char *name,
+                               bool rust) {
     Elf_Data *data = elf_getdata(scn, NULL);
     if (!data || sh->sh_entsize == 0) return 0;
     size_t count = sh->sh_size / sh->sh_entsize;
     for (size_t i = 0; i < count; i++) {
         GElf_Sym s;
-        if (!gelf_getsym(data, (int)i, &s) || !sym_is_wanted(&s)) continue;
+        if (!gelf_getsym(data, (int)i, &s)) continue;
+        if (!rust && !sym_is_wanted(&s)) continue;
         const char *n = elf_strptr(e, sh->sh_link, s.st_name);
-        if (n && strcmp(n, name) == 0) return s.st_value;
+        if (!n) continue;
+        if (rust ? rust_symbol_is(&s, n, name) : strcmp(n, name) == 0) return s.st_value;
     }
     return 0;
 }
 
 /* .symtab first (it has everything, when not stripped), else .dynsym (always there). */
-static uint64_t elf_symbol_value(const char *path, const char *name) {
+static uint64_t elf_symbol_value(const char *path, const char *name, bool rust) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 0;
     elf_version(EV_CURRENT);
@@ -427,7 +445,7 @@ static uint64_t elf_symbol_value(const char *path, const char *name) {
         for (Elf_Scn *scn = elf_nextscn(e, NULL); scn && !found; scn = elf_nextscn(e, scn)) {
             GElf_Shdr sh;
             if (gelf_getshdr(scn, &sh) && sh.sh_type == want)
-                found = section_lookup(e, scn, &sh, name);
+                found = section_lookup(e, scn, &sh, name, rust);
         }
     }
     if (e) elf_end(e);
@@ -442,18 +460,37 @@ static bool module_matches(const shi_module *m, const char *module) {
     return strncmp(base, module, strlen(module)) == 0;
 }
 
-uint64_t shi_proc_symbol(shi_proc *p, const char *module, const char *name) {
+static uint64_t find_symbol(shi_proc *p, const char *module, const char *name, bool rust) {
     shi_module *mods;
     size_t n;
     if (shi_proc_modules(p, &mods, &n) != 0) return 0;
     uint64_t addr = 0;
     for (size_t i = 0; i < n && !addr; i++) {
         if (!module_matches(&mods[i], module)) continue;
-        uint64_t v = elf_symbol_value(mods[i].path, name);
+        uint64_t v = elf_symbol_value(mods[i].path, name, rust);
         if (v) addr = v + mods[i].bias;
     }
     shi_modules_free(mods, n);
     return addr;
+}
+
+uint64_t shi_proc_symbol(shi_proc *p, const char *module, const char *name) {
+    return find_symbol(p, module, name, false);
+}
+
+uint64_t shi_proc_rust_symbol(shi_proc *p, const char *path) {
+    /* "std::panicking::default_hook" -> "3std9panicking12default_hook" */
+    char segs[256];
+    size_t len = 0;
+    for (const char *at = path; *at && len < sizeof segs;) {
+        const char *end = strstr(at, "::");
+        size_t seg = end ? (size_t)(end - at) : strlen(at);
+        int w = snprintf(segs + len, sizeof segs - len, "%zu%.*s", seg, (int)seg, at);
+        if (w < 0 || (size_t)w >= sizeof segs - len) return 0;
+        len += (size_t)w;
+        at += seg + (end ? 2 : 0);
+    }
+    return find_symbol(p, NULL, segs, true);
 }
 
 /* ---- limits ------------------------------------------------------------------------------ */

@@ -10,7 +10,10 @@
  * pointers are walked as well as gcc -O0's; breakpoints inside a function's prologue are
  * left out, so every local has its final home at a stop. Heap
  * blocks are numbered in allocation order (addresses are reused, numbers are not) and only
- * those allocated from the executable's code are shown: libc's stdio buffers stay hidden.
+ * the program's are shown: those its own code allocated, and those a library allocated for
+ * one of its lines once the program reaches them (strdup's copy; libc's stdio buffers stay
+ * hidden). Rust's panic hook runs unwatched (docs/trace-json.md, "Which blocks are the
+ * program's").
  */
 #define _GNU_SOURCE   /* sigabbrev_np */
 #include "trace/tracer.h"
@@ -43,12 +46,17 @@ typedef struct live_block {
     int line;
     uint64_t pc;        /* where the user's code called for it (a return address) */
     bool hidden;        /* made by the line the step stops at: shown from the next step */
+    bool on_behalf;     /* made by a library for a user line (strdup, fopen, read_line) */
+    bool waiting;       /* such a block not reached by the program yet: no number, no
+                           events, not drawn, not a leak */
+    bool returned;      /* such a block the library call returned to the user's line */
 } live_block;
 
 typedef struct alloc_site {
     const char *file;   /* owned by the shi_dwarf */
     int line;
     uint64_t pc;        /* the user frame's return address into the allocating call */
+    uint64_t sp;        /* the user frame's rsp once that call has returned */
 } alloc_site;
 
 typedef struct frame_info {
@@ -187,35 +195,45 @@ static bool in_exe(const tracer *tr, uint64_t addr) {
     return addr >= tr->exe_start && addr < tr->exe_end;
 }
 
-/* Whether pc (a return address) lies in Rust's std proper, as opposed to alloc or core:
- * std allocates for itself (stdout's buffer, the thread's name), while String, Vec and Box
- * allocate through alloc for the program. */
+/* Whether pc (a return address in the executable) runs Rust's std proper, as opposed to
+ * alloc or core, or std's allocator glue (__rdl_alloc): std allocates for itself (stdout's
+ * buffer, the thread's name, the panic's payload) and for callers that keep the result
+ * (read_line's String). By the line's file, not the unit's: with shared generics, alloc's
+ * Vec code the program calls may be instantiated in std's unit. */
 static bool in_rust_std(tracer *tr, uint64_t pc) {
-    Dwarf_Die cu;
-    if (!in_exe(tr, pc) || !dwarf_addrdie(shi_dwarf_handle(tr->d), pc - tr->bias - 1, &cu))
-        return false;
-    const char *name = dwarf_diename(&cu);
-    return name && strstr(name, "/library/std/src/") != NULL;
+    const char *file;
+    if (!shi_dwarf_line_at(tr->d, pc - tr->bias - 1, &file, NULL) || !file) return false;
+    /* std's own units name their files relative ("library/std/src/io/stdio.rs"), the copies
+     * of its generic code in the user's unit absolute ("/rustc/<hash>/library/std/...") */
+    const char *std = strncmp(file, "library/std/src/", 16) == 0 ? file
+                    : strstr(file, "/library/std/src/");
+    return std && !strstr(std, "/std/src/alloc.rs") && !strstr(std, "/std/src/sys/alloc/");
 }
 
-/* Whose allocation this is: the program's when the innermost user frame made it, directly or
- * through code in the executable (own.h's values, Vec::push); the runtime's when there is no
- * user frame (before main, after it) or the user frame called into libc (stdio's buffers)
- * or Rust's std. On true, the user's line that allocated. */
-static bool user_allocation(tracer *tr, const shi_heap_event *h, const char **ret_file,
-                            int *ret_line, uint64_t *ret_pc) {
-    if (!in_exe(tr, h->caller)) return false;
+/* Whose allocation this is (the heap hook's answer, see classify_allocation). */
+typedef enum whose {
+    RUNTIME,      /* no user frame on the way (before main, after it, the runtime's threads) */
+    PROGRAM,      /* the innermost user frame made it, directly or through code of the
+                     executable's own (own.h's values, Vec::push, String::from) */
+    ON_BEHALF,    /* a user line called a library (libc's strdup or printf, a shared library
+                     of the user's, Rust's std): the program's only once the call returns it
+                     or something of the program's reaches it (claim_reached) */
+} whose;
+
+/* Walks the allocating call's stack out to the innermost user frame. On PROGRAM or
+ * ON_BEHALF, the user's line that allocated (or called the library that did). */
+static whose user_allocation(tracer *tr, const shi_heap_event *h, const char **ret_file,
+                             int *ret_line, uint64_t *ret_pc, uint64_t *ret_sp) {
     shi_uregs r;
     shi_uregs_from_user(&r, &h->regs);
     r.r[SHI_UREG_PC] = h->caller;            /* at the entry: the caller's registers but */
     r.r[SHI_UREG_RSP] = h->regs.rsp + 8;     /* the return address popped */
-    uint64_t callee = 0;
+    bool library = false;
     for (int i = 0; i < 256; i++) {
         uint64_t pc = r.r[SHI_UREG_PC];
         const shi_function *fn = in_exe(tr, pc) ? shi_dwarf_function_at(tr->d, pc - tr->bias - 1)
                                                 : NULL;
         if (fn && fn->is_user) {
-            if (callee && (!in_exe(tr, callee) || in_rust_std(tr, callee))) return false;
             /* code inlined from elsewhere (Rust's #[inline(always)] Box::new) has its own
              * file's lines: the user's line is its call site, else the one running */
             uint64_t rel = pc - tr->bias - 1;
@@ -227,39 +245,62 @@ static bool user_allocation(tracer *tr, const shi_heap_event *h, const char **re
             }
             *ret_line = shi_sources_statement_start(tr->src, *ret_file, *ret_line);
             *ret_pc = pc;
-            return true;
+            *ret_sp = r.r[SHI_UREG_RSP];
+            return library ? ON_BEHALF : PROGRAM;
         }
+        library = library || !in_exe(tr, pc) || in_rust_std(tr, pc);
         shi_uregs caller;
         uint64_t cfa;
         if (shi_unwind_step(tr->uw, &r, false, unwind_read, tr, &cfa, &caller) != 0) break;
-        callee = pc;
         r = caller;
     }
-    return false;
+    return RUNTIME;
 }
 
+/* A heap hook's tag for an ON_BEHALF allocation: its site's number with this bit set. */
+#define ON_BEHALF_TAG (UINT64_C(1) << 63)
+
 /* The heap hook (proc.h), at an allocating call's entry: 0 for the runtime's allocations,
- * else 1 + the index of the allocating line in tr->sites. */
+ * else 1 + the index of the allocating line in tr->sites, with ON_BEHALF_TAG for those
+ * made by a library for a user line. */
 static uint64_t classify_allocation(void *arg, const shi_heap_event *call) {
     tracer *tr = arg;
     alloc_site site;
-    if (!user_allocation(tr, call, &site.file, &site.line, &site.pc)) return 0;
+    whose w = user_allocation(tr, call, &site.file, &site.line, &site.pc, &site.sp);
+    if (w == RUNTIME) return 0;
+    uint64_t flag = w == ON_BEHALF ? ON_BEHALF_TAG : 0;
+    /* what the library call gives back to the user's line is the program's even if nothing
+     * keeps it (`puts(strdup(s))` leaks it) */
+    if (w == ON_BEHALF) shi_proc_heap_watch_return(tr->p, call->tid, site.pc, site.sp);
     for (size_t i = tr->nsites; i-- > 0;)
         if (tr->sites[i].pc == site.pc && tr->sites[i].line == site.line &&
             tr->sites[i].file == site.file)
-            return i + 1;
+            return (i + 1) | flag;
     tr->sites = grow(tr->sites, tr->nsites, &tr->cap_sites, sizeof *tr->sites);
     tr->sites[tr->nsites++] = site;
-    return tr->nsites;
+    return tr->nsites | flag;
 }
 
-/* A block the program allocated: `tag` is the heap hook's answer (its site, 1-based). */
+/* A block the program allocated: `tag` is the heap hook's answer (its site, 1-based). One
+ * made on its behalf waits, unnumbered and unseen, until something of the program's reaches
+ * it (claim_reached). */
 static void add_block(tracer *tr, uint64_t addr, uint64_t size, uint64_t tag) {
+    /* a block still at this address had a free that went unseen (inside the panic hook's
+     * unwatched window): it is gone */
+    live_block *gone = find_block(tr, addr);
+    if (gone && !gone->waiting) {
+        shi_event *e = pend(tr, SHI_EV_FREE);
+        e->addr = gone->addr; e->size = gone->size; e->block_id = gone->id;
+    }
+    if (gone) *gone = tr->blocks[--tr->nblocks];
     tr->blocks = grow(tr->blocks, tr->nblocks, &tr->cap_blocks, sizeof *tr->blocks);
-    const alloc_site *site = &tr->sites[tag - 1];
+    const alloc_site *site = &tr->sites[(tag & ~ON_BEHALF_TAG) - 1];
     live_block *b = &tr->blocks[tr->nblocks++];
-    *b = (live_block){.addr = addr, .size = size, .id = ++tr->next_id, .file = site->file,
-                      .line = site->line, .pc = site->pc};
+    *b = (live_block){.addr = addr, .size = size, .file = site->file, .line = site->line,
+                      .pc = site->pc, .on_behalf = (tag & ON_BEHALF_TAG) != 0,
+                      .waiting = (tag & ON_BEHALF_TAG) != 0};
+    if (b->waiting) return;
+    b->id = ++tr->next_id;
     shi_event *e = pend(tr, SHI_EV_ALLOC);
     e->addr = addr; e->size = size; e->block_id = b->id;
 }
@@ -283,15 +324,36 @@ static const shi_var *owner_of(const tracer *tr, uint64_t block_id) {
     return NULL;
 }
 
+/* A heap event about a block still waiting for the program to reach it (add_block): told
+ * nowhere. True if it was one. */
+static bool waiting_event(tracer *tr, const shi_heap_event *h) {
+    bool moves = h->kind == SHI_HEAP_REALLOC;
+    if (!moves && h->kind != SHI_HEAP_FREE && h->kind != SHI_HEAP_RESULT) return false;
+    live_block *b = find_block(tr, moves ? h->old_ptr : h->ptr);
+    if (!b || !b->waiting) return false;
+    if (moves) {
+        b->addr = h->ptr;
+        b->size = h->size;
+    } else if (h->kind == SHI_HEAP_FREE) {
+        *b = tr->blocks[--tr->nblocks];
+    } else {
+        b->returned = true;
+    }
+    return true;
+}
+
 static void take_heap(tracer *tr) {
     shi_heap_event *ev = NULL;
     size_t n = shi_proc_take_heap_events(tr->p, &ev);
     for (size_t i = 0; i < n; i++) {
         const shi_heap_event *h = &ev[i];
         live_block *b;
+        if (waiting_event(tr, h)) continue;
         switch (h->kind) {
         case SHI_HEAP_MALLOC: case SHI_HEAP_CALLOC: case SHI_HEAP_MEMALIGN:
             if (h->tag) add_block(tr, h->ptr, h->size, h->tag);
+            break;
+        case SHI_HEAP_RESULT:   /* what a library call returned: only waiting blocks care */
             break;
         case SHI_HEAP_REALLOC:
             if ((b = find_block(tr, h->old_ptr))) {
@@ -330,7 +392,10 @@ static void copy_blocks(tracer *tr, shi_step *s) {
     for (size_t i = 0; i < tr->nblocks; i++) {
         const live_block *lb = &tr->blocks[i];
         if (lb->hidden) continue;
-        shi_block *b = shi_step_add_block(s, lb->addr, lb->size, lb->id);
+        /* a waiting one under a provisional number (ON_BEHALF_TAG | its index): claim_reached
+         * numbers it or takes it out again */
+        shi_block *b = shi_step_add_block(s, lb->addr, lb->size,
+                                          lb->waiting ? ON_BEHALF_TAG | i : lb->id);
         b->alloc_file = shi_trace_strdup(lb->file);
         b->alloc_line = lb->line;
         unsigned char buf[BLOCK_BYTES];
@@ -347,6 +412,87 @@ static void copy_blocks(tracer *tr, shi_step *s) {
             if (t >= 0) shi_block_add_ptr(&s->blocks[i], off, s->blocks[t].id);
         }
     }
+}
+
+/* ---- blocks made on the program's behalf ------------------------------------------------ */
+
+enum { SCAN_BYTES = 4096 };   /* how much of a block is searched for pointers to waiting ones */
+
+static void reach_from_value(const shi_step *s, const shi_value *v, bool *reached) {
+    uint64_t addr = v->kind == SHI_VAL_POINTER ? v->addr
+                  : v->kind == SHI_VAL_OWNED ? v->owned.ptr : 0;
+    int64_t bi = addr ? shi_step_block_at(s, addr) : -1;
+    if (bi >= 0) reached[bi] = true;
+    for (size_t i = 0; i < v->nfields; i++) reach_from_value(s, v->fields[i].value, reached);
+}
+
+/* The step's waiting blocks (made by a library for a user line) that the library call
+ * returned to the line, or that the program reaches — from a variable, a static, or a word
+ * of a block its own code allocated (strdup's copy in a node, getline's buffer, read_line's
+ * String, the Strings of a Vec) — become the program's:
+ * numbered now, their allocation told in this step (`deferred`: the pending events held for
+ * the next one, at the end of the list). The others leave the step. Blocks a
+ * library made are not searched: a FILE the program holds is its, the FILE's buffer and
+ * cookie stay the library's. */
+static void claim_reached(tracer *tr, shi_step *s, size_t deferred) {
+    size_t waiting = 0;
+    for (size_t i = 0; i < s->nblocks; i++) waiting += (s->blocks[i].id & ON_BEHALF_TAG) != 0;
+    if (!waiting) return;
+    bool *reached = calloc(s->nblocks, sizeof *reached);
+    size_t *todo = malloc(s->nblocks * sizeof *todo), ntodo = 0;
+    unsigned char *buf = malloc(SCAN_BYTES);
+    if (!reached || !todo || !buf) abort();
+    for (size_t f = 0; f < s->nframes; f++)
+        for (size_t k = 0; k < s->frames[f].nvars; k++)
+            reach_from_value(s, &s->frames[f].vars[k].value, reached);
+    for (size_t k = 0; k < s->statics.nvars; k++)
+        reach_from_value(s, &s->statics.vars[k].value, reached);
+    for (size_t i = 0; i < s->nblocks; i++)
+        if ((s->blocks[i].id & ON_BEHALF_TAG) &&
+            tr->blocks[s->blocks[i].id & ~ON_BEHALF_TAG].returned)
+            reached[i] = true;
+    /* tr->blocks is in address order since copy_blocks */
+    for (size_t i = 0; i < s->nblocks; i++) {
+        live_block key = {.addr = s->blocks[i].addr};
+        const live_block *lb = bsearch(&key, tr->blocks, tr->nblocks, sizeof *tr->blocks,
+                                       by_addr);
+        if (lb && !lb->on_behalf) todo[ntodo++] = i;
+    }
+    while (ntodo) {
+        const shi_block *b = &s->blocks[todo[--ntodo]];
+        size_t n = b->size < SCAN_BYTES ? b->size : SCAN_BYTES;
+        n &= ~(size_t)7;
+        if (!n || shi_proc_read(tr->p, b->addr, buf, n) != 0) continue;
+        for (size_t off = 0; off < n; off += 8) {
+            uint64_t word;
+            memcpy(&word, buf + off, 8);
+            int64_t t = word ? shi_step_block_at(s, word) : -1;
+            if (t >= 0) reached[t] = true;
+        }
+    }
+    for (size_t i = 0; i < s->nblocks; i++) {   /* numbered in address order */
+        shi_block *b = &s->blocks[i];
+        if (!(b->id & ON_BEHALF_TAG) || !reached[i]) continue;
+        live_block *lb = &tr->blocks[b->id & ~ON_BEHALF_TAG];
+        lb->waiting = false;
+        lb->id = ++tr->next_id;
+        for (size_t j = 0; j < s->nblocks; j++)
+            for (size_t k = 0; k < s->blocks[j].nptrs; k++)
+                if (s->blocks[j].ptrs[k].target_id == b->id) s->blocks[j].ptrs[k].target_id = lb->id;
+        b->id = lb->id;
+        /* told after the line's other events, before those held for the next step */
+        shi_event *e = pend(tr, SHI_EV_ALLOC), ev;
+        e->addr = lb->addr; e->size = lb->size; e->block_id = lb->id;
+        ev = *e;
+        shi_event *at = &tr->pending[tr->npending - 1 - deferred];
+        memmove(at + 1, at, deferred * sizeof *at);
+        *at = ev;
+    }
+    for (size_t i = s->nblocks; i-- > 0;)
+        if (s->blocks[i].id & ON_BEHALF_TAG) shi_step_remove_block(s, i);
+    free(reached);
+    free(todo);
+    free(buf);
 }
 
 /* Every owning handle of the step, outermost frame and first declared first. */
@@ -930,11 +1076,12 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     size_t cap = tr->cap_unset_prev;
     tr->unset_prev = tr->unset; tr->cap_unset_prev = tr->cap_unset; tr->nunset_prev = tr->nunset;
     tr->unset = u; tr->cap_unset = cap; tr->nunset = 0;
-    mark_stale(s, prev);
     shi_static_reader statics = {.d = tr->d, .read_mem = unwind_read, .arg = tr,
                                  .bias = tr->bias, .exe_start = tr->exe_start,
                                  .exe_end = tr->exe_end};
     shi_static_region_read(&statics, s);
+    claim_reached(tr, s, deferred);
+    mark_stale(s, prev);
     shi_heap_types_read(&(shi_heap_typer){.d = tr->d, .read_mem = unwind_read, .arg = tr,
                                           .prev = prev, .statics = &statics}, s);
     /* the allocations held back are the next step's: their events stay pending */
@@ -995,6 +1142,7 @@ static bool in_prologue(const shi_function *fns, size_t nf, uint64_t addr) {
 static void finish(tracer *tr) {
     for (size_t i = 0; i < tr->nblocks; i++) {
         const live_block *b = &tr->blocks[i];
+        if (b->waiting) continue;
         char buf[512];
         snprintf(buf, sizeof buf, "block #%llu, %llu bytes, allocated at %s:%d",
                  (unsigned long long)b->id, (unsigned long long)b->size,
@@ -1105,6 +1253,14 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
             tr.stop_lines[tr.nstop_lines++] = (stop_line){lines[i].file, lines[i].line};
         }
     qsort(tr.stop_lines, tr.nstop_lines, sizeof *tr.stop_lines, by_stop_line);
+    /* Rust's default panic hook prints the message and, with RUST_BACKTRACE set, captures
+     * and symbolises a backtrace: tens of thousands of allocations of std's own, none the
+     * program's, at a stop or two and an unwinding each (20 s for a one-line panic). It runs
+     * unwatched; the unwinding after it, with the drops of the user's values, is watched. */
+    uint64_t hook = shi_dwarf_language(tr.d) == SHI_LANG_RUST
+                  ? shi_proc_rust_symbol(tr.p, "std::panicking::default_hook") : 0;
+    if (hook && !is_line_break(&tr, hook) && !entry_at(&tr, hook))
+        shi_proc_heap_quiet_in(tr.p, hook);
 
     for (;;) {
         shi_stop st;
