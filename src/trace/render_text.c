@@ -370,6 +370,7 @@ static void add_block_value(sbuf *b, const ctx *x, const shi_step *s, const shi_
         sb_printf(b, "%s #%" PRIu64, x->g->head, s->blocks[v->target_block].id);
         return;
     }
+    if (v->kind == SHI_VAL_OWNED && v->owned.stale) { sb_add(b, "(stale)"); return; }
     if (v->kind == SHI_VAL_STRUCT && v->variant) {   /* Some(→ #3), None, Rect { w: 3 } */
         sb_add(b, v->variant);
         if (!v->nfields) return;
@@ -543,6 +544,14 @@ static const shi_var *static_target(const shi_step *s, const shi_var *self) {
     return &s->statics.vars[i];
 }
 
+/* Whether an owning handle lies inside v (a struct's String field, an Option<Box<T>>). */
+static bool holds_handle(const shi_value *v) {
+    if (v->kind == SHI_VAL_OWNED) return true;
+    for (size_t i = 0; i < v->nfields; i++)
+        if (holds_handle(v->fields[i].value)) return true;
+    return false;
+}
+
 static void var_rows(ctx *x, layout *l, const shi_step *s, const shi_var *v) {
     if (v->value.kind == SHI_VAL_OWNED) { owned_rows(x, l, v); return; }
     lrow *r = add_row(l, ROW_TEXT);
@@ -560,6 +569,9 @@ static void var_rows(ctx *x, layout *l, const shi_step *s, const shi_var *v) {
         sb_printf(&r->text, " = &%s", t->name);
     } else if (t) {
         sb_printf(&r->text, " = &%s + %" PRIu64, t->name, v->value.addr - t->addr);
+    } else if (holds_handle(&v->value)) {   /* p = {name: → #5, age: 30} */
+        sb_add(&r->text, " = ");
+        add_block_value(&r->text, x, s, &v->value);
     } else {
         char *val = shi_render_value_text_in(&v->value, x->c_lang ? "c" : NULL);
         sb_printf(&r->text, " = %s", val);
