@@ -738,7 +738,10 @@ static size_t place_typed(ctx *x, rcol *rc, const shi_step *s, int64_t bi, size_
 /* Draws block `bi` with its top border on row `top`; returns the first row after it. */
 static size_t place_block(ctx *x, rcol *rc, const shi_step *s, int64_t bi, size_t top, int rw) {
     const shi_block *blk = &s->blocks[bi];
-    bool owned = blk->owner && blk->type;   /* drawn as the lesson's cells */
+    /* an owned block's text or slots are the lesson's cells ("Hello", [1, 2, 3, _]); any
+     * other decoded value one box, wrapped ({name: → #5, age: 30}) */
+    bool owned = blk->owner && blk->type &&
+                 (blk->value.kind == SHI_VAL_ARRAY || blk->value.text);
     if (blk->type && !owned) return place_typed(x, rc, s, bi, top, rw);
     cells c = {0};
     if (owned) owned_cells(&c, x, s, blk, rw);
@@ -749,7 +752,7 @@ static size_t place_block(ctx *x, rcol *rc, const shi_step *s, int64_t bi, size_
     int uniform = 2;  /* a vec's cells share one width, as the lesson's [  1 |  2 |  _ ] */
     for (size_t i = 0; i < c.n; i++)
         if (dwidth(c.text[i]) > uniform) uniform = dwidth(c.text[i]);
-    bool slots = owned && blk->value.kind == SHI_VAL_ARRAY && !blk->value.text;
+    bool slots = owned && !blk->value.text;
     for (size_t i = 0; i < c.n; i++) w[i] = slots ? uniform : dwidth(c.text[i]);
     if (c.more) w[c.n] = snprintf(NULL, 0, "+%zu", c.more);
     if (c.n == 1 && !c.more && w[0] > rw - 4) {  /* one long string: cut to the column */
