@@ -1,6 +1,6 @@
 /*
- * src/trace/heap_types.c — typing heap blocks by the pointers that reach them
- * (heap_types.h).
+ * src/trace/heap_types.c — typing heap blocks by the handles and pointers that reach them,
+ * and deciding each block's one owner (heap_types.h).
  */
 #include "trace/heap_types.h"
 
