@@ -36,6 +36,8 @@ typedef struct handle {
     shi_value *v;
     const shi_frame *frame;   /* a stack variable's frame; NULL for a static or a block */
     const char *var;          /* the variable's name (frame or static) */
+    uint64_t var_addr;        /* and its address: Rust's shadowing `let s = s + "ed";` gives
+                                 one frame two variables named s */
     int64_t in_block;         /* the block whose value holds it, -1 for a variable */
     uint64_t in_id;           /* that block's id */
     size_t chain[MAX_CHAIN];
@@ -173,7 +175,9 @@ static const shi_value *place_in(const typing *x, const handle *h, const shi_ste
                 strcmp(p->frames[i].function, h->frame->function) == 0)
                 f = &p->frames[i];
         for (size_t i = 0; f && i < f->nvars && !v; i++)
-            if (f->vars[i].name && strcmp(f->vars[i].name, h->var) == 0) v = &f->vars[i].value;
+            if (f->vars[i].name && strcmp(f->vars[i].name, h->var) == 0 &&
+                (!h->var_addr || !f->vars[i].addr || f->vars[i].addr == h->var_addr))
+                v = &f->vars[i].value;
     }
     for (int k = 0; v && k < h->nchain; k++)
         v = h->chain[k] < v->nfields ? v->fields[h->chain[k]].value : NULL;
@@ -244,7 +248,7 @@ static void find_handles(typing *x, handle *at, shi_value *v, const char *suffix
 }
 
 static void handles_in_var(typing *x, const shi_frame *f, shi_var *var) {
-    handle at = {.frame = f, .var = var->name, .in_block = -1};
+    handle at = {.frame = f, .var = var->name, .var_addr = var->addr, .in_block = -1};
     if (var->name) find_handles(x, &at, &var->value, "");
 }
 
