@@ -126,6 +126,11 @@ typedef struct shi_block {
     unsigned char *bytes; /* a copy of the contents (up to `nbytes`), for drawing */
     size_t nbytes;
     bool is_new, grown;   /* since the previous step */
+    bool value_borrowed;  /* `value` and `type` are the previous step's same block's,
+                             unchanged (same contents, same links): that step owns and frees
+                             them */
+    bool owner_borrowed;  /* `owner` is the previous step's same block's (the same path): that
+                             step owns and frees it */
     struct shi_block_ptr *ptrs;   /* words in the copy that point into live blocks */
     size_t nptrs;
     char *type;           /* what it holds: the owning handle's block type ("[String; 4]" for a
@@ -137,14 +142,9 @@ typedef struct shi_block {
     char *owner;          /* the path of the one handle that owns it ("v", "v[0]", "b.name",
                              "list.next", "s.items[2]"), NULL if no handle does (C's pointers
                              own nothing); its free is narrated drop(owner) */
-    bool owner_borrowed;  /* `owner` is the previous step's same block's (the same path): that
-                             step owns and frees it */
     uint64_t typed_sig;   /* what `value` was decoded by (the claim's type or handle, the
                              block's place and size), summed up: while it and the bytes stay
                              the same, the next step copies the value instead of decoding */
-    bool value_borrowed;  /* `value` and `type` are the previous step's same block's,
-                             unchanged (same contents, same links): that step owns and frees
-                             them */
 } shi_block;
 
 /* An aligned 8-byte word of a block holding an address inside another (or the same) block:
