@@ -263,6 +263,9 @@ void shi_step_mark_changes(shi_step *s, const shi_step *prev);
 bool shi_value_equal(const shi_value *a, const shi_value *b);
 /* The block with this allocation id in `s`, or -1. */
 int64_t shi_step_find_block(const shi_step *s, uint64_t id);
+/* The same, looked up first at `addr` (where it was in another step: a block moves only by
+ * realloc), so matching every block of two steps costs no more than a search each. */
+int64_t shi_step_find_block_near(const shi_step *s, uint64_t id, uint64_t addr);
 /* The block (index in s) holding addr, or -1. */
 int64_t shi_step_block_at(const shi_step *s, uint64_t addr);
 /* Sets target_block of every pointer and owned handle in v (fields too) from the step's
