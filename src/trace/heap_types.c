@@ -232,9 +232,12 @@ static void find_handles(typing *x, handle *at, shi_value *v, const char *suffix
         h->suffix = shi_trace_strdup(suffix);
         int64_t bi = held_block(x, v);
         judge_by_history(x, h, bi);
-        if (bi >= 0 && !v->owned.stale && x->c[bi].rank < RANK_OWNED) {
+        /* the first handle found types the block; again if the one that did is gone (its
+         * block decoded anew: this may be the same handle found again) */
+        const claim *c = bi >= 0 ? &x->c[bi] : NULL;
+        if (c && !v->owned.stale &&
+            (c->rank < RANK_OWNED || c->by < 0 || x->h[c->by].gone))
             set_claim(x, (size_t)bi, RANK_OWNED, 0, (int64_t)(x->nh - 1));
-        }
         return;
     }
     if (at->nchain >= MAX_CHAIN) return;
@@ -457,6 +460,10 @@ static void settle(typing *x) {
             size_t i = heap_pop(x);
             x->cur = (int64_t)i;
             x->c[i].dirty = false;
+            /* its handle went with the block it was found in, before this one was decoded:
+             * that block's new value claims it again, or the owners do */
+            if (x->c[i].rank == RANK_OWNED && (x->c[i].by < 0 || x->h[x->c[i].by].gone))
+                continue;
             handles_gone(x, i);
             decode(x, i);
             if (shi_dwarf_language(x->r->d) == SHI_LANG_C) claim_from(x, &x->s->blocks[i].value, true);
