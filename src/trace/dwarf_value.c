@@ -12,6 +12,7 @@
 
 #include <dwarf.h>
 
+#include "core/panic.h"
 #include "trace/dwarf_internal.h"
 #include "trace/render.h"
 
@@ -409,6 +410,36 @@ static int read_owned(const reader *r, own_kind kind, Dwarf_Die *type, uint64_t 
         return read_vec(r, &vec, addr + off, out);
     }
     return read_vec(r, &agg, addr, out);
+}
+
+/* Where a handle's ptr, len and cap (the scalars read_vec and read_box reach: Rust's
+ * wrappers sit at offset 0) lie from its start: ret[0] ptr, ret[1] len, ret[2] cap (a box
+ * has only ptr). */
+static bool handle_layout(const reader *r, own_kind kind, Dwarf_Die *type, uint64_t ret[3]) {
+    static const char *const rust_ptr[] = {"buf", "inner", "ptr", NULL};
+    static const char *const rust_cap[] = {"buf", "inner", "cap", NULL};
+    static const char *const c_ptr[] = {"ptr", NULL}, *const c_cap[] = {"cap", NULL};
+    static const char *const len_path[] = {"len", NULL}, *const vec_path[] = {"vec", NULL};
+    bool rust = r->d->lang == SHI_LANG_RUST;
+    Dwarf_Die agg, t, m;
+    uint64_t base = 0;
+    ret[0] = ret[1] = ret[2] = 0;
+    if (kind == OWN_BOX) {
+        if (dwarf_tag(type) == DW_TAG_pointer_type) return true;
+        shi_dwarf_peel(type, &agg);
+        return find_member(&agg, "ptr", &m, &ret[0]);   /* C: union { T *ptr; void *raw; } */
+    }
+    shi_dwarf_peel(type, &agg);
+    if (kind == OWN_STRING && rust) {
+        if (!member_path(&agg, vec_path, &t, &base)) return false;
+        agg = t;
+    }
+    if (!member_path(&agg, rust ? rust_ptr : c_ptr, &t, &ret[0]) ||
+        !member_path(&agg, len_path, &t, &ret[1]) ||
+        !member_path(&agg, rust ? rust_cap : c_cap, &t, &ret[2]))
+        return false;
+    for (int i = 0; i < 3; i++) ret[i] += base;
+    return true;
 }
 
 /* ---- aggregates --------------------------------------------------------------------------- */
@@ -952,6 +983,53 @@ static int owned_block(const shi_dwarf *d, const shi_owned *o, const shi_dwarf_t
     free(elem_name);
     out->truncated = (size_t)(o->cap - shown);
     return 0;
+}
+
+size_t shi_dwarf_more_handles(const shi_dwarf *d, const shi_owned *o, uint64_t first,
+                              size_t max, const shi_dwarf_target *t, shi_owned **ret) {
+    *ret = NULL;
+    reader r = {d, t};
+    Dwarf_Die elem, peeled, *ht = &elem;
+    if (o->kind != SHI_OWN_VEC || first >= o->len || !o->elem_size || !o->elem_die ||
+        !dwarf_offdie(shi_dwarf_handle(d), o->elem_die, &elem))
+        return 0;
+    own_kind k = owned_kind(&r, &elem);
+    if (k == OWN_NONE) {   /* a const String; C's union behind its typedef */
+        shi_dwarf_peel(&elem, &peeled);
+        k = owned_kind(&r, &peeled);
+        ht = &peeled;
+    }
+    uint64_t off[3];
+    if (k == OWN_NONE || !handle_layout(&r, k, ht, off)) return 0;
+    /* the first one decoded as any handle: its kind and element type are every one's */
+    shi_value proto;
+    memset(&proto, 0, sizeof proto);
+    size_t esize = o->elem_size;
+    size_t n = o->len - first < max ? (size_t)(o->len - first) : max;
+    unsigned char *buf = malloc(n * esize);
+    if (!buf) SHI_PANIC("trace: out of memory");
+    if (read_owned(&r, k, ht, o->ptr + first * esize, &proto) != 0 ||
+        proto.kind != SHI_VAL_OWNED || !read_bytes(&r, o->ptr + first * esize, buf, n * esize)) {
+        shi_value_clear(&proto);
+        free(buf);
+        return 0;
+    }
+    shi_owned *out = calloc(n, sizeof *out);
+    if (!out) SHI_PANIC("trace: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *e = buf + i * esize;
+        out[i] = proto.owned;
+        out[i].elem_type = NULL;   /* the copies own no strings */
+        memcpy(&out[i].ptr, e + off[0], 8);
+        if (k != OWN_BOX) {
+            memcpy(&out[i].len, e + off[1], 8);
+            memcpy(&out[i].cap, e + off[2], 8);
+        }
+    }
+    shi_value_clear(&proto);
+    free(buf);
+    *ret = out;
+    return n;
 }
 
 /* ---- return values ------------------------------------------------------------------------ */

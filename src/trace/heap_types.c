@@ -67,7 +67,12 @@ typedef struct typing {
      * claims, and a pass must not cost every block of the step for each of its links */
     size_t *heap, nheap, *next, nnext;
     int64_t cur;        /* the block being decoded, -1 between passes */
+    shi_value **extra;  /* the handles in a Vec's slots past those its value shows: not in
+                           the model, but they type and own their blocks (v[16], v[17]) */
+    size_t nextra, capextra;
 } typing;
+
+enum { MORE_HANDLES = 4096 };   /* a Vec's slots followed past those shown, at most */
 
 static void heap_push(typing *x, size_t bi) {
     size_t k = x->nheap++;
@@ -255,10 +260,45 @@ static void handles_in_var(typing *x, const shi_frame *f, shi_var *var) {
     if (var->name) find_handles(x, &at, &var->value, "");
 }
 
+/* The handles in the slots of an owned Vec block past those its value shows, read for
+ * their blocks' sake: each becomes a value of the typing's own (x->extra) at its place. */
+static void handles_past_shown(typing *x, size_t bi, handle *at) {
+    const claim *c = &x->c[bi];
+    const shi_value *v = &x->s->blocks[bi].value;
+    if (c->rank != RANK_OWNED || c->by < 0 || v->kind != SHI_VAL_ARRAY) return;
+    const shi_owned *o = &x->h[c->by].v->owned;
+    if (o->kind != SHI_OWN_VEC || o->len <= v->nfields) return;
+    shi_dwarf_target t = {.read_reg = no_reg, .read_mem = x->r->read_mem, .arg = x->r->arg};
+    shi_owned *more;
+    size_t n = shi_dwarf_more_handles(x->r->d, o, v->nfields, MORE_HANDLES, &t, &more);
+    char suffix[32];
+    for (size_t i = 0; i < n; i++) {
+        if (x->nextra == x->capextra) {
+            x->capextra = x->capextra ? 2 * x->capextra : 64;
+            x->extra = realloc(x->extra, x->capextra * sizeof *x->extra);
+            if (!x->extra) SHI_PANIC("trace: out of memory");
+        }
+        shi_value *h = calloc(1, sizeof *h);
+        if (!h) SHI_PANIC("trace: out of memory");
+        x->extra[x->nextra++] = h;
+        h->kind = SHI_VAL_OWNED;
+        h->owned = more[i];
+        h->target_block = h->owned.ptr ? shi_step_block_at(x->s, h->owned.ptr) : -1;
+        h->target_static = -1;
+        size_t k = v->nfields + i;
+        at->chain[0] = k;
+        at->nchain = 1;
+        snprintf(suffix, sizeof suffix, "[%zu]", k);
+        find_handles(x, at, h, suffix);
+    }
+    free(more);
+}
+
 static void handles_in_block(typing *x, size_t bi) {
     handle at = {.in_block = (int64_t)bi, .in_id = x->s->blocks[bi].id};
     x->c[bi].h_first = x->nh;
     find_handles(x, &at, &x->s->blocks[bi].value, "");
+    handles_past_shown(x, bi, &at);
     x->c[bi].h_count = x->nh - x->c[bi].h_first;
 }
 
@@ -358,6 +398,14 @@ static bool reads_elsewhere(const shi_value *v) {
     return false;
 }
 
+/* Whether v holds a pointer or a handle: something linked to the step's blocks. */
+static bool has_links(const shi_value *v) {
+    if (v->kind == SHI_VAL_POINTER || v->kind == SHI_VAL_OWNED) return true;
+    for (size_t i = 0; i < v->nfields; i++)
+        if (has_links(v->fields[i].value)) return true;
+    return false;
+}
+
 static void unmark_stale(shi_value *v) {
     if (v->kind == SHI_VAL_OWNED) v->owned.stale = false;
     for (size_t i = 0; i < v->nfields; i++) unmark_stale(v->fields[i].value);
@@ -376,6 +424,12 @@ static bool reuse(typing *x, size_t bi, uint64_t sig) {
         pb->nbytes != b->nbytes || memcmp(pb->bytes, b->bytes, b->nbytes) != 0 ||
         reads_elsewhere(&pb->value))
         return false;
+    if (!has_links(&pb->value)) {   /* nothing in it to link or judge: shared as it is */
+        b->value = pb->value;
+        b->type = pb->type;
+        b->value_borrowed = true;
+        return true;
+    }
     shi_value_copy(&b->value, &pb->value);
     unmark_stale(&b->value);   /* judged again, as a decoded value's handles are */
     b->type = shi_trace_strdup(pb->type);
@@ -385,13 +439,19 @@ static bool reuse(typing *x, size_t bi, uint64_t sig) {
 static void decode(typing *x, size_t bi) {
     shi_block *b = &x->s->blocks[bi];
     Dwarf_Die type, peeled;
-    shi_value_clear(&b->value);
-    free(b->type);
+    if (b->value_borrowed) {   /* the previous step's: not ours to free */
+        memset(&b->value, 0, sizeof b->value);
+        b->value.target_block = b->value.target_static = -1;
+        b->value_borrowed = false;
+    } else {
+        shi_value_clear(&b->value);
+        free(b->type);
+    }
     b->type = NULL;
     uint64_t sig = claim_sig(x, bi);
     b->typed_sig = sig;
     if (reuse(x, bi, sig)) {
-        shi_step_link_value(x->s, &b->value);
+        if (!b->value_borrowed) shi_step_link_value(x->s, &b->value);
         return;
     }
     shi_dwarf_target t = {.read_reg = no_reg, .read_mem = x->r->read_mem, .arg = x->r->arg};
@@ -438,7 +498,7 @@ static bool same_value(const shi_value *a, const shi_value *b) {
 static void borrow_unchanged(const typing *x, const shi_step *prev, shi_step *s) {
     for (size_t i = 0; prev && i < s->nblocks; i++) {
         shi_block *b = &s->blocks[i];
-        int64_t j = b->type ? prev_block(x, b->id) : -1;
+        int64_t j = b->type && !b->value_borrowed ? prev_block(x, b->id) : -1;
         if (j < 0 || !str_same(prev->blocks[j].type, b->type) ||
             !same_value(&prev->blocks[j].value, &b->value))
             continue;
@@ -534,4 +594,6 @@ void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
     free(x.prev_ids);
     free(x.heap);
     free(x.next);
+    for (size_t i = 0; i < x.nextra; i++) free(x.extra[i]);   /* no strings: elem_type NULL */
+    free(x.extra);
 }

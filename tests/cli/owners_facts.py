@@ -4,6 +4,8 @@
 text view of tests/cli/owners_people.rs, owners_list.rs and owners_moves.rs (built here
 with `rustc -g`), and of the lesson's C heap_types (own.h's handles):
 
+- a Vec<String> of 20: the strings in the slots past the 16 its value shows typed and owned
+  (many[19]) as well;
 - a Vec<String>'s block typed "[String; 4]", its elements String handles with arrows to
   blocks holding their texts, owned by v[0], v[1], v[2]; a Box<Person> typed "Person" whose
   name field owns "Ann" (b.name), p.name moved-from after the Box::new;
@@ -214,9 +216,19 @@ if GDB:
           said[6:])
 else:
     print("note: no gdb: the values are not compared with gdb's")
+mv = var(s, "many")
+mb = block(s, mv["value"]["block"]) if mv and mv["value"].get("block") else None
+shown = len(((mb or {}).get("value") or {}).get("elements", []))
+check("people: many's block shows 16 of its 20 slots, 4 counted in truncated",
+      shown == 16 and mb["value"]["truncated"] == 4, (shown, mb and (mb.get("value") or {}).get("truncated")))
+past = [owned_by(s, f"many[{i}]") for i in range(16, 20)]
+check("people: the strings in many's slots past those shown are typed and owned too: many[16..19] "
+      "hold \"16\" .. \"19\"", [btext(x) for x in past] == ['"16"', '"17"', '"18"', '"19"'],
+      [btext(x) for x in past])
 d = drops(t)
-check("people: drops named by owners, children first: b.name, b, v[0], v[1], v[2], v",
-      d == ["b.name", "b", "v[0]", "v[1]", "v[2]", "v"], d)
+check("people: drops named by owners, children first: b.name, b, v[0], v[1], v[2], v, "
+      "many[0] .. many[19], many",
+      d == ["b.name", "b", "v[0]", "v[1]", "v[2]", "v"] + [f"many[{i}]" for i in range(20)] + ["many"], d)
 check("people: no step title says drop(s) (the format! loop's s were moved into v)",
       not any("drop(s)" in st["title"] for st in t["steps"]), [st["title"] for st in t["steps"]][-1])
 free_order_as_gdb(t, exe, "people")
