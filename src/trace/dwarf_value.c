@@ -957,9 +957,12 @@ static int owned_block(const shi_dwarf *d, const shi_owned *o, const shi_dwarf_t
     free(elem_name);
     out->type = shi_trace_strdup(name);
     out->kind = SHI_VAL_ARRAY;
-    /* a String is its text, and also its bytes as chars (the Python Tutor export draws a
-     * char array); a Vec's spare slots are unset but still of its element type */
-    if (o->kind == SHI_OWN_STRING) rust_string_text(&r, o->ptr, o->len < o->cap ? o->len : o->cap, out);
+    /* a String is its text (its bytes as elements would cost every step of a JSON trace a
+     * value per byte); a Vec's spare slots are unset but still of its element type */
+    if (o->kind == SHI_OWN_STRING) {
+        rust_string_text(&r, o->ptr, o->len < o->cap ? o->len : o->cap, out);
+        return 0;
+    }
     elem_name = shi_dwarf_type_name(d, &elem);
     uint64_t shown = o->cap < ARRAY_SHOWN ? o->cap : ARRAY_SHOWN;
     size_t esize = o->elem_size;
@@ -969,15 +972,8 @@ static int owned_block(const shi_dwarf *d, const shi_owned *o, const shi_dwarf_t
         f->size = esize;
         f->value->target_block = -1;
         f->value->target_static = -1;
-        uint8_t byte;
-        if (i >= o->len) {
-            f->value->type = shi_trace_strdup(elem_name);
-        } else if (o->kind == SHI_OWN_STRING && esize == 1 && read_bytes(&r, o->ptr + i, &byte, 1)) {
-            shi_value_set_char(f->value, byte, NULL);   /* a text's bytes, as C's chars */
-            f->value->type = shi_trace_strdup(elem_name);
-        } else {
-            read_any(&r, &elem, o->ptr + i * esize, f->value, 1);
-        }
+        if (i < o->len) read_any(&r, &elem, o->ptr + i * esize, f->value, 1);
+        else f->value->type = shi_trace_strdup(elem_name);
         f->value->at = o->ptr + i * esize;
     }
     free(elem_name);

@@ -742,12 +742,32 @@ static void opt_bytes(opt_ctx *c, const shi_block *b) {
     }
 }
 
+/* A text the model gives as one quoted literal ("Hello", a String's block): one "char" per
+ * byte, as the backend writes a char array, from the literal's escapes (\" \\ \n \u{7}). */
+static void opt_text_chars(opt_ctx *c, uint64_t addr, const char *text) {
+    const char *p = text[0] == '"' ? text + 1 : text;
+    for (size_t i = 0; *p && *p != '"' && i < OPT_MAX_ELEMS; i++) {
+        uint64_t ch = (unsigned char)*p++;
+        if (ch == '\\' && *p == 'u' && p[1] == '{') {
+            ch = strtoull(p + 2, (char **)&p, 16);
+            if (*p == '}') p++;
+        } else if (ch == '\\' && *p) {
+            ch = *p == 'n' ? '\n' : *p == 't' ? '\t' : (unsigned char)*p;
+            p++;
+        }
+        opt_data_head(c, addr + i, "char");
+        opt_char(c, ch, false);
+        jw_close(c->w, ']');
+    }
+}
+
 /* A typed block (what its handle holds, or what its pointer's type says): its elements in
  * the element type's encoding (a struct node: one C_STRUCT; an int[8]: eight C_DATA "int";
  * a Vec<f64>'s slots: C_DATA "double", the unused ones "<UNINITIALIZED>"), as decoded by
  * the tracer (arrays: their first 16 elements). */
 static void opt_typed(opt_ctx *c, const shi_block *b) {
     const shi_value *v = &b->value;
+    if (v->kind == SHI_VAL_ARRAY && v->text && !v->nfields) { opt_text_chars(c, b->addr, v->text); return; }
     if (v->kind != SHI_VAL_ARRAY) { opt_value(c, v, b->type, b->addr); return; }
     for (size_t i = 0; i < v->nfields; i++) opt_value(c, v->fields[i].value, NULL, 0);
 }

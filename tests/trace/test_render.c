@@ -97,12 +97,16 @@ static shi_value *owned_slots(shi_block *b, const char *owner, const char *elem,
     return v;
 }
 
-/* A String's block: its text quoted, its bytes as chars. */
+/* A String's block: its text quoted, no elements. */
 static void owned_string(shi_block *b, const char *owner, const char *text, size_t len,
                          size_t cap) {
-    shi_value *v = owned_slots(b, owner, "u8", 1, cap);
-    for (size_t i = 0; i < len && i < v->nfields; i++)
-        shi_value_set_char(v->fields[i].value, (unsigned char)text[i], NULL);
+    shi_value *v = owned_slots(b, owner, "u8", 1, 0);
+    char type[32];
+    snprintf(type, sizeof type, "[u8; %zu]", cap);
+    free(b->type);
+    b->type = shi_trace_strdup(type);
+    free(v->type);
+    v->type = shi_trace_strdup(type);
     char *q = malloc(len + 3);
     snprintf(q, len + 3, "\"%.*s\"", (int)len, text);
     shi_value_set_text(v, q);
