@@ -205,11 +205,20 @@ int shi_dwarf_read_array(const shi_dwarf *d, Dwarf_Die *elem, uint64_t count, ui
  *             Rust literal ("Hello"), no fields;
  *   Vec<T>  → SHI_VAL_ARRAY typed "[T; cap]": the first 16 slots as fields, the first `len`
  *             of them decoded as T (a String element is itself SHI_VAL_OWNED), the rest
- *             SHI_VAL_UNINIT (the lesson's `_`); slots not shown counted in `truncated`;
+ *             SHI_VAL_UNINIT typed T (the lesson's `_`); slots not shown counted in `truncated`;
  *   Box<T>  → T's value at ptr.
  * Each value's `at` is its own address. -1 (out left SHI_VAL_UNREADABLE) if the element
  * type is unknown or the memory cannot be read. Clear `out` with shi_value_clear. */
 int shi_dwarf_read_owned_block(const shi_dwarf *d, const shi_owned *o,
                                const shi_dwarf_target *t, shi_value *out);
+
+/* The handles in a Vec's slots past those read_owned_block decodes (from `first` up to its
+ * len, at most `max`), when its element type is itself a handle (Vec<String>, Vec<Box<T>>,
+ * Vec<Vec<T>>): each a shi_owned as a decoded handle's (kind, ptr, len, cap, elem_die,
+ * elem_size; elem_type NULL), all read at once, so a Vec of 2,000 Strings types all their
+ * blocks at the cost of one read. How many are in *ret (malloc'd; free it), 0 if none or
+ * the element is no handle. */
+size_t shi_dwarf_more_handles(const shi_dwarf *d, const shi_owned *o, uint64_t first,
+                              size_t max, const shi_dwarf_target *t, shi_owned **ret);
 
 #endif

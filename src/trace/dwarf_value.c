@@ -12,6 +12,7 @@
 
 #include <dwarf.h>
 
+#include "core/panic.h"
 #include "trace/dwarf_internal.h"
 #include "trace/render.h"
 
@@ -411,6 +412,36 @@ static int read_owned(const reader *r, own_kind kind, Dwarf_Die *type, uint64_t 
     return read_vec(r, &agg, addr, out);
 }
 
+/* Where a handle's ptr, len and cap (the scalars read_vec and read_box reach: Rust's
+ * wrappers sit at offset 0) lie from its start: ret[0] ptr, ret[1] len, ret[2] cap (a box
+ * has only ptr). */
+static bool handle_layout(const reader *r, own_kind kind, Dwarf_Die *type, uint64_t ret[3]) {
+    static const char *const rust_ptr[] = {"buf", "inner", "ptr", NULL};
+    static const char *const rust_cap[] = {"buf", "inner", "cap", NULL};
+    static const char *const c_ptr[] = {"ptr", NULL}, *const c_cap[] = {"cap", NULL};
+    static const char *const len_path[] = {"len", NULL}, *const vec_path[] = {"vec", NULL};
+    bool rust = r->d->lang == SHI_LANG_RUST;
+    Dwarf_Die agg, t, m;
+    uint64_t base = 0;
+    ret[0] = ret[1] = ret[2] = 0;
+    if (kind == OWN_BOX) {
+        if (dwarf_tag(type) == DW_TAG_pointer_type) return true;
+        shi_dwarf_peel(type, &agg);
+        return find_member(&agg, "ptr", &m, &ret[0]);   /* C: union { T *ptr; void *raw; } */
+    }
+    shi_dwarf_peel(type, &agg);
+    if (kind == OWN_STRING && rust) {
+        if (!member_path(&agg, vec_path, &t, &base)) return false;
+        agg = t;
+    }
+    if (!member_path(&agg, rust ? rust_ptr : c_ptr, &t, &ret[0]) ||
+        !member_path(&agg, len_path, &t, &ret[1]) ||
+        !member_path(&agg, rust ? rust_cap : c_cap, &t, &ret[2]))
+        return false;
+    for (int i = 0; i < 3; i++) ret[i] += base;
+    return true;
+}
+
 /* ---- aggregates --------------------------------------------------------------------------- */
 
 static int read_struct(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
@@ -460,6 +491,8 @@ static int read_variant(const reader *r, Dwarf_Die *part, uint64_t addr, shi_val
     shi_dwarf_peel(&mt, &vt);
     read_struct(r, &vt, addr + shi_dwarf_member_offset(&m), out, depth);
     const char *name = dwarf_diename(&m) ? dwarf_diename(&m) : "?";
+    free(out->variant);
+    out->variant = shi_trace_strdup(name);
     char *inner = out->nfields ? shi_render_value_text(out) : NULL;
     bool tuple = out->nfields && out->fields[0].name && strncmp(out->fields[0].name, "__", 2) == 0;
     size_t len = strlen(name) + (inner ? strlen(inner) : 0) + 8;
@@ -870,12 +903,48 @@ static void rust_string_text(const reader *r, uint64_t addr, uint64_t len, shi_v
     shi_value_set_text(out, text);
 }
 
+static int owned_block(const shi_dwarf *d, const shi_owned *o, const shi_dwarf_target *t,
+                       shi_value *out);
+
+/* The bytes a block's decoding reads, fetched at once: a step decodes every owned block,
+ * and one read of the tracee's memory costs a system call, a String's 16 bytes sixteen. */
+typedef struct window {
+    const shi_dwarf_target *base;
+    uint64_t addr;
+    size_t n;
+    unsigned char buf[4096];
+} window;
+
+static bool window_read(void *arg, uint64_t addr, void *buf, size_t len) {
+    const window *w = arg;
+    if (addr >= w->addr && addr - w->addr + len <= w->n) {
+        memcpy(buf, w->buf + (addr - w->addr), len);
+        return true;
+    }
+    return w->base->read_mem(w->base->arg, addr, buf, len);
+}
+
 int shi_dwarf_read_owned_block(const shi_dwarf *d, const shi_owned *o,
-                               const shi_dwarf_target *t, shi_value *out) {
+                               const shi_dwarf_target *base, shi_value *out) {
     memset(out, 0, sizeof *out);
     out->target_block = -1;
     out->target_static = -1;
     out->at = o->ptr;
+    window win, *w = &win;
+    uint64_t want = o->kind == SHI_OWN_BOX ? o->elem_size
+                    : (o->cap < ARRAY_SHOWN ? o->cap : ARRAY_SHOWN) * o->elem_size;
+    if (o->kind == SHI_OWN_STRING && o->len > want) want = o->len;
+    *w = (window){.base = base, .addr = o->ptr,
+                  .n = want < sizeof w->buf ? (size_t)want : sizeof w->buf};
+    if (w->n && !base->read_mem(base->arg, o->ptr, w->buf, w->n)) w->n = 0;
+    shi_dwarf_target wt = *base;
+    wt.read_mem = window_read;
+    wt.arg = w;
+    return owned_block(d, o, &wt, out);
+}
+
+static int owned_block(const shi_dwarf *d, const shi_owned *o, const shi_dwarf_target *t,
+                       shi_value *out) {
     reader r = {d, t};
     Dwarf_Die elem;
     if (!o->elem_die || !dwarf_offdie(shi_dwarf_handle(d), o->elem_die, &elem))
@@ -888,23 +957,75 @@ int shi_dwarf_read_owned_block(const shi_dwarf *d, const shi_owned *o,
     free(elem_name);
     out->type = shi_trace_strdup(name);
     out->kind = SHI_VAL_ARRAY;
+    /* a String is its text (its bytes as elements would cost every step of a JSON trace a
+     * value per byte); a Vec's spare slots are unset but still of its element type */
     if (o->kind == SHI_OWN_STRING) {
         rust_string_text(&r, o->ptr, o->len < o->cap ? o->len : o->cap, out);
         return 0;
     }
+    elem_name = shi_dwarf_type_name(d, &elem);
     uint64_t shown = o->cap < ARRAY_SHOWN ? o->cap : ARRAY_SHOWN;
     size_t esize = o->elem_size;
-    for (uint64_t i = 0; i < shown; i++) {
+    for (uint64_t i = 0; i < shown && esize; i++) {
         shi_field *f = shi_value_add_field(out, NULL);
         f->offset = (size_t)(i * esize);
         f->size = esize;
         f->value->target_block = -1;
         f->value->target_static = -1;
-        f->value->at = o->ptr + i * esize;
         if (i < o->len) read_any(&r, &elem, o->ptr + i * esize, f->value, 1);
+        else f->value->type = shi_trace_strdup(elem_name);
+        f->value->at = o->ptr + i * esize;
     }
+    free(elem_name);
     out->truncated = (size_t)(o->cap - shown);
     return 0;
+}
+
+size_t shi_dwarf_more_handles(const shi_dwarf *d, const shi_owned *o, uint64_t first,
+                              size_t max, const shi_dwarf_target *t, shi_owned **ret) {
+    *ret = NULL;
+    reader r = {d, t};
+    Dwarf_Die elem, peeled, *ht = &elem;
+    if (o->kind != SHI_OWN_VEC || first >= o->len || !o->elem_size || !o->elem_die ||
+        !dwarf_offdie(shi_dwarf_handle(d), o->elem_die, &elem))
+        return 0;
+    own_kind k = owned_kind(&r, &elem);
+    if (k == OWN_NONE) {   /* a const String; C's union behind its typedef */
+        shi_dwarf_peel(&elem, &peeled);
+        k = owned_kind(&r, &peeled);
+        ht = &peeled;
+    }
+    uint64_t off[3];
+    if (k == OWN_NONE || !handle_layout(&r, k, ht, off)) return 0;
+    /* the first one decoded as any handle: its kind and element type are every one's */
+    shi_value proto;
+    memset(&proto, 0, sizeof proto);
+    size_t esize = o->elem_size;
+    size_t n = o->len - first < max ? (size_t)(o->len - first) : max;
+    unsigned char *buf = malloc(n * esize);
+    if (!buf) SHI_PANIC("trace: out of memory");
+    if (read_owned(&r, k, ht, o->ptr + first * esize, &proto) != 0 ||
+        proto.kind != SHI_VAL_OWNED || !read_bytes(&r, o->ptr + first * esize, buf, n * esize)) {
+        shi_value_clear(&proto);
+        free(buf);
+        return 0;
+    }
+    shi_owned *out = calloc(n, sizeof *out);
+    if (!out) SHI_PANIC("trace: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *e = buf + i * esize;
+        out[i] = proto.owned;
+        out[i].elem_type = NULL;   /* the copies own no strings */
+        memcpy(&out[i].ptr, e + off[0], 8);
+        if (k != OWN_BOX) {
+            memcpy(&out[i].len, e + off[1], 8);
+            memcpy(&out[i].cap, e + off[2], 8);
+        }
+    }
+    shi_value_clear(&proto);
+    free(buf);
+    *ret = out;
+    return n;
 }
 
 /* ---- return values ------------------------------------------------------------------------ */

@@ -126,6 +126,9 @@ shi_var *shi_step_add_static(shi_step *s, const char *name, const char *type, si
 }
 
 shi_block *shi_step_add_block(shi_step *s, uint64_t addr, size_t size, uint64_t id) {
+    /* by address: shi_step_block_at searches them by halves */
+    if (s->nblocks && s->blocks[s->nblocks - 1].addr >= addr)
+        SHI_PANIC("trace: heap blocks must be added by address");
     shi_block *b = PUSH(s->blocks, s->nblocks);
     b->addr = addr;
     b->size = size;
@@ -164,6 +167,7 @@ void shi_value_copy(shi_value *dst, const shi_value *src) {
     *dst = *src;
     dst->text = shi_trace_strdup(src->text);
     dst->type = shi_trace_strdup(src->type);
+    dst->variant = shi_trace_strdup(src->variant);
     dst->owned.elem_type = shi_trace_strdup(src->owned.elem_type);
     dst->fields = NULL;
     dst->nfields = 0;
@@ -242,7 +246,8 @@ static bool scalar_equal(const shi_value *a, const shi_value *b) {
 }
 
 bool shi_value_equal(const shi_value *a, const shi_value *b) {
-    if (a->kind != b->kind || !str_eq(a->text, b->text)) return false;
+    if (a->kind != b->kind || !str_eq(a->text, b->text) || !str_eq(a->variant, b->variant))
+        return false;
     if (!scalar_equal(a, b)) return false;
     if (a->kind == SHI_VAL_OWNED) {
         const shi_owned *x = &a->owned, *y = &b->owned;
@@ -265,12 +270,23 @@ int64_t shi_step_find_block(const shi_step *s, uint64_t id) {
     return -1;
 }
 
+int64_t shi_step_find_block_near(const shi_step *s, uint64_t id, uint64_t addr) {
+    int64_t i = shi_step_block_at(s, addr);
+    return i >= 0 && s->blocks[i].id == id ? i : shi_step_find_block(s, id);
+}
+
 int64_t shi_step_block_at(const shi_step *s, uint64_t addr) {
-    for (size_t i = 0; i < s->nblocks; i++)
-        if (addr >= s->blocks[i].addr &&
-            addr < s->blocks[i].addr + (s->blocks[i].size ? s->blocks[i].size : 1))
-            return (int64_t)i;
-    return -1;
+    /* the last block starting at or below addr, if addr lies in it: a step has thousands of
+     * blocks and every pointer and handle in them is linked */
+    size_t lo = 0, hi = s->nblocks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->blocks[mid].addr <= addr) lo = mid + 1;
+        else hi = mid;
+    }
+    if (!lo) return -1;
+    const shi_block *b = &s->blocks[lo - 1];
+    return addr < b->addr + (b->size ? b->size : 1) ? (int64_t)(lo - 1) : -1;
 }
 
 void shi_step_link_value(const shi_step *s, shi_value *v) {
@@ -340,7 +356,7 @@ void shi_step_mark_changes(shi_step *s, const shi_step *prev) {
     }
     for (size_t i = 0; i < s->nblocks; i++) {
         shi_block *b = &s->blocks[i];
-        int64_t j = prev ? shi_step_find_block(prev, b->id) : -1;
+        int64_t j = prev ? shi_step_find_block_near(prev, b->id, b->addr) : -1;
         b->is_new = j < 0;
         b->grown = j >= 0 && prev->blocks[j].size < b->size;
     }
@@ -358,6 +374,7 @@ static void value_free(shi_value *v) {
     free(v->owned.elem_type);
     free(v->text);
     free(v->type);
+    free(v->variant);
 }
 
 void shi_value_clear(shi_value *v) {
@@ -381,8 +398,10 @@ static void block_free(shi_block *b) {
     free(b->alloc_file);
     free(b->bytes);
     free(b->ptrs);
+    if (!b->owner_borrowed) free(b->owner);
+    if (b->value_borrowed) return;   /* type and value are the previous step's */
     free(b->type);
-    if (!b->value_borrowed) value_free(&b->value);
+    value_free(&b->value);
 }
 
 void shi_step_remove_block(shi_step *s, size_t i) {

@@ -85,6 +85,8 @@ struct shi_value {
                              "char *", "Point" for a typedef), or NULL if not known */
     uint64_t at;          /* where this value itself lives in the tracee (a field's or an
                              element's own address), 0 if not in memory or not known */
+    char *variant;        /* SHI_VAL_STRUCT of a Rust enum: the active variant's name ("Some",
+                             "None", "Circle"); its fields are the variant's. NULL otherwise */
 };
 
 /* ---- stack ------------------------------------------------------------------------------- */
@@ -127,14 +129,25 @@ typedef struct shi_block {
     unsigned char *bytes; /* a copy of the contents (up to `nbytes`), for drawing */
     size_t nbytes;
     bool is_new, grown;   /* since the previous step */
+    bool value_borrowed;  /* `value` and `type` are the previous step's same block's,
+                             unchanged (same contents, same links): that step owns and frees
+                             them */
+    bool owner_borrowed;  /* `owner` is the previous step's same block's (the same path): that
+                             step owns and frees it */
     struct shi_block_ptr *ptrs;   /* words in the copy that point into live blocks */
     size_t nptrs;
-    char *type;           /* the type a pointer reaching it gives it ("struct node", "int[8]",
-                             "char[32]"), NULL if none does (void *, a Rust handle's block) */
+    char *type;           /* what it holds: the owning handle's block type ("[String; 4]" for a
+                             Vec<String>, "[u8; 5]" for a String, "Person" for a Box<Person>)
+                             or the type a pointer reaching it gives it ("struct node",
+                             "int[8]", "char[32]"); NULL if nothing types it (void *) */
     shi_value value;      /* its contents decoded as `type` (SHI_VAL_UNINIT when untyped);
-                             pointers inside link to their blocks as the stack's do */
-    bool value_borrowed;  /* `value` is the previous step's same block's, unchanged (same
-                             contents, same links): that step owns and frees it */
+                             pointers and handles inside link to their blocks as the stack's do */
+    char *owner;          /* the path of the one handle that owns it ("v", "v[0]", "b.name",
+                             "list.next", "s.items[2]"), NULL if no handle does (C's pointers
+                             own nothing); its free is narrated drop(owner) */
+    uint64_t typed_sig;   /* what `value` was decoded by (the claim's type or handle, the
+                             block's place and size), summed up: while it and the bytes stay
+                             the same, the next step copies the value instead of decoding */
 } shi_block;
 
 /* An aligned 8-byte word of a block holding an address inside another (or the same) block:
@@ -209,6 +222,7 @@ shi_var *shi_frame_add_var(shi_frame *f, const char *name, const char *type, siz
 /* A variable of the step's static region; `scope` (copied) is its function or NULL. */
 shi_var *shi_step_add_static(shi_step *s, const char *name, const char *type, size_t size,
                              const char *scope);
+/* Blocks are added by address, lowest first (a panic otherwise): they are searched by halves. */
 shi_block *shi_step_add_block(shi_step *s, uint64_t addr, size_t size, uint64_t id);
 /* Takes blocks[i] out of the step, with the other blocks' pointers to it (no value may point
  * into it: the others' links are made again, as its successors move down one place). */
@@ -255,6 +269,9 @@ void shi_step_mark_changes(shi_step *s, const shi_step *prev);
 bool shi_value_equal(const shi_value *a, const shi_value *b);
 /* The block with this allocation id in `s`, or -1. */
 int64_t shi_step_find_block(const shi_step *s, uint64_t id);
+/* The same, looked up first at `addr` (where it was in another step: a block moves only by
+ * realloc), so matching every block of two steps costs no more than a search each. */
+int64_t shi_step_find_block_near(const shi_step *s, uint64_t id, uint64_t addr);
 /* The block (index in s) holding addr, or -1. */
 int64_t shi_step_block_at(const shi_step *s, uint64_t addr);
 /* Sets target_block of every pointer and owned handle in v (fields too) from the step's

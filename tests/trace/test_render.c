@@ -70,20 +70,79 @@ static shi_trace *lesson_add(void) {
 
 enum { NAME_BLOCK = 0, NUMBERS_BLOCK = 1, BOXED_BLOCK = 2 };
 
+/* The decoded contents the tracer gives a block an owning handle holds (heap_types.c,
+ * through shi_dwarf_read_owned_block): `cap` slots of `elem`, the first 16 as fields, all
+ * unset (the caller sets the first len), the block's owner path and type. */
+static shi_value *owned_slots(shi_block *b, const char *owner, const char *elem, size_t esize,
+                              size_t cap) {
+    char type[64];
+    snprintf(type, sizeof type, "[%s; %zu]", elem, cap);
+    b->owner = shi_trace_strdup(owner);
+    b->type = shi_trace_strdup(type);
+    shi_value *v = &b->value;
+    v->kind = SHI_VAL_ARRAY;
+    v->type = shi_trace_strdup(type);
+    v->at = b->addr;
+    size_t shown = cap < 16 ? cap : 16;
+    for (size_t i = 0; i < shown; i++) {
+        shi_field *f = shi_value_add_field(v, NULL);
+        f->offset = i * esize;
+        f->size = esize;
+        f->value->type = shi_trace_strdup(elem);
+        f->value->at = b->addr + i * esize;
+        f->value->target_block = -1;
+        f->value->target_static = -1;
+    }
+    v->truncated = cap - shown;
+    return v;
+}
+
+/* A String's block: its text quoted, no elements. */
+static void owned_string(shi_block *b, const char *owner, const char *text, size_t len,
+                         size_t cap) {
+    shi_value *v = owned_slots(b, owner, "u8", 1, 0);
+    char type[32];
+    snprintf(type, sizeof type, "[u8; %zu]", cap);
+    free(b->type);
+    b->type = shi_trace_strdup(type);
+    free(v->type);
+    v->type = shi_trace_strdup(type);
+    char *q = malloc(len + 3);
+    snprintf(q, len + 3, "\"%.*s\"", (int)len, text);
+    shi_value_set_text(v, q);
+    free(q);
+}
+
+/* A Box's block: one value of type `type`. */
+static shi_value *owned_box(shi_block *b, const char *owner, const char *type) {
+    b->owner = shi_trace_strdup(owner);
+    b->type = shi_trace_strdup(type);
+    b->value.type = shi_trace_strdup(type);
+    b->value.at = b->addr;
+    b->value.target_block = -1;
+    b->value.target_static = -1;
+    return &b->value;
+}
+
+
 static void heap_blocks(shi_step *s, bool with_box) {
     shi_block *b = shi_step_add_block(s, 0x5555555a2ad0u, 13, 1);
     shi_block_set_bytes(b, "Hello, world!", 13);
+    owned_string(b, "name", "Hello, world!", 13, 13);
     b->alloc_file = shi_trace_strdup("heap_types.rs");
     b->alloc_line = 3;
     int32_t nums[4] = {1, 2, 3, 0};
     b = shi_step_add_block(s, 0x5555555a2af0u, 16, 2);
     shi_block_set_bytes(b, nums, sizeof nums);
+    shi_value *slots = owned_slots(b, "numbers", "i32", 4, 4);
+    for (int i = 0; i < 3; i++) shi_value_set_int(slots->fields[i].value, nums[i]);
     b->alloc_file = shi_trace_strdup("heap_types.rs");
     b->alloc_line = 10;
     if (!with_box) return;
     int32_t answer = 42;
     b = shi_step_add_block(s, 0x5555555a2b10u, 4, 3);
     shi_block_set_bytes(b, &answer, sizeof answer);
+    shi_value_set_int(owned_box(b, "boxed", "i32"), answer);
     b->alloc_file = shi_trace_strdup("heap_types.rs");
     b->alloc_line = 18;
 }
@@ -838,12 +897,17 @@ SH_TEST(test_text_long_values_fit_the_width) {
     text[300] = 0;
     shi_var *v = shi_frame_add_var(f, "s", "String", 24);
     shi_value_set_owned(&v->value, SHI_OWN_STRING, 0x4000, 300, 300, "u8", 1, 0);
-    shi_block_set_bytes(shi_step_add_block(s, 0x4000, 300, 1), text, 300);
+    shi_block *b = shi_step_add_block(s, 0x4000, 300, 1);
+    shi_block_set_bytes(b, text, 300);
+    owned_string(b, "s", text, 300, 300);
     v = shi_frame_add_var(f, "v", "Vec<i64>", 24);
     int64_t nums[100];
     for (int i = 0; i < 100; i++) nums[i] = 1000000 + i;
     shi_value_set_owned(&v->value, SHI_OWN_VEC, 0x8000, 100, 128, "i64", 8, 1);
-    shi_block_set_bytes(shi_step_add_block(s, 0x8000, 1024, 2), nums, sizeof nums);
+    b = shi_step_add_block(s, 0x8000, 1024, 2);
+    shi_block_set_bytes(b, nums, sizeof nums);
+    shi_value *slots = owned_slots(b, "v", "i64", 8, 128);
+    for (size_t i = 0; i < slots->nfields; i++) shi_value_set_int(slots->fields[i].value, nums[i]);
     v = shi_frame_add_var(f, "label", "&str", 16);
     v->value.kind = SHI_VAL_STRUCT;
     shi_value_set_text(&v->value, text);
@@ -855,8 +919,53 @@ SH_TEST(test_text_long_values_fit_the_width) {
     for (const char *p = out; *p; p++) as += *p == 'a';
     CHECK(as >= 600);
     CHECK(strstr(out, "│ 1000000 │"));
-    CHECK(strstr(out, " +110 │"));  /* the elements past the grid's rows, counted */
+    CHECK(strstr(out, " +112 │"));  /* the 112 slots past the 16 decoded, counted */
     free(out);
+    shi_trace_free(t);
+}
+
+/* Owned blocks are drawn from their decoded values alone, whatever handle typed them: a
+ * Box<Person>'s struct with an arrow from its String field, a Vec<String>'s slots as arrows
+ * and `_`; a value of a kind the renderers do not know (a handle kind added later) is drawn
+ * as its text, in every view, and crashes none. */
+SH_TEST(test_owned_blocks_drawn_from_their_values) {
+    shi_trace *t = shi_trace_new("prog");
+    t->language = shi_trace_strdup("rust");
+    shi_step *s = shi_trace_add_step(t);
+    shi_frame *f = shi_step_push_frame(s, "main", "p.rs", 7);
+    shi_var *v = shi_frame_add_var(f, "b", "Box<Person>", 8);
+    shi_value_set_owned(&v->value, SHI_OWN_BOX, 0x4000, 0, 0, "Person", 32, 0);
+    v = shi_frame_add_var(f, "v", "Vec<String>", 24);
+    shi_value_set_owned(&v->value, SHI_OWN_VEC, 0x5000, 1, 3, "String", 24, 1);
+    shi_block *b = shi_step_add_block(s, 0x4000, 32, 1);
+    shi_value *person = owned_box(b, "b", "Person");
+    person->kind = SHI_VAL_STRUCT;
+    shi_value *name = shi_value_add_field(person, "name")->value;
+    shi_value_set_owned(name, SHI_OWN_STRING, 0x6000, 3, 3, "u8", 1, 2);   /* block #3 */
+    shi_value_set_int(shi_value_add_field(person, "age")->value, 30);
+    b = shi_step_add_block(s, 0x5000, 72, 2);
+    shi_value *slots = owned_slots(b, "v", "String", 24, 3);
+    shi_value_set_owned(slots->fields[0].value, SHI_OWN_STRING, 0x6010, 2, 2, "u8", 1, 3);
+    slots->fields[1].value->kind = (shi_value_kind)77;   /* a kind from the future */
+    shi_value_set_text(slots->fields[1].value, "Rc(7)");
+    b = shi_step_add_block(s, 0x6000, 3, 3);
+    owned_string(b, "b.name", "Ann", 3, 3);
+    b = shi_step_add_block(s, 0x6010, 2, 4);
+    owned_string(b, "v[0]", "hi", 2, 2);
+    char *out = render_step(t, 0, true, false, 120);
+    CHECK(strstr(out, "{name: → #3, age: 30}"));
+    CHECK(strstr(out, "→ #4 │"));
+    CHECK(strstr(out, "Rc(7) │"));
+    CHECK(line_has(out, "│     _ │", "→ #4"));
+    CHECK(strstr(out, "\"Ann\""));
+    free(out);
+    char *json = render_json_text(t, false);
+    CHECK(json_valid(json));
+    CHECK(strstr(json, "\"owner\": \"b.name\""));
+    free(json);
+    json = render_json_text(t, true);
+    CHECK(json_valid(json));
+    free(json);
     shi_trace_free(t);
 }
 
@@ -1359,6 +1468,7 @@ SH_TEST(test_pytutor_rust_chars_and_string_bytes) {
     shi_value_set_char(typed_var(f, "e", "char", 0x7ffe0000), 0xE9, "'\u00e9'");
     shi_block *b = shi_step_add_block(s, 0x5555555a2ad0, 3, 1);
     shi_block_set_bytes(b, "a\xc3\xa9", 3);
+    owned_string(b, "name", "a\xc3\xa9", 3, 3);
     shi_value_set_owned(typed_var(f, "name", "String", 0x7ffe0008), SHI_OWN_STRING,
                         0x5555555a2ad0, 3, 3, "u8", 1, 0);
     char *json = render_json_text(t, true);
@@ -1452,6 +1562,8 @@ SH_TEST(test_pytutor_heap_bytes_are_unsigned_and_floats_stay_floats) {
     double ds[2] = {1.5, -2.25};
     b = shi_step_add_block(s, 0x555555559300, 16, 2);
     shi_block_set_bytes(b, ds, sizeof ds);
+    shi_value *slots = owned_slots(b, "v", "double", 8, 2);
+    for (int i = 0; i < 2; i++) shi_value_set_float(slots->fields[i].value, ds[i]);
     shi_value_set_pointer(typed_var(f, "head", "unsigned char *", 0x7ffe0000), 0x5555555592a0, 0);
     shi_value_set_owned(typed_var(f, "v", "sh_vec_f64", 0x7ffe0010), SHI_OWN_VEC,
                         0x555555559300, 2, 2, "double", 8, 1);
