@@ -54,7 +54,7 @@ static size_t owned_changes(const shi_step *s, char *out, size_t len) {
         const shi_var *v = &f->vars[k];
         if (!v->changed || v->value.kind != SHI_VAL_OWNED || v->value.owned.stale) continue;
         const shi_owned *o = &v->value.owned;
-        int w = o->kind == SHI_OWN_BOX
+        int w = o->kind == SHI_OWN_BOX || o->kind == SHI_OWN_RC
                     ? snprintf(out + used, len - used, "%s%s on the heap", count ? "; " : "",
                                v->name)
                     : snprintf(out + used, len - used, "%s%s len %llu, cap %llu",

@@ -193,7 +193,10 @@ static const char *value_kind_name(shi_value_kind k) {
 }
 
 static const char *owned_kind_name(int k) {
-    return k == SHI_OWN_STRING ? "string" : k == SHI_OWN_VEC ? "vec" : "box";
+    static const char *const names[] = {[SHI_OWN_STRING] = "string", [SHI_OWN_VEC] = "vec",
+                                        [SHI_OWN_BOX] = "box", [SHI_OWN_RC] = "rc",
+                                        [SHI_OWN_MAP] = "map", [SHI_OWN_DEQUE] = "deque"};
+    return k >= 0 && (size_t)k < sizeof names / sizeof names[0] ? names[k] : "box";
 }
 
 /* The id of the block at index `bi` of the step: ids stay the same from step to step. */
@@ -208,10 +211,13 @@ static void json_owned(jw *w, const shi_step *s, const shi_value *v) {
     const shi_owned *o = &v->owned;
     jw_key(w, "owned"); jw_str(w, owned_kind_name(o->kind));
     jw_key(w, "ptr"); jw_addr(w, o->ptr);
-    if (o->kind != SHI_OWN_BOX) {
+    if ((o->kind != SHI_OWN_BOX || o->slice) && o->kind != SHI_OWN_RC) {
         jw_key(w, "len"); jw_uint(w, o->len);
         jw_key(w, "cap"); jw_uint(w, o->cap);
     }
+    if (o->kind == SHI_OWN_DEQUE) { jw_key(w, "head"); jw_uint(w, o->head); }
+    if (o->kind == SHI_OWN_MAP) { jw_key(w, "ctrl"); jw_addr(w, o->ctrl); }
+    if (o->shared) { jw_key(w, "shared"); jw_bool(w, true); }
     jw_key(w, "elem_type"); jw_str(w, o->elem_type);
     jw_key(w, "elem_size"); jw_uint(w, o->elem_size);
     jw_key(w, "stale"); jw_bool(w, o->stale);
@@ -588,7 +594,7 @@ static void opt_owned(opt_ctx *c, const shi_value *v, const char *type, uint64_t
     jw_str(w, "ptr");
     opt_data_head(c, addr, "pointer"); jw_addr(w, o->ptr); jw_close(w, ']');
     jw_close(w, ']');
-    if (o->kind == SHI_OWN_BOX) return;
+    if (o->kind == SHI_OWN_BOX || o->kind == SHI_OWN_RC) return;
     const char *names[2] = {"len", "cap"};
     uint64_t vals[2] = {o->len, o->cap};
     for (int i = 0; i < 2; i++) {

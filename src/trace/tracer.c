@@ -402,14 +402,17 @@ static void mark_stale(shi_step *s, const shi_step *prev) {
             collect_owned(&s->frames[i].vars[k].value, &own, &n, &cap);
     for (size_t i = 0; i < n; i++) {
         shi_value *v = own[i];
-        if (v->owned.stale) continue;
-        bool claims = v->owned.kind == SHI_OWN_BOX ? v->owned.elem_size > 0 : v->owned.cap > 0;
+        if (v->owned.stale || v->owned.shared) continue;   /* Rc/Arc: every handle owns */
+        bool claims = v->owned.kind == SHI_OWN_BOX
+                          ? v->owned.elem_size > 0 && (!v->owned.slice || v->owned.len > 0)
+                          : v->owned.cap > 0;
         if (v->target_block < 0) {
             v->owned.stale = claims && v->owned.ptr != 0;
             continue;
         }
         for (size_t j = i + 1; j < n && !v->owned.stale; j++)
-            v->owned.stale = !own[j]->owned.stale && own[j]->target_block == v->target_block &&
+            v->owned.stale = !own[j]->owned.stale && !own[j]->owned.shared &&
+                             own[j]->target_block == v->target_block &&
                              own[j]->owned.ptr == v->owned.ptr;
     }
     free(own);

@@ -230,9 +230,11 @@
 
   // What a block holds, as the lesson writes it: [1, 2, 3, _], "Hello, world!", 42.
   function blockContents(block, owner) {
-    if (block.type && block.value && !(owner && owner.kind === 'owned')) return typedText(block.value);
+    // Rc, maps and deques (and a box's decoded value) are drawn from block.value alone
+    const bytesDrawn = owner && owner.kind === 'owned' && /^(string|vec|box)$/.test(owner.owned);
+    if (block.type && block.value && !(bytesDrawn && owner.owned !== 'box')) return typedText(block.value);
     const bytes = hexBytes(block.bytes_hex || '');
-    if (owner && owner.kind === 'owned') {
+    if (bytesDrawn) {
       const o = owner;
       const size = o.elem_size || 1;
       if (o.owned === 'string') {
@@ -319,7 +321,7 @@
   function ownedRows(v) {
     if (v.stale) return [[{ text: 'ptr (moved or freed)', stale: true }]];
     const rows = [[{ text: 'ptr', ptr: v.block != null }]];   // an arrow only to a block
-    if (v.owned !== 'box') rows.push([{ text: 'len ' + v.len }, { text: 'cap ' + v.cap }]);
+    if (v.owned !== 'box' && v.owned !== 'rc') rows.push([{ text: 'len ' + v.len }, { text: 'cap ' + v.cap }]);
     return rows;
   }
   const rowsOfVar = (v) => (v.value && v.value.kind === 'owned' ? ownedRows(v.value).length : 1);
