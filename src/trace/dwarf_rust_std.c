@@ -36,16 +36,31 @@ static bool starts(const char *s, const char *prefix) {
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+static bool has_path(Dwarf_Die *agg, const char *const *path) {
+    Dwarf_Die t;
+    uint64_t off;
+    return shi_dwarf_member_path(agg, path, &t, &off);
+}
+
+static bool find_raw_table(Dwarf_Die *agg, int depth, Dwarf_Die *ret, uint64_t *ret_off);
+
+/* By the name, then by the members it must have: a type of the user's that happens to be
+ * called Cell<T> or Rc<T> is decoded as any struct. */
 int shi_rust_std_kind(const shi_dwarf_reader *r, Dwarf_Die *type) {
+    static const char *const ptr[] = {"ptr", NULL}, *const cell[] = {"value", "value", NULL};
+    static const char *const head[] = {"head", NULL}, *const buf[] = {"buf", "inner", NULL};
     if (r->d->lang != SHI_LANG_RUST || dwarf_tag(type) != DW_TAG_structure_type) return K_NONE;
     const char *n = dwarf_diename(type);
+    Dwarf_Die t;
+    uint64_t off;
     if (!n) return K_NONE;
-    if (starts(n, "Rc<") || starts(n, "Arc<")) return K_RC;
-    if (starts(n, "Weak<")) return K_WEAK;
-    if (starts(n, "Cell<") || starts(n, "RefCell<")) return K_CELL;
+    if ((starts(n, "Rc<") || starts(n, "Arc<")) && has_path(type, ptr)) return K_RC;
+    if (starts(n, "Weak<") && has_path(type, ptr)) return K_WEAK;
+    if ((starts(n, "Cell<") || starts(n, "RefCell<")) && has_path(type, cell)) return K_CELL;
     if (starts(n, "alloc::boxed::Box<")) return K_BOX_FAT;   /* a thin Box is a pointer type */
-    if (starts(n, "HashMap<") || starts(n, "HashSet<")) return K_MAP;
-    if (starts(n, "VecDeque<")) return K_DEQUE;
+    if ((starts(n, "HashMap<") || starts(n, "HashSet<")) && find_raw_table(type, 0, &t, &off))
+        return K_MAP;
+    if (starts(n, "VecDeque<") && has_path(type, head) && has_path(type, buf)) return K_DEQUE;
     return K_NONE;
 }
 

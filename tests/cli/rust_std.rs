@@ -1,0 +1,72 @@
+// tests/cli/rust_std.rs — Rust's containers beyond String, Vec and Box<T>, for
+// rust_std_facts.py: their handles and the blocks they hold, at the line marked `facts`.
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::rc::{Rc, Weak};
+
+trait Shape {
+    fn area(&self) -> f64;
+}
+struct Circle {
+    r: f64,
+}
+struct Rect {
+    w: i32,
+    h: i32,
+}
+impl Shape for Circle {
+    fn area(&self) -> f64 {
+        3.0 * self.r * self.r
+    }
+}
+impl Shape for Rect {
+    fn area(&self) -> f64 {
+        (self.w * self.h) as f64
+    }
+}
+
+mod mine {
+    // the user's own type with a std name: decoded as any struct
+    pub struct Cell<T> {
+        pub x: T,
+    }
+}
+
+fn main() {
+    let shared = Rc::new(RefCell::new(vec![1, 2, 3]));
+    let other = Rc::clone(&shared);
+    other.borrow_mut().push(4);
+    let named = Rc::new(String::from("rc"));
+    let weak: Weak<String> = Rc::downgrade(&named);
+    let gone: Weak<i32> = Weak::new();
+    let count = Cell::new(7);
+    let own = mine::Cell { x: 5 };
+    let a: Box<dyn Shape> = Box::new(Circle { r: 1.5 });
+    let b: Box<dyn Shape> = Box::new(Rect { w: 3, h: 4 });
+    let s: Box<[i32]> = vec![10, 20, 30].into_boxed_slice();
+    let mut m: HashMap<String, i32> = HashMap::new();
+    m.insert(String::from("one"), 1);
+    m.insert(String::from("two"), 2);
+    m.insert(String::from("three"), 3);
+    let mut hs: HashSet<i32> = HashSet::new();
+    hs.insert(5);
+    hs.insert(6);
+    let mut d: VecDeque<i32> = VecDeque::with_capacity(4);
+    d.push_back(1);
+    d.push_back(2);
+    d.push_back(3);
+    d.pop_front();
+    d.pop_front();
+    d.push_back(4);
+    d.push_back(5);
+    d.push_front(0);
+    let empty: HashMap<i32, i32> = HashMap::new();
+    let none: VecDeque<u8> = VecDeque::new();
+    let keys: Vec<String> = m.iter().map(|(k, v)| format!("{}={}", k, v)).collect();
+    let set: Vec<String> = hs.iter().map(|k| k.to_string()).collect();
+    println!("map {}", keys.join(" "));
+    println!("set {}", set.join(" "));
+    let total = a.area() + b.area() + s.len() as f64 + d.len() as f64 + count.get() as f64; // facts
+    println!("{} {} {} {}", total, weak.strong_count(), gone.strong_count(), own.x);
+    println!("{} {}", empty.len(), none.len());
+}

@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""tests/cli/rust_std_facts.py — Rust's containers beyond String, Vec and Box<T>
+(docs/trace-json.md, "Rust's other containers"), read from `stackheap run --json` of
+tests/cli/rust_std.rs at its `// facts` line and of tests/cli/rust_std_thread.rs:
+Rc<RefCell<Vec<i32>>> shared by two handles (strong 2, the vector, neither stale), an Rc
+with a Weak (the Weak a pointer to the same block, weak 1) and a dangling Weak::new(), Cell
+as its value and a user's own type named Cell as a struct, Box<dyn Shape> of two concrete
+types (their fields), Box<[i32]>, HashMap<String, i32> (the allocation starting before the
+control bytes; keys and values in the order the program itself iterates them, printed by it
+in the same run), HashSet<i32>, a VecDeque that has wrapped (from head), an empty map and
+deque (no block, not stale), and an Arc cloned into a thread (strong 2, then 1 after the
+join). Every value was read with rust-gdb at the same line (its pretty printers: Rc(strong=2,
+weak=0), HashMap(size=3), VecDeque(size=4) = {0, 3, 4, 5}). Run by test_rust_std.sh; prints
+"ok"/"FAIL" per fact and "N passed, N failed".
+
+Usage: rust_std_facts.py STACKHEAP_BIN SOURCE_DIR WORK_DIR
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from factcheck import check as _check, finish  # noqa: E402
+
+
+def check(name, cond, detail=""):
+    return _check(name, cond, str(detail)[:400])
+
+BIN, SRC, WORK = sys.argv[1:4]
+
+
+def trace_of(name):
+    source = os.path.join(SRC, "tests", "cli", name + ".rs")
+    prog = os.path.join(WORK, name)
+    subprocess.run(["rustc", "-g", "-o", prog, source], check=True, cwd=WORK)
+    out = os.path.join(WORK, name + ".json")
+    subprocess.run([BIN, "run", "--json", out, "--", prog], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return json.load(open(out)), open(source).read().splitlines()
+
+
+def step_at(trace, line):
+    return next(s for s in trace["steps"] if s["line"] == line)
+
+
+def var(step, name):
+    return next(v for v in step["frames"][-1]["vars"] if v["name"] == name)["value"]
+
+
+def block(step, ident):
+    b = next((b for b in step["heap"] if b["id"] == ident), None) if ident is not None else None
+    if b is not None:   # a trace without typed blocks fails the facts, not the script
+        b.setdefault("type", None)
+        b.setdefault("value", None)
+    return b or {"type": None, "value": None, "addr": None, "size": None}
+
+
+def held(step, name):
+    return block(step, var(step, name).get("block"))
+
+
+def field(value, name):
+    for f in (value or {}).get("fields", []):
+        if f["name"] == name:
+            return f["value"]
+    return {}
+
+
+def ints(value):
+    """An array value's elements as numbers (None for an unset slot)."""
+    return [e.get("value") for e in (value or {}).get("elements", [])]
+
+
+def text_of(step, value):
+    """A String value's text, read from the block it holds."""
+    return (block(step, value.get("block"))["value"] or {}).get("text")
+
+
+trace, lines = trace_of("rust_std")
+FACTS = next(i + 1 for i, l in enumerate(lines) if "// facts" in l)
+s = step_at(trace, FACTS)
+
+# Rc<RefCell<Vec<i32>>>: rust-gdb `p shared` = Rc(strong=2, weak=0) = {value = RefCell(borrow=0)
+# = {value = Vec(size=4) = {1, 2, 3, 4}}}
+shared, other = var(s, "shared"), var(s, "other")
+check("Rc: both handles are owned rc handles to one block",
+      shared.get("owned") == "rc" and other.get("owned") == "rc" and
+      shared.get("block") is not None and shared.get("block") == other.get("block"),
+      f"{shared} / {other}")
+check("Rc: neither of two handles sharing a block is stale",
+      shared.get("stale") is False and other.get("stale") is False)
+rc = held(s, "shared")
+check("Rc: its block is RcInner<RefCell<Vec<i32>>>",
+      rc["type"] == "RcInner<RefCell<Vec<i32>>>", rc["type"])
+check("Rc: strong 2, weak 0 (rust-gdb)",
+      field(rc["value"], "strong").get("value") == 2 and
+      field(rc["value"], "weak").get("value") == 0, rc["value"])
+inner = field(rc["value"], "value")
+check("Rc: the RefCell's value is the Vec, holding [1, 2, 3, 4]",
+      inner.get("owned") == "vec" and inner.get("len") == 4 and
+      ints(block(s, inner.get("block"))["value"])[:4] == [1, 2, 3, 4], inner)
+
+# Rc + Weak: rust-gdb `p named` = Rc(strong=1, weak=1) = {value = "rc"}
+named = held(s, "named")
+check("Rc<String> with a Weak: strong 1, weak 1 (rust-gdb)",
+      field(named["value"], "strong").get("value") == 1 and
+      field(named["value"], "weak").get("value") == 1, named["value"])
+check("Rc<String>: its value is the String \"rc\"",
+      text_of(s, field(named["value"], "value")) == '"rc"')
+weak = var(s, "weak")
+check("Weak: a pointer (not an owner) to the Rc's block",
+      weak.get("kind") == "pointer" and weak.get("block") is not None and
+      weak.get("block") == var(s, "named").get("block"), weak)
+gone = var(s, "gone")
+check("Weak::new(): a pointer to nothing (0xffffffffffffffff, rust-gdb)",
+      gone.get("kind") == "pointer" and gone.get("addr") == "0xffffffffffffffff" and
+      gone.get("block") is None, gone)
+
+# Cell<i32>: rust-gdb `p count` = Cell = {value = 7}; mine::Cell<i32> {x: 5}
+count = var(s, "count")
+check("Cell<i32>: its value, 7", count.get("kind") == "int" and count.get("value") == 7, count)
+own = var(s, "own")
+check("the user's own Cell<T>: a struct {x: 5}",
+      own.get("kind") == "struct" and field(own, "x").get("value") == 5, own)
+
+# Box<dyn Shape>: rust-gdb `p *(a.pointer as *mut rust_std::Circle)` = {r: 1.5}, b's Rect {w: 3, h: 4}
+a, b = var(s, "a"), var(s, "b")
+check("Box<dyn Shape> holding a Circle: a box of Circle",
+      a.get("owned") == "box" and a.get("elem_type") == "Circle", a)
+ca = held(s, "a")
+check("Box<dyn Shape>: the Circle's field r = 1.5",
+      ca["type"] == "Circle" and field(ca["value"], "r").get("value") == 1.5, ca["value"])
+rb = held(s, "b")
+check("Box<dyn Shape> holding a Rect: w = 3, h = 4",
+      b.get("elem_type") == "Rect" and rb["type"] == "Rect" and
+      field(rb["value"], "w").get("value") == 3 and field(rb["value"], "h").get("value") == 4,
+      rb["value"])
+
+# Box<[i32]>: rust-gdb `p s` = [10, 20, 30]
+sl = var(s, "s")
+check("Box<[i32]>: a box of 3 elements",
+      sl.get("owned") == "box" and sl.get("len") == 3, sl)
+check("Box<[i32]>: its block is [i32; 3] = [10, 20, 30]",
+      held(s, "s")["type"] == "[i32; 3]" and ints(held(s, "s")["value"]) == [10, 20, 30],
+      held(s, "s"))
+
+# HashMap<String, i32>: rust-gdb HashMap(size=3), bucket_mask 3
+m = var(s, "m")
+check("HashMap: a map handle, 3 entries in 4 buckets",
+      m.get("owned") == "map" and m.get("len") == 3 and m.get("cap") == 4, m)
+mb = held(s, "m")
+check("HashMap: the block starts before the control bytes (ptr = ctrl - 4 * 32) and is "
+      "4 buckets of 32 bytes, 4 control bytes and a 16-byte group (148)",
+      mb["addr"] == m.get("ptr") and m.get("ctrl") and
+      int(m["ctrl"], 16) - int(m["ptr"], 16) == 128 and mb["size"] == 148, (m, mb["size"]))
+entries = []
+for e in (mb["value"] or {}).get("elements", []):
+    entries.append((text_of(s, field(e, "__0")), field(e, "__1").get("value")))
+check("HashMap: keys and values one=1, two=2, three=3",
+      sorted(entries) == sorted([('"one"', 1), ('"two"', 2), ('"three"', 3)]), entries)
+outputs = "".join(e.get("text", "") for st in trace["steps"] for e in st["events"]
+                  if e["kind"] == "output")
+printed = re.search(r"^map (.*)$", outputs, re.M)
+order = [f'"{k}"={v}' for k, v in (p.split("=") for p in printed.group(1).split())] if printed else []
+check("HashMap: entries in the order the program iterates them (printed by it, same run)",
+      order and [f"{k}={v}" for k, v in entries] == order, (entries, order))
+
+# HashSet<i32>: rust-gdb HashSet(size=2) = {6, 5} in its run; the order is the run's
+hs = var(s, "hs")
+hb = held(s, "hs")
+printed = re.search(r"^set (.*)$", outputs, re.M)
+check("HashSet: a map handle with 2 entries, its block the keys alone ([i32; 2])",
+      hs.get("owned") == "map" and hs.get("len") == 2 and hb["type"] == "[i32; 2]", (hs, hb["type"]))
+check("HashSet: keys 5 and 6 in the order the program iterates them",
+      printed and ints(hb["value"]) == [int(k) for k in printed.group(1).split()] and
+      sorted(ints(hb["value"])) == [5, 6], (hb["value"], printed and printed.group(0)))
+
+# VecDeque: rust-gdb VecDeque(size=4) = {0, 3, 4, 5}, head 1, cap 4: it has wrapped
+d = var(s, "d")
+check("VecDeque: len 4, cap 4, head 1 (wrapped: head + len > cap)",
+      d.get("owned") == "deque" and d.get("len") == 4 and d.get("cap") == 4 and
+      d.get("head") == 1, d)
+check("VecDeque: elements from head, wrapping: [0, 3, 4, 5]",
+      ints(held(s, "d")["value"]) == [0, 3, 4, 5], held(s, "d")["value"])
+
+# empty containers own nothing and are not stale: rust-gdb bucket_mask 0, cap 0
+empty, none = var(s, "empty"), var(s, "none")
+check("an empty HashMap: no block, 0 entries, not stale",
+      empty.get("owned") == "map" and empty.get("len") == 0 and empty.get("block") is None and
+      empty.get("stale") is False, empty)
+check("an empty VecDeque: no block, cap 0, not stale",
+      none.get("owned") == "deque" and none.get("cap") == 0 and none.get("stale") is False, none)
+
+# an Arc cloned into a thread: rust-gdb Arc(strong=2, weak=0) = {1, 2, 3} at the spawn,
+# Arc(strong=1, weak=0) after the join
+trace, lines = trace_of("rust_std_thread")
+SPAWN = next(i + 1 for i, l in enumerate(lines) if "thread::spawn" in l)
+JOINED = next(i + 1 for i, l in enumerate(lines) if "println!" in l)
+s = step_at(trace, SPAWN)
+arc = held(s, "data")
+check("Arc: two handles to one ArcInner<Vec<i32>> block before the spawn, strong 2",
+      var(s, "data").get("block") == var(s, "mine").get("block") and
+      (arc["type"] or "").startswith("ArcInner<Vec<i32>>") and
+      field(arc["value"], "strong").get("value") == 2, arc)
+check("Arc: its value is the Vec [1, 2, 3]",
+      ints(block(s, field(arc["value"], "value").get("block"))["value"])[:3] == [1, 2, 3])
+s = step_at(trace, JOINED)
+check("Arc: strong 1 after the thread that held a clone was joined",
+      field(held(s, "data")["value"], "strong").get("value") == 1, held(s, "data")["value"])
+check("the threaded program's trace ends with its exit code 0", trace["exit_code"] == 0)
+
+finish()
