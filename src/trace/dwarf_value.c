@@ -457,6 +457,8 @@ static int read_variant(const reader *r, Dwarf_Die *part, uint64_t addr, shi_val
     shi_dwarf_peel(&mt, &vt);
     read_struct(r, &vt, addr + shi_dwarf_member_offset(&m), out, depth);
     const char *name = dwarf_diename(&m) ? dwarf_diename(&m) : "?";
+    free(out->variant);
+    out->variant = shi_trace_strdup(name);
     char *inner = out->nfields ? shi_render_value_text(out) : NULL;
     bool tuple = out->nfields && out->fields[0].name && strncmp(out->fields[0].name, "__", 2) == 0;
     size_t len = strlen(name) + (inner ? strlen(inner) : 0) + 8;
@@ -889,21 +891,23 @@ int shi_dwarf_read_owned_block(const shi_dwarf *d, const shi_owned *o,
     free(elem_name);
     out->type = shi_trace_strdup(name);
     out->kind = SHI_VAL_ARRAY;
-    if (o->kind == SHI_OWN_STRING) {
-        rust_string_text(&r, o->ptr, o->len < o->cap ? o->len : o->cap, out);
-        return 0;
-    }
+    /* a String is its text, and also its bytes as elements (the Python Tutor export draws a
+     * char array); a Vec's spare slots are unset but still of its element type */
+    if (o->kind == SHI_OWN_STRING) rust_string_text(&r, o->ptr, o->len < o->cap ? o->len : o->cap, out);
+    elem_name = shi_dwarf_type_name(d, &elem);
     uint64_t shown = o->cap < ARRAY_SHOWN ? o->cap : ARRAY_SHOWN;
     size_t esize = o->elem_size;
-    for (uint64_t i = 0; i < shown; i++) {
+    for (uint64_t i = 0; i < shown && esize; i++) {
         shi_field *f = shi_value_add_field(out, NULL);
         f->offset = (size_t)(i * esize);
         f->size = esize;
         f->value->target_block = -1;
         f->value->target_static = -1;
-        f->value->at = o->ptr + i * esize;
         if (i < o->len) read_any(&r, &elem, o->ptr + i * esize, f->value, 1);
+        else f->value->type = shi_trace_strdup(elem_name);
+        f->value->at = o->ptr + i * esize;
     }
+    free(elem_name);
     out->truncated = (size_t)(o->cap - shown);
     return 0;
 }

@@ -4,6 +4,7 @@
  */
 #include "trace/heap_types.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,22 +13,44 @@
 #include "core/panic.h"
 #include "trace/dwarf_internal.h"
 
-/* How strongly a pointer types the block it reaches: a typed pointer beats a char pointer,
- * which beats void * (which types nothing). */
-enum { RANK_NONE, RANK_CHAR, RANK_TYPED };
+/* How strongly a reference types the block it reaches: an owning handle beats a typed
+ * pointer, which beats a char pointer, which beats void * (which types nothing). */
+enum { RANK_NONE, RANK_CHAR, RANK_TYPED, RANK_OWNED };
 
 typedef struct claim {
     int rank;
     Dwarf_Off type;     /* the pointee type's DIE */
-    bool owned;         /* an owning handle holds the block: never typed here */
+    int64_t by;         /* RANK_OWNED: the handle (index in typing.h) that typed it */
+    int64_t owner;      /* the handle that owns it, once decided; -1: none */
     bool dirty;         /* a better claim came since it was decoded */
 } claim;
+
+enum { MAX_CHAIN = 24 };
+
+/* An owning handle found in the step, and the place it was found at: a variable of a frame
+ * or of the static region, or a block's decoded value; `chain` the field indexes from there
+ * (the same place at the previous step is found by them), `suffix` its path below that
+ * root as Rust writes it (".name", "[0]", ".next" for an enum's only field). */
+typedef struct handle {
+    shi_value *v;
+    const shi_frame *frame;   /* a stack variable's frame; NULL for a static or a block */
+    const char *var;          /* the variable's name (frame or static) */
+    int64_t in_block;         /* the block whose value holds it, -1 for a variable */
+    uint64_t in_id;           /* that block's id */
+    size_t chain[MAX_CHAIN];
+    int nchain;
+    char *suffix;
+    bool held;                /* the same place held the same block at the previous step */
+    bool gone;                /* found in a block value decoded again since: not there now */
+} handle;
 
 typedef struct typing {
     const shi_heap_typer *r;
     shi_step *s;
     claim *c;
     bool changed;
+    handle *h;
+    size_t nh, caph;
 } typing;
 
 static bool no_reg(void *arg, int regno, uint64_t *ret) {
@@ -52,49 +75,211 @@ static int pointee_rank(const typing *x, const shi_value *v, Dwarf_Die *ret) {
 }
 
 /* Every pointer in v (fields and elements too) claims the block it points to the start of;
- * `bi` is its block when linked (-1: look it up, as the static region's are not linked). */
+ * `linked`: its target_block is set (the static region's are not: look it up). */
 static void claim_from(typing *x, const shi_value *v, bool linked) {
-    if (v->kind == SHI_VAL_OWNED) return;
     if (v->kind == SHI_VAL_POINTER && v->addr) {
         int64_t bi = linked ? v->target_block : shi_step_block_at(x->s, v->addr);
         Dwarf_Die type;
         int rank;
         if (bi >= 0 && (size_t)bi < x->s->nblocks && x->s->blocks[bi].addr == v->addr &&
-            !x->c[bi].owned && (rank = pointee_rank(x, v, &type)) > x->c[bi].rank) {
-            x->c[bi] = (claim){.rank = rank, .type = dwarf_dieoffset(&type), .dirty = true};
+            x->c[bi].rank < RANK_TYPED && (rank = pointee_rank(x, v, &type)) > x->c[bi].rank) {
+            x->c[bi] = (claim){.rank = rank, .type = dwarf_dieoffset(&type), .by = -1,
+                               .owner = -1, .dirty = true};
             x->changed = true;
         }
     }
     for (size_t i = 0; i < v->nfields; i++) claim_from(x, v->fields[i].value, linked);
 }
 
-/* Blocks owning handles hold (anywhere in a variable) are the handles' to draw. */
-static void mark_owned(typing *x, const shi_value *v) {
-    if (v->kind == SHI_VAL_OWNED && v->owned.ptr) {
-        int64_t bi = shi_step_block_at(x->s, v->owned.ptr);
-        if (bi >= 0) x->c[bi].owned = true;
-    }
-    for (size_t i = 0; i < v->nfields; i++) mark_owned(x, v->fields[i].value);
+/* ---- owning handles ---------------------------------------------------------------------- */
+
+/* The block a handle holds (it points to its start), or -1. */
+static int64_t held_block(const typing *x, const shi_value *v) {
+    int64_t bi = v->owned.ptr ? shi_step_block_at(x->s, v->owned.ptr) : -1;
+    return bi >= 0 && x->s->blocks[bi].addr == v->owned.ptr ? bi : -1;
 }
 
-/* Decodes block bi as its claim says: one object, or as many as fit (an array). */
+/* The value at the handle's place in step p (NULL: none there, or not a handle). */
+static const shi_value *place_in(const handle *h, const shi_step *p) {
+    const shi_value *v = NULL;
+    if (h->in_block >= 0) {
+        int64_t j = shi_step_find_block(p, h->in_id);
+        v = j >= 0 ? &p->blocks[j].value : NULL;
+    } else {
+        const shi_frame *f = NULL;
+        if (!h->frame) f = &p->statics;
+        for (size_t i = 0; h->frame && i < p->nframes && !f; i++)
+            if (p->frames[i].cfa == h->frame->cfa &&
+                strcmp(p->frames[i].function, h->frame->function) == 0)
+                f = &p->frames[i];
+        for (size_t i = 0; f && i < f->nvars && !v; i++)
+            if (f->vars[i].name && strcmp(f->vars[i].name, h->var) == 0) v = &f->vars[i].value;
+    }
+    for (int k = 0; v && k < h->nchain; k++)
+        v = h->chain[k] < v->nfields ? v->fields[h->chain[k]].value : NULL;
+    return v && v->kind == SHI_VAL_OWNED ? v : NULL;
+}
+
+/* A handle is stale (moved from, or its block freed) when its block is gone (a handle that
+ * claims room but reaches no block), or when the same place at the previous step was stale
+ * with the same bits or held another block at that address (malloc reuses addresses; ids
+ * tell blocks apart). `held` says it owned this very block then. */
+static void judge_by_history(typing *x, handle *h, int64_t bi) {
+    shi_owned *o = &h->v->owned;
+    /* a box or an Rc claims its pointee's size (a Box<[T]> its length too), the others room */
+    bool claims = o->kind == SHI_OWN_BOX || o->kind == SHI_OWN_RC
+                      ? o->elem_size > 0 && (!o->slice || o->len > 0)
+                      : o->cap > 0;
+    if (bi < 0) {
+        o->stale = o->stale || (claims && o->ptr != 0);
+        return;
+    }
+    const shi_step *p = x->r->prev;
+    const shi_value *was = p ? place_in(h, p) : NULL;
+    if (!was || was->owned.ptr != o->ptr) return;
+    int64_t j = shi_step_block_at(p, was->owned.ptr);
+    uint64_t was_id = j >= 0 ? p->blocks[j].id : 0;
+    if (was->owned.stale || was_id != x->s->blocks[bi].id) o->stale = true;
+    else h->held = true;
+}
+
+static bool same_handle(const shi_owned *a, const shi_owned *b) {
+    return a->kind == b->kind && a->ptr == b->ptr && a->len == b->len && a->cap == b->cap &&
+           a->elem_die == b->elem_die;
+}
+
+static void add_suffix(char *buf, size_t n, const char *parent, const shi_value *v, size_t i) {
+    const char *name = v->fields[i].name;
+    if (v->kind == SHI_VAL_ARRAY) snprintf(buf, n, "%s[%zu]", parent, i);
+    else if (v->variant && v->nfields == 1) snprintf(buf, n, "%s", parent);   /* Some(b): b */
+    else if (!name) snprintf(buf, n, "%s", parent);                           /* anonymous */
+    else snprintf(buf, n, "%s.%s", parent, name[0] == '_' && name[1] == '_' ? name + 2 : name);
+}
+
+/* Every handle in v (its fields and elements too) is recorded; a handle not stale by its
+ * history claims its block, if no other handle has. */
+static void find_handles(typing *x, handle *at, shi_value *v, const char *suffix) {
+    if (v->kind == SHI_VAL_OWNED) {
+        if (x->nh == x->caph) {
+            x->caph = x->caph ? 2 * x->caph : 16;
+            x->h = realloc(x->h, x->caph * sizeof *x->h);
+            if (!x->h) SHI_PANIC("trace: out of memory");
+        }
+        handle *h = &x->h[x->nh++];
+        *h = *at;
+        h->v = v;
+        h->suffix = shi_trace_strdup(suffix);
+        int64_t bi = held_block(x, v);
+        judge_by_history(x, h, bi);
+        if (bi >= 0 && !v->owned.stale && x->c[bi].rank < RANK_OWNED) {
+            x->c[bi] = (claim){.rank = RANK_OWNED, .by = (int64_t)(x->nh - 1), .owner = -1,
+                               .dirty = true};
+            x->changed = true;
+        }
+        return;
+    }
+    if (at->nchain >= MAX_CHAIN) return;
+    char sub[512];
+    for (size_t i = 0; i < v->nfields; i++) {
+        add_suffix(sub, sizeof sub, suffix, v, i);
+        at->chain[at->nchain++] = i;
+        find_handles(x, at, v->fields[i].value, sub);
+        at->nchain--;
+    }
+}
+
+static void handles_in_var(typing *x, const shi_frame *f, shi_var *var) {
+    handle at = {.frame = f, .var = var->name, .in_block = -1};
+    if (var->name) find_handles(x, &at, &var->value, "");
+}
+
+static void handles_in_block(typing *x, size_t bi) {
+    handle at = {.in_block = (int64_t)bi, .in_id = x->s->blocks[bi].id};
+    find_handles(x, &at, &x->s->blocks[bi].value, "");
+}
+
+/* One owner per block. Of the handles not stale that hold it, the one whose place did not
+ * hold it at the previous step owns it (after `v.push(s)` the element v[0], not `s`); when
+ * history does not tell (all new, or all held), the last found: the innermost frame's, the
+ * later declared, one inside a block over a variable. The others are moved from: stale. */
+static void decide_owners(typing *x) {
+    for (size_t i = 0; i < x->s->nblocks; i++) x->c[i].owner = -1;
+    for (size_t k = 0; k < x->nh; k++) {
+        handle *h = &x->h[k];
+        int64_t bi = h->gone || h->v->owned.stale ? -1 : held_block(x, h->v);
+        if (bi < 0) continue;
+        int64_t cur = x->c[bi].owner;
+        if (cur < 0 || !h->held || x->h[cur].held) x->c[bi].owner = (int64_t)k;
+    }
+    for (size_t k = 0; k < x->nh; k++) {
+        handle *h = &x->h[k];
+        int64_t bi = h->gone || h->v->owned.stale ? -1 : held_block(x, h->v);
+        /* Rc/Arc: every handle holds a share of its block, none is moved from by another */
+        if (bi >= 0 && x->c[bi].owner != (int64_t)k && !h->v->owned.shared)
+            h->v->owned.stale = true;
+    }
+}
+
+/* Blocks typed by a handle other than their owner, with other contents (a handle that
+ * kept old bits): typed again by the owner. The handles found in the old value go. */
+static void retype_by_owners(typing *x) {
+    for (size_t i = 0; i < x->s->nblocks; i++) {
+        claim *c = &x->c[i];
+        if (c->rank != RANK_OWNED || c->owner < 0 || c->owner == c->by) continue;
+        bool same = c->by >= 0 && !x->h[c->by].gone &&
+                    same_handle(&x->h[c->owner].v->owned, &x->h[c->by].v->owned);
+        c->by = c->owner;
+        if (same) continue;
+        c->dirty = true;
+        x->changed = true;
+        for (size_t k = 0; k < x->nh; k++)
+            if (x->h[k].in_block == (int64_t)i) x->h[k].gone = true;
+    }
+}
+
+/* The path of the handle that owns block bi: its variable's name, or its block's owner's
+ * path, and its suffix below ("v" + "[0]"). NULL if a cycle or nothing leads to a variable. */
+static char *owner_path(typing *x, int64_t bi, int depth) {
+    if (bi < 0 || x->c[bi].owner < 0 || depth > 64) return NULL;
+    const handle *h = &x->h[x->c[bi].owner];
+    char *root = h->in_block >= 0 ? owner_path(x, h->in_block, depth + 1) : shi_trace_strdup(h->var);
+    if (!root) return NULL;
+    size_t n = strlen(root) + strlen(h->suffix) + 1;
+    char *path = malloc(n);
+    if (!path) SHI_PANIC("trace: out of memory");
+    snprintf(path, n, "%s%s", root, h->suffix);
+    free(root);
+    return path;
+}
+
+/* ---- decoding ---------------------------------------------------------------------------- */
+
+/* Decodes block bi as its claim says: what its handle holds; else one object, or as many
+ * as fit (an array). */
 static void decode(typing *x, size_t bi) {
     shi_block *b = &x->s->blocks[bi];
     Dwarf_Die type, peeled;
     shi_value_clear(&b->value);
     free(b->type);
     b->type = NULL;
-    if (!dwarf_offdie(shi_dwarf_handle(x->r->d), x->c[bi].type, &type)) return;
-    shi_dwarf_peel(&type, &peeled);
-    size_t esize = shi_dwarf_type_size(&peeled);
-    size_t count = esize ? b->size / esize : 0;
-    if (!count) return;   /* smaller than its type: its bytes stay as they are */
     shi_dwarf_target t = {.read_reg = no_reg, .read_mem = x->r->read_mem, .arg = x->r->arg};
     shi_value v;
-    if (count == 1 && x->c[bi].rank == RANK_TYPED)
-        shi_dwarf_read_value(x->r->d, &type, b->addr, &t, &v);
-    else
-        shi_dwarf_read_array(x->r->d, &type, count, b->addr, &t, &v);
+    if (x->c[bi].rank == RANK_OWNED) {
+        if (shi_dwarf_read_owned_block(x->r->d, &x->h[x->c[bi].by].v->owned, &t, &v) != 0) {
+            shi_value_clear(&v);
+            return;
+        }
+    } else {
+        if (!dwarf_offdie(shi_dwarf_handle(x->r->d), x->c[bi].type, &type)) return;
+        shi_dwarf_peel(&type, &peeled);
+        size_t esize = shi_dwarf_type_size(&peeled);
+        size_t count = esize ? b->size / esize : 0;
+        if (!count) return;   /* smaller than its type: its bytes stay as they are */
+        if (count == 1 && x->c[bi].rank == RANK_TYPED)
+            shi_dwarf_read_value(x->r->d, &type, b->addr, &t, &v);
+        else
+            shi_dwarf_read_array(x->r->d, &type, count, b->addr, &t, &v);
+    }
     b->value = v;
     b->type = shi_trace_strdup(v.type);
     shi_step_link_value(x->s, &b->value);
@@ -104,10 +289,11 @@ static bool str_same(const char *a, const char *b) {
     return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-/* Equal values with the same links, addresses and type names, field by field. */
+/* Equal values with the same links, addresses, type names and staleness, field by field. */
 static bool same_value(const shi_value *a, const shi_value *b) {
     if (!shi_value_equal(a, b) || a->target_block != b->target_block ||
-        a->target_static != b->target_static || a->at != b->at || !str_same(a->type, b->type))
+        a->target_static != b->target_static || a->at != b->at || !str_same(a->type, b->type) ||
+        (a->kind == SHI_VAL_OWNED && a->owned.stale != b->owned.stale))
         return false;
     for (size_t i = 0; i < a->nfields; i++)
         if (!same_value(a->fields[i].value, b->fields[i].value)) return false;
@@ -130,27 +316,51 @@ static void borrow_unchanged(const shi_step *prev, shi_step *s) {
     }
 }
 
-void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
-    if (!s->nblocks || shi_dwarf_language(r->d) != SHI_LANG_C) return;
-    typing x = {.r = r, .s = s, .c = calloc(s->nblocks, sizeof(claim))};
-    if (!x.c) SHI_PANIC("trace: out of memory");
-    for (size_t f = 0; f < s->nframes; f++)
-        for (size_t i = 0; i < s->frames[f].nvars; i++) mark_owned(&x, &s->frames[f].vars[i].value);
-    for (size_t i = 0; i < s->statics.nvars; i++) mark_owned(&x, &s->statics.vars[i].value);
-    for (size_t f = s->nframes; f-- > 0;)
-        for (size_t i = 0; i < s->frames[f].nvars; i++)
-            claim_from(&x, &s->frames[f].vars[i].value, true);
-    for (size_t i = 0; i < s->statics.nvars; i++) claim_from(&x, &s->statics.vars[i].value, false);
-    /* each block is decoded at most once per rank: the claims only go up */
-    while (x.changed) {
-        x.changed = false;
-        for (size_t i = 0; i < s->nblocks; i++) {
-            if (!x.c[i].dirty) continue;
-            x.c[i].dirty = false;
-            decode(&x, i);
-            claim_from(&x, &s->blocks[i].value, true);
+/* Decodes the dirty blocks and follows what they hold, until nothing changes: each block
+ * is decoded once per better claim (the claims only go up) or owner with other contents. */
+static void settle(typing *x) {
+    while (x->changed) {
+        x->changed = false;
+        for (size_t i = 0; i < x->s->nblocks; i++) {
+            if (!x->c[i].dirty) continue;
+            x->c[i].dirty = false;
+            for (size_t k = 0; k < x->nh; k++)
+                if (x->h[k].in_block == (int64_t)i) x->h[k].gone = true;
+            decode(x, i);
+            if (shi_dwarf_language(x->r->d) == SHI_LANG_C) claim_from(x, &x->s->blocks[i].value, true);
+            handles_in_block(x, i);
         }
     }
+}
+
+void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
+    typing x = {.r = r, .s = s, .c = calloc(s->nblocks ? s->nblocks : 1, sizeof(claim))};
+    if (!x.c) SHI_PANIC("trace: out of memory");
+    for (size_t i = 0; i < s->nblocks; i++) x.c[i] = (claim){.by = -1, .owner = -1};
+    /* handles first, outermost frame and first declared first (the last found wins a tie) */
+    for (size_t f = 0; f < s->nframes; f++)
+        for (size_t i = 0; i < s->frames[f].nvars; i++)
+            handles_in_var(&x, &s->frames[f], &s->frames[f].vars[i]);
+    for (size_t i = 0; i < s->statics.nvars; i++) handles_in_var(&x, NULL, &s->statics.vars[i]);
+    /* C's pointers type what no handle holds: the innermost frame's first */
+    if (shi_dwarf_language(r->d) == SHI_LANG_C) {
+        for (size_t f = s->nframes; f-- > 0;)
+            for (size_t i = 0; i < s->frames[f].nvars; i++)
+                claim_from(&x, &s->frames[f].vars[i].value, true);
+        for (size_t i = 0; i < s->statics.nvars; i++) claim_from(&x, &s->statics.vars[i].value, false);
+    }
+    for (int round = 0; round < 8; round++) {
+        settle(&x);
+        decide_owners(&x);
+        retype_by_owners(&x);
+        if (!x.changed) break;
+    }
+    for (size_t i = 0; i < s->nblocks; i++) {
+        free(s->blocks[i].owner);
+        s->blocks[i].owner = owner_path(&x, (int64_t)i, 0);
+    }
+    for (size_t k = 0; k < x.nh; k++) free(x.h[k].suffix);
+    free(x.h);
     free(x.c);
     borrow_unchanged(r->prev, s);
 }

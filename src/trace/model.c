@@ -164,6 +164,7 @@ void shi_value_copy(shi_value *dst, const shi_value *src) {
     *dst = *src;
     dst->text = shi_trace_strdup(src->text);
     dst->type = shi_trace_strdup(src->type);
+    dst->variant = shi_trace_strdup(src->variant);
     dst->owned.elem_type = shi_trace_strdup(src->owned.elem_type);
     dst->fields = NULL;
     dst->nfields = 0;
@@ -242,7 +243,8 @@ static bool scalar_equal(const shi_value *a, const shi_value *b) {
 }
 
 bool shi_value_equal(const shi_value *a, const shi_value *b) {
-    if (a->kind != b->kind || !str_eq(a->text, b->text)) return false;
+    if (a->kind != b->kind || !str_eq(a->text, b->text) || !str_eq(a->variant, b->variant))
+        return false;
     if (!scalar_equal(a, b)) return false;
     if (a->kind == SHI_VAL_OWNED) {
         const shi_owned *x = &a->owned, *y = &b->owned;
@@ -359,6 +361,7 @@ static void value_free(shi_value *v) {
     free(v->owned.elem_type);
     free(v->text);
     free(v->type);
+    free(v->variant);
 }
 
 void shi_value_clear(shi_value *v) {
@@ -386,6 +389,7 @@ static void step_free(shi_step *s) {
         free(s->blocks[i].bytes);
         free(s->blocks[i].ptrs);
         free(s->blocks[i].type);
+        free(s->blocks[i].owner);
         if (!s->blocks[i].value_borrowed) value_free(&s->blocks[i].value);
     }
     for (size_t i = 0; i < s->nevents; i++) {

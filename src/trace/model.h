@@ -98,6 +98,8 @@ struct shi_value {
                              "char *", "Point" for a typedef), or NULL if not known */
     uint64_t at;          /* where this value itself lives in the tracee (a field's or an
                              element's own address), 0 if not in memory or not known */
+    char *variant;        /* SHI_VAL_STRUCT of a Rust enum: the active variant's name ("Some",
+                             "None", "Circle"); its fields are the variant's. NULL otherwise */
 };
 
 /* ---- stack ------------------------------------------------------------------------------- */
@@ -139,10 +141,15 @@ typedef struct shi_block {
     bool is_new, grown;   /* since the previous step */
     struct shi_block_ptr *ptrs;   /* words in the copy that point into live blocks */
     size_t nptrs;
-    char *type;           /* the type a pointer reaching it gives it ("struct node", "int[8]",
-                             "char[32]"), NULL if none does (void *, a Rust handle's block) */
+    char *type;           /* what it holds: the owning handle's block type ("[String; 4]" for a
+                             Vec<String>, "[u8; 5]" for a String, "Person" for a Box<Person>)
+                             or the type a pointer reaching it gives it ("struct node",
+                             "int[8]", "char[32]"); NULL if nothing types it (void *) */
     shi_value value;      /* its contents decoded as `type` (SHI_VAL_UNINIT when untyped);
-                             pointers inside link to their blocks as the stack's do */
+                             pointers and handles inside link to their blocks as the stack's do */
+    char *owner;          /* the path of the one handle that owns it ("v", "v[0]", "b.name",
+                             "list.next", "s.items[2]"), NULL if no handle does (C's pointers
+                             own nothing); its free is narrated drop(owner) */
     bool value_borrowed;  /* `value` is the previous step's same block's, unchanged (same
                              contents, same links): that step owns and frees it */
 } shi_block;

@@ -260,7 +260,10 @@ static void json_value(jw *w, const shi_step *s, const shi_value *v) {
             jw_uint(w, (uint64_t)v->target_static);
         else jw_null(w);
         break;
-    case SHI_VAL_STRUCT: case SHI_VAL_ARRAY: json_fields(w, s, v); break;
+    case SHI_VAL_STRUCT: case SHI_VAL_ARRAY:
+        if (v->variant) { jw_key(w, "variant"); jw_str(w, v->variant); }
+        json_fields(w, s, v);
+        break;
     case SHI_VAL_OWNED: json_owned(w, s, v); break;
     default: break;
     }
@@ -337,6 +340,7 @@ static void json_block(jw *w, const shi_step *s, const shi_block *b) {
     jw_close(w, ']');
     jw_key(w, "type"); jw_str(w, b->type);
     jw_key(w, "value"); if (b->type) json_value(w, s, &b->value); else jw_null(w);
+    jw_key(w, "owner"); jw_str(w, b->owner);
     jw_close(w, '}');
 }
 
@@ -678,26 +682,6 @@ static void opt_value(opt_ctx *c, const shi_value *v, const char *type, uint64_t
 
 /* ---- Online Python Tutor: heap blocks ---------------------------------------------------- */
 
-/* The owning handle of block `bi`, anywhere in a variable (a struct's field, an array's
- * element), or NULL: its element type says what the bytes are. */
-static const shi_value *owner_in(const shi_value *v, int64_t bi) {
-    if (v->kind == SHI_VAL_OWNED && !v->owned.stale && v->target_block == bi) return v;
-    for (size_t i = 0; i < v->nfields; i++) {
-        const shi_value *o = owner_in(v->fields[i].value, bi);
-        if (o) return o;
-    }
-    return NULL;
-}
-
-static const shi_value *opt_owner(const shi_step *s, int64_t bi) {
-    for (size_t f = 0; f < s->nframes; f++)
-        for (size_t i = 0; i < s->frames[f].nvars; i++) {
-            const shi_value *o = owner_in(&s->frames[f].vars[i].value, bi);
-            if (o) return o;
-        }
-    return NULL;
-}
-
 static uint64_t read_le(const shi_block *b, size_t off, size_t size) {
     uint64_t bits = 0;
     for (size_t k = 0; k < size && off + k < b->nbytes; k++)
@@ -731,41 +715,6 @@ static elem_kind elem_kind_of(const char *type, size_t size) {
     return ELEM_SIGNED;
 }
 
-/* Element `i` (of `size` bytes) of block `b`, read as `type` says; "<UNINITIALIZED>" past
- * `live` elements (a vec's spare capacity, the lesson's `_`) or past the bytes copied. */
-static void opt_elem(opt_ctx *c, const shi_block *b, size_t i, size_t size, size_t live,
-                     const char *type) {
-    jw *w = c->w;
-    elem_kind k = elem_kind_of(type, size);
-    uint64_t addr = b->addr + (uint64_t)i * size;
-    opt_data_head(c, addr, k == ELEM_POINTER ? "pointer" : opt_type(type, SHI_VAL_INT));
-    if (i >= live || (i + 1) * size > b->nbytes) {
-        jw_str(w, "<UNINITIALIZED>");
-        jw_close(w, ']');
-        return;
-    }
-    uint64_t bits = read_le(b, i * size, size);
-    switch (k) {
-    case ELEM_FLOAT: {
-        double d;
-        if (size == 4) { float f; uint32_t u = (uint32_t)bits; memcpy(&f, &u, 4); d = f; }
-        else memcpy(&d, &bits, 8);
-        jw_float(w, d);
-        break;
-    }
-    case ELEM_BOOL: jw_int(w, bits != 0); break;
-    case ELEM_CHAR: opt_char(c, bits, c->rust && size == 4); break;   /* a String's bytes: not */
-    case ELEM_POINTER: jw_addr(w, bits); break;
-    case ELEM_UNSIGNED: jw_uint(w, bits); break;
-    case ELEM_SIGNED: {
-        int shift = 64 - 8 * (int)size;
-        jw_int(w, shift > 0 ? (int64_t)(bits << shift) >> shift : (int64_t)bits);
-        break;
-    }
-    }
-    jw_close(w, ']');
-}
-
 /* Whether the model found a pointer to a live block at byte `off` of `b`. */
 static bool ptr_word_at(const shi_block *b, size_t off) {
     for (size_t i = 0; i < b->nptrs; i++)
@@ -795,9 +744,10 @@ static void opt_bytes(opt_ctx *c, const shi_block *b) {
     }
 }
 
-/* A typed block (a C block its pointer's type explains): its elements in the element type's
- * encoding (a struct node: one C_STRUCT; an int[8]: eight C_DATA "int"; a struct pair[3]:
- * three C_STRUCTs), as decoded by the tracer (arrays: their first 16 elements). */
+/* A typed block (what its handle holds, or what its pointer's type says): its elements in
+ * the element type's encoding (a struct node: one C_STRUCT; an int[8]: eight C_DATA "int";
+ * a Vec<f64>'s slots: C_DATA "double", the unused ones "<UNINITIALIZED>"), as decoded by
+ * the tracer (arrays: their first 16 elements). */
 static void opt_typed(opt_ctx *c, const shi_block *b) {
     const shi_value *v = &b->value;
     if (v->kind != SHI_VAL_ARRAY) { opt_value(c, v, b->type, b->addr); return; }
@@ -808,25 +758,13 @@ static void opt_typed(opt_ctx *c, const shi_block *b) {
 static void opt_block(opt_ctx *c, int64_t bi) {
     jw *w = c->w;
     const shi_block *b = &c->s->blocks[bi];
-    const shi_value *owner = opt_owner(c->s, bi);
-    const shi_owned *o = owner ? &owner->owned : NULL;
     char key[24];
     snprintf(key, sizeof key, "0x%" PRIx64, b->addr);
     jw_key(w, key);
     jw_open(w, '[');
     jw_str(w, "C_ARRAY"); jw_addr(w, b->addr);
-    if (!o && b->type) {
-        opt_typed(c, b);
-    } else if (!o || !o->elem_size || o->elem_size > 8) {
-        opt_bytes(c, b);
-    } else if (o->kind == SHI_OWN_BOX) {
-        opt_elem(c, b, 0, o->elem_size, 1, o->elem_type);
-    } else {
-        const char *type = o->kind == SHI_OWN_STRING ? "char" : o->elem_type;
-        uint64_t count = o->cap > o->len ? o->cap : o->len;
-        if (count > OPT_MAX_ELEMS) count = OPT_MAX_ELEMS;
-        for (size_t i = 0; i < count; i++) opt_elem(c, b, i, o->elem_size, o->len, type);
-    }
+    if (b->type) opt_typed(c, b);
+    else opt_bytes(c, b);
     jw_close(w, ']');
 }
 

@@ -284,64 +284,6 @@ char *shi_render_step_title(const shi_step *s) {
 
 /* ---- heap contents ----------------------------------------------------------------------- */
 
-/* Reads element `i` of `size` bytes (little-endian, as x86-64 and the tracee) if present. */
-static bool read_elem(const shi_block *blk, size_t i, size_t size, uint64_t *ret_bits) {
-    if (size == 0 || size > 8 || i > (blk->nbytes / size) || (i + 1) * size > blk->nbytes)
-        return false;
-    uint64_t bits = 0;
-    for (size_t k = 0; k < size; k++) bits |= (uint64_t)blk->bytes[i * size + k] << (8 * k);
-    *ret_bits = bits;
-    return true;
-}
-
-static bool type_is(const char *type, const char *const *names) {
-    for (; *names; names++)
-        if (strcmp(type, *names) == 0) return true;
-    return false;
-}
-
-/* One element as text, from its type's name as the language spells it. */
-static void add_elem(sbuf *b, const char *type, size_t size, uint64_t bits) {
-    static const char *const floats[] = {"f32", "f64", "float", "double", NULL};
-    static const char *const unsigneds[] = {"u8", "u16", "u32", "u64", "usize", "size_t",
-                                            "unsigned int", "unsigned char", "unsigned long",
-                                            "uint8_t", "uint16_t", "uint32_t", "uint64_t",
-                                            NULL};
-    const char *t = type ? type : "";
-    if (type_is(t, floats)) {
-        double d;
-        if (size == 4) { float f; uint32_t w = (uint32_t)bits; memcpy(&f, &w, 4); d = f; }
-        else memcpy(&d, &bits, 8);
-        add_float(b, d);
-    } else if (strcmp(t, "bool") == 0) {
-        sb_add(b, bits ? "true" : "false");
-    } else if (strcmp(t, "char") == 0 && size == 1 && bits >= 32 && bits < 127) {
-        sb_printf(b, "'%c'", (int)bits);
-    } else if (type_is(t, unsigneds)) {
-        sb_printf(b, "%" PRIu64, bits);
-    } else {
-        int shift = 64 - 8 * (int)size;  /* sign-extend from the element's width */
-        sb_printf(b, "%" PRId64, (int64_t)(bits << shift) >> shift);
-    }
-}
-
-/* A string's bytes as a quoted literal; control characters escaped so the row stays one
- * row, bytes past what was copied shown as an ellipsis. */
-static void add_string_bytes(sbuf *b, const shi_block *blk, uint64_t len, const glyphs *g) {
-    size_t n = blk->nbytes < len ? blk->nbytes : (size_t)len;
-    sb_add(b, "\"");
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = blk->bytes[i];
-        if (ch == '"' || ch == '\\') sb_printf(b, "\\%c", ch);
-        else if (ch == '\n') sb_add(b, "\\n");
-        else if (ch == '\t') sb_add(b, "\\t");
-        else if (ch < 32 || ch == 127) sb_printf(b, "\\x%02x", ch);
-        else sb_addn(b, (const char *)&ch, 1);
-    }
-    if (n < len) sb_add(b, g->ell);
-    sb_add(b, "\"");
-}
-
 /* The cells of a block's box: what the owner says the bytes are. */
 typedef struct cells {
     char **text;
@@ -361,29 +303,7 @@ static void cells_free(cells *c) {
     free(c->text);
 }
 
-/* A vec: one cell per element up to len, `_` for each unused slot up to cap; as many as
- * fit in `maxw` columns. */
-static void vec_cells(cells *c, const shi_block *blk, const shi_owned *own, int maxw) {
-    uint64_t total = own->cap > own->len ? own->cap : own->len;
-    int used = 1;
-    for (uint64_t i = 0; i < total; i++) {
-        sbuf b = {0};
-        uint64_t bits;
-        if (i >= own->len) sb_add(&b, "_");
-        else if (read_elem(blk, (size_t)i, own->elem_size, &bits))
-            add_elem(&b, own->elem_type, own->elem_size, bits);
-        else sb_add(&b, "?");
-        used += dwidth(b.p) + 3;
-        if (used > maxw - 8 && i + 1 < total) {  /* room kept for the "+N" cell */
-            free(b.p);
-            c->more = (size_t)(total - i);
-            return;
-        }
-        cells_add(c, sb_take(&b));
-    }
-}
-
-/* Raw bytes, for a block no handle explains: the first few in hex. */
+/* Raw bytes, for a block nothing types (void *): the first few in hex. */
 static void hex_cells(cells *c, const shi_block *blk) {
     sbuf b = {0};
     size_t n = blk->nbytes < 8 ? blk->nbytes : 8;
@@ -393,31 +313,45 @@ static void hex_cells(cells *c, const shi_block *blk) {
     cells_add(c, sb_take(&b));
 }
 
-static void block_cells(cells *c, const shi_block *blk, const shi_value *owner, int maxw,
-                        const glyphs *g) {
-    if (owner && owner->kind == SHI_VAL_OWNED) {
-        const shi_owned *own = &owner->owned;
+static void add_block_value(sbuf *b, const ctx *x, const shi_step *s, const shi_value *v);
+
+/* An owned block's cells, from its decoded value: a text is one cell ("Hello"), an array
+ * one cell per slot with `_` for an unused one (a Vec's spare capacity) and as many as fit
+ * in `maxw` columns, anything else one cell ({name: → #5, age: 30}). */
+static void owned_cells(cells *c, const ctx *x, const shi_step *s, const shi_block *blk,
+                        int maxw) {
+    const shi_value *v = &blk->value;
+    if (v->kind != SHI_VAL_ARRAY || v->text) {
         sbuf b = {0};
-        uint64_t bits;
-        switch (own->kind) {
-        case SHI_OWN_STRING:
-            add_string_bytes(&b, blk, own->len, g);
-            cells_add(c, sb_take(&b));
-            return;
-        case SHI_OWN_VEC:
-            vec_cells(c, blk, own, maxw);
-            if (!c->n && !c->more) cells_add(c, shi_trace_strdup(" "));
-            return;
-        case SHI_OWN_BOX:
-            if (read_elem(blk, 0, own->elem_size, &bits))
-                add_elem(&b, own->elem_type, own->elem_size, bits);
-            else sb_add(&b, "?");
-            cells_add(c, sb_take(&b));
-            return;
-        default: break;   /* Rc, maps, deques: their block's decoded value (block->value) */
-        }
+        add_block_value(&b, x, s, v);
+        cells_add(c, sb_take(&b));
+        return;
     }
-    hex_cells(c, blk);
+    size_t total = v->nfields + v->truncated;
+    int used = 1;
+    for (size_t i = 0; i < v->nfields; i++) {
+        sbuf b = {0};
+        if (v->fields[i].value->kind == SHI_VAL_UNINIT) sb_add(&b, "_");
+        else add_block_value(&b, x, s, v->fields[i].value);
+        used += dwidth(b.p) + 3;
+        if (used > maxw - 8 && i + 1 < total) {  /* room kept for the "+N" cell */
+            free(b.p);
+            c->more = total - i;
+            return;
+        }
+        cells_add(c, sb_take(&b));
+    }
+    c->more = v->truncated;
+    if (!c->n && !c->more) cells_add(c, shi_trace_strdup(" "));
+}
+
+/* The slots of an owned block's array left unused (`_`), for the caption. */
+static size_t unused_slots(const shi_value *v) {
+    size_t n = 0;
+    if (v->kind != SHI_VAL_ARRAY || v->text) return 0;
+    for (size_t i = 0; i < v->nfields; i++) n += v->fields[i].value->kind == SHI_VAL_UNINIT;
+    if (n && v->fields[v->nfields - 1].value->kind == SHI_VAL_UNINIT) n += v->truncated;
+    return n;
 }
 
 /* A typed block's decoded value (block->value), in the trace's notation, except that a
@@ -431,6 +365,24 @@ static void add_block_value(sbuf *b, const ctx *x, const shi_step *s, const shi_
         return;
     }
     if (v->kind == SHI_VAL_POINTER && !v->addr) { sb_add(b, x->c_lang ? "NULL" : "null"); return; }
+    if (v->kind == SHI_VAL_OWNED && !v->owned.stale && v->target_block >= 0 &&
+        (size_t)v->target_block < s->nblocks) {   /* a handle inside: an arrow to its block */
+        sb_printf(b, "%s #%" PRIu64, x->g->head, s->blocks[v->target_block].id);
+        return;
+    }
+    if (v->kind == SHI_VAL_STRUCT && v->variant) {   /* Some(→ #3), None, Rect { w: 3 } */
+        sb_add(b, v->variant);
+        if (!v->nfields) return;
+        bool tuple = is_tuple_field(v->fields[0].name);
+        sb_add(b, tuple ? "(" : " { ");
+        for (size_t i = 0; i < v->nfields; i++) {
+            if (i) sb_add(b, ", ");
+            if (!tuple) sb_printf(b, "%s: ", v->fields[i].name);
+            add_block_value(b, x, s, v->fields[i].value);
+        }
+        sb_add(b, tuple ? ")" : " }");
+        return;
+    }
     if ((v->kind != SHI_VAL_STRUCT && v->kind != SHI_VAL_ARRAY) || v->text) {
         add_value(b, v, x->c_lang);
         return;
@@ -694,19 +646,6 @@ static void rcol_set(rcol *rc, size_t row, char *text) {
     rc->rows[row] = text;
 }
 
-/* The value whose handle owns (or points at) block `bi`: it says how to read the bytes. */
-static const shi_value *block_owner(const shi_step *s, int64_t bi) {
-    const shi_value *ptr_owner = NULL;
-    for (size_t f = s->nframes; f-- > 0;)
-        for (size_t i = 0; i < s->frames[f].nvars; i++) {
-            const shi_value *v = &s->frames[f].vars[i].value;
-            if (v->target_block != bi) continue;
-            if (v->kind == SHI_VAL_OWNED && !v->owned.stale) return v;
-            if (v->kind == SHI_VAL_POINTER && !ptr_owner) ptr_owner = v;
-        }
-    return ptr_owner;
-}
-
 /* A border line of a box: `left` + h * (cell width + 2) joined by `mid` + `right`. */
 static char *box_border(const ctx *x, const cells *c, const int *w, const char *left,
                         const char *mid, const char *right) {
@@ -734,20 +673,20 @@ static char *box_middle(const ctx *x, const cells *c, const int *w) {
 
 /* `#2 at 0x…, 16 bytes (new), room for 1 more`, cut to the column; one colour for all of
  * it (a cut must never fall inside a colour sequence). */
-static char *block_caption(ctx *x, const shi_block *blk, const shi_value *owner, int rw) {
+static char *block_caption(ctx *x, const shi_block *blk, int rw) {
     sbuf plain = {0};
     sb_printf(&plain, "#%" PRIu64 " at 0x%" PRIx64 ", %zu byte%s", blk->id, blk->addr,
               blk->size, blk->size == 1 ? "" : "s");
-    if (blk->type && !(owner && owner->kind == SHI_VAL_OWNED)) sb_printf(&plain, ": %s", blk->type);
+    /* an owned block's type is its handle's, drawn on the stack; a pointer's block says it */
+    if (blk->type && !blk->owner) sb_printf(&plain, ": %s", blk->type);
     const char *color = x->c->dim;
     if (!x->first && (blk->is_new || blk->grown)) {
         sb_add(&plain, blk->is_new ? " (new)" : " (grown)");
         color = blk->is_new ? x->c->green : x->c->yellow;
         x->any_mark = true;
     }
-    if (owner && owner->kind == SHI_VAL_OWNED && owner->owned.kind == SHI_OWN_VEC &&
-        owner->owned.cap > owner->owned.len)
-        sb_printf(&plain, ", room for %" PRIu64 " more", owner->owned.cap - owner->owned.len);
+    size_t room = blk->owner ? unused_slots(&blk->value) : 0;
+    if (room) sb_printf(&plain, ", room for %zu more", room);
     sbuf b = {0};
     sb_add(&b, color);
     sb_add_fit(&b, plain.p, rw, x->g);
@@ -756,7 +695,7 @@ static char *block_caption(ctx *x, const shi_block *blk, const shi_value *owner,
     return sb_take(&b);
 }
 
-static char *block_caption(ctx *x, const shi_block *blk, const shi_value *owner, int rw);
+static char *block_caption(ctx *x, const shi_block *blk, int rw);
 
 /* A typed block: its decoded value in one box, wrapped over as many rows as it needs, its
  * type in the caption (`#3 at 0x…, 16 bytes: struct node`). */
@@ -778,7 +717,7 @@ static size_t place_typed(ctx *x, rcol *rc, const shi_step *s, int64_t bi, size_
         rcol_set(rc, top + 1 + i, sb_take(&row));
     }
     rcol_set(rc, top + 1 + c.n, box_border(x, &one, &w, x->g->bl, x->g->bj, x->g->br));
-    rcol_set(rc, top + 2 + c.n, block_caption(x, blk, NULL, rw));
+    rcol_set(rc, top + 2 + c.n, block_caption(x, blk, rw));
     size_t next = top + 3 + c.n;
     cells_free(&c);
     return next;
@@ -787,18 +726,19 @@ static size_t place_typed(ctx *x, rcol *rc, const shi_step *s, int64_t bi, size_
 /* Draws block `bi` with its top border on row `top`; returns the first row after it. */
 static size_t place_block(ctx *x, rcol *rc, const shi_step *s, int64_t bi, size_t top, int rw) {
     const shi_block *blk = &s->blocks[bi];
-    const shi_value *owner = block_owner(s, bi);
-    if (blk->type && !(owner && owner->kind == SHI_VAL_OWNED)) return place_typed(x, rc, s, bi, top, rw);
+    bool owned = blk->owner && blk->type;   /* drawn as the lesson's cells */
+    if (blk->type && !owned) return place_typed(x, rc, s, bi, top, rw);
     cells c = {0};
-    block_cells(&c, blk, owner, rw, x->g);
+    if (owned) owned_cells(&c, x, s, blk, rw);
+    else hex_cells(&c, blk);
     size_t ncell = c.n + (c.more ? 1 : 0);
     int *w = calloc(ncell ? ncell : 1, sizeof *w);
     if (!w) SHI_PANIC("trace: out of memory");
     int uniform = 2;  /* a vec's cells share one width, as the lesson's [  1 |  2 |  _ ] */
     for (size_t i = 0; i < c.n; i++)
         if (dwidth(c.text[i]) > uniform) uniform = dwidth(c.text[i]);
-    bool vec = owner && owner->kind == SHI_VAL_OWNED && owner->owned.kind == SHI_OWN_VEC;
-    for (size_t i = 0; i < c.n; i++) w[i] = vec ? uniform : dwidth(c.text[i]);
+    bool slots = owned && blk->value.kind == SHI_VAL_ARRAY && !blk->value.text;
+    for (size_t i = 0; i < c.n; i++) w[i] = slots ? uniform : dwidth(c.text[i]);
     if (c.more) w[c.n] = snprintf(NULL, 0, "+%zu", c.more);
     if (c.n == 1 && !c.more && w[0] > rw - 4) {  /* one long string: cut to the column */
         sbuf cut = {0};
@@ -810,12 +750,12 @@ static size_t place_block(ctx *x, rcol *rc, const shi_step *s, int64_t bi, size_
     rcol_set(rc, top, box_border(x, &c, w, x->g->tl, x->g->tj, x->g->tr));
     rcol_set(rc, top + 1, box_middle(x, &c, w));
     rcol_set(rc, top + 2, box_border(x, &c, w, x->g->bl, x->g->bj, x->g->br));
-    rcol_set(rc, top + 3, block_caption(x, blk, owner, rw));
+    rcol_set(rc, top + 3, block_caption(x, blk, rw));
     free(w);
     cells_free(&c);
     /* no blank row after the caption: a String's or Vec's rows (header, ptr, len, cap)
      * are four, so the next handle's box can start on its header row, as in the lesson */
-    if (!blk->nptrs) return top + 4;
+    if (!blk->nptrs || owned) return top + 4;   /* an owned block's cells have their arrows */
     /* words pointing into blocks (a list's next): "+8 → #1" */
     sbuf plain = {0}, b = {0};
     for (size_t i = 0; i < blk->nptrs; i++)

@@ -263,21 +263,15 @@ static void add_block(tracer *tr, uint64_t addr, uint64_t size, uint64_t tag) {
     e->addr = addr; e->size = size; e->block_id = b->id;
 }
 
-/* The owning handle (String, Vec, Box; sh_string, sh_vec, sh_box) that held the block in the
- * latest steps, searched innermost frame first: its free is that value's drop. A value
- * declared in an inner block may be out of DWARF's scope already at the closing brace's
- * step, hence the look a few steps back. */
-static const shi_var *owner_of(const tracer *tr, uint64_t block_id) {
+/* The path of the handle that owned the block at the latest step where one did (the
+ * model's owner: "v[0]", "b.name"): its free is that value's drop. A value declared in an
+ * inner block may be out of DWARF's scope already at the closing brace's step, hence the
+ * look a few steps back. */
+static const char *owner_of(const tracer *tr, uint64_t block_id) {
     for (size_t k = tr->t->nsteps, seen = 0; k-- > 0 && seen < 16; seen++) {
         const shi_step *s = &tr->t->steps[k];
-        for (size_t i = s->nframes; i-- > 0;)
-            for (size_t j = 0; j < s->frames[i].nvars; j++) {
-                const shi_var *v = &s->frames[i].vars[j];
-                if (v->value.kind == SHI_VAL_OWNED && !v->value.owned.stale &&
-                    v->value.target_block >= 0 &&
-                    s->blocks[v->value.target_block].id == block_id)
-                    return v;
-            }
+        int64_t bi = shi_step_find_block(s, block_id);
+        if (bi >= 0 && s->blocks[bi].owner) return s->blocks[bi].owner;
     }
     return NULL;
 }
@@ -303,10 +297,10 @@ static void take_heap(tracer *tr) {
             break;
         case SHI_HEAP_FREE:
             if ((b = find_block(tr, h->ptr))) {
-                const shi_var *owner = owner_of(tr, b->id);
+                const char *owner = owner_of(tr, b->id);
                 if (owner) {
                     shi_event *d = pend(tr, SHI_EV_DROP);
-                    d->function = strdup(owner->name);
+                    d->function = strdup(owner);
                     d->addr = b->addr; d->size = b->size; d->block_id = b->id;
                 }
                 shi_event *e = pend(tr, SHI_EV_FREE);
@@ -348,15 +342,6 @@ static void copy_blocks(tracer *tr, shi_step *s) {
     }
 }
 
-/* Every owning handle of the step, outermost frame and first declared first. */
-static void collect_owned(shi_value *v, shi_value ***list, size_t *n, size_t *cap) {
-    if (v->kind == SHI_VAL_OWNED) {
-        *list = grow(*list, *n, cap, sizeof **list);
-        (*list)[(*n)++] = v;
-    }
-    for (size_t i = 0; i < v->nfields; i++) collect_owned(v->fields[i].value, list, n, cap);
-}
-
 /* The same activation in another step: a frame is one by its CFA and function. */
 static const shi_frame *find_frame(const shi_step *s, const char *function, uint64_t cfa) {
     for (size_t i = 0; s && i < s->nframes; i++)
@@ -369,53 +354,6 @@ static const shi_var *frame_var(const shi_frame *f, const char *name) {
     for (size_t i = 0; f && i < f->nvars; i++)
         if (strcmp(f->vars[i].name, name) == 0) return &f->vars[i];
     return NULL;
-}
-
-/* A handle that kept its bits while its block went away stays stale even when a new block
- * takes the same address (malloc reuses addresses; block ids tell them apart). */
-static bool kept_stale(const shi_step *s, const shi_frame *f, const shi_var *v,
-                       const shi_step *prev) {
-    const shi_var *pv = frame_var(find_frame(prev, f->function, f->cfa), v->name);
-    if (!pv || pv->value.kind != SHI_VAL_OWNED || pv->value.owned.ptr != v->value.owned.ptr)
-        return false;
-    if (pv->value.owned.stale) return true;
-    uint64_t was = pv->value.target_block >= 0 ? prev->blocks[pv->value.target_block].id : 0;
-    uint64_t now = v->value.target_block >= 0 ? s->blocks[v->value.target_block].id : 0;
-    return was && was != now;
-}
-
-/* A handle is stale when its block is gone (freed, or never there for a handle that claims
- * capacity) or when a newer handle holds the same block: Rust's `let b = a;` copies the
- * bits and leaves them in `a`, which no longer owns anything. The newer one is taken to be
- * the one in the inner frame, or declared later in the same frame. */
-static void mark_stale(shi_step *s, const shi_step *prev) {
-    for (size_t i = 0; i < s->nframes; i++)
-        for (size_t k = 0; k < s->frames[i].nvars; k++) {
-            shi_var *v = &s->frames[i].vars[k];
-            if (v->value.kind == SHI_VAL_OWNED && kept_stale(s, &s->frames[i], v, prev))
-                v->value.owned.stale = true;
-        }
-    shi_value **own = NULL;
-    size_t n = 0, cap = 0;
-    for (size_t i = 0; i < s->nframes; i++)
-        for (size_t k = 0; k < s->frames[i].nvars; k++)
-            collect_owned(&s->frames[i].vars[k].value, &own, &n, &cap);
-    for (size_t i = 0; i < n; i++) {
-        shi_value *v = own[i];
-        if (v->owned.stale || v->owned.shared) continue;   /* Rc/Arc: every handle owns */
-        bool claims = v->owned.kind == SHI_OWN_BOX
-                          ? v->owned.elem_size > 0 && (!v->owned.slice || v->owned.len > 0)
-                          : v->owned.cap > 0;
-        if (v->target_block < 0) {
-            v->owned.stale = claims && v->owned.ptr != 0;
-            continue;
-        }
-        for (size_t j = i + 1; j < n && !v->owned.stale; j++)
-            v->owned.stale = !own[j]->owned.stale && !own[j]->owned.shared &&
-                             own[j]->target_block == v->target_block &&
-                             own[j]->owned.ptr == v->owned.ptr;
-    }
-    free(own);
 }
 
 /* ---- frames ------------------------------------------------------------------------------ */
@@ -906,7 +844,6 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     size_t cap = tr->cap_unset_prev;
     tr->unset_prev = tr->unset; tr->cap_unset_prev = tr->cap_unset; tr->nunset_prev = tr->nunset;
     tr->unset = u; tr->cap_unset = cap; tr->nunset = 0;
-    mark_stale(s, prev);
     shi_static_region_read(&(shi_static_reader){.d = tr->d, .read_mem = unwind_read, .arg = tr,
                                                 .bias = tr->bias, .exe_start = tr->exe_start,
                                                 .exe_end = tr->exe_end}, s);

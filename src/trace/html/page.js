@@ -147,38 +147,12 @@
   }
 
   // ---- values and heap contents --------------------------------------------------------
-  // Elements of a block as the handle that owns it says: ints, floats, bytes, chars.
+  // A block's contents come decoded in the trace (its `value`); only a block nothing types
+  // (C's void *) is drawn as bytes.
   function hexBytes(hex) {
     const n = hex.length >> 1, out = new Uint8Array(n);
     for (let i = 0; i < n; i++) out[i] = parseInt(hex.substr(2 * i, 2), 16);
     return out;
-  }
-  function elemKind(type, size) {
-    const t = String(type || '').replace(/\bconst\b|\bvolatile\b/g, '').trim();
-    if (/^(f32|f64|float|double|long double)$/.test(t)) return 'float';
-    if (/^bool$|^_Bool$/.test(t)) return 'bool';
-    if (t === 'char' && size === 4) return 'rchar';   // Rust's char: a code point
-    if (/^(char|signed char|unsigned char|u8|i8)$/.test(t) && size === 1) return t.startsWith('u') ? 'uint' : 'int';
-    if (/^(u\d+|usize|unsigned\b.*|uint\d+_t|size_t|uintptr_t)$/.test(t)) return 'uint';
-    if (/^(i\d+|isize|int|short|long|long long|long int|signed\b.*|int\d+_t|ssize_t|ptrdiff_t|intptr_t)$/.test(t)) return 'int';
-    return null;
-  }
-  function readElem(bytes, off, size, kind) {
-    const dv = new DataView(bytes.buffer, bytes.byteOffset + off, size);
-    if (kind === 'float') return size === 4 ? String(dv.getFloat32(0, true)) : size === 8 ? String(dv.getFloat64(0, true)) : '?';
-    if (kind === 'bool') return bytes[off] ? 'true' : 'false';
-    if (kind === 'rchar') { const c = dv.getUint32(0, true); return c <= 0x10ffff ? "'" + String.fromCodePoint(c) + "'" : '?'; }
-    const signed = kind === 'int';
-    switch (size) {
-      case 1: return String(signed ? dv.getInt8(0) : dv.getUint8(0));
-      case 2: return String(signed ? dv.getInt16(0, true) : dv.getUint16(0, true));
-      case 4: return String(signed ? dv.getInt32(0, true) : dv.getUint32(0, true));
-      case 8: return String(signed ? dv.getBigInt64(0, true) : dv.getBigUint64(0, true));
-      default: return '?';
-    }
-  }
-  function decodeUtf8(bytes) {
-    try { return new TextDecoder('utf-8').decode(bytes); } catch (e) { return ''; }
   }
   function quoteString(str) {
     return '"' + str.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
@@ -190,7 +164,7 @@
     for (let i = 0; i < n; i++) out.push(bytes[i].toString(16).padStart(2, '0'));
     const printable = bytes.length > 0 && bytes.length === size &&
       Array.prototype.every.call(bytes, (b) => b >= 0x20 && b < 0x7f);
-    if (printable && size <= 40) return quoteString(decodeUtf8(bytes)) + ' (bytes)';
+    if (printable && size <= 40) return quoteString(String.fromCharCode(...bytes)) + ' (bytes)';
     return out.join(' ') + (size > n ? ' …' : '');
   }
 
@@ -203,11 +177,21 @@
       if (/^0x0+$/.test(String(v.addr))) return lang === 'c' ? 'NULL' : 'null';
       return String(v.text);
     }
+    // a handle inside a block (a Vec<String>'s element, a Box<Node>'s next): its arrow
+    if (v.kind === 'owned') return v.block != null && !v.stale ? '→ #' + v.block : String(v.text);
+    if (v.kind === 'struct' && v.variant) {   // Some(→ #3), None, Rect { w: 3, h: 4 }
+      const fs = v.fields || [];
+      if (!fs.length) return v.variant;
+      const tuple = /^__\d/.test(String(fs[0].name));
+      const items = fs.map((f) => (tuple ? '' : f.name + ': ') + typedText(f.value));
+      return v.variant + (tuple ? '(' + items.join(', ') + ')' : ' { ' + items.join(', ') + ' }');
+    }
     if (v.kind === 'struct' && v.fields && !/^"/.test(String(v.text))) {
       return '{' + v.fields.map((f) => f.name + ': ' + typedText(f.value)).join(', ') + '}';
     }
     if (v.kind === 'array' && v.elements && !/^"/.test(String(v.text))) {
-      const items = v.elements.map(typedText);
+      // an unused slot (a Vec's spare capacity) is the lesson's `_`
+      const items = v.elements.map((e) => (e && e.kind === 'uninit' ? '_' : typedText(e)));
       if (v.truncated) items.push('+' + v.truncated + ' more');
       return (lang === 'c' ? '{' : '[') + items.join(', ') + (lang === 'c' ? '}' : ']');
     }
@@ -228,61 +212,11 @@
     return lines;
   }
 
-  // What a block holds, as the lesson writes it: [1, 2, 3, _], "Hello, world!", 42.
-  function blockContents(block, owner) {
-    // Rc, maps and deques (and a box's decoded value) are drawn from block.value alone
-    const bytesDrawn = owner && owner.kind === 'owned' && /^(string|vec|box)$/.test(owner.owned);
-    if (block.type && block.value && !(bytesDrawn && owner.owned !== 'box')) return typedText(block.value);
-    const bytes = hexBytes(block.bytes_hex || '');
-    if (bytesDrawn) {
-      const o = owner;
-      const size = o.elem_size || 1;
-      if (o.owned === 'string') {
-        const len = Math.min(o.len, bytes.length);
-        let text = quoteString(decodeUtf8(bytes.subarray(0, len)));
-        if (o.len > bytes.length) text = text.slice(0, -1) + '…"';
-        const spare = o.cap - o.len;
-        if (spare > 0) text += spare <= 8 ? ' ' + Array(spare).fill('_').join(' ') : ' + ' + spare + ' unused';
-        return text;
-      }
-      const kind = elemKind(o.elem_type, size);
-      if (o.owned === 'box') {
-        return kind && bytes.length >= size ? readElem(bytes, 0, size, kind) : hexDump(bytes, block.size);
-      }
-      const shown = Math.min(o.cap, 16), items = [];
-      for (let i = 0; i < shown; i++) {
-        if (i >= o.len) items.push('_');
-        else if (kind && (i + 1) * size <= bytes.length) items.push(readElem(bytes, i * size, size, kind));
-        else items.push('…');
-      }
-      if (o.cap > shown) items.push('… ' + plural(o.cap - shown, 'more'));
-      return '[' + items.join(', ') + ']';
-    }
-    if (owner && owner.kind === 'pointer' && owner.pointee) {
-      const t = owner.pointee;
-      if (/^(const )?char$/.test(t)) {
-        const z = bytes.indexOf(0);
-        return quoteString(decodeUtf8(z >= 0 ? bytes.subarray(0, z) : bytes)) + (z < 0 && block.size > bytes.length ? '…' : '');
-      }
-      const size = { char: 1, short: 2, int: 4, long: 8, float: 4, double: 8, i8: 1, u8: 1,
-        i16: 2, u16: 2, i32: 4, u32: 4, i64: 8, u64: 8, f32: 4, f64: 8, int32_t: 4, int64_t: 8,
-        uint32_t: 4, uint64_t: 8, size_t: 8, 'unsigned int': 4, 'unsigned long': 8 }[t];
-      const kind = size && elemKind(t, size);
-      if (kind && block.size % size === 0) {
-        const n = Math.min(block.size / size, 16), items = [];
-        for (let i = 0; i < n; i++) items.push((i + 1) * size <= bytes.length ? readElem(bytes, i * size, size, kind) : '…');
-        if (block.size / size > n) items.push('…');
-        return n === 1 && block.size === size ? items[0] : '[' + items.join(', ') + ']';
-      }
-    }
-    return hexDump(bytes, block.size);
-  }
-
-  function pointee(type) {
-    const t = String(type).trim();
-    if (/\*$/.test(t)) return t.replace(/\s*\*$/, '').replace(/^const\s+|\s+const$/g, '').trim();
-    const m = /^(?:&(?:mut\s+)?|\*(?:const|mut)\s+)(.+)$/.exec(t);
-    return m ? m[1].trim() : null;
+  // What a block holds, as the lesson writes it: [1, 2, 3, _], "Hello, world!", 42,
+  // {name: → #5, age: 30}; bytes for a block nothing types.
+  function blockContents(block) {
+    if (block.type && block.value) return typedText(block.value);
+    return hexDump(hexBytes(block.bytes_hex || ''), block.size);
   }
 
   // Every reference from a variable's value to a block: [path, value], path like "numbers.ptr".
@@ -378,20 +312,8 @@
     for (const f of frames) stackW = Math.max(stackW, textW(f.function + '  line ' + f.line + '  top') + 4 * PAD);
 
     // Heap column width from the blocks' contents.
-    const owners = new Map();   // block id -> the value that says how to read it
-    for (const f of step.frames || []) for (const v of f.vars || []) {
-      for (const [, ref] of refsOf(v.name, v.value, [])) {
-        const cur = owners.get(ref.block);
-        // A variable that is itself a pointer says what it points to (C's `int *`, Rust's
-        // `&i32`, `*const u8`); a pointer inside a struct or an array does not say here.
-        const val = ref.kind === 'pointer' && ref === v.value
-          ? Object.assign({ pointee: pointee(v.type) }, ref)
-          : ref;
-        if (!cur || (cur.kind === 'pointer' && val.kind === 'owned')) owners.set(ref.block, val);
-      }
-    }
-    const contents = blocks.map((b) => b.type && b.value ? wrapText(blockContents(b, owners.get(b.id)), 48)
-      : [cut(blockContents(b, owners.get(b.id)), 48)]);
+    const contents = blocks.map((b) => b.type && b.value ? wrapText(blockContents(b), 48)
+      : [cut(blockContents(b), 48)]);
     const notes = blocks.map((b) => {
       const note = [b.addr];
       if (b.new) note.push('new');
