@@ -20,6 +20,13 @@
  *                   clear. Iteration (and so the entries' order here) is by ascending i.
  *                   T is (K, V); a set's is (K, ()), shown as K.
  *   VecDeque<T>     RawVec {ptr, cap}, head, len: element k is slot (head + k) % cap.
+ *   BTreeMap, BTreeSet   root: Option<NodeRef { height, node }> (None: a null node), length.
+ *                   A node is a LeafNode<K, V> { parent, parent_idx, len, keys, vals }; above
+ *                   height 0 an InternalNode { data: LeafNode, edges } (repr(C): the edges
+ *                   follow the leaf, aligned to 8). Entries in order: edge 0's, key 0, edge
+ *                   1's, ... A child whose parent and parent_idx do not point back is not the
+ *                   layout we know. The root's block shows every entry (a set's keys alone);
+ *                   the other nodes are blocks of their own that no handle types.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +36,7 @@
 
 #include "trace/dwarf_internal.h"
 
-enum std_kind { K_NONE, K_RC, K_WEAK, K_CELL, K_BOX_FAT, K_MAP, K_DEQUE };
+enum std_kind { K_NONE, K_RC, K_WEAK, K_CELL, K_BOX_FAT, K_MAP, K_DEQUE, K_BTREE };
 enum { SHOWN = 16, GROUP = 16 };
 
 static bool starts(const char *s, const char *prefix) {
@@ -61,6 +68,10 @@ int shi_rust_std_kind(const shi_dwarf_reader *r, Dwarf_Die *type) {
     if ((starts(n, "HashMap<") || starts(n, "HashSet<")) && find_raw_table(type, 0, &t, &off))
         return K_MAP;
     if (starts(n, "VecDeque<") && has_path(type, head) && has_path(type, buf)) return K_DEQUE;
+    static const char *const root[] = {"root", NULL}, *const map[] = {"map", "root", NULL};
+    if ((starts(n, "BTreeMap<") && has_path(type, root)) ||
+        (starts(n, "BTreeSet<") && has_path(type, map)))
+        return K_BTREE;
     return K_NONE;
 }
 
@@ -260,6 +271,45 @@ static int read_deque(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr,
     return 0;
 }
 
+/* ---- BTreeMap, BTreeSet ------------------------------------------------------------------ */
+
+/* What an Option<T> holds when it is Some: rustc describes the variant as a nested struct
+ * "Some" whose member __0 is the T. */
+static bool option_payload(Dwarf_Die *opt, Dwarf_Die *ret, uint64_t *ret_off) {
+    static const char *const payload[] = {"__0", NULL};
+    Dwarf_Die c;
+    bool ok = dwarf_child(opt, &c) == 0;
+    for (; ok; ok = dwarf_siblingof(&c, &c) == 0) {
+        const char *n = dwarf_diename(&c);
+        if (dwarf_tag(&c) == DW_TAG_structure_type && n && strcmp(n, "Some") == 0)
+            return shi_dwarf_member_path(&c, payload, ret, ret_off);
+    }
+    return false;
+}
+
+static int read_btree(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr,
+                      shi_value *out) {
+    static const char *const map[] = {"map", NULL}, *const root[] = {"root", NULL};
+    static const char *const length[] = {"length", NULL}, *const height[] = {"height", NULL};
+    static const char *const node[] = {"node", NULL}, *const thin[] = {"node", "pointer", NULL};
+    Dwarf_Die bt = *type, opt, nref, leaf;
+    uint64_t off, in_some;
+    out->kind = SHI_VAL_OWNED;
+    out->owned.kind = SHI_OWN_BTREE;
+    if (shi_dwarf_member_path(type, map, &bt, &off)) addr += off;   /* a set wraps a map */
+    /* the root is Option<NodeRef>, None being a null node: the same size as NodeRef */
+    if (!shi_dwarf_member_path(&bt, root, &opt, &off) || !option_payload(&opt, &nref, &in_some) ||
+        in_some != 0 || shi_dwarf_type_size(&opt) != shi_dwarf_type_size(&nref) ||
+        !read_path(r, &nref, node, addr + off, &out->owned.ptr, NULL) ||
+        !read_path(r, &nref, height, addr + off, &out->owned.head, NULL) ||
+        !read_path(r, &bt, length, addr, &out->owned.len, NULL) || !thin_pointee(&nref, thin, &leaf))
+        return unknown_layout(out);
+    out->owned.cap = out->owned.len;
+    shi_dwarf_set_elem(r, out, &leaf);
+    if (!out->owned.ptr) out->owned.head = 0;   /* empty: no root */
+    return 0;
+}
+
 int shi_rust_std_read(const shi_dwarf_reader *r, int kind, Dwarf_Die *type, uint64_t addr,
                       shi_value *out, int depth) {
     switch (kind) {
@@ -269,6 +319,7 @@ int shi_rust_std_read(const shi_dwarf_reader *r, int kind, Dwarf_Die *type, uint
     case K_BOX_FAT: return read_box_fat(r, type, addr, out);
     case K_MAP: return read_map(r, type, addr, out);
     case K_DEQUE: return read_deque(r, type, addr, out);
+    case K_BTREE: return read_btree(r, type, addr, out);
     default: return unknown_layout(out);
     }
 }
@@ -276,7 +327,7 @@ int shi_rust_std_read(const shi_dwarf_reader *r, int kind, Dwarf_Die *type, uint
 /* ---- the blocks ---------------------------------------------------------------------------- */
 
 static void block_type(shi_value *out, const char *fmt, const char *elem, uint64_t n) {
-    char name[240];
+    char name[320];
     snprintf(name, sizeof name, fmt, elem ? elem : "?", (unsigned long long)n);
     out->type = shi_trace_strdup(name);
 }
@@ -395,9 +446,107 @@ static int slice_block(const shi_dwarf_reader *r, const shi_owned *o, Dwarf_Die 
     return 0;
 }
 
+/* What a B-tree's nodes are made of, from LeafNode<K, V>'s DWARF. */
+typedef struct btree {
+    const shi_dwarf_reader *r;
+    Dwarf_Die key, val;
+    size_t ksize, vsize;
+    uint64_t keys, vals, len, parent, parent_idx, edges;
+    bool set;
+    char *kname, *vname;
+    uint64_t found;
+} btree;
+
+static bool btree_shape(btree *b, Dwarf_Die *leaf) {
+    static const char *const keys[] = {"keys", NULL}, *const vals[] = {"vals", NULL};
+    static const char *const len[] = {"len", NULL}, *const parent[] = {"parent", NULL};
+    static const char *const idx[] = {"parent_idx", NULL};
+    Dwarf_Die t;
+    if (!shi_dwarf_template_param(leaf, "K", &b->key) ||
+        !shi_dwarf_template_param(leaf, "V", &b->val) ||
+        !shi_dwarf_member_path(leaf, keys, &t, &b->keys) ||
+        !shi_dwarf_member_path(leaf, vals, &t, &b->vals) ||
+        !shi_dwarf_member_path(leaf, len, &t, &b->len) ||
+        !shi_dwarf_member_path(leaf, parent, &t, &b->parent) ||
+        !shi_dwarf_member_path(leaf, idx, &t, &b->parent_idx))
+        return false;
+    b->ksize = shi_dwarf_type_size(&b->key);
+    b->vsize = shi_dwarf_type_size(&b->val);
+    b->set = b->vsize == 0;   /* BTreeSet's value is a zero-sized SetValZST */
+    b->edges = (shi_dwarf_type_size(leaf) + 7) / 8 * 8;
+    b->kname = shi_dwarf_type_name(b->r->d, &b->key);
+    b->vname = shi_dwarf_type_name(b->r->d, &b->val);
+    return b->ksize > 0;
+}
+
+/* One entry: the key alone for a set, else a (K, V) pair shown as a tuple. */
+static void btree_entry(btree *b, const shi_owned *o, shi_value *out, uint64_t node,
+                        uint64_t i) {
+    uint64_t kat = node + b->keys + i * b->ksize, vat = node + b->vals + i * b->vsize;
+    shi_field *f = slot(out, o->ptr, kat - o->ptr, b->ksize);
+    if (b->set) {
+        shi_dwarf_read_any(b->r, &b->key, kat, f->value, 1);
+        return;
+    }
+    shi_value *e = f->value;
+    e->kind = SHI_VAL_STRUCT;
+    char name[240];
+    snprintf(name, sizeof name, "(%s, %s)", b->kname ? b->kname : "?", b->vname ? b->vname : "?");
+    e->type = shi_trace_strdup(name);
+    shi_field *k = shi_value_add_field(e, "__0");
+    k->size = b->ksize;
+    shi_dwarf_read_any(b->r, &b->key, kat, k->value, 2);
+    shi_field *v = shi_value_add_field(e, "__1");
+    v->size = b->vsize;
+    shi_dwarf_read_any(b->r, &b->val, vat, v->value, 2);
+}
+
+/* The entries under `node` of `height`, in order; false if a node is not what we know. */
+static bool btree_walk(btree *b, const shi_owned *o, shi_value *out, uint64_t node,
+                       uint64_t height, int depth) {
+    uint64_t n;
+    if (depth > 32 || !shi_dwarf_read_uint(b->r->t, node + b->len, 2, &n) || n > 11) return false;
+    for (uint64_t i = 0; i <= n; i++) {
+        if (height > 0) {
+            uint64_t child, parent, idx;
+            if (!shi_dwarf_read_uint(b->r->t, node + b->edges + 8 * i, 8, &child) ||
+                !shi_dwarf_read_uint(b->r->t, child + b->parent, 8, &parent) ||
+                !shi_dwarf_read_uint(b->r->t, child + b->parent_idx, 2, &idx) ||
+                parent != node || idx != i || !btree_walk(b, o, out, child, height - 1, depth + 1))
+                return false;
+        }
+        if (i == n) break;
+        b->found++;
+        if (out->nfields < SHOWN) btree_entry(b, o, out, node, i);
+    }
+    return true;
+}
+
+static int btree_block(const shi_dwarf_reader *r, const shi_owned *o, Dwarf_Die *leaf,
+                       shi_value *out) {
+    btree b = {.r = r};
+    Dwarf_Die pl;
+    shi_dwarf_peel(leaf, &pl);
+    bool ok = btree_shape(&b, &pl);
+    if (ok) {
+        out->kind = SHI_VAL_ARRAY;
+        char name[240];
+        if (b.set) snprintf(name, sizeof name, "%s", b.kname ? b.kname : "?");
+        else snprintf(name, sizeof name, "(%s, %s)", b.kname ? b.kname : "?", b.vname ? b.vname : "?");
+        block_type(out, "[%s; %llu]", name, o->len);
+        ok = btree_walk(&b, o, out, o->ptr, o->head, 0) && b.found == o->len;
+        out->truncated = (size_t)(b.found - out->nfields);
+    }
+    free(b.kname);
+    free(b.vname);
+    if (ok) return 0;
+    shi_value_clear(out);
+    return unknown_layout(out);
+}
+
 int shi_rust_std_read_block(const shi_dwarf_reader *r, const shi_owned *o, shi_value *out) {
     bool ours = o->kind == SHI_OWN_RC || o->kind == SHI_OWN_MAP || o->kind == SHI_OWN_DEQUE ||
-                (o->kind == SHI_OWN_BOX && o->slice);
+                o->kind == SHI_OWN_BTREE || (o->kind == SHI_OWN_BOX && o->slice);
     if (!ours) return -2;
     Dwarf_Die elem;
     if (!o->elem_die || !dwarf_offdie(shi_dwarf_handle(r->d), o->elem_die, &elem))
@@ -410,6 +559,7 @@ int shi_rust_std_read_block(const shi_dwarf_reader *r, const shi_owned *o, shi_v
     }
     case SHI_OWN_MAP: return map_block(r, o, &elem, out);
     case SHI_OWN_DEQUE: return deque_block(r, o, &elem, out);
+    case SHI_OWN_BTREE: return btree_block(r, o, &elem, out);
     default: return slice_block(r, o, &elem, out);
     }
 }

@@ -195,7 +195,8 @@ static const char *value_kind_name(shi_value_kind k) {
 static const char *owned_kind_name(int k) {
     static const char *const names[] = {[SHI_OWN_STRING] = "string", [SHI_OWN_VEC] = "vec",
                                         [SHI_OWN_BOX] = "box", [SHI_OWN_RC] = "rc",
-                                        [SHI_OWN_MAP] = "map", [SHI_OWN_DEQUE] = "deque"};
+                                        [SHI_OWN_MAP] = "map", [SHI_OWN_DEQUE] = "deque",
+                                        [SHI_OWN_BTREE] = "btree"};
     return k >= 0 && (size_t)k < sizeof names / sizeof names[0] ? names[k] : "box";
 }
 
@@ -216,6 +217,7 @@ static void json_owned(jw *w, const shi_step *s, const shi_value *v) {
         jw_key(w, "cap"); jw_uint(w, o->cap);
     }
     if (o->kind == SHI_OWN_DEQUE) { jw_key(w, "head"); jw_uint(w, o->head); }
+    if (o->kind == SHI_OWN_BTREE) { jw_key(w, "height"); jw_uint(w, o->head); }
     if (o->kind == SHI_OWN_MAP) { jw_key(w, "ctrl"); jw_addr(w, o->ctrl); }
     if (o->shared) { jw_key(w, "shared"); jw_bool(w, true); }
     jw_key(w, "elem_type"); jw_str(w, o->elem_type);

@@ -1,7 +1,7 @@
 // tests/cli/rust_std.rs — Rust's containers beyond String, Vec and Box<T>, for
 // rust_std_facts.py: their handles and the blocks they hold, at the line marked `facts`.
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::rc::{Rc, Weak};
 
 trait Shape {
@@ -60,6 +60,17 @@ fn main() {
     d.push_back(4);
     d.push_back(5);
     d.push_front(0);
+    let mut tree = BTreeMap::new();
+    tree.insert(3, "c");
+    tree.insert(1, "a");
+    tree.insert(2, "b");
+    let mut deep: BTreeMap<u32, u32> = BTreeMap::new();
+    for i in 0..40u32 {
+        deep.insert((i * 7) % 40, i);
+    }
+    let mut tset = BTreeSet::new();
+    tset.insert(9);
+    tset.insert(4);
     let empty: HashMap<i32, i32> = HashMap::new();
     let none: VecDeque<u8> = VecDeque::new();
     let keys: Vec<String> = m.iter().map(|(k, v)| format!("{}={}", k, v)).collect();
@@ -68,5 +79,5 @@ fn main() {
     println!("set {}", set.join(" "));
     let total = a.area() + b.area() + s.len() as f64 + d.len() as f64 + count.get() as f64; // facts
     println!("{} {} {} {}", total, weak.strong_count(), gone.strong_count(), own.x);
-    println!("{} {}", empty.len(), none.len());
+    println!("{} {} {} {} {}", empty.len(), none.len(), tree.len(), deep.len(), tset.len());
 }

@@ -7,7 +7,8 @@ with a Weak (the Weak a pointer to the same block, weak 1) and a dangling Weak::
 as its value and a user's own type named Cell as a struct, Box<dyn Shape> of two concrete
 types (their fields), Box<[i32]>, HashMap<String, i32> (the allocation starting before the
 control bytes; keys and values in the order the program itself iterates them, printed by it
-in the same run), HashSet<i32>, a VecDeque that has wrapped (from head), an empty map and
+in the same run), HashSet<i32>, a VecDeque that has wrapped (from head), BTreeMaps of one leaf and of a root
+over leaves (in key order) and a BTreeSet, an empty map and
 deque (no block, not stale), and an Arc cloned into a thread (strong 2, then 1 after the
 join). Every value was read with rust-gdb at the same line (its pretty printers: Rc(strong=2,
 weak=0), HashMap(size=3), VecDeque(size=4) = {0, 3, 4, 5}). Run by test_rust_std.sh; prints
@@ -184,6 +185,31 @@ check("VecDeque: len 4, cap 4, head 1 (wrapped: head + len > cap)",
       d.get("head") == 1, d)
 check("VecDeque: elements from head, wrapping: [0, 3, 4, 5]",
       ints(held(s, "d")["value"]) == [0, 3, 4, 5], held(s, "d")["value"])
+
+# BTreeMap / BTreeSet: rust-gdb BTreeMap(size=3) = {[1] = "a", [2] = "b", [3] = "c"};
+# deep: BTreeMap(size=40) = {[0] = 0, [1] = 23, [2] = 6, ...} (a root over leaves);
+# BTreeSet(size=2) = {4, 9}
+tree = var(s, "tree")
+tb = held(s, "tree")
+pairs = [(field(e, "__0").get("value"), field(e, "__1").get("text"))
+         for e in (tb["value"] or {}).get("elements", [])]
+check("BTreeMap: a btree handle of 3 entries, a single leaf (height 0)",
+      tree.get("owned") == "btree" and tree.get("len") == 3 and tree.get("height") == 0, tree)
+check("BTreeMap: entries in key order 1=\"a\", 2=\"b\", 3=\"c\"",
+      pairs == [(1, '"a"'), (2, '"b"'), (3, '"c"')], pairs)
+deep = var(s, "deep")
+db = held(s, "deep")
+firsts = [(field(e, "__0").get("value"), field(e, "__1").get("value"))
+          for e in (db["value"] or {}).get("elements", [])]
+check("BTreeMap of 40: a root over leaves (height 1)",
+      deep.get("len") == 40 and deep.get("height") == 1, deep)
+check("BTreeMap of 40: the first 16 entries in key order through the leaves, 24 more counted",
+      firsts == [(k, (k * 23) % 40) for k in range(16)] and
+      (db["value"] or {}).get("truncated") == 24, (firsts, (db["value"] or {}).get("truncated")))
+tb = held(s, "tset")
+check("BTreeSet: its keys alone, in order [4, 9]",
+      var(s, "tset").get("owned") == "btree" and tb["type"] == "[i32; 2]" and
+      ints(tb["value"]) == [4, 9], tb)
 
 # empty containers own nothing and are not stale: rust-gdb bucket_mask 0, cap 0
 empty, none = var(s, "empty"), var(s, "none")
