@@ -44,6 +44,8 @@ fn main() {
     let a: Box<dyn Shape> = Box::new(Circle { r: 1.5 });
     let b: Box<dyn Shape> = Box::new(Rect { w: 3, h: 4 });
     let s: Box<[i32]> = vec![10, 20, 30].into_boxed_slice();
+    let err: Box<dyn std::error::Error> = "bad".into(); // its vtable is std's
+    let unit: Box<dyn std::fmt::Debug> = Box::new(()); // zero-sized: no block
     let mut m: HashMap<String, i32> = HashMap::new();
     m.insert(String::from("one"), 1);
     m.insert(String::from("two"), 2);
@@ -79,5 +81,6 @@ fn main() {
     println!("set {}", set.join(" "));
     let total = a.area() + b.area() + s.len() as f64 + d.len() as f64 + count.get() as f64; // facts
     println!("{} {} {} {}", total, weak.strong_count(), gone.strong_count(), own.x);
+    println!("{} {:?}", err, unit);
     println!("{} {} {} {} {}", empty.len(), none.len(), tree.len(), deep.len(), tset.len());
 }

@@ -139,6 +139,18 @@ check("Box<dyn Shape> holding a Rect: w = 3, h = 4",
       field(rb["value"], "w").get("value") == 3 and field(rb["value"], "h").get("value") == 4,
       rb["value"])
 
+# a vtable that is not the program's (std's StringError behind Box<dyn Error>): rust-gdb
+# `p err` = {pointer: 0x..., vtable: 0x...} and `p *(err.vtable as *const [usize; 3])` =
+# [drop, 24, 8]: the size the vtable records, the block left as bytes
+err = var(s, "err")
+check("Box<dyn Error> with std's vtable: dyn Error, 24 bytes (the vtable's size), untyped block",
+      err.get("owned") == "box" and (err.get("elem_type") or "").startswith("dyn ") and
+      err.get("elem_size") == 24 and err.get("stale") is False and
+      err.get("block") is not None and held(s, "err")["type"] is None, (err, held(s, "err")["type"]))
+unit = var(s, "unit")
+check("Box<dyn Debug> of (): zero-sized, no block, not stale",
+      unit.get("elem_size") == 0 and unit.get("block") is None and unit.get("stale") is False, unit)
+
 # Box<[i32]>: rust-gdb `p s` = [10, 20, 30]
 sl = var(s, "s")
 check("Box<[i32]>: a box of 3 elements",
