@@ -202,10 +202,11 @@ int shi_dwarf_read_array(const shi_dwarf *d, Dwarf_Die *elem, uint64_t count, ui
 /* The contents of the block an owning handle holds (`o` from a SHI_VAL_OWNED value: its kind,
  * ptr, len, cap, elem_die), decoded once, here, for every renderer:
  *   String  → SHI_VAL_ARRAY typed "[u8; cap]" with `text` its first `len` bytes as a quoted
- *             Rust literal ("Hello"), no fields;
+ *             Rust literal ("Hello"), and the first 16 of its cap bytes as fields: the first
+ *             `len` SHI_VAL_CHAR (a byte each), the rest SHI_VAL_UNINIT;
  *   Vec<T>  → SHI_VAL_ARRAY typed "[T; cap]": the first 16 slots as fields, the first `len`
  *             of them decoded as T (a String element is itself SHI_VAL_OWNED), the rest
- *             SHI_VAL_UNINIT (the lesson's `_`); slots not shown counted in `truncated`;
+ *             SHI_VAL_UNINIT typed T (the lesson's `_`); slots not shown counted in `truncated`;
  *   Box<T>  → T's value at ptr.
  * Each value's `at` is its own address. -1 (out left SHI_VAL_UNREADABLE) if the element
  * type is unknown or the memory cannot be read. Clear `out` with shi_value_clear. */

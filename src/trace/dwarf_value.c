@@ -891,7 +891,7 @@ int shi_dwarf_read_owned_block(const shi_dwarf *d, const shi_owned *o,
     free(elem_name);
     out->type = shi_trace_strdup(name);
     out->kind = SHI_VAL_ARRAY;
-    /* a String is its text, and also its bytes as elements (the Python Tutor export draws a
+    /* a String is its text, and also its bytes as chars (the Python Tutor export draws a
      * char array); a Vec's spare slots are unset but still of its element type */
     if (o->kind == SHI_OWN_STRING) rust_string_text(&r, o->ptr, o->len < o->cap ? o->len : o->cap, out);
     elem_name = shi_dwarf_type_name(d, &elem);
@@ -903,8 +903,15 @@ int shi_dwarf_read_owned_block(const shi_dwarf *d, const shi_owned *o,
         f->size = esize;
         f->value->target_block = -1;
         f->value->target_static = -1;
-        if (i < o->len) read_any(&r, &elem, o->ptr + i * esize, f->value, 1);
-        else f->value->type = shi_trace_strdup(elem_name);
+        uint8_t byte;
+        if (i >= o->len) {
+            f->value->type = shi_trace_strdup(elem_name);
+        } else if (o->kind == SHI_OWN_STRING && esize == 1 && read_bytes(&r, o->ptr + i, &byte, 1)) {
+            shi_value_set_char(f->value, byte, NULL);   /* a text's bytes, as C's chars */
+            f->value->type = shi_trace_strdup(elem_name);
+        } else {
+            read_any(&r, &elem, o->ptr + i * esize, f->value, 1);
+        }
         f->value->at = o->ptr + i * esize;
     }
     free(elem_name);

@@ -244,10 +244,12 @@ static char *owner_path(typing *x, int64_t bi, int depth) {
     const handle *h = &x->h[x->c[bi].owner];
     char *root = h->in_block >= 0 ? owner_path(x, h->in_block, depth + 1) : shi_trace_strdup(h->var);
     if (!root) return NULL;
-    size_t n = strlen(root) + strlen(h->suffix) + 1;
+    size_t n = strlen(root) + strlen(h->suffix) + 2;
     char *path = malloc(n);
     if (!path) SHI_PANIC("trace: out of memory");
-    snprintf(path, n, "%s%s", root, h->suffix);
+    /* a handle that is its block's whole value (the String of a Box<String>) is `*b` */
+    bool whole = h->in_block >= 0 && !h->suffix[0];
+    snprintf(path, n, "%s%s%s", whole ? "*" : "", root, h->suffix);
     free(root);
     return path;
 }

@@ -582,7 +582,8 @@ static void opt_scalar(opt_ctx *c, const shi_value *v) {
     case SHI_VAL_FLOAT: jw_float(w, v->f); break;
     case SHI_VAL_BOOL: jw_int(w, v->b ? 1 : 0); break;   /* as the backend: 0 or 1 */
     case SHI_VAL_POINTER: jw_addr(w, v->addr); break;
-    case SHI_VAL_CHAR: opt_char(c, v->u, c->rust); break;   /* Rust's char: 4 bytes */
+    /* Rust's char is a code point; a String's bytes (u8) are bytes, as C's chars */
+    case SHI_VAL_CHAR: opt_char(c, v->u, c->rust && v->type && strcmp(v->type, "char") == 0); break;
     default: jw_str(w, v->text ? v->text : "<UNREADABLE>"); break;
     }
 }

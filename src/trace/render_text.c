@@ -370,6 +370,7 @@ static void add_block_value(sbuf *b, const ctx *x, const shi_step *s, const shi_
         sb_printf(b, "%s #%" PRIu64, x->g->head, s->blocks[v->target_block].id);
         return;
     }
+    if (v->kind == SHI_VAL_OWNED && v->owned.stale) { sb_add(b, "(stale)"); return; }
     if (v->kind == SHI_VAL_STRUCT && v->variant) {   /* Some(→ #3), None, Rect { w: 3 } */
         sb_add(b, v->variant);
         if (!v->nfields) return;
@@ -543,6 +544,14 @@ static const shi_var *static_target(const shi_step *s, const shi_var *self) {
     return &s->statics.vars[i];
 }
 
+/* Whether an owning handle lies inside v (a struct's String field, an Option<Box<T>>). */
+static bool holds_handle(const shi_value *v) {
+    if (v->kind == SHI_VAL_OWNED) return true;
+    for (size_t i = 0; i < v->nfields; i++)
+        if (holds_handle(v->fields[i].value)) return true;
+    return false;
+}
+
 static void var_rows(ctx *x, layout *l, const shi_step *s, const shi_var *v) {
     if (v->value.kind == SHI_VAL_OWNED) { owned_rows(x, l, v); return; }
     lrow *r = add_row(l, ROW_TEXT);
@@ -560,6 +569,9 @@ static void var_rows(ctx *x, layout *l, const shi_step *s, const shi_var *v) {
         sb_printf(&r->text, " = &%s", t->name);
     } else if (t) {
         sb_printf(&r->text, " = &%s + %" PRIu64, t->name, v->value.addr - t->addr);
+    } else if (holds_handle(&v->value)) {   /* p = {name: → #5, age: 30} */
+        sb_add(&r->text, " = ");
+        add_block_value(&r->text, x, s, &v->value);
     } else {
         char *val = shi_render_value_text_in(&v->value, x->c_lang ? "c" : NULL);
         sb_printf(&r->text, " = %s", val);
@@ -726,7 +738,10 @@ static size_t place_typed(ctx *x, rcol *rc, const shi_step *s, int64_t bi, size_
 /* Draws block `bi` with its top border on row `top`; returns the first row after it. */
 static size_t place_block(ctx *x, rcol *rc, const shi_step *s, int64_t bi, size_t top, int rw) {
     const shi_block *blk = &s->blocks[bi];
-    bool owned = blk->owner && blk->type;   /* drawn as the lesson's cells */
+    /* an owned block's text or slots are the lesson's cells ("Hello", [1, 2, 3, _]); any
+     * other decoded value one box, wrapped ({name: → #5, age: 30}) */
+    bool owned = blk->owner && blk->type &&
+                 (blk->value.kind == SHI_VAL_ARRAY || blk->value.text);
     if (blk->type && !owned) return place_typed(x, rc, s, bi, top, rw);
     cells c = {0};
     if (owned) owned_cells(&c, x, s, blk, rw);
@@ -737,7 +752,7 @@ static size_t place_block(ctx *x, rcol *rc, const shi_step *s, int64_t bi, size_
     int uniform = 2;  /* a vec's cells share one width, as the lesson's [  1 |  2 |  _ ] */
     for (size_t i = 0; i < c.n; i++)
         if (dwidth(c.text[i]) > uniform) uniform = dwidth(c.text[i]);
-    bool slots = owned && blk->value.kind == SHI_VAL_ARRAY && !blk->value.text;
+    bool slots = owned && !blk->value.text;
     for (size_t i = 0; i < c.n; i++) w[i] = slots ? uniform : dwidth(c.text[i]);
     if (c.more) w[c.n] = snprintf(NULL, 0, "+%zu", c.more);
     if (c.n == 1 && !c.more && w[0] > rw - 4) {  /* one long string: cut to the column */

@@ -263,15 +263,18 @@ static void add_block(tracer *tr, uint64_t addr, uint64_t size, uint64_t tag) {
     e->addr = addr; e->size = size; e->block_id = b->id;
 }
 
-/* The path of the handle that owned the block at the latest step where one did (the
- * model's owner: "v[0]", "b.name"): its free is that value's drop. A value declared in an
- * inner block may be out of DWARF's scope already at the closing brace's step, hence the
- * look a few steps back. */
+/* The path of the handle that owned the block ("v[0]", "b.name"; the model's owner) at the
+ * latest step where it was live: its free is that value's drop. A value declared in an
+ * inner block may be out of DWARF's scope already at the closing brace's step (nothing
+ * reaches its block there), hence the look a few steps back while nothing types the block;
+ * a block typed but owned by no named handle (one inside a block a C pointer reaches) is
+ * dropped unnamed. */
 static const char *owner_of(const tracer *tr, uint64_t block_id) {
     for (size_t k = tr->t->nsteps, seen = 0; k-- > 0 && seen < 16; seen++) {
         const shi_step *s = &tr->t->steps[k];
         int64_t bi = shi_step_find_block(s, block_id);
-        if (bi >= 0 && s->blocks[bi].owner) return s->blocks[bi].owner;
+        if (bi < 0) continue;
+        if (s->blocks[bi].owner || s->blocks[bi].type) return s->blocks[bi].owner;
     }
     return NULL;
 }

@@ -70,20 +70,75 @@ static shi_trace *lesson_add(void) {
 
 enum { NAME_BLOCK = 0, NUMBERS_BLOCK = 1, BOXED_BLOCK = 2 };
 
+/* The decoded contents the tracer gives a block an owning handle holds (heap_types.c,
+ * through shi_dwarf_read_owned_block): `cap` slots of `elem`, the first 16 as fields, all
+ * unset (the caller sets the first len), the block's owner path and type. */
+static shi_value *owned_slots(shi_block *b, const char *owner, const char *elem, size_t esize,
+                              size_t cap) {
+    char type[64];
+    snprintf(type, sizeof type, "[%s; %zu]", elem, cap);
+    b->owner = shi_trace_strdup(owner);
+    b->type = shi_trace_strdup(type);
+    shi_value *v = &b->value;
+    v->kind = SHI_VAL_ARRAY;
+    v->type = shi_trace_strdup(type);
+    v->at = b->addr;
+    size_t shown = cap < 16 ? cap : 16;
+    for (size_t i = 0; i < shown; i++) {
+        shi_field *f = shi_value_add_field(v, NULL);
+        f->offset = i * esize;
+        f->size = esize;
+        f->value->type = shi_trace_strdup(elem);
+        f->value->at = b->addr + i * esize;
+        f->value->target_block = -1;
+        f->value->target_static = -1;
+    }
+    v->truncated = cap - shown;
+    return v;
+}
+
+/* A String's block: its text quoted, its bytes as chars. */
+static void owned_string(shi_block *b, const char *owner, const char *text, size_t len,
+                         size_t cap) {
+    shi_value *v = owned_slots(b, owner, "u8", 1, cap);
+    for (size_t i = 0; i < len && i < v->nfields; i++)
+        shi_value_set_char(v->fields[i].value, (unsigned char)text[i], NULL);
+    char *q = malloc(len + 3);
+    snprintf(q, len + 3, "\"%.*s\"", (int)len, text);
+    shi_value_set_text(v, q);
+    free(q);
+}
+
+/* A Box's block: one value of type `type`. */
+static shi_value *owned_box(shi_block *b, const char *owner, const char *type) {
+    b->owner = shi_trace_strdup(owner);
+    b->type = shi_trace_strdup(type);
+    b->value.type = shi_trace_strdup(type);
+    b->value.at = b->addr;
+    b->value.target_block = -1;
+    b->value.target_static = -1;
+    return &b->value;
+}
+
+
 static void heap_blocks(shi_step *s, bool with_box) {
     shi_block *b = shi_step_add_block(s, 0x5555555a2ad0u, 13, 1);
     shi_block_set_bytes(b, "Hello, world!", 13);
+    owned_string(b, "name", "Hello, world!", 13, 13);
     b->alloc_file = shi_trace_strdup("heap_types.rs");
     b->alloc_line = 3;
     int32_t nums[4] = {1, 2, 3, 0};
     b = shi_step_add_block(s, 0x5555555a2af0u, 16, 2);
     shi_block_set_bytes(b, nums, sizeof nums);
+    shi_value *slots = owned_slots(b, "numbers", "i32", 4, 4);
+    for (int i = 0; i < 3; i++) shi_value_set_int(slots->fields[i].value, nums[i]);
     b->alloc_file = shi_trace_strdup("heap_types.rs");
     b->alloc_line = 10;
     if (!with_box) return;
     int32_t answer = 42;
     b = shi_step_add_block(s, 0x5555555a2b10u, 4, 3);
     shi_block_set_bytes(b, &answer, sizeof answer);
+    shi_value_set_int(owned_box(b, "boxed", "i32"), answer);
     b->alloc_file = shi_trace_strdup("heap_types.rs");
     b->alloc_line = 18;
 }
@@ -838,12 +893,17 @@ SH_TEST(test_text_long_values_fit_the_width) {
     text[300] = 0;
     shi_var *v = shi_frame_add_var(f, "s", "String", 24);
     shi_value_set_owned(&v->value, SHI_OWN_STRING, 0x4000, 300, 300, "u8", 1, 0);
-    shi_block_set_bytes(shi_step_add_block(s, 0x4000, 300, 1), text, 300);
+    shi_block *b = shi_step_add_block(s, 0x4000, 300, 1);
+    shi_block_set_bytes(b, text, 300);
+    owned_string(b, "s", text, 300, 300);
     v = shi_frame_add_var(f, "v", "Vec<i64>", 24);
     int64_t nums[100];
     for (int i = 0; i < 100; i++) nums[i] = 1000000 + i;
     shi_value_set_owned(&v->value, SHI_OWN_VEC, 0x8000, 100, 128, "i64", 8, 1);
-    shi_block_set_bytes(shi_step_add_block(s, 0x8000, 1024, 2), nums, sizeof nums);
+    b = shi_step_add_block(s, 0x8000, 1024, 2);
+    shi_block_set_bytes(b, nums, sizeof nums);
+    shi_value *slots = owned_slots(b, "v", "i64", 8, 128);
+    for (size_t i = 0; i < slots->nfields; i++) shi_value_set_int(slots->fields[i].value, nums[i]);
     v = shi_frame_add_var(f, "label", "&str", 16);
     v->value.kind = SHI_VAL_STRUCT;
     shi_value_set_text(&v->value, text);
@@ -1356,6 +1416,7 @@ SH_TEST(test_pytutor_rust_chars_and_string_bytes) {
     shi_value_set_char(typed_var(f, "e", "char", 0x7ffe0000), 0xE9, "'\u00e9'");
     shi_block *b = shi_step_add_block(s, 0x5555555a2ad0, 3, 1);
     shi_block_set_bytes(b, "a\xc3\xa9", 3);
+    owned_string(b, "name", "a\xc3\xa9", 3, 3);
     shi_value_set_owned(typed_var(f, "name", "String", 0x7ffe0008), SHI_OWN_STRING,
                         0x5555555a2ad0, 3, 3, "u8", 1, 0);
     char *json = render_json_text(t, true);
@@ -1449,6 +1510,8 @@ SH_TEST(test_pytutor_heap_bytes_are_unsigned_and_floats_stay_floats) {
     double ds[2] = {1.5, -2.25};
     b = shi_step_add_block(s, 0x555555559300, 16, 2);
     shi_block_set_bytes(b, ds, sizeof ds);
+    shi_value *slots = owned_slots(b, "v", "double", 8, 2);
+    for (int i = 0; i < 2; i++) shi_value_set_float(slots->fields[i].value, ds[i]);
     shi_value_set_pointer(typed_var(f, "head", "unsigned char *", 0x7ffe0000), 0x5555555592a0, 0);
     shi_value_set_owned(typed_var(f, "v", "sh_vec_f64", 0x7ffe0010), SHI_OWN_VEC,
                         0x555555559300, 2, 2, "double", 8, 1);
