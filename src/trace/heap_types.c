@@ -201,7 +201,8 @@ static void handles_in_block(typing *x, size_t bi) {
 /* One owner per block. Of the handles not stale that hold it, the one whose place did not
  * hold it at the previous step owns it (after `v.push(s)` the element v[0], not `s`); when
  * history does not tell (all new, or all held), the last found: the innermost frame's, the
- * later declared, one inside a block over a variable. The others are moved from: stale. */
+ * later declared, one inside a block over a variable. The others are moved from: stale,
+ * except an Rc's or Arc's (shared): each of those holds a share. */
 static void decide_owners(typing *x) {
     for (size_t i = 0; i < x->s->nblocks; i++) x->c[i].owner = -1;
     for (size_t k = 0; k < x->nh; k++) {
@@ -209,6 +210,9 @@ static void decide_owners(typing *x) {
         int64_t bi = h->gone || h->v->owned.stale ? -1 : held_block(x, h->v);
         if (bi < 0) continue;
         int64_t cur = x->c[bi].owner;
+        /* an Rc's block is freed by the handle dropped last: the first found (the outer
+           frame's, the earlier declared) names it */
+        if (cur >= 0 && h->v->owned.shared && x->h[cur].v->owned.shared) continue;
         if (cur < 0 || !h->held || x->h[cur].held) x->c[bi].owner = (int64_t)k;
     }
     for (size_t k = 0; k < x->nh; k++) {

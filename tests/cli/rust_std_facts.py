@@ -231,6 +231,11 @@ check("an empty HashMap: no block, 0 entries, not stale",
 check("an empty VecDeque: no block, cap 0, not stale",
       none.get("owned") == "deque" and none.get("cap") == 0 and none.get("stale") is False, none)
 
+# drops: Rust drops `other` (strong 2 -> 1) and then `shared`, which frees the block
+last = trace["steps"][-1]["title"]
+check("drops: the Rc's block is named by the handle that frees it, drop(shared), not other",
+      "drop(shared)" in last and "drop(other)" not in last, last)
+
 # an Arc cloned into a thread: rust-gdb Arc(strong=2, weak=0) = {1, 2, 3} at the spawn,
 # Arc(strong=1, weak=0) after the join
 trace, lines = trace_of("rust_std_thread")
