@@ -359,11 +359,13 @@ static int rc_block(const shi_dwarf_reader *r, const shi_owned *o, Dwarf_Die *in
     shi_field *f = shi_value_add_field(out, "strong");
     f->size = 8;
     shi_value_set_uint(f->value, s);
+    f->value->type = shi_trace_strdup("usize");
     f->value->at = o->ptr;
     f = shi_value_add_field(out, "weak");
     f->offset = 8;
     f->size = 8;
     shi_value_set_uint(f->value, w ? w - 1 : 0);
+    f->value->type = shi_trace_strdup("usize");
     f->value->at = o->ptr + 8;
     f = shi_value_add_field(out, "value");
     f->offset = (size_t)voff;
@@ -484,11 +486,13 @@ static void btree_entry(btree *b, const shi_owned *o, shi_value *out, uint64_t n
                         uint64_t i) {
     uint64_t kat = node + b->keys + i * b->ksize, vat = node + b->vals + i * b->vsize;
     shi_field *f = slot(out, o->ptr, kat - o->ptr, b->ksize);
+    if (node != o->ptr) f->offset = f->size = 0;   /* it lies in another node's block */
     if (b->set) {
         shi_dwarf_read_any(b->r, &b->key, kat, f->value, 1);
         return;
     }
     shi_value *e = f->value;
+    e->at = vat < kat ? vat : kat;   /* a pair made up of two places: it starts at the first */
     e->kind = SHI_VAL_STRUCT;
     char name[240];
     snprintf(name, sizeof name, "(%s, %s)", b->kname ? b->kname : "?", b->vname ? b->vname : "?");

@@ -640,6 +640,29 @@ static void opt_leaves(opt_ctx *c, const shi_value *v, size_t depth) {
     for (size_t i = 0; i < v->nfields; i++) opt_leaves(c, v->fields[i].value, depth - 1);
 }
 
+/* An array's elements by address, as memory holds them (the front end keys its drawing by
+ * address): a map's or a deque's elements come in the order the program iterates them.
+ * Elements lying outside [lo, hi) are left out (hi 0: none are): a B-tree's root block
+ * lists the entries of the nodes below it, which are blocks of their own. */
+static void opt_elements(opt_ctx *c, const shi_value *v, uint64_t lo, uint64_t hi) {
+    size_t n = v->nfields, order[64];
+    if (n > 64) n = 64;
+    for (size_t i = 0; i < n; i++) {   /* insertion sort by address; unknown (0) stay put */
+        size_t k = i;
+        uint64_t at = v->fields[i].value->at;
+        while (k > 0 && at && v->fields[order[k - 1]].value->at > at) {
+            order[k] = order[k - 1];
+            k--;
+        }
+        order[k] = i;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const shi_value *e = v->fields[order[i]].value;
+        if (hi && e->at && (e->at < lo || e->at >= hi)) continue;
+        opt_value(c, e, NULL, 0);
+    }
+}
+
 /* One value: `type` is the declared type when the value has none of its own (a variable
  * not set yet), `addr` its address when it has none (0: a made-up one). */
 static void opt_value(opt_ctx *c, const shi_value *v, const char *type, uint64_t addr) {
@@ -674,7 +697,7 @@ static void opt_value(opt_ctx *c, const shi_value *v, const char *type, uint64_t
     } else if (v->kind == SHI_VAL_ARRAY) {
         jw_open(w, '[');
         jw_str(w, "C_ARRAY"); jw_addr(w, addr);
-        for (size_t i = 0; i < v->nfields; i++) opt_value(c, v->fields[i].value, NULL, 0);
+        opt_elements(c, v, 0, 0);
         jw_close(w, ']');
     } else {
         opt_data_head(c, addr, opt_type(type, v->kind));
@@ -754,7 +777,7 @@ static void opt_bytes(opt_ctx *c, const shi_block *b) {
 static void opt_typed(opt_ctx *c, const shi_block *b) {
     const shi_value *v = &b->value;
     if (v->kind != SHI_VAL_ARRAY) { opt_value(c, v, b->type, b->addr); return; }
-    for (size_t i = 0; i < v->nfields; i++) opt_value(c, v->fields[i].value, NULL, 0);
+    opt_elements(c, v, b->addr, b->addr + (b->size ? b->size : 1));
 }
 
 /* A heap block, keyed by its address, always a C_ARRAY as the backend writes one. */

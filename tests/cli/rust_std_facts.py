@@ -254,4 +254,45 @@ check("Arc: strong 1 after the thread that held a clone was joined",
       field(held(s, "data")["value"], "strong").get("value") == 1, held(s, "data")["value"])
 check("the threaded program's trace ends with its exit code 0", trace["exit_code"] == 0)
 
+# the --pytutor export: Python Tutor's front end keys its drawing by address, so a block's
+# elements come by address (a deque's as they lie: [1, _, _, 0], not [0, 1] from head), and
+# the export holds to the C backend's encoding (pytutor_check.validate)
+import pytutor_check  # noqa: E402
+
+source = os.path.join(SRC, "tests", "cli", "rust_std_pytutor.rs")
+prog = os.path.join(WORK, "rust_std_pytutor")
+subprocess.run(["rustc", "-g", "-o", prog, source], check=True, cwd=WORK)
+opt_file = os.path.join(WORK, "opt.json")
+subprocess.run([BIN, "run", "--pytutor", opt_file, "--", prog], check=True,
+               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+opt = pytutor_check.load(opt_file)
+try:
+    pytutor_check.validate(opt)
+    why = ""
+except AssertionError as e:
+    why = str(e)
+check("--pytutor: Rc, Box<dyn>, Box<[T]>, HashMap, VecDeque, BTreeMap in the C backend's encoding",
+      not why, why)
+PRINT = next(i + 1 for i, l in enumerate(open(source).read().splitlines()) if "println!" in l)
+entry = next((e for e in opt["trace"] if e["line"] == PRINT), opt["trace"][-1])
+local = entry["stack_to_render"][-1]["encoded_locals"] if entry["stack_to_render"] else {}
+
+
+def opt_block(name):
+    """The heap entry the handle `name` points to (its C_STRUCT's ptr)."""
+    h = local.get(name) or []
+    ptr = next((f[1][3] for f in h[3:] if f[0] == "ptr"), None)
+    return entry["heap"].get(ptr) or []
+
+
+deque = [e[3] for e in opt_block("d")[2:]]
+check("--pytutor: a wrapped deque's slots by address: [1, _, _, 0]",
+      deque == [1, "<UNINITIALIZED>", "<UNINITIALIZED>", 0], deque)
+rc = opt_block("shared")
+strong = rc[2][3] if len(rc) > 2 and rc[2][0] == "C_STRUCT" else None
+check("--pytutor: the Rc's block, strong 2 as a usize",
+      strong and strong[0] == "strong" and strong[1][2:] == ["usize", 2], rc)
+keys = [e[3][1][3] for e in opt_block("t")[2:] if e[0] == "C_STRUCT"]
+check("--pytutor: the BTreeMap's root block, its pairs (1, 2.5), (2, 1.5)", keys == [1, 2], keys)
+
 finish()
