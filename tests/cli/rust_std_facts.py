@@ -231,6 +231,11 @@ check("an empty HashMap: no block, 0 entries, not stale",
 check("an empty VecDeque: no block, cap 0, not stale",
       none.get("owned") == "deque" and none.get("cap") == 0 and none.get("stale") is False, none)
 
+# Rc::clone makes no block: the step says the new handle shares the old one's
+title = next((st["title"] for st in trace["steps"] if "Rc::clone" in st["title"]), "")
+check("Rc::clone narrated as a share: other shares #N (strong 2)",
+      re.search(r"other shares #\d+ \(strong 2\)", title), title)
+
 # drops: Rust drops `other` (strong 2 -> 1) and then `shared`, which frees the block
 last = trace["steps"][-1]["title"]
 check("drops: the Rc's block is named by the handle that frees it, drop(shared), not other",
