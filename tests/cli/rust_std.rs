@@ -50,6 +50,7 @@ fn main() {
     m.insert(String::from("one"), 1);
     m.insert(String::from("two"), 2);
     m.insert(String::from("three"), 3);
+    let squares: HashMap<u32, u32> = (0..40).map(|i| (i, i * i)).collect();
     let mut hs: HashSet<i32> = HashSet::new();
     hs.insert(5);
     hs.insert(6);
@@ -81,6 +82,6 @@ fn main() {
     println!("set {}", set.join(" "));
     let total = a.area() + b.area() + s.len() as f64 + d.len() as f64 + count.get() as f64; // facts
     println!("{} {} {} {}", total, weak.strong_count(), gone.strong_count(), own.x);
-    println!("{} {:?}", err, unit);
+    println!("{} {:?} {}", err, unit, squares.len());
     println!("{} {} {} {} {}", empty.len(), none.len(), tree.len(), deep.len(), tset.len());
 }

@@ -180,6 +180,16 @@ order = [f'"{k}"={v}' for k, v in (p.split("=") for p in printed.group(1).split(
 check("HashMap: entries in the order the program iterates them (printed by it, same run)",
       order and [f"{k}={v}" for k, v in entries] == order, (entries, order))
 
+# 40 entries: rust-gdb HashMap(size=40), bucket_mask 63: four groups of 16 control bytes
+sq = var(s, "squares")
+sb = held(s, "squares")
+shown = [(field(e, "__0").get("value"), field(e, "__1").get("value"))
+         for e in (sb["value"] or {}).get("elements", [])]
+check("HashMap of 40: 64 buckets, 16 entries shown and 24 counted, each k -> k*k",
+      sq.get("len") == 40 and sq.get("cap") == 64 and len(shown) == 16 and
+      all(v == k * k for k, v in shown) and len({k for k, _ in shown}) == 16 and
+      (sb["value"] or {}).get("truncated") == 24, (sq, shown))
+
 # HashSet<i32>: rust-gdb HashSet(size=2) = {6, 5} in its run; the order is the run's
 hs = var(s, "hs")
 hb = held(s, "hs")
