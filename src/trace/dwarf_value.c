@@ -871,12 +871,48 @@ static void rust_string_text(const reader *r, uint64_t addr, uint64_t len, shi_v
     shi_value_set_text(out, text);
 }
 
+static int owned_block(const shi_dwarf *d, const shi_owned *o, const shi_dwarf_target *t,
+                       shi_value *out);
+
+/* The bytes a block's decoding reads, fetched at once: a step decodes every owned block,
+ * and one read of the tracee's memory costs a system call, a String's 16 bytes sixteen. */
+typedef struct window {
+    const shi_dwarf_target *base;
+    uint64_t addr;
+    size_t n;
+    unsigned char buf[4096];
+} window;
+
+static bool window_read(void *arg, uint64_t addr, void *buf, size_t len) {
+    const window *w = arg;
+    if (addr >= w->addr && addr - w->addr + len <= w->n) {
+        memcpy(buf, w->buf + (addr - w->addr), len);
+        return true;
+    }
+    return w->base->read_mem(w->base->arg, addr, buf, len);
+}
+
 int shi_dwarf_read_owned_block(const shi_dwarf *d, const shi_owned *o,
-                               const shi_dwarf_target *t, shi_value *out) {
+                               const shi_dwarf_target *base, shi_value *out) {
     memset(out, 0, sizeof *out);
     out->target_block = -1;
     out->target_static = -1;
     out->at = o->ptr;
+    window win, *w = &win;
+    uint64_t want = o->kind == SHI_OWN_BOX ? o->elem_size
+                    : (o->cap < ARRAY_SHOWN ? o->cap : ARRAY_SHOWN) * o->elem_size;
+    if (o->kind == SHI_OWN_STRING && o->len > want) want = o->len;
+    *w = (window){.base = base, .addr = o->ptr,
+                  .n = want < sizeof w->buf ? (size_t)want : sizeof w->buf};
+    if (w->n && !base->read_mem(base->arg, o->ptr, w->buf, w->n)) w->n = 0;
+    shi_dwarf_target wt = *base;
+    wt.read_mem = window_read;
+    wt.arg = w;
+    return owned_block(d, o, &wt, out);
+}
+
+static int owned_block(const shi_dwarf *d, const shi_owned *o, const shi_dwarf_target *t,
+                       shi_value *out) {
     reader r = {d, t};
     int std_rc = shi_rust_std_read_block(&r, o, out);   /* Rc, maps, deques, boxed slices */
     if (std_rc != -2) return std_rc;

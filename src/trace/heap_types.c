@@ -22,6 +22,7 @@ typedef struct claim {
     Dwarf_Off type;     /* the pointee type's DIE */
     int64_t by;         /* RANK_OWNED: the handle (index in typing.h) that typed it */
     int64_t owner;      /* the handle that owns it, once decided; -1: none */
+    size_t h_first, h_count;   /* the handles found in its value (typing.h) */
     bool dirty;         /* a better claim came since it was decoded */
 } claim;
 
@@ -44,6 +45,12 @@ typedef struct handle {
     bool gone;                /* found in a block value decoded again since: not there now */
 } handle;
 
+/* A block of the previous step by id: ids are not in address order. */
+typedef struct by_id {
+    uint64_t id;
+    size_t index;
+} by_id;
+
 typedef struct typing {
     const shi_heap_typer *r;
     shi_step *s;
@@ -51,7 +58,22 @@ typedef struct typing {
     bool changed;
     handle *h;
     size_t nh, caph;
+    by_id *prev_ids;    /* the previous step's blocks, sorted by id */
 } typing;
+
+static int cmp_id(const void *a, const void *b) {
+    const by_id *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The previous step's block with this id, or -1 (a step has thousands of blocks, and each
+ * handle's place and each block's reuse looks one up). */
+static int64_t prev_block(const typing *x, uint64_t id) {
+    const shi_step *p = x->r->prev;
+    if (!p || !p->nblocks) return -1;
+    const by_id *hit = bsearch(&(by_id){.id = id}, x->prev_ids, p->nblocks, sizeof *hit, cmp_id);
+    return hit ? (int64_t)hit->index : -1;
+}
 
 static bool no_reg(void *arg, int regno, uint64_t *ret) {
     (void)arg; (void)regno; (void)ret;
@@ -100,10 +122,10 @@ static int64_t held_block(const typing *x, const shi_value *v) {
 }
 
 /* The value at the handle's place in step p (NULL: none there, or not a handle). */
-static const shi_value *place_in(const handle *h, const shi_step *p) {
+static const shi_value *place_in(const typing *x, const handle *h, const shi_step *p) {
     const shi_value *v = NULL;
     if (h->in_block >= 0) {
-        int64_t j = shi_step_find_block(p, h->in_id);
+        int64_t j = prev_block(x, h->in_id);
         v = j >= 0 ? &p->blocks[j].value : NULL;
     } else {
         const shi_frame *f = NULL;
@@ -135,7 +157,7 @@ static void judge_by_history(typing *x, handle *h, int64_t bi) {
         return;
     }
     const shi_step *p = x->r->prev;
-    const shi_value *was = p ? place_in(h, p) : NULL;
+    const shi_value *was = p ? place_in(x, h, p) : NULL;
     if (!was || was->owned.ptr != o->ptr) return;
     int64_t j = shi_step_block_at(p, was->owned.ptr);
     uint64_t was_id = j >= 0 ? p->blocks[j].id : 0;
@@ -195,7 +217,16 @@ static void handles_in_var(typing *x, const shi_frame *f, shi_var *var) {
 
 static void handles_in_block(typing *x, size_t bi) {
     handle at = {.in_block = (int64_t)bi, .in_id = x->s->blocks[bi].id};
+    x->c[bi].h_first = x->nh;
     find_handles(x, &at, &x->s->blocks[bi].value, "");
+    x->c[bi].h_count = x->nh - x->c[bi].h_first;
+}
+
+/* The handles found in block bi's value are not there any more (it is decoded again). */
+static void handles_gone(typing *x, size_t bi) {
+    for (size_t k = x->c[bi].h_first; k < x->c[bi].h_first + x->c[bi].h_count; k++)
+        x->h[k].gone = true;
+    x->c[bi].h_count = 0;
 }
 
 /* One owner per block. Of the handles not stale that hold it, the one whose place did not
@@ -236,8 +267,7 @@ static void retype_by_owners(typing *x) {
         if (same) continue;
         c->dirty = true;
         x->changed = true;
-        for (size_t k = 0; k < x->nh; k++)
-            if (x->h[k].in_block == (int64_t)i) x->h[k].gone = true;
+        handles_gone(x, i);
     }
 }
 
@@ -309,10 +339,10 @@ static bool same_value(const shi_value *a, const shi_value *b) {
 /* A step stores what changed: a typed block decoded as it was at the previous step (same
  * id, type, value and links) borrows that step's value, so a long list costs its nodes
  * once, not once per step. */
-static void borrow_unchanged(const shi_step *prev, shi_step *s) {
+static void borrow_unchanged(const typing *x, const shi_step *prev, shi_step *s) {
     for (size_t i = 0; prev && i < s->nblocks; i++) {
         shi_block *b = &s->blocks[i];
-        int64_t j = b->type ? shi_step_find_block(prev, b->id) : -1;
+        int64_t j = b->type ? prev_block(x, b->id) : -1;
         if (j < 0 || !str_same(prev->blocks[j].type, b->type) ||
             !same_value(&prev->blocks[j].value, &b->value))
             continue;
@@ -330,8 +360,7 @@ static void settle(typing *x) {
         for (size_t i = 0; i < x->s->nblocks; i++) {
             if (!x->c[i].dirty) continue;
             x->c[i].dirty = false;
-            for (size_t k = 0; k < x->nh; k++)
-                if (x->h[k].in_block == (int64_t)i) x->h[k].gone = true;
+            handles_gone(x, i);
             decode(x, i);
             if (shi_dwarf_language(x->r->d) == SHI_LANG_C) claim_from(x, &x->s->blocks[i].value, true);
             handles_in_block(x, i);
@@ -343,6 +372,13 @@ void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
     typing x = {.r = r, .s = s, .c = calloc(s->nblocks ? s->nblocks : 1, sizeof(claim))};
     if (!x.c) SHI_PANIC("trace: out of memory");
     for (size_t i = 0; i < s->nblocks; i++) x.c[i] = (claim){.by = -1, .owner = -1};
+    const shi_step *p = r->prev;
+    if (p && p->nblocks) {
+        x.prev_ids = malloc(p->nblocks * sizeof *x.prev_ids);
+        if (!x.prev_ids) SHI_PANIC("trace: out of memory");
+        for (size_t i = 0; i < p->nblocks; i++) x.prev_ids[i] = (by_id){p->blocks[i].id, i};
+        qsort(x.prev_ids, p->nblocks, sizeof *x.prev_ids, cmp_id);
+    }
     /* handles first, outermost frame and first declared first (the last found wins a tie) */
     for (size_t f = 0; f < s->nframes; f++)
         for (size_t i = 0; i < s->frames[f].nvars; i++)
@@ -366,7 +402,8 @@ void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
         s->blocks[i].owner = owner_path(&x, (int64_t)i, 0);
     }
     for (size_t k = 0; k < x.nh; k++) free(x.h[k].suffix);
+    borrow_unchanged(&x, r->prev, s);
     free(x.h);
     free(x.c);
-    borrow_unchanged(r->prev, s);
+    free(x.prev_ids);
 }

@@ -126,6 +126,9 @@ shi_var *shi_step_add_static(shi_step *s, const char *name, const char *type, si
 }
 
 shi_block *shi_step_add_block(shi_step *s, uint64_t addr, size_t size, uint64_t id) {
+    /* by address: shi_step_block_at searches them by halves */
+    if (s->nblocks && s->blocks[s->nblocks - 1].addr >= addr)
+        SHI_PANIC("trace: heap blocks must be added by address");
     shi_block *b = PUSH(s->blocks, s->nblocks);
     b->addr = addr;
     b->size = size;
@@ -269,11 +272,17 @@ int64_t shi_step_find_block(const shi_step *s, uint64_t id) {
 }
 
 int64_t shi_step_block_at(const shi_step *s, uint64_t addr) {
-    for (size_t i = 0; i < s->nblocks; i++)
-        if (addr >= s->blocks[i].addr &&
-            addr < s->blocks[i].addr + (s->blocks[i].size ? s->blocks[i].size : 1))
-            return (int64_t)i;
-    return -1;
+    /* the last block starting at or below addr, if addr lies in it: a step has thousands of
+     * blocks and every pointer and handle in them is linked */
+    size_t lo = 0, hi = s->nblocks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->blocks[mid].addr <= addr) lo = mid + 1;
+        else hi = mid;
+    }
+    if (!lo) return -1;
+    const shi_block *b = &s->blocks[lo - 1];
+    return addr < b->addr + (b->size ? b->size : 1) ? (int64_t)(lo - 1) : -1;
 }
 
 void shi_step_link_value(const shi_step *s, shi_value *v) {

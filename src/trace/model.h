@@ -228,6 +228,7 @@ shi_var *shi_frame_add_var(shi_frame *f, const char *name, const char *type, siz
 /* A variable of the step's static region; `scope` (copied) is its function or NULL. */
 shi_var *shi_step_add_static(shi_step *s, const char *name, const char *type, size_t size,
                              const char *scope);
+/* Blocks are added by address, lowest first (a panic otherwise): they are searched by halves. */
 shi_block *shi_step_add_block(shi_step *s, uint64_t addr, size_t size, uint64_t id);
 shi_event *shi_step_add_event(shi_step *s, shi_event_kind kind);
 shi_field *shi_value_add_field(shi_value *v, const char *name);  /* allocates field->value */

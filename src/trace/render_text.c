@@ -177,7 +177,9 @@ static void add_fields(sbuf *b, const shi_value *v, bool c) {
     for (size_t i = 0; i < v->nfields; i++) {
         if (i) sb_add(b, ", ");
         if (!array && !tuple) sb_printf(b, "%s: ", v->fields[i].name);
-        add_value(b, v->fields[i].value, c);
+        /* an unset element is a Vec's spare slot: the lesson's `_` */
+        if (array && v->fields[i].value->kind == SHI_VAL_UNINIT) sb_add(b, "_");
+        else add_value(b, v->fields[i].value, c);
     }
     if (v->truncated) sb_printf(b, "%s+%zu more", v->nfields ? ", " : "", v->truncated);
     sb_add(b, close);
@@ -394,7 +396,8 @@ static void add_block_value(sbuf *b, const ctx *x, const shi_step *s, const shi_
     for (size_t i = 0; i < v->nfields; i++) {
         if (i) sb_add(b, ", ");
         if (!array && !tuple) sb_printf(b, "%s: ", v->fields[i].name);
-        add_block_value(b, x, s, v->fields[i].value);
+        if (array && v->fields[i].value->kind == SHI_VAL_UNINIT) sb_add(b, "_");
+        else add_block_value(b, x, s, v->fields[i].value);
     }
     if (v->truncated) sb_printf(b, "%s+%zu more", v->nfields ? ", " : "", v->truncated);
     sb_add(b, array ? (x->c_lang ? "}" : "]") : tuple ? (x->c_lang ? "}" : ")") : "}");

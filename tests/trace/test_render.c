@@ -917,6 +917,51 @@ SH_TEST(test_text_long_values_fit_the_width) {
     shi_trace_free(t);
 }
 
+/* Owned blocks are drawn from their decoded values alone, whatever handle typed them: a
+ * Box<Person>'s struct with an arrow from its String field, a Vec<String>'s slots as arrows
+ * and `_`; a value of a kind the renderers do not know (a handle kind added later) is drawn
+ * as its text, in every view, and crashes none. */
+SH_TEST(test_owned_blocks_drawn_from_their_values) {
+    shi_trace *t = shi_trace_new("prog");
+    t->language = shi_trace_strdup("rust");
+    shi_step *s = shi_trace_add_step(t);
+    shi_frame *f = shi_step_push_frame(s, "main", "p.rs", 7);
+    shi_var *v = shi_frame_add_var(f, "b", "Box<Person>", 8);
+    shi_value_set_owned(&v->value, SHI_OWN_BOX, 0x4000, 0, 0, "Person", 32, 0);
+    v = shi_frame_add_var(f, "v", "Vec<String>", 24);
+    shi_value_set_owned(&v->value, SHI_OWN_VEC, 0x5000, 1, 3, "String", 24, 1);
+    shi_block *b = shi_step_add_block(s, 0x4000, 32, 1);
+    shi_value *person = owned_box(b, "b", "Person");
+    person->kind = SHI_VAL_STRUCT;
+    shi_value *name = shi_value_add_field(person, "name")->value;
+    shi_value_set_owned(name, SHI_OWN_STRING, 0x6000, 3, 3, "u8", 1, 2);   /* block #3 */
+    shi_value_set_int(shi_value_add_field(person, "age")->value, 30);
+    b = shi_step_add_block(s, 0x5000, 72, 2);
+    shi_value *slots = owned_slots(b, "v", "String", 24, 3);
+    shi_value_set_owned(slots->fields[0].value, SHI_OWN_STRING, 0x6010, 2, 2, "u8", 1, 3);
+    slots->fields[1].value->kind = (shi_value_kind)77;   /* a kind from the future */
+    shi_value_set_text(slots->fields[1].value, "Rc(7)");
+    b = shi_step_add_block(s, 0x6000, 3, 3);
+    owned_string(b, "b.name", "Ann", 3, 3);
+    b = shi_step_add_block(s, 0x6010, 2, 4);
+    owned_string(b, "v[0]", "hi", 2, 2);
+    char *out = render_step(t, 0, true, false, 120);
+    CHECK(strstr(out, "{name: → #3, age: 30}"));
+    CHECK(strstr(out, "→ #4 │"));
+    CHECK(strstr(out, "Rc(7) │"));
+    CHECK(line_has(out, "│     _ │", "→ #4"));
+    CHECK(strstr(out, "\"Ann\""));
+    free(out);
+    char *json = render_json_text(t, false);
+    CHECK(json_valid(json));
+    CHECK(strstr(json, "\"owner\": \"b.name\""));
+    free(json);
+    json = render_json_text(t, true);
+    CHECK(json_valid(json));
+    free(json);
+    shi_trace_free(t);
+}
+
 SH_TEST(test_text_stale_handle_draws_no_arrow) {
     shi_trace *t = shi_trace_new("prog");
     shi_step *s = shi_trace_add_step(t);
