@@ -102,12 +102,67 @@ static bool thin_pointee(Dwarf_Die *agg, const char *const *path, Dwarf_Die *ret
 
 /* ---- Rc, Arc, Weak, Cell, RefCell -------------------------------------------------------- */
 
+static Dwarf_Off vtable_type(const shi_dwarf *d, uint64_t rel);
+
+/* Rc<dyn Trait>, Rc<str>, Rc<[T]> (and Arc's): the pointer is fat, {pointer, vtable} or
+ * {data_ptr, length}, and the value's place in the block depends on it: elem_die is the
+ * value's type (the concrete type, or T), `head` where the value starts, elem_type the
+ * block's type ("RcInner<Circle>", "RcInner<str>", "ArcInner<[u8]>"). */
+static int read_rc_fat(const shi_dwarf_reader *r, Dwarf_Die *fat, uint64_t addr,
+                       shi_value *out) {
+    static const char *const pointer[] = {"pointer", NULL}, *const vtable[] = {"vtable", NULL};
+    static const char *const data[] = {"data_ptr", NULL}, *const length[] = {"length", NULL};
+    static const char *const value[] = {"value", NULL}, *const data_m[] = {"data", NULL};
+    Dwarf_Die inner, elem, t;
+    uint64_t vt, voff = 0;
+    char name[240];
+    bool dyn = read_path(r, fat, pointer, addr, &out->owned.ptr, NULL) &&
+               read_path(r, fat, vtable, addr, &vt, NULL);
+    if (!dyn && (!read_path(r, fat, data, addr, &out->owned.ptr, NULL) ||
+                 !read_path(r, fat, length, addr, &out->owned.len, NULL)))
+        return unknown_layout(out);
+    if (!thin_pointee(fat, dyn ? pointer : data, &inner)) return unknown_layout(out);
+    Dwarf_Die pi;
+    shi_dwarf_peel(&inner, &pi);
+    const char *iname = dwarf_diename(&pi);
+    size_t prefix = iname ? strcspn(iname, "<") : 0;
+    if (!iname || !iname[prefix]) return unknown_layout(out);
+    if (dyn) {   /* the concrete type from the vtable; the value aligned as it says */
+        uint64_t size = 0, align = 0;
+        Dwarf_Off ct = vt >= r->t->load_bias ? vtable_type(r->d, vt - r->t->load_bias) : 0;
+        if (!shi_dwarf_read_uint(r->t, vt + 8, 8, &size) ||
+            !shi_dwarf_read_uint(r->t, vt + 16, 8, &align) || !align || (align & (align - 1)) ||
+            !ct || !dwarf_offdie(shi_dwarf_handle(r->d), ct, &elem) ||
+            shi_dwarf_type_size(&elem) != size)
+            return 0;   /* not a vtable of the user's: the block stays bytes */
+        voff = (16 + align - 1) / align * align;
+    } else {     /* the elements' type is RcInner's T; the value's place its member's */
+        if (!shi_dwarf_template_param(&pi, "T", &elem) ||
+            !(shi_dwarf_member_path(&pi, value, &t, &voff) ||
+              shi_dwarf_member_path(&pi, data_m, &t, &voff)))
+            return unknown_layout(out);
+        out->owned.slice = true;
+        out->owned.cap = out->owned.len;
+    }
+    shi_dwarf_set_elem(r, out, &elem);
+    out->owned.head = voff;
+    bool str = strstr(iname, "<str>") != NULL;
+    snprintf(name, sizeof name, dyn ? "%.*s<%s>" : str ? "%.*s<str>" : "%.*s<[%s]>", (int)prefix,
+             iname, out->owned.elem_type ? out->owned.elem_type : "?");
+    free(out->owned.elem_type);
+    out->owned.elem_type = shi_trace_strdup(name);
+    return 0;
+}
+
 static int read_rc(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out) {
     static const char *const ptr[] = {"ptr", NULL}, *const thin[] = {"ptr", "pointer", NULL};
-    Dwarf_Die inner;
+    Dwarf_Die inner, pt;
+    uint64_t poff;
     out->kind = SHI_VAL_OWNED;
     out->owned.kind = SHI_OWN_RC;
     out->owned.shared = true;
+    if (shi_dwarf_member_path(type, thin, &pt, &poff) && dwarf_tag(&pt) == DW_TAG_structure_type)
+        return read_rc_fat(r, &pt, addr + poff, out);
     if (!read_path(r, type, ptr, addr, &out->owned.ptr, NULL)) return unknown_layout(out);
     if (thin_pointee(type, thin, &inner)) shi_dwarf_set_elem(r, out, &inner);
     return 0;
@@ -342,18 +397,25 @@ static shi_field *slot(shi_value *out, uint64_t base, uint64_t off, size_t size)
     return f;
 }
 
-/* RcInner { strong, weak, value } / ArcInner { strong, weak, data }. */
+static int slice_block(const shi_dwarf_reader *r, const shi_owned *o, Dwarf_Die *elem,
+                       shi_value *out);
+
+/* RcInner { strong, weak, value } / ArcInner { strong, weak, data }; behind a fat pointer
+ * (o->head: where the value starts) the counts are the two words before it, as in every
+ * RcInner, and the value is the concrete type, a str or a [T]. */
 static int rc_block(const shi_dwarf_reader *r, const shi_owned *o, Dwarf_Die *inner,
                     shi_value *out) {
     static const char *const strong[] = {"strong", NULL}, *const weak[] = {"weak", NULL};
     static const char *const value[] = {"value", NULL}, *const data[] = {"data", NULL};
-    uint64_t s, w, voff;
+    uint64_t s, w, voff = o->head;
     Dwarf_Die vt;
-    if (!read_path(r, inner, strong, o->ptr, &s, NULL) ||
-        !read_path(r, inner, weak, o->ptr, &w, NULL) ||
-        !(shi_dwarf_member_path(inner, value, &vt, &voff) ||
-          shi_dwarf_member_path(inner, data, &vt, &voff)))
-        return unknown_layout(out);
+    bool ok = o->head ? shi_dwarf_read_uint(r->t, o->ptr, 8, &s) &&
+                            shi_dwarf_read_uint(r->t, o->ptr + 8, 8, &w)
+                      : read_path(r, inner, strong, o->ptr, &s, NULL) &&
+                            read_path(r, inner, weak, o->ptr, &w, NULL) &&
+                            (shi_dwarf_member_path(inner, value, &vt, &voff) ||
+                             shi_dwarf_member_path(inner, data, &vt, &voff));
+    if (!ok) return unknown_layout(out);
     out->kind = SHI_VAL_STRUCT;
     out->type = shi_trace_strdup(o->elem_type);
     shi_field *f = shi_value_add_field(out, "strong");
@@ -369,8 +431,24 @@ static int rc_block(const shi_dwarf_reader *r, const shi_owned *o, Dwarf_Die *in
     f->value->at = o->ptr + 8;
     f = shi_value_add_field(out, "value");
     f->offset = (size_t)voff;
-    f->size = shi_dwarf_type_size(&vt);
-    shi_dwarf_read_any(r, &vt, o->ptr + voff, f->value, 1);
+    if (!o->head) {
+        f->size = shi_dwarf_type_size(&vt);
+        shi_dwarf_read_any(r, &vt, o->ptr + voff, f->value, 1);
+        return 0;
+    }
+    shi_owned part = *o;   /* the value as a box would hold it */
+    part.kind = strstr(o->elem_type ? o->elem_type : "", "<str>") ? SHI_OWN_STRING : SHI_OWN_BOX;
+    part.ptr = o->ptr + voff;
+    part.elem_type = shi_dwarf_type_name(r->d, inner);   /* inner is T here */
+    f->size = o->slice ? (size_t)(o->len * o->elem_size) : o->elem_size;
+    if (o->slice && part.kind == SHI_OWN_BOX) {
+        slice_block(r, &part, inner, f->value);
+        free(part.elem_type);
+    } else {
+        free(part.elem_type);
+        shi_value_clear(f->value);
+        shi_dwarf_read_owned_block(r->d, &part, r->t, f->value);
+    }
     return 0;
 }
 
@@ -558,6 +636,7 @@ int shi_rust_std_read_block(const shi_dwarf_reader *r, const shi_owned *o, shi_v
     switch (o->kind) {
     case SHI_OWN_RC: {
         Dwarf_Die inner;
+        if (o->head) return rc_block(r, o, &elem, out);   /* elem is the value's type */
         shi_dwarf_peel(&elem, &inner);
         return rc_block(r, o, &inner, out);
     }

@@ -3,6 +3,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::rc::{Rc, Weak};
+use std::sync::Arc;
 
 trait Shape {
     fn area(&self) -> f64;
@@ -39,6 +40,9 @@ fn main() {
     let named = Rc::new(String::from("rc"));
     let weak: Weak<String> = Rc::downgrade(&named);
     let gone: Weak<i32> = Weak::new();
+    let dynrc: Rc<dyn Shape> = Rc::new(Rect { w: 5, h: 6 });
+    let text: Rc<str> = Rc::from("hey");
+    let bytes: Arc<[u8]> = Arc::from(vec![1u8, 2]);
     let count = Cell::new(7);
     let own = mine::Cell { x: 5 };
     let a: Box<dyn Shape> = Box::new(Circle { r: 1.5 });
@@ -83,5 +87,6 @@ fn main() {
     let total = a.area() + b.area() + s.len() as f64 + d.len() as f64 + count.get() as f64; // facts
     println!("{} {} {} {}", total, weak.strong_count(), gone.strong_count(), own.x);
     println!("{} {:?} {}", err, unit, squares.len());
+    println!("{} {} {:?}", dynrc.area(), text, bytes);
     println!("{} {} {} {} {}", empty.len(), none.len(), tree.len(), deep.len(), tset.len());
 }

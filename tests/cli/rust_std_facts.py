@@ -119,6 +119,23 @@ check("Weak::new(): a pointer to nothing (0xffffffffffffffff, rust-gdb)",
       gone.get("kind") == "pointer" and gone.get("addr") == "0xffffffffffffffff" and
       gone.get("block") is None, gone)
 
+# fat Rcs: rust-gdb shows neither Rc<dyn Shape>'s value nor Rc<str>'s; read with x/ at the
+# RcInner: 1, 1 (strong, raw weak), then the value 16 bytes in: 5, 6 / "hey" / 1 2
+dynrc = var(s, "dynrc")
+db = held(s, "dynrc")
+check("Rc<dyn Shape>: RcInner<Rect> found from the vtable, strong 1, value {w: 5, h: 6}",
+      dynrc.get("elem_type") == "RcInner<Rect>" and db["type"] == "RcInner<Rect>" and
+      field(db["value"], "strong").get("value") == 1 and
+      field(field(db["value"], "value"), "w").get("value") == 5 and
+      field(field(db["value"], "value"), "h").get("value") == 6, db["value"])
+tb = held(s, "text")
+check("Rc<str>: RcInner<str> whose value is \"hey\"",
+      tb["type"] == "RcInner<str>" and field(tb["value"], "value").get("text") == '"hey"',
+      tb["value"])
+bb = held(s, "bytes")
+check("Arc<[u8]>: ArcInner<[u8]> whose value is [1, 2]",
+      bb["type"] == "ArcInner<[u8]>" and ints(field(bb["value"], "value")) == [1, 2], bb["value"])
+
 # Cell<i32>: rust-gdb `p count` = Cell = {value = 7}; mine::Cell<i32> {x: 5}
 count = var(s, "count")
 check("Cell<i32>: its value, 7", count.get("kind") == "int" and count.get("value") == 7, count)
