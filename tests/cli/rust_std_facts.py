@@ -10,7 +10,8 @@ control bytes; keys and values in the order the program itself iterates them, pr
 in the same run), HashSet<i32>, a VecDeque that has wrapped (from head), BTreeMaps of one leaf and of a root
 over leaves (in key order) and a BTreeSet, an empty map and
 deque (no block, not stale), and an Arc cloned into a thread (strong 2, then 1 after the
-join). Every value was read with rust-gdb at the same line (its pretty printers: Rc(strong=2,
+join), a doubly linked list of Rc<RefCell<Node>> with Weak back links. Every value was
+read with rust-gdb at the same line (its pretty printers: Rc(strong=2,
 weak=0), HashMap(size=3), VecDeque(size=4) = {0, 3, 4, 5}). Run by test_rust_std.sh; prints
 "ok"/"FAIL" per fact and "N passed, N failed".
 
@@ -285,6 +286,25 @@ s = step_at(trace, JOINED)
 check("Arc: strong 1 after the thread that held a clone was joined",
       field(held(s, "data")["value"], "strong").get("value") == 1, held(s, "data")["value"])
 check("the threaded program's trace ends with its exit code 0", trace["exit_code"] == 0)
+
+# a doubly linked list of Rc<RefCell<Node>>: rust-gdb `p a` = Rc(strong=1, weak=1) =
+# {value = {val: 1, next: Some(Rc(strong=2, weak=0) = {val: 2, next: None, prev: Some(..)})}}
+trace, lines = trace_of("rust_std_list")
+s = step_at(trace, next(i + 1 for i, l in enumerate(lines) if "println!" in l))
+na, nb = held(s, "a"), held(s, "b")
+node_a, node_b = field(na["value"], "value"), field(nb["value"], "value")
+check("Rc list: node a strong 1 weak 1, node b strong 2 weak 0 (rust-gdb)",
+      [field(na["value"], k).get("value") for k in ("strong", "weak")] == [1, 1] and
+      [field(nb["value"], k).get("value") for k in ("strong", "weak")] == [2, 0],
+      (na["value"], nb["value"]))
+nxt = field(field(node_a, "next"), "__0")
+check("Rc list: a.next is an Rc to b's block, shared, not stale",
+      field(node_a, "val").get("value") == 1 and nxt.get("owned") == "rc" and
+      nxt.get("block") == var(s, "b").get("block") and nxt.get("stale") is False, node_a)
+prev = field(field(node_b, "prev"), "__0")
+check("Rc list: b.prev is a Weak, a pointer to a's block",
+      field(node_b, "val").get("value") == 2 and prev.get("kind") == "pointer" and
+      prev.get("block") == var(s, "a").get("block"), node_b)
 
 # the --pytutor export: Python Tutor's front end keys its drawing by address, so a block's
 # elements come by address (a deque's as they lie: [1, _, _, 0], not [0, 1] from head), and
