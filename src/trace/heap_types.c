@@ -398,8 +398,17 @@ void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
         if (!x.changed) break;
     }
     for (size_t i = 0; i < s->nblocks; i++) {
-        free(s->blocks[i].owner);
-        s->blocks[i].owner = owner_path(&x, (int64_t)i, 0);
+        shi_block *b = &s->blocks[i];
+        if (!b->owner_borrowed) free(b->owner);
+        b->owner = owner_path(&x, (int64_t)i, 0);
+        b->owner_borrowed = false;
+        /* the same path as at the previous step: kept once, as an unchanged value is */
+        int64_t j = b->owner ? prev_block(&x, b->id) : -1;
+        if (j >= 0 && str_same(p->blocks[j].owner, b->owner)) {
+            free(b->owner);
+            b->owner = p->blocks[j].owner;
+            b->owner_borrowed = true;
+        }
     }
     for (size_t k = 0; k < x.nh; k++) free(x.h[k].suffix);
     borrow_unchanged(&x, r->prev, s);

@@ -152,6 +152,8 @@ typedef struct shi_block {
     char *owner;          /* the path of the one handle that owns it ("v", "v[0]", "b.name",
                              "list.next", "s.items[2]"), NULL if no handle does (C's pointers
                              own nothing); its free is narrated drop(owner) */
+    bool owner_borrowed;  /* `owner` is the previous step's same block's (the same path): that
+                             step owns and frees it */
     bool value_borrowed;  /* `value` is the previous step's same block's, unchanged (same
                              contents, same links): that step owns and frees it */
 } shi_block;
