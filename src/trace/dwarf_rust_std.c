@@ -517,6 +517,7 @@ static int slice_block(const shi_dwarf_reader *r, const shi_owned *o, Dwarf_Die 
     size_t esize = o->elem_size;
     block_type(out, "[%s; %llu]", o->elem_type, o->len);
     out->kind = SHI_VAL_ARRAY;
+    out->at = o->ptr;
     uint64_t shown = o->len < SHOWN ? o->len : SHOWN;
     for (uint64_t k = 0; k < shown && esize; k++) {
         shi_field *f = slot(out, o->ptr, k * esize, esize);

@@ -510,6 +510,7 @@ static bool is_pointer_type(const char *type) {
  * the name the model has (NULL: one made from the value's kind). */
 static const char *opt_type(const char *type, shi_value_kind kind) {
     if (kind == SHI_VAL_POINTER) return "pointer";
+    if (kind == SHI_VAL_CHAR) return "char";   /* a String's bytes too: one-character strings */
     if (!type) {
         switch (kind) {
         case SHI_VAL_UINT: return "unsigned int";

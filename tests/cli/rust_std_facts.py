@@ -325,6 +325,16 @@ except AssertionError as e:
     why = str(e)
 check("--pytutor: Rc, Box<dyn>, Box<[T]>, HashMap, VecDeque, BTreeMap in the C backend's encoding",
       not why, why)
+full = os.path.join(WORK, "opt_full.json")
+subprocess.run([BIN, "run", "--pytutor", full, "--", os.path.join(WORK, "rust_std")], check=True,
+               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+try:
+    pytutor_check.validate(pytutor_check.load(full))
+    why = ""
+except AssertionError as e:
+    why = str(e)
+check("--pytutor of rust_std.rs (Strings in a map, an Rc<String>, fat Rcs) validates; a "
+      "String's bytes are chars", not why, why)
 PRINT = next(i + 1 for i, l in enumerate(open(source).read().splitlines()) if "println!" in l)
 entry = next((e for e in opt["trace"] if e["line"] == PRINT), opt["trace"][-1])
 local = entry["stack_to_render"][-1]["encoded_locals"] if entry["stack_to_render"] else {}
