@@ -67,6 +67,9 @@ static size_t owned_changes(const shi_step *s, char *out, size_t len) {
                 : o->kind == SHI_OWN_BOX || o->kind == SHI_OWN_RC
                     ? snprintf(out + used, len - used, "%s%s on the heap", count ? "; " : "",
                                v->name)
+                : o->kind == SHI_OWN_BTREE   /* a tree has no spare room to tell */
+                    ? snprintf(out + used, len - used, "%s%s len %llu", count ? "; " : "",
+                               v->name, (unsigned long long)o->len)
                     : snprintf(out + used, len - used, "%s%s len %llu, cap %llu",
                                count ? "; " : "", v->name, (unsigned long long)o->len,
                                (unsigned long long)o->cap);
