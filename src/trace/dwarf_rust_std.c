@@ -7,7 +7,10 @@
  *   Rc<T>, Arc<T>   a handle {ptr} (SHI_OWN_RC, shared) to one block, RcInner/ArcInner:
  *                   {strong, weak, value}; the counts as Rc::strong_count and weak_count
  *                   give them (the block's raw weak count less the one all strong handles
- *                   hold together), as rust-gdb shows them.
+ *                   hold together), as rust-gdb shows them. Behind a fat pointer
+ *                   (Rc<dyn Trait>, Rc<str>, Rc<[T]>) the counts are still the first two
+ *                   words; the value follows at 16 rounded up to its alignment (the vtable's
+ *                   third word) or at RcInner<[T]>'s own member offset.
  *   Weak<T>         a pointer (not an owner) to that block; Weak::new() dangles (usize::MAX).
  *   Cell<T>, RefCell<T>   their value, under their own type name.
  *   Box<dyn Trait>  {pointer, vtable}: a box of the concrete type, found from the vtable's
