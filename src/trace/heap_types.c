@@ -229,12 +229,47 @@ static void handles_gone(typing *x, size_t bi) {
     x->c[bi].h_count = 0;
 }
 
+/* The strong count an Rc's or Arc's decoded block says (its field "strong"), 0 if none. */
+static uint64_t strong_count(const shi_block *b) {
+    const shi_value *v = &b->value;
+    if (v->kind != SHI_VAL_STRUCT || !v->nfields || !v->fields[0].name ||
+        strcmp(v->fields[0].name, "strong") != 0 || v->fields[0].value->kind != SHI_VAL_UINT)
+        return 0;
+    return v->fields[0].value->u;
+}
+
+/* Rc/Arc handles are all owners, but no more of them than the block's strong count: when
+ * more reach it (`let c = b;` after `let b = a.clone();`, or an Arc moved into a thread that
+ * has ended), the excess were moved from. A move leaves the older place: those that held
+ * the block at the previous step go first, the later found first. */
+static void shared_excess(typing *x) {
+    for (size_t bi = 0; bi < x->s->nblocks; bi++) {
+        uint64_t strong = strong_count(&x->s->blocks[bi]), n = 0;
+        if (!strong) continue;
+        for (size_t k = 0; k < x->nh; k++) {
+            const handle *h = &x->h[k];
+            n += h->v->owned.shared && !h->gone && !h->v->owned.stale &&
+                 held_block(x, h->v) == (int64_t)bi;
+        }
+        for (int held = 1; held >= 0 && n > strong; held--)
+            for (size_t k = x->nh; k-- > 0 && n > strong;) {
+                handle *h = &x->h[k];
+                if (h->v->owned.shared && !h->gone && !h->v->owned.stale && h->held == held &&
+                    held_block(x, h->v) == (int64_t)bi) {
+                    h->v->owned.stale = true;
+                    n--;
+                }
+            }
+    }
+}
+
 /* One owner per block. Of the handles not stale that hold it, the one whose place did not
  * hold it at the previous step owns it (after `v.push(s)` the element v[0], not `s`); when
  * history does not tell (all new, or all held), the last found: the innermost frame's, the
  * later declared, one inside a block over a variable. The others are moved from: stale,
  * except an Rc's or Arc's (shared): each of those holds a share. */
 static void decide_owners(typing *x) {
+    shared_excess(x);
     for (size_t i = 0; i < x->s->nblocks; i++) x->c[i].owner = -1;
     for (size_t k = 0; k < x->nh; k++) {
         handle *h = &x->h[k];

@@ -40,6 +40,9 @@ fn main() {
     let named = Rc::new(String::from("rc"));
     let weak: Weak<String> = Rc::downgrade(&named);
     let gone: Weak<i32> = Weak::new();
+    let first = Rc::new(7u8);
+    let second = Rc::clone(&first);
+    let third = second; // a move: `second` is moved from
     let dynrc: Rc<dyn Shape> = Rc::new(Rect { w: 5, h: 6 });
     let text: Rc<str> = Rc::from("hey");
     let bytes: Arc<[u8]> = Arc::from(vec![1u8, 2]);
@@ -87,6 +90,6 @@ fn main() {
     let total = a.area() + b.area() + s.len() as f64 + d.len() as f64 + count.get() as f64; // facts
     println!("{} {} {} {}", total, weak.strong_count(), gone.strong_count(), own.x);
     println!("{} {:?} {}", err, unit, squares.len());
-    println!("{} {} {:?}", dynrc.area(), text, bytes);
+    println!("{} {} {:?} {} {}", dynrc.area(), text, bytes, first, third);
     println!("{} {} {} {} {}", empty.len(), none.len(), tree.len(), deep.len(), tset.len());
 }

@@ -120,6 +120,14 @@ check("Weak::new(): a pointer to nothing (0xffffffffffffffff, rust-gdb)",
       gone.get("kind") == "pointer" and gone.get("addr") == "0xffffffffffffffff" and
       gone.get("block") is None, gone)
 
+# more handles than the strong count: rust-gdb `p first` = Rc(strong=2, weak=0) = {value = 7}
+# while first, second and third hold its address; `let third = second;` moved second
+held3 = [var(s, n) for n in ("first", "second", "third")]
+check("Rc moved by let: strong 2 (rust-gdb) with three handles: second is moved from, "
+      "first and third own", [h.get("stale") for h in held3] == [False, True, False] and
+      field(held(s, "first")["value"], "strong").get("value") == 2 and
+      held3[0].get("block") == held3[2].get("block"), held3)
+
 # fat Rcs: rust-gdb shows neither Rc<dyn Shape>'s value nor Rc<str>'s; read with x/ at the
 # RcInner: 1, 1 (strong, raw weak), then the value 16 bytes in: 5, 6 / "hey" / 1 2
 dynrc = var(s, "dynrc")
@@ -285,6 +293,9 @@ check("Arc: its value is the Vec [1, 2, 3]",
 s = step_at(trace, JOINED)
 check("Arc: strong 1 after the thread that held a clone was joined",
       field(held(s, "data")["value"], "strong").get("value") == 1, held(s, "data")["value"])
+check("Arc: after the join, mine (moved into the thread's closure) is stale, data owns",
+      var(s, "mine").get("stale") is True and var(s, "data").get("stale") is False,
+      (var(s, "mine"), var(s, "data")))
 check("the threaded program's trace ends with its exit code 0", trace["exit_code"] == 0)
 
 # a doubly linked list of Rc<RefCell<Node>>: rust-gdb `p a` = Rc(strong=1, weak=1) =
