@@ -1,6 +1,6 @@
 /*
- * src/trace/heap_types.c — typing heap blocks by the pointers that reach them
- * (heap_types.h).
+ * src/trace/heap_types.c — typing heap blocks by the handles and pointers that reach them,
+ * and deciding each block's one owner (heap_types.h).
  */
 #include "trace/heap_types.h"
 
@@ -36,6 +36,8 @@ typedef struct handle {
     shi_value *v;
     const shi_frame *frame;   /* a stack variable's frame; NULL for a static or a block */
     const char *var;          /* the variable's name (frame or static) */
+    uint64_t var_addr;        /* and its address: Rust's shadowing `let s = s + "ed";` gives
+                                 one frame two variables named s */
     int64_t in_block;         /* the block whose value holds it, -1 for a variable */
     uint64_t in_id;           /* that block's id */
     size_t chain[MAX_CHAIN];
@@ -59,7 +61,33 @@ typedef struct typing {
     handle *h;
     size_t nh, caph;
     by_id *prev_ids;    /* the previous step's blocks, sorted by id */
+    /* the dirty blocks: a pass decodes them by address, lowest first; one that becomes
+     * dirty above the block being decoded joins the pass (`heap`, a min-heap), one at or
+     * below it waits for the next (`next`); a list typed from its head is a chain of
+     * claims, and a pass must not cost every block of the step for each of its links */
+    size_t *heap, nheap, *next, nnext;
+    int64_t cur;        /* the block being decoded, -1 between passes */
 } typing;
+
+static void heap_push(typing *x, size_t bi) {
+    size_t k = x->nheap++;
+    for (; k && x->heap[(k - 1) / 2] > bi; k = (k - 1) / 2) x->heap[k] = x->heap[(k - 1) / 2];
+    x->heap[k] = bi;
+}
+
+static size_t heap_pop(typing *x) {
+    size_t top = x->heap[0], last = x->heap[--x->nheap], k = 0;
+    for (;;) {
+        size_t c = 2 * k + 1;
+        if (c >= x->nheap) break;
+        if (c + 1 < x->nheap && x->heap[c + 1] < x->heap[c]) c++;
+        if (x->heap[c] >= last) break;
+        x->heap[k] = x->heap[c];
+        k = c;
+    }
+    if (x->nheap) x->heap[k] = last;
+    return top;
+}
 
 static int cmp_id(const void *a, const void *b) {
     const by_id *x = a, *y = b;
@@ -96,6 +124,20 @@ static int pointee_rank(const typing *x, const shi_value *v, Dwarf_Die *ret) {
     return RANK_TYPED;
 }
 
+/* Block bi is claimed anew (its handles found so far stay its own, to be forgotten when it
+ * is decoded again) and waits to be decoded. */
+static void set_claim(typing *x, size_t bi, int rank, Dwarf_Off type, int64_t by) {
+    claim *c = &x->c[bi];
+    c->rank = rank;
+    c->type = type;
+    c->by = by;
+    if (c->dirty) return;
+    c->dirty = true;
+    x->changed = true;
+    if (x->cur >= 0 && bi > (size_t)x->cur) heap_push(x, bi);
+    else x->next[x->nnext++] = bi;
+}
+
 /* Every pointer in v (fields and elements too) claims the block it points to the start of;
  * `linked`: its target_block is set (the static region's are not: look it up). */
 static void claim_from(typing *x, const shi_value *v, bool linked) {
@@ -105,9 +147,7 @@ static void claim_from(typing *x, const shi_value *v, bool linked) {
         int rank;
         if (bi >= 0 && (size_t)bi < x->s->nblocks && x->s->blocks[bi].addr == v->addr &&
             x->c[bi].rank < RANK_TYPED && (rank = pointee_rank(x, v, &type)) > x->c[bi].rank) {
-            x->c[bi] = (claim){.rank = rank, .type = dwarf_dieoffset(&type), .by = -1,
-                               .owner = -1, .dirty = true};
-            x->changed = true;
+            set_claim(x, (size_t)bi, rank, dwarf_dieoffset(&type), -1);
         }
     }
     for (size_t i = 0; i < v->nfields; i++) claim_from(x, v->fields[i].value, linked);
@@ -135,7 +175,9 @@ static const shi_value *place_in(const typing *x, const handle *h, const shi_ste
                 strcmp(p->frames[i].function, h->frame->function) == 0)
                 f = &p->frames[i];
         for (size_t i = 0; f && i < f->nvars && !v; i++)
-            if (f->vars[i].name && strcmp(f->vars[i].name, h->var) == 0) v = &f->vars[i].value;
+            if (f->vars[i].name && strcmp(f->vars[i].name, h->var) == 0 &&
+                (!h->var_addr || !f->vars[i].addr || f->vars[i].addr == h->var_addr))
+                v = &f->vars[i].value;
     }
     for (int k = 0; v && k < h->nchain; k++)
         v = h->chain[k] < v->nfields ? v->fields[h->chain[k]].value : NULL;
@@ -194,9 +236,7 @@ static void find_handles(typing *x, handle *at, shi_value *v, const char *suffix
         int64_t bi = held_block(x, v);
         judge_by_history(x, h, bi);
         if (bi >= 0 && !v->owned.stale && x->c[bi].rank < RANK_OWNED) {
-            x->c[bi] = (claim){.rank = RANK_OWNED, .by = (int64_t)(x->nh - 1), .owner = -1,
-                               .dirty = true};
-            x->changed = true;
+            set_claim(x, (size_t)bi, RANK_OWNED, 0, (int64_t)(x->nh - 1));
         }
         return;
     }
@@ -211,7 +251,7 @@ static void find_handles(typing *x, handle *at, shi_value *v, const char *suffix
 }
 
 static void handles_in_var(typing *x, const shi_frame *f, shi_var *var) {
-    handle at = {.frame = f, .var = var->name, .in_block = -1};
+    handle at = {.frame = f, .var = var->name, .var_addr = var->addr, .in_block = -1};
     if (var->name) find_handles(x, &at, &var->value, "");
 }
 
@@ -299,10 +339,7 @@ static void retype_by_owners(typing *x) {
         bool same = c->by >= 0 && !x->h[c->by].gone &&
                     same_handle(&x->h[c->owner].v->owned, &x->h[c->by].v->owned);
         c->by = c->owner;
-        if (same) continue;
-        c->dirty = true;
-        x->changed = true;
-        handles_gone(x, i);
+        if (!same) set_claim(x, i, RANK_OWNED, 0, c->owner);
     }
 }
 
@@ -327,12 +364,65 @@ static char *owner_path(typing *x, int64_t bi, int depth) {
 
 /* Decodes block bi as its claim says: what its handle holds; else one object, or as many
  * as fit (an array). */
+static uint64_t mix(uint64_t h, uint64_t v) {
+    return (h ^ v) * 0x100000001b3u;   /* FNV-1a's prime, a word at a time */
+}
+
+/* What the claim on block bi decodes it by, summed up. */
+static uint64_t claim_sig(const typing *x, size_t bi) {
+    const claim *c = &x->c[bi];
+    const shi_block *b = &x->s->blocks[bi];
+    uint64_t h = mix(mix(mix(0xcbf29ce484222325u, (uint64_t)c->rank), b->addr), b->size);
+    if (c->rank != RANK_OWNED) return mix(h, c->type);
+    const shi_owned *o = &x->h[c->by].v->owned;
+    return mix(mix(mix(mix(h, (uint64_t)o->kind), o->len), o->cap), o->elem_die);
+}
+
+/* Whether v holds text read from elsewhere (a char pointer's string, a &str's): memory
+ * outside its block, which may change while the block does not. */
+static bool reads_elsewhere(const shi_value *v) {
+    if (v->kind == SHI_VAL_POINTER && v->text) return true;
+    for (size_t i = 0; i < v->nfields; i++)
+        if (reads_elsewhere(v->fields[i].value)) return true;
+    return false;
+}
+
+static void unmark_stale(shi_value *v) {
+    if (v->kind == SHI_VAL_OWNED) v->owned.stale = false;
+    for (size_t i = 0; i < v->nfields; i++) unmark_stale(v->fields[i].value);
+}
+
+/* The previous step's decoding of the same block, when nothing it was made of changed: the
+ * same claim, and the block's bytes all copied and equal (a long list's nodes, a
+ * Vec<String>'s strings: decoding each again at every step costs the trace's time). */
+static bool reuse(typing *x, size_t bi, uint64_t sig) {
+    const shi_step *p = x->r->prev;
+    shi_block *b = &x->s->blocks[bi];
+    int64_t j = prev_block(x, b->id);
+    if (j < 0) return false;
+    const shi_block *pb = &p->blocks[j];
+    if (!pb->type || pb->typed_sig != sig || pb->size != b->size || b->nbytes != b->size ||
+        pb->nbytes != b->nbytes || memcmp(pb->bytes, b->bytes, b->nbytes) != 0 ||
+        reads_elsewhere(&pb->value))
+        return false;
+    shi_value_copy(&b->value, &pb->value);
+    unmark_stale(&b->value);   /* judged again, as a decoded value's handles are */
+    b->type = shi_trace_strdup(pb->type);
+    return true;
+}
+
 static void decode(typing *x, size_t bi) {
     shi_block *b = &x->s->blocks[bi];
     Dwarf_Die type, peeled;
     shi_value_clear(&b->value);
     free(b->type);
     b->type = NULL;
+    uint64_t sig = claim_sig(x, bi);
+    b->typed_sig = sig;
+    if (reuse(x, bi, sig)) {
+        shi_step_link_value(x->s, &b->value);
+        return;
+    }
     shi_dwarf_target t = {.read_reg = no_reg, .read_mem = x->r->read_mem, .arg = x->r->arg};
     shi_value v;
     if (x->c[bi].rank == RANK_OWNED) {
@@ -382,7 +472,9 @@ static void borrow_unchanged(const typing *x, const shi_step *prev, shi_step *s)
             !same_value(&prev->blocks[j].value, &b->value))
             continue;
         shi_value_clear(&b->value);
+        free(b->type);
         b->value = prev->blocks[j].value;
+        b->type = prev->blocks[j].type;
         b->value_borrowed = true;
     }
 }
@@ -390,16 +482,19 @@ static void borrow_unchanged(const typing *x, const shi_step *prev, shi_step *s)
 /* Decodes the dirty blocks and follows what they hold, until nothing changes: each block
  * is decoded once per better claim (the claims only go up) or owner with other contents. */
 static void settle(typing *x) {
-    while (x->changed) {
-        x->changed = false;
-        for (size_t i = 0; i < x->s->nblocks; i++) {
-            if (!x->c[i].dirty) continue;
+    while (x->nnext) {
+        for (size_t k = 0; k < x->nnext; k++) heap_push(x, x->next[k]);
+        x->nnext = 0;
+        while (x->nheap) {
+            size_t i = heap_pop(x);
+            x->cur = (int64_t)i;
             x->c[i].dirty = false;
             handles_gone(x, i);
             decode(x, i);
             if (shi_dwarf_language(x->r->d) == SHI_LANG_C) claim_from(x, &x->s->blocks[i].value, true);
             handles_in_block(x, i);
         }
+        x->cur = -1;
     }
 }
 
@@ -407,6 +502,11 @@ void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
     typing x = {.r = r, .s = s, .c = calloc(s->nblocks ? s->nblocks : 1, sizeof(claim))};
     if (!x.c) SHI_PANIC("trace: out of memory");
     for (size_t i = 0; i < s->nblocks; i++) x.c[i] = (claim){.by = -1, .owner = -1};
+    /* a block is queued at most once at a time (its dirty mark): n entries suffice */
+    x.heap = malloc((s->nblocks + 1) * sizeof *x.heap);
+    x.next = malloc((s->nblocks + 1) * sizeof *x.next);
+    if (!x.heap || !x.next) SHI_PANIC("trace: out of memory");
+    x.cur = -1;
     const shi_step *p = r->prev;
     if (p && p->nblocks) {
         x.prev_ids = malloc(p->nblocks * sizeof *x.prev_ids);
@@ -429,6 +529,7 @@ void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
     for (int round = 0; round < 8; round++) {
         settle(&x);
         decide_owners(&x);
+        x.changed = false;
         retype_by_owners(&x);
         if (!x.changed) break;
     }
@@ -450,4 +551,6 @@ void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
     free(x.h);
     free(x.c);
     free(x.prev_ids);
+    free(x.heap);
+    free(x.next);
 }

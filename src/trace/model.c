@@ -397,9 +397,10 @@ static void step_free(shi_step *s) {
         free(s->blocks[i].alloc_file);
         free(s->blocks[i].bytes);
         free(s->blocks[i].ptrs);
-        free(s->blocks[i].type);
         if (!s->blocks[i].owner_borrowed) free(s->blocks[i].owner);
-        if (!s->blocks[i].value_borrowed) value_free(&s->blocks[i].value);
+        if (s->blocks[i].value_borrowed) continue;
+        free(s->blocks[i].type);
+        value_free(&s->blocks[i].value);
     }
     for (size_t i = 0; i < s->nevents; i++) {
         free(s->events[i].function);

@@ -154,8 +154,12 @@ typedef struct shi_block {
                              own nothing); its free is narrated drop(owner) */
     bool owner_borrowed;  /* `owner` is the previous step's same block's (the same path): that
                              step owns and frees it */
-    bool value_borrowed;  /* `value` is the previous step's same block's, unchanged (same
-                             contents, same links): that step owns and frees it */
+    uint64_t typed_sig;   /* what `value` was decoded by (the claim's type or handle, the
+                             block's place and size), summed up: while it and the bytes stay
+                             the same, the next step copies the value instead of decoding */
+    bool value_borrowed;  /* `value` and `type` are the previous step's same block's,
+                             unchanged (same contents, same links): that step owns and frees
+                             them */
 } shi_block;
 
 /* An aligned 8-byte word of a block holding an address inside another (or the same) block:

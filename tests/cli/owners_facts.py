@@ -9,8 +9,8 @@ with `rustc -g`), and of the lesson's C heap_types (own.h's handles):
   name field owns "Ann" (b.name), p.name moved-from after the Box::new;
 - an Option<Box<Node>> list (values 3, 2, 1, next arrows, None at the end) and a tree of
   Boxes, each block owned by its path (list.next.next, tree.left);
-- v.push(s), Box::new(t), vec![u], `let y = x`: the moved-from handle stale, the new holder
-  the owner; never two live handles on one block;
+- v.push(s), Box::new(t), vec![u], `let y = x`, a shadowing `let z = z + "ed"`: the
+  moved-from handle stale, the new holder the owner; never two live handles on one block;
 - the drops named by the owners' paths, in the order the program frees (gdb's breakpoints on
   free when gdb is installed), never drop(s) three times for the format! loop;
 - C's sh_string/sh_vec/sh_box blocks owned and dropped as before.
@@ -296,10 +296,17 @@ s = after("let y = x;")
 check("moves: after let y = x, x is stale and y owns \"kept\"",
       s and var(s, "x")["value"]["stale"] and not var(s, "y")["value"]["stale"] and
       owned_by(s, "y") and btext(owned_by(s, "y")) == '"kept"')
+s = step_at(t, FACTS)
+zs = [v for f in (s["frames"] if s else []) for v in f["vars"] if v["name"] == "z"]
+zb = owned_by(s, "z") if s else None
+check("moves: after let z = z + \"ed\", the first z is stale, the second owns \"shadowed\"",
+      len(zs) == 2 and zs[0]["value"]["stale"] and not zs[1]["value"]["stale"] and
+      btext(zb) == '"shadowed"', ([z["value"].get("stale") for z in zs], btext(zb)))
 ok, where = one_owner_everywhere(t)
 check("moves: never two live handles on one block", ok, where)
 d = drops(t)
-check("moves: drops y, w[0], w, *b, b, v[0], v", d == ["y", "w[0]", "w", "*b", "b", "v[0]", "v"], d)
+check("moves: drops z, y, w[0], w, *b, b, v[0], v",
+      d == ["z", "y", "w[0]", "w", "*b", "b", "v[0]", "v"], d)
 free_order_as_gdb(t, exe, "moves")
 
 # ---- C: own.h's handles ----------------------------------------------------------------
