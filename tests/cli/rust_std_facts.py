@@ -354,8 +354,8 @@ local = entry["stack_to_render"][-1]["encoded_locals"] if entry["stack_to_render
 def opt_block(name):
     """The heap entry the handle `name` points to (its C_STRUCT's ptr)."""
     h = local.get(name) or []
-    ptr = next((f[1][3] for f in h[3:] if f[0] == "ptr"), None)
-    return entry["heap"].get(ptr) or []
+    ptr = next((f[1][3] for f in h[3:] if isinstance(f, list) and f[0] == "ptr"), None)
+    return entry["heap"].get(ptr) or [] if isinstance(ptr, str) else []
 
 
 deque = [e[3] for e in opt_block("d")[2:]]
