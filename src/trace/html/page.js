@@ -187,6 +187,10 @@
       return v.variant + (tuple ? '(' + items.join(', ') + ')' : ' { ' + items.join(', ') + ' }');
     }
     if (v.kind === 'struct' && v.fields && !/^"/.test(String(v.text))) {
+      // a tuple (a map's (K, V) entry) as Rust writes one: (1, 10)
+      if (v.fields.length && v.fields.every((f) => /^__\d+$/.test(String(f.name)))) {
+        return '(' + v.fields.map((f) => typedText(f.value)).join(', ') + ')';
+      }
       return '{' + v.fields.map((f) => f.name + ': ' + typedText(f.value)).join(', ') + '}';
     }
     if (v.kind === 'array' && v.elements && !/^"/.test(String(v.text))) {
