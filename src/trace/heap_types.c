@@ -235,9 +235,12 @@ static void find_handles(typing *x, handle *at, shi_value *v, const char *suffix
         h->suffix = shi_trace_strdup(suffix);
         int64_t bi = held_block(x, v);
         judge_by_history(x, h, bi);
-        if (bi >= 0 && !v->owned.stale && x->c[bi].rank < RANK_OWNED) {
+        /* the first handle found types the block; again if the one that did is gone (its
+         * block decoded anew: this may be the same handle found again) */
+        const claim *c = bi >= 0 ? &x->c[bi] : NULL;
+        if (c && !v->owned.stale &&
+            (c->rank < RANK_OWNED || c->by < 0 || x->h[c->by].gone))
             set_claim(x, (size_t)bi, RANK_OWNED, 0, (int64_t)(x->nh - 1));
-        }
         return;
     }
     if (at->nchain >= MAX_CHAIN) return;
@@ -344,19 +347,31 @@ static void retype_by_owners(typing *x) {
 }
 
 /* The path of the handle that owns block bi: its variable's name, or its block's owner's
- * path, and its suffix below ("v" + "[0]"). NULL if a cycle or nothing leads to a variable. */
-static char *owner_path(typing *x, int64_t bi, int depth) {
-    if (bi < 0 || x->c[bi].owner < 0 || depth > 64) return NULL;
+ * path, and its suffix below ("v" + "[0]"); NULL if nothing leads to a variable within
+ * MAX_DEPTH handles (or a cycle does). Each block's is made once (`memo`, `depth`): a
+ * list's paths grow one link at a time. */
+enum { MAX_DEPTH = 64 };
+
+static const char *owner_path(typing *x, int64_t bi, char **memo, int *depth) {
+    if (bi < 0 || x->c[bi].owner < 0) return NULL;
+    if (depth[bi]) return memo[bi];   /* made, or being made (a cycle: -1, NULL) */
+    depth[bi] = -1;
     const handle *h = &x->h[x->c[bi].owner];
-    char *root = h->in_block >= 0 ? owner_path(x, h->in_block, depth + 1) : shi_trace_strdup(h->var);
-    if (!root) return NULL;
+    const char *root = h->var;
+    int d = 1;
+    if (h->in_block >= 0) {
+        root = owner_path(x, h->in_block, memo, depth);
+        d = depth[h->in_block] + 1;
+    }
+    if (!root || d > MAX_DEPTH) return NULL;
     size_t n = strlen(root) + strlen(h->suffix) + 2;
     char *path = malloc(n);
     if (!path) SHI_PANIC("trace: out of memory");
     /* a handle that is its block's whole value (the String of a Box<String>) is `*b` */
     bool whole = h->in_block >= 0 && !h->suffix[0];
     snprintf(path, n, "%s%s%s", whole ? "*" : "", root, h->suffix);
-    free(root);
+    memo[bi] = path;
+    depth[bi] = d;
     return path;
 }
 
@@ -489,6 +504,10 @@ static void settle(typing *x) {
             size_t i = heap_pop(x);
             x->cur = (int64_t)i;
             x->c[i].dirty = false;
+            /* its handle went with the block it was found in, before this one was decoded:
+             * that block's new value claims it again, or the owners do */
+            if (x->c[i].rank == RANK_OWNED && (x->c[i].by < 0 || x->h[x->c[i].by].gone))
+                continue;
             handles_gone(x, i);
             decode(x, i);
             if (shi_dwarf_language(x->r->d) == SHI_LANG_C) claim_from(x, &x->s->blocks[i].value, true);
@@ -533,10 +552,14 @@ void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
         retype_by_owners(&x);
         if (!x.changed) break;
     }
+    char **memo = calloc(s->nblocks ? s->nblocks : 1, sizeof *memo);
+    int *depth = calloc(s->nblocks ? s->nblocks : 1, sizeof *depth);
+    if (!memo || !depth) SHI_PANIC("trace: out of memory");
+    for (size_t i = 0; i < s->nblocks; i++) owner_path(&x, (int64_t)i, memo, depth);
     for (size_t i = 0; i < s->nblocks; i++) {
         shi_block *b = &s->blocks[i];
         if (!b->owner_borrowed) free(b->owner);
-        b->owner = owner_path(&x, (int64_t)i, 0);
+        b->owner = memo[i];   /* the block keeps the string made for it */
         b->owner_borrowed = false;
         /* the same path as at the previous step: kept once, as an unchanged value is */
         int64_t j = b->owner ? prev_block(&x, b->id) : -1;
@@ -547,6 +570,8 @@ void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
         }
     }
     for (size_t k = 0; k < x.nh; k++) free(x.h[k].suffix);
+    free(memo);
+    free(depth);
     borrow_unchanged(&x, r->prev, s);
     free(x.h);
     free(x.c);

@@ -271,6 +271,11 @@ int64_t shi_step_find_block(const shi_step *s, uint64_t id) {
     return -1;
 }
 
+int64_t shi_step_find_block_near(const shi_step *s, uint64_t id, uint64_t addr) {
+    int64_t i = shi_step_block_at(s, addr);
+    return i >= 0 && s->blocks[i].id == id ? i : shi_step_find_block(s, id);
+}
+
 int64_t shi_step_block_at(const shi_step *s, uint64_t addr) {
     /* the last block starting at or below addr, if addr lies in it: a step has thousands of
      * blocks and every pointer and handle in them is linked */
@@ -352,7 +357,7 @@ void shi_step_mark_changes(shi_step *s, const shi_step *prev) {
     }
     for (size_t i = 0; i < s->nblocks; i++) {
         shi_block *b = &s->blocks[i];
-        int64_t j = prev ? shi_step_find_block(prev, b->id) : -1;
+        int64_t j = prev ? shi_step_find_block_near(prev, b->id, b->addr) : -1;
         b->is_new = j < 0;
         b->grown = j >= 0 && prev->blocks[j].size < b->size;
     }

@@ -141,6 +141,11 @@ typedef struct shi_block {
     unsigned char *bytes; /* a copy of the contents (up to `nbytes`), for drawing */
     size_t nbytes;
     bool is_new, grown;   /* since the previous step */
+    bool value_borrowed;  /* `value` and `type` are the previous step's same block's,
+                             unchanged (same contents, same links): that step owns and frees
+                             them */
+    bool owner_borrowed;  /* `owner` is the previous step's same block's (the same path): that
+                             step owns and frees it */
     struct shi_block_ptr *ptrs;   /* words in the copy that point into live blocks */
     size_t nptrs;
     char *type;           /* what it holds: the owning handle's block type ("[String; 4]" for a
@@ -152,14 +157,9 @@ typedef struct shi_block {
     char *owner;          /* the path of the one handle that owns it ("v", "v[0]", "b.name",
                              "list.next", "s.items[2]"), NULL if no handle does (C's pointers
                              own nothing); its free is narrated drop(owner) */
-    bool owner_borrowed;  /* `owner` is the previous step's same block's (the same path): that
-                             step owns and frees it */
     uint64_t typed_sig;   /* what `value` was decoded by (the claim's type or handle, the
                              block's place and size), summed up: while it and the bytes stay
                              the same, the next step copies the value instead of decoding */
-    bool value_borrowed;  /* `value` and `type` are the previous step's same block's,
-                             unchanged (same contents, same links): that step owns and frees
-                             them */
 } shi_block;
 
 /* An aligned 8-byte word of a block holding an address inside another (or the same) block:
@@ -278,6 +278,9 @@ void shi_step_mark_changes(shi_step *s, const shi_step *prev);
 bool shi_value_equal(const shi_value *a, const shi_value *b);
 /* The block with this allocation id in `s`, or -1. */
 int64_t shi_step_find_block(const shi_step *s, uint64_t id);
+/* The same, looked up first at `addr` (where it was in another step: a block moves only by
+ * realloc), so matching every block of two steps costs no more than a search each. */
+int64_t shi_step_find_block_near(const shi_step *s, uint64_t id, uint64_t addr);
 /* The block (index in s) holding addr, or -1. */
 int64_t shi_step_block_at(const shi_step *s, uint64_t addr);
 /* Sets target_block of every pointer and owned handle in v (fields too) from the step's

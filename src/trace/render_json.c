@@ -701,7 +701,10 @@ static void opt_value(opt_ctx *c, const shi_value *v, const char *type, uint64_t
         opt_elements(c, v, 0, 0);
         jw_close(w, ']');
     } else {
-        opt_data_head(c, addr, opt_type(type, v->kind));
+        const char *ctype = opt_type(type, v->kind);
+        /* a char is written as one: a String's bytes (u8 to Rust) are the backend's chars */
+        if (v->kind == SHI_VAL_CHAR && !strstr(ctype, "char")) ctype = "char";
+        opt_data_head(c, addr, ctype);
         opt_scalar(c, v);
         jw_close(w, ']');
     }

@@ -794,7 +794,7 @@ static size_t freed_rows(ctx *x, rcol *rc, const shi_trace *t, const shi_step *s
     const shi_step *prev = &t->steps[s->index - 1];
     for (size_t i = 0; i < prev->nblocks; i++) {
         const shi_block *b = &prev->blocks[i];
-        if (shi_step_find_block(s, b->id) >= 0) continue;
+        if (shi_step_find_block_near(s, b->id, b->addr) >= 0) continue;
         sbuf plain = {0}, m = {0};
         sb_printf(&plain, "freed: #%" PRIu64 " at 0x%" PRIx64 ", %zu bytes", b->id, b->addr,
                   b->size);

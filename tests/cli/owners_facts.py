@@ -13,7 +13,9 @@ with `rustc -g`), and of the lesson's C heap_types (own.h's handles):
   moved-from handle stale, the new holder the owner; never two live handles on one block;
 - the drops named by the owners' paths, in the order the program frees (gdb's breakpoints on
   free when gdb is installed), never drop(s) three times for the format! loop;
-- C's sh_string/sh_vec/sh_box blocks owned and dropped as before.
+- C's sh_string/sh_vec/sh_box blocks owned and dropped as before;
+- the --pytutor export of the Vec<String> valid (tests/cli/pytutor_check.py), its slots
+  String structs whose ptr leads to blocks of chars.
 
 Run by test_owners.sh; prints "ok"/"FAIL" per fact and "N passed, N failed".
 
@@ -226,6 +228,24 @@ check("people: the text view draws v's slots as arrows and `_`: → #a │ → #
 check("people: the text view draws the Box's Person as {name: → #n, age: 30}",
       re.search(r"\{name: → #\d+, age: 30\}", view))
 check("people: the text view draws the item blocks' texts", all(f'"item{i}"' in view for i in range(3)))
+
+pt = exe + ".pt.json"
+subprocess.run([BIN, "run", "--pytutor", pt, "--", exe], cwd=WORK, stdout=subprocess.DEVNULL,
+               stderr=subprocess.DEVNULL, timeout=120)
+try:
+    from pytutor_check import load, validate
+    d = validate(load(pt))
+    e = d["trace"][-2]
+    heap = e["heap"]
+    vkey = vb and vb["addr"]
+    slots = heap.get(vkey, [])[2:] if vkey else []
+    ptrs = [x[3][1][3] for x in slots[:3] if x[0] == "C_STRUCT" and x[3][0] == "ptr"]
+    chars = ["".join(c[3] for c in heap.get(a, [])[2:] if c[3] != "<UNINITIALIZED>") for a in ptrs]
+    check("people: --pytutor: valid for Python Tutor's C front end; v's slots are String structs "
+          "whose ptr leads to blocks of chars item0, item1, item2",
+          chars == ["item0", "item1", "item2"], (ptrs, chars))
+except AssertionError as err:
+    check("people: --pytutor: valid for Python Tutor's C front end", False, err)
 
 # ---- an Option<Box<Node>> list and a tree of Boxes ---------------------------------------
 exe, FACTS = build("owners_list")
