@@ -430,6 +430,7 @@ shi_dwarf *shi_dwarf_open(const char *path, char *err, size_t errlen) {
     load_lines(d);
     load_functions(d);
     shi_dwarf_load_statics(d);
+    shi_rust_std_load_vtables(d);
     return d;
 }
 
@@ -443,6 +444,7 @@ void shi_dwarf_close(shi_dwarf *d) {
     free(d->lines);
     free(d->funcs);
     shi_dwarf_free_statics(d);
+    shi_rust_std_free_vtables(d);
     free(d->cus);
     free(d->source_dir);
     free(d);

@@ -27,7 +27,22 @@ struct shi_dwarf {
     shi_dwarf_static *statics;   /* see shi_dwarf_statics */
     size_t nstatics;
     char opt_level[8];       /* main's unit was built with this -O flag ("-O2"); "" for -O0 */
+    struct shi_dwarf_vtable *vtables;   /* Rust: the user's units' `<T as Trait>::{vtable}`s */
+    size_t nvtables;
 };
+
+/* A Rust trait object's vtable: where it lies (relative to the load base) and the concrete
+ * type it was made for (its vtable_type's DW_AT_containing_type). */
+typedef struct shi_dwarf_vtable {
+    uint64_t addr;
+    Dwarf_Off type;
+} shi_dwarf_vtable;
+
+/* The value reader's state, shared by dwarf_value.c and dwarf_rust_std.c. */
+typedef struct shi_dwarf_reader {
+    const shi_dwarf *d;
+    const shi_dwarf_target *t;
+} shi_dwarf_reader;
 
 /* The DIE's DW_AT_type, typedefs and qualifiers kept; false if it has none (void). */
 bool shi_dwarf_die_type(Dwarf_Die *die, Dwarf_Die *ret_type);
@@ -49,6 +64,31 @@ bool shi_dwarf_is_user_decl(const shi_dwarf *d, Dwarf_Die *cu, const char *file)
 /* dwarf_statics.c: fills d->statics (at open) and frees it (at close). */
 void shi_dwarf_load_statics(shi_dwarf *d);
 void shi_dwarf_free_statics(shi_dwarf *d);
+
+/* dwarf_value.c's decoding, for dwarf_rust_std.c: any value by its type (as read_value,
+ * `depth` levels down); a member path's type and offset ("buf", "inner", "ptr"); the first
+ * scalar at offset 0 down Rust's wrappers (NonNull { pointer }, Cell { value }); a generic's
+ * template type parameter; an owned handle's element (name, size, DIE) set from a type. */
+int shi_dwarf_read_any(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr,
+                       shi_value *out, int depth);
+bool shi_dwarf_member_path(Dwarf_Die *agg, const char *const *path, Dwarf_Die *ret_type,
+                           uint64_t *ret_off);
+bool shi_dwarf_read_scalar(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr,
+                           uint64_t *ret, Dwarf_Die *ret_scalar);
+bool shi_dwarf_template_param(Dwarf_Die *type, const char *name, Dwarf_Die *ret);
+void shi_dwarf_set_elem(const shi_dwarf_reader *r, shi_value *out, Dwarf_Die *elem);
+
+/* dwarf_rust_std.c: Rust's Rc/Arc/Weak, Cell/RefCell, Box<dyn Trait>, Box<[T]>, HashMap,
+ * HashSet and VecDeque. Which of them `type` (peeled) is, 0 for none; reading a value of
+ * that kind (the handle, as read_value would); decoding the block a handle of theirs holds
+ * (shi_dwarf_read_owned_block's part for them: -2 if `o` is not theirs). */
+int shi_rust_std_kind(const shi_dwarf_reader *r, Dwarf_Die *type);
+int shi_rust_std_read(const shi_dwarf_reader *r, int kind, Dwarf_Die *type, uint64_t addr,
+                      shi_value *out, int depth);
+int shi_rust_std_read_block(const shi_dwarf_reader *r, const shi_owned *o, shi_value *out);
+/* At open and close: the vtables of the user's units. */
+void shi_rust_std_load_vtables(shi_dwarf *d);
+void shi_rust_std_free_vtables(shi_dwarf *d);
 
 /* dwarf_eval.c: `size` (1..8) bytes of the target's memory, little-endian, zero-extended. */
 bool shi_dwarf_read_uint(const shi_dwarf_target *t, uint64_t addr, size_t size, uint64_t *ret);

@@ -18,10 +18,7 @@
 
 enum { ARRAY_SHOWN = 16, MAX_DEPTH = 8 };
 
-typedef struct reader {
-    const shi_dwarf *d;
-    const shi_dwarf_target *t;
-} reader;
+typedef shi_dwarf_reader reader;
 
 static int read_any(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out, int depth);
 
@@ -834,6 +831,8 @@ static int read_any(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *
     shi_dwarf_peel(type, &t);
     own = owned_kind(r, &t);   /* a const String; C's union behind its typedef */
     if (own != OWN_NONE) return read_owned(r, own, &t, addr, out);
+    int std_kind = shi_rust_std_kind(r, &t);   /* Rc, HashMap, Box<dyn Trait>, Cell, ... */
+    if (std_kind) return shi_rust_std_read(r, std_kind, &t, addr, out, depth);
     switch (dwarf_tag(&t)) {
     case DW_TAG_base_type: return read_base(r, &t, addr, out);
     case DW_TAG_enumeration_type: return read_enum(r, &t, addr, out);
@@ -946,6 +945,8 @@ int shi_dwarf_read_owned_block(const shi_dwarf *d, const shi_owned *o,
 static int owned_block(const shi_dwarf *d, const shi_owned *o, const shi_dwarf_target *t,
                        shi_value *out) {
     reader r = {d, t};
+    int std_rc = shi_rust_std_read_block(&r, o, out);   /* Rc, maps, deques, boxed slices */
+    if (std_rc != -2) return std_rc;
     Dwarf_Die elem;
     if (!o->elem_die || !dwarf_offdie(shi_dwarf_handle(d), o->elem_die, &elem))
         return unreadable(out);
@@ -1026,6 +1027,31 @@ size_t shi_dwarf_more_handles(const shi_dwarf *d, const shi_owned *o, uint64_t f
     free(buf);
     *ret = out;
     return n;
+}
+
+/* ---- for dwarf_rust_std.c ---------------------------------------------------------------- */
+
+int shi_dwarf_read_any(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr,
+                       shi_value *out, int depth) {
+    return read_any(r, type, addr, out, depth);
+}
+
+bool shi_dwarf_member_path(Dwarf_Die *agg, const char *const *path, Dwarf_Die *ret_type,
+                           uint64_t *ret_off) {
+    return member_path(agg, path, ret_type, ret_off);
+}
+
+bool shi_dwarf_read_scalar(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr,
+                           uint64_t *ret, Dwarf_Die *ret_scalar) {
+    return read_scalar_deep(r, type, addr, ret, ret_scalar);
+}
+
+bool shi_dwarf_template_param(Dwarf_Die *type, const char *name, Dwarf_Die *ret) {
+    return template_param(type, name, ret);
+}
+
+void shi_dwarf_set_elem(const shi_dwarf_reader *r, shi_value *out, Dwarf_Die *elem) {
+    set_elem(r, out, elem);
 }
 
 /* ---- return values ------------------------------------------------------------------------ */

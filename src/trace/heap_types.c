@@ -195,7 +195,10 @@ static const shi_value *place_in(const typing *x, const handle *h, const shi_ste
  * tell blocks apart). `held` says it owned this very block then. */
 static void judge_by_history(typing *x, handle *h, int64_t bi) {
     shi_owned *o = &h->v->owned;
-    bool claims = o->kind == SHI_OWN_BOX ? o->elem_size > 0 : o->cap > 0;
+    /* a box or an Rc claims its pointee's size (a Box<[T]> its length too), the others room */
+    bool claims = o->kind == SHI_OWN_BOX || o->kind == SHI_OWN_RC
+                      ? o->elem_size > 0 && (!o->slice || o->len > 0)
+                      : o->cap > 0;
     if (bi < 0) {
         o->stale = o->stale || (claims && o->ptr != 0);
         return;
@@ -309,23 +312,64 @@ static void handles_gone(typing *x, size_t bi) {
     x->c[bi].h_count = 0;
 }
 
+/* The strong count an Rc's or Arc's decoded block says (its field "strong"), 0 if none. */
+static uint64_t strong_count(const shi_block *b) {
+    const shi_value *v = &b->value;
+    if (v->kind != SHI_VAL_STRUCT || !v->nfields || !v->fields[0].name ||
+        strcmp(v->fields[0].name, "strong") != 0 || v->fields[0].value->kind != SHI_VAL_UINT)
+        return 0;
+    return v->fields[0].value->u;
+}
+
+/* Rc/Arc handles are all owners, but no more of them than the block's strong count: when
+ * more reach it (`let c = b;` after `let b = a.clone();`, or an Arc moved into a thread that
+ * has ended), the excess were moved from. A move leaves the older place: those that held
+ * the block at the previous step go first, the later found first. */
+static void shared_excess(typing *x) {
+    for (size_t bi = 0; bi < x->s->nblocks; bi++) {
+        uint64_t strong = strong_count(&x->s->blocks[bi]), n = 0;
+        if (!strong) continue;
+        for (size_t k = 0; k < x->nh; k++) {
+            const handle *h = &x->h[k];
+            n += h->v->owned.shared && !h->gone && !h->v->owned.stale &&
+                 held_block(x, h->v) == (int64_t)bi;
+        }
+        for (int held = 1; held >= 0 && n > strong; held--)
+            for (size_t k = x->nh; k-- > 0 && n > strong;) {
+                handle *h = &x->h[k];
+                if (h->v->owned.shared && !h->gone && !h->v->owned.stale && h->held == held &&
+                    held_block(x, h->v) == (int64_t)bi) {
+                    h->v->owned.stale = true;
+                    n--;
+                }
+            }
+    }
+}
+
 /* One owner per block. Of the handles not stale that hold it, the one whose place did not
  * hold it at the previous step owns it (after `v.push(s)` the element v[0], not `s`); when
  * history does not tell (all new, or all held), the last found: the innermost frame's, the
- * later declared, one inside a block over a variable. The others are moved from: stale. */
+ * later declared, one inside a block over a variable. The others are moved from: stale,
+ * except an Rc's or Arc's (shared): each of those holds a share. */
 static void decide_owners(typing *x) {
+    shared_excess(x);
     for (size_t i = 0; i < x->s->nblocks; i++) x->c[i].owner = -1;
     for (size_t k = 0; k < x->nh; k++) {
         handle *h = &x->h[k];
         int64_t bi = h->gone || h->v->owned.stale ? -1 : held_block(x, h->v);
         if (bi < 0) continue;
         int64_t cur = x->c[bi].owner;
+        /* an Rc's block is freed by the handle dropped last: the first found (the outer
+           frame's, the earlier declared) names it */
+        if (cur >= 0 && h->v->owned.shared && x->h[cur].v->owned.shared) continue;
         if (cur < 0 || !h->held || x->h[cur].held) x->c[bi].owner = (int64_t)k;
     }
     for (size_t k = 0; k < x->nh; k++) {
         handle *h = &x->h[k];
         int64_t bi = h->gone || h->v->owned.stale ? -1 : held_block(x, h->v);
-        if (bi >= 0 && x->c[bi].owner != (int64_t)k) h->v->owned.stale = true;
+        /* Rc/Arc: every handle holds a share of its block, none is moved from by another */
+        if (bi >= 0 && x->c[bi].owner != (int64_t)k && !h->v->owned.shared)
+            h->v->owned.stale = true;
     }
 }
 

@@ -251,7 +251,8 @@ bool shi_value_equal(const shi_value *a, const shi_value *b) {
     if (!scalar_equal(a, b)) return false;
     if (a->kind == SHI_VAL_OWNED) {
         const shi_owned *x = &a->owned, *y = &b->owned;
-        if (x->kind != y->kind || x->ptr != y->ptr || x->len != y->len || x->cap != y->cap)
+        if (x->kind != y->kind || x->ptr != y->ptr || x->len != y->len || x->cap != y->cap ||
+            x->head != y->head)
             return false;
     }
     if (a->nfields != b->nfields || a->truncated != b->truncated) return false;

@@ -45,11 +45,26 @@ typedef struct shi_field {
                              by them: &ps[1], &p.y */
 } shi_field;
 
-/* An owning handle as the lesson draws it: {ptr, len, cap} with an arrow to the block. */
+/* An owning handle as the lesson draws it: {ptr, len, cap} with an arrow to the block.
+ * Rust's other containers (src/trace/dwarf_rust_std.c): Rc<T>/Arc<T> are SHI_OWN_RC (ptr:
+ * the RcInner/ArcInner block: counts and value); HashMap/HashSet SHI_OWN_MAP (ptr: the
+ * table's allocation, len its entries, cap its buckets); VecDeque SHI_OWN_DEQUE (len, cap,
+ * head); BTreeMap/BTreeSet SHI_OWN_BTREE (ptr: the root node, len its entries, `head` the
+ * root's height); Box<dyn Trait> a box of the concrete type; Box<[T]> a box with `slice`. */
 typedef struct shi_owned {
-    enum { SHI_OWN_STRING, SHI_OWN_VEC, SHI_OWN_BOX } kind;
+    enum { SHI_OWN_STRING, SHI_OWN_VEC, SHI_OWN_BOX, SHI_OWN_RC, SHI_OWN_MAP,
+           SHI_OWN_DEQUE, SHI_OWN_BTREE } kind;
     uint64_t ptr;
-    uint64_t len, cap;    /* vec/string; a box has neither */
+    uint64_t len, cap;    /* vec/string/deque/map (a map: entries, buckets); Box<[T]> and
+                             a btree: the length in both; a box or an Rc has neither */
+    bool shared;          /* Rc/Arc: every handle reaching the block owns a share of it (the
+                             block lives while one does), so none of them is stale */
+    bool slice;           /* Box<[T]>: the block holds `len` elements of elem_type */
+    uint64_t head;        /* deque: the slot of the first element (it wraps at cap);
+                             btree: the root node's height (0: a single leaf) */
+    uint64_t ctrl;        /* map: hashbrown's control bytes, one per bucket, which follow
+                             the buckets in the same block (ptr + buckets * elem_size,
+                             rounded up to 16) */
     char *elem_type;      /* "i32", "u8", ... */
     size_t elem_size;
     uint64_t elem_die;    /* the element type (Box: the pointee) as the decoder's reference (a

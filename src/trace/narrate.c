@@ -54,9 +54,22 @@ static size_t owned_changes(const shi_step *s, char *out, size_t len) {
         const shi_var *v = &f->vars[k];
         if (!v->changed || v->value.kind != SHI_VAL_OWNED || v->value.owned.stale) continue;
         const shi_owned *o = &v->value.owned;
-        int w = o->kind == SHI_OWN_BOX
+        const shi_block *b = v->value.target_block >= 0 && (size_t)v->value.target_block < s->nblocks
+                                 ? &s->blocks[v->value.target_block] : NULL;
+        /* an Rc::clone: a share of a block already there, "other shares #2 (strong 2)" */
+        const shi_value *strong = o->shared && b && !b->is_new && b->value.nfields &&
+                                          b->value.fields[0].name &&
+                                          strcmp(b->value.fields[0].name, "strong") == 0
+                                      ? b->value.fields[0].value : NULL;
+        int w = strong ? snprintf(out + used, len - used, "%s%s shares #%llu (strong %llu)",
+                                  count ? "; " : "", v->name, (unsigned long long)b->id,
+                                  (unsigned long long)strong->u)
+                : o->kind == SHI_OWN_BOX || o->kind == SHI_OWN_RC
                     ? snprintf(out + used, len - used, "%s%s on the heap", count ? "; " : "",
                                v->name)
+                : o->kind == SHI_OWN_BTREE   /* a tree has no spare room to tell */
+                    ? snprintf(out + used, len - used, "%s%s len %llu", count ? "; " : "",
+                               v->name, (unsigned long long)o->len)
                     : snprintf(out + used, len - used, "%s%s len %llu, cap %llu",
                                count ? "; " : "", v->name, (unsigned long long)o->len,
                                (unsigned long long)o->cap);

@@ -193,7 +193,11 @@ static const char *value_kind_name(shi_value_kind k) {
 }
 
 static const char *owned_kind_name(int k) {
-    return k == SHI_OWN_STRING ? "string" : k == SHI_OWN_VEC ? "vec" : "box";
+    static const char *const names[] = {[SHI_OWN_STRING] = "string", [SHI_OWN_VEC] = "vec",
+                                        [SHI_OWN_BOX] = "box", [SHI_OWN_RC] = "rc",
+                                        [SHI_OWN_MAP] = "map", [SHI_OWN_DEQUE] = "deque",
+                                        [SHI_OWN_BTREE] = "btree"};
+    return k >= 0 && (size_t)k < sizeof names / sizeof names[0] ? names[k] : "box";
 }
 
 /* The id of the block at index `bi` of the step: ids stay the same from step to step. */
@@ -208,10 +212,14 @@ static void json_owned(jw *w, const shi_step *s, const shi_value *v) {
     const shi_owned *o = &v->owned;
     jw_key(w, "owned"); jw_str(w, owned_kind_name(o->kind));
     jw_key(w, "ptr"); jw_addr(w, o->ptr);
-    if (o->kind != SHI_OWN_BOX) {
+    if ((o->kind != SHI_OWN_BOX || o->slice) && o->kind != SHI_OWN_RC) {
         jw_key(w, "len"); jw_uint(w, o->len);
         jw_key(w, "cap"); jw_uint(w, o->cap);
     }
+    if (o->kind == SHI_OWN_DEQUE) { jw_key(w, "head"); jw_uint(w, o->head); }
+    if (o->kind == SHI_OWN_BTREE) { jw_key(w, "height"); jw_uint(w, o->head); }
+    if (o->kind == SHI_OWN_MAP) { jw_key(w, "ctrl"); jw_addr(w, o->ctrl); }
+    if (o->shared) { jw_key(w, "shared"); jw_bool(w, true); }
     jw_key(w, "elem_type"); jw_str(w, o->elem_type);
     jw_key(w, "elem_size"); jw_uint(w, o->elem_size);
     jw_key(w, "stale"); jw_bool(w, o->stale);
@@ -504,6 +512,7 @@ static bool is_pointer_type(const char *type) {
  * the name the model has (NULL: one made from the value's kind). */
 static const char *opt_type(const char *type, shi_value_kind kind) {
     if (kind == SHI_VAL_POINTER) return "pointer";
+    if (kind == SHI_VAL_CHAR) return "char";   /* a String's bytes too: one-character strings */
     if (!type) {
         switch (kind) {
         case SHI_VAL_UINT: return "unsigned int";
@@ -595,7 +604,7 @@ static void opt_owned(opt_ctx *c, const shi_value *v, const char *type, uint64_t
     jw_str(w, "ptr");
     opt_data_head(c, addr, "pointer"); jw_addr(w, o->ptr); jw_close(w, ']');
     jw_close(w, ']');
-    if (o->kind == SHI_OWN_BOX) return;
+    if (o->kind == SHI_OWN_BOX || o->kind == SHI_OWN_RC) return;
     const char *names[2] = {"len", "cap"};
     uint64_t vals[2] = {o->len, o->cap};
     for (int i = 0; i < 2; i++) {
@@ -634,6 +643,29 @@ static void opt_leaves(opt_ctx *c, const shi_value *v, size_t depth) {
     for (size_t i = 0; i < v->nfields; i++) opt_leaves(c, v->fields[i].value, depth - 1);
 }
 
+/* An array's elements by address, as memory holds them (the front end keys its drawing by
+ * address): a map's or a deque's elements come in the order the program iterates them.
+ * Elements lying outside [lo, hi) are left out (hi 0: none are): a B-tree's root block
+ * lists the entries of the nodes below it, which are blocks of their own. */
+static void opt_elements(opt_ctx *c, const shi_value *v, uint64_t lo, uint64_t hi) {
+    size_t n = v->nfields, order[64];
+    if (n > 64) n = 64;
+    for (size_t i = 0; i < n; i++) {   /* insertion sort by address; unknown (0) stay put */
+        size_t k = i;
+        uint64_t at = v->fields[i].value->at;
+        while (k > 0 && at && v->fields[order[k - 1]].value->at > at) {
+            order[k] = order[k - 1];
+            k--;
+        }
+        order[k] = i;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const shi_value *e = v->fields[order[i]].value;
+        if (hi && e->at && (e->at < lo || e->at >= hi)) continue;
+        opt_value(c, e, NULL, 0);
+    }
+}
+
 /* One value: `type` is the declared type when the value has none of its own (a variable
  * not set yet), `addr` its address when it has none (0: a made-up one). */
 static void opt_value(opt_ctx *c, const shi_value *v, const char *type, uint64_t addr) {
@@ -668,7 +700,7 @@ static void opt_value(opt_ctx *c, const shi_value *v, const char *type, uint64_t
     } else if (v->kind == SHI_VAL_ARRAY) {
         jw_open(w, '[');
         jw_str(w, "C_ARRAY"); jw_addr(w, addr);
-        for (size_t i = 0; i < v->nfields; i++) opt_value(c, v->fields[i].value, NULL, 0);
+        opt_elements(c, v, 0, 0);
         jw_close(w, ']');
     } else {
         const char *ctype = opt_type(type, v->kind);
@@ -771,7 +803,7 @@ static void opt_typed(opt_ctx *c, const shi_block *b) {
     const shi_value *v = &b->value;
     if (v->kind == SHI_VAL_ARRAY && v->text && !v->nfields) { opt_text_chars(c, b->addr, v->text); return; }
     if (v->kind != SHI_VAL_ARRAY) { opt_value(c, v, b->type, b->addr); return; }
-    for (size_t i = 0; i < v->nfields; i++) opt_value(c, v->fields[i].value, NULL, 0);
+    opt_elements(c, v, b->addr, b->addr + (b->size ? b->size : 1));
 }
 
 /* A heap block, keyed by its address, always a C_ARRAY as the backend writes one. */

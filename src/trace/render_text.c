@@ -205,7 +205,7 @@ static void add_value(sbuf *b, const shi_value *v, bool c) {
     case SHI_VAL_POINTER: sb_printf(b, "0x%" PRIx64, v->addr); break;
     case SHI_VAL_STRUCT: case SHI_VAL_ARRAY: add_fields(b, v, c); break;
     case SHI_VAL_OWNED:
-        if (v->owned.kind == SHI_OWN_BOX) sb_add(b, "{ptr}");
+        if (v->owned.kind == SHI_OWN_BOX || v->owned.kind == SHI_OWN_RC) sb_add(b, "{ptr}");
         else sb_printf(b, "{ptr, len %" PRIu64 ", cap %" PRIu64 "}", v->owned.len, v->owned.cap);
         break;
     case SHI_VAL_UNREADABLE: sb_printf(b, "<%s>", v->text ? v->text : "unreadable"); break;
@@ -540,7 +540,7 @@ static void owned_rows(ctx *x, layout *l, const shi_var *v) {
     if (own->stale) sb_printf(&r->text, " %s(stale: moved or freed)%s", x->c->dim, x->c->reset);
     else if (v->value.target_block >= 0) r->arrow = v->value.target_block;
     else sb_printf(&r->text, " = 0x%" PRIx64, own->ptr);
-    if (own->kind == SHI_OWN_BOX) return;
+    if (own->kind == SHI_OWN_BOX || own->kind == SHI_OWN_RC) return;
     sb_printf(&add_row(l, ROW_TEXT)->text, "    len: %" PRIu64, own->len);
     sb_printf(&add_row(l, ROW_TEXT)->text, "    cap: %" PRIu64, own->cap);
 }

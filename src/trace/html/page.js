@@ -190,6 +190,10 @@
       return v.variant + (tuple ? '(' + items.join(', ') + ')' : ' { ' + items.join(', ') + ' }');
     }
     if (v.kind === 'struct' && v.fields && !/^"/.test(String(v.text))) {
+      // a tuple (a map's (K, V) entry) as Rust writes one: (1, 10)
+      if (v.fields.length && v.fields.every((f) => /^__\d+$/.test(String(f.name)))) {
+        return '(' + v.fields.map((f) => typedText(f.value, statics)).join(', ') + ')';
+      }
       return '{' + v.fields.map((f) => f.name + ': ' + typedText(f.value, statics)).join(', ') + '}';
     }
     if (v.kind === 'array' && v.elements && !/^"/.test(String(v.text))) {
@@ -258,7 +262,7 @@
   function ownedRows(v) {
     if (v.stale) return [[{ text: 'ptr (moved or freed)', stale: true }]];
     const rows = [[{ text: 'ptr', ptr: v.block != null }]];   // an arrow only to a block
-    if (v.owned !== 'box') rows.push([{ text: 'len ' + v.len }, { text: 'cap ' + v.cap }]);
+    if (v.owned !== 'box' && v.owned !== 'rc') rows.push([{ text: 'len ' + v.len }, { text: 'cap ' + v.cap }]);
     return rows;
   }
   const rowsOfVar = (v) => (v.value && v.value.kind === 'owned' ? ownedRows(v.value).length : 1);
