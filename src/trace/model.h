@@ -199,6 +199,9 @@ typedef struct shi_step {
     size_t index;         /* 0, 1, ... */
     char *file;
     int line;
+    int stop_line;        /* the line the program stands at when it is not `line` (a return's
+                             step shows the calling line, though the stop is often the next
+                             line's first instruction, in the same file); 0: `line` */
     char *title;          /* "add() called", "numbers.push(3): cap 4", "drop(boxed)" */
     shi_frame *frames;    /* bottom (main) first */
     size_t nframes;

@@ -114,7 +114,8 @@ static char *title_for(shi_sources *ss, const shi_step *s, const shi_step *prev)
     char changes[256];
     bool owned = owned_changes(s, changes, sizeof changes) > 0;
     if (!owned && !heap_event(s)) return base;
-    const char *text = shi_sources_line(ss, prev->file, prev->line);
+    /* the line that ran since: from where the program stood, not where the step is shown */
+    const char *text = shi_sources_line(ss, prev->file, prev->stop_line ? prev->stop_line : prev->line);
     if (!text) return base;
     char stmt[MAX_STMT + 8];
     statement(text, stmt, sizeof stmt);

@@ -978,6 +978,7 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     prev = s->index ? &tr->t->steps[s->index - 1] : NULL;
     s->file = shi_trace_strdup(step_file);
     s->line = step_line;
+    if (step_line != line && step_file == file) s->stop_line = line;
     s->depth = depth;
     for (size_t i = 0; i < n; i++) {
         const frame_info *fi = &fr[n - 1 - i];

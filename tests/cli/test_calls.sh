@@ -161,6 +161,28 @@ nxt=[t['steps'][i+1]['line'] for i in ix]
 print(nxt); sys.exit(nxt!=[21,21])"
 fi
 
+# put()'s return step is shown at its call's line, 9, though the program stands at line 10's
+# start: the step after it is titled by the line that ran since (10's free), not the call's
+cat > "$work/after.c" <<'EOF'
+#include <stdlib.h>
+static unsigned hash(const char *s) { unsigned h = 0; while (*s) h = h * 31 + (unsigned char)*s++; return h % 4; }
+static int *put(const char *key) {
+    unsigned h = hash(key);
+    int *p = malloc(sizeof *p * (h + 1));
+    return p;
+}
+int main(void) {
+    int *p = put("ab");
+    free(p);
+    return 0;
+}
+EOF
+if trace after; then
+    py "returns: the step after a return is titled by the line that ran since" "$work/after.json" "
+st=[s for s in t['steps'] if evs(s,'free')]
+print(st[0]['title'] if st else None); sys.exit(not st or not st[0]['title'].startswith('free(p)'))"
+fi
+
 # ---- longjmp past three frames --------------------------------------------------------------
 cat > "$work/jmp.c" <<'EOF'
 #include <setjmp.h>
