@@ -14,12 +14,11 @@ Usage: args_facts.py STACKHEAP_BIN SOURCE_DIR WORK_DIR
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish  # noqa: E402
+from factcheck import check, finish, gdb_answers  # noqa: E402
 
 BIN, SRC, WORK = sys.argv[1:4]
 source = os.path.join(SRC, "tests", "cli", "args.c")
@@ -36,28 +35,12 @@ GDB_SAID = {"argc": "3", "argv[0]": '0x7fffffffe9b3 "%s"' % prog, "argv[1]": '0x
             "argv[2] - argv[1]": "4", "first == argv[1]": "1"}
 
 
-def run_gdb():
-    cmds = ["-ex", f"break args.c:{FACTS}", "-ex", "run"]
-    for k in GDB_SAID:
-        cmds += ["-ex", f"print {k}"]
-    r = subprocess.run(["gdb", "-nx", "-batch", *cmds, "--args", prog, *ARGS],
-                       capture_output=True, text=True, timeout=60,
-                       env=dict(os.environ, DEBUGINFOD_URLS=""))
-    return dict(zip(GDB_SAID, re.findall(r"^\$\d+ = (.*)$", r.stdout, re.M)))
-
-
 def text_of(said):   # 0x7fffffffe9ba "one" -> "one" (with its quotes); 0x0 -> None
     m = re.search(r'(".*")$', said)
     return m.group(1) if m else None
 
 
-if shutil.which("gdb") and not os.environ.get("SH_TEST_NO_GDB"):
-    gdb = run_gdb()
-    check("gdb answered every question", len(gdb) == len(GDB_SAID), gdb)
-    print("note: the facts are compared with gdb's own output")
-else:
-    gdb = GDB_SAID
-    print("note: no gdb: the facts are compared with what gdb 13 printed")
+gdb = gdb_answers(prog, f"args.c:{FACTS}", GDB_SAID, ARGS)
 
 tj = os.path.join(WORK, "t.json")
 subprocess.run([BIN, "run", "--json", tj, "--", prog, *ARGS], check=True, env=ENV,

@@ -19,3 +19,41 @@ def check(name, cond, detail=""):
 def finish(note=""):
     print(f"{_counts['passed']} passed, {_counts['failed']} failed{note}")
     sys.exit(1 if _counts["failed"] else 0)
+
+
+def gdb_answers(prog, where, said, args=(), note_to=print):
+    """What gdb prints for each expression of `said` (a dict: expression -> what gdb 13
+    printed) when `prog` (run with `args`) stops at `where` ("file.c:12"): gdb's own answers
+    when gdb is installed (and SH_TEST_NO_GDB is unset), checked to be complete, else `said`.
+    Heap and global addresses agree between gdb and the tracer: both run with ASLR off."""
+    import os
+    import re
+    import shutil
+    import subprocess
+    if not shutil.which("gdb") or os.environ.get("SH_TEST_NO_GDB"):
+        note_to("note: no gdb: the facts are compared with what gdb 13 printed")
+        return dict(said)
+    cmds = ["-ex", f"break {where}", "-ex", "run"]
+    for k in said:
+        cmds += ["-ex", f"print {k}"]
+    r = subprocess.run(["gdb", "-nx", "-batch", *cmds, "--args", prog, *args],
+                       capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, DEBUGINFOD_URLS=""))
+    got = dict(zip(said, re.findall(r"^\$\d+ = (.*)$", r.stdout, re.M)))
+    check("gdb answered every question", len(got) == len(said), got)
+    note_to("note: the facts are compared with gdb's own output")
+    return got
+
+
+def find_var(step, name):
+    """The variable `name` of a JSON step, innermost frame first, or None."""
+    for f in reversed(step["frames"]):
+        for v in f["vars"]:
+            if v["name"] == name:
+                return v
+    return None
+
+
+def find_block(step, ident):
+    """The heap block numbered `ident` in a JSON step, or None (also for ident None)."""
+    return next((b for b in step["heap"] if b["id"] == ident), None) if ident else None

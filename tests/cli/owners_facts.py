@@ -31,7 +31,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish  # noqa: E402
+from factcheck import check, finish, find_var as var, find_block as block  # noqa: E402
 
 BIN, SRC, BUILD, WORK = sys.argv[1:5]
 GDB = shutil.which("gdb")
@@ -64,16 +64,8 @@ def step_at(t, line):
     return next((s for s in t["steps"] if s["line"] == line and s["frames"]), None)
 
 
-def var(step, name):
-    for f in reversed(step["frames"]):
-        for v in f["vars"]:
-            if v["name"] == name:
-                return v
-    return None
 
 
-def block(step, ident):
-    return next((b for b in step["heap"] if b["id"] == ident), None)
 
 
 def owned_by(step, owner):

@@ -13,12 +13,11 @@ Usage: static_links_facts.py STACKHEAP_BIN SOURCE_DIR WORK_DIR
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish  # noqa: E402
+from factcheck import check, finish, gdb_answers  # noqa: E402
 
 BIN, SRC, WORK = sys.argv[1:4]
 source = os.path.join(SRC, "tests", "cli", "static_links.c")
@@ -36,27 +35,12 @@ GDB_SAID = {"head": "(struct node *) 0x5555555592d0", "head->value": "2",
             "head->label": '0x555555556008 "two"', "head->next->label": '0x555555556004 "one"'}
 
 
-def run_gdb():
-    cmds = ["-ex", f"break static_links.c:{FACTS}", "-ex", "run"]
-    for k in GDB_SAID:
-        cmds += ["-ex", f"print {k}"]
-    r = subprocess.run(["gdb", "-nx", "-batch", *cmds, prog], capture_output=True, text=True,
-                       timeout=60, env=dict(os.environ, DEBUGINFOD_URLS=""))
-    return dict(zip(GDB_SAID, re.findall(r"^\$\d+ = (.*)$", r.stdout, re.M)))
-
-
 def addr_of(said):
     m = re.search(r"0x[0-9a-f]+", said)
     return int(m.group(0), 16) if m else None
 
 
-if shutil.which("gdb") and not os.environ.get("SH_TEST_NO_GDB"):
-    gdb = run_gdb()
-    check("gdb answered every question", len(gdb) == len(GDB_SAID), gdb)
-    print("note: the facts are compared with gdb's own output")
-else:
-    gdb = GDB_SAID
-    print("note: no gdb: the facts are compared with what gdb 13 printed")
+gdb = gdb_answers(prog, f"static_links.c:{FACTS}", GDB_SAID, ())
 
 tj = os.path.join(WORK, "t.json")
 subprocess.run([BIN, "run", "--json", tj, "--", prog], check=True, env=ENV,

@@ -36,7 +36,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish  # noqa: E402
+from factcheck import check, finish, find_var as var, find_block as block  # noqa: E402
 
 BIN, SRC, WORK = sys.argv[1:4]
 HERE = os.path.join(SRC, "tests", "cli")
@@ -77,16 +77,8 @@ def step_after(t, line):
     return None
 
 
-def var(step, name):
-    for f in reversed(step["frames"]):
-        for v in f["vars"]:
-            if v["name"] == name:
-                return v
-    return None
 
 
-def block(step, ident):
-    return next((b for b in step["heap"] if b["id"] == ident), None) if ident else None
 
 
 def target(step, name):
