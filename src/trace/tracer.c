@@ -1464,6 +1464,9 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
         }
     }
     watchdog_stop(&tr.wd);
+    /* Ctrl-C reaches the program too (one process group): it may have died of it before
+     * the tracer saw the flag */
+    if (!info.interrupted && opts.interrupt && *opts.interrupt) info.interrupted = *opts.interrupt;
     info.forks = shi_proc_forks(tr.p);
     info.threads = shi_proc_threads(tr.p);
     shi_proc_free(tr.p);
