@@ -4,6 +4,7 @@
 - the text view is streamed: with the program (live_ask.c) waiting on a FIFO for its
   input, the step of its scanf line, with the prompt "n? " as its output, is on the
   tracer's stdout (a pipe) before anything is written to the FIFO; then the rest comes;
+  waiting for input longer than --timeout is not a timeout (CPU time is counted);
 - SIGINT (exit 130) and SIGTERM (143) while the program waits: the program is killed, the
   tool says it was interrupted, and --json, --html and --pytutor files are valid documents
   holding the steps so far (the prompt's step last, with an "interrupted" limit event);
@@ -96,9 +97,11 @@ def start_waiting(extra, name):
 
 # ---- streaming ------------------------------------------------------------------------------
 prompt_step = f"ask.c:{SCANF}".encode()
-p, writer = start_waiting([], "stream")
+# --timeout 1 as well: waiting for input is not running, the program is not killed for it
+p, writer = start_waiting(["--timeout", "1"], "stream")
 PROMPT = re.compile(rb"output \S+ n\?")   # the view trims the line's trailing space
 before = read_until(p.stdout.fileno(), PROMPT, 30)
+time.sleep(2.5)
 check("streamed: the scanf line's step is out before the program has its input",
       prompt_step in before, before[-400:].decode(errors="replace"))
 check("streamed: the prompt 'n? ' is out before the program has its input",
@@ -114,6 +117,8 @@ except subprocess.TimeoutExpired:
     rest, err = p.communicate()
 text = (before + rest).decode(errors="replace")
 check("streamed: the program then reads 21 and prints twice: 42", "twice: 42" in text, text[-300:])
+check("streamed: waiting 2.5 s for its input past --timeout 1 does not time it out",
+      "timeout" not in text and b"timeout" not in err, err[-200:])
 check("streamed: the run ends normally (exit 0, summary)",
       p.returncode == 0 and "exit code: 0" in text, f"rc {p.returncode} {err[-200:]!r}")
 steps = [l for l in text.splitlines() if l.startswith("Step ")]
