@@ -189,6 +189,7 @@ static int run_body(int argc, char **argv) {
             tail.events += lt.nevents;
             tail.nevents -= lt.nevents;
             shi_render_events(t, &tail, stdout, &lt.o);
+            putchar('\n');   /* as a step ends */
         }
         for (size_t k = lt.shown; k < t->nsteps; k++) shi_render_text(t, &t->steps[k], stdout, &lt.o);
         shi_render_summary(t, stdout, &lt.o);

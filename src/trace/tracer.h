@@ -10,7 +10,10 @@
  *     shi_trace_free(t);
  *
  * MVP scope: C programs built with `cc -g -O0` (frame pointers kept). The tracee is always
- * killed and reaped before shi_tracer_run returns.
+ * killed and reaped before shi_tracer_run returns. While it runs, opts.on_step gets each
+ * step as it is final (the text view streams), a watchdog thread kills a program that
+ * runs opts.timeout CPU seconds without a new step or when *opts.interrupt turns nonzero;
+ * the trace so far is returned then, ending with a limit event.
  */
 #ifndef SH_TRACE_TRACER_H
 #define SH_TRACE_TRACER_H
