@@ -168,13 +168,18 @@ for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
               or pid and open(f"/proc/{pid}/stat").read().split(") ")[1][0] == "Z", str(pid))
     try:
         page = open(files["html"]).read()
-        check(f"{name}: the HTML page is complete", page.rstrip().endswith("</html>"))
+        check(f"{name}: the HTML page is complete and tells the interruption",
+              page.rstrip().endswith("</html>") and f"interrupted ({name})" in page)
     except OSError as e:
-        check(f"{name}: the HTML page is complete", False, str(e))
+        check(f"{name}: the HTML page is complete and tells the interruption", False, str(e))
     try:
         pt = json.load(open(files["pytutor"]))
         check(f"{name}: the Python Tutor export is valid, one entry per step or more",
               trace and len(pt["trace"]) >= len(trace["steps"]))
+        end = pt["trace"][-1]
+        check(f"{name}: the export ends with instruction_limit_reached saying so",
+              end.get("event") == "instruction_limit_reached" and
+              "interrupted" in end.get("exception_msg", ""), str(end.get("event")))
     except (OSError, ValueError) as e:
         check(f"{name}: the Python Tutor export is valid, one entry per step or more", False, str(e))
 
