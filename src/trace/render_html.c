@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE   /* open_memstream */
 #include "trace/render.h"
+#include "core/grow.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -74,15 +75,13 @@ static void script_json(FILE *out, const char *json, size_t n) {
 static char *read_file(const char *path, size_t *ret_len) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
+    size_t cap = 0, len = 0;
+    char *buf = NULL;
+    SHI_GROW(buf, cap, 4096);
     while (buf) {
         if (len == cap) {
             if (cap >= SOURCE_MAX) { free(buf); buf = NULL; errno = EFBIG; break; }
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) { free(buf); buf = NULL; break; }
-            buf = bigger;
-            cap *= 2;
+            SHI_GROW(buf, cap, len + 1);
         }
         size_t got = fread(buf + len, 1, cap - len, f);
         len += got;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "core/panic.h"
 
 enum { SHI_JSON_VERSION = 1 };
@@ -832,12 +833,10 @@ typedef struct opt_code {
 } opt_code;
 
 static void code_add(opt_code *code, const char *s, size_t n) {
-    char *p = realloc(code->text, code->len + n + 1);
-    if (!p) SHI_PANIC("trace: out of memory");
-    memcpy(p + code->len, s, n);
+    SHI_RESIZE(code->text, code->len + n + 1);
+    memcpy(code->text + code->len, s, n);
     code->len += n;
-    p[code->len] = 0;
-    code->text = p;
+    code->text[code->len] = 0;
 }
 
 static int count_lines(const char *s, size_t n) {
@@ -853,12 +852,7 @@ static char *read_file(const char *path, size_t *ret_len) {
     char *buf = NULL;
     size_t cap = 0, n = 0, r;
     do {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 4096;
-            char *p = realloc(buf, cap);
-            if (!p) { free(buf); fclose(f); return NULL; }
-            buf = p;
-        }
+        if (n == cap) SHI_GROW(buf, cap, n + 4096);
         r = fread(buf + n, 1, cap - n, f);
         n += r;
     } while (r > 0);
@@ -1090,10 +1084,8 @@ static void append_output(char **buf, size_t *len, const shi_step *s) {
         const shi_event *e = &s->events[i];
         if (e->kind != SHI_EV_OUTPUT || !e->text) continue;
         size_t n = strlen(e->text);
-        char *p = realloc(*buf, *len + n + 1);
-        if (!p) SHI_PANIC("trace: out of memory");
-        memcpy(p + *len, e->text, n + 1);
-        *buf = p;
+        SHI_RESIZE(*buf, *len + n + 1);
+        memcpy(*buf + *len, e->text, n + 1);
         *len += n;
     }
 }

@@ -2,6 +2,7 @@
  * src/trace/source.c — source files for titles and statement extents (see source.h).
  */
 #include "trace/source.h"
+#include "core/grow.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -73,13 +74,9 @@ static void load(file *f) {
     int depth = 0, start = 1;
     bool block = false;
     while (getline(&line, &cap, in) >= 0) {
-        if (f->nlines == room) {
-            room = room ? 2 * room : 256;
-            char **nl = realloc(f->lines, room * sizeof *nl);
-            int *ns = realloc(f->start, room * sizeof *ns);
-            if (nl) f->lines = nl;
-            if (ns) f->start = ns;
-            if (!nl || !ns) break;
+        if (f->nlines == room) {   /* two arrays, one capacity */
+            SHI_GROW(f->lines, room, f->nlines + 1);
+            SHI_RESIZE(f->start, room);
         }
         int number = (int)f->nlines + 1;
         if (depth == 0) start = number;
@@ -95,9 +92,7 @@ static file *get(shi_sources *s, const char *path) {
     if (!s || !path) return NULL;
     for (size_t i = 0; i < s->n; i++)
         if (strcmp(s->v[i].path, path) == 0) return &s->v[i];
-    file *nv = realloc(s->v, (s->n + 1) * sizeof *nv);
-    if (!nv) return NULL;
-    s->v = nv;
+    SHI_RESIZE(s->v, s->n + 1);
     file *f = &s->v[s->n++];
     *f = (file){.path = strdup(path)};
     if (f->path) load(f);

@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE   /* sigabbrev_np */
 #include "trace/tracer.h"
+#include "core/grow.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -140,13 +141,9 @@ typedef struct tracer {
     uint64_t return_pc;       /* the return address of the last return not yet on a step */
 } tracer;
 
-/* Room for one more element in a growing array (doubling; out of memory ends the run). */
+/* Room for one more element in a growing array (core/grow.h: out of memory panics). */
 static void *grow(void *arr, size_t n, size_t *cap, size_t elem) {
-    if (n < *cap) return arr;
-    *cap = *cap ? 2 * *cap : 16;
-    arr = realloc(arr, *cap * elem);
-    if (!arr) abort();
-    return arr;
+    return shi_grow_at(arr, cap, n + 1, elem, __FILE__, __LINE__);
 }
 
 /* ---- pending events ---------------------------------------------------------------------- */
