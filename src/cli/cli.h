@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "trace/layout.h"
+
 #define SH_CLI_VERSION "0.1.0"
 
 enum { SH_EXIT_OK = 0, SH_EXIT_FAIL = 1, SH_EXIT_USAGE = 2 };
@@ -33,44 +35,6 @@ typedef struct shi_cli_command {
 
 extern const shi_cli_command shi_cli_layout_command;
 extern const shi_cli_command shi_cli_run_command;
-
-/* ---- memory regions: one per line of /proc/PID/maps (maps.c) ----------------------------- */
-
-/* What a mapping holds, as the lesson names it. The JSON writes these names (docs/cli.md). */
-typedef enum shi_region_kind {
-    SHI_REGION_CODE,        /* the executable's r-x mapping: machine code (text) */
-    SHI_REGION_RODATA,      /* the executable's read-only mappings: ELF headers, .rodata */
-    SHI_REGION_STATIC,      /* the executable's writable mappings: .data, .bss */
-    SHI_REGION_HEAP,        /* [heap]: the brk area malloc grows */
-    SHI_REGION_LIBRARY,     /* any other file: shared libraries, mapped files */
-    SHI_REGION_ANONYMOUS,   /* anonymous mmap: big malloc blocks, thread stacks, arenas */
-    SHI_REGION_STACK,       /* [stack]: the main thread's stack */
-    SHI_REGION_KERNEL,      /* [vdso], [vvar], [vsyscall]: pages the kernel provides */
-    SHI_REGION_KIND_COUNT
-} shi_region_kind;
-
-typedef struct shi_region {
-    uint64_t start, end;    /* [start, end), as in the maps file */
-    char perms[5];          /* "r-xp" */
-    uint64_t offset;        /* into the file */
-    char *path;             /* "" for anonymous memory */
-    shi_region_kind kind;
-} shi_region;
-
-typedef struct shi_layout {
-    shi_region *regions;    /* ascending addresses, as the kernel lists them */
-    size_t count;
-    pid_t pid;
-    char *exe;              /* the executable's path as the maps name it, or NULL */
-    uint64_t stack_limit;   /* RLIMIT_STACK's soft limit in bytes; 0 unknown or unlimited */
-} shi_layout;
-
-/* Reads /proc/PID/maps and classifies every mapping. -1 with errno (ESRCH: no such
- * process, EACCES: not ours to read) and nothing to free on failure. */
-int shi_cli_layout_read(pid_t pid, shi_layout *ret_layout);
-void shi_cli_layout_free(shi_layout *layout);
-const char *shi_cli_region_kind_name(shi_region_kind kind);   /* "code", "heap", ... */
-const shi_region *shi_cli_layout_find(const shi_layout *layout, const char *path);
 
 /* ---- running a program to the moment worth drawing (launch.c, on src/trace/proc.h) ------- */
 

@@ -240,7 +240,7 @@ static bool touches_free(const row *a, const row *b) {
 
 /* Where the heap really is when it is not (only) the [heap]: said under the diagram. */
 static void heap_notes(const shi_layout *l) {
-    const shi_region *shim = shi_cli_layout_find(l, "libstackheap-malloc");
+    const shi_region *shim = shi_layout_find(l, "libstackheap-malloc");
     uint64_t anon = 0, heap = 0;
     size_t nanon = 0;
     char size[32];
@@ -315,7 +315,7 @@ void shi_cli_write_json(const shi_layout *l) {
         json_string(name);
         printf(", \"kind\": \"%s\", \"start\": \"0x%" PRIx64 "\", \"end\": \"0x%" PRIx64
                "\", \"size\": %" PRIu64 ", \"perms\": \"%s\", \"path\": ",
-               shi_cli_region_kind_name(r->kind), r->start, r->end, r->end - r->start, r->perms);
+               shi_region_kind_name(r->kind), r->start, r->end, r->end - r->start, r->perms);
         json_string(r->path);
         printf("}");
     }

@@ -50,9 +50,9 @@ static bool aslr_is_off(pid_t pid) {
 
 static bool heap_exists(pid_t pid) {
     shi_layout l;
-    if (shi_cli_layout_read(pid, &l) != 0) return false;
-    bool found = shi_cli_layout_find(&l, "[heap]") != NULL;
-    shi_cli_layout_free(&l);
+    if (shi_layout_read(pid, &l) != 0) return false;
+    bool found = shi_layout_find(&l, "[heap]") != NULL;
+    shi_layout_free(&l);
     return found;
 }
 

@@ -6,8 +6,8 @@
  *     stackheap layout -p PID           a running process, as it is (it is not stopped)
  *     stackheap layout                  stackheap itself: the cheapest demo
  *
- * This file reads the options and picks the process; maps.c reads its mappings, launch.c
- * runs and stops a program, draw.c draws.
+ * This file reads the options and picks the process; trace/layout.c reads its mappings,
+ * launch.c runs and stops a program, draw.c draws.
  */
 #define _GNU_SOURCE   /* strcasestr */
 #include <errno.h>
@@ -139,7 +139,7 @@ static int explain_read_error(pid_t pid, int err) {
 
 static int show(const options *o, pid_t pid, const char *title, const char *note) {
     shi_layout l;
-    if (shi_cli_layout_read(pid, &l) != 0) return explain_read_error(pid, errno);
+    if (shi_layout_read(pid, &l) != 0) return explain_read_error(pid, errno);
     if (o->json) {
         shi_cli_write_json(&l);
     } else {
@@ -152,7 +152,7 @@ static int show(const options *o, pid_t pid, const char *title, const char *note
         };
         shi_cli_draw_layout(&l, &d);
     }
-    shi_cli_layout_free(&l);
+    shi_layout_free(&l);
     fflush(stdout);
     return SH_EXIT_OK;
 }
