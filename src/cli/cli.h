@@ -36,6 +36,34 @@ typedef struct shi_cli_command {
 extern const shi_cli_command shi_cli_layout_command;
 extern const shi_cli_command shi_cli_run_command;
 
+/* ---- options: one parser for every command (options.c) ---------------------------------- */
+
+/* One option of a command. `key` is what the parser hands back: a letter when the option
+ * has a short form too ('p' is -p), else a number from 256 up. `value` is NULL for a flag,
+ * else what it takes, as the message for a missing one says it: "a file name". */
+typedef struct shi_cli_option {
+    const char *name;       /* the long form without its dashes: "max-steps" */
+    int key;
+    const char *value;
+} shi_cli_option;
+
+/* getopt_long over argv[1..] against `opts` (ended by a {0} entry), calling on_option for
+ * each option in order; on_option returns -1 to go on, or an exit status to stop (0 after
+ * --help). Stops at `--` or at the first word that is not an option. Returns the index of
+ * the program's word (argc when there is none), or -1 when it stopped: then *ret_status
+ * holds the exit status and any message was printed. */
+int shi_cli_parse(const char *cmd, int argc, char **argv, const shi_cli_option *opts,
+                  int (*on_option)(void *ctx, int key, const char *value), void *ctx,
+                  int *ret_status);
+
+/* A count from 1 to max: "--max-steps needs a number, got 'x'" and false otherwise. */
+bool shi_cli_number(const char *cmd, const char *opt, const char *v, unsigned long long max,
+                    unsigned long long *ret);
+
+/* "stackheap CMD: <what>; see stackheap CMD --help" on stderr; returns SH_EXIT_USAGE. */
+__attribute__((format(printf, 2, 3)))
+int shi_cli_usage_error(const char *cmd, const char *fmt, ...);
+
 /* ---- running a program to the moment worth drawing (launch.c, on src/trace/proc.h) ------- */
 
 struct shi_proc;

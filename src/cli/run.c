@@ -17,7 +17,8 @@
 
 static void usage(FILE *out) {
     fprintf(out, "usage: stackheap run [--json FILE] [--html FILE] [--pytutor FILE] "
-                 "[--max-steps N] [--stdin FILE] [--ascii] -- ./prog [args...]\n"
+                 "[--max-steps N] [--timeout SECONDS] [--stdin FILE] [--ascii] "
+                 "-- ./prog [args...]\n"
                  "trace a program built with `cc -g -O0` line by line: its stack frames, "
                  "variables and heap blocks\n\n"
                  "  --json FILE      write the trace as JSON (docs/trace-json.md)\n"
@@ -26,8 +27,12 @@ static void usage(FILE *out) {
                  "  --pytutor FILE   write it for Online Python Tutor, as its C backend does "
                  "(its front end needs lang: 'c')\n"
                  "  --max-steps N    stop the program after N steps (default 10000)\n"
+                 "  --timeout SECONDS  stop the program after SECONDS of CPU time without a "
+                 "new step (default 60)\n"
                  "  --stdin FILE     the program reads this file as its stdin\n"
-                 "  --ascii          draw with ASCII only\n");
+                 "  --ascii          draw with ASCII only\n"
+                 "  -h, --help       this help\n\n"
+                 "A value follows its option as --max-steps 5 or --max-steps=5.\n");
 }
 
 static int write_file(const char *path, const shi_trace *t,
@@ -43,52 +48,66 @@ static int write_file(const char *path, const shi_trace *t,
     return rc;
 }
 
-static int run_main(int argc, char **argv) {
-    const char *json = NULL, *html = NULL, *pytutor = NULL, *stdin_path = NULL;
-    bool ascii = false;
-    size_t max_steps = 10000;
-    int i = 1;
-    for (; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--")) { i++; break; }
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return SH_EXIT_OK; }
-        if (!strcmp(a, "--ascii")) { ascii = true; continue; }
-        if (a[0] != '-') break;   /* the program, without -- */
-        bool takes = !strcmp(a, "--json") || !strcmp(a, "--html") || !strcmp(a, "--pytutor") ||
-                     !strcmp(a, "--max-steps") || !strcmp(a, "--stdin");
-        if (!takes) {
-            fprintf(stderr, "stackheap run: unknown option '%s'\n", a);
-            usage(stderr);
-            return SH_EXIT_USAGE;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "stackheap run: %s needs a value\n", a);
-            return SH_EXIT_USAGE;
-        }
-        const char *v = argv[++i];
-        if (!strcmp(a, "--json")) json = v;
-        else if (!strcmp(a, "--html")) html = v;
-        else if (!strcmp(a, "--pytutor")) pytutor = v;
-        else if (!strcmp(a, "--stdin")) stdin_path = v;
-        else {
-            char *end;
-            unsigned long long n = strtoull(v, &end, 10);
-            if (*v < '0' || *v > '9' || *end || n == 0) {
-                fprintf(stderr, "stackheap run: --max-steps wants a positive number, not '%s'\n", v);
-                return SH_EXIT_USAGE;
-            }
-            max_steps = (size_t)n;
-        }
+typedef struct run_options {
+    const char *json, *html, *pytutor, *stdin_path;
+    bool ascii;
+    size_t max_steps;
+    unsigned timeout;
+} run_options;
+
+enum { OPT_JSON = 256, OPT_HTML, OPT_PYTUTOR, OPT_MAX_STEPS, OPT_TIMEOUT, OPT_STDIN, OPT_ASCII };
+
+static const shi_cli_option run_options_table[] = {
+    {"help", 'h', NULL},
+    {"json", OPT_JSON, "a file name"},
+    {"html", OPT_HTML, "a file name"},
+    {"pytutor", OPT_PYTUTOR, "a file name"},
+    {"max-steps", OPT_MAX_STEPS, "a number"},
+    {"timeout", OPT_TIMEOUT, "a number of seconds"},
+    {"stdin", OPT_STDIN, "a file name"},
+    {"ascii", OPT_ASCII, NULL},
+    {0},
+};
+
+static int on_option(void *ctx, int key, const char *v) {
+    run_options *o = ctx;
+    unsigned long long n;
+    switch (key) {
+    case 'h': usage(stdout); return SH_EXIT_OK;
+    case OPT_JSON: o->json = v; break;
+    case OPT_HTML: o->html = v; break;
+    case OPT_PYTUTOR: o->pytutor = v; break;
+    case OPT_STDIN: o->stdin_path = v; break;
+    case OPT_ASCII: o->ascii = true; break;
+    case OPT_MAX_STEPS:
+        if (!shi_cli_number("run", "--max-steps", v, SIZE_MAX, &n)) return SH_EXIT_USAGE;
+        o->max_steps = (size_t)n;
+        break;
+    case OPT_TIMEOUT:   /* a million seconds: eleven days, past any lesson's program */
+        if (!shi_cli_number("run", "--timeout", v, 1000000, &n)) return SH_EXIT_USAGE;
+        o->timeout = (unsigned)n;
+        break;
     }
+    return -1;
+}
+
+static int run_main(int argc, char **argv) {
+    run_options o = {.max_steps = 10000, .timeout = SHI_TRACER_TIMEOUT};
+    int status;
+    int i = shi_cli_parse("run", argc, argv, run_options_table, on_option, &o, &status);
+    if (i < 0) return status;
     if (i >= argc) {
         fprintf(stderr, "stackheap run: which program? (stackheap run -- ./prog args...)\n");
         return SH_EXIT_USAGE;
     }
+    const char *json = o.json, *html = o.html, *pytutor = o.pytutor;
+    size_t max_steps = o.max_steps;
 
     char err[512];
     shi_tracer_info info;
     shi_trace *t = shi_tracer_run(argv + i, &(shi_tracer_opts){.max_steps = max_steps,
-                                  .stdin_path = stdin_path}, &info, err, sizeof err);
+                                  .stdin_path = o.stdin_path, .timeout = o.timeout},
+                                  &info, err, sizeof err);
     if (!t) {
         fprintf(stderr, "stackheap run: %s\n", err);
         return SH_EXIT_FAIL;
@@ -102,10 +121,10 @@ static int run_main(int argc, char **argv) {
     if (html && write_file(html, t, shi_render_html) != 0) rc = SH_EXIT_FAIL;
     if (pytutor && write_file(pytutor, t, shi_render_pytutor) != 0) rc = SH_EXIT_FAIL;
     if (!json && !html && !pytutor) {
-        shi_render_opts o = shi_render_opts_for(stdout);
-        if (ascii) o.utf8 = false;
-        for (size_t k = 0; k < t->nsteps; k++) shi_render_text(t, &t->steps[k], stdout, &o);
-        shi_render_summary(t, stdout, &o);
+        shi_render_opts ro = shi_render_opts_for(stdout);
+        if (o.ascii) ro.utf8 = false;
+        for (size_t k = 0; k < t->nsteps; k++) shi_render_text(t, &t->steps[k], stdout, &ro);
+        shi_render_summary(t, stdout, &ro);
     }
     if (info.forks || info.threads)
         fprintf(json || html || pytutor ? stderr : stdout,

@@ -20,9 +20,15 @@
 
 #include "trace/model.h"
 
+enum { SHI_TRACER_TIMEOUT = 60 };   /* seconds, the default of shi_tracer_opts.timeout */
+
 typedef struct shi_tracer_opts {
     size_t max_steps;         /* 0 means 10000 */
     const char *stdin_path;   /* the program's stdin; NULL: inherited */
+    unsigned timeout;         /* the program is killed after this many seconds of CPU time
+                                 without a new step (a loop in code without -g); 0 means
+                                 SHI_TRACER_TIMEOUT. CPU time, so a program waiting for its
+                                 input waits as long as it likes */
 } shi_tracer_opts;
 
 typedef struct shi_tracer_info {
