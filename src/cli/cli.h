@@ -87,17 +87,4 @@ typedef struct shi_launch {
 int shi_cli_launch(char **argv, shi_stop_at at, shi_launch *ret_launch);
 void shi_cli_launch_end(shi_launch *launch);
 
-/* ---- drawing (draw.c) -------------------------------------------------------------------- */
-
-typedef struct shi_draw_options {
-    bool ascii;             /* ASCII only: --ascii, or the locale is not UTF-8 */
-    bool colour;            /* ANSI colour: a terminal, and NO_COLOR not set */
-    const char *title;      /* "./prog (pid 123, stopped at main)" */
-    const char *note;       /* a line under the diagram, or NULL */
-} shi_draw_options;
-
-void shi_cli_draw_layout(const shi_layout *layout, const shi_draw_options *options);
-void shi_cli_write_json(const shi_layout *layout);
-void shi_cli_format_size(uint64_t bytes, char *buf, size_t len);   /* "132.0 KiB" */
-
 #endif

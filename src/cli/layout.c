@@ -7,7 +7,7 @@
  *     stackheap layout                  stackheap itself: the cheapest demo
  *
  * This file reads the options and picks the process; trace/layout.c reads its mappings,
- * launch.c runs and stops a program, draw.c draws.
+ * launch.c runs and stops a program, trace/render_layout.c draws.
  */
 #define _GNU_SOURCE   /* strcasestr */
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "trace/render.h"
 
 typedef struct options {
     bool json, ascii;
@@ -126,16 +127,16 @@ static int show(const options *o, pid_t pid, const char *title, const char *note
     shi_layout l;
     if (shi_layout_read(pid, &l) != 0) return explain_read_error(pid, errno);
     if (o->json) {
-        shi_cli_write_json(&l);
+        shi_render_layout_json(&l, stdout);
     } else {
         const char *nc = getenv("NO_COLOR");
-        shi_draw_options d = {
+        shi_layout_draw_opts d = {
             .ascii = o->ascii || !utf8_locale(),
             .colour = isatty(STDOUT_FILENO) && !(nc && *nc),
             .title = title,
             .note = note,
         };
-        shi_cli_draw_layout(&l, &d);
+        shi_render_layout(&l, &d, stdout);
     }
     shi_layout_free(&l);
     fflush(stdout);
