@@ -123,6 +123,8 @@ typedef struct tracer {
     uint64_t last_pc;         /* the last breakpoint stop */
     size_t last_depth;        /* user frames on the stack at the last stop */
     frame_info prev[MAX_FRAMES];   /* the frames of the last step, innermost first */
+    frame_info cur[MAX_FRAMES];    /* make_step's: this stop's frames (per tracer, not static,
+                                      so two traces can run in one process at once) */
     activation *acts;         /* the calls on the stack, outermost first */
     size_t nacts, cap_acts;
     uint64_t next_call;
@@ -924,7 +926,7 @@ static size_t defer_early_allocations(tracer *tr, const frame_info *fr, size_t n
 /* Records a step for the stop at pc; `force`: even if nothing moved (a crash). NO_STEP
  * when it was the same line in the same frame, STEP_LIMIT when max_steps are recorded. */
 static int make_step(tracer *tr, uint64_t pc, bool force) {
-    static frame_info fr[MAX_FRAMES];
+    frame_info *fr = tr->cur;
     size_t depth;
     size_t n = walk_frames(tr, &tr->regs, fr, MAX_FRAMES, &depth);
     tr->last_depth = depth;
