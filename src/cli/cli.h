@@ -20,8 +20,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "trace/layout.h"
-
 #define SH_CLI_VERSION "0.1.0"
 
 enum { SH_EXIT_OK = 0, SH_EXIT_FAIL = 1, SH_EXIT_USAGE = 2 };
@@ -63,28 +61,5 @@ bool shi_cli_number(const char *cmd, const char *opt, const char *v, unsigned lo
 /* "stackheap CMD: <what>; see stackheap CMD --help" on stderr; returns SH_EXIT_USAGE. */
 __attribute__((format(printf, 2, 3)))
 int shi_cli_usage_error(const char *cmd, const char *fmt, ...);
-
-/* ---- running a program to the moment worth drawing (launch.c, on src/trace/proc.h) ------- */
-
-struct shi_proc;
-
-typedef enum shi_stop_at {
-    SHI_STOP_MAIN,          /* at the breakpoint on main: the heap may not exist yet */
-    SHI_STOP_HEAP,          /* after main, when a call to libc's sbrk or brk (malloc growing
-                               its heap) returns with the [heap] made; at exit if never */
-    SHI_STOP_EXIT           /* as the program exits: everything it ever mapped */
-} shi_stop_at;
-
-typedef struct shi_launch {
-    struct shi_proc *proc;  /* the traced program, stopped; shi_cli_launch_end kills it */
-    pid_t pid;              /* its process id */
-    bool aslr_off;          /* personality(ADDR_NO_RANDOMIZE) took effect */
-    const char *stopped;    /* where it stopped, for the title: "at main", ... */
-} shi_launch;
-
-/* Starts argv[0] (found on PATH like a shell does) with ASLR off and stops it as asked.
- * On failure prints why ("no such program", ...) and returns -1; no child is left. */
-int shi_cli_launch(char **argv, shi_stop_at at, shi_launch *ret_launch);
-void shi_cli_launch_end(shi_launch *launch);
 
 #endif

@@ -7,7 +7,7 @@
  *     stackheap layout                  stackheap itself: the cheapest demo
  *
  * This file reads the options and picks the process; trace/layout.c reads its mappings,
- * launch.c runs and stops a program, trace/render_layout.c draws.
+ * trace/launch.c runs and stops a program, trace/render_layout.c draws.
  */
 #define _GNU_SOURCE   /* strcasestr */
 #include <errno.h>
@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "trace/launch.h"
+#include "trace/layout.h"
 #include "trace/render.h"
 
 typedef struct options {
@@ -145,14 +147,18 @@ static int show(const options *o, pid_t pid, const char *title, const char *note
 
 static int show_program(const options *o) {
     shi_launch run;
-    if (shi_cli_launch(o->program, o->stop, &run) != 0) return SH_EXIT_FAIL;
+    char err[512];
+    if (shi_launch_run(o->program, o->stop, &run, err, sizeof err) != 0) {
+        fprintf(stderr, "stackheap layout: %s\n", err);
+        return SH_EXIT_FAIL;
+    }
     char title[512];
     snprintf(title, sizeof title, "%s (pid %d, stopped %s)", o->program[0], (int)run.pid,
              run.stopped);
     int status = show(o, run.pid, title, run.aslr_off
         ? "ASLR is off for it, so the addresses repeat from run to run."
         : "ASLR could not be turned off: the addresses change from run to run.");
-    shi_cli_launch_end(&run);
+    shi_launch_end(&run);
     return status;
 }
 
