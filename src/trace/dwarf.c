@@ -15,6 +15,7 @@
 
 #include "trace/dwarf_internal.h"
 #include "core/grow.h"
+#include "core/panic.h"
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -28,7 +29,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...) {
 
 static char *xstrdup(const char *s) {
     char *c = strdup(s);
-    if (!c) { perror("stackheap: out of memory"); abort(); }
+    if (!c) SHI_PANIC("trace: out of memory");
     return c;
 }
 

@@ -18,6 +18,7 @@
 #define _GNU_SOURCE   /* sigabbrev_np */
 #include "trace/tracer.h"
 #include "core/grow.h"
+#include "core/panic.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -437,7 +438,7 @@ static void claim_reached(tracer *tr, shi_step *s, size_t deferred) {
     bool *reached = calloc(s->nblocks, sizeof *reached);
     size_t *todo = malloc(s->nblocks * sizeof *todo), ntodo = 0;
     unsigned char *buf = malloc(SCAN_BYTES);
-    if (!reached || !todo || !buf) abort();
+    if (!reached || !todo || !buf) SHI_PANIC("trace: out of memory");
     for (size_t f = 0; f < s->nframes; f++)
         for (size_t k = 0; k < s->frames[f].nvars; k++)
             reach_from_value(s, &s->frames[f].vars[k].value, reached);
@@ -1149,7 +1150,7 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     }
     tr.uw = shi_unwinder_new();
     tr.src = shi_sources_new();
-    if (!tr.uw || !tr.src) abort();
+    if (!tr.uw || !tr.src) SHI_PANIC("trace: out of memory");
     shi_module *mods; size_t nmods;
     if (shi_proc_modules(tr.p, &mods, &nmods) == 0) {
         for (size_t i = 0; i < nmods; i++) {
@@ -1175,12 +1176,12 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     const shi_function *fns = shi_dwarf_functions(tr.d, &nf);
     tr.fns = fns;
     tr.shown = calloc(nf ? nf : 1, sizeof *tr.shown);
-    if (!tr.quiet || !tr.shown) abort();
+    if (!tr.quiet || !tr.shown) SHI_PANIC("trace: out of memory");
     for (size_t i = 0; i < nf; i++)
         tr.shown[i] = &fns[i] == shi_dwarf_main(tr.d) ||
                       (fns[i].is_user && !generated_line(&tr, fns[i].decl_file, fns[i].decl_line));
     tr.entries = calloc(nf ? nf : 1, sizeof *tr.entries);
-    if (!tr.entries) abort();
+    if (!tr.entries) SHI_PANIC("trace: out of memory");
     for (size_t i = 0; i < nf; i++)
         if (tr.shown[i] && fns[i].low_pc) {
             tr.entries[tr.nentries++] = (entry_point){.addr = tr.bias + fns[i].low_pc, .fn = &fns[i]};
@@ -1188,7 +1189,7 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
         }
     qsort(tr.entries, tr.nentries, sizeof *tr.entries, by_entry);
     tr.stop_lines = calloc(nlines ? nlines : 1, sizeof *tr.stop_lines);
-    if (!tr.stop_lines) abort();
+    if (!tr.stop_lines) SHI_PANIC("trace: out of memory");
     for (size_t i = 0; i < nlines; i++)
         if (lines[i].is_stmt && !in_prologue(fns, nf, lines[i].addr) &&
             !generated_line(&tr, lines[i].file, lines[i].line)) {
