@@ -20,13 +20,13 @@
  */
 #define _GNU_SOURCE   /* open_memstream */
 #include "trace/render.h"
-#include "core/grow.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "trace/html/assets.h"
+#include "trace/source.h"
 
 enum { SOURCE_MAX = 4 << 20 };   /* a source file larger than this is not put in the page */
 
@@ -71,32 +71,6 @@ static void script_json(FILE *out, const char *json, size_t n) {
     fwrite(json + n - run, 1, run, out);
 }
 
-/* A whole file's bytes, or NULL with errno set (EFBIG when it is too large for a page). */
-static char *read_file(const char *path, size_t *ret_len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 0, len = 0;
-    char *buf = NULL;
-    SHI_GROW(buf, cap, 4096);
-    while (buf) {
-        if (len == cap) {
-            if (cap >= SOURCE_MAX) { free(buf); buf = NULL; errno = EFBIG; break; }
-            SHI_GROW(buf, cap, len + 1);
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) {
-            if (ferror(f)) { free(buf); buf = NULL; errno = EIO; }
-            break;
-        }
-    }
-    int saved = errno;
-    fclose(f);
-    errno = saved;
-    *ret_len = len;
-    return buf;
-}
-
 /* The source files as JSON: each file's text, or why it could not be read. */
 static void sources_json(const shi_trace *t, FILE *out) {
     fputs("{\"files\": [", out);
@@ -104,7 +78,7 @@ static void sources_json(const shi_trace *t, FILE *out) {
         const char *path = t->source_files[i];
         size_t len = 0;
         errno = 0;
-        char *text = path ? read_file(path, &len) : NULL;
+        char *text = path ? shi_source_read_file(path, SOURCE_MAX, &len) : NULL;
         int err = errno;
         fputs(i ? ",\n  {\"path\": " : "\n  {\"path\": ", out);
         shi_json_string(out, path, path ? strlen(path) : 0);

@@ -15,6 +15,7 @@
 
 #include "core/grow.h"
 #include "core/panic.h"
+#include "trace/source.h"
 
 enum { SHI_JSON_VERSION = 1 };
 
@@ -845,22 +846,6 @@ static int count_lines(const char *s, size_t n) {
     return lines;
 }
 
-static char *read_file(const char *path, size_t *ret_len) {
-    *ret_len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0, r;
-    do {
-        if (n == cap) SHI_GROW(buf, cap, n + 4096);
-        r = fread(buf + n, 1, cap - n, f);
-        n += r;
-    } while (r > 0);
-    fclose(f);
-    *ret_len = n;
-    return buf;
-}
-
 static void opt_code_read(opt_code *code, const shi_trace *t) {
     code->n = t->nsources;
     code->first_line = calloc(t->nsources ? t->nsources : 1, sizeof *code->first_line);
@@ -877,7 +862,7 @@ static void opt_code_read(opt_code *code, const shi_trace *t) {
         }
         code->first_line[i] = count_lines(code->text, code->len);
         size_t n;
-        char *text = read_file(t->source_files[i], &n);
+        char *text = shi_source_read_file(t->source_files[i], 0, &n);
         if (!text) {
             const char *missing = "/* (this file could not be read) */\n";
             code_add(code, missing, strlen(missing));

@@ -2,12 +2,14 @@
  * src/trace/source.c — source files for titles and statement extents (see source.h).
  */
 #include "trace/source.h"
-#include "core/grow.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/grow.h"
 
 typedef struct file {
     char *path;
@@ -107,4 +109,27 @@ const char *shi_sources_line(shi_sources *s, const char *path, int line) {
 int shi_sources_statement_start(shi_sources *s, const char *path, int line) {
     file *f = get(s, path);
     return f && line > 0 && (size_t)line <= f->nlines ? f->start[line - 1] : line;
+}
+
+char *shi_source_read_file(const char *path, size_t max, size_t *ret_len) {
+    *ret_len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t cap = 0, len = 0, got;
+    do {
+        SHI_GROW(buf, cap, len + 4096 + 1);   /* + 1: the NUL */
+        got = fread(buf + len, 1, cap - len - 1, f);
+        len += got;
+    } while (got > 0 && (!max || len <= max));
+    int e = ferror(f) ? EIO : max && len > max ? EFBIG : 0;
+    fclose(f);
+    if (e) {
+        free(buf);
+        errno = e;
+        return NULL;
+    }
+    buf[len] = 0;
+    *ret_len = len;
+    return buf;
 }
