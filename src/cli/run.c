@@ -3,13 +3,23 @@
  * tracer.c) and prints every step's Stack | Heap diagram and a summary, or writes the JSON
  * trace, the HTML lesson page or the Python Tutor export.
  *
+ * The text view is printed step by step as the program runs (a prompt it writes before
+ * reading shows before it reads); the files are opened before the program starts (a bad
+ * path costs no run) and written when the run ends, also when SIGINT or SIGTERM ends it:
+ * then the program is killed and the files hold the steps so far.
+ *
  * Exit status: 0 when the program was traced to its end (whatever its own exit code, which
- * the summary gives), 1 when it could not be traced or --max-steps stopped it, 2 for usage.
+ * the summary gives), 1 when it could not be traced or --max-steps or --timeout stopped it,
+ * 2 for usage, 128 + the signal (130, 143) when SIGINT or SIGTERM interrupted the run.
  */
+#define _GNU_SOURCE   /* sigabbrev_np */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "trace/render.h"
@@ -35,18 +45,68 @@ static void usage(FILE *out) {
                  "A value follows its option as --max-steps 5 or --max-steps=5.\n");
 }
 
-static int write_file(const char *path, const shi_trace *t,
-                      int (*render)(const shi_trace *, FILE *)) {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "stackheap run: cannot write %s: %s\n", path, strerror(errno));
-        return -1;
+/* The signal that interrupted the run (SIGINT, SIGTERM), or 0. The tracer's watchdog looks
+ * at it: a handler can only set a flag. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig) { interrupted = sig; }
+
+/* An output file, created before the program runs. */
+typedef struct out_file {
+    const char *path;
+    FILE *f;
+    int (*render)(const shi_trace *, FILE *);
+} out_file;
+
+static int open_outputs(out_file *outs, size_t n) {
+    for (size_t k = 0; k < n; k++) {
+        if (!outs[k].path) continue;
+        outs[k].f = fopen(outs[k].path, "w");
+        if (!outs[k].f) {
+            fprintf(stderr, "stackheap run: cannot write %s: %s\n", outs[k].path, strerror(errno));
+            return -1;
+        }
     }
-    int rc = render(t, f);
-    if (fclose(f) != 0) rc = -1;
-    if (rc != 0) fprintf(stderr, "stackheap run: writing %s failed\n", path);
+    return 0;
+}
+
+/* Closes them; `discard`: the run never happened, the empty files go. */
+static int close_outputs(out_file *outs, size_t n, const shi_trace *t, bool discard) {
+    int rc = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (!outs[k].f) continue;
+        int w = discard ? 0 : outs[k].render(t, outs[k].f);
+        if (fclose(outs[k].f) != 0) w = -1;
+        outs[k].f = NULL;
+        if (discard) unlink(outs[k].path);
+        else if (w != 0) {
+            fprintf(stderr, "stackheap run: writing %s failed\n", outs[k].path);
+            rc = -1;
+        }
+    }
     return rc;
 }
+
+/* The text view as the run goes: each step when the tracer hands it over. The last one may
+ * gain events after (the exit, a signal, a limit): `nevents` says how many it was shown with. */
+typedef struct live_text {
+    shi_render_opts o;
+    size_t shown, nevents;
+} live_text;
+
+static void show_step(void *arg, const shi_trace *t, size_t i) {
+    live_text *lt = arg;
+    shi_render_text(t, &t->steps[i], stdout, &lt->o);
+    fflush(stdout);
+    lt->shown = i + 1;
+    lt->nevents = t->steps[i].nevents;
+}
+
+typedef struct run_args {
+    int argc;
+    char **argv;
+    int rc;
+} run_args;
 
 typedef struct run_options {
     const char *json, *html, *pytutor, *stdin_path;
@@ -91,25 +151,41 @@ static int on_option(void *ctx, int key, const char *v) {
     return -1;
 }
 
-static int run_main(int argc, char **argv) {
+static int run_body(int argc, char **argv) {
     run_options o = {.max_steps = 10000, .timeout = SHI_TRACER_TIMEOUT};
     int status;
     int i = shi_cli_parse("run", argc, argv, run_options_table, on_option, &o, &status);
     if (i < 0) return status;
+    const char *json = o.json, *html = o.html, *pytutor = o.pytutor, *stdin_path = o.stdin_path;
+    bool ascii = o.ascii;
+    size_t max_steps = o.max_steps;
+    unsigned timeout = o.timeout;
     if (i >= argc) {
         fprintf(stderr, "stackheap run: which program? (stackheap run -- ./prog args...)\n");
         return SH_EXIT_USAGE;
     }
-    const char *json = o.json, *html = o.html, *pytutor = o.pytutor;
-    size_t max_steps = o.max_steps;
+
+    out_file outs[] = {{json, NULL, shi_render_json}, {html, NULL, shi_render_html},
+                       {pytutor, NULL, shi_render_pytutor}};
+    size_t nouts = sizeof outs / sizeof outs[0];
+    bool files = json || html || pytutor;
+    if (open_outputs(outs, nouts) != 0) {
+        close_outputs(outs, nouts, NULL, true);
+        return SH_EXIT_FAIL;
+    }
+    live_text lt = {.o = shi_render_opts_for(stdout)};
+    if (ascii) lt.o.utf8 = false;
 
     char err[512];
     shi_tracer_info info;
-    shi_trace *t = shi_tracer_run(argv + i, &(shi_tracer_opts){.max_steps = max_steps,
-                                  .stdin_path = o.stdin_path, .timeout = o.timeout},
+    shi_trace *t = shi_tracer_run(argv + i, &(shi_tracer_opts){
+                                      .max_steps = max_steps, .stdin_path = stdin_path,
+                                      .on_step = files ? NULL : show_step, .on_step_arg = &lt,
+                                      .timeout = timeout, .interrupt = &interrupted},
                                   &info, err, sizeof err);
     if (!t) {
         fprintf(stderr, "stackheap run: %s\n", err);
+        close_outputs(outs, nouts, NULL, true);
         return SH_EXIT_FAIL;
     }
     if (info.opt_level[0])
@@ -117,17 +193,21 @@ static int run_main(int argc, char **argv) {
                         "merged or reordered; for a full trace build it with -O0 -g\n",
                 argv[i], info.opt_level);
     int rc = SH_EXIT_OK;
-    if (json && write_file(json, t, shi_render_json) != 0) rc = SH_EXIT_FAIL;
-    if (html && write_file(html, t, shi_render_html) != 0) rc = SH_EXIT_FAIL;
-    if (pytutor && write_file(pytutor, t, shi_render_pytutor) != 0) rc = SH_EXIT_FAIL;
-    if (!json && !html && !pytutor) {
-        shi_render_opts ro = shi_render_opts_for(stdout);
-        if (o.ascii) ro.utf8 = false;
-        for (size_t k = 0; k < t->nsteps; k++) shi_render_text(t, &t->steps[k], stdout, &ro);
-        shi_render_summary(t, stdout, &ro);
+    if (close_outputs(outs, nouts, t, false) != 0) rc = SH_EXIT_FAIL;
+    if (!files) {
+        /* the steps not shown yet, and the events the last one shown gained since */
+        if (lt.shown && lt.shown <= t->nsteps && t->steps[lt.shown - 1].nevents > lt.nevents) {
+            shi_step tail = t->steps[lt.shown - 1];
+            tail.events += lt.nevents;
+            tail.nevents -= lt.nevents;
+            shi_render_events(t, &tail, stdout, &lt.o);
+        }
+        for (size_t k = lt.shown; k < t->nsteps; k++) shi_render_text(t, &t->steps[k], stdout, &lt.o);
+        shi_render_summary(t, stdout, &lt.o);
+        fflush(stdout);
     }
     if (info.forks || info.threads)
-        fprintf(json || html || pytutor ? stderr : stdout,
+        fprintf(files ? stderr : stdout,
                 "note: the program started %u child process%s and %u thread%s; only its "
                 "main thread is traced\n", info.forks, info.forks == 1 ? "" : "es",
                 info.threads, info.threads == 1 ? "" : "s");
@@ -136,8 +216,49 @@ static int run_main(int argc, char **argv) {
                         "program did not finish\n", max_steps, max_steps);
         rc = SH_EXIT_FAIL;
     }
+    if (info.timed_out) {
+        fprintf(stderr, "stackheap run: the program ran %u s of CPU time without reaching a "
+                        "new line (in code without -g?) and was killed (--timeout %u); the "
+                        "trace holds the %zu steps before\n", timeout, timeout, t->nsteps);
+        rc = SH_EXIT_FAIL;
+    }
+    if (info.interrupted) {
+        fprintf(stderr, "stackheap run: interrupted by SIG%s: the program was killed%s\n",
+                sigabbrev_np(info.interrupted) ? sigabbrev_np(info.interrupted) : "?",
+                files ? "; the files hold the steps so far" : "");
+        rc = 128 + info.interrupted;
+    }
     shi_trace_free(t);
     return rc;
+}
+
+static void *run_thread(void *arg) {
+    run_args *a = arg;
+    a->rc = run_body(a->argc, a->argv);
+    return NULL;
+}
+
+/* The tracer's own stack: the user may have set `ulimit -s 160` to show a stack overflow,
+ * a limit the program (which inherits it) must keep and the tracer (DWARF, values, drawing)
+ * cannot live with. So the run happens on a thread with a stack of its own size. */
+enum { TRACER_STACK = 64 << 20 };
+
+static int run_main(int argc, char **argv) {
+    struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    run_args a = {argc, argv, SH_EXIT_FAIL};
+    pthread_attr_t attr;
+    pthread_t th;
+    if (pthread_attr_init(&attr) == 0 && pthread_attr_setstacksize(&attr, TRACER_STACK) == 0 &&
+        pthread_create(&th, &attr, run_thread, &a) == 0) {
+        pthread_join(th, NULL);
+    } else {
+        a.rc = run_body(argc, argv);   /* no thread to be had: the stack we have */
+    }
+    pthread_attr_destroy(&attr);
+    return a.rc;
 }
 
 const shi_cli_command shi_cli_run_command = {

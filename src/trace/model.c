@@ -69,6 +69,15 @@ char *shi_trace_strdup(const char *s) {
     return memcpy(d, s, n);
 }
 
+char *shi_trace_memdup(const char *s, size_t n) {
+    if (!s) return NULL;
+    char *d = malloc(n + 1);
+    if (!d) SHI_PANIC("trace: out of memory (%zu bytes)", n + 1);
+    memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
+
 static void push_string(char ***arr, size_t *count, const char *s) {
     char **slot = PUSH(*arr, *count);
     *slot = shi_trace_strdup(s);

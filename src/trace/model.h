@@ -193,6 +193,8 @@ typedef struct shi_event {
     double fvalue;
     char *value_type;     /* return: the value's type as the language spells it, or NULL */
     char *text;           /* output written by the program, signal name, limit message */
+    size_t text_len;      /* output: its bytes in `text`, which may hold NUL bytes (a NUL
+                             terminates it too); other kinds: 0 (a C string) */
 } shi_event;
 
 typedef struct shi_step {
@@ -248,6 +250,7 @@ void shi_step_remove_block(shi_step *s, size_t i);
 shi_event *shi_step_add_event(shi_step *s, shi_event_kind kind);
 shi_field *shi_value_add_field(shi_value *v, const char *name);  /* allocates field->value */
 char *shi_trace_strdup(const char *s);                           /* NULL stays NULL */
+char *shi_trace_memdup(const char *s, size_t n);   /* n bytes (NULs too), then a NUL */
 /* A C base type's name the other way round: gcc's DWARF spelling ("long int") to C's
  * ("long"), or with as_gcc back; any other name as it is. */
 const char *shi_c_base_name(const char *name, bool as_gcc);

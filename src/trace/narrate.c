@@ -128,15 +128,17 @@ static char *title_for(shi_sources *ss, const shi_step *s, const shi_step *prev)
     return title;
 }
 
+void shi_narrate_step(shi_trace *t, shi_sources *src, size_t i) {
+    shi_step *s = &t->steps[i];
+    const shi_step *prev = i ? &t->steps[i - 1] : NULL;
+    shi_step_mark_changes(s, prev);
+    free(s->title);
+    s->title = NULL;
+    char *title = title_for(src, s, prev);
+    s->title = shi_trace_strdup(title);
+    free(title);
+}
+
 void shi_narrate(shi_trace *t, shi_sources *src) {
-    for (size_t i = 0; i < t->nsteps; i++) {
-        shi_step *s = &t->steps[i];
-        const shi_step *prev = i ? &t->steps[i - 1] : NULL;
-        shi_step_mark_changes(s, prev);
-        free(s->title);
-        s->title = NULL;
-        char *title = title_for(src, s, prev);
-        s->title = shi_trace_strdup(title);
-        free(title);
-    }
+    for (size_t i = 0; i < t->nsteps; i++) shi_narrate_step(t, src, i);
 }

@@ -14,5 +14,7 @@
 #include "trace/source.h"
 
 void shi_narrate(shi_trace *t, shi_sources *src);
+/* Step i alone, once steps 0..i are there (its title needs only it and the one before). */
+void shi_narrate_step(shi_trace *t, shi_sources *src, size_t i);
 
 #endif

@@ -376,7 +376,10 @@ static void json_event(jw *w, const shi_event *e) {
         jw_key(w, "value");
         if (e->is_float) jw_float(w, e->fvalue); else jw_int(w, e->value);
     }
-    if (e->text) { jw_key(w, "text"); jw_str(w, e->text); }
+    if (e->text) {
+        jw_key(w, "text");
+        jw_strn(w, e->text, e->text_len ? e->text_len : strlen(e->text));
+    }
     jw_close(w, '}');
 }
 
@@ -1068,7 +1071,7 @@ static void append_output(char **buf, size_t *len, const shi_step *s) {
     for (size_t i = 0; i < s->nevents; i++) {
         const shi_event *e = &s->events[i];
         if (e->kind != SHI_EV_OUTPUT || !e->text) continue;
-        size_t n = strlen(e->text);
+        size_t n = e->text_len ? e->text_len : strlen(e->text);
         SHI_RESIZE(*buf, *len + n + 1);
         memcpy(*buf + *len, e->text, n + 1);
         *len += n;

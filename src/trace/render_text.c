@@ -1244,22 +1244,25 @@ int shi_render_text(const shi_trace *t, const shi_step *s, FILE *out, const shi_
 
 /* The program's output, one line per line it wrote (wrapped when wider than the view),
  * control characters made visible and tabs expanded (a tab's width is the terminal's). */
-static void output_lines(const ctx *x, FILE *out, const char *text) {
-    const char *p = text;
+/* The program's output as written, `n` bytes: a NUL byte shows as \0, other control
+ * characters as \xNN, so nothing after them is lost from view. */
+static void output_lines(const ctx *x, FILE *out, const char *text, size_t n) {
+    const char *p = text, *end = text + n;
     sbuf first = {0}, next = {0};
     sb_printf(&first, "  %soutput%s %s ", x->c->cyan, x->c->reset, x->g->v);
     sb_printf(&next, "         %s ", x->g->v);
-    while (*p) {
+    while (p < end) {
         sbuf b = {0};
-        for (; *p && *p != '\n'; p++) {
+        for (; p < end && *p != '\n'; p++) {
             unsigned char ch = (unsigned char)*p;
             if (ch == '\t') sb_printf(&b, "%*s", 8 - (int)(b.n % 8), "");
+            else if (ch == 0) sb_add(&b, "\\0");
             else if (ch < 32) sb_printf(&b, "\\x%02x", ch);
             else sb_addn(&b, (const char *)&ch, 1);
         }
         put_wrapped(out, x->width, "", "", first.p, next.p, b.p ? b.p : "");
         free(b.p);
-        if (*p) p++;
+        if (p < end) p++;
     }
     free(first.p);
     free(next.p);
@@ -1272,7 +1275,10 @@ int shi_render_events(const shi_trace *t, const shi_step *s, FILE *out,
     for (size_t i = 0; i < s->nevents; i++) {
         const shi_event *e = &s->events[i];
         switch (e->kind) {
-        case SHI_EV_OUTPUT: if (e->text) output_lines(&x, out, e->text); break;
+        case SHI_EV_OUTPUT:
+            if (e->text)
+                output_lines(&x, out, e->text, e->text_len ? e->text_len : strlen(e->text));
+            break;
         case SHI_EV_EXIT:
             fprintf(out, "  %sthe program exited with code %" PRId64 "%s\n", x.c->bold,
                     e->value, x.c->reset);

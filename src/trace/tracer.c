@@ -22,10 +22,13 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 
@@ -103,6 +106,29 @@ typedef struct entry_point {
     const shi_function *fn;
 } entry_point;
 
+/* Why the watchdog killed the program. */
+enum { WHY_NONE, WHY_TIMEOUT, WHY_INTERRUPT };
+
+/* A thread that kills the program when the caller's interrupt flag is raised or when the
+ * program spends `timeout` seconds of CPU time without a new step (a loop in code without
+ * -g makes no stop at all: the tracer would wait in waitpid for ever). It kills only while
+ * the program runs (the tracer is in shi_proc_cont, `running` under `lock`), so a step is
+ * never read from a dying process; at a stop the tracer looks at the flag itself. */
+typedef struct watchdog {
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool quit, running;       /* under lock */
+    pid_t pid;
+    clockid_t cpu;            /* the program's CPU clock */
+    bool has_cpu;
+    unsigned timeout;
+    const volatile sig_atomic_t *interrupt;
+    atomic_size_t steps;      /* steps made so far: progress resets the timeout */
+    atomic_int why;           /* WHY_*: set before the kill */
+} watchdog;
+
 typedef struct tracer {
     shi_dwarf *d;
     shi_proc *p;
@@ -142,6 +168,10 @@ typedef struct tracer {
     size_t nprev;
     uint64_t stack_top;       /* the [stack] mapping's end */
     uint64_t return_pc;       /* the return address of the last return not yet on a step */
+    shi_step_fn on_step;      /* shi_tracer_opts.on_step: steps handed over as they are final */
+    void *on_step_arg;
+    size_t told;              /* steps handed to on_step so far */
+    watchdog wd;
 } tracer;
 
 /* Room for one more element in a growing array (core/grow.h: out of memory panics). */
@@ -164,7 +194,8 @@ static void flush_pending(tracer *tr, shi_step *s) {
         shi_event *src = &tr->pending[i], *e = shi_step_add_event(s, src->kind);
         *e = *src;
         e->function = shi_trace_strdup(src->function);
-        e->text = shi_trace_strdup(src->text);
+        e->text = src->text_len ? shi_trace_memdup(src->text, src->text_len)
+                                : shi_trace_strdup(src->text);
         e->value_type = src->value_type;   /* moved, not copied */
         free(src->function);
         free(src->text);
@@ -174,8 +205,12 @@ static void flush_pending(tracer *tr, shi_step *s) {
 
 static void take_output(tracer *tr) {
     for (int fd = 1; fd <= 2; fd++) {
-        char *out = shi_proc_take_output(tr->p, fd, NULL);
-        if (out) pend(tr, SHI_EV_OUTPUT)->text = out;
+        size_t len = 0;
+        char *out = shi_proc_take_output(tr->p, fd, &len);
+        if (!out) continue;
+        shi_event *e = pend(tr, SHI_EV_OUTPUT);
+        e->text = out;
+        e->text_len = len;   /* whole, NUL bytes and all */
     }
 }
 
@@ -1071,6 +1106,102 @@ static void overflow_text(tracer *tr, char *buf, size_t len) {
              "%s (ulimit -s)", tr->last_depth, used / 1048576.0, limit);
 }
 
+/* ---- live: steps handed over, the watchdog ------------------------------------------------ */
+
+/* Hands the steps made since the last call to on_step, narrated, before the program runs
+ * on: a step is final once made, except the trace's last, which gets the run's closing
+ * events. So the last is held when the run is about to end on it (`hold_last`: the exit
+ * stop, the step budget spent). */
+static void tell_steps(tracer *tr, bool hold_last) {
+    if (!tr->on_step) return;
+    size_t upto = tr->t->nsteps;
+    if (hold_last && upto) upto--;
+    for (; tr->told < upto; tr->told++) {
+        shi_narrate_step(tr->t, tr->src, tr->told);
+        tr->on_step(tr->on_step_arg, tr->t, tr->told);
+    }
+}
+
+static double cpu_seconds(const watchdog *w) {
+    struct timespec ts;
+    if (!w->has_cpu || clock_gettime(w->cpu, &ts) != 0) return 0;
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+enum { WATCH_MS = 50 };   /* how often the watchdog looks: the delay of a Ctrl-C */
+
+static void *watchdog_main(void *arg) {
+    watchdog *w = arg;
+    size_t seen = SIZE_MAX;
+    double since = 0;
+    pthread_mutex_lock(&w->lock);
+    while (!w->quit) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += WATCH_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) { until.tv_sec++; until.tv_nsec -= 1000000000L; }
+        pthread_cond_timedwait(&w->wake, &w->lock, &until);
+        if (w->quit) break;
+        double now = cpu_seconds(w);
+        size_t steps = atomic_load(&w->steps);
+        if (steps != seen) { seen = steps; since = now; }
+        int why = w->interrupt && *w->interrupt ? WHY_INTERRUPT
+                : w->has_cpu && now - since >= w->timeout ? WHY_TIMEOUT : WHY_NONE;
+        if (why && w->running) {
+            atomic_store(&w->why, why);
+            kill(w->pid, SIGKILL);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+static void watchdog_start(watchdog *w, pid_t pid, unsigned timeout,
+                           const volatile sig_atomic_t *interrupt) {
+    w->pid = pid;
+    w->timeout = timeout;
+    w->interrupt = interrupt;
+    w->has_cpu = clock_getcpuclockid(pid, &w->cpu) == 0;
+    atomic_init(&w->steps, 0);
+    atomic_init(&w->why, WHY_NONE);
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->wake, NULL);
+    /* the signals the caller handles (Ctrl-C) are for its threads, not this one */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    w->started = pthread_create(&w->thread, NULL, watchdog_main, w) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void watchdog_stop(watchdog *w) {
+    if (!w->started) return;
+    pthread_mutex_lock(&w->lock);
+    w->quit = true;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->wake);
+    w->started = false;
+}
+
+static void watchdog_running(watchdog *w, bool running) {
+    if (!w->started) return;
+    pthread_mutex_lock(&w->lock);
+    w->running = running;
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Why the run must end now (WHY_*): the watchdog killed the program, or the caller's
+ * interrupt came while the program was stopped. */
+static int stop_reason(const tracer *tr, const shi_tracer_opts *o) {
+    int why = tr->wd.started ? atomic_load(&tr->wd.why) : WHY_NONE;
+    if (why) return why;
+    return o->interrupt && *o->interrupt ? WHY_INTERRUPT : WHY_NONE;
+}
+
 /* ---- the run ----------------------------------------------------------------------------- */
 
 static void set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b) {
@@ -1206,11 +1337,43 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     if (hook && !is_line_break(&tr, hook) && !entry_at(&tr, hook))
         shi_proc_heap_quiet_in(tr.p, hook);
 
+    tr.on_step = opts.on_step;
+    tr.on_step_arg = opts.on_step_arg;
+    watchdog_start(&tr.wd, shi_proc_pid(tr.p), opts.timeout ? opts.timeout : SHI_TRACER_TIMEOUT,
+                   opts.interrupt);
+    bool exiting = false;
     for (;;) {
         shi_stop st;
-        int rc = shi_proc_cont(tr.p, &st);
+        int why = stop_reason(&tr, &opts);
+        int rc = 0;
+        if (!why) {
+            tell_steps(&tr, exiting || tr.t->nsteps >= max_steps);
+            atomic_store(&tr.wd.steps, tr.t->nsteps);
+            watchdog_running(&tr.wd, true);
+            rc = shi_proc_cont(tr.p, &st);
+            watchdog_running(&tr.wd, false);
+            why = stop_reason(&tr, &opts);
+        }
         take_heap(&tr);
         take_output(&tr);
+        if (why) {
+            /* the program is killed (or about to be, by shi_proc_free): no step is read
+             * from it; its output so far goes on the last step */
+            shi_event *e = pend(&tr, SHI_EV_LIMIT);
+            char buf[160];
+            if (why == WHY_TIMEOUT) {
+                snprintf(buf, sizeof buf, "no new line for %u s of CPU time (--timeout %u): "
+                         "the program was killed", tr.wd.timeout, tr.wd.timeout);
+                info.timed_out = true;
+            } else {
+                info.interrupted = *opts.interrupt;
+                snprintf(buf, sizeof buf, "interrupted (SIG%s): the program was killed",
+                         sigabbrev_np(info.interrupted) ? sigabbrev_np(info.interrupted) : "?");
+            }
+            e->text = strdup(buf);
+            flush_to_last(&tr);
+            break;
+        }
         if (rc != 0 || st.kind == SHI_STOP_ERROR) {
             shi_event *e = pend(&tr, SHI_EV_LIMIT);
             char buf[128];
@@ -1276,6 +1439,7 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
             /* main has returned (or exit was called) and drops and frees have run: the last
              * picture, with the heap's leftovers still readable */
             if (shi_proc_get_regs(tr.p, &tr.regs) == 0) make_step(&tr, st.rip, true);
+            exiting = true;
         } else if (st.kind == SHI_STOP_EXITED) {
             tr.t->exit_code = st.exit_code;
             shi_event *e = pend(&tr, SHI_EV_EXIT);
@@ -1299,10 +1463,12 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
             break;
         }
     }
+    watchdog_stop(&tr.wd);
     info.forks = shi_proc_forks(tr.p);
     info.threads = shi_proc_threads(tr.p);
     shi_proc_free(tr.p);
     finish(&tr);
+    tell_steps(&tr, false);
     for (size_t i = 0; i < tr.npending; i++) {
         free(tr.pending[i].text);
         free(tr.pending[i].function);
