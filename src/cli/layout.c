@@ -9,7 +9,6 @@
  * This file reads the options and picks the process; trace/layout.c reads its mappings,
  * trace/launch.c runs and stops a program, trace/render_layout.c draws.
  */
-#define _GNU_SOURCE   /* strcasestr */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,13 +101,6 @@ static int parse_options(int argc, char **argv, options *o) {
     return -1;
 }
 
-static bool utf8_locale(void) {   /* the first of LC_ALL, LC_CTYPE and LANG that is set decides */
-    const char *v = getenv("LC_ALL");
-    if (!v || !*v) v = getenv("LC_CTYPE");
-    if (!v || !*v) v = getenv("LANG");
-    return v && (strcasestr(v, "UTF-8") || strcasestr(v, "UTF8"));
-}
-
 static int explain_read_error(pid_t pid, int err) {
     if (err == ESRCH)
         fprintf(stderr, "stackheap layout: no process with PID %d (ps lists the running ones)\n",
@@ -131,10 +123,10 @@ static int show(const options *o, pid_t pid, const char *title, const char *note
     if (o->json) {
         shi_render_layout_json(&l, stdout);
     } else {
-        const char *nc = getenv("NO_COLOR");
+        shi_render_opts ro = shi_render_opts_for(stdout);   /* the locale and the terminal */
         shi_layout_draw_opts d = {
-            .ascii = o->ascii || !utf8_locale(),
-            .colour = isatty(STDOUT_FILENO) && !(nc && *nc),
+            .ascii = o->ascii || !ro.utf8,
+            .colour = ro.color,
             .title = title,
             .note = note,
         };
