@@ -3,7 +3,8 @@
  *
  * Each command is one file that defines one shi_cli_command (its name, its function and a
  * one-line help); main.c only keeps the table of them. Adding a command is a new file and
- * one line in that table; the tracer's `run` replaces src/cli/run.c and nothing else.
+ * one line in that table. A command reads its options through the one parser below
+ * (options.c) and calls the library (src/trace) for the rest: it decides nothing itself.
  *
  *     static int layout_main(int argc, char **argv);   // argv[0] is "layout"
  *     const shi_cli_command shi_cli_layout_command = {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/panic.h"
 
 enum { MAX_OPTIONS = 32 };
 
@@ -38,7 +39,8 @@ int shi_cli_parse(const char *cmd, int argc, char **argv, const shi_cli_option *
     struct option longs[MAX_OPTIONS + 1];
     char shorts[2 + 2 * MAX_OPTIONS + 1] = "+:";   /* stop at the program; ':' for a missing value */
     size_t n = 0, s = 2;
-    for (const shi_cli_option *o = opts; o->name && n < MAX_OPTIONS; o++, n++) {
+    for (const shi_cli_option *o = opts; o->name; o++, n++) {
+        if (n == MAX_OPTIONS) SHI_PANIC("stackheap %s: more than %d options", cmd, MAX_OPTIONS);
         longs[n] = (struct option){o->name, o->value ? required_argument : no_argument, NULL, o->key};
         if (o->key > 0 && o->key < 128) {
             shorts[s++] = (char)o->key;
