@@ -3,7 +3,8 @@
  *
  * Each command is one file that defines one shi_cli_command (its name, its function and a
  * one-line help); main.c only keeps the table of them. Adding a command is a new file and
- * one line in that table; the tracer's `run` replaces src/cli/run.c and nothing else.
+ * one line in that table. A command reads its options through the one parser below
+ * (options.c) and calls the library (src/trace) for the rest: it decides nothing itself.
  *
  *     static int layout_main(int argc, char **argv);   // argv[0] is "layout"
  *     const shi_cli_command shi_cli_layout_command = {
@@ -34,78 +35,32 @@ typedef struct shi_cli_command {
 extern const shi_cli_command shi_cli_layout_command;
 extern const shi_cli_command shi_cli_run_command;
 
-/* ---- memory regions: one per line of /proc/PID/maps (maps.c) ----------------------------- */
+/* ---- options: one parser for every command (options.c) ---------------------------------- */
 
-/* What a mapping holds, as the lesson names it. The JSON writes these names (docs/cli.md). */
-typedef enum shi_region_kind {
-    SHI_REGION_CODE,        /* the executable's r-x mapping: machine code (text) */
-    SHI_REGION_RODATA,      /* the executable's read-only mappings: ELF headers, .rodata */
-    SHI_REGION_STATIC,      /* the executable's writable mappings: .data, .bss */
-    SHI_REGION_HEAP,        /* [heap]: the brk area malloc grows */
-    SHI_REGION_LIBRARY,     /* any other file: shared libraries, mapped files */
-    SHI_REGION_ANONYMOUS,   /* anonymous mmap: big malloc blocks, thread stacks, arenas */
-    SHI_REGION_STACK,       /* [stack]: the main thread's stack */
-    SHI_REGION_KERNEL,      /* [vdso], [vvar], [vsyscall]: pages the kernel provides */
-    SHI_REGION_KIND_COUNT
-} shi_region_kind;
+/* One option of a command. `key` is what the parser hands back: a letter when the option
+ * has a short form too ('p' is -p), else a number from 256 up. `value` is NULL for a flag,
+ * else what it takes, as the message for a missing one says it: "a file name". */
+typedef struct shi_cli_option {
+    const char *name;       /* the long form without its dashes: "max-steps" */
+    int key;
+    const char *value;
+} shi_cli_option;
 
-typedef struct shi_region {
-    uint64_t start, end;    /* [start, end), as in the maps file */
-    char perms[5];          /* "r-xp" */
-    uint64_t offset;        /* into the file */
-    char *path;             /* "" for anonymous memory */
-    shi_region_kind kind;
-} shi_region;
+/* getopt_long over argv[1..] against `opts` (ended by a {0} entry), calling on_option for
+ * each option in order; on_option returns -1 to go on, or an exit status to stop (0 after
+ * --help). Stops at `--` or at the first word that is not an option. Returns the index of
+ * the program's word (argc when there is none), or -1 when it stopped: then *ret_status
+ * holds the exit status and any message was printed. */
+int shi_cli_parse(const char *cmd, int argc, char **argv, const shi_cli_option *opts,
+                  int (*on_option)(void *ctx, int key, const char *value), void *ctx,
+                  int *ret_status);
 
-typedef struct shi_layout {
-    shi_region *regions;    /* ascending addresses, as the kernel lists them */
-    size_t count;
-    pid_t pid;
-    char *exe;              /* the executable's path as the maps name it, or NULL */
-    uint64_t stack_limit;   /* RLIMIT_STACK's soft limit in bytes; 0 unknown or unlimited */
-} shi_layout;
+/* A count from 1 to max: "--max-steps needs a number, got 'x'" and false otherwise. */
+bool shi_cli_number(const char *cmd, const char *opt, const char *v, unsigned long long max,
+                    unsigned long long *ret);
 
-/* Reads /proc/PID/maps and classifies every mapping. -1 with errno (ESRCH: no such
- * process, EACCES: not ours to read) and nothing to free on failure. */
-int shi_cli_layout_read(pid_t pid, shi_layout *ret_layout);
-void shi_cli_layout_free(shi_layout *layout);
-const char *shi_cli_region_kind_name(shi_region_kind kind);   /* "code", "heap", ... */
-const shi_region *shi_cli_layout_find(const shi_layout *layout, const char *path);
-
-/* ---- running a program to the moment worth drawing (launch.c, on src/trace/proc.h) ------- */
-
-struct shi_proc;
-
-typedef enum shi_stop_at {
-    SHI_STOP_MAIN,          /* at the breakpoint on main: the heap may not exist yet */
-    SHI_STOP_HEAP,          /* after main, when a call to libc's sbrk or brk (malloc growing
-                               its heap) returns with the [heap] made; at exit if never */
-    SHI_STOP_EXIT           /* as the program exits: everything it ever mapped */
-} shi_stop_at;
-
-typedef struct shi_launch {
-    struct shi_proc *proc;  /* the traced program, stopped; shi_cli_launch_end kills it */
-    pid_t pid;              /* its process id */
-    bool aslr_off;          /* personality(ADDR_NO_RANDOMIZE) took effect */
-    const char *stopped;    /* where it stopped, for the title: "at main", ... */
-} shi_launch;
-
-/* Starts argv[0] (found on PATH like a shell does) with ASLR off and stops it as asked.
- * On failure prints why ("no such program", ...) and returns -1; no child is left. */
-int shi_cli_launch(char **argv, shi_stop_at at, shi_launch *ret_launch);
-void shi_cli_launch_end(shi_launch *launch);
-
-/* ---- drawing (draw.c) -------------------------------------------------------------------- */
-
-typedef struct shi_draw_options {
-    bool ascii;             /* ASCII only: --ascii, or the locale is not UTF-8 */
-    bool colour;            /* ANSI colour: a terminal, and NO_COLOR not set */
-    const char *title;      /* "./prog (pid 123, stopped at main)" */
-    const char *note;       /* a line under the diagram, or NULL */
-} shi_draw_options;
-
-void shi_cli_draw_layout(const shi_layout *layout, const shi_draw_options *options);
-void shi_cli_write_json(const shi_layout *layout);
-void shi_cli_format_size(uint64_t bytes, char *buf, size_t len);   /* "132.0 KiB" */
+/* "stackheap CMD: <what>; see stackheap CMD --help" on stderr; returns SH_EXIT_USAGE. */
+__attribute__((format(printf, 2, 3)))
+int shi_cli_usage_error(const char *cmd, const char *fmt, ...);
 
 #endif

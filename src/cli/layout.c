@@ -6,10 +6,9 @@
  *     stackheap layout -p PID           a running process, as it is (it is not stopped)
  *     stackheap layout                  stackheap itself: the cheapest demo
  *
- * This file reads the options and picks the process; maps.c reads its mappings, launch.c
- * runs and stops a program, draw.c draws.
+ * This file reads the options and picks the process; trace/layout.c reads its mappings,
+ * trace/launch.c runs and stops a program, trace/render_layout.c draws.
  */
-#define _GNU_SOURCE   /* strcasestr */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "trace/launch.h"
+#include "trace/layout.h"
+#include "trace/render.h"
 
 typedef struct options {
     bool json, ascii;
@@ -45,12 +47,6 @@ static void usage(FILE *out) {
         "Colour only on a terminal, never with NO_COLOR set.\n");
 }
 
-static int usage_error(const char *what, const char *arg) {
-    fprintf(stderr, "stackheap layout: %s%s%s%s; see stackheap layout --help\n", what,
-            arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
-    return SH_EXIT_USAGE;
-}
-
 static bool parse_pid(const char *s, pid_t *ret_pid) {
     char *end;
     errno = 0;
@@ -67,58 +63,42 @@ static bool parse_stop(const char *s, shi_stop_at *ret_stop) {
     return false;
 }
 
-/* "--pid 12", "--pid=12", "-p 12", "-p12": the value of an option, or NULL. */
-static const char *option_value(int argc, char **argv, int *i, const char *lng, const char *shrt) {
-    const char *a = argv[*i];
-    size_t n = strlen(lng);
-    if (!strncmp(a, lng, n) && a[n] == '=') return a + n + 1;
-    if (shrt && !strncmp(a, shrt, 2) && a[2]) return a + 2;
-    return *i + 1 < argc ? argv[++*i] : NULL;
-}
+static const shi_cli_option layout_options[] = {
+    {"help", 'h', NULL},
+    {"pid", 'p', "a process id, as in -p 1234"},
+    {"stop", 256, "main, heap or exit"},
+    {"json", 257, NULL},
+    {"ascii", 258, NULL},
+    {0},
+};
 
-static bool is_option(const char *a, const char *lng, const char *shrt) {
-    size_t n = strlen(lng);
-    return !strcmp(a, lng) || (!strncmp(a, lng, n) && a[n] == '=') ||
-           (shrt && !strncmp(a, shrt, 2));
+static int on_option(void *ctx, int key, const char *v) {
+    options *o = ctx;
+    switch (key) {
+    case 'h': usage(stdout); return SH_EXIT_OK;
+    case 'p':
+        if (!parse_pid(v, &o->pid))
+            return shi_cli_usage_error("layout", "not a process id (a number above 0, as ps "
+                                                 "shows) '%s'", v);
+        return -1;
+    case 256:
+        if (!parse_stop(v, &o->stop))
+            return shi_cli_usage_error("layout", "--stop takes main, heap or exit, not '%s'", v);
+        return -1;
+    case 257: o->json = true; return -1;
+    default: o->ascii = true; return -1;
+    }
 }
 
 /* -1: go on; else the exit status (help printed, or a usage error explained). */
 static int parse_options(int argc, char **argv, options *o) {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--")) {
-            if (i + 1 == argc) return usage_error("no program after '--'", NULL);
-            o->program = &argv[i + 1];
-            break;
-        }
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return SH_EXIT_OK; }
-        if (!strcmp(a, "--json")) o->json = true;
-        else if (!strcmp(a, "--ascii")) o->ascii = true;
-        else if (is_option(a, "--pid", "-p")) {
-            const char *v = option_value(argc, argv, &i, "--pid", "-p");
-            if (!v) return usage_error("-p needs a process id, as in -p 1234", NULL);
-            if (!parse_pid(v, &o->pid))
-                return usage_error("not a process id (a number above 0, as ps shows)", v);
-        } else if (is_option(a, "--stop", NULL)) {
-            const char *v = option_value(argc, argv, &i, "--stop", NULL);
-            if (!v || !parse_stop(v, &o->stop))
-                return usage_error("--stop takes main, heap or exit, not", v ? v : "");
-        } else if (a[0] == '-') {
-            return usage_error("unknown option", a);
-        } else {
-            o->program = &argv[i];   /* `stackheap layout ./prog` reads as with `--` */
-            break;
-        }
-    }
-    if (o->program && o->pid) return usage_error("give a program or -p PID, not both", NULL);
+    int status;
+    int at = shi_cli_parse("layout", argc, argv, layout_options, on_option, o, &status);
+    if (at < 0) return status;
+    if (at < argc) o->program = &argv[at];   /* `stackheap layout ./prog` reads as with `--` */
+    if (o->program && o->pid)
+        return shi_cli_usage_error("layout", "give a program or -p PID, not both");
     return -1;
-}
-
-static bool utf8_locale(void) {   /* the first of LC_ALL, LC_CTYPE and LANG that is set decides */
-    const char *v = getenv("LC_ALL");
-    if (!v || !*v) v = getenv("LC_CTYPE");
-    if (!v || !*v) v = getenv("LANG");
-    return v && (strcasestr(v, "UTF-8") || strcasestr(v, "UTF8"));
 }
 
 static int explain_read_error(pid_t pid, int err) {
@@ -139,34 +119,38 @@ static int explain_read_error(pid_t pid, int err) {
 
 static int show(const options *o, pid_t pid, const char *title, const char *note) {
     shi_layout l;
-    if (shi_cli_layout_read(pid, &l) != 0) return explain_read_error(pid, errno);
+    if (shi_layout_read(pid, &l) != 0) return explain_read_error(pid, errno);
     if (o->json) {
-        shi_cli_write_json(&l);
+        shi_render_layout_json(&l, stdout);
     } else {
-        const char *nc = getenv("NO_COLOR");
-        shi_draw_options d = {
-            .ascii = o->ascii || !utf8_locale(),
-            .colour = isatty(STDOUT_FILENO) && !(nc && *nc),
+        shi_render_opts ro = shi_render_opts_for(stdout);   /* the locale and the terminal */
+        shi_layout_draw_opts d = {
+            .ascii = o->ascii || !ro.utf8,
+            .colour = ro.color,
             .title = title,
             .note = note,
         };
-        shi_cli_draw_layout(&l, &d);
+        shi_render_layout(&l, &d, stdout);
     }
-    shi_cli_layout_free(&l);
+    shi_layout_free(&l);
     fflush(stdout);
     return SH_EXIT_OK;
 }
 
 static int show_program(const options *o) {
     shi_launch run;
-    if (shi_cli_launch(o->program, o->stop, &run) != 0) return SH_EXIT_FAIL;
+    char err[512];
+    if (shi_launch_run(o->program, o->stop, &run, err, sizeof err) != 0) {
+        fprintf(stderr, "stackheap layout: %s\n", err);
+        return SH_EXIT_FAIL;
+    }
     char title[512];
     snprintf(title, sizeof title, "%s (pid %d, stopped %s)", o->program[0], (int)run.pid,
              run.stopped);
     int status = show(o, run.pid, title, run.aslr_off
         ? "ASLR is off for it, so the addresses repeat from run to run."
         : "ASLR could not be turned off: the addresses change from run to run.");
-    shi_cli_launch_end(&run);
+    shi_launch_end(&run);
     return status;
 }
 

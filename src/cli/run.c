@@ -40,7 +40,9 @@ static void usage(FILE *out) {
                  "  --timeout SECONDS  stop the program after SECONDS of CPU time without a "
                  "new step (default 60)\n"
                  "  --stdin FILE     the program reads this file as its stdin\n"
-                 "  --ascii          draw with ASCII only\n");
+                 "  --ascii          draw with ASCII only\n"
+                 "  -h, --help       this help\n\n"
+                 "A value follows its option as --max-steps 5 or --max-steps=5.\n");
 }
 
 /* The signal that interrupted the run (SIGINT, SIGTERM), or 0. The tracer's watchdog looks
@@ -106,48 +108,58 @@ typedef struct run_args {
     int rc;
 } run_args;
 
-static int run_body(int argc, char **argv) {
-    const char *json = NULL, *html = NULL, *pytutor = NULL, *stdin_path = NULL;
-    bool ascii = false;
-    size_t max_steps = 10000;
-    unsigned timeout = SHI_TRACER_TIMEOUT;
-    int i = 1;
-    for (; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--")) { i++; break; }
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); return SH_EXIT_OK; }
-        if (!strcmp(a, "--ascii")) { ascii = true; continue; }
-        if (a[0] != '-') break;   /* the program, without -- */
-        bool takes = !strcmp(a, "--json") || !strcmp(a, "--html") || !strcmp(a, "--pytutor") ||
-                     !strcmp(a, "--max-steps") || !strcmp(a, "--stdin") ||
-                     !strcmp(a, "--timeout");
-        if (!takes) {
-            fprintf(stderr, "stackheap run: unknown option '%s'\n", a);
-            usage(stderr);
-            return SH_EXIT_USAGE;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "stackheap run: %s needs a value\n", a);
-            return SH_EXIT_USAGE;
-        }
-        const char *v = argv[++i];
-        if (!strcmp(a, "--json")) json = v;
-        else if (!strcmp(a, "--html")) html = v;
-        else if (!strcmp(a, "--pytutor")) pytutor = v;
-        else if (!strcmp(a, "--stdin")) stdin_path = v;
-        else {
-            char *end;
-            unsigned long long n = strtoull(v, &end, 10);
-            bool secs = !strcmp(a, "--timeout");
-            if (*v < '0' || *v > '9' || *end || n == 0 || (secs && n > 1000000)) {
-                fprintf(stderr, "stackheap run: %s wants a positive number%s, not '%s'\n", a,
-                        secs ? " of seconds" : "", v);
-                return SH_EXIT_USAGE;
-            }
-            if (secs) timeout = (unsigned)n;
-            else max_steps = (size_t)n;
-        }
+typedef struct run_options {
+    const char *json, *html, *pytutor, *stdin_path;
+    bool ascii;
+    size_t max_steps;
+    unsigned timeout;
+} run_options;
+
+enum { OPT_JSON = 256, OPT_HTML, OPT_PYTUTOR, OPT_MAX_STEPS, OPT_TIMEOUT, OPT_STDIN, OPT_ASCII };
+
+static const shi_cli_option run_options_table[] = {
+    {"help", 'h', NULL},
+    {"json", OPT_JSON, "a file name"},
+    {"html", OPT_HTML, "a file name"},
+    {"pytutor", OPT_PYTUTOR, "a file name"},
+    {"max-steps", OPT_MAX_STEPS, "a number"},
+    {"timeout", OPT_TIMEOUT, "a number of seconds"},
+    {"stdin", OPT_STDIN, "a file name"},
+    {"ascii", OPT_ASCII, NULL},
+    {0},
+};
+
+static int on_option(void *ctx, int key, const char *v) {
+    run_options *o = ctx;
+    unsigned long long n;
+    switch (key) {
+    case 'h': usage(stdout); return SH_EXIT_OK;
+    case OPT_JSON: o->json = v; break;
+    case OPT_HTML: o->html = v; break;
+    case OPT_PYTUTOR: o->pytutor = v; break;
+    case OPT_STDIN: o->stdin_path = v; break;
+    case OPT_ASCII: o->ascii = true; break;
+    case OPT_MAX_STEPS:
+        if (!shi_cli_number("run", "--max-steps", v, SIZE_MAX, &n)) return SH_EXIT_USAGE;
+        o->max_steps = (size_t)n;
+        break;
+    case OPT_TIMEOUT:   /* a million seconds: eleven days, past any lesson's program */
+        if (!shi_cli_number("run", "--timeout", v, 1000000, &n)) return SH_EXIT_USAGE;
+        o->timeout = (unsigned)n;
+        break;
     }
+    return -1;
+}
+
+static int run_body(int argc, char **argv) {
+    run_options o = {.max_steps = 10000, .timeout = SHI_TRACER_TIMEOUT};
+    int status;
+    int i = shi_cli_parse("run", argc, argv, run_options_table, on_option, &o, &status);
+    if (i < 0) return status;
+    const char *json = o.json, *html = o.html, *pytutor = o.pytutor, *stdin_path = o.stdin_path;
+    bool ascii = o.ascii;
+    size_t max_steps = o.max_steps;
+    unsigned timeout = o.timeout;
     if (i >= argc) {
         fprintf(stderr, "stackheap run: which program? (stackheap run -- ./prog args...)\n");
         return SH_EXIT_USAGE;

@@ -14,6 +14,8 @@
 #include <gelf.h>
 
 #include "trace/dwarf_internal.h"
+#include "core/grow.h"
+#include "core/panic.h"
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -25,15 +27,9 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...) {
     va_end(ap);
 }
 
-static void *xrealloc(void *p, size_t n) {
-    void *q = realloc(p, n ? n : 1);
-    if (!q) { perror("stackheap: out of memory"); abort(); }
-    return q;
-}
-
 static char *xstrdup(const char *s) {
     char *c = strdup(s);
-    if (!c) { perror("stackheap: out of memory"); abort(); }
+    if (!c) SHI_PANIC("trace: out of memory");
     return c;
 }
 
@@ -87,7 +83,8 @@ static char *absolute_path(Dwarf_Die *cu, const char *file) {
     Dwarf_Attribute a;
     const char *dir = dwarf_attr(cu, DW_AT_comp_dir, &a) ? dwarf_formstring(&a) : NULL;
     if (file[0] == '/' || !dir) return xstrdup(file);
-    char *path = xrealloc(NULL, strlen(dir) + strlen(file) + 2);
+    char *path = NULL;
+    SHI_RESIZE(path, strlen(dir) + strlen(file) + 2);
     sprintf(path, "%s/%s", dir, file);
     return path;
 }
@@ -196,7 +193,7 @@ static int find_user_cus(shi_dwarf *d) {
     while (dwarf_get_units(d->dbg, cu, &cu, NULL, NULL, &cudie, NULL) == 0) {
         char *src = cu_source_path(&cudie);
         if (src && path_under(src, d->source_dir)) {
-            d->cus = xrealloc(d->cus, (d->ncus + 1) * sizeof *d->cus);
+            SHI_RESIZE(d->cus, d->ncus + 1);
             d->cus[d->ncus++] = dwarf_dieoffset(&cudie);
         }
         free(src);
@@ -213,7 +210,7 @@ bool shi_dwarf_is_user_file(const shi_dwarf *d, const char *file) {
 static const char *intern_file(shi_dwarf *d, const char *file) {
     for (size_t i = 0; i < d->nfiles; i++)
         if (strcmp(d->files[i], file) == 0) return d->files[i];
-    d->files = xrealloc(d->files, (d->nfiles + 1) * sizeof *d->files);
+    SHI_RESIZE(d->files, d->nfiles + 1);
     return d->files[d->nfiles++] = xstrdup(file);
 }
 
@@ -236,10 +233,7 @@ bool shi_dwarf_is_user_decl(const shi_dwarf *d, Dwarf_Die *cu, const char *file)
 }
 
 static void add_line(shi_dwarf *d, Dwarf_Line *l, const char *file) {
-    if (d->nlines == d->lines_cap) {
-        d->lines_cap = d->lines_cap ? 2 * d->lines_cap : 256;
-        d->lines = xrealloc(d->lines, d->lines_cap * sizeof *d->lines);
-    }
+    SHI_GROW(d->lines, d->lines_cap, d->nlines + 1);
     Dwarf_Addr addr = 0;
     int line = 0;
     dwarf_lineaddr(l, &addr);
@@ -363,7 +357,7 @@ static void add_function(shi_dwarf *d, Dwarf_Die *cudie, Dwarf_Die *sub) {
     char *abs = absolute_path(cudie, decl_file);
     if (shi_dwarf_is_user_file(d, abs)) decl_file = intern_file(d, abs);
     free(abs);
-    d->funcs = xrealloc(d->funcs, (d->nfuncs + 1) * sizeof *d->funcs);
+    SHI_RESIZE(d->funcs, d->nfuncs + 1);
     d->funcs[d->nfuncs++] = (shi_function){
         .name = name ? name : "?", .low_pc = low, .high_pc = high,
         .entry = function_entry(cudie, low, high), .decl_file = decl_file,

@@ -38,6 +38,7 @@
 #include <dwarf.h>
 
 #include "trace/dwarf_internal.h"
+#include "core/grow.h"
 
 enum std_kind { K_NONE, K_RC, K_WEAK, K_CELL, K_BOX_FAT, K_MAP, K_DEQUE, K_BTREE };
 enum { SHOWN = 16, GROUP = 16 };
@@ -665,9 +666,7 @@ static void add_vtable(shi_dwarf *d, Dwarf_Die *var) {
         !shi_dwarf_loc_is_static(ops, nops) || !shi_dwarf_die_type(var, &vt) ||
         !dwarf_attr(&vt, DW_AT_containing_type, &a) || !dwarf_formref_die(&a, &concrete))
         return;
-    shi_dwarf_vtable *v = realloc(d->vtables, (d->nvtables + 1) * sizeof *v);
-    if (!v) abort();
-    d->vtables = v;
+    SHI_RESIZE(d->vtables, d->nvtables + 1);
     d->vtables[d->nvtables++] = (shi_dwarf_vtable){ops[0].number, dwarf_dieoffset(&concrete)};
 }
 

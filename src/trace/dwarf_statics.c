@@ -11,6 +11,7 @@
 #include <dwarf.h>
 
 #include "trace/dwarf_internal.h"
+#include "core/grow.h"
 
 bool shi_dwarf_loc_is_static(const Dwarf_Op *ops, size_t nops) {
     return ops && nops == 1 && ops[0].atom == DW_OP_addr;
@@ -40,10 +41,8 @@ static void add_static(shi_dwarf *d, Dwarf_Die *cu, Dwarf_Die *var, const char *
         if (d->statics[i].addr == ops[0].number) return;
     Dwarf_Die type;
     bool typed = shi_dwarf_die_type(var, &type);
-    shi_dwarf_static *s = realloc(d->statics, (d->nstatics + 1) * sizeof *s);
-    if (!s) abort();
-    d->statics = s;
-    s = &d->statics[d->nstatics];
+    SHI_RESIZE(d->statics, d->nstatics + 1);
+    shi_dwarf_static *s = &d->statics[d->nstatics];
     *s = (shi_dwarf_static){.name = name, .function = function, .addr = ops[0].number,
                             .type_name = shi_dwarf_type_name(d, typed ? &type : NULL),
                             .size = typed ? shi_dwarf_type_size(&type) : 0,

@@ -10,6 +10,7 @@
 
 #include <dwarf.h>
 
+#include "core/grow.h"
 #include "core/panic.h"
 #include "trace/dwarf_internal.h"
 
@@ -229,11 +230,7 @@ static void add_suffix(char *buf, size_t n, const char *parent, const shi_value 
  * history claims its block, if no other handle has. */
 static void find_handles(typing *x, handle *at, shi_value *v, const char *suffix) {
     if (v->kind == SHI_VAL_OWNED) {
-        if (x->nh == x->caph) {
-            x->caph = x->caph ? 2 * x->caph : 16;
-            x->h = realloc(x->h, x->caph * sizeof *x->h);
-            if (!x->h) SHI_PANIC("trace: out of memory");
-        }
+        SHI_GROW(x->h, x->caph, x->nh + 1);
         handle *h = &x->h[x->nh++];
         *h = *at;
         h->v = v;
@@ -276,11 +273,7 @@ static void handles_past_shown(typing *x, size_t bi, handle *at) {
     size_t n = shi_dwarf_more_handles(x->r->d, o, v->nfields, MORE_HANDLES, &t, &more);
     char suffix[32];
     for (size_t i = 0; i < n; i++) {
-        if (x->nextra == x->capextra) {
-            x->capextra = x->capextra ? 2 * x->capextra : 64;
-            x->extra = realloc(x->extra, x->capextra * sizeof *x->extra);
-            if (!x->extra) SHI_PANIC("trace: out of memory");
-        }
+        SHI_GROW(x->extra, x->capextra, x->nextra + 1);
         shi_value *h = calloc(1, sizeof *h);
         if (!h) SHI_PANIC("trace: out of memory");
         x->extra[x->nextra++] = h;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "core/panic.h"
 
 /* ---- memory ------------------------------------------------------------------------------ */
@@ -24,14 +25,7 @@ static void *xcalloc(size_t n, size_t size) {
 /* Makes room for one more element in `*items` (holding `count`, room for `*cap`), doubling
  * the capacity when full; the new element is zeroed. Returns a pointer to it. */
 static void *grow_one(void **items, size_t *cap, size_t count, size_t elem) {
-    if (count == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 4;
-        if (ncap > SIZE_MAX / elem) SHI_PANIC("trace: capacity overflow");
-        void *p = realloc(*items, ncap * elem);
-        if (!p) SHI_PANIC("trace: out of memory (%zu bytes)", ncap * elem);
-        *items = p;
-        *cap = ncap;
-    }
+    *items = shi_grow_at(*items, cap, count + 1, elem, __FILE__, __LINE__);
     char *slot = (char *)*items + count * elem;
     memset(slot, 0, elem);
     return slot;
@@ -224,9 +218,7 @@ void shi_value_set_owned(shi_value *v, int kind, uint64_t ptr, uint64_t len, uin
 }
 
 void shi_block_add_ptr(shi_block *b, size_t offset, uint64_t target_id) {
-    shi_block_ptr *np = realloc(b->ptrs, (b->nptrs + 1) * sizeof *np);
-    if (!np) abort();
-    b->ptrs = np;
+    SHI_RESIZE(b->ptrs, b->nptrs + 1);
     b->ptrs[b->nptrs++] = (shi_block_ptr){offset, target_id};
 }
 

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "trace/proc_internal.h"
+#include "core/grow.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -33,13 +34,7 @@ static shi_task *find_task(shi_proc *p, pid_t tid) {
 }
 
 static shi_task *add_task(shi_proc *p, pid_t tid) {
-    if (p->ntasks == p->taskcap) {
-        size_t cap = p->taskcap ? 2 * p->taskcap : 4;
-        shi_task *nt = realloc(p->tasks, cap * sizeof *nt);
-        if (!nt) return NULL;
-        p->tasks = nt;
-        p->taskcap = cap;
-    }
+    SHI_GROW(p->tasks, p->taskcap, p->ntasks + 1);
     shi_task *t = &p->tasks[p->ntasks++];
     *t = (shi_task){.tid = tid};
     return t;
@@ -58,13 +53,7 @@ static bool take_early(shi_proc *p, pid_t tid) {
 }
 
 static void add_early(shi_proc *p, pid_t tid) {
-    if (p->nearly == p->earlycap) {
-        size_t cap = p->earlycap ? 2 * p->earlycap : 4;
-        pid_t *ne = realloc(p->early, cap * sizeof *ne);
-        if (!ne) return;
-        p->early = ne;
-        p->earlycap = cap;
-    }
+    SHI_GROW(p->early, p->earlycap, p->nearly + 1);
     p->early[p->nearly++] = tid;
 }
 
@@ -304,13 +293,7 @@ unsigned shi_proc_threads(const shi_proc *p) { return p->threads; }
 
 /* A status the wait loop must see before waiting again. */
 static void defer(shi_proc *p, pid_t tid, int st) {
-    if (p->ndeferred == p->deferredcap) {
-        size_t cap = p->deferredcap ? 2 * p->deferredcap : 8;
-        void *nd = realloc(p->deferred, cap * sizeof *p->deferred);
-        if (!nd) return;
-        p->deferred = nd;
-        p->deferredcap = cap;
-    }
+    SHI_GROW(p->deferred, p->deferredcap, p->ndeferred + 1);
     p->deferred[p->ndeferred].tid = tid;
     p->deferred[p->ndeferred].status = st;
     p->ndeferred++;

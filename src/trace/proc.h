@@ -27,6 +27,8 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+#include "trace/maps.h"
+
 typedef struct shi_proc shi_proc;
 
 /* ---- spawning ---------------------------------------------------------------------------- */
@@ -135,12 +137,6 @@ int shi_regs_dwarf_set(struct user_regs_struct *r, int regno, uint64_t value);
 
 /* ---- memory map, modules, symbols -------------------------------------------------------- */
 
-typedef struct shi_map {
-    uint64_t start, end, offset;
-    char perms[5];        /* "r-xp" */
-    char *path;           /* "/usr/lib/x86_64-linux-gnu/libc.so.6", "[stack]", "" */
-} shi_map;
-
 /* One mapped ELF file. `bias` is what to add to an address in the file (a symbol's value,
  * a DWARF address) to get the address in the process: the load base of a PIE or library,
  * 0 for a fixed-address executable. `start` is the lowest mapped address. */
@@ -150,9 +146,8 @@ typedef struct shi_module {
     bool is_exe;
 } shi_module;
 
-/* /proc/PID/maps as an array; free with shi_maps_free. */
+/* /proc/PID/maps as an array (trace/maps.h); free with shi_maps_free. */
 int shi_proc_maps(shi_proc *p, shi_map **ret, size_t *ret_n);
-void shi_maps_free(shi_map *m, size_t n);
 
 /* The executable and each mapped library (executable first); free with shi_modules_free. */
 int shi_proc_modules(shi_proc *p, shi_module **ret, size_t *ret_n);

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "trace/proc_internal.h"
+#include "core/grow.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -18,13 +19,7 @@ shi_bp *shi_bp_find(shi_proc *p, uint64_t addr) {
 shi_bp *shi_bp_get(shi_proc *p, uint64_t addr) {
     shi_bp *b = shi_bp_find(p, addr);
     if (b) return b;
-    if (p->nbps == p->bpcap) {
-        size_t cap = p->bpcap ? 2 * p->bpcap : 32;
-        shi_bp *nb = realloc(p->bps, cap * sizeof *nb);
-        if (!nb) return NULL;
-        p->bps = nb;
-        p->bpcap = cap;
-    }
+    SHI_GROW(p->bps, p->bpcap, p->nbps + 1);
     unsigned char orig, int3 = 0xcc;
     if (shi_mem_read_raw(p->cur_tid, addr, &orig, 1) != 0) return NULL;
     if (shi_mem_write(p, addr, &int3, 1) != 0) return NULL;

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "trace/proc_internal.h"
+#include "core/grow.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -29,13 +30,7 @@ static const struct { const char *name; int fn; } sh_fns[] = {
 };
 
 static void push_event(shi_proc *p, shi_heap_event ev) {
-    if (p->nevents == p->evcap) {
-        size_t cap = p->evcap ? 2 * p->evcap : 64;
-        shi_heap_event *ne = realloc(p->events, cap * sizeof *ne);
-        if (!ne) return;
-        p->events = ne;
-        p->evcap = cap;
-    }
+    SHI_GROW(p->events, p->evcap, p->nevents + 1);
     p->events[p->nevents++] = ev;
 }
 

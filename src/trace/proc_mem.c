@@ -236,51 +236,8 @@ int shi_regs_dwarf_set(struct user_regs_struct *r, int regno, uint64_t value) {
 
 /* ---- maps and modules -------------------------------------------------------------------- */
 
-static int parse_map_line(const char *line, shi_map *m) {
-    unsigned long long start, end, off;
-    char perms[5] = "";
-    int pathpos = 0;
-    if (sscanf(line, "%llx-%llx %4s %llx %*s %*s %n", &start, &end, perms, &off, &pathpos) < 4)
-        return -1;
-    const char *path = pathpos > 0 ? line + pathpos : "";
-    size_t n = strcspn(path, "\n");
-    m->start = start; m->end = end; m->offset = off;
-    memcpy(m->perms, perms, sizeof m->perms);
-    m->path = strndup(path, n);
-    return m->path ? 0 : -1;
-}
-
 int shi_proc_maps(shi_proc *p, shi_map **ret, size_t *ret_n) {
-    char name[64];
-    snprintf(name, sizeof name, "/proc/%d/maps", (int)p->pid);
-    FILE *f = fopen(name, "r");
-    if (!f) return -1;
-    shi_map *m = NULL;
-    size_t n = 0, cap = 0;
-    char *line = NULL;
-    size_t linecap = 0;
-    int rc = 0;
-    while (getline(&line, &linecap, f) > 0) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 64;
-            shi_map *nm = realloc(m, cap * sizeof *nm);
-            if (!nm) { rc = -1; break; }
-            m = nm;
-        }
-        if (parse_map_line(line, &m[n]) == 0) n++;
-    }
-    free(line);
-    fclose(f);
-    if (rc != 0) { shi_maps_free(m, n); return -1; }
-    *ret = m;
-    *ret_n = n;
-    return 0;
-}
-
-void shi_maps_free(shi_map *m, size_t n) {
-    if (!m) return;
-    for (size_t i = 0; i < n; i++) free(m[i].path);
-    free(m);
+    return shi_maps_read(p->pid, ret, ret_n);
 }
 
 char *shi_proc_exe_path(shi_proc *p) {

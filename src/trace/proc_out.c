@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include "trace/proc_internal.h"
+#include "core/grow.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,14 +58,7 @@ int shi_out_open_stdout(int fds[2]) {
 }
 
 static int append(shi_outbuf *b, const char *data, size_t n) {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1) cap *= 2;
-        char *nd = realloc(b->data, cap);
-        if (!nd) return -1;
-        b->data = nd;
-        b->cap = cap;
-    }
+    SHI_GROW(b->data, b->cap, b->len + n + 1);
     memcpy(b->data + b->len, data, n);
     b->len += n;
     b->data[b->len] = 0;

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "trace/layout.h"
 #include "trace/model.h"
 
 typedef struct shi_render_opts {
@@ -51,6 +52,19 @@ int shi_render_pytutor(const shi_trace *t, FILE *out);
 /* The trace as one self-contained HTML page (docs/html.md): the source beside the Stack |
  * Heap diagram, scrolling steps through the program. Reads the trace's source files. */
 int shi_render_html(const shi_trace *t, FILE *out);
+
+/* A process's memory layout (trace/layout.h) as the lesson's "Process Memory Layout":
+ * high addresses at the top, one row per region, each with its range and size. */
+typedef struct shi_layout_draw_opts {
+    bool ascii;             /* ASCII only: --ascii, or the locale is not UTF-8 */
+    bool colour;            /* ANSI colour: a terminal, and NO_COLOR not set */
+    const char *title;      /* "./prog (pid 123, stopped at main)" */
+    const char *note;       /* a line under the diagram, or NULL */
+} shi_layout_draw_opts;
+void shi_render_layout(const shi_layout *layout, const shi_layout_draw_opts *o, FILE *out);
+/* The same regions as JSON: [{"name","kind","start","end","size","perms","path"}],
+ * ascending addresses (docs/cli.md). */
+void shi_render_layout_json(const shi_layout *layout, FILE *out);
 
 /* JSON string escaping shared by both JSON writers: quotes included; control characters,
  * quotes and backslashes escaped; invalid UTF-8 bytes become \ufffd; "</" becomes "<\/"

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "trace/html/assets.h"
+#include "trace/source.h"
 
 enum { SOURCE_MAX = 4 << 20 };   /* a source file larger than this is not put in the page */
 
@@ -70,34 +71,6 @@ static void script_json(FILE *out, const char *json, size_t n) {
     fwrite(json + n - run, 1, run, out);
 }
 
-/* A whole file's bytes, or NULL with errno set (EFBIG when it is too large for a page). */
-static char *read_file(const char *path, size_t *ret_len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (len == cap) {
-            if (cap >= SOURCE_MAX) { free(buf); buf = NULL; errno = EFBIG; break; }
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) { free(buf); buf = NULL; break; }
-            buf = bigger;
-            cap *= 2;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) {
-            if (ferror(f)) { free(buf); buf = NULL; errno = EIO; }
-            break;
-        }
-    }
-    int saved = errno;
-    fclose(f);
-    errno = saved;
-    *ret_len = len;
-    return buf;
-}
-
 /* The source files as JSON: each file's text, or why it could not be read. */
 static void sources_json(const shi_trace *t, FILE *out) {
     fputs("{\"files\": [", out);
@@ -105,7 +78,7 @@ static void sources_json(const shi_trace *t, FILE *out) {
         const char *path = t->source_files[i];
         size_t len = 0;
         errno = 0;
-        char *text = path ? read_file(path, &len) : NULL;
+        char *text = path ? shi_source_read_file(path, SOURCE_MAX, &len) : NULL;
         int err = errno;
         fputs(i ? ",\n  {\"path\": " : "\n  {\"path\": ", out);
         shi_json_string(out, path, path ? strlen(path) : 0);

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "core/panic.h"
+#include "trace/source.h"
 
 enum { SHI_JSON_VERSION = 1 };
 
@@ -835,39 +837,16 @@ typedef struct opt_code {
 } opt_code;
 
 static void code_add(opt_code *code, const char *s, size_t n) {
-    char *p = realloc(code->text, code->len + n + 1);
-    if (!p) SHI_PANIC("trace: out of memory");
-    memcpy(p + code->len, s, n);
+    SHI_RESIZE(code->text, code->len + n + 1);
+    memcpy(code->text + code->len, s, n);
     code->len += n;
-    p[code->len] = 0;
-    code->text = p;
+    code->text[code->len] = 0;
 }
 
 static int count_lines(const char *s, size_t n) {
     int lines = 0;
     for (size_t i = 0; i < n; i++) lines += s[i] == '\n';
     return lines;
-}
-
-static char *read_file(const char *path, size_t *ret_len) {
-    *ret_len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0, r;
-    do {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 4096;
-            char *p = realloc(buf, cap);
-            if (!p) { free(buf); fclose(f); return NULL; }
-            buf = p;
-        }
-        r = fread(buf + n, 1, cap - n, f);
-        n += r;
-    } while (r > 0);
-    fclose(f);
-    *ret_len = n;
-    return buf;
 }
 
 static void opt_code_read(opt_code *code, const shi_trace *t) {
@@ -886,7 +865,7 @@ static void opt_code_read(opt_code *code, const shi_trace *t) {
         }
         code->first_line[i] = count_lines(code->text, code->len);
         size_t n;
-        char *text = read_file(t->source_files[i], &n);
+        char *text = shi_source_read_file(t->source_files[i], 0, &n);
         if (!text) {
             const char *missing = "/* (this file could not be read) */\n";
             code_add(code, missing, strlen(missing));
@@ -1093,10 +1072,8 @@ static void append_output(char **buf, size_t *len, const shi_step *s) {
         const shi_event *e = &s->events[i];
         if (e->kind != SHI_EV_OUTPUT || !e->text) continue;
         size_t n = e->text_len ? e->text_len : strlen(e->text);
-        char *p = realloc(*buf, *len + n + 1);
-        if (!p) SHI_PANIC("trace: out of memory");
-        memcpy(p + *len, e->text, n + 1);
-        *buf = p;
+        SHI_RESIZE(*buf, *len + n + 1);
+        memcpy(*buf + *len, e->text, n + 1);
         *len += n;
     }
 }

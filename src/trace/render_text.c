@@ -30,6 +30,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "core/grow.h"
 #include "core/panic.h"
 
 /* ---- a growing string -------------------------------------------------------------------- */
@@ -40,14 +41,7 @@ typedef struct sbuf {
 } sbuf;
 
 static void sb_addn(sbuf *b, const char *s, size_t n) {
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) SHI_PANIC("trace: out of memory (%zu bytes)", cap);
-        b->p = p;
-        b->cap = cap;
-    }
+    SHI_GROW(b->p, b->cap, b->n + n + 1);
     memcpy(b->p + b->n, s, n);
     b->n += n;
     b->p[b->n] = 0;
@@ -299,9 +293,7 @@ typedef struct cells {
 } cells;
 
 static void cells_add(cells *c, char *text) {
-    char **p = realloc(c->text, (c->n + 1) * sizeof *p);
-    if (!p) SHI_PANIC("trace: out of memory");
-    c->text = p;
+    SHI_RESIZE(c->text, c->n + 1);
     c->text[c->n++] = text;
 }
 
@@ -505,9 +497,7 @@ typedef struct layout {
 } layout;
 
 static lrow *add_row(layout *l, int kind) {
-    lrow *p = realloc(l->rows, (l->n + 1) * sizeof *p);
-    if (!p) SHI_PANIC("trace: out of memory");
-    l->rows = p;
+    SHI_RESIZE(l->rows, l->n + 1);
     lrow *r = &l->rows[l->n++];
     *r = (lrow){.kind = kind, .arrow = -1};
     return r;
@@ -727,10 +717,8 @@ typedef struct rcol {
 
 static void rcol_set(rcol *rc, size_t row, char *text) {
     if (row >= rc->n) {
-        char **p = realloc(rc->rows, (row + 1) * sizeof *p);
-        if (!p) SHI_PANIC("trace: out of memory");
-        memset(p + rc->n, 0, (row + 1 - rc->n) * sizeof *p);
-        rc->rows = p;
+        SHI_RESIZE(rc->rows, row + 1);
+        memset(rc->rows + rc->n, 0, (row + 1 - rc->n) * sizeof *rc->rows);
         rc->n = row + 1;
     }
     free(rc->rows[row]);

@@ -3,10 +3,13 @@
  */
 #include "trace/source.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/grow.h"
 
 typedef struct file {
     char *path;
@@ -73,13 +76,9 @@ static void load(file *f) {
     int depth = 0, start = 1;
     bool block = false;
     while (getline(&line, &cap, in) >= 0) {
-        if (f->nlines == room) {
-            room = room ? 2 * room : 256;
-            char **nl = realloc(f->lines, room * sizeof *nl);
-            int *ns = realloc(f->start, room * sizeof *ns);
-            if (nl) f->lines = nl;
-            if (ns) f->start = ns;
-            if (!nl || !ns) break;
+        if (f->nlines == room) {   /* two arrays, one capacity */
+            SHI_GROW(f->lines, room, f->nlines + 1);
+            SHI_RESIZE(f->start, room);
         }
         int number = (int)f->nlines + 1;
         if (depth == 0) start = number;
@@ -95,9 +94,7 @@ static file *get(shi_sources *s, const char *path) {
     if (!s || !path) return NULL;
     for (size_t i = 0; i < s->n; i++)
         if (strcmp(s->v[i].path, path) == 0) return &s->v[i];
-    file *nv = realloc(s->v, (s->n + 1) * sizeof *nv);
-    if (!nv) return NULL;
-    s->v = nv;
+    SHI_RESIZE(s->v, s->n + 1);
     file *f = &s->v[s->n++];
     *f = (file){.path = strdup(path)};
     if (f->path) load(f);
@@ -112,4 +109,27 @@ const char *shi_sources_line(shi_sources *s, const char *path, int line) {
 int shi_sources_statement_start(shi_sources *s, const char *path, int line) {
     file *f = get(s, path);
     return f && line > 0 && (size_t)line <= f->nlines ? f->start[line - 1] : line;
+}
+
+char *shi_source_read_file(const char *path, size_t max, size_t *ret_len) {
+    *ret_len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t cap = 0, len = 0, got;
+    do {
+        SHI_GROW(buf, cap, len + 4096 + 1);   /* + 1: the NUL */
+        got = fread(buf + len, 1, cap - len - 1, f);
+        len += got;
+    } while (got > 0 && (!max || len <= max));
+    int e = ferror(f) ? EIO : max && len > max ? EFBIG : 0;
+    fclose(f);
+    if (e) {
+        free(buf);
+        errno = e;
+        return NULL;
+    }
+    buf[len] = 0;
+    *ret_len = len;
+    return buf;
 }

@@ -11,6 +11,8 @@
 #ifndef SH_TRACE_SOURCE_H
 #define SH_TRACE_SOURCE_H
 
+#include <stddef.h>
+
 typedef struct shi_sources shi_sources;
 
 shi_sources *shi_sources_new(void);
@@ -23,5 +25,10 @@ const char *shi_sources_line(shi_sources *s, const char *path, int line);
  * continue the line before. C and Rust strings, character literals and comments are
  * skipped when counting. `line` itself when the file cannot be read. */
 int shi_sources_statement_start(shi_sources *s, const char *path, int line);
+
+/* A whole file's bytes, NUL-terminated (the NUL not counted in *ret_len), malloc'd; NULL
+ * with errno when it cannot be read: EFBIG when it holds more than `max` bytes (0: no
+ * limit), EIO on a read error. The one file reader of the renderers that embed sources. */
+char *shi_source_read_file(const char *path, size_t max, size_t *ret_len);
 
 #endif

@@ -2,6 +2,7 @@
  * src/trace/static_region.c — the Static/Global region of a step (static_region.h).
  */
 #include "trace/static_region.h"
+#include "core/grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,11 +64,9 @@ static void find_literals(const shi_static_reader *r, const shi_step *s, const s
         v->addr >= r->exe_start && v->addr < r->exe_end && static_of(s, v->addr) < 0) {
         for (size_t i = 0; i < out->n; i++)
             if (out->addr[i] == v->addr) return;
-        if (out->n == out->cap) {
-            out->cap = out->cap ? 2 * out->cap : 8;
-            out->addr = realloc(out->addr, out->cap * sizeof *out->addr);
-            out->quoted = realloc(out->quoted, out->cap * sizeof *out->quoted);
-            if (!out->addr || !out->quoted) abort();
+        if (out->n == out->cap) {   /* two arrays, one capacity */
+            SHI_GROW(out->addr, out->cap, out->n + 1);
+            SHI_RESIZE(out->quoted, out->cap);
         }
         out->quoted[out->n] = string_part(v);
         out->addr[out->n++] = v->addr;

@@ -17,6 +17,8 @@
  */
 #define _GNU_SOURCE   /* sigabbrev_np */
 #include "trace/tracer.h"
+#include "core/grow.h"
+#include "core/panic.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -148,6 +150,8 @@ typedef struct tracer {
     uint64_t last_pc;         /* the last breakpoint stop */
     size_t last_depth;        /* user frames on the stack at the last stop */
     frame_info prev[MAX_FRAMES];   /* the frames of the last step, innermost first */
+    frame_info cur[MAX_FRAMES];    /* make_step's: this stop's frames (per tracer, not static,
+                                      so two traces can run in one process at once) */
     activation *acts;         /* the calls on the stack, outermost first */
     size_t nacts, cap_acts;
     uint64_t next_call;
@@ -170,13 +174,9 @@ typedef struct tracer {
     watchdog wd;
 } tracer;
 
-/* Room for one more element in a growing array (doubling; out of memory ends the run). */
+/* Room for one more element in a growing array (core/grow.h: out of memory panics). */
 static void *grow(void *arr, size_t n, size_t *cap, size_t elem) {
-    if (n < *cap) return arr;
-    *cap = *cap ? 2 * *cap : 16;
-    arr = realloc(arr, *cap * elem);
-    if (!arr) abort();
-    return arr;
+    return shi_grow_at(arr, cap, n + 1, elem, __FILE__, __LINE__);
 }
 
 /* ---- pending events ---------------------------------------------------------------------- */
@@ -473,7 +473,7 @@ static void claim_reached(tracer *tr, shi_step *s, size_t deferred) {
     bool *reached = calloc(s->nblocks, sizeof *reached);
     size_t *todo = malloc(s->nblocks * sizeof *todo), ntodo = 0;
     unsigned char *buf = malloc(SCAN_BYTES);
-    if (!reached || !todo || !buf) abort();
+    if (!reached || !todo || !buf) SHI_PANIC("trace: out of memory");
     for (size_t f = 0; f < s->nframes; f++)
         for (size_t k = 0; k < s->frames[f].nvars; k++)
             reach_from_value(s, &s->frames[f].vars[k].value, reached);
@@ -962,7 +962,7 @@ static size_t defer_early_allocations(tracer *tr, const frame_info *fr, size_t n
 /* Records a step for the stop at pc; `force`: even if nothing moved (a crash). NO_STEP
  * when it was the same line in the same frame, STEP_LIMIT when max_steps are recorded. */
 static int make_step(tracer *tr, uint64_t pc, bool force) {
-    static frame_info fr[MAX_FRAMES];
+    frame_info *fr = tr->cur;
     size_t depth;
     size_t n = walk_frames(tr, &tr->regs, fr, MAX_FRAMES, &depth);
     tr->last_depth = depth;
@@ -1281,7 +1281,7 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     }
     tr.uw = shi_unwinder_new();
     tr.src = shi_sources_new();
-    if (!tr.uw || !tr.src) abort();
+    if (!tr.uw || !tr.src) SHI_PANIC("trace: out of memory");
     shi_module *mods; size_t nmods;
     if (shi_proc_modules(tr.p, &mods, &nmods) == 0) {
         for (size_t i = 0; i < nmods; i++) {
@@ -1307,12 +1307,12 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     const shi_function *fns = shi_dwarf_functions(tr.d, &nf);
     tr.fns = fns;
     tr.shown = calloc(nf ? nf : 1, sizeof *tr.shown);
-    if (!tr.quiet || !tr.shown) abort();
+    if (!tr.quiet || !tr.shown) SHI_PANIC("trace: out of memory");
     for (size_t i = 0; i < nf; i++)
         tr.shown[i] = &fns[i] == shi_dwarf_main(tr.d) ||
                       (fns[i].is_user && !generated_line(&tr, fns[i].decl_file, fns[i].decl_line));
     tr.entries = calloc(nf ? nf : 1, sizeof *tr.entries);
-    if (!tr.entries) abort();
+    if (!tr.entries) SHI_PANIC("trace: out of memory");
     for (size_t i = 0; i < nf; i++)
         if (tr.shown[i] && fns[i].low_pc) {
             tr.entries[tr.nentries++] = (entry_point){.addr = tr.bias + fns[i].low_pc, .fn = &fns[i]};
@@ -1320,7 +1320,7 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
         }
     qsort(tr.entries, tr.nentries, sizeof *tr.entries, by_entry);
     tr.stop_lines = calloc(nlines ? nlines : 1, sizeof *tr.stop_lines);
-    if (!tr.stop_lines) abort();
+    if (!tr.stop_lines) SHI_PANIC("trace: out of memory");
     for (size_t i = 0; i < nlines; i++)
         if (lines[i].is_stmt && !in_prologue(fns, nf, lines[i].addr) &&
             !generated_line(&tr, lines[i].file, lines[i].line)) {

@@ -4,6 +4,7 @@
  * evaluator the variables use (dwarf_eval.c), so there is one evaluator in the tracer.
  */
 #include "trace/unwind.h"
+#include "core/grow.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,13 +50,7 @@ void shi_unwinder_free(shi_unwinder *u) {
 
 int shi_unwinder_add_module(shi_unwinder *u, const char *path, uint64_t start, uint64_t end,
                             uint64_t bias) {
-    if (u->nmods == u->cap) {
-        size_t cap = u->cap ? 2 * u->cap : 8;
-        module *nm = realloc(u->mods, cap * sizeof *nm);
-        if (!nm) { errno = ENOMEM; return -1; }
-        u->mods = nm;
-        u->cap = cap;
-    }
+    SHI_GROW(u->mods, u->cap, u->nmods + 1);
     char *p = strdup(path);
     if (!p) { errno = ENOMEM; return -1; }
     u->mods[u->nmods++] = (module){.path = p, .start = start, .end = end, .bias = bias, .fd = -1};

@@ -4,6 +4,7 @@
  * literals, comments and Rust lifetimes not counted; missing files and lines.
  */
 #include "check.h"
+#include <errno.h>
 #include "trace/source.h"
 
 static char path[64];
@@ -77,6 +78,40 @@ SH_TEST(test_missing_file_or_line_gives_the_line_itself_and_null) {
     shi_sources_free(s);
     shi_sources_free(NULL);
     unlink(p);
+}
+
+SH_TEST(test_read_file_whole_and_nul_terminated) {
+    const char *p = write_source("one\ntwo\n");
+    size_t n = 99;
+    char *text = shi_source_read_file(p, 0, &n);
+    CHECK(text != NULL);
+    CHECK_EQ(n, 8);
+    CHECK(strcmp(text, "one\ntwo\n") == 0);
+    free(text);
+    unlink(p);
+}
+
+SH_TEST(test_read_file_larger_than_its_limit_is_efbig) {
+    static char big[20000];
+    memset(big, 'x', sizeof big - 1);
+    const char *p = write_source(big);
+    size_t n;
+    errno = 0;
+    CHECK(shi_source_read_file(p, 10000, &n) == NULL);
+    CHECK_EQ(errno, EFBIG);
+    char *text = shi_source_read_file(p, sizeof big - 1, &n);   /* exactly at the limit */
+    CHECK(text != NULL);
+    CHECK_EQ(n, sizeof big - 1);
+    free(text);
+    unlink(p);
+}
+
+SH_TEST(test_read_file_missing_is_enoent) {
+    size_t n = 5;
+    errno = 0;
+    CHECK(shi_source_read_file("/nonexistent/stackheap/x.c", 0, &n) == NULL);
+    CHECK_EQ(errno, ENOENT);
+    CHECK_EQ(n, 0);
 }
 
 int main(void) { return sh_test_main(); }

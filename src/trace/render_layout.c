@@ -1,5 +1,5 @@
 /*
- * src/cli/draw.c — a layout drawn as the lesson's "Process Memory Layout" (high addresses
+ * src/trace/render_layout.c — a layout (trace/layout.h) drawn as the lesson's "Process Memory Layout" (high addresses
  * at the top: stack, free space, heap, static, code), and the same regions as JSON.
  *
  * A real process has more than the lesson shows: shared libraries and anonymous mmaps
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "trace/render.h"
 
 enum { INNER = 62, TITLE_W = 15, RANGE_W = 31, MAX_ITEMS = 64 };
 
@@ -50,7 +50,7 @@ static row_kind row_of(shi_region_kind k) {
     }
 }
 
-void shi_cli_format_size(uint64_t bytes, char *buf, size_t len) {
+static void format_size(uint64_t bytes, char *buf, size_t len) {
     static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
     if (bytes < 1024) { snprintf(buf, len, "%" PRIu64 " B", bytes); return; }
     double v = (double)bytes / 1024;
@@ -100,6 +100,7 @@ static size_t add_missing_heap(row *rows, size_t n, size_t max) {
 typedef struct painter {
     const glyphs *g;
     bool colour;
+    FILE *out;
 } painter;
 
 static size_t display_width(const char *s) {   /* UTF-8: count the characters */
@@ -108,29 +109,29 @@ static size_t display_width(const char *s) {   /* UTF-8: count the characters */
     return w;
 }
 
-static void repeat(const char *s, size_t times) {
-    for (size_t i = 0; i < times; i++) fputs(s, stdout);
+static void repeat(FILE *out, const char *s, size_t times) {
+    for (size_t i = 0; i < times; i++) fputs(s, out);
 }
 
 static void border(const painter *p, const char *left, const char *fill, const char *right) {
-    fputs("  ", stdout);
-    fputs(left, stdout);
-    if (!strcmp(fill, p->g->dash)) { repeat(fill, INNER / 2); if (INNER % 2) fputs(" ", stdout); }
-    else repeat(fill, INNER);
-    fputs(right, stdout);
-    fputs("\n", stdout);
+    fputs("  ", p->out);
+    fputs(left, p->out);
+    if (!strcmp(fill, p->g->dash)) { repeat(p->out, fill, INNER / 2); if (INNER % 2) fputs(" ", p->out); }
+    else repeat(p->out, fill, INNER);
+    fputs(right, p->out);
+    fputs("\n", p->out);
 }
 
 /* One line of a row; `title` (the first word of `text`) is coloured on a terminal. */
 static void text_line(const painter *p, const char *text, size_t title_len, const char *colour,
                       const char *outside) {
-    printf("  %s ", p->g->v);
-    if (p->colour && title_len) printf("\033[1;%sm%.*s\033[0m%s", colour, (int)title_len, text,
+    fprintf(p->out, "  %s ", p->g->v);
+    if (p->colour && title_len) fprintf(p->out, "\033[1;%sm%.*s\033[0m%s", colour, (int)title_len, text,
                                        text + title_len);
-    else fputs(text, stdout);
+    else fputs(text, p->out);
     size_t w = display_width(text) + 1;
-    repeat(" ", w < INNER ? INNER - w : 0);
-    printf("%s%s%s\n", p->g->v, outside ? " " : "", outside ? outside : "");
+    repeat(p->out, " ", w < INNER ? INNER - w : 0);
+    fprintf(p->out, "%s%s%s\n", p->g->v, outside ? " " : "", outside ? outside : "");
 }
 
 /* Words joined with the separator, wrapped at the box's width, each line indented. */
@@ -177,7 +178,7 @@ static void mapped_summary(const painter *p, const shi_layout *l, const row *r) 
     char items[9][80], size[32];
     size_t shown = n > 8 ? 7 : n;
     for (size_t i = 0; i < shown; i++) {
-        shi_cli_format_size(t[i].bytes, size, sizeof size);
+        format_size(t[i].bytes, size, sizeof size);
         bool anon = !strcmp(t[i].name, "anonymous");
         if (anon && t[i].count > 1)
             snprintf(items[i], sizeof items[i], "%s %s (%zu maps)", t[i].name, size, t[i].count);
@@ -194,7 +195,7 @@ static const char *row_description(const shi_layout *l, const row *r, const row 
     switch (r->kind) {
     case ROW_STACK:
         if (!l->stack_limit) return "  (function frames, local variables)";
-        shi_cli_format_size(l->stack_limit, limit, sizeof limit);
+        format_size(l->stack_limit, limit, sizeof limit);
         snprintf(buf, len, "  (function frames, local variables; may grow to %s)", limit);
         return buf;
     case ROW_HEAP: return "  (dynamic allocations: malloc, Box, String, Vec)";
@@ -214,7 +215,7 @@ static const char *row_description(const shi_layout *l, const row *r, const row 
 static void print_row(const painter *p, const shi_layout *l, const row *r, const row *above,
                       const row *below) {
     char text[256], size[32], range[64], buf[128];
-    shi_cli_format_size(r->bytes, size, sizeof size);
+    format_size(r->bytes, size, sizeof size);
     const char *title = row_titles[r->kind];
     if (r->kind == ROW_FREE)
         snprintf(range, sizeof range, "%s", "");
@@ -239,8 +240,8 @@ static bool touches_free(const row *a, const row *b) {
 }
 
 /* Where the heap really is when it is not (only) the [heap]: said under the diagram. */
-static void heap_notes(const shi_layout *l) {
-    const shi_region *shim = shi_cli_layout_find(l, "libstackheap-malloc");
+static void heap_notes(const shi_layout *l, FILE *out) {
+    const shi_region *shim = shi_layout_find(l, "libstackheap-malloc");
     uint64_t anon = 0, heap = 0;
     size_t nanon = 0;
     char size[32];
@@ -249,36 +250,36 @@ static void heap_notes(const shi_layout *l) {
         if (l->regions[i].kind == SHI_REGION_ANONYMOUS) anon += bytes, nanon++;
         if (l->regions[i].kind == SHI_REGION_HEAP) heap += bytes;
     }
-    shi_cli_format_size(anon, size, sizeof size);
+    format_size(anon, size, sizeof size);
     if (shim)
-        printf("  The heap: malloc here is stackheap's (libstackheap-malloc.so); its blocks live\n"
+        fprintf(out, "  The heap: malloc here is stackheap's (libstackheap-malloc.so); its blocks live\n"
                "  in anonymous mappings in the \"Libraries, mmap\" row (%zu, %s).\n", nanon, size);
     else if (!heap)
-        printf("  The heap: no [heap] yet: malloc has not asked the kernel (brk) for memory.\n"
+        fprintf(out, "  The heap: no [heap] yet: malloc has not asked the kernel (brk) for memory.\n"
                "  Blocks malloc maps directly (large ones) are in the anonymous mappings of the\n"
                "  \"Libraries, mmap\" row (%zu, %s).\n", nanon, size);
     else if (anon > heap)
-        printf("  The heap: more dynamic memory is outside [heap] than in it: %s in anonymous\n"
+        fprintf(out, "  The heap: more dynamic memory is outside [heap] than in it: %s in anonymous\n"
                "  mappings (\"Libraries, mmap\" row): large malloc blocks mapped directly, or an\n"
                "  allocator that maps its own segments (stackheap's heap does).\n", size);
 }
 
-static void kernel_note(const shi_layout *l) {
+static void kernel_note(const shi_layout *l, FILE *out) {
     for (size_t i = 0; i < l->count; i++)
         if (l->regions[i].start >= USER_END)
-            printf("  Not drawn: %s at 0x%" PRIx64 ", in the kernel's half of the address space.\n",
+            fprintf(out, "  Not drawn: %s at 0x%" PRIx64 ", in the kernel's half of the address space.\n",
                    l->regions[i].path[0] ? l->regions[i].path : "a mapping", l->regions[i].start);
 }
 
-void shi_cli_draw_layout(const shi_layout *layout, const shi_draw_options *o) {
-    painter p = {o->ascii ? &ascii : &utf8, o->colour};
+void shi_render_layout(const shi_layout *layout, const shi_layout_draw_opts *o, FILE *out) {
+    painter p = {o->ascii ? &ascii : &utf8, o->colour, out};
     row rows[256];
     size_t n = build_rows(layout, rows, 255);
     n = add_missing_heap(rows, n, 256);
     static const char heading[] = "Process Memory Layout";
-    printf("  %s\n  ", heading);
-    repeat(p.g->h, sizeof heading - 1);
-    printf("\n  %s\n\n  High addresses\n", o->title);
+    fprintf(out, "  %s\n  ", heading);
+    repeat(out, p.g->h, sizeof heading - 1);
+    fprintf(out, "\n  %s\n\n  High addresses\n", o->title);
     border(&p, p.g->tl, p.g->h, p.g->tr);
     for (size_t i = 0; i < n; i++) {
         if (i) border(&p, p.g->ml, touches_free(&rows[i - 1], &rows[i]) ? p.g->dash : p.g->h,
@@ -286,38 +287,30 @@ void shi_cli_draw_layout(const shi_layout *layout, const shi_draw_options *o) {
         print_row(&p, layout, &rows[i], i ? &rows[i - 1] : NULL, i + 1 < n ? &rows[i + 1] : NULL);
     }
     border(&p, p.g->bl, p.g->h, p.g->br);
-    printf("  Low addresses\n\n");
-    heap_notes(layout);
-    kernel_note(layout);
-    if (o->note) printf("  %s\n", o->note);
+    fprintf(out, "  Low addresses\n\n");
+    heap_notes(layout, out);
+    kernel_note(layout, out);
+    if (o->note) fprintf(out, "  %s\n", o->note);
 }
 
 /* ---- JSON -------------------------------------------------------------------------------- */
 
-static void json_string(const char *s) {
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') printf("\\%c", c);
-        else if (c < 0x20) printf("\\u%04x", c);
-        else putchar(c);
-    }
-    putchar('"');
-}
+/* The trace's JSON string writer (trace/render.h): one escaper for every JSON we write. */
+static void json_string(FILE *out, const char *s) { shi_json_string(out, s, strlen(s)); }
 
 /* [{"name","kind","start","end","size","perms","path"}], ascending; docs/cli.md has it. */
-void shi_cli_write_json(const shi_layout *l) {
-    printf("[");
+void shi_render_layout_json(const shi_layout *l, FILE *out) {
+    fprintf(out, "[");
     for (size_t i = 0; i < l->count; i++) {
         const shi_region *r = &l->regions[i];
         const char *name = r->start >= USER_END ? "Kernel pages" : row_titles[row_of(r->kind)];
-        printf("%s\n  {\"name\": ", i ? "," : "");
-        json_string(name);
-        printf(", \"kind\": \"%s\", \"start\": \"0x%" PRIx64 "\", \"end\": \"0x%" PRIx64
+        fprintf(out, "%s\n  {\"name\": ", i ? "," : "");
+        json_string(out, name);
+        fprintf(out, ", \"kind\": \"%s\", \"start\": \"0x%" PRIx64 "\", \"end\": \"0x%" PRIx64
                "\", \"size\": %" PRIu64 ", \"perms\": \"%s\", \"path\": ",
-               shi_cli_region_kind_name(r->kind), r->start, r->end, r->end - r->start, r->perms);
-        json_string(r->path);
-        printf("}");
+               shi_region_kind_name(r->kind), r->start, r->end, r->end - r->start, r->perms);
+        json_string(out, r->path);
+        fprintf(out, "}");
     }
-    printf("\n]\n");
+    fprintf(out, "\n]\n");
 }

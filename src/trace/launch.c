@@ -1,5 +1,5 @@
 /*
- * src/cli/launch.c — runs a program under the tracer's process control (src/trace/proc.h)
+ * src/trace/launch.c — runs a program under the tracer's process control (trace/proc.h)
  * and stops it when its layout is worth drawing: at main, a little later once malloc has
  * made the [heap], or as it exits.
  *
@@ -12,30 +12,32 @@
  * a stop while an exiting program's memory is still there. The program is killed when we
  * are done (and if we die first).
  */
+#include "trace/launch.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
 
-#include "cli/cli.h"
+#include "trace/layout.h"
 #include "trace/proc.h"
 
 /* ---- starting the program ---------------------------------------------------------------- */
 
-static void explain_spawn_error(const char *prog, int err) {
+static void explain_spawn_error(const char *prog, int e, char *err, size_t errlen) {
     bool bare = !strchr(prog, '/');
-    if (err == ENOENT)
-        fprintf(stderr, "stackheap layout: no such program '%s' (check the path%s%s)\n", prog,
-                bare ? "; a program in this directory needs ./, as in ./" : "", bare ? prog : "");
-    else if (err == EACCES)
-        fprintf(stderr, "stackheap layout: '%s' is not executable (is it a program? "
-                        "chmod +x it if it is)\n", prog);
-    else if (err == ENOEXEC)
-        fprintf(stderr, "stackheap layout: '%s' is not a program this system can run "
-                        "(neither an ELF executable nor a #! script)\n", prog);
+    if (e == ENOENT)
+        snprintf(err, errlen, "no such program '%s' (check the path%s%s)", prog,
+                 bare ? "; a program in this directory needs ./, as in ./" : "", bare ? prog : "");
+    else if (e == EACCES)
+        snprintf(err, errlen, "'%s' is not executable (is it a program? chmod +x it if it is)",
+                 prog);
+    else if (e == ENOEXEC)
+        snprintf(err, errlen, "'%s' is not a program this system can run (neither an ELF "
+                              "executable nor a #! script)", prog);
     else
-        fprintf(stderr, "stackheap layout: cannot run '%s': %s\n", prog, strerror(err));
+        snprintf(err, errlen, "cannot run '%s': %s", prog, strerror(e));
 }
 
 static bool aslr_is_off(pid_t pid) {
@@ -50,9 +52,9 @@ static bool aslr_is_off(pid_t pid) {
 
 static bool heap_exists(pid_t pid) {
     shi_layout l;
-    if (shi_cli_layout_read(pid, &l) != 0) return false;
-    bool found = shi_cli_layout_find(&l, "[heap]") != NULL;
-    shi_cli_layout_free(&l);
+    if (shi_layout_read(pid, &l) != 0) return false;
+    bool found = shi_layout_find(&l, "[heap]") != NULL;
+    shi_layout_free(&l);
     return found;
 }
 
@@ -147,29 +149,30 @@ static int run_past_main(shi_proc *p, shi_stop_at at, bool is_main, shi_launch *
     return r < 0 ? -1 : 0;
 }
 
-int shi_cli_launch(char **argv, shi_stop_at at, shi_launch *ret_launch) {
-    char err[512];
-    shi_proc *p = shi_proc_spawn(argv, &(shi_spawn_opts){.stop_at_exit = true}, err, sizeof err);
+int shi_launch_run(char **argv, shi_stop_at at, shi_launch *ret_launch, char *err,
+                   size_t errlen) {
+    char why[512];
+    shi_proc *p = shi_proc_spawn(argv, &(shi_spawn_opts){.stop_at_exit = true}, why, sizeof why);
     if (!p) {
-        explain_spawn_error(argv[0], errno);
+        explain_spawn_error(argv[0], errno, err, errlen);
         return -1;
     }
     shi_launch l = {.proc = p, .pid = shi_proc_pid(p), .aslr_off = aslr_is_off(shi_proc_pid(p))};
     bool is_main = false;
     if (run_to_main(p, &is_main) != 0) {
-        fprintf(stderr, "stackheap layout: '%s' ended before it reached %s\n", argv[0],
-                is_main ? "main" : "its entry point");
+        snprintf(err, errlen, "'%s' ended before it reached %s", argv[0],
+                 is_main ? "main" : "its entry point");
     } else if (run_past_main(p, at, is_main, &l) != 0) {
-        fprintf(stderr, "stackheap layout: '%s' ended before it could be drawn\n", argv[0]);
+        snprintf(err, errlen, "'%s' ended before it could be drawn", argv[0]);
     } else {
         *ret_launch = l;
         return 0;
     }
-    shi_cli_launch_end(&l);
+    shi_launch_end(&l);
     return -1;
 }
 
-void shi_cli_launch_end(shi_launch *launch) {
+void shi_launch_end(shi_launch *launch) {
     if (!launch) return;
     shi_proc_free(launch->proc);   /* kills and reaps it, even held in its exit stop */
     launch->proc = NULL;

@@ -1,7 +1,7 @@
 /*
- * src/cli/maps.c — a process's mappings from /proc/PID/maps, each named as the lesson
- * names it: code, static data, heap, stack, and what the lesson leaves out (libraries,
- * anonymous mmaps, the kernel's pages).
+ * src/trace/layout.c — a process's mappings (read by trace/maps.c, the one parser of
+ * /proc/PID/maps), each named as the lesson names it: code, static data, heap, stack, and
+ * what the lesson leaves out (libraries, anonymous mmaps, the kernel's pages).
  *
  * The maps file is the kernel's own account, so nothing here guesses an address: the
  * executable is whatever /proc/PID/exe names, [heap] is the brk area, [stack] the main
@@ -10,12 +10,14 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "trace/layout.h"
+#include "trace/maps.h"
 
 static const char *const kind_names[SHI_REGION_KIND_COUNT] = {
     [SHI_REGION_CODE] = "code",           [SHI_REGION_RODATA] = "rodata",
@@ -25,7 +27,7 @@ static const char *const kind_names[SHI_REGION_KIND_COUNT] = {
 };
 
 
-const char *shi_cli_region_kind_name(shi_region_kind kind) { return kind_names[kind]; }
+const char *shi_region_kind_name(shi_region_kind kind) { return kind_names[kind]; }
 
 /* A file replaced since it was mapped reads "path (deleted)"; it is still the same file. */
 static void strip_deleted(char *path) {
@@ -60,22 +62,6 @@ static uint64_t read_stack_limit(pid_t pid) {
     return limit;
 }
 
-/* "start-end perms offset dev inode   path"; the path may hold spaces, or be absent. */
-static int parse_line(const char *line, shi_region *r) {
-    int path_at = 0;
-    unsigned long long start, end, offset;
-    if (sscanf(line, "%llx-%llx %4s %llx %*s %*s %n", &start, &end, r->perms, &offset,
-               &path_at) < 4)
-        return -1;
-    r->start = start, r->end = end, r->offset = offset;
-    const char *p = path_at ? line + path_at : "";
-    size_t len = strcspn(p, "\n");
-    r->path = strndup(p, len);
-    if (!r->path) return -1;
-    strip_deleted(r->path);
-    return 0;
-}
-
 static bool is_kernel_page(const char *path) {
     return !strcmp(path, "[vdso]") || !strcmp(path, "[vvar]") ||
            !strcmp(path, "[vsyscall]") || !strncmp(path, "[vvar_", 6);
@@ -101,31 +87,6 @@ static shi_region_kind classify(const shi_region *r, const shi_region *prev, con
     return SHI_REGION_LIBRARY;
 }
 
-static int append(shi_layout *l, size_t *cap, const shi_region *r) {
-    if (l->count == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 64;
-        shi_region *n = realloc(l->regions, ncap * sizeof *n);
-        if (!n) return -1;
-        l->regions = n, *cap = ncap;
-    }
-    l->regions[l->count++] = *r;
-    return 0;
-}
-
-static int read_regions(FILE *f, shi_layout *l) {
-    char *line = NULL;
-    size_t linecap = 0, cap = 0;
-    int status = 0;
-    while (getline(&line, &linecap, f) > 0) {
-        shi_region r = {0};
-        if (parse_line(line, &r) != 0) continue;   /* a format we do not know: skip it */
-        if (append(l, &cap, &r) != 0) { free(r.path); status = -1; break; }
-    }
-    if (ferror(f)) status = -1;   /* errno from the read: EACCES when the check is late */
-    free(line);
-    return status;
-}
-
 static void classify_all(shi_layout *l) {
     if (!l->exe)   /* unreadable exe link: the lowest file mapping is the executable */
         for (size_t i = 0; i < l->count && !l->exe; i++)
@@ -134,24 +95,25 @@ static void classify_all(shi_layout *l) {
         l->regions[i].kind = classify(&l->regions[i], i ? &l->regions[i - 1] : NULL, l->exe);
 }
 
-int shi_cli_layout_read(pid_t pid, shi_layout *ret_layout) {
-    char name[64];
-    snprintf(name, sizeof name, "/proc/%d/maps", (int)pid);
-    shi_layout l = {.pid = pid};
-    FILE *f = fopen(name, "r");
-    if (!f) {
-        if (errno == ENOENT) errno = ESRCH;
+int shi_layout_read(pid_t pid, shi_layout *ret_layout) {
+    shi_map *m;
+    size_t n;
+    if (shi_maps_read(pid, &m, &n) != 0) return -1;
+    if (n == 0) {   /* a zombie or a kernel thread: no memory */
+        shi_maps_free(m, n);
+        errno = ENODATA;
         return -1;
     }
-    int status = read_regions(f, &l);
-    int saved = errno;
-    fclose(f);
-    if (status == 0 && l.count == 0) status = -1, saved = ENODATA;   /* a zombie: no memory */
-    if (status != 0) {
-        shi_cli_layout_free(&l);
-        errno = saved;
-        return -1;
+    shi_layout l = {.pid = pid, .count = n, .regions = calloc(n, sizeof *l.regions)};
+    if (!l.regions) { shi_maps_free(m, n); return -1; }
+    for (size_t i = 0; i < n; i++) {   /* the paths change hands: m's array alone is freed */
+        shi_region *r = &l.regions[i];
+        *r = (shi_region){.start = m[i].start, .end = m[i].end, .offset = m[i].offset,
+                          .path = m[i].path};
+        memcpy(r->perms, m[i].perms, sizeof r->perms);
+        strip_deleted(r->path);
     }
+    free(m);
     l.exe = read_exe_path(pid);
     l.stack_limit = read_stack_limit(pid);
     classify_all(&l);
@@ -159,7 +121,7 @@ int shi_cli_layout_read(pid_t pid, shi_layout *ret_layout) {
     return 0;
 }
 
-void shi_cli_layout_free(shi_layout *layout) {
+void shi_layout_free(shi_layout *layout) {
     if (!layout) return;
     for (size_t i = 0; i < layout->count; i++) free(layout->regions[i].path);
     free(layout->regions);
@@ -167,7 +129,7 @@ void shi_cli_layout_free(shi_layout *layout) {
     *layout = (shi_layout){0};
 }
 
-const shi_region *shi_cli_layout_find(const shi_layout *layout, const char *path) {
+const shi_region *shi_layout_find(const shi_layout *layout, const char *path) {
     for (size_t i = 0; i < layout->count; i++)
         if (strstr(layout->regions[i].path, path)) return &layout->regions[i];
     return NULL;
