@@ -250,11 +250,12 @@ static void add_event_title(sbuf *b, const shi_event *e) {
         break;
     case SHI_EV_DROP: sb_printf(b, "drop(%s)", fn); break;
     case SHI_EV_ALLOC:
-        sb_printf(b, "%zu bytes allocated (block #%" PRIu64 ")", e->size, e->block_id);
+        sb_printf(b, "%zu byte%s allocated (block #%" PRIu64 ")", e->size, e->size == 1 ? "" : "s",
+                  e->block_id);
         break;
     case SHI_EV_REALLOC:
-        sb_printf(b, "block #%" PRIu64 " reallocated: %zu bytes%s", e->block_id, e->size,
-                  e->old_addr && e->old_addr != e->addr ? ", moved" : "");
+        sb_printf(b, "block #%" PRIu64 " reallocated: %zu byte%s%s", e->block_id, e->size,
+                  e->size == 1 ? "" : "s", e->old_addr && e->old_addr != e->addr ? ", moved" : "");
         break;
     case SHI_EV_FREE: sb_printf(b, "block #%" PRIu64 " freed", e->block_id); break;
     case SHI_EV_EXIT: sb_printf(b, "exited with code %" PRId64, e->value); break;
@@ -919,8 +920,8 @@ static size_t freed_rows(ctx *x, rcol *rc, const shi_trace *t, const shi_step *s
         const shi_block *b = &prev->blocks[i];
         if (shi_step_find_block_near(s, b->id, b->addr) >= 0) continue;
         sbuf plain = {0};
-        sb_printf(&plain, "freed: #%" PRIu64 " at 0x%" PRIx64 ", %zu bytes", b->id, b->addr,
-                  b->size);
+        sb_printf(&plain, "freed: #%" PRIu64 " at 0x%" PRIx64 ", %zu byte%s", b->id, b->addr,
+                  b->size, b->size == 1 ? "" : "s");
         row = rcol_text(x, rc, row, x->c->red, plain.p, rw);
         free(plain.p);
         x->any_mark = true;
