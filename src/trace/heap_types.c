@@ -531,6 +531,7 @@ static bool str_same(const char *a, const char *b) {
 static bool same_value(const shi_value *a, const shi_value *b) {
     if (!shi_value_equal(a, b) || a->target_block != b->target_block ||
         a->target_static != b->target_static || a->at != b->at || !str_same(a->type, b->type) ||
+        a->freed_id != b->freed_id ||
         (a->kind == SHI_VAL_OWNED && a->owned.stale != b->owned.stale))
         return false;
     for (size_t i = 0; i < a->nfields; i++)
@@ -674,6 +675,7 @@ void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
     for (size_t k = 0; k < x.nh; k++) free(x.h[k].suffix);
     free(memo);
     free(depth);
+    shi_step_mark_dangling(s, r->prev);
     borrow_unchanged(&x, r->prev, s);
     free(x.h);
     free(x.c);

@@ -257,6 +257,7 @@ static void json_value(jw *w, const shi_step *s, const shi_value *v) {
     case SHI_VAL_POINTER:
         jw_key(w, "addr"); jw_addr(w, v->addr);
         jw_key(w, "block"); jw_block_ref(w, s, v->target_block);
+        if (v->freed_id) { jw_key(w, "freed"); jw_uint(w, v->freed_id); }   /* dangling */
         jw_key(w, "static");
         if (v->target_static >= 0 && (size_t)v->target_static < s->statics.nvars)
             jw_uint(w, (uint64_t)v->target_static);

@@ -7,12 +7,14 @@ facts were written, kept here):
 - learner_hash.c, a hash table with chaining: the bucket array typed `struct entry *[4]`,
   NULL buckets and arrows to the nodes, "ba" and "c" chained in bucket 3, the strdup'd keys
   blocks of their own with their texts; hash()'s `s++` walking "ab" links to the literal
-  "ab" (no literal "b" or "" of its own); frees in the program's order, none leaked;
+  "ab" (no literal "b" or "" of its own); after free(e), e and table[1] dangling (JSON
+  `freed`, text "(dangling: #2 freed)"); frees in the program's order, none leaked;
 - learner_grid.c, `int **grid` of 3 calloc'd rows: the row array `int *[3]`, each row
-  `int[4]` with the cells set; after free(grid[0]) its slot links to no block;
+  `int[4]` with the cells set; after free(grid[0]) its slot links to no block, dangling;
 - learner_bst.c, a binary search tree: the tree's keys and links at the end of the inserts;
   the node insert() just returned, held by no variable yet, still drawn as a struct tree
-  (not as bytes); three insert() frames for the deepest insert; a post-order free;
+  (not as bytes); three insert() frames for the deepest insert; a post-order free; root
+  dangling after destroy(root), until root = NULL;
 - learner_box.rs: Box<Point>; m.insert(s, 1) leaves s stale and the key's block the map's
   (m[0].0); a tuple's String (t.0); a struct's name and Vec<String> (team.members[1]); a
   Vec<Vec<i32>> (grid[1]); a String through shout() keeps its block (h stale, loud the
@@ -170,9 +172,9 @@ def hash_table():
                   '{key = 0x5555555592f0 "ab", value = 1, next = 0x0}',
                   '{key = 0x555555559370 "c", value = 3, next = 0x555555559310}',
                   '{key = 0x555555559330 "ba", value = 2, next = 0x0}'])
-    want = [int(a, 16) for a in re.findall(r"0x[0-9a-f]+", g[0])]
+    buckets = [int(a, 16) for a in re.findall(r"0x[0-9a-f]+", g[0])]
     check("hash: the four buckets hold gdb's pointers (p *table@4)",
-          [int(e["addr"], 16) for e in slots] == want, [e["addr"] for e in slots])
+          [int(e["addr"], 16) for e in slots] == buckets, [e["addr"] for e in slots])
     check("hash: buckets 0 and 2 are NULL, linked to no block",
           all(slots[i]["block"] is None for i in (0, 2)), slots)
 
@@ -219,6 +221,22 @@ def hash_table():
                    0x555555559330, 0x555555559310, 0x5555555592a0])
     check("hash: the blocks are freed in gdb's order (keys before their nodes, the array last)",
           [a for _, a in fr] == gf[:len(fr)] and len(fr) == 7, [hex(a) for _, a in fr])
+    fe = step_titled(t, "free(e): block #2 freed")
+    ev = var(fe, "e")["value"] if fe else {}
+    tb2 = target(fe, var(fe, "table")["value"]) if fe else None
+    check("hash: after free(e), e is dangling into freed block #2 (freed: 2), at the same address",
+          ev.get("freed") == 2 and ev.get("block") is None and int(ev["addr"], 16) == buckets[1] if ev else False, ev)
+    check("hash: ... and so is table[1], still holding it",
+          tb2 and tb2["value"]["elements"][1].get("freed") == 2, tb2 and tb2["value"]["elements"][1])
+    m = re.search(rf"Step {fe['index'] + 1}:.*?(?=\nStep )", view, re.S) if fe else None
+    rows = [" ".join(line.split("│")[1].split()) for line in m.group(0).splitlines()
+            if line.count("│") >= 2] if m else []
+    stack = " ".join(rows)
+    check("hash: the text view says so: e = 0x… (dangling: #2 freed), the note on one line",
+          re.search(r"e : struct entry \* \(8 bytes\) = 0x[0-9a-f]+ \(dangling: #2 freed\)", stack) and
+          all("(dangling" not in r or "(dangling: #2 freed)" in r for r in rows), rows)
+    check("hash: ... and in the bucket array: {NULL, (dangling: #2 freed), NULL, → #6}",
+          m and "{NULL, (dangling: #2 freed)," in m.group(0), m and m.group(0)[:700])
     titles = [x["title"] for x in t["steps"] if any(e["kind"] == "free" for e in x["events"])]
     check("hash: each free's step is titled by its code: free(e->key), free(e), free(table)",
           titles[:2] == ["free(e->key): block #3 freed", "free(e): block #2 freed"] and
@@ -258,6 +276,8 @@ def grid():
     check("grid: after free(grid[0]) its slot keeps the address but links to no block, rows 1 and 2 do",
           len(el) == 3 and el[0]["block"] is None and int(el[0]["addr"], 16) == want[0] and
           el[1]["block"] is not None and el[2]["block"] is not None, el)
+    check("grid: ... dangling into the freed row (freed: 2), the live rows not",
+          len(el) == 3 and el[0].get("freed") == 2 and "freed" not in el[1], el)
     fr = freed(t)
     gf = or_known(gdb_frees(exe, f"learner_grid.c:{filled + 1}"), want + [0x5555555592a0])
     check("grid: rows freed before the array, in gdb's order", [a for _, a in fr] == gf[:4] and
@@ -323,6 +343,13 @@ def bst():
     rv = var(end, "root")["value"] if end else None
     check("bst: after destroy(root), root still holds the old address and links to no block",
           rv and rv["block"] is None and int(rv["addr"], 16) != 0 and end["heap"] == [], rv)
+    root_id = var(s, "root")["value"]["block"]
+    check("bst: ... dangling into the freed root node (freed: its id)",
+          rv and root_id is not None and rv.get("freed") == root_id, (rv, root_id))
+    after = next((x for x in t["steps"] if x["index"] > end["index"] and
+                  var(x, "root") and var(x, "root")["value"]["addr"] == "0x0"), None) if end else None
+    check("bst: root = NULL is no longer dangling", after and "freed" not in var(after, "root")["value"],
+          after and var(after, "root")["value"])
     check("bst: nothing leaked", t["leaks"] == [], t["leaks"])
 
 
