@@ -392,6 +392,11 @@ def rust():
         return b and b["owner"] == owner and (text is None or b["value"]["text"] == text) and \
             (typ is None or b["type"] == typ)
 
+    tt, tteam = step_titled(t, "let t = "), step_titled(t, "let team = ")
+    check("rust: a tuple's and a struct's Strings and Vec title their steps by owner path",
+          tt and tt["title"].endswith(": t.0 len 1, cap 1") and tteam and
+          tteam["title"].endswith(": team.name len 3, cap 3; team.members len 2, cap 2"),
+          (tt and tt["title"], tteam and tteam["title"]))
     tv = var(s, "t")["value"]
     check('rust: t = (String::from("a"), 5): t.0 owns "a", t.1 is 5 (gdb: ("a", 5))',
           owned(s, field(tv, "__0"), "t.0", '"a"') and field(tv, "__1")["value"] == 5, tv["text"])
@@ -423,11 +428,13 @@ def rust():
 
     some = step_titled(t, 'o = Some(String::from("x"))')
     ov = var(some, "o")["value"] if some else {}
-    check('rust: o = Some(...) owns "x" (o), its title says "1 byte", not "1 bytes"',
+    check('rust: o = Some(...) owns "x" (o), titled by the String in it: "o len 1, cap 1"',
           some and ov.get("variant") == "Some" and owned(some, field(ov, "__0"), "o", '"x"') and
-          some["title"].endswith("1 byte allocated (block #13)"), some and some["title"])
+          some["title"] == 'o = Some(String::from("x")): o len 1, cap 1', some and some["title"])
     took = step_at(t, filled, after=some["index"] if some else 0)
     o2, tk = (var(took, "o")["value"], var(took, "taken")["value"]) if took else ({}, {})
+    check("rust: ... and let taken = o.take() is titled taken len 1, cap 1",
+          took and took["title"] == "let taken = o.take(): taken len 1, cap 1", took and took["title"])
     check("rust: after o.take(), o is None and taken owns the same block",
           o2.get("variant") == "None" and tk.get("variant") == "Some" and
           field(tk, "__0")["block"] == field(ov, "__0")["block"] and
@@ -453,6 +460,11 @@ def rust():
     gf = gdb_frees(exe, f"learner_box.rs:{filled}")
     check("rust: the blocks are freed in the order gdb sees the frees",
           gf is None or [a for _, a in fr] == gf[:len(fr)], ([hex(a) for _, a in fr], gf))
+    view = text_view(exe)
+    end_text = view[view.rfind("main() returned"):]
+    check('rust: the freed list of the last step says "1 byte" for t.0\'s block, never "1 bytes"',
+          re.search(r"freed: #4 at 0x[0-9a-f]+, 1 byte\b", end_text) and "1 bytes" not in view,
+          end_text[:300])
     check("rust: nothing leaked", t["leaks"] == [], t["leaks"])
 
 
