@@ -460,6 +460,9 @@ void shi_step_mark_changes(shi_step *s, const shi_step *prev) {
         int64_t j = prev ? shi_step_find_block_near(prev, b->id, b->addr) : -1;
         b->is_new = j < 0;
         b->grown = j >= 0 && prev->blocks[j].size < b->size;
+        const shi_block *pb = j >= 0 ? &prev->blocks[j] : NULL;
+        b->changed = pb && !b->grown && (pb->nbytes != b->nbytes ||
+                                         (b->nbytes && memcmp(pb->bytes, b->bytes, b->nbytes) != 0));
     }
 }
 

@@ -147,6 +147,8 @@ typedef struct shi_block {
     unsigned char *bytes; /* a copy of the contents (up to `nbytes`), for drawing */
     size_t nbytes;
     bool is_new, grown;   /* since the previous step */
+    bool changed;         /* the same block (not new, not grown) with other contents than at
+                             the previous step: e->value = 1, grid[1][2] = 7 */
     bool value_borrowed;  /* `value` and `type` are the previous step's same block's,
                              unchanged (same contents, same links): that step owns and frees
                              them */

@@ -334,6 +334,7 @@ static void json_block(jw *w, const shi_step *s, const shi_block *b) {
     fputc('"', w->out);
     jw_key(w, "new"); jw_bool(w, b->is_new);
     jw_key(w, "grown"); jw_bool(w, b->grown);
+    jw_key(w, "changed"); jw_bool(w, b->changed);
     jw_key(w, "pointers");
     jw_open(w, '[');
     for (size_t i = 0; i < b->nptrs; i++) {

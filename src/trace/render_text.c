@@ -821,8 +821,8 @@ static size_t block_caption(ctx *x, rcol *rc, size_t row, const shi_block *blk, 
     /* an owned block's type is its handle's, drawn on the stack; a pointer's block says it */
     if (blk->type && !blk->owner) sb_printf(&plain, ": %s", blk->type);
     const char *color = x->c->dim;
-    if (!x->first && (blk->is_new || blk->grown)) {
-        sb_add(&plain, blk->is_new ? " (new)" : " (grown)");
+    if (!x->first && (blk->is_new || blk->grown || blk->changed)) {
+        sb_add(&plain, blk->is_new ? " (new)" : blk->grown ? " (grown)" : " *");
         color = blk->is_new ? x->c->green : x->c->yellow;
         x->any_mark = true;
     }

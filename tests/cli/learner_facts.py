@@ -10,7 +10,8 @@ facts were written, kept here):
   "ab" (no literal "b" or "" of its own); after free(e), e and table[1] dangling (JSON
   `freed`, text "(dangling: #2 freed)"); frees in the program's order, none leaked;
 - learner_grid.c, `int **grid` of 3 calloc'd rows: the row array `int *[3]`, each row
-  `int[4]` with the cells set; after free(grid[0]) its slot links to no block, dangling;
+  `int[4]` with the cells set, only the row written marked changed; after free(grid[0]) its
+  slot links to no block, dangling;
 - learner_bst.c, a binary search tree: the tree's keys and links at the end of the inserts;
   the node insert() just returned, held by no variable yet, still drawn as a struct tree
   (not as bytes); three insert() frames for the deepest insert; a post-order free; root
@@ -270,6 +271,19 @@ def grid():
         check(f"grid: row {r} holds gdb's cells {cells}",
               row_blocks[r] and ints(row_blocks[r]["value"]) == cells,
               row_blocks[r] and row_blocks[r]["value"]["text"])
+    # grid[1][2] = 7 ran: row 1 changed, nothing else did
+    set7 = next((x for x in t["steps"] if x["line"] == filled), None)
+    ch = {b["id"]: b.get("changed") for b in set7["heap"]} if set7 else {}
+    ids = [b and b["id"] for b in row_blocks]
+    check("grid: after grid[1][2] = 7 only row 1's block is marked changed",
+          ids[1] is not None and ch.get(ids[1]) is True and
+          [ch.get(ids[0]), ch.get(ids[2]), ch.get(rows["id"])] == [False, False, False], ch)
+    view = text_view(exe)
+    m = re.search(rf"Step {set7['index'] + 1}:.*?(?=\nStep )", view, re.S) if set7 else None
+    check("grid: ... and the text view marks its caption: #3 at 0x…, 16 bytes: int[4] *",
+          m and re.search(r"#3 at 0x[0-9a-f]+, 16 bytes: int\[4\] \*", m.group(0)) and
+          not re.search(r"#2 at 0x[0-9a-f]+, 16 bytes: int\[4\] \*", m.group(0)),
+          m and m.group(0)[-600:])
     f0 = step_titled(t, "free(grid[r]): block #2 freed")
     after = target(f0, var(f0, "grid")["value"]) if f0 else None
     el = after["value"]["elements"] if after else []
