@@ -658,6 +658,8 @@ static void var_rows(ctx *x, layout *l, const shi_step *s, const shi_var *v) {
         sb_printf(&r->text, " = &%s", t->name);
     } else if (t) {
         sb_printf(&r->text, " = &%s + %" PRIu64, t->name, v->value.addr - t->addr);
+    } else if (v->value.kind == SHI_VAL_POINTER && !v->value.addr && !v->value.text) {
+        sb_add(&r->text, x->c_lang ? " = NULL" : " = null");   /* as in the blocks' boxes */
     } else if (v->value.kind == SHI_VAL_POINTER && v->value.freed_id) {   /* e = 0x… (dangling: #2 freed) */
         sb_printf(&r->text, " = 0x%" PRIx64 " %s", v->value.addr, x->c->red);
         add_dangling(&r->text, s, &v->value);

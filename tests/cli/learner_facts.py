@@ -364,6 +364,10 @@ def bst():
                   var(x, "root") and var(x, "root")["value"]["addr"] == "0x0"), None) if end else None
     check("bst: root = NULL is no longer dangling", after and "freed" not in var(after, "root")["value"],
           after and var(after, "root")["value"])
+    view = text_view(exe)
+    m = re.search(rf"Step {after['index'] + 1}:.*?(?=\nStep |\Z)", view, re.S) if after else None
+    check("bst: ... and the text view draws it NULL, as NULL pointers in the blocks are (gdb: 0x0)",
+          m and "root : struct tree * (8 bytes) = NULL *" in m.group(0), m and m.group(0)[:500])
     check("bst: nothing leaked", t["leaks"] == [], t["leaks"])
 
 
