@@ -824,7 +824,8 @@ static size_t block_caption(ctx *x, rcol *rc, size_t row, const shi_block *blk, 
     if (blk->type && !blk->owner) sb_printf(&plain, ": %s", blk->type);
     const char *color = x->c->dim;
     if (!x->first && (blk->is_new || blk->grown || blk->changed)) {
-        sb_add(&plain, blk->is_new ? " (new)" : blk->grown ? " (grown)" : " *");
+        /* not `*`: after a type it reads as a pointer (struct entry *) */
+        sb_add(&plain, blk->is_new ? " (new)" : blk->grown ? " (grown)" : " (changed)");
         color = blk->is_new ? x->c->green : x->c->yellow;
         x->any_mark = true;
     }

@@ -280,9 +280,9 @@ def grid():
           [ch.get(ids[0]), ch.get(ids[2]), ch.get(rows["id"])] == [False, False, False], ch)
     view = text_view(exe)
     m = re.search(rf"Step {set7['index'] + 1}:.*?(?=\nStep )", view, re.S) if set7 else None
-    check("grid: ... and the text view marks its caption: #3 at 0x…, 16 bytes: int[4] *",
-          m and re.search(r"#3 at 0x[0-9a-f]+, 16 bytes: int\[4\] \*", m.group(0)) and
-          not re.search(r"#2 at 0x[0-9a-f]+, 16 bytes: int\[4\] \*", m.group(0)),
+    check("grid: ... and the text view marks its caption: #3 at 0x…, 16 bytes: int[4] (changed)",
+          m and re.search(r"#3 at 0x[0-9a-f]+, 16 bytes: int\[4\] \(changed\)", m.group(0)) and
+          not re.search(r"#2 at 0x[0-9a-f]+, 16 bytes: int\[4\] \(", m.group(0)),
           m and m.group(0)[-600:])
     f0 = step_titled(t, "free(grid[r]): block #2 freed")
     after = target(f0, var(f0, "grid")["value"]) if f0 else None
