@@ -25,6 +25,7 @@ typedef struct claim {
     int64_t owner;      /* the handle that owns it, once decided; -1: none */
     size_t h_first, h_count;   /* the handles found in its value (typing.h) */
     bool dirty;         /* a better claim came since it was decoded */
+    bool kept;          /* nothing reaches it now: it keeps its last type and owner */
 } claim;
 
 enum { MAX_CHAIN = 24 };
@@ -523,6 +524,7 @@ static bool str_same(const char *a, const char *b) {
 static bool same_value(const shi_value *a, const shi_value *b) {
     if (!shi_value_equal(a, b) || a->target_block != b->target_block ||
         a->target_static != b->target_static || a->at != b->at || !str_same(a->type, b->type) ||
+        a->freed_id != b->freed_id ||
         (a->kind == SHI_VAL_OWNED && a->owned.stale != b->owned.stale))
         return false;
     for (size_t i = 0; i < a->nfields; i++)
@@ -545,6 +547,41 @@ static void borrow_unchanged(const typing *x, const shi_step *prev, shi_step *s)
         b->value = prev->blocks[j].value;
         b->type = prev->blocks[j].type;
         b->value_borrowed = true;
+    }
+}
+
+/* A block nothing reaches now keeps the type it was last decoded by while its bytes stay
+ * the same: at Rust's closing `}` a `let` block's scope has ended before its drops run, and
+ * a C block whose last pointer went out of scope is still the struct it was; read as bytes,
+ * a String's "x" showed as `78`. */
+static void keep_last_type(typing *x) {
+    const shi_step *p = x->r->prev;
+    for (size_t i = 0; p && i < x->s->nblocks; i++) {
+        shi_block *b = &x->s->blocks[i];
+        int64_t j = x->c[i].rank == RANK_NONE && !b->type ? prev_block(x, b->id) : -1;
+        if (j < 0) continue;
+        const shi_block *pb = &p->blocks[j];
+        if (!pb->type || pb->size != b->size || b->nbytes != b->size || pb->nbytes != b->nbytes ||
+            memcmp(pb->bytes, b->bytes, b->nbytes) != 0 || reads_elsewhere(&pb->value))
+            continue;
+        if (b->value_borrowed) {
+            memset(&b->value, 0, sizeof b->value);
+            b->value.target_block = b->value.target_static = -1;
+        } else {
+            shi_value_clear(&b->value);
+        }
+        b->typed_sig = pb->typed_sig;
+        x->c[i].kept = true;
+        if (!has_links(&pb->value)) {
+            b->value = pb->value;
+            b->type = pb->type;
+            b->value_borrowed = true;
+            continue;
+        }
+        shi_value_copy(&b->value, &pb->value);
+        b->type = shi_trace_strdup(pb->type);
+        b->value_borrowed = false;
+        shi_step_link_value(x->s, &b->value);
     }
 }
 
@@ -606,10 +643,15 @@ void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
         retype_by_owners(&x);
         if (!x.changed) break;
     }
+    keep_last_type(&x);
     char **memo = calloc(s->nblocks ? s->nblocks : 1, sizeof *memo);
     int *depth = calloc(s->nblocks ? s->nblocks : 1, sizeof *depth);
     if (!memo || !depth) SHI_PANIC("trace: out of memory");
     for (size_t i = 0; i < s->nblocks; i++) owner_path(&x, (int64_t)i, memo, depth);
+    for (size_t i = 0; i < s->nblocks; i++) {   /* a kept block is still its last owner's */
+        int64_t j = x.c[i].kept && !memo[i] ? prev_block(&x, s->blocks[i].id) : -1;
+        if (j >= 0 && p->blocks[j].owner) memo[i] = shi_trace_strdup(p->blocks[j].owner);
+    }
     for (size_t i = 0; i < s->nblocks; i++) {
         shi_block *b = &s->blocks[i];
         if (!b->owner_borrowed) free(b->owner);
@@ -626,6 +668,7 @@ void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
     for (size_t k = 0; k < x.nh; k++) free(x.h[k].suffix);
     free(memo);
     free(depth);
+    shi_step_mark_dangling(s, r->prev);
     borrow_unchanged(&x, r->prev, s);
     free(x.h);
     free(x.c);

@@ -303,6 +303,106 @@ void shi_step_link_value(const shi_step *s, shi_value *v) {
     for (size_t i = 0; i < v->nfields; i++) shi_step_link_value(s, v->fields[i].value);
 }
 
+/* ---- dangling pointers ------------------------------------------------------------------ */
+
+enum { FREED_KEPT = 1024 };   /* a long run frees millions: the pointers left are to the last */
+
+static int freed_by_addr(const void *a, const void *b) {
+    const shi_freed *x = a, *y = b;
+    return (x->addr > y->addr) - (x->addr < y->addr);
+}
+
+static int freed_newest_first(const void *a, const void *b) {
+    const shi_freed *x = a, *y = b;
+    return (x->id < y->id) - (x->id > y->id);
+}
+
+/* Whether a live block of s lies over [addr, addr + size). */
+static bool covered(const shi_step *s, uint64_t addr, size_t size) {
+    if (shi_step_block_at(s, addr) >= 0) return true;
+    size_t lo = 0, hi = s->nblocks;   /* the first block starting above addr */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->blocks[mid].addr <= addr) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < s->nblocks && s->blocks[lo].addr < addr + size;
+}
+
+static void collect_freed(shi_step *s, const shi_step *prev) {
+    size_t cap = prev->nfreed + prev->nblocks, n = 0;
+    if (!cap) return;
+    shi_freed *f = malloc(cap * sizeof *f);
+    if (!f) SHI_PANIC("trace: out of memory");
+    for (size_t i = 0; i < prev->nfreed; i++)
+        if (!covered(s, prev->freed[i].addr, prev->freed[i].size)) f[n++] = prev->freed[i];
+    for (size_t i = 0; i < prev->nblocks; i++) {
+        const shi_block *b = &prev->blocks[i];
+        int64_t j = shi_step_find_block_near(s, b->id, b->addr);
+        if (j >= 0 && s->blocks[j].addr == b->addr) continue;
+        if (!covered(s, b->addr, b->size))
+            f[n++] = (shi_freed){.addr = b->addr, .size = b->size, .id = b->id, .moved = j >= 0};
+    }
+    if (n > FREED_KEPT) {
+        qsort(f, n, sizeof *f, freed_newest_first);
+        n = FREED_KEPT;
+    }
+    qsort(f, n, sizeof *f, freed_by_addr);
+    bool same = n == prev->nfreed;
+    for (size_t i = 0; same && i < n; i++)
+        same = f[i].addr == prev->freed[i].addr && f[i].size == prev->freed[i].size &&
+               f[i].id == prev->freed[i].id && f[i].moved == prev->freed[i].moved;
+    if (!n) {
+        free(f);
+        return;
+    }
+    if (same) {
+        free(f);   /* most steps free nothing: they share the list */
+        s->freed = prev->freed;
+        s->freed_borrowed = true;
+    } else {
+        s->freed = f;
+    }
+    s->nfreed = n;
+}
+
+static void mark_value(const shi_step *s, shi_value *v) {
+    if (v->kind == SHI_VAL_POINTER) {
+        v->freed_id = 0;
+        if (v->addr && v->target_block < 0 && v->target_static < 0) {
+            size_t lo = 0, hi = s->nfreed;   /* the last entry starting at or below addr */
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (s->freed[mid].addr <= v->addr) lo = mid + 1;
+                else hi = mid;
+            }
+            const shi_freed *f = lo ? &s->freed[lo - 1] : NULL;
+            if (f && v->addr < f->addr + (f->size ? f->size : 1)) v->freed_id = f->id;
+        }
+    }
+    for (size_t i = 0; i < v->nfields; i++) mark_value(s, v->fields[i].value);
+}
+
+void shi_step_mark_dangling(shi_step *s, const shi_step *prev) {
+    if (!s->freed_borrowed) free(s->freed);
+    s->freed = NULL;
+    s->nfreed = 0;
+    s->freed_borrowed = false;
+    if (prev) collect_freed(s, prev);
+    if (!s->nfreed) return;   /* values are made with freed_id 0 */
+    for (size_t f = 0; f < s->nframes; f++)
+        for (size_t i = 0; i < s->frames[f].nvars; i++) mark_value(s, &s->frames[f].vars[i].value);
+    for (size_t i = 0; i < s->statics.nvars; i++) mark_value(s, &s->statics.vars[i].value);
+    for (size_t i = 0; i < s->nblocks; i++)   /* a borrowed value holds no pointer */
+        if (!s->blocks[i].value_borrowed) mark_value(s, &s->blocks[i].value);
+}
+
+const shi_freed *shi_step_freed(const shi_step *s, uint64_t id) {
+    for (size_t i = 0; i < s->nfreed; i++)
+        if (s->freed[i].id == id) return &s->freed[i];
+    return NULL;
+}
+
 static bool same_frame(const shi_frame *a, const shi_frame *b) {
     if (!str_eq(a->function, b->function)) return false;
     /* a recursive call at the same depth after a return is a new frame: the cfa tells */
@@ -361,6 +461,9 @@ void shi_step_mark_changes(shi_step *s, const shi_step *prev) {
         int64_t j = prev ? shi_step_find_block_near(prev, b->id, b->addr) : -1;
         b->is_new = j < 0;
         b->grown = j >= 0 && prev->blocks[j].size < b->size;
+        const shi_block *pb = j >= 0 ? &prev->blocks[j] : NULL;
+        b->changed = pb && !b->grown && (pb->nbytes != b->nbytes ||
+                                         (b->nbytes && memcmp(pb->bytes, b->bytes, b->nbytes) != 0));
     }
 }
 
@@ -434,6 +537,7 @@ static void step_free(shi_step *s) {
     }
     free(s->frames);
     free(s->blocks);
+    if (!s->freed_borrowed) free(s->freed);
     free(s->events);
     free(s->file);
     free(s->title);

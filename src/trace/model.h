@@ -102,6 +102,9 @@ struct shi_value {
                              element's own address), 0 if not in memory or not known */
     char *variant;        /* SHI_VAL_STRUCT of a Rust enum: the active variant's name ("Some",
                              "None", "Circle"); its fields are the variant's. NULL otherwise */
+    uint64_t freed_id;    /* SHI_VAL_POINTER: dangling, into the memory of the block with this
+                             id, freed (or moved away by realloc) and not reused since: the
+                             step's `freed` entry says which; 0 otherwise */
 };
 
 /* ---- stack ------------------------------------------------------------------------------- */
@@ -144,6 +147,8 @@ typedef struct shi_block {
     unsigned char *bytes; /* a copy of the contents (up to `nbytes`), for drawing */
     size_t nbytes;
     bool is_new, grown;   /* since the previous step */
+    bool changed;         /* the same block (not new, not grown) with other contents than at
+                             the previous step: e->value = 1, grid[1][2] = 7 */
     bool value_borrowed;  /* `value` and `type` are the previous step's same block's,
                              unchanged (same contents, same links): that step owns and frees
                              them */
@@ -171,6 +176,15 @@ typedef struct shi_block_ptr {
     size_t offset;        /* where in the block the word is */
     uint64_t target_id;   /* the block it points into */
 } shi_block_ptr;
+
+/* Memory a block left, freed or moved away from by realloc, that no live block covers
+ * again: what a dangling pointer points into (the C lesson's use after free). */
+typedef struct shi_freed {
+    uint64_t addr;
+    size_t size;
+    uint64_t id;          /* the block that was there */
+    bool moved;           /* realloc moved the block (it lives on elsewhere) */
+} shi_freed;
 
 /* ---- events and steps -------------------------------------------------------------------- */
 
@@ -216,6 +230,10 @@ typedef struct shi_step {
     shi_frame statics;    /* the static region: globals, file and function statics, const
                              data in .rodata, the string literals pointers reach; its vars
                              only (no function, file or cfa) */
+    shi_freed *freed;     /* memory left by blocks since the run began, not reused, by address
+                             (the 1,024 most recent) */
+    size_t nfreed;
+    bool freed_borrowed;  /* `freed` is the previous step's, the same: that step frees it */
 } shi_step;
 
 typedef struct shi_trace {
@@ -298,5 +316,10 @@ int64_t shi_step_block_at(const shi_step *s, uint64_t addr);
 /* Sets target_block of every pointer and owned handle in v (fields too) from the step's
  * blocks; a C char pointer into a block loses its string text (the block's box shows it). */
 void shi_step_link_value(const shi_step *s, shi_value *v);
+/* s->freed from prev's and the blocks gone or moved since prev, then every pointer of the
+ * step (frames, statics, blocks' values) into that memory marked dangling (freed_id). */
+void shi_step_mark_dangling(shi_step *s, const shi_step *prev);
+/* The entry of s->freed for a dangling pointer's freed_id, or NULL. */
+const shi_freed *shi_step_freed(const shi_step *s, uint64_t id);
 
 #endif

@@ -44,40 +44,75 @@ static bool heap_event(const shi_step *s) {
     return false;
 }
 
+typedef struct told {
+    const shi_step *s;
+    char *out;
+    size_t len, used, count;
+} told;
+
+/* "name len 13, cap 13" for one handle, `name` its variable or, nested in one, the path of
+ * the block it owns (t.0, team.members). False when out is full. */
+static bool handle_change(told *c, const char *name, const shi_value *v) {
+    const shi_step *s = c->s;
+    const shi_owned *o = &v->owned;
+    const shi_block *b = v->target_block >= 0 && (size_t)v->target_block < s->nblocks
+                             ? &s->blocks[v->target_block] : NULL;
+    if (!name) name = b ? b->owner : NULL;
+    if (!name) return true;
+    const char *sep = c->count ? "; " : "";
+    char *out = c->out + c->used;
+    size_t len = c->len - c->used;
+    /* an Rc::clone: a share of a block already there, "other shares #2 (strong 2)" */
+    const shi_value *strong = o->shared && b && !b->is_new && b->value.nfields &&
+                                      b->value.fields[0].name &&
+                                      strcmp(b->value.fields[0].name, "strong") == 0
+                                  ? b->value.fields[0].value : NULL;
+    int w = strong ? snprintf(out, len, "%s%s shares #%llu (strong %llu)", sep, name,
+                              (unsigned long long)b->id, (unsigned long long)strong->u)
+            : o->kind == SHI_OWN_BOX || o->kind == SHI_OWN_RC
+                ? snprintf(out, len, "%s%s on the heap", sep, name)
+            : o->kind == SHI_OWN_BTREE   /* a tree has no spare room to tell */
+                ? snprintf(out, len, "%s%s len %llu", sep, name, (unsigned long long)o->len)
+                : snprintf(out, len, "%s%s len %llu, cap %llu", sep, name,
+                           (unsigned long long)o->len, (unsigned long long)o->cap);
+    if (w < 0 || (size_t)w >= len) {
+        *out = 0;   /* what did not fit is left out whole */
+        return false;
+    }
+    c->used += (size_t)w;
+    c->count++;
+    return true;
+}
+
+/* The handles nested in a changed variable's value: a tuple's String, a struct's Vec, an
+ * Option's String, each named by the owner path of its block. */
+static bool nested_changes(told *c, const shi_value *v) {
+    for (size_t i = 0; i < v->nfields; i++) {
+        const shi_value *f = v->fields[i].value;
+        if (f->kind == SHI_VAL_OWNED) {
+            if (!f->owned.stale && !handle_change(c, NULL, f)) return false;
+        } else if (!nested_changes(c, f)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* "name: len 13, cap 13" for each handle of the innermost frame that changed. */
 static size_t owned_changes(const shi_step *s, char *out, size_t len) {
-    size_t used = 0, count = 0;
+    told c = {.s = s, .out = out, .len = len};
     out[0] = 0;
     if (!s->nframes) return 0;
     const shi_frame *f = &s->frames[s->nframes - 1];
     for (size_t k = 0; k < f->nvars; k++) {
         const shi_var *v = &f->vars[k];
-        if (!v->changed || v->value.kind != SHI_VAL_OWNED || v->value.owned.stale) continue;
-        const shi_owned *o = &v->value.owned;
-        const shi_block *b = v->value.target_block >= 0 && (size_t)v->value.target_block < s->nblocks
-                                 ? &s->blocks[v->value.target_block] : NULL;
-        /* an Rc::clone: a share of a block already there, "other shares #2 (strong 2)" */
-        const shi_value *strong = o->shared && b && !b->is_new && b->value.nfields &&
-                                          b->value.fields[0].name &&
-                                          strcmp(b->value.fields[0].name, "strong") == 0
-                                      ? b->value.fields[0].value : NULL;
-        int w = strong ? snprintf(out + used, len - used, "%s%s shares #%llu (strong %llu)",
-                                  count ? "; " : "", v->name, (unsigned long long)b->id,
-                                  (unsigned long long)strong->u)
-                : o->kind == SHI_OWN_BOX || o->kind == SHI_OWN_RC
-                    ? snprintf(out + used, len - used, "%s%s on the heap", count ? "; " : "",
-                               v->name)
-                : o->kind == SHI_OWN_BTREE   /* a tree has no spare room to tell */
-                    ? snprintf(out + used, len - used, "%s%s len %llu", count ? "; " : "",
-                               v->name, (unsigned long long)o->len)
-                    : snprintf(out + used, len - used, "%s%s len %llu, cap %llu",
-                               count ? "; " : "", v->name, (unsigned long long)o->len,
-                               (unsigned long long)o->cap);
-        if (w < 0 || (size_t)w >= len - used) break;
-        used += (size_t)w;
-        count++;
+        if (!v->changed) continue;
+        bool room = v->value.kind == SHI_VAL_OWNED
+                        ? v->value.owned.stale || handle_change(&c, v->name, &v->value)
+                        : nested_changes(&c, &v->value);
+        if (!room) break;
     }
-    return count;
+    return c.count;
 }
 
 /* "longjmp: popped deep(), mid(), top()" for the calls a step lost without returning (the

@@ -259,6 +259,7 @@ static void json_value(jw *w, const shi_step *s, const shi_value *v) {
     case SHI_VAL_POINTER:
         jw_key(w, "addr"); jw_addr(w, v->addr);
         jw_key(w, "block"); jw_block_ref(w, s, v->target_block);
+        if (v->freed_id) { jw_key(w, "freed"); jw_uint(w, v->freed_id); }   /* dangling */
         jw_key(w, "static");
         if (v->target_static >= 0 && (size_t)v->target_static < s->statics.nvars)
             jw_uint(w, (uint64_t)v->target_static);
@@ -335,6 +336,7 @@ static void json_block(jw *w, const shi_step *s, const shi_block *b) {
     fputc('"', w->out);
     jw_key(w, "new"); jw_bool(w, b->is_new);
     jw_key(w, "grown"); jw_bool(w, b->grown);
+    jw_key(w, "changed"); jw_bool(w, b->changed);
     jw_key(w, "pointers");
     jw_open(w, '[');
     for (size_t i = 0; i < b->nptrs; i++) {

@@ -244,11 +244,12 @@ static void add_event_title(sbuf *b, const shi_event *e) {
         break;
     case SHI_EV_DROP: sb_printf(b, "drop(%s)", fn); break;
     case SHI_EV_ALLOC:
-        sb_printf(b, "%zu bytes allocated (block #%" PRIu64 ")", e->size, e->block_id);
+        sb_printf(b, "%zu byte%s allocated (block #%" PRIu64 ")", e->size, e->size == 1 ? "" : "s",
+                  e->block_id);
         break;
     case SHI_EV_REALLOC:
-        sb_printf(b, "block #%" PRIu64 " reallocated: %zu bytes%s", e->block_id, e->size,
-                  e->old_addr && e->old_addr != e->addr ? ", moved" : "");
+        sb_printf(b, "block #%" PRIu64 " reallocated: %zu byte%s%s", e->block_id, e->size,
+                  e->size == 1 ? "" : "s", e->old_addr && e->old_addr != e->addr ? ", moved" : "");
         break;
     case SHI_EV_FREE: sb_printf(b, "block #%" PRIu64 " freed", e->block_id); break;
     case SHI_EV_EXIT: sb_printf(b, "exited with code %" PRId64, e->value); break;
@@ -356,6 +357,14 @@ static size_t unused_slots(const shi_value *v) {
 static bool c_place(sbuf *b, const shi_var *v, uint64_t addr, size_t size);
 static bool named_by_text(const shi_var *v);
 
+/* A dangling pointer, in place of an arrow: `(dangling: #2 freed)`, `(dangling: #2 moved
+ * by realloc)`; its address is in the JSON. */
+static void add_dangling(sbuf *b, const shi_step *s, const shi_value *v) {
+    const shi_freed *f = shi_step_freed(s, v->freed_id);
+    sb_printf(b, "(dangling: #%" PRIu64 " %s)", v->freed_id,
+              f && f->moved ? "moved by realloc" : "freed");
+}
+
 /* A typed block's decoded value (block->value), in the trace's notation, except that a
  * pointer into a block is an arrow to it (`next: → #2`, `→ #2+8` into its middle) and a null
  * pointer is NULL (C) or null. */
@@ -367,6 +376,7 @@ static void add_block_value(sbuf *b, const ctx *x, const shi_step *s, const shi_
         return;
     }
     if (v->kind == SHI_VAL_POINTER && !v->addr) { sb_add(b, x->c_lang ? "NULL" : "null"); return; }
+    if (v->kind == SHI_VAL_POINTER && v->freed_id) { add_dangling(b, s, v); return; }
     if (v->kind == SHI_VAL_POINTER && v->target_static >= 0 &&
         (size_t)v->target_static < s->statics.nvars &&
         !named_by_text(&s->statics.vars[v->target_static])) {   /* a global: &hits */
@@ -419,14 +429,24 @@ static void add_block_value(sbuf *b, const ctx *x, const shi_step *s, const shi_
  * ", ", else at maxw columns (one column per UTF-8 character, as dwidth counts). A quoted
  * text is kept whole where it can be (its blanks are broken at only when it is longer than
  * the line). `p` has no colour sequences. The whole of `p` when it fits. */
+/* Whether q (in a piece from p) follows an arrow, "→" or "->". */
+static bool after_arrow(const char *p, const char *q) {
+    return (q - p >= 3 && memcmp(q - 3, "\xe2\x86\x92", 3) == 0) ||
+           (q - p >= 2 && q[-2] == '-' && q[-1] == '>');
+}
+
 static const char *piece_end(const char *p, int maxw) {
     const char *q = p, *comma = NULL, *blank = NULL, *qblank = NULL;
-    int comma_w = 0;
+    int comma_w = 0, depth = 0;
     bool quoted = false;
     int w = 0;
     while (*q && w < maxw) {
+        /* a text, a note in parentheses ("(dangling: #2 freed)") and an arrow with its
+         * target ("→ #4") break only where nothing else can */
         if (*q == '"' && (q == p || q[-1] != '\\')) quoted = !quoted;
-        else if (quoted && q > p && q[0] == ' ') qblank = q + 1;
+        else if (!quoted && *q == '(') depth++;
+        else if (!quoted && *q == ')' && depth) depth--;
+        else if ((quoted || depth || after_arrow(p, q)) && q > p && q[0] == ' ') qblank = q + 1;
         else if (!quoted && q > p && q[0] == ',' && q[1] == ' ') { comma = q + 2; comma_w = w; }
         else if (!quoted && q > p && q[0] == ' ') blank = q + 1;
         q++;
@@ -434,7 +454,8 @@ static const char *piece_end(const char *p, int maxw) {
         w++;
     }
     if (!*q) return q;
-    if (q[0] == ' ' && !quoted) return q + 1;   /* the piece ends at a word's end */
+    if (q[0] == ' ' && !quoted && !depth && !after_arrow(p, q))
+        return q + 1;   /* the piece ends at a word's end */
     if (comma && comma_w >= maxw / 3) return comma;
     return blank ? blank : comma ? comma : qblank ? qblank : q;
 }
@@ -627,6 +648,12 @@ static void var_rows(ctx *x, layout *l, const shi_step *s, const shi_var *v) {
         sb_printf(&r->text, " = &%s", t->name);
     } else if (t) {
         sb_printf(&r->text, " = &%s + %" PRIu64, t->name, v->value.addr - t->addr);
+    } else if (v->value.kind == SHI_VAL_POINTER && !v->value.addr && !v->value.text) {
+        sb_add(&r->text, x->c_lang ? " = NULL" : " = null");   /* as in the blocks' boxes */
+    } else if (v->value.kind == SHI_VAL_POINTER && v->value.freed_id) {   /* e = 0x… (dangling: #2 freed) */
+        sb_printf(&r->text, " = 0x%" PRIx64 " %s", v->value.addr, x->c->red);
+        add_dangling(&r->text, s, &v->value);
+        sb_add(&r->text, x->c->reset);
     } else if (holds_handle(&v->value)) {   /* p = {name: → #5, age: 30} */
         sb_add(&r->text, " = ");
         add_block_value(&r->text, x, s, &v->value);
@@ -784,8 +811,9 @@ static size_t block_caption(ctx *x, rcol *rc, size_t row, const shi_block *blk, 
     /* an owned block's type is its handle's, drawn on the stack; a pointer's block says it */
     if (blk->type && !blk->owner) sb_printf(&plain, ": %s", blk->type);
     const char *color = x->c->dim;
-    if (!x->first && (blk->is_new || blk->grown)) {
-        sb_add(&plain, blk->is_new ? " (new)" : " (grown)");
+    if (!x->first && (blk->is_new || blk->grown || blk->changed)) {
+        /* not `*`: after a type it reads as a pointer (struct entry *) */
+        sb_add(&plain, blk->is_new ? " (new)" : blk->grown ? " (grown)" : " (changed)");
         color = blk->is_new ? x->c->green : x->c->yellow;
         x->any_mark = true;
     }
@@ -907,8 +935,8 @@ static size_t freed_rows(ctx *x, rcol *rc, const shi_trace *t, const shi_step *s
         const shi_block *b = &prev->blocks[i];
         if (shi_step_find_block_near(s, b->id, b->addr) >= 0) continue;
         sbuf plain = {0};
-        sb_printf(&plain, "freed: #%" PRIu64 " at 0x%" PRIx64 ", %zu bytes", b->id, b->addr,
-                  b->size);
+        sb_printf(&plain, "freed: #%" PRIu64 " at 0x%" PRIx64 ", %zu byte%s", b->id, b->addr,
+                  b->size, b->size == 1 ? "" : "s");
         row = rcol_text(x, rc, row, x->c->red, plain.p, rw);
         free(plain.p);
         x->any_mark = true;

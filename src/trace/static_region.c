@@ -110,6 +110,27 @@ static shi_var *add_text(const shi_static_reader *r, shi_step *s, uint64_t addr,
     return v;
 }
 
+/* Whether literal i starts inside another one the step reaches, before that one's NUL: a
+ * pointer walking "ab" (hash's `s++`) reaches "b", which is not a literal of its own; it
+ * links to "ab" by its address (link, static_of). */
+static bool inside_other(const shi_static_reader *r, const literals *lit, size_t i) {
+    for (size_t k = 0; k < lit->n; k++) {
+        uint64_t a = lit->addr[k];
+        if (a >= lit->addr[i] || lit->addr[i] - a > LITERAL_MAX) continue;
+        char c = 1;
+        uint64_t at = a;
+        while (at < lit->addr[i] && r->read_mem(r->arg, at, &c, 1) && c) at++;
+        if (at == lit->addr[i]) return true;
+    }
+    return false;
+}
+
+/* Adds the literals found, those inside another left out. */
+static void add_literals(const shi_static_reader *r, shi_step *s, const literals *lit) {
+    for (size_t i = 0; i < lit->n; i++)
+        if (!inside_other(r, lit, i)) add_text(r, s, lit->addr[i], lit->quoted[i])->literal = true;
+}
+
 /* The program's arguments, when main takes them: the array its `char **` parameter points
  * to, up to its NULL (decoded element by element as `char *`, as the frame's own pointers
  * are), named argv, and each text it points to. exec put them above the stack, outside any
@@ -168,7 +189,7 @@ static void link(shi_step *s, shi_value *v) {
 void shi_static_region_link_value(const shi_static_reader *r, shi_step *s, shi_value *v) {
     literals lit = {0};
     find_literals(r, s, v, &lit);
-    for (size_t i = 0; i < lit.n; i++) add_text(r, s, lit.addr[i], lit.quoted[i])->literal = true;
+    add_literals(r, s, &lit);
     free(lit.addr);
     free(lit.quoted);
     link(s, v);
@@ -183,7 +204,7 @@ void shi_static_region_read(const shi_static_reader *r, shi_step *s) {
             find_literals(r, s, &s->frames[f].vars[i].value, &lit);
     for (size_t i = 0; i < s->statics.nvars; i++)
         find_literals(r, s, &s->statics.vars[i].value, &lit);
-    for (size_t i = 0; i < lit.n; i++) add_text(r, s, lit.addr[i], lit.quoted[i])->literal = true;
+    add_literals(r, s, &lit);
     free(lit.addr);
     free(lit.quoted);
     for (size_t f = 0; f < s->nframes; f++)
