@@ -466,6 +466,10 @@ static void break_lines(const char *text, int maxw, void (*line)(void *, const c
                         void *arg) {
     if (maxw < 1) maxw = 1;
     const char *p = text;
+    if (!*p) {   /* an empty line (a program printing "\n") is one empty line */
+        line(arg, p, 0);
+        return;
+    }
     do {
         const char *end = piece_end(p, maxw);
         if (end == p) end = p + 1;   /* unreachable: a piece holds one character at least */

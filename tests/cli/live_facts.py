@@ -207,12 +207,18 @@ nul_json = os.path.join(WORK, "nul.json")
 subprocess.run([BIN, "run", "--json", nul_json, "--", nul], capture_output=True, timeout=60)
 outs = [e["text"] for s in json.load(open(nul_json))["steps"] for e in s["events"]
         if e["kind"] == "output"]
-check("NUL: the JSON output is A, NUL, B", "".join(outs) == "A\0B", repr(outs))
+check("NUL: the JSON output is a newline, A, NUL, B", "".join(outs) == "\nA\0B", repr(outs))
 raw = open(nul_json, "rb").read()
 check("NUL: written as \\u0000", b"A\\u0000B" in raw)
-r = subprocess.run([BIN, "run", "--", nul], capture_output=True, text=True, timeout=60)
-check("NUL: the text view shows A\\0B", "A\\0B" in r.stdout,
-      [l for l in r.stdout.splitlines() if "output" in l])
+r = subprocess.run([BIN, "run", "--", nul], capture_output=True, timeout=60)
+view = r.stdout.decode("utf-8", "replace")
+check("NUL: the text view shows A\\0B", "A\\0B" in view,
+      [l for l in view.splitlines() if "output" in l])
+# an empty line is one empty output line: nothing read past it, no raw NUL written
+out_lines = [l for l in view.splitlines() if "output" in l or l.startswith("         ")]
+check("an empty output line is drawn empty, the bytes after it once",
+      b"\0" not in r.stdout and [l.rstrip() for l in out_lines[:2]] == ["  output │", "  output │ A\\0B"],
+      out_lines[:3])
 
 # ---- timeout --------------------------------------------------------------------------------
 r = subprocess.run([BIN, "run", "--help"], capture_output=True, text=True, timeout=60)

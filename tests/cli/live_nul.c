@@ -1,8 +1,9 @@
-/* tests/cli/live_nul.c — output with a NUL byte in it: all three bytes must come through. */
+/* tests/cli/live_nul.c — output with a NUL byte in it: all three bytes must come through;
+ * an empty line first, which the text view draws as an empty output line. */
 #include <stdio.h>
 
 int main(void) {
-    fwrite("A\0B", 1, 3, stdout);
+    fwrite("\nA\0B", 1, 4, stdout);
     fflush(stdout);
     return 0;
 }
