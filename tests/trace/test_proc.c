@@ -4,7 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "check.h"
-#include "trace/proc.h"
+#include "trace/proc/proc.h"
 #include "programs.h"
 
 #include <errno.h>

@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "trace/model.h"
-#include "trace/render.h"
+#include "trace/model/model.h"
+#include "trace/render/render.h"
 
 /* ---- the lesson's traces ----------------------------------------------------------------- */
 
