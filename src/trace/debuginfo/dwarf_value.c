@@ -14,7 +14,7 @@
 
 #include "core/panic.h"
 #include "trace/debuginfo/dwarf_internal.h"
-#include "trace/render/render.h"
+#include "trace/model/text.h"
 
 enum { ARRAY_SHOWN = 16, MAX_DEPTH = 8 };
 
@@ -490,7 +490,7 @@ static int read_variant(const reader *r, Dwarf_Die *part, uint64_t addr, shi_val
     const char *name = dwarf_diename(&m) ? dwarf_diename(&m) : "?";
     free(out->variant);
     out->variant = shi_trace_strdup(name);
-    char *inner = out->nfields ? shi_render_value_text(out) : NULL;
+    char *inner = out->nfields ? shi_value_text(out) : NULL;
     bool tuple = out->nfields && out->fields[0].name && strncmp(out->fields[0].name, "__", 2) == 0;
     size_t len = strlen(name) + (inner ? strlen(inner) : 0) + 8;
     char *text = malloc(len);

@@ -19,16 +19,6 @@
 #include "trace/engine/layout.h"
 #include "trace/proc/maps.h"
 
-static const char *const kind_names[SHI_REGION_KIND_COUNT] = {
-    [SHI_REGION_CODE] = "code",           [SHI_REGION_RODATA] = "rodata",
-    [SHI_REGION_STATIC] = "static",       [SHI_REGION_HEAP] = "heap",
-    [SHI_REGION_LIBRARY] = "library",     [SHI_REGION_ANONYMOUS] = "anonymous",
-    [SHI_REGION_STACK] = "stack",         [SHI_REGION_KERNEL] = "kernel",
-};
-
-
-const char *shi_region_kind_name(shi_region_kind kind) { return kind_names[kind]; }
-
 /* A file replaced since it was mapped reads "path (deleted)"; it is still the same file. */
 static void strip_deleted(char *path) {
     static const char suffix[] = " (deleted)";
@@ -119,18 +109,4 @@ int shi_layout_read(pid_t pid, shi_layout *ret_layout) {
     classify_all(&l);
     *ret_layout = l;
     return 0;
-}
-
-void shi_layout_free(shi_layout *layout) {
-    if (!layout) return;
-    for (size_t i = 0; i < layout->count; i++) free(layout->regions[i].path);
-    free(layout->regions);
-    free(layout->exe);
-    *layout = (shi_layout){0};
-}
-
-const shi_region *shi_layout_find(const shi_layout *layout, const char *path) {
-    for (size_t i = 0; i < layout->count; i++)
-        if (strstr(layout->regions[i].path, path)) return &layout->regions[i];
-    return NULL;
 }

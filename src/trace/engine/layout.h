@@ -1,8 +1,7 @@
 /*
- * src/trace/engine/layout.h — a process's memory layout as the lesson draws it: every mapping of
- * /proc/PID/maps (read by trace/proc/maps.h) named code, static data, heap, stack, or what the
- * lesson leaves out (libraries, anonymous mmaps, the kernel's pages). `stackheap layout`
- * draws it; this file decides, the command only asks.
+ * src/trace/engine/layout.h — reading a process's memory layout (trace/model/layout.h):
+ * every mapping of /proc/PID/maps (read by trace/proc/maps.h) named as the lesson names it.
+ * `stackheap layout` draws it; this file decides, the command only asks.
  *
  *     shi_layout l;
  *     if (shi_layout_read(pid, &l) == 0) {
@@ -13,45 +12,12 @@
 #ifndef SH_TRACE_LAYOUT_H
 #define SH_TRACE_LAYOUT_H
 
-#include <stddef.h>
-#include <stdint.h>
 #include <sys/types.h>
 
-/* What a mapping holds, as the lesson names it. The JSON writes these names (docs/cli.md). */
-typedef enum shi_region_kind {
-    SHI_REGION_CODE,        /* the executable's r-x mapping: machine code (text) */
-    SHI_REGION_RODATA,      /* the executable's read-only mappings: ELF headers, .rodata */
-    SHI_REGION_STATIC,      /* the executable's writable mappings: .data, .bss */
-    SHI_REGION_HEAP,        /* [heap]: the brk area malloc grows */
-    SHI_REGION_LIBRARY,     /* any other file: shared libraries, mapped files */
-    SHI_REGION_ANONYMOUS,   /* anonymous mmap: big malloc blocks, thread stacks, arenas */
-    SHI_REGION_STACK,       /* [stack]: the main thread's stack */
-    SHI_REGION_KERNEL,      /* [vdso], [vvar], [vsyscall]: pages the kernel provides */
-    SHI_REGION_KIND_COUNT
-} shi_region_kind;
-
-typedef struct shi_region {
-    uint64_t start, end;    /* [start, end), as in the maps file */
-    char perms[5];          /* "r-xp" */
-    uint64_t offset;        /* into the file */
-    char *path;             /* "" for anonymous memory */
-    shi_region_kind kind;
-} shi_region;
-
-typedef struct shi_layout {
-    shi_region *regions;    /* ascending addresses, as the kernel lists them */
-    size_t count;
-    pid_t pid;
-    char *exe;              /* the executable's path as the maps name it, or NULL */
-    uint64_t stack_limit;   /* RLIMIT_STACK's soft limit in bytes; 0 unknown or unlimited */
-} shi_layout;
+#include "trace/model/layout.h"
 
 /* Reads /proc/PID/maps and classifies every mapping. -1 with errno (ESRCH: no such
  * process, EACCES: not ours to read) and nothing to free on failure. */
 int shi_layout_read(pid_t pid, shi_layout *ret_layout);
-void shi_layout_free(shi_layout *layout);
-const char *shi_region_kind_name(shi_region_kind kind);   /* "code", "heap", ... */
-/* The first region whose path contains `path` ("[heap]"), or NULL. */
-const shi_region *shi_layout_find(const shi_layout *layout, const char *path);
 
 #endif

@@ -38,7 +38,6 @@
 #include "trace/debuginfo/heap_types.h"
 #include "trace/debuginfo/static_region.h"
 #include "trace/proc/proc.h"
-#include "trace/render/render.h"
 #include "trace/debuginfo/unwind.h"
 
 /* A step keeps the innermost MAX_FRAMES - 1 frames and main: deep recursion would otherwise

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/render/render.h"
+#include "trace/model/text.h"
 #include "trace/model/source.h"
 
 enum { MAX_STMT = 48 };
@@ -144,7 +144,7 @@ static char *popped_title(const shi_step *s) {
 static char *title_for(shi_sources *ss, const shi_step *s, const shi_step *prev) {
     char *popped = popped_title(s);
     if (popped) return popped;
-    char *base = shi_render_step_title(s);
+    char *base = shi_step_title(s);
     if (!prev || names_the_step(s)) return base;
     char changes[256];
     bool owned = owned_changes(s, changes, sizeof changes) > 0;

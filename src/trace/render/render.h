@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "trace/engine/layout.h"
+#include "trace/model/layout.h"
 #include "trace/model/model.h"
 
 typedef struct shi_render_opts {
@@ -39,21 +39,13 @@ int shi_render_events(const shi_trace *t, const shi_step *s, FILE *out,
 /* The end of the run: how the program ended and the blocks it never freed. */
 int shi_render_summary(const shi_trace *t, FILE *out, const shi_render_opts *o);
 
-/* The step's title: s->title, or one made from its events ("add() called"). Caller frees. */
-char *shi_render_step_title(const shi_step *s);
-/* A value as the diagram writes it ("15", "?", "(1.0, 2.0)", "\"Hello\""). Caller frees. */
-char *shi_render_value_text(const shi_value *v);
-/* The same in the notation of the trace's language (t->language): "c" writes arrays as
- * {1, 2} ("rust" and NULL as above: [1, 2]). Caller frees. */
-char *shi_render_value_text_in(const shi_value *v, const char *language);
-
 int shi_render_json(const shi_trace *t, FILE *out);
 int shi_render_pytutor(const shi_trace *t, FILE *out);
 /* The trace as one self-contained HTML page (docs/html.md): the source beside the Stack |
  * Heap diagram, scrolling steps through the program. Reads the trace's source files. */
 int shi_render_html(const shi_trace *t, FILE *out);
 
-/* A process's memory layout (trace/engine/layout.h) as the lesson's "Process Memory Layout":
+/* A process's memory layout (trace/model/layout.h) as the lesson's "Process Memory Layout":
  * high addresses at the top, one row per region, each with its range and size. */
 typedef struct shi_layout_draw_opts {
     bool ascii;             /* ASCII only: --ascii, or the locale is not UTF-8 */

@@ -16,6 +16,7 @@
 #include "core/grow.h"
 #include "core/panic.h"
 #include "trace/model/source.h"
+#include "trace/model/text.h"
 
 enum { SHI_JSON_VERSION = 1 };
 
@@ -272,7 +273,7 @@ static void json_value(jw *w, const shi_step *s, const shi_value *v) {
     case SHI_VAL_OWNED: json_owned(w, s, v); break;
     default: break;
     }
-    char *text = shi_render_value_text_in(v, w->language);
+    char *text = shi_value_text_in(v, w->language);
     jw_key(w, "text"); jw_str(w, text);
     free(text);
     jw_close(w, '}');
@@ -390,7 +391,7 @@ static void json_step(jw *w, const shi_step *s) {
     jw_key(w, "index"); jw_uint(w, s->index);
     jw_key(w, "file"); jw_str(w, s->file);
     jw_key(w, "line"); jw_int(w, s->line);
-    char *title = shi_render_step_title(s);
+    char *title = shi_step_title(s);
     jw_key(w, "title"); jw_str(w, title);
     free(title);
     jw_key(w, "depth"); jw_uint(w, s->depth > s->nframes ? s->depth : s->nframes);

@@ -1,5 +1,5 @@
 /*
- * src/trace/render/render_layout.c — a layout (trace/engine/layout.h) drawn as the lesson's
+ * src/trace/render/render_layout.c — a layout (trace/model/layout.h) drawn as the lesson's
  * "Process Memory Layout" (high addresses at the top: stack, free space, heap, static, code), and
  * the same regions as JSON.
  *
