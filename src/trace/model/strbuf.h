@@ -1,6 +1,6 @@
 /*
  * src/trace/model/strbuf.h — the growing string the model's text (text.c) and the text view
- * (render_text.c) build their lines in: grown by core/grow.h, so running out of memory
+ * (render/render_text.c) build their lines in: grown by core/grow.h, so running out of memory
  * panics as everywhere else. Static inline: each file gets the few it uses.
  *
  *     sbuf b = {0};
