@@ -244,7 +244,7 @@ static bool in_rust_std(tracer *tr, uint64_t pc) {
     return std && !strstr(std, "/std/src/alloc.rs") && !strstr(std, "/std/src/sys/alloc/");
 }
 
-/* Whose allocation this is (the heap hook's answer, see classify_allocation). */
+/* Whose allocation this is (the answer to a heap call stop, see classify_allocation). */
 typedef enum whose {
     RUNTIME,      /* no user frame on the way (before main, after it, the runtime's threads) */
     PROGRAM,      /* the innermost user frame made it, directly or through code of the
@@ -291,14 +291,13 @@ static whose user_allocation(tracer *tr, const shi_heap_event *h, const char **r
     return RUNTIME;
 }
 
-/* A heap hook's tag for an ON_BEHALF allocation: its site's number with this bit set. */
+/* A heap call's tag for an ON_BEHALF allocation: its site's number with this bit set. */
 #define ON_BEHALF_TAG (UINT64_C(1) << 63)
 
-/* The heap hook (proc.h), at an allocating call's entry: 0 for the runtime's allocations,
- * else 1 + the index of the allocating line in tr->sites, with ON_BEHALF_TAG for those
- * made by a library for a user line. */
-static uint64_t classify_allocation(void *arg, const shi_heap_event *call) {
-    tracer *tr = arg;
+/* The answer to a heap call stop (proc.h), at an allocating call's entry: 0 for the
+ * runtime's allocations, else 1 + the index of the allocating line in tr->sites, with
+ * ON_BEHALF_TAG for those made by a library for a user line. */
+static uint64_t classify_allocation(tracer *tr, const shi_heap_event *call) {
     alloc_site site;
     whose w = user_allocation(tr, call, &site.file, &site.line, &site.pc, &site.sp);
     if (w == RUNTIME) return 0;
@@ -315,9 +314,9 @@ static uint64_t classify_allocation(void *arg, const shi_heap_event *call) {
     return tr->nsites | flag;
 }
 
-/* A block the program allocated: `tag` is the heap hook's answer (its site, 1-based). One
- * made on its behalf waits, unnumbered and unseen, until something of the program's reaches
- * it (claim_reached). */
+/* A block the program allocated: `tag` is classify_allocation's answer (its site,
+ * 1-based). One made on its behalf waits, unnumbered and unseen, until something of the
+ * program's reaches it (claim_reached). */
 static void add_block(tracer *tr, uint64_t addr, uint64_t size, uint64_t tag) {
     /* a block still at this address had a free that went unseen (inside the panic hook's
      * unwatched window): it is gone */
@@ -1289,7 +1288,7 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
         }
         shi_modules_free(mods, nmods);
     }
-    shi_proc_set_heap_hook(tr.p, classify_allocation, &tr);
+    shi_proc_report_heap_calls(tr.p);
 
     tr.t = shi_trace_new(argv[0]);
     tr.t->language = shi_trace_strdup(shi_dwarf_language_name(tr.d));
@@ -1350,6 +1349,11 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
             atomic_store(&tr.wd.steps, tr.t->nsteps);
             watchdog_running(&tr.wd, true);
             rc = shi_proc_cont(tr.p, &st);
+            /* an allocating call's entry: whose it is, told while its stack is intact */
+            while (rc == 0 && st.kind == SHI_STOP_HEAP_CALL) {
+                shi_proc_heap_answer(tr.p, classify_allocation(&tr, shi_proc_heap_call(tr.p)));
+                rc = shi_proc_cont(tr.p, &st);
+            }
             watchdog_running(&tr.wd, false);
             why = stop_reason(&tr, &opts);
         }

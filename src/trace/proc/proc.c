@@ -578,6 +578,17 @@ static int on_trap(shi_proc *p, shi_task *t, shi_stop *ret) {
     uint64_t addr = b->addr;
     bool user = b->user;
     shi_heap_on_break(p, t, b, &r);   /* may release b */
+    if (p->heap_call_new) {
+        /* the call's entry first; its task resumes (or the main thread's own breakpoint
+         * here is reported) at the next cont */
+        p->heap_call_new = false;
+        p->heap_call_tid = t->tid;
+        p->heap_call_bp = user && is_main;
+        ret->kind = SHI_STOP_HEAP_CALL;
+        ret->addr = addr;
+        ret->rip = addr;
+        return 1;
+    }
     if (user && is_main) {
         ret->kind = SHI_STOP_BREAKPOINT;
         ret->addr = addr;
@@ -700,7 +711,8 @@ static int run_loop(shi_proc *p, shi_stop *ret) {
         if (next_status(p, &tid, &st) != 0) { stop_error(ret); break; }
         if (handle(p, tid, st, ret)) break;
     }
-    p->cur_tid = p->pid;
+    /* a heap call's stop: its task is the stopped one, its memory and registers are read */
+    p->cur_tid = ret->kind == SHI_STOP_HEAP_CALL ? p->heap_call_tid : p->pid;
     /* no drain of the output here: shi_proc_take_output drains first, and the reader thread
      * keeps the program from blocking meanwhile (two reads per stop saved) */
     return ret->kind == SHI_STOP_ERROR ? -1 : 0;
@@ -715,6 +727,25 @@ static int start(shi_proc *p, shi_stop *ret, bool step) {
     }
     pin_cpu(p);
     p->drained = false;
+    if (p->heap_call_tid) {
+        /* on from a heap call's entry: that task was never resumed; nor was the main thread,
+         * if its breakpoint there is still to report */
+        shi_task *t = find_task(p, p->heap_call_tid);
+        p->heap_call_tid = 0;
+        if (p->heap_call_bp) {
+            p->heap_call_bp = false;
+            ret->kind = SHI_STOP_BREAKPOINT;
+            ret->addr = ret->rip = p->heap_call.regs.rip;
+            return 0;
+        }
+        if (t) {
+            if (resume_task(p, t, 0, step && t == &p->tasks[0]) != 0) {
+                stop_error(ret);
+                return -1;
+            }
+            return run_loop(p, ret);
+        }
+    }
     int sig = p->pending_signal;
     p->pending_signal = 0;
     if (resume_task(p, &p->tasks[0], sig, step) != 0) {
@@ -752,7 +783,8 @@ int shi_proc_run_to_entry(shi_proc *p, shi_stop *ret) {
     if (!had && shi_proc_break(p, entry) != 0) return -1;
     int rc;
     do rc = shi_proc_cont(p, ret);
-    while (rc == 0 && ret->kind == SHI_STOP_BREAKPOINT && ret->addr != entry);
+    while (rc == 0 && ((ret->kind == SHI_STOP_BREAKPOINT && ret->addr != entry) ||
+                       ret->kind == SHI_STOP_HEAP_CALL));   /* none of the program's yet */
     if (!had && p->alive) shi_proc_unbreak(p, entry);
     if (rc == 0 && ret->kind != SHI_STOP_BREAKPOINT) { errno = ESRCH; return -1; }
     return rc;

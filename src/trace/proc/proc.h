@@ -83,6 +83,9 @@ typedef enum shi_stop_kind {
                              are still readable; the next cont gives EXITED or KILLED. (A
                              main thread ending by pthread_exit while others run stops here
                              too.) */
+    SHI_STOP_HEAP_CALL,   /* only with shi_proc_report_heap_calls: an allocating call's entry,
+                             on any thread (shi_proc_heap_call says which); answer it with
+                             shi_proc_heap_answer, then cont again */
     SHI_STOP_ERROR        /* ptrace failed (errno in `error`); the tracee is in doubt */
 } shi_stop_kind;
 
@@ -98,7 +101,8 @@ typedef struct shi_stop {
 } shi_stop;
 
 /* Continues until something from the list above happens. Heap events are collected on the
- * way (shi_proc_take_heap_events), never reported as stops. If stopped on a breakpoint, the
+ * way (shi_proc_take_heap_events); only a call's entry may be a stop of its own
+ * (shi_proc_report_heap_calls). If stopped on a breakpoint, the
  * original instruction is executed first. Returns 0, or -1 for SHI_STOP_ERROR. */
 int shi_proc_cont(shi_proc *p, shi_stop *ret);
 /* Executes one instruction of the main thread (stepping over a breakpoint byte correctly). */
@@ -189,15 +193,18 @@ typedef struct shi_heap_event {
     uint64_t caller;      /* the return address in the caller: which line allocated */
     pid_t tid;
     struct user_regs_struct regs;   /* at the function's entry ([rsp] is `caller`) */
-    uint64_t tag;         /* what the heap hook returned at the call's entry (0 without) */
+    uint64_t tag;         /* shi_proc_heap_answer's at the call's entry (0 without) */
 } shi_heap_event;
 
-/* Called at the entry of each outermost allocating call (not free), while the tracee is
- * stopped there and its stack is intact: `call` has kind, size, caller, tid and regs (ptr
- * not known yet). Its return value comes back as the event's `tag`: the tracer unwinds the
- * caller's stack here to tell the program's allocations from the runtime's. */
-typedef uint64_t (*shi_heap_hook)(void *arg, const shi_heap_event *call);
-void shi_proc_set_heap_hook(shi_proc *p, shi_heap_hook hook, void *arg);
+/* From now on, the entry of each outermost allocating call (not free) is a stop of its own
+ * (SHI_STOP_HEAP_CALL), while the calling thread is stopped there and its stack is intact:
+ * the tracer unwinds the caller's stack then to tell the program's allocations from the
+ * runtime's. shi_proc_heap_call gives the call (kind, caller, tid, regs; ptr not known
+ * yet); shi_proc_heap_answer's tag comes back as the call's event's `tag` (0 unanswered).
+ * A stop, not a callback, so that this layer calls nothing above it. */
+void shi_proc_report_heap_calls(shi_proc *p);
+const shi_heap_event *shi_proc_heap_call(const shi_proc *p);
+void shi_proc_heap_answer(shi_proc *p, uint64_t tag);
 
 /* Puts breakpoints on malloc, calloc, realloc, reallocarray, free, posix_memalign,
  * aligned_alloc and memalign of the libc in use (running to the entry point first if libc
@@ -208,8 +215,8 @@ void shi_proc_set_heap_hook(shi_proc *p, shi_heap_hook hook, void *arg);
 int shi_proc_watch_heap(shi_proc *p);
 /* The call of task tid's that will return to ret_addr with rsp == sp (a library call made by
  * the program, seen from an allocation inside it) reports its result as a SHI_HEAP_RESULT
- * event when it does; for the heap hook. A few calls per thread at most (nested ones, a
- * callback's); more are ignored, as are repeats of one. */
+ * event when it does; for the tracer at a heap call stop. A few calls per thread at most
+ * (nested ones, a callback's); more are ignored, as are repeats of one. */
 int shi_proc_heap_watch_return(shi_proc *p, pid_t tid, uint64_t ret_addr, uint64_t sp);
 
 /* Calls of the function at `addr` run unwatched: from its entry to its return, the calling

@@ -89,14 +89,15 @@ static void enter_call(shi_proc *p, shi_task *t, int fn, const struct user_regs_
     rb->ret_refs++;
     t->call = (shi_heap_call){.active = true, .fn = fn, .a0 = r->rdi, .a1 = r->rsi, .a2 = r->rdx,
                               .ret_addr = ret_addr, .sp_after = r->rsp + 8, .regs = *r};
-    if (p->heap_hook) {
+    if (p->heap_calls) {
         static const shi_heap_kind kinds[FN_COUNT] = {
             [FN_MALLOC] = SHI_HEAP_MALLOC, [FN_CALLOC] = SHI_HEAP_CALLOC,
             [FN_REALLOC] = SHI_HEAP_REALLOC, [FN_REALLOCARRAY] = SHI_HEAP_REALLOC,
             [FN_POSIX_MEMALIGN] = SHI_HEAP_MEMALIGN, [FN_ALIGNED_ALLOC] = SHI_HEAP_MEMALIGN,
             [FN_MEMALIGN] = SHI_HEAP_MEMALIGN, [FN_VALLOC] = SHI_HEAP_MEMALIGN};
-        shi_heap_event call = {.kind = kinds[fn], .caller = ret_addr, .tid = t->tid, .regs = *r};
-        t->call.tag = p->heap_hook(p->heap_hook_arg, &call);
+        p->heap_call = (shi_heap_event){.kind = kinds[fn], .caller = ret_addr, .tid = t->tid,
+                                        .regs = *r};
+        p->heap_call_new = true;
     }
 }
 
@@ -260,9 +261,14 @@ int shi_proc_watch_heap(shi_proc *p) {
     return 0;
 }
 
-void shi_proc_set_heap_hook(shi_proc *p, shi_heap_hook hook, void *arg) {
-    p->heap_hook = hook;
-    p->heap_hook_arg = arg;
+void shi_proc_report_heap_calls(shi_proc *p) { p->heap_calls = true; }
+
+const shi_heap_event *shi_proc_heap_call(const shi_proc *p) { return &p->heap_call; }
+
+void shi_proc_heap_answer(shi_proc *p, uint64_t tag) {
+    for (size_t i = 0; i < p->ntasks; i++)
+        if (p->tasks[i].tid == p->heap_call.tid && p->tasks[i].call.active)
+            p->tasks[i].call.tag = tag;
 }
 
 size_t shi_proc_take_heap_events(shi_proc *p, shi_heap_event **ret) {

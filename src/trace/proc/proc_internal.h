@@ -35,7 +35,7 @@ typedef struct shi_heap_call {
     uint64_t ret_addr;
     uint64_t sp_after;    /* rsp once it returned: tells this return from a recursive one */
     struct user_regs_struct regs;   /* at entry: the caller's stack can be unwound from them */
-    uint64_t tag;         /* the heap hook's answer at entry */
+    uint64_t tag;         /* shi_proc_heap_answer's, at the call's entry stop */
 } shi_heap_call;
 
 /* A traced task: the main thread, another thread, or a vfork child sharing our memory. */
@@ -105,8 +105,11 @@ struct shi_proc {
 
     bool heap_watching;
     bool heap_paused;     /* the heap functions' int3s are out (a quiet call, one task) */
-    shi_heap_hook heap_hook;   /* shi_proc_set_heap_hook */
-    void *heap_hook_arg;
+    bool heap_calls;      /* shi_proc_report_heap_calls: a call's entry is a stop */
+    bool heap_call_new;   /* enter_call made heap_call: the wait loop reports it */
+    pid_t heap_call_tid;  /* reported, its task still at the entry: the next cont resumes it */
+    bool heap_call_bp;    /* ...and the main thread's own breakpoint at that entry is due */
+    shi_heap_event heap_call;
     uint64_t heap_addr[8];
     shi_heap_event *events;
     size_t nevents, evcap;
