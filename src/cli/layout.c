@@ -6,8 +6,8 @@
  *     stackheap layout -p PID           a running process, as it is (it is not stopped)
  *     stackheap layout                  stackheap itself: the cheapest demo
  *
- * This file reads the options and picks the process; trace/layout.c reads its mappings,
- * trace/launch.c runs and stops a program, trace/render_layout.c draws.
+ * This file reads the options and picks the process; trace/engine/layout.c reads its mappings,
+ * trace/engine/launch.c runs and stops a program, trace/render/render_layout.c draws.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "trace/launch.h"
-#include "trace/layout.h"
-#include "trace/render.h"
+#include "trace/engine/launch.h"
+#include "trace/engine/layout.h"
+#include "trace/render/render.h"
 
 typedef struct options {
     bool json, ascii;

@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "trace/render.h"
-#include "trace/tracer.h"
+#include "trace/render/render.h"
+#include "trace/engine/tracer.h"
 
 static void usage(FILE *out) {
     fprintf(out, "usage: stackheap run [--json FILE] [--html FILE] [--pytutor FILE] "

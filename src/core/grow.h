@@ -11,7 +11,7 @@
  * `cap` must be a size_t lvalue; the array is reassigned in place. New room is not zeroed.
  * Out of memory or a size that overflows size_t panics with the caller's file and line:
  *
- *     stackheap: panicked at src/trace/model.c:30:
+ *     stackheap: panicked at src/trace/model/model.c:30:
  *     out of memory: an array of 268435456 x 64 bytes
  */
 #ifndef SH_CORE_GROW_H

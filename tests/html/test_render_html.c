@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "trace/model.h"
-#include "trace/render.h"
+#include "trace/model/model.h"
+#include "trace/render/render.h"
 
 /* The page for `t`, as a string the caller frees. */
 static char *page_of(const shi_trace *t) {

@@ -9,7 +9,7 @@
 #include <dwarf.h>
 
 #include "check.h"
-#include "trace/dwarf.h"
+#include "trace/debuginfo/dwarf.h"
 
 /* ---- building the programs --------------------------------------------------------------- */
 

@@ -1,12 +1,12 @@
 /*
- * tests/trace/test_maps.c — the one /proc/PID/maps parser (trace/maps.h) and the layout
- * built on it (trace/layout.h): lines the kernel writes, lines it does not, and this
+ * tests/trace/test_maps.c — the one /proc/PID/maps parser (trace/proc/maps.h) and the layout
+ * built on it (trace/engine/layout.h): lines the kernel writes, lines it does not, and this
  * process's own maps.
  */
 #define _GNU_SOURCE
 #include "check.h"
-#include "trace/layout.h"
-#include "trace/maps.h"
+#include "trace/engine/layout.h"
+#include "trace/proc/maps.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -4,7 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "check.h"
-#include "trace/proc.h"
+#include "trace/proc/proc.h"
 #include "programs.h"
 
 #include <errno.h>
@@ -327,6 +327,58 @@ SH_TEST(test_heap_events_come_with_breakpoint_stops) {
     CHECK(ev[0].kind == SHI_HEAP_FREE && ev[0].ptr == block);
     free(ev);
     run_to_exit(p, 0);
+    shi_proc_free(p);
+    cleanup();
+}
+
+/* With shi_proc_report_heap_calls, each allocating call's entry is a stop of its own, on
+ * the thread that made it, and the tag it is answered with comes back on its event: how
+ * the tracer tells whose a block is without this layer calling back into it. */
+SH_TEST(test_heap_call_entries_are_stops_answered_with_a_tag) {
+    const char *exe = compile("heapcall",
+        "#include <pthread.h>\n#include <stdlib.h>\n"
+        "static void *work(void *arg) { (void)arg; void *q = malloc(77); free(q); return NULL; }\n"
+        "int main(void) {\n"
+        "  void *a = malloc(10);\n"
+        "  pthread_t t;\n"
+        "  pthread_create(&t, NULL, work, NULL);\n"
+        "  pthread_join(t, NULL);\n"
+        "  free(a);\n"
+        "  return 0;\n"
+        "}\n", "-pthread");
+    shi_proc *p = spawn(exe, false);
+    CHECK(shi_proc_watch_heap(p) == 0);
+    shi_proc_report_heap_calls(p);
+    uint64_t start, end;
+    exe_range(p, &start, &end);
+    shi_stop st;
+    int stops = 0, thread_stops = 0;
+    for (;;) {
+        CHECK(shi_proc_cont(p, &st) == 0);
+        if (st.kind != SHI_STOP_HEAP_CALL) break;
+        const shi_heap_event *c = shi_proc_heap_call(p);
+        if (c->caller >= start && c->caller < end) {
+            stops++;
+            thread_stops += c->tid != shi_proc_pid(p);
+            /* stopped at the entry: the size is still in rdi, the stack is readable */
+            uint64_t ret;
+            CHECK(shi_proc_read(p, c->regs.rsp, &ret, sizeof ret) == 0 && ret == c->caller);
+            shi_proc_heap_answer(p, 1000 + c->regs.rdi);
+        }
+    }
+    CHECK_EQ(st.kind, SHI_STOP_EXITED);
+    CHECK_EQ(stops, 2);
+    CHECK_EQ(thread_stops, 1);
+    shi_heap_event *ev;
+    size_t n = shi_proc_take_heap_events(p, &ev);
+    int tagged = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (ev[i].caller < start || ev[i].caller >= end || ev[i].kind != SHI_HEAP_MALLOC) continue;
+        CHECK_EQ(ev[i].tag, 1000 + ev[i].size);
+        tagged++;
+    }
+    CHECK_EQ(tagged, 2);
+    free(ev);
     shi_proc_free(p);
     cleanup();
 }

@@ -8,8 +8,9 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "trace/model.h"
-#include "trace/render.h"
+#include "trace/model/model.h"
+#include "trace/model/text.h"
+#include "trace/render/render.h"
 
 /* ---- the lesson's traces ----------------------------------------------------------------- */
 
@@ -411,7 +412,7 @@ SH_TEST(test_model_nested_fields_are_freed) {
     shi_value_set_text(f->value, NULL);
     CHECK_EQ(v->value.nfields, 2);
     CHECK_EQ(f->value->nfields, 9);
-    char *text = shi_render_value_text(&v->value);
+    char *text = shi_value_text(&v->value);
     CHECK(strcmp(text, "(1.0, [0, 1, 2, 3, 4, 5, 6, 7, 8])") == 0);
     free(text);
     shi_trace_free(t);  /* ASan and valgrind builds: nothing may leak */
@@ -990,23 +991,23 @@ SH_TEST(test_title_from_events) {
     shi_event e = {.kind = SHI_EV_ALLOC, .size = 16, .block_id = 2};
     s.events = &e;
     s.nevents = 1;
-    char *title = shi_render_step_title(&s);
+    char *title = shi_step_title(&s);
     CHECK(strcmp(title, "16 bytes allocated (block #2)") == 0);
     free(title);
     e = (shi_event){.kind = SHI_EV_FREE, .block_id = 2};
-    title = shi_render_step_title(&s);
+    title = shi_step_title(&s);
     CHECK(strcmp(title, "block #2 freed") == 0);
     free(title);
     e = (shi_event){.kind = SHI_EV_SIGNAL, .text = "SIGSEGV", .value = 11};
-    title = shi_render_step_title(&s);
+    title = shi_step_title(&s);
     CHECK(strcmp(title, "killed by SIGSEGV") == 0);
     free(title);
     s.nevents = 0;
-    title = shi_render_step_title(&s);
+    title = shi_step_title(&s);
     CHECK(strcmp(title, "line 9") == 0);
     free(title);
     s.title = "numbers.push(3)";
-    title = shi_render_step_title(&s);
+    title = shi_step_title(&s);
     CHECK(strcmp(title, "numbers.push(3)") == 0);
     free(title);
 }

@@ -5,7 +5,7 @@
  */
 #include "check.h"
 #include <errno.h>
-#include "trace/source.h"
+#include "trace/model/source.h"
 
 static char path[64];
 

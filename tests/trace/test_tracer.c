@@ -5,8 +5,8 @@
  */
 #define _GNU_SOURCE
 #include "check.h"
-#include "trace/render.h"
-#include "trace/tracer.h"
+#include "trace/render/render.h"
+#include "trace/engine/tracer.h"
 #include "programs.h"
 
 #include <pthread.h>

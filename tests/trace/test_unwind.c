@@ -6,9 +6,9 @@
  */
 #define _GNU_SOURCE
 #include "check.h"
-#include "trace/dwarf.h"
-#include "trace/proc.h"
-#include "trace/unwind.h"
+#include "trace/debuginfo/dwarf.h"
+#include "trace/proc/proc.h"
+#include "trace/debuginfo/unwind.h"
 #include "programs.h"
 
 #include <errno.h>

@@ -1,0 +1,472 @@
+/*
+ * src/trace/debuginfo/dwarf.c — opening a program's debug information, finding the user's code in
+ * it (compilation units, files, statement lines) and its functions.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <dwarf.h>
+#include <gelf.h>
+
+#include "trace/debuginfo/dwarf_internal.h"
+#include "core/grow.h"
+#include "core/panic.h"
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...) {
+    if (!err || errlen == 0) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static char *xstrdup(const char *s) {
+    char *c = strdup(s);
+    if (!c) SHI_PANIC("trace: out of memory");
+    return c;
+}
+
+/* ---- the ELF file: stripped or not -------------------------------------------------------- */
+
+static bool elf_has_section(Elf *elf, const char *wanted) {
+    size_t shstrndx;
+    if (elf_getshdrstrndx(elf, &shstrndx) != 0) return false;
+    for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn; scn = elf_nextscn(elf, scn)) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh)) continue;
+        const char *name = elf_strptr(elf, shstrndx, sh.sh_name);
+        if (name && strcmp(name, wanted) == 0) return true;
+    }
+    return false;
+}
+
+/* Opens the ELF; the messages are the ones the user sees, so they say what to do. */
+static int open_elf(shi_dwarf *d, const char *path, char *err, size_t errlen) {
+    d->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (d->fd < 0) {
+        set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    elf_version(EV_CURRENT);
+    d->elf = elf_begin(d->fd, ELF_C_READ_MMAP, NULL);
+    if (!d->elf || elf_kind(d->elf) != ELF_K_ELF) {
+        set_err(err, errlen, "%s is not an ELF executable", path);
+        return -1;
+    }
+    /* strip removes the symbol table along with the debug sections; -g absent keeps it. */
+    if (!elf_has_section(d->elf, ".debug_info") && !elf_has_section(d->elf, ".symtab")) {
+        set_err(err, errlen, "%s is stripped (no symbols, no debug information): "
+                "use the unstripped binary, built with -g", path);
+        return -1;
+    }
+    d->dbg = dwarf_begin_elf(d->elf, DWARF_C_READ, NULL);
+    if (!d->dbg) {
+        set_err(err, errlen, "%s has no debug information: compile with -g", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- finding the user's main and compilation units ---------------------------------------- */
+
+/* A file name of the unit as an absolute path, malloc'd: rustc and `cc -g dir/x.c` name
+ * files relative to the compilation directory. NULL for NULL. */
+static char *absolute_path(Dwarf_Die *cu, const char *file) {
+    if (!file) return NULL;
+    Dwarf_Attribute a;
+    const char *dir = dwarf_attr(cu, DW_AT_comp_dir, &a) ? dwarf_formstring(&a) : NULL;
+    if (file[0] == '/' || !dir) return xstrdup(file);
+    char *path = NULL;
+    SHI_RESIZE(path, strlen(dir) + strlen(file) + 2);
+    sprintf(path, "%s/%s", dir, file);
+    return path;
+}
+
+/* The CU's main source path: absolute, without rustc's "/@/crate.hash-cgu.0" suffix. */
+static char *cu_source_path(Dwarf_Die *cu) {
+    char *path = absolute_path(cu, dwarf_diename(cu));
+    if (!path) return NULL;
+    char *at = strstr(path, "/@/");
+    if (at) *at = 0;
+    return path;
+}
+
+/* Toolchain code: Rust's std and its crates, the C library's sources. */
+static bool is_toolchain_path(const char *path) {
+    return strncmp(path, "/rustc/", 7) == 0 || strncmp(path, "/rust/", 6) == 0 ||
+           strstr(path, "/.cargo/registry/") || strncmp(path, "/usr/", 5) == 0 ||
+           strncmp(path, "/build/", 7) == 0;
+}
+
+static bool die_has_flag(Dwarf_Die *die, unsigned name) {
+    Dwarf_Attribute a;
+    bool flag = false;
+    return dwarf_attr(die, name, &a) && dwarf_formflag(&a, &flag) == 0 && flag;
+}
+
+static bool is_definition(Dwarf_Die *die) {
+    Dwarf_Addr low;
+    return dwarf_lowpc(die, &low) == 0;
+}
+
+/* Searches a CU for the user's main: Rust marks it (nested in namespaces); C names it. */
+static bool find_main(Dwarf_Die *parent, shi_dwarf_lang lang, Dwarf_Off *ret_off) {
+    Dwarf_Die child;
+    if (dwarf_child(parent, &child) != 0) return false;
+    do {
+        int tag = dwarf_tag(&child);
+        if (tag == DW_TAG_subprogram && is_definition(&child)) {
+            bool hit = lang == SHI_LANG_RUST
+                           ? die_has_flag(&child, DW_AT_main_subprogram)
+                           : dwarf_diename(&child) && strcmp(dwarf_diename(&child), "main") == 0;
+            if (hit) { *ret_off = dwarf_dieoffset(&child); return true; }
+        } else if (tag == DW_TAG_namespace && find_main(&child, lang, ret_off)) {
+            return true;
+        }
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return false;
+}
+
+static shi_dwarf_lang cu_language(Dwarf_Die *cu) {
+    switch (dwarf_srclang(cu)) {
+    case DW_LANG_C: case DW_LANG_C89: case DW_LANG_C99: case DW_LANG_C11:
+    case 0x2c:   /* DW_LANG_C17, newer than libdw 0.188's dwarf.h */
+        return SHI_LANG_C;
+    case DW_LANG_Rust:
+        return SHI_LANG_RUST;
+    default:
+        return SHI_LANG_OTHER;
+    }
+}
+
+static char *dir_of(const char *path) {
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) *slash = 0;
+    return dir;
+}
+
+static bool path_under(const char *path, const char *dir) {
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && path[n] == '/' && !is_toolchain_path(path);
+}
+
+/* The optimisation flag gcc and clang record in DW_AT_producer ("GNU C17 12.2.0 -g -O2"):
+ * the last -O wins, as on the command line; "" for -O0 or none recorded (rustc records
+ * none). */
+static void producer_opt_level(Dwarf_Die *cu, char *out, size_t len) {
+    Dwarf_Attribute a;
+    const char *prod = dwarf_attr(cu, DW_AT_producer, &a) ? dwarf_formstring(&a) : NULL;
+    const char *last = NULL;
+    for (const char *p = prod; p && (p = strstr(p, " -O")); p += 3) last = p + 1;
+    out[0] = 0;
+    if (!last) return;
+    size_t n = strcspn(last, " ");
+    if (n < len && strncmp(last, "-O0", n > 3 ? n : 3) != 0) snprintf(out, len, "%.*s", (int)n, last);
+}
+
+/* Finds main's CU (the first one with main), then every CU whose source is beside it. */
+static int find_user_cus(shi_dwarf *d) {
+    Dwarf_CU *cu = NULL;
+    Dwarf_Die cudie;
+    while (!d->source_dir && dwarf_get_units(d->dbg, cu, &cu, NULL, NULL, &cudie, NULL) == 0) {
+        char *src = cu_source_path(&cudie);
+        if (src && !is_toolchain_path(src)) {
+            shi_dwarf_lang lang = cu_language(&cudie);
+            if (find_main(&cudie, lang, &d->main_die)) {
+                d->lang = lang;
+                d->source_dir = dir_of(src);
+                producer_opt_level(&cudie, d->opt_level, sizeof d->opt_level);
+            }
+        }
+        free(src);
+    }
+    if (!d->source_dir) return -1;
+    cu = NULL;
+    while (dwarf_get_units(d->dbg, cu, &cu, NULL, NULL, &cudie, NULL) == 0) {
+        char *src = cu_source_path(&cudie);
+        if (src && path_under(src, d->source_dir)) {
+            SHI_RESIZE(d->cus, d->ncus + 1);
+            d->cus[d->ncus++] = dwarf_dieoffset(&cudie);
+        }
+        free(src);
+    }
+    return 0;
+}
+
+/* ---- files and lines ---------------------------------------------------------------------- */
+
+bool shi_dwarf_is_user_file(const shi_dwarf *d, const char *file) {
+    return file && path_under(file, d->source_dir);
+}
+
+static const char *intern_file(shi_dwarf *d, const char *file) {
+    for (size_t i = 0; i < d->nfiles; i++)
+        if (strcmp(d->files[i], file) == 0) return d->files[i];
+    SHI_RESIZE(d->files, d->nfiles + 1);
+    return d->files[d->nfiles++] = xstrdup(file);
+}
+
+/* The interned name of a user file named by the unit `cu` (maybe relatively), or NULL when
+ * the file is not one of the user's. */
+static const char *user_file(const shi_dwarf *d, Dwarf_Die *cu, const char *file) {
+    char *abs = absolute_path(cu, file);
+    const char *found = NULL;
+    for (size_t i = 0; abs && i < d->nfiles && !found; i++)
+        if (strcmp(d->files[i], abs) == 0) found = d->files[i];
+    free(abs);
+    return found;
+}
+
+bool shi_dwarf_is_user_decl(const shi_dwarf *d, Dwarf_Die *cu, const char *file) {
+    char *abs = file ? absolute_path(cu, file) : NULL;
+    bool yes = abs && path_under(abs, d->source_dir);
+    free(abs);
+    return yes;
+}
+
+static void add_line(shi_dwarf *d, Dwarf_Line *l, const char *file) {
+    SHI_GROW(d->lines, d->lines_cap, d->nlines + 1);
+    Dwarf_Addr addr = 0;
+    int line = 0;
+    dwarf_lineaddr(l, &addr);
+    dwarf_lineno(l, &line);
+    d->lines[d->nlines++] = (shi_line){addr, intern_file(d, file), line, true};
+}
+
+static void load_cu_lines(shi_dwarf *d, Dwarf_Die *cudie) {
+    Dwarf_Lines *lines;
+    size_t n;
+    if (dwarf_getsrclines(cudie, &lines, &n) != 0) return;
+    for (size_t i = 0; i < n; i++) {
+        Dwarf_Line *l = dwarf_onesrcline(lines, i);
+        bool stmt = false, end = false;
+        int line = 0;
+        dwarf_linebeginstatement(l, &stmt);
+        dwarf_lineendsequence(l, &end);
+        dwarf_lineno(l, &line);
+        const char *file = dwarf_linesrc(l, NULL, NULL);
+        if (!stmt || end || line <= 0 || !file) continue;
+        char *abs = absolute_path(cudie, file);
+        if (shi_dwarf_is_user_file(d, abs)) add_line(d, l, abs);
+        free(abs);
+    }
+}
+
+static int cmp_line(const void *a, const void *b) {
+    const shi_line *x = a, *y = b;
+    if (x->addr != y->addr) return x->addr < y->addr ? -1 : 1;
+    return (x->line > y->line) - (x->line < y->line);
+}
+
+static void load_lines(shi_dwarf *d) {
+    for (size_t i = 0; i < d->ncus; i++) {
+        Dwarf_Die cudie;
+        if (dwarf_offdie(d->dbg, d->cus[i], &cudie)) load_cu_lines(d, &cudie);
+    }
+    if (d->nlines) qsort(d->lines, d->nlines, sizeof *d->lines, cmp_line);
+}
+
+bool shi_dwarf_line_at(const shi_dwarf *d, uint64_t pc_rel, const char **ret_file,
+                       int *ret_line) {
+    Dwarf_Die cudie;
+    if (!dwarf_addrdie(d->dbg, pc_rel, &cudie)) return false;
+    Dwarf_Line *l = dwarf_getsrc_die(&cudie, pc_rel);
+    int line = 0;
+    if (!l || dwarf_lineno(l, &line) != 0 || line == 0) return false;
+    const char *file = dwarf_linesrc(l, NULL, NULL);
+    const char *user = user_file(d, &cudie, file);
+    if (ret_file) *ret_file = user ? user : file;
+    if (ret_line) *ret_line = line;
+    return true;
+}
+
+/* The outermost inlined call covering pc inside `parent` (through lexical blocks). */
+static bool find_inlined(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *ret, int depth) {
+    Dwarf_Die c;
+    if (depth > 64 || dwarf_child(parent, &c) != 0) return false;
+    do {
+        int tag = dwarf_tag(&c);
+        if ((tag == DW_TAG_inlined_subroutine || tag == DW_TAG_lexical_block) &&
+            dwarf_haspc(&c, pc) > 0) {
+            if (tag == DW_TAG_inlined_subroutine) { *ret = c; return true; }
+            if (find_inlined(&c, pc, ret, depth + 1)) return true;
+        }
+    } while (dwarf_siblingof(&c, &c) == 0);
+    return false;
+}
+
+bool shi_dwarf_call_site(const shi_dwarf *d, uint64_t pc_rel, const char **ret_file,
+                         int *ret_line) {
+    const shi_function *f = shi_dwarf_function_at(d, pc_rel);
+    Dwarf_Die sub, in, cudie;
+    Dwarf_Attribute a;
+    Dwarf_Word fileno, line;
+    Dwarf_Files *files;
+    size_t nfiles;
+    if (!f || !dwarf_offdie(d->dbg, f->die, &sub) || !find_inlined(&sub, pc_rel, &in, 0) ||
+        !dwarf_attr(&in, DW_AT_call_file, &a) || dwarf_formudata(&a, &fileno) != 0 ||
+        !dwarf_attr(&in, DW_AT_call_line, &a) || dwarf_formudata(&a, &line) != 0 ||
+        !dwarf_diecu(&sub, &cudie, NULL, NULL) ||
+        dwarf_getsrcfiles(&cudie, &files, &nfiles) != 0 || fileno >= nfiles)
+        return false;
+    const char *file = user_file(d, &cudie, dwarf_filesrc(files, fileno, NULL, NULL));
+    if (!file) return false;   /* not one of the user's files */
+    *ret_file = file;
+    *ret_line = (int)line;
+    return true;
+}
+
+/* ---- functions ---------------------------------------------------------------------------- */
+
+/* The first address after the prologue: where the line table says the prologue ends, else
+ * the function's second statement row (gcc -O0 and rustc both start it after the prologue). */
+static uint64_t function_entry(Dwarf_Die *cudie, uint64_t low, uint64_t high) {
+    Dwarf_Lines *lines;
+    size_t n;
+    if (dwarf_getsrclines(cudie, &lines, &n) != 0) return low;
+    uint64_t second = 0;
+    for (size_t i = 0; i < n; i++) {
+        Dwarf_Line *l = dwarf_onesrcline(lines, i);
+        Dwarf_Addr a = 0;
+        bool stmt = false, pend = false;
+        dwarf_lineaddr(l, &a);
+        if (a < low || a >= high) continue;
+        dwarf_linebeginstatement(l, &stmt);
+        dwarf_lineprologueend(l, &pend);
+        if (pend) return a;
+        if (stmt && a > low && (second == 0 || a < second)) second = a;
+    }
+    return second ? second : low;
+}
+
+static void add_function(shi_dwarf *d, Dwarf_Die *cudie, Dwarf_Die *sub) {
+    Dwarf_Addr low, high;
+    if (dwarf_lowpc(sub, &low) != 0 || dwarf_highpc(sub, &high) != 0) return;
+    const char *name = dwarf_diename(sub);
+    int decl_line = 0;
+    dwarf_decl_line(sub, &decl_line);
+    const char *decl_file = dwarf_decl_file(sub);
+    char *abs = absolute_path(cudie, decl_file);
+    if (shi_dwarf_is_user_file(d, abs)) decl_file = intern_file(d, abs);
+    free(abs);
+    SHI_RESIZE(d->funcs, d->nfuncs + 1);
+    d->funcs[d->nfuncs++] = (shi_function){
+        .name = name ? name : "?", .low_pc = low, .high_pc = high,
+        .entry = function_entry(cudie, low, high), .decl_file = decl_file,
+        .decl_line = decl_line, .is_user = shi_dwarf_is_user_file(d, decl_file),
+        .die = dwarf_dieoffset(sub),
+    };
+}
+
+/* Rust nests functions in namespaces (and impls in structure types); C keeps them on top. */
+static void collect_functions(shi_dwarf *d, Dwarf_Die *cudie, Dwarf_Die *parent) {
+    Dwarf_Die child;
+    if (dwarf_child(parent, &child) != 0) return;
+    do {
+        int tag = dwarf_tag(&child);
+        if (tag == DW_TAG_subprogram && is_definition(&child))
+            add_function(d, cudie, &child);
+        else if (tag == DW_TAG_namespace || tag == DW_TAG_structure_type)
+            collect_functions(d, cudie, &child);
+    } while (dwarf_siblingof(&child, &child) == 0);
+}
+
+static int cmp_function(const void *a, const void *b) {
+    const shi_function *x = a, *y = b;
+    return (x->low_pc > y->low_pc) - (x->low_pc < y->low_pc);
+}
+
+static void load_functions(shi_dwarf *d) {
+    for (size_t i = 0; i < d->ncus; i++) {
+        Dwarf_Die cudie;
+        if (dwarf_offdie(d->dbg, d->cus[i], &cudie)) collect_functions(d, &cudie, &cudie);
+    }
+    if (d->nfuncs) qsort(d->funcs, d->nfuncs, sizeof *d->funcs, cmp_function);
+}
+
+const shi_function *shi_dwarf_function_at(const shi_dwarf *d, uint64_t pc_rel) {
+    size_t lo = 0, hi = d->nfuncs;   /* the last function starting at or before pc */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->funcs[mid].low_pc <= pc_rel) lo = mid + 1; else hi = mid;
+    }
+    if (lo == 0) return NULL;
+    const shi_function *f = &d->funcs[lo - 1];
+    return pc_rel < f->high_pc ? f : NULL;
+}
+
+const shi_function *shi_dwarf_main(const shi_dwarf *d) {
+    for (size_t i = 0; i < d->nfuncs; i++)
+        if (d->funcs[i].die == d->main_die) return &d->funcs[i];
+    return NULL;
+}
+
+/* ---- open / close ------------------------------------------------------------------------- */
+
+shi_dwarf *shi_dwarf_open(const char *path, char *err, size_t errlen) {
+    shi_dwarf *d = calloc(1, sizeof *d);
+    if (!d) { set_err(err, errlen, "out of memory"); return NULL; }
+    d->fd = -1;
+    if (open_elf(d, path, err, errlen) != 0) { shi_dwarf_close(d); return NULL; }
+    if (find_user_cus(d) != 0) {
+        set_err(err, errlen, "%s has no debug information: compile with -g", path);
+        shi_dwarf_close(d);
+        return NULL;
+    }
+    load_lines(d);
+    load_functions(d);
+    shi_dwarf_load_statics(d);
+    shi_rust_std_load_vtables(d);
+    return d;
+}
+
+void shi_dwarf_close(shi_dwarf *d) {
+    if (!d) return;
+    if (d->dbg) dwarf_end(d->dbg);
+    if (d->elf) elf_end(d->elf);
+    if (d->fd >= 0) close(d->fd);
+    for (size_t i = 0; i < d->nfiles; i++) free(d->files[i]);
+    free(d->files);
+    free(d->lines);
+    free(d->funcs);
+    shi_dwarf_free_statics(d);
+    shi_rust_std_free_vtables(d);
+    free(d->cus);
+    free(d->source_dir);
+    free(d);
+}
+
+shi_dwarf_lang shi_dwarf_language(const shi_dwarf *d) { return d->lang; }
+
+const char *shi_dwarf_language_name(const shi_dwarf *d) {
+    return d->lang == SHI_LANG_C ? "c" : d->lang == SHI_LANG_RUST ? "rust" : "other";
+}
+
+Dwarf *shi_dwarf_handle(const shi_dwarf *d) { return d->dbg; }
+
+const char *shi_dwarf_opt_level(const shi_dwarf *d) {
+    return d->opt_level[0] ? d->opt_level : NULL;
+}
+
+const char *const *shi_dwarf_source_files(const shi_dwarf *d, size_t *ret_n) {
+    *ret_n = d->nfiles;
+    return (const char *const *)d->files;
+}
+
+const shi_line *shi_dwarf_lines(const shi_dwarf *d, size_t *ret_n) {
+    *ret_n = d->nlines;
+    return d->lines;
+}
+
+const shi_function *shi_dwarf_functions(const shi_dwarf *d, size_t *ret_n) {
+    *ret_n = d->nfuncs;
+    return d->funcs;
+}

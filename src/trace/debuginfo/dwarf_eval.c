@@ -1,0 +1,153 @@
+/*
+ * src/trace/debuginfo/dwarf_eval.c — evaluating DWARF location expressions: a small stack machine
+ * over the operations gcc -O0 and rustc's debug builds emit. Location lists were already
+ * resolved to one expression for the pc (dwarf_getlocation_addr in dwarf_vars.c).
+ */
+#include <dwarf.h>
+#include <string.h>
+
+#include "trace/debuginfo/dwarf_internal.h"
+
+enum { STACK_MAX = 64 };
+
+typedef struct machine {
+    uint64_t stack[STACK_MAX];
+    size_t n;
+    const shi_dwarf_target *t;
+    const Dwarf_Op *fb;
+    size_t nfb;
+} machine;
+
+static bool push(machine *m, uint64_t v) {
+    if (m->n == STACK_MAX) return false;
+    m->stack[m->n++] = v;
+    return true;
+}
+
+static bool pop(machine *m, uint64_t *ret) {
+    if (m->n == 0) return false;
+    *ret = m->stack[--m->n];
+    return true;
+}
+
+static bool reg(const machine *m, int regno, uint64_t *ret) {
+    return m->t->read_reg && m->t->read_reg(m->t->arg, regno, ret);
+}
+
+/* Reads `size` bytes (1..8) little-endian, zero-extended as DW_OP_deref_size says. */
+bool shi_dwarf_read_uint(const shi_dwarf_target *t, uint64_t addr, size_t size, uint64_t *ret) {
+    uint8_t buf[8] = {0};
+    if (size == 0 || size > 8 || !t->read_mem || !t->read_mem(t->arg, addr, buf, size))
+        return false;
+    uint64_t v = 0;
+    for (size_t i = size; i-- > 0;) v = v << 8 | buf[i];
+    *ret = v;
+    return true;
+}
+
+static bool mem(const machine *m, uint64_t addr, size_t size, uint64_t *ret) {
+    return shi_dwarf_read_uint(m->t, addr, size, ret);
+}
+
+/* The frame base is a value: for a register location (Rust's reg7) it is the register's
+ * content, for an address (C's call_frame_cfa) that address. */
+static bool frame_base(const machine *m, uint64_t *ret) {
+    if (!m->fb || m->nfb == 0) return false;
+    shi_dwarf_loc loc;
+    if (shi_dwarf_eval_location(m->fb, m->nfb, NULL, 0, m->t, &loc) != 0) return false;
+    if (loc.kind == SHI_LOC_REGISTER) return reg(m, loc.regno, ret);
+    *ret = loc.kind == SHI_LOC_MEMORY ? loc.addr : loc.value;
+    return true;
+}
+
+static bool binary(machine *m, uint8_t atom) {
+    uint64_t b, a;
+    if (!pop(m, &b) || !pop(m, &a)) return false;
+    switch (atom) {
+    case DW_OP_plus: return push(m, a + b);
+    case DW_OP_minus: return push(m, a - b);
+    case DW_OP_mul: return push(m, a * b);
+    case DW_OP_and: return push(m, a & b);
+    case DW_OP_or: return push(m, a | b);
+    case DW_OP_xor: return push(m, a ^ b);
+    case DW_OP_shl: return push(m, b < 64 ? a << b : 0);
+    case DW_OP_shr: return push(m, b < 64 ? a >> b : 0);
+    case DW_OP_shra: return push(m, (uint64_t)((int64_t)a >> (b < 64 ? b : 63)));
+    default: return false;
+    }
+}
+
+static bool stack_op(machine *m, const Dwarf_Op *op) {
+    uint64_t a, b;
+    switch (op->atom) {
+    case DW_OP_dup: return m->n > 0 && push(m, m->stack[m->n - 1]);
+    case DW_OP_drop: return pop(m, &a);
+    case DW_OP_over: return m->n > 1 && push(m, m->stack[m->n - 2]);
+    case DW_OP_pick: return op->number < m->n && push(m, m->stack[m->n - 1 - op->number]);
+    case DW_OP_swap:
+        if (!pop(m, &a) || !pop(m, &b)) return false;
+        return push(m, a) && push(m, b);
+    case DW_OP_neg: return pop(m, &a) && push(m, -a);
+    case DW_OP_not: return pop(m, &a) && push(m, ~a);
+    default: return binary(m, op->atom);
+    }
+}
+
+/* One operation that is not a register location or the final stack_value. */
+static bool step(machine *m, const Dwarf_Op *op) {
+    uint64_t a, v;
+    uint8_t at = op->atom;
+    if (at >= DW_OP_lit0 && at <= DW_OP_lit31) return push(m, at - DW_OP_lit0);
+    if (at >= DW_OP_breg0 && at <= DW_OP_breg31)
+        return reg(m, at - DW_OP_breg0, &v) && push(m, v + op->number);
+    switch (at) {
+    case DW_OP_addr: return push(m, op->number + m->t->load_bias);
+    case DW_OP_const1u: case DW_OP_const2u: case DW_OP_const4u: case DW_OP_const8u:
+    case DW_OP_const1s: case DW_OP_const2s: case DW_OP_const4s: case DW_OP_const8s:
+    case DW_OP_constu: case DW_OP_consts:
+        return push(m, op->number);
+    case DW_OP_bregx: return reg(m, (int)op->number, &v) && push(m, v + op->number2);
+    case DW_OP_fbreg: return frame_base(m, &v) && push(m, v + op->number);
+    case DW_OP_call_frame_cfa: return push(m, m->t->cfa);
+    case DW_OP_plus_uconst: return pop(m, &a) && push(m, a + op->number);
+    case DW_OP_deref: return pop(m, &a) && mem(m, a, 8, &v) && push(m, v);
+    case DW_OP_deref_size: return pop(m, &a) && mem(m, a, op->number, &v) && push(m, v);
+    case DW_OP_nop: return true;
+    default: return stack_op(m, op);
+    }
+}
+
+/* A register location: the whole expression is one DW_OP_regN / DW_OP_regx. */
+static bool register_location(const Dwarf_Op *op, shi_dwarf_loc *ret) {
+    if (op->atom >= DW_OP_reg0 && op->atom <= DW_OP_reg31) {
+        ret->regno = op->atom - DW_OP_reg0;
+    } else if (op->atom == DW_OP_regx) {
+        ret->regno = (int)op->number;
+    } else {
+        return false;
+    }
+    ret->kind = SHI_LOC_REGISTER;
+    return true;
+}
+
+int shi_dwarf_eval_location(const Dwarf_Op *ops, size_t nops, const Dwarf_Op *fb, size_t nfb,
+                            const shi_dwarf_target *t, shi_dwarf_loc *ret_loc) {
+    memset(ret_loc, 0, sizeof *ret_loc);
+    if (!ops || nops == 0) return -1;
+    if (nops == 1 && register_location(&ops[0], ret_loc)) {
+        uint64_t v;   /* the content is a convenience: the caller may not have registers */
+        if (reg(&(machine){.t = t}, ret_loc->regno, &v)) ret_loc->value = v;
+        return 0;
+    }
+    machine m = {.t = t, .fb = fb, .nfb = nfb};
+    for (size_t i = 0; i < nops; i++) {
+        if (ops[i].atom == DW_OP_stack_value && i + 1 == nops) {
+            if (!pop(&m, &ret_loc->value)) return -1;
+            ret_loc->kind = SHI_LOC_VALUE;
+            return 0;
+        }
+        if (!step(&m, &ops[i])) return -1;
+    }
+    ret_loc->kind = SHI_LOC_MEMORY;
+    return pop(&m, &ret_loc->addr) ? 0 : -1;
+}

@@ -1,0 +1,96 @@
+/*
+ * src/trace/debuginfo/dwarf_internal.h — what the dwarf*.c files share: the reader's state and the
+ * small DIE helpers. Nothing here is for the tracer; it uses dwarf.h.
+ */
+#ifndef SH_TRACE_DWARF_INTERNAL_H
+#define SH_TRACE_DWARF_INTERNAL_H
+
+#include <libelf.h>
+
+#include "trace/debuginfo/dwarf.h"
+
+struct shi_dwarf {
+    int fd;
+    Elf *elf;
+    Dwarf *dbg;
+    shi_dwarf_lang lang;
+    char *source_dir;        /* the directory of main's source: user files live under it */
+    char **files;            /* the user's files, interned: shi_line.file points here */
+    size_t nfiles;
+    shi_line *lines;
+    size_t nlines, lines_cap;
+    shi_function *funcs;
+    size_t nfuncs;
+    Dwarf_Off *cus;          /* the user's compilation units (DIE offsets) */
+    size_t ncus;
+    Dwarf_Off main_die;
+    shi_dwarf_static *statics;   /* see shi_dwarf_statics */
+    size_t nstatics;
+    char opt_level[8];       /* main's unit was built with this -O flag ("-O2"); "" for -O0 */
+    struct shi_dwarf_vtable *vtables;   /* Rust: the user's units' `<T as Trait>::{vtable}`s */
+    size_t nvtables;
+};
+
+/* A Rust trait object's vtable: where it lies (relative to the load base) and the concrete
+ * type it was made for (its vtable_type's DW_AT_containing_type). */
+typedef struct shi_dwarf_vtable {
+    uint64_t addr;
+    Dwarf_Off type;
+} shi_dwarf_vtable;
+
+/* The value reader's state, shared by dwarf_value.c and dwarf_rust_std.c. */
+typedef struct shi_dwarf_reader {
+    const shi_dwarf *d;
+    const shi_dwarf_target *t;
+} shi_dwarf_reader;
+
+/* The DIE's DW_AT_type, typedefs and qualifiers kept; false if it has none (void). */
+bool shi_dwarf_die_type(Dwarf_Die *die, Dwarf_Die *ret_type);
+/* Follows typedef, const, volatile (and Rust's nothing) to the type that has the layout. */
+void shi_dwarf_peel(Dwarf_Die *type, Dwarf_Die *ret);
+/* A struct/union member's DW_AT_data_member_location (a constant); 0 if absent. */
+uint64_t shi_dwarf_member_offset(Dwarf_Die *member);
+/* Element count of an array type's first dimension: upper_bound + 1 (C) or count (Rust). */
+bool shi_dwarf_array_count(Dwarf_Die *array, uint64_t *ret_count);
+/* Every dimension of an array type, outermost first: C's int m[2][3] is one array type with
+ * two subranges (2, 3). How many (at most `max`), 0 if one is unknown. */
+size_t shi_dwarf_type_size(Dwarf_Die *type);
+/* Rust spells paths in full: "alloc::vec::Vec<i32, alloc::alloc::Global>" -> "Vec<i32>". */
+char *shi_dwarf_rust_short_name(const char *name);
+
+/* Whether `file`, as the unit `cu` names it (maybe relatively), lies under main's directory. */
+bool shi_dwarf_is_user_decl(const shi_dwarf *d, Dwarf_Die *cu, const char *file);
+
+/* dwarf_statics.c: fills d->statics (at open) and frees it (at close). */
+void shi_dwarf_load_statics(shi_dwarf *d);
+void shi_dwarf_free_statics(shi_dwarf *d);
+
+/* dwarf_value.c's decoding, for dwarf_rust_std.c: any value by its type (as read_value,
+ * `depth` levels down); a member path's type and offset ("buf", "inner", "ptr"); the first
+ * scalar at offset 0 down Rust's wrappers (NonNull { pointer }, Cell { value }); a generic's
+ * template type parameter; an owned handle's element (name, size, DIE) set from a type. */
+int shi_dwarf_read_any(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr,
+                       shi_value *out, int depth);
+bool shi_dwarf_member_path(Dwarf_Die *agg, const char *const *path, Dwarf_Die *ret_type,
+                           uint64_t *ret_off);
+bool shi_dwarf_read_scalar(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr,
+                           uint64_t *ret, Dwarf_Die *ret_scalar);
+bool shi_dwarf_template_param(Dwarf_Die *type, const char *name, Dwarf_Die *ret);
+void shi_dwarf_set_elem(const shi_dwarf_reader *r, shi_value *out, Dwarf_Die *elem);
+
+/* dwarf_rust_std.c: Rust's Rc/Arc/Weak, Cell/RefCell, Box<dyn Trait>, Box<[T]>, HashMap,
+ * HashSet and VecDeque. Which of them `type` (peeled) is, 0 for none; reading a value of
+ * that kind (the handle, as read_value would); decoding the block a handle of theirs holds
+ * (shi_dwarf_read_owned_block's part for them: -2 if `o` is not theirs). */
+int shi_rust_std_kind(const shi_dwarf_reader *r, Dwarf_Die *type);
+int shi_rust_std_read(const shi_dwarf_reader *r, int kind, Dwarf_Die *type, uint64_t addr,
+                      shi_value *out, int depth);
+int shi_rust_std_read_block(const shi_dwarf_reader *r, const shi_owned *o, shi_value *out);
+/* At open and close: the vtables of the user's units. */
+void shi_rust_std_load_vtables(shi_dwarf *d);
+void shi_rust_std_free_vtables(shi_dwarf *d);
+
+/* dwarf_eval.c: `size` (1..8) bytes of the target's memory, little-endian, zero-extended. */
+bool shi_dwarf_read_uint(const shi_dwarf_target *t, uint64_t addr, size_t size, uint64_t *ret);
+
+#endif

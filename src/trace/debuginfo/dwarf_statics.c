@@ -1,0 +1,85 @@
+/*
+ * src/trace/debuginfo/dwarf_statics.c — the static region's variables: those of the user's units
+ * whose location is a fixed address (DW_OP_addr). Globals and file statics are children of
+ * the unit (Rust's statics: of its namespaces), a function's statics and the const locals
+ * gcc moves to .rodata are children of the function or of a block inside it. Found once,
+ * when the program is opened: a step only reads their bytes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <dwarf.h>
+
+#include "trace/debuginfo/dwarf_internal.h"
+#include "core/grow.h"
+
+bool shi_dwarf_loc_is_static(const Dwarf_Op *ops, size_t nops) {
+    return ops && nops == 1 && ops[0].atom == DW_OP_addr;
+}
+
+static bool is_artificial(Dwarf_Die *die) {
+    Dwarf_Attribute a;
+    bool yes = false;
+    return dwarf_attr(die, DW_AT_artificial, &a) && dwarf_formflag(&a, &yes) == 0 && yes;
+}
+
+static void add_static(shi_dwarf *d, Dwarf_Die *cu, Dwarf_Die *var, const char *function) {
+    Dwarf_Attribute a;
+    Dwarf_Op *ops;
+    size_t nops;
+    /* the definition carries the location; a declaration (extern) does not */
+    if (!dwarf_attr(var, DW_AT_location, &a) || dwarf_getlocation(&a, &ops, &nops) != 0 ||
+        !shi_dwarf_loc_is_static(ops, nops) || is_artificial(var))
+        return;
+    Dwarf_Attribute na;
+    const char *name = dwarf_attr_integrate(var, DW_AT_name, &na) ? dwarf_formstring(&na) : NULL;
+    const char *file = dwarf_decl_file(var);   /* follows DW_AT_specification */
+    if (!name || !file || !shi_dwarf_is_user_decl(d, cu, file)) return;   /* libc's, std's */
+    /* the compiler's (__func__) and stackheap's own macros' (sh_vec_push's shi_site_) */
+    if (strncmp(name, "__", 2) == 0 || strncmp(name, "shi_", 4) == 0) return;
+    for (size_t i = 0; i < d->nstatics; i++)   /* one object, seen twice (inlined code) */
+        if (d->statics[i].addr == ops[0].number) return;
+    Dwarf_Die type;
+    bool typed = shi_dwarf_die_type(var, &type);
+    SHI_RESIZE(d->statics, d->nstatics + 1);
+    shi_dwarf_static *s = &d->statics[d->nstatics];
+    *s = (shi_dwarf_static){.name = name, .function = function, .addr = ops[0].number,
+                            .type_name = shi_dwarf_type_name(d, typed ? &type : NULL),
+                            .size = typed ? shi_dwarf_type_size(&type) : 0,
+                            .type = typed ? dwarf_dieoffset(&type) : 0};
+    if (!s->type_name || !typed) { free(s->type_name); return; }
+    d->nstatics++;
+}
+
+static void walk(shi_dwarf *d, Dwarf_Die *cu, Dwarf_Die *scope, const char *function, int depth) {
+    Dwarf_Die child;
+    if (depth > 32 || dwarf_child(scope, &child) != 0) return;
+    do {
+        switch (dwarf_tag(&child)) {
+        case DW_TAG_variable: add_static(d, cu, &child, function); break;
+        case DW_TAG_subprogram: walk(d, cu, &child, dwarf_diename(&child), depth + 1); break;
+        case DW_TAG_lexical_block: walk(d, cu, &child, function, depth + 1); break;
+        case DW_TAG_namespace: if (!function) walk(d, cu, &child, NULL, depth + 1); break;
+        default: break;
+        }
+    } while (dwarf_siblingof(&child, &child) == 0);
+}
+
+void shi_dwarf_load_statics(shi_dwarf *d) {
+    for (size_t i = 0; i < d->ncus; i++) {
+        Dwarf_Die cudie;
+        if (dwarf_offdie(d->dbg, d->cus[i], &cudie)) walk(d, &cudie, &cudie, NULL, 0);
+    }
+}
+
+void shi_dwarf_free_statics(shi_dwarf *d) {
+    for (size_t i = 0; i < d->nstatics; i++) free(d->statics[i].type_name);
+    free(d->statics);
+    d->statics = NULL;
+    d->nstatics = 0;
+}
+
+const shi_dwarf_static *shi_dwarf_statics(const shi_dwarf *d, size_t *ret_n) {
+    *ret_n = d->nstatics;
+    return d->statics;
+}

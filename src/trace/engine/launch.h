@@ -1,0 +1,44 @@
+/*
+ * src/trace/engine/launch.h — runs a program under the tracer's process control (trace/proc/proc.h)
+ * and stops it when its memory layout is worth drawing: at main, once malloc has made the
+ * [heap], or as it exits. `stackheap layout -- ./prog` is this plus trace/engine/layout.h.
+ *
+ *     shi_launch l;
+ *     char err[256];
+ *     if (shi_launch_run(argv, SHI_STOP_HEAP, &l, err, sizeof err) == 0) {
+ *         shi_layout_read(l.pid, &layout);   // drawn, then
+ *         shi_launch_end(&l);
+ *     }
+ */
+#ifndef SH_TRACE_LAUNCH_H
+#define SH_TRACE_LAUNCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct shi_proc;
+
+typedef enum shi_stop_at {
+    SHI_STOP_MAIN,          /* at the breakpoint on main: the heap may not exist yet */
+    SHI_STOP_HEAP,          /* after main, when a call to libc's sbrk or brk (malloc growing
+                               its heap) returns with the [heap] made; at exit if never */
+    SHI_STOP_EXIT           /* as the program exits: everything it ever mapped */
+} shi_stop_at;
+
+typedef struct shi_launch {
+    struct shi_proc *proc;  /* the traced program, stopped; shi_launch_end kills it */
+    pid_t pid;              /* its process id */
+    bool aslr_off;          /* personality(ADDR_NO_RANDOMIZE) took effect */
+    const char *stopped;    /* where it stopped, for the title: "at main", ... */
+} shi_launch;
+
+/* Starts argv[0] (found on PATH like a shell does) with ASLR off and stops it as asked.
+ * On failure -1 with why in err ("no such program 'nope' (check the path; ...)"); no
+ * child is left. */
+int shi_launch_run(char **argv, shi_stop_at at, shi_launch *ret_launch, char *err,
+                   size_t errlen);
+/* Kills and reaps the program; accepts a launch already ended. */
+void shi_launch_end(shi_launch *launch);
+
+#endif

@@ -1,0 +1,149 @@
+/*
+ * src/trace/model/text.c — a value's text and a step's title, as the model states them
+ * (text.h). The value reader, the narration and every renderer take them from here, so a
+ * value reads the same in the diagram, the JSON, the page and the titles.
+ */
+#include "trace/model/text.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace/model/strbuf.h"
+
+/* ---- values as text ---------------------------------------------------------------------- */
+
+static void add_float(sbuf *b, double f) {
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%.6g", f);
+    sb_add(b, tmp);
+    /* 1.0 stays 1.0 as Rust's {:?} prints it: a float never reads like an integer */
+    if (isfinite(f) && !strpbrk(tmp, ".e")) sb_add(b, ".0");
+}
+
+bool shi_field_is_tuple(const char *name) {
+    return !name || (name[0] == '_' && name[1] == '_' && isdigit((unsigned char)name[2]));
+}
+
+static void add_value(sbuf *b, const shi_value *v, bool c);
+
+/* Rust writes arrays [1, 2] and tuples (1, 2); C writes arrays {1, 2} (g[2][3] as
+ * {{1, 2, 3}, {4, 5, 6}}). Structs are {x: 1, y: 2} in both. */
+static void add_fields(sbuf *b, const shi_value *v, bool c) {
+    bool tuple = v->nfields == 0 || shi_field_is_tuple(v->fields[0].name);
+    bool array = v->kind == SHI_VAL_ARRAY;
+    const char *open = array ? (c ? "{" : "[") : tuple ? (c ? "{" : "(") : "{";
+    const char *close = array ? (c ? "}" : "]") : tuple ? (c ? "}" : ")") : "}";
+    sb_add(b, open);
+    for (size_t i = 0; i < v->nfields; i++) {
+        if (i) sb_add(b, ", ");
+        if (!array && !tuple) sb_printf(b, "%s: ", v->fields[i].name);
+        /* an unset element is a Vec's spare slot: the lesson's `_` */
+        if (array && v->fields[i].value->kind == SHI_VAL_UNINIT) sb_add(b, "_");
+        else add_value(b, v->fields[i].value, c);
+    }
+    if (v->truncated) sb_printf(b, "%s+%zu more", v->nfields ? ", " : "", v->truncated);
+    sb_add(b, close);
+}
+
+static void add_value(sbuf *b, const shi_value *v, bool c) {
+    if (v->text && v->kind != SHI_VAL_UNINIT) { sb_add(b, v->text); return; }
+    switch (v->kind) {
+    case SHI_VAL_UNINIT: sb_add(b, "?"); break;
+    case SHI_VAL_INT: sb_printf(b, "%" PRId64, v->i); break;
+    case SHI_VAL_UINT: sb_printf(b, "%" PRIu64, v->u); break;
+    case SHI_VAL_FLOAT: add_float(b, v->f); break;
+    case SHI_VAL_BOOL: sb_add(b, v->b ? "true" : "false"); break;
+    case SHI_VAL_CHAR:
+        if (v->i >= 32 && v->i < 127) sb_printf(b, "'%c'", (int)v->i);
+        else sb_printf(b, "'\\u{%" PRIx64 "}'", (uint64_t)v->i);
+        break;
+    case SHI_VAL_POINTER: sb_printf(b, "0x%" PRIx64, v->addr); break;
+    case SHI_VAL_STRUCT: case SHI_VAL_ARRAY: add_fields(b, v, c); break;
+    case SHI_VAL_OWNED:
+        if (v->owned.kind == SHI_OWN_BOX || v->owned.kind == SHI_OWN_RC) sb_add(b, "{ptr}");
+        else sb_printf(b, "{ptr, len %" PRIu64 ", cap %" PRIu64 "}", v->owned.len, v->owned.cap);
+        break;
+    case SHI_VAL_UNREADABLE: sb_printf(b, "<%s>", v->text ? v->text : "unreadable"); break;
+    }
+}
+
+char *shi_value_text(const shi_value *v) {
+    sbuf b = {0};
+    add_value(&b, v, false);
+    return sb_take(&b);
+}
+
+char *shi_value_text_in(const shi_value *v, const char *language) {
+    sbuf b = {0};
+    add_value(&b, v, language && strcmp(language, "c") == 0);
+    return sb_take(&b);
+}
+
+/* ---- titles ------------------------------------------------------------------------------ */
+
+/* Which event names a step: the most telling one (a crash over a call over an allocation). */
+static int event_rank(shi_event_kind k) {
+    static const int rank[] = {
+        /* a call or return names the step even when the program ends in it: the exit has
+         * its own line below the diagram */
+        [SHI_EV_SIGNAL] = 9, [SHI_EV_CALL] = 8, [SHI_EV_RETURN] = 7, [SHI_EV_EXIT] = 6,
+        [SHI_EV_LIMIT] = 5, [SHI_EV_DROP] = 4, [SHI_EV_REALLOC] = 3, [SHI_EV_ALLOC] = 2,
+        [SHI_EV_FREE] = 1, [SHI_EV_LINE] = 0, [SHI_EV_OUTPUT] = 0,
+    };
+    return (unsigned)k < sizeof rank / sizeof rank[0] ? rank[k] : 0;
+}
+
+static void add_event_title(sbuf *b, const shi_event *e) {
+    const char *fn = e->function ? e->function : "?";
+    switch (e->kind) {
+    case SHI_EV_CALL: sb_printf(b, "%s() called", fn); break;
+    case SHI_EV_RETURN:
+        sb_printf(b, "%s() returned", fn);
+        if (e->has_value && e->is_float) { sb_add(b, " "); add_float(b, e->fvalue); }
+        else if (e->has_value && e->is_pointer) sb_printf(b, " 0x%" PRIx64, (uint64_t)e->value);
+        else if (e->has_value) sb_printf(b, " %" PRId64, e->value);
+        break;
+    case SHI_EV_DROP: sb_printf(b, "drop(%s)", fn); break;
+    case SHI_EV_ALLOC:
+        sb_printf(b, "%zu byte%s allocated (block #%" PRIu64 ")", e->size, e->size == 1 ? "" : "s",
+                  e->block_id);
+        break;
+    case SHI_EV_REALLOC:
+        sb_printf(b, "block #%" PRIu64 " reallocated: %zu byte%s%s", e->block_id, e->size,
+                  e->size == 1 ? "" : "s", e->old_addr && e->old_addr != e->addr ? ", moved" : "");
+        break;
+    case SHI_EV_FREE: sb_printf(b, "block #%" PRIu64 " freed", e->block_id); break;
+    case SHI_EV_EXIT: sb_printf(b, "exited with code %" PRId64, e->value); break;
+    case SHI_EV_SIGNAL:
+        if (e->text) sb_printf(b, "killed by %s", e->text);
+        else sb_printf(b, "killed by signal %" PRId64, e->value);
+        break;
+    case SHI_EV_LIMIT: sb_add(b, e->text ? e->text : "limit reached"); break;
+    default: break;
+    }
+}
+
+char *shi_step_title(const shi_step *s) {
+    if (s->title) return shi_trace_strdup(s->title);
+    const shi_event *best = NULL;
+    for (size_t i = 0; i < s->nevents; i++)
+        if (event_rank(s->events[i].kind) > 0 &&
+            (!best || event_rank(s->events[i].kind) > event_rank(best->kind)))
+            best = &s->events[i];
+    sbuf b = {0};
+    if (best) add_event_title(&b, best);
+    else if (s->index == 0 && s->nframes) sb_printf(&b, "%s() called", s->frames[0].function);
+    else sb_printf(&b, "line %d", s->line);
+    /* scope ends drop several values at once: all of them, in the order they went */
+    const char *sep = best && best->kind == SHI_EV_DROP ? ", " : "; ";
+    for (size_t i = 0; i < s->nevents; i++)
+        if (s->events[i].kind == SHI_EV_DROP && &s->events[i] != best) {
+            sb_add(&b, sep);
+            add_event_title(&b, &s->events[i]);
+            sep = ", ";
+        }
+    return sb_take(&b);
+}

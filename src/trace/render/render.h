@@ -1,0 +1,66 @@
+/*
+ * src/trace/render/render.h — drawing a trace: the lesson's "Stack | Heap" diagrams in a
+ * terminal, a versioned JSON trace (docs/trace-json.md) and an export in Online Python
+ * Tutor's trace format. Renderers only read the model.
+ *
+ *     shi_render_opts o = shi_render_opts_for(stdout);  // UTF-8? colour? width?
+ *     for (size_t i = 0; i < t->nsteps; i++) shi_render_text(t, &t->steps[i], stdout, &o);
+ *     shi_render_summary(t, stdout, &o);                // exit code, leaks
+ *     shi_render_json(t, json_file);
+ *
+ * All return 0, or -1 when writing failed (errno from the stream).
+ */
+#ifndef SH_TRACE_RENDER_H
+#define SH_TRACE_RENDER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "trace/model/layout.h"
+#include "trace/model/model.h"
+
+typedef struct shi_render_opts {
+    bool utf8;    /* box-drawing characters and arrows; false: + - | -> */
+    bool color;   /* ANSI colours; the caller decides (a terminal, NO_COLOR unset) */
+    int width;    /* columns available (every line fits: wider values wrap); 0 means 100;
+                     below 40, 40 */
+} shi_render_opts;
+
+/* Options for writing to `out`: colour when it is a terminal and NO_COLOR is unset, UTF-8
+ * when the locale (LC_ALL, LC_CTYPE, LANG) says so, the width from COLUMNS, else the
+ * terminal's, else (a file, a pipe) 100. */
+shi_render_opts shi_render_opts_for(FILE *out);
+
+/* One step: heading, file:line, the Stack | Heap diagram, then the step's events. */
+int shi_render_text(const shi_trace *t, const shi_step *s, FILE *out, const shi_render_opts *o);
+/* The step's events worth a line of their own: program output, exit, signal, limits. */
+int shi_render_events(const shi_trace *t, const shi_step *s, FILE *out,
+                      const shi_render_opts *o);
+/* The end of the run: how the program ended and the blocks it never freed. */
+int shi_render_summary(const shi_trace *t, FILE *out, const shi_render_opts *o);
+
+int shi_render_json(const shi_trace *t, FILE *out);
+int shi_render_pytutor(const shi_trace *t, FILE *out);
+/* The trace as one self-contained HTML page (docs/html.md): the source beside the Stack |
+ * Heap diagram, scrolling steps through the program. Reads the trace's source files. */
+int shi_render_html(const shi_trace *t, FILE *out);
+
+/* A process's memory layout (trace/model/layout.h) as the lesson's "Process Memory Layout":
+ * high addresses at the top, one row per region, each with its range and size. */
+typedef struct shi_layout_draw_opts {
+    bool ascii;             /* ASCII only: --ascii, or the locale is not UTF-8 */
+    bool colour;            /* ANSI colour: a terminal, and NO_COLOR not set */
+    const char *title;      /* "./prog (pid 123, stopped at main)" */
+    const char *note;       /* a line under the diagram, or NULL */
+} shi_layout_draw_opts;
+void shi_render_layout(const shi_layout *layout, const shi_layout_draw_opts *o, FILE *out);
+/* The same regions as JSON: [{"name","kind","start","end","size","perms","path"}],
+ * ascending addresses (docs/cli.md). */
+void shi_render_layout_json(const shi_layout *layout, FILE *out);
+
+/* JSON string escaping shared by both JSON writers: quotes included; control characters,
+ * quotes and backslashes escaped; invalid UTF-8 bytes become \ufffd; "</" becomes "<\/"
+ * so the text can sit inside an HTML <script>. `n` bytes of `s` (NULL writes null). */
+void shi_json_string(FILE *out, const char *s, size_t n);
+
+#endif
