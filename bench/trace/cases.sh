@@ -30,8 +30,9 @@
 # the yardstick for the issue's "≥ 30× gdb".
 #
 # Prints a Markdown table, with the issue's targets marked met or not met, and writes it
-# with the date, machine and command to bench/out/RESULTS-trace-cases.md. BENCH_QUICK=1:
-# the smallest size of each case, one run, a few hundred steps of gdb (a smoke run).
+# with the date, machine and command to bench/out/RESULTS-trace-cases.md (BENCH_OUT: another
+# directory). BENCH_QUICK=1: the smallest size of each case, one run, a few hundred steps
+# of gdb (a smoke run, tests/cli/test_bench_cases.sh).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -54,8 +55,9 @@ if [ "$quick" = 1 ]; then
 fi
 
 work=$build/bench/trace-cases
-out_md=$root/bench/out/RESULTS-trace-cases.md
-mkdir -p "$work" "$root/bench/out"
+out_dir=${BENCH_OUT:-$root/bench/out}
+out_md=$out_dir/RESULTS-trace-cases.md
+mkdir -p "$work" "$out_dir"
 say() { printf '%s\n' "$*" >&2; }
 fail() { say "bench/trace/cases.sh: $*"; exit 1; }
 
@@ -112,10 +114,10 @@ build_heap() {   # N LABEL: N blocks, 5,000 iterations of two steps
     add_case "$name" "$work/$name" $((2 * touches + 6)) "$c" unlimited \
         "heap.c, $n blocks of 32 B, then $((2 * touches)) steps"
 }
-build_recurse() {   # FRAME LABEL
+build_recurse() {   # FRAME LABEL CAP
     local name=recurse-$2
     cc -g -O0 -DFRAME="$1" -o "$work/$name" "$here/recurse.c"
-    add_case "$name" "$work/$name" "?" 200000 8192 \
+    add_case "$name" "$work/$name" "?" "$3" 8192 \
         "recurse.c to SIGSEGV, ulimit -s 8192, frames of $1 B"
 }
 build_push() {   # N
@@ -128,11 +130,13 @@ build_push() {   # N
 
 say "bench: building the cases into $work"
 if [ "$quick" = 1 ]; then
-    build_loop 10005 10k; build_heap 1000 1k; build_recurse 65536 64k; build_push 100
+    build_loop 10005 10k; build_heap 1000 1k; build_recurse 65536 64k 200000; build_push 100
 else
     build_loop 10005 10k; build_loop 100005 100k; build_loop 1000005 1M
     build_heap 1000 1k; build_heap 10000 10k; build_heap 100000 100k
-    build_recurse 65536 64k; build_recurse 8192 8k; build_recurse 1024 1k
+    # each step reads every frame: 1 KiB frames (8,000 deep, about 25,000 steps) take
+    # minutes a run, so that size stops at 4,000 steps, about 1,300 frames deep
+    build_recurse 65536 64k 200000; build_recurse 8192 8k 200000; build_recurse 1024 1k 4000
     build_push 100; build_push 1000
 fi
 
