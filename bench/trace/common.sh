@@ -3,6 +3,8 @@
 # its runs, and turning nanoseconds into seconds and steps per second. One copy, so both
 # benches time gdb the same way and their figures can be put side by side.
 
+# shellcheck shell=bash
+
 now() { date +%s%N; }
 
 # timed CMD...: runs CMD, leaves its wall time in nanoseconds in $elapsed_ns, and returns
@@ -61,7 +63,7 @@ secs() { awk -v t="$1" 'BEGIN { printf("%.2f", t / 1e9) }'; }
 # steps of loop.c built as PROGRAM, start-up (a 0-step run) taken off; prints "n/a"
 # without gdb, fails when gdb did not print the locals STEPS times
 gdb_steps_per_s() {
-    local prog=$1 steps=$2 work=$3 reps=$4 r best= best_start= n
+    local prog=$1 steps=$2 work=$3 reps=$4 r best='' best_start='' n
     if ! command -v gdb > /dev/null; then echo n/a; return 0; fi
     gdb_script "$steps" "$work/steps.gdb"
     gdb_script 0 "$work/start.gdb"
