@@ -65,7 +65,7 @@ cc -O2 -Wall -Wextra -o "$work/measure" "$root/bench/measure.c"
 cc -O2 -Wall -Wextra -o "$work/count" "$here/count.c"
 
 # ---- the base build ---------------------------------------------------------------------
-base_exe= base_desc=
+base_exe='' base_desc=''
 if [ -n "${BASE_EXE:-}" ]; then
     base_exe=$BASE_EXE base_desc="\`$BASE_EXE\`"
 elif [ "$base_ref" != none ]; then
@@ -162,6 +162,7 @@ run_trace() {
         "$work/count" "$prefix" "${args[@]}") || line="0 0 0 0 not-started"
     counted=$(cat "$file.count" 2> /dev/null || true)
     [ -n "$counted" ] || counted="0 0"
+    # shellcheck disable=SC2086  # the fields of measure's line
     set -- $line
     echo "$1 $2 $5 $counted" > "$file"
 }
@@ -282,7 +283,9 @@ targets() {
     fi
     for k in recurse-64k recurse-8k recurse-1k; do
         [ -n "${capped[$k.new]:-}" ] || continue
-        echo "| $k: finishes with its message | ${ending[$k.new]:-no message} | $(verdict "\"${capped[$k.new]}\" == \"no\" && \"${ending[$k.new]:-}\" != \"\"") |"
+        local fig=${ending[$k.new]:-no message}
+        [ "${capped[$k.new]}" = yes ] && fig="capped at ${steps[$k.new]} steps (${status[$k.new]})"
+        echo "| $k: finishes with its message | $fig | $(verdict "\"${capped[$k.new]}\" == \"no\" && \"${ending[$k.new]:-}\" != \"\"") |"
     done
 }
 
@@ -299,6 +302,10 @@ command="bench/trace/cases.sh $1"
          "a run is limited to $case_timeout s; gdb: \`step\` + \`info locals\` on loop.c, $gdb_steps steps, best of $reps: $gdb_rate steps/s."
     echo
     table
+    echo
+    list=""
+    for c in "${cases[@]}"; do list+="${list:+; }$c: ${title[$c]}"; done
+    echo "Cases: $list."
     echo
     targets
     echo
