@@ -20,6 +20,8 @@
 # BENCH_REPS (default 3); TRACE_ITERS (default 50000); GDB_STEPS (default 10000).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=bench/trace/common.sh
+source "$here/common.sh"
 root=$(cd "$here/../.." && pwd)
 [ $# -eq 1 ] || { echo "usage: bench/trace/run.sh BUILD_DIR" >&2; exit 2; }
 build=$(cd "$1" && pwd)
@@ -45,42 +47,6 @@ ${CC:-gcc} -g -O0 -DITERS="$iters" -o "$loop" "$here/loop.c"
 
 fail() { echo "bench/trace/run.sh: $*" >&2; exit 1; }
 
-now() { date +%s%N; }
-# best TIME: keeps the smaller of $best_var and the elapsed nanoseconds
-elapsed_ns=0
-timed() {
-    local t0 t1 rc=0
-    t0=$(now)
-    "$@" || rc=$?
-    t1=$(now)
-    elapsed_ns=$((t1 - t0))
-    return $rc
-}
-keep_best() {   # name ns
-    local cur=${!1:-}
-    if [ -z "$cur" ] || [ "$2" -lt "$cur" ]; then printf -v "$1" %s "$2"; fi
-}
-
-# gdb's command file: stop at main, then step + info locals, K times
-gdb_script() {   # K FILE
-    {
-        echo "set pagination off"
-        echo "set confirm off"
-        echo "set width 0"
-        echo "set startup-with-shell off"
-        echo "break main"
-        echo "run"
-        echo "set \$n = 0"
-        echo "while \$n < $1"
-        echo "  step"
-        echo "  info locals"
-        echo "  set \$n = \$n + 1"
-        echo "end"
-        echo "kill"
-        echo "quit"
-    } > "$2"
-}
-
 have_gdb=$(command -v gdb || true)
 [ -n "$have_gdb" ] || echo "bench/trace/run.sh: gdb not found: its rows are n/a" >&2
 
@@ -97,9 +63,9 @@ run_sh_text() {
 run_sh_start() {   # one step: reading DWARF, spawning, breakpoints, the stop in main
     "$sh_exe" run --max-steps 1 --json /dev/null -- "$loop" > /dev/null 2>&1 || true
 }
-run_gdb() { gdb -nx -batch -x "$work/steps.gdb" "$loop" > "$gdb_out" 2>&1; }
-run_gdb_pinned() { taskset -c 0 gdb -nx -batch -x "$work/steps.gdb" "$loop" > "$gdb_out" 2>&1; }
-run_gdb_start() { gdb -nx -batch -x "$work/start.gdb" "$loop" > /dev/null 2>&1; }
+run_gdb() { gdb_run "$work/steps.gdb" "$loop" "$gdb_out"; }
+run_gdb_pinned() { gdb_run_pinned "$work/steps.gdb" "$loop" "$gdb_out"; }
+run_gdb_start() { gdb_run "$work/start.gdb" "$loop" /dev/null; }
 
 check_json() {
     local n
@@ -116,7 +82,7 @@ check_text() {
 }
 check_gdb() {
     local n
-    n=$(grep -c '^sum = ' "$gdb_out" || true)
+    n=$(gdb_count_locals "$gdb_out")
     [ "$n" = "$gdb_steps" ] || fail "gdb printed the locals $n times, expected $gdb_steps (see $gdb_out)"
 }
 
@@ -140,12 +106,6 @@ for ((r = 0; r < reps; r++)); do
     fi
 done
 rm -f "$json" "$text"
-
-# steps/s with the start-up taken off; "n/a" when the tool did not run
-rate() {   # steps total_ns start_ns
-    awk -v n="$1" -v t="$2" -v s="$3" 'BEGIN { d = (t - s) / 1e9; if (d <= 0) d = t / 1e9; printf("%.0f", n / d) }'
-}
-secs() { awk -v t="$1" 'BEGIN { printf("%.2f", t / 1e9) }'; }
 
 sh_rate=$(rate "$steps" "$best_json" "$best_sh_start")
 text_rate=$(rate "$steps" "$best_text" "$best_sh_start")
@@ -175,7 +135,7 @@ table=$(
         echo "| the same gdb under taskset -c 0 | $gdb_steps | $(secs "$best_gdb_pinned") | $(secs "$best_gdb_start") | $gdb_pinned_rate | $(ratio "$gdb_pinned_rate") |"
     fi
 )
-cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)
+cpu=$(cpu_model)
 gdb_version=n/a
 [ -n "$have_gdb" ] && gdb_version=$(gdb --version | head -1)
 {
