@@ -14,12 +14,15 @@
  */
 #define _GNU_SOURCE   /* sigabbrev_np */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "trace/render/render.h"
@@ -56,30 +59,48 @@ typedef struct out_file {
     const char *path;
     FILE *f;
     int (*render)(const shi_trace *, FILE *);
+    bool created;   /* no file was there before: a run that never happened removes it */
 } out_file;
 
+/* Opened before the program runs, so a bad path fails at once; an existing file is not
+ * truncated until there is a trace to write into it (a run that cannot start loses nothing),
+ * and what is not a regular file (/dev/stdout, a pipe) is written as it is. */
 static int open_outputs(out_file *outs, size_t n) {
     for (size_t k = 0; k < n; k++) {
         if (!outs[k].path) continue;
-        outs[k].f = fopen(outs[k].path, "w");
-        if (!outs[k].f) {
+        int fd = open(outs[k].path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        outs[k].created = fd >= 0;
+        if (fd < 0 && errno == EEXIST) fd = open(outs[k].path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || !(outs[k].f = fdopen(fd, "w"))) {
             fprintf(stderr, "stackheap run: cannot write %s: %s\n", outs[k].path, strerror(errno));
+            if (fd >= 0) close(fd);
             return -1;
         }
     }
     return 0;
 }
 
-/* Closes them; `discard`: the run never happened, the empty files go. */
+static bool regular(FILE *f) {
+    struct stat st;
+    return fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Writes the trace into each and closes them; `discard`: the run never happened, so the
+ * files this run created go, and those that were there stay as they were. */
 static int close_outputs(out_file *outs, size_t n, const shi_trace *t, bool discard) {
     int rc = 0;
     for (size_t k = 0; k < n; k++) {
         if (!outs[k].f) continue;
-        int w = discard ? 0 : outs[k].render(t, outs[k].f);
+        bool reg = regular(outs[k].f);
+        int w = 0;
+        if (!discard) {
+            if (reg && ftruncate(fileno(outs[k].f), 0) != 0) w = -1;
+            if (w == 0) w = outs[k].render(t, outs[k].f);
+        }
         if (fclose(outs[k].f) != 0) w = -1;
         outs[k].f = NULL;
-        if (discard) unlink(outs[k].path);
-        else if (w != 0) {
+        if (discard && outs[k].created && reg) unlink(outs[k].path);
+        else if (!discard && w != 0) {
             fprintf(stderr, "stackheap run: writing %s failed\n", outs[k].path);
             rc = -1;
         }
@@ -165,8 +186,8 @@ static int run_body(int argc, char **argv) {
         return SH_EXIT_USAGE;
     }
 
-    out_file outs[] = {{json, NULL, shi_render_json}, {html, NULL, shi_render_html},
-                       {pytutor, NULL, shi_render_pytutor}};
+    out_file outs[] = {{json, NULL, shi_render_json, false}, {html, NULL, shi_render_html, false},
+                       {pytutor, NULL, shi_render_pytutor, false}};
     size_t nouts = sizeof outs / sizeof outs[0];
     bool files = json || html || pytutor;
     if (open_outputs(outs, nouts) != 0) {

@@ -202,6 +202,28 @@ r = subprocess.run([BIN, "run", "--json", os.path.join(WORK, "none.json"), "--",
 check("a program that cannot be traced leaves no empty output file",
       r.returncode == 1 and not os.path.exists(os.path.join(WORK, "none.json")))
 
+# a file that was there is not ours to remove or empty when the run cannot start: a kept
+# trace, or a link such as /dev/stdout (a test of the link itself, not of /dev/stdout)
+kept = os.path.join(WORK, "kept.json")
+with open(kept, "w") as f:
+    f.write("an earlier trace\n")
+link = os.path.join(WORK, "stdout-link")
+os.symlink(kept, link)
+for path in (kept, link):
+    subprocess.run([BIN, "run", "--json", path, "--", os.path.join(WORK, "no-such-program")],
+                   capture_output=True, timeout=60)
+check("a run that cannot start leaves an existing file and a link as they were",
+      os.path.islink(link) and open(kept).read() == "an earlier trace\n")
+r = subprocess.run([BIN, "run", "--json", "/dev/stdout", "--", marker_prog, marker],
+                   capture_output=True, timeout=60)
+check("--json /dev/stdout writes the trace to standard output",
+      r.returncode == 0 and json.loads(r.stdout)["format"] == "stackheap-trace",
+      r.stdout[:80])
+r = subprocess.run([BIN, "run", "--json", kept, "--", marker_prog, marker],
+                   capture_output=True, timeout=60)
+check("an existing file is replaced by the trace when the run happens",
+      json.load(open(kept))["format"] == "stackheap-trace")
+
 # ---- output bytes whole ---------------------------------------------------------------------
 nul_json = os.path.join(WORK, "nul.json")
 subprocess.run([BIN, "run", "--json", nul_json, "--", nul], capture_output=True, timeout=60)
