@@ -57,3 +57,22 @@ def find_var(step, name):
 def find_block(step, ident):
     """The heap block numbered `ident` in a JSON step, or None (also for ident None)."""
     return next((b for b in step["heap"] if b["id"] == ident), None) if ident else None
+
+
+def trace_json(stackheap, exe, cwd):
+    """`stackheap run --json` of `exe` (run in `cwd`), read back: the trace as a dict."""
+    import json
+    import subprocess
+    out = exe + ".json"
+    subprocess.run([stackheap, "run", "--json", out, "--", exe], check=True, cwd=cwd,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    return json.load(open(out))
+
+
+def trace_text(stackheap, exe, cwd, columns="120"):
+    """The text view of `exe` (run in `cwd`), uncoloured, `columns` wide."""
+    import os
+    import subprocess
+    r = subprocess.run([stackheap, "run", "--", exe], cwd=cwd, capture_output=True, text=True,
+                       timeout=120, env=dict(os.environ, NO_COLOR="1", COLUMNS=columns))
+    return r.stdout

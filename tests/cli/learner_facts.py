@@ -34,7 +34,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish  # noqa: E402
+from factcheck import check, finish, trace_json, trace_text  # noqa: E402
 
 BIN, SRC, WORK = sys.argv[1:4]
 GDB = shutil.which("gdb")
@@ -53,16 +53,11 @@ def build(name):
 
 
 def trace(exe):
-    out = exe + ".json"
-    subprocess.run([BIN, "run", "--json", out, "--", exe], check=True, cwd=WORK,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
-    return json.load(open(out))
+    return trace_json(BIN, exe, WORK)
 
 
 def text_view(exe):
-    r = subprocess.run([BIN, "run", "--", exe], cwd=WORK, capture_output=True, text=True,
-                       timeout=120, env=dict(os.environ, NO_COLOR="1", COLUMNS="120"))
-    return r.stdout
+    return trace_text(BIN, exe, WORK)
 
 
 def gdb(exe, commands):
