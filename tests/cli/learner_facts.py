@@ -26,7 +26,6 @@ Run by test_learner.sh; prints "ok"/"FAIL" per fact and "N passed, N failed".
 
 Usage: learner_facts.py STACKHEAP_BIN SOURCE_DIR WORK_DIR
 """
-import json
 import os
 import re
 import shutil
