@@ -145,9 +145,11 @@ fi
 # gets "wall rss_kib status bytes steps" and FILE.tail the trace's last 4 KiB
 run_trace() {
     local v=$1 c=$2 kind=$3 file=$4 args prefix line counted
-    args=(--max-steps "${cap[$c]}" --timeout "$case_timeout")
-    # the JSON goes to fd 3, the pipe (--json /dev/stdout writes nothing: stdout is the
-    # text view's), and the text view, empty with --json, to /dev/null
+    args=(--max-steps "${cap[$c]}")
+    # --timeout where the version has it (a base from before it has not: timeout(1) bounds
+    # the run all the same)
+    if "${exe[$v]}" run --help 2>&1 | grep -q -- --timeout; then args+=(--timeout "$case_timeout"); fi
+    # the JSON goes to fd 3, the pipe, and the text view, empty with --json, to /dev/null
     if [ "$kind" = json ]; then args+=(--json /dev/fd/3); prefix='"index":'; else prefix='Step '; fi
     # shellcheck disable=SC2016  # the inner script's own variables
     line=$("$work/measure" -t $((case_timeout + 30)) -o "$file.count" -- bash -c '
