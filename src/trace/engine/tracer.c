@@ -1222,7 +1222,9 @@ static void finish(tracer *tr) {
                  b->file ? b->file : "?", b->line);
         shi_trace_add_leak(tr->t, buf);
     }
-    shi_narrate(tr->t, tr->src);
+    /* the steps told as the run went are narrated, but the last of them may have gained the
+     * run's closing events since */
+    shi_narrate(tr->t, tr->src, tr->told ? tr->told - 1 : 0);
 }
 
 /* Events after the last step (exit, a signal) go on the last step, or a step of their own. */

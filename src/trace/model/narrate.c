@@ -174,6 +174,6 @@ void shi_narrate_step(shi_trace *t, shi_sources *src, size_t i) {
     free(title);
 }
 
-void shi_narrate(shi_trace *t, shi_sources *src) {
-    for (size_t i = 0; i < t->nsteps; i++) shi_narrate_step(t, src, i);
+void shi_narrate(shi_trace *t, shi_sources *src, size_t from) {
+    for (size_t i = from; i < t->nsteps; i++) shi_narrate_step(t, src, i);
 }
