@@ -281,29 +281,20 @@ static void json_value(jw *w, const shi_step *s, const shi_value *v) {
 
 /* ---- stackheap's format: frames, blocks, events, steps ----------------------------------- */
 
-static void json_var(jw *w, const shi_step *s, const shi_var *v) {
+/* A variable: a frame's (`param`), or the static region's (its `function`, and its literal
+ * and argument marks), the same keys around them. */
+static void json_var(jw *w, const shi_step *s, const shi_var *v, bool in_statics) {
     jw_open(w, '{');
     jw_key(w, "name"); jw_str(w, v->name);
+    if (in_statics) {
+        jw_key(w, "function"); jw_str(w, v->scope);
+        jw_key(w, "literal"); jw_bool(w, v->literal);
+        jw_key(w, "argument"); jw_bool(w, v->argument);
+    }
     jw_key(w, "type"); jw_str(w, v->type);
     jw_key(w, "size"); jw_uint(w, v->size);
     jw_key(w, "addr"); if (v->addr) jw_addr(w, v->addr); else jw_null(w);
-    jw_key(w, "param"); jw_bool(w, v->is_param);
-    jw_key(w, "changed"); jw_bool(w, v->changed);
-    jw_key(w, "value"); json_value(w, s, &v->value);
-    jw_close(w, '}');
-}
-
-/* A variable of the static region: a frame's variable, with its function and its literal
- * and argument marks. */
-static void json_static(jw *w, const shi_step *s, const shi_var *v) {
-    jw_open(w, '{');
-    jw_key(w, "name"); jw_str(w, v->name);
-    jw_key(w, "function"); jw_str(w, v->scope);
-    jw_key(w, "literal"); jw_bool(w, v->literal);
-    jw_key(w, "argument"); jw_bool(w, v->argument);
-    jw_key(w, "type"); jw_str(w, v->type);
-    jw_key(w, "size"); jw_uint(w, v->size);
-    jw_key(w, "addr"); if (v->addr) jw_addr(w, v->addr); else jw_null(w);
+    if (!in_statics) { jw_key(w, "param"); jw_bool(w, v->is_param); }
     jw_key(w, "changed"); jw_bool(w, v->changed);
     jw_key(w, "value"); json_value(w, s, &v->value);
     jw_close(w, '}');
@@ -318,7 +309,7 @@ static void json_frame(jw *w, const shi_step *s, const shi_frame *f) {
     jw_key(w, "new"); jw_bool(w, f->is_new);
     jw_key(w, "vars");
     jw_open(w, '[');
-    for (size_t i = 0; i < f->nvars; i++) json_var(w, s, &f->vars[i]);
+    for (size_t i = 0; i < f->nvars; i++) json_var(w, s, &f->vars[i], false);
     jw_close(w, ']');
     jw_close(w, '}');
 }
@@ -405,7 +396,7 @@ static void json_step(jw *w, const shi_step *s) {
     jw_close(w, ']');
     jw_key(w, "statics");
     jw_open(w, '[');
-    for (size_t i = 0; i < s->statics.nvars; i++) json_static(w, s, &s->statics.vars[i]);
+    for (size_t i = 0; i < s->statics.nvars; i++) json_var(w, s, &s->statics.vars[i], true);
     jw_close(w, ']');
     jw_key(w, "events");
     jw_open(w, '[');
