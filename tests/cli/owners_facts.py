@@ -328,6 +328,23 @@ check("moves: drops z, y, w[0], w, *b, b, v[0], v",
       d == ["z", "y", "w[0]", "w", "*b", "b", "v[0]", "v"], d)
 free_order_as_gdb(t, exe, "moves")
 
+# ---- a value given back: root = insert(root, k) ------------------------------------------
+exe, FACTS = build("owners_back")
+t = trace(exe)
+s = step_at(t, FACTS)
+root = var(s, "root") if s else None
+check("given back: after the loop root owns the tree again (not stale), as gdb's root = Some(..)",
+      root and not (handles(root["value"], []) or [{"stale": True}])[0].get("stale") and owned_by(s, "root"),
+      root and root["value"].get("text"))
+keys = sorted(b["value"]["fields"][0]["value"]["value"] for b in s["heap"]) if s else None
+check("given back: the three nodes hold 3, 5, 8, owned by root, root.left, root.right",
+      keys == [3, 5, 8] and s and all(owned_by(s, o) for o in ("root", "root.left", "root.right")),
+      (keys, s and [b.get("owner") for b in s["heap"]]))
+d = drops(t)
+check("given back: dropped root.left, root.right, root (children first)",
+      d == ["root.left", "root.right", "root"], d)
+free_order_as_gdb(t, exe, "given back")
+
 # ---- C: own.h's handles ----------------------------------------------------------------
 exe = os.path.join(BUILD, "lesson", "heap_types")
 if os.path.exists(exe):

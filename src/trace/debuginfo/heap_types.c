@@ -191,9 +191,37 @@ static const shi_value *place_in(const typing *x, const handle *h, const shi_ste
     return v && v->kind == SHI_VAL_OWNED ? v : NULL;
 }
 
+/* Whether a live handle in v reaches block `id` of step p. */
+static bool owns_in(const shi_step *p, const shi_value *v, uint64_t id) {
+    if (v->kind == SHI_VAL_OWNED && !v->owned.stale && v->target_block >= 0 &&
+        (size_t)v->target_block < p->nblocks && p->blocks[v->target_block].id == id)
+        return true;
+    for (size_t i = 0; i < v->nfields; i++)
+        if (owns_in(p, v->fields[i].value, id)) return true;
+    return false;
+}
+
+/* Whether the block `id` was owned at step p from a frame that step s no longer has: a
+ * callee that took a value and has returned (`root = insert(root, k)` giving the same box
+ * back). The place it was moved from, holding the same bits, is then its owner again. */
+static bool owner_returned(const shi_step *p, const shi_step *s, uint64_t id) {
+    for (size_t i = p->nframes; i-- > 0;) {
+        const shi_frame *f = &p->frames[i];
+        bool owns = false;
+        for (size_t k = 0; k < f->nvars && !owns; k++) owns = owns_in(p, &f->vars[k].value, id);
+        if (!owns) continue;
+        for (size_t j = 0; j < s->nframes; j++)
+            if (s->frames[j].cfa == f->cfa && strcmp(s->frames[j].function, f->function) == 0)
+                return false;
+        return true;
+    }
+    return false;
+}
+
 /* A handle is stale (moved from, or its block freed) when its block is gone (a handle that
  * claims room but reaches no block), or when the same place at the previous step was stale
- * with the same bits or held another block at that address (malloc reuses addresses; ids
+ * with the same bits (unless the value came back from a callee that owned it: see
+ * owner_returned) or held another block at that address (malloc reuses addresses; ids
  * tell blocks apart). `held` says it owned this very block then. */
 static void judge_by_history(typing *x, handle *h, int64_t bi) {
     shi_owned *o = &h->v->owned;
@@ -210,8 +238,11 @@ static void judge_by_history(typing *x, handle *h, int64_t bi) {
     if (!was || was->owned.ptr != o->ptr) return;
     int64_t j = shi_step_block_at(p, was->owned.ptr);
     uint64_t was_id = j >= 0 ? p->blocks[j].id : 0;
-    if (was->owned.stale || was_id != x->s->blocks[bi].id) o->stale = true;
-    else h->held = true;
+    if (was_id != x->s->blocks[bi].id ||
+        (was->owned.stale && !owner_returned(p, x->s, was_id)))
+        o->stale = true;
+    else if (!was->owned.stale)
+        h->held = true;
 }
 
 static bool same_handle(const shi_owned *a, const shi_owned *b) {
