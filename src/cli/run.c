@@ -117,10 +117,11 @@ typedef struct live_text {
 
 static void show_step(void *arg, const shi_trace *t, size_t i) {
     live_text *lt = arg;
-    shi_render_text(t, &t->steps[i], stdout, &lt->o);
+    const shi_step *s = shi_trace_step((shi_trace *)t, i);
+    shi_render_text(t, i ? shi_trace_step((shi_trace *)t, i - 1) : NULL, s, stdout, &lt->o);
     fflush(stdout);
     lt->shown = i + 1;
-    lt->nevents = t->steps[i].nevents;
+    lt->nevents = s->nevents;
 }
 
 typedef struct run_args {
@@ -217,14 +218,20 @@ static int run_body(int argc, char **argv) {
     if (close_outputs(outs, nouts, t, false) != 0) rc = SH_EXIT_FAIL;
     if (!files) {
         /* the steps not shown yet, and the events the last one shown gained since */
-        if (lt.shown && lt.shown <= t->nsteps && t->steps[lt.shown - 1].nevents > lt.nevents) {
-            shi_step tail = t->steps[lt.shown - 1];
+        shi_cursor *c = shi_cursor_new(t);
+        const shi_step *last = lt.shown && lt.shown <= t->nsteps ? shi_cursor_step(c, lt.shown - 1) : NULL;
+        if (last && last->nevents > lt.nevents) {
+            shi_step tail = *last;
             tail.events += lt.nevents;
             tail.nevents -= lt.nevents;
             shi_render_events(t, &tail, stdout, &lt.o);
             putchar('\n');   /* as a step ends */
         }
-        for (size_t k = lt.shown; k < t->nsteps; k++) shi_render_text(t, &t->steps[k], stdout, &lt.o);
+        for (size_t k = lt.shown; k < t->nsteps; k++) {
+            const shi_step *s = shi_cursor_step(c, k);
+            shi_render_text(t, shi_cursor_prev(c), s, stdout, &lt.o);
+        }
+        shi_cursor_free(c);
         shi_render_summary(t, stdout, &lt.o);
         fflush(stdout);
     }

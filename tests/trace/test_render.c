@@ -195,7 +195,7 @@ static char *render_step(const shi_trace *t, size_t step, bool utf8, bool color,
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     CHECK(f);
-    CHECK_EQ(shi_render_text(t, &t->steps[step], f, &o), 0);
+    CHECK_EQ(shi_render_text(t, step ? &t->steps[step - 1] : NULL, &t->steps[step], f, &o), 0);
     fclose(f);
     printf("%s", buf);  /* in the test's log: what was checked */
     fflush(stdout);
@@ -1067,7 +1067,7 @@ SH_TEST(test_write_errors_are_reported) {
     setvbuf(full, NULL, _IONBF, 0);
     shi_trace *t = lesson_add();
     shi_render_opts o = {.utf8 = true, .width = 80};
-    CHECK_EQ(shi_render_text(t, &t->steps[0], full, &o), -1);
+    CHECK_EQ(shi_render_text(t, NULL, &t->steps[0], full, &o), -1);
     clearerr(full);
     CHECK_EQ(shi_render_json(t, full), -1);
     clearerr(full);

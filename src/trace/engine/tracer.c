@@ -54,6 +54,9 @@ typedef struct live_block {
     bool waiting;       /* such a block not reached by the program yet: no number, no
                            events, not drawn, not a leak */
     bool returned;      /* such a block the library call returned to the user's line */
+    char *owner;        /* its owner's path at `owner_step`, the latest step that typed or
+                           owned it (NULL: typed, owned by no named handle) */
+    size_t owner_step;  /* that step's index + 1; 0: none yet */
 } live_block;
 
 typedef struct alloc_site {
@@ -325,7 +328,10 @@ static void add_block(tracer *tr, uint64_t addr, uint64_t size, uint64_t tag) {
         shi_event *e = pend(tr, SHI_EV_FREE);
         e->addr = gone->addr; e->size = gone->size; e->block_id = gone->id;
     }
-    if (gone) *gone = tr->blocks[--tr->nblocks];
+    if (gone) {
+        free(gone->owner);
+        *gone = tr->blocks[--tr->nblocks];
+    }
     tr->blocks = grow(tr->blocks, tr->nblocks, &tr->cap_blocks, sizeof *tr->blocks);
     const alloc_site *site = &tr->sites[(tag & ~ON_BEHALF_TAG) - 1];
     live_block *b = &tr->blocks[tr->nblocks++];
@@ -344,14 +350,28 @@ static void add_block(tracer *tr, uint64_t addr, uint64_t size, uint64_t tag) {
  * reaches its block there), hence the look a few steps back while nothing types the block;
  * a block typed but owned by no named handle (one inside a block a C pointer reaches) is
  * dropped unnamed. */
-static const char *owner_of(const tracer *tr, uint64_t block_id) {
-    for (size_t k = tr->t->nsteps, seen = 0; k-- > 0 && seen < 16; seen++) {
-        const shi_step *s = &tr->t->steps[k];
-        int64_t bi = shi_step_find_block(s, block_id);
-        if (bi < 0) continue;
-        if (s->blocks[bi].owner || s->blocks[bi].type) return s->blocks[bi].owner;
+static const char *owner_of(const tracer *tr, const live_block *b) {
+    return b->owner_step && b->owner_step + 16 > tr->t->nsteps ? b->owner : NULL;
+}
+
+/* After a step: each of its blocks that something types or owns remembers its owner there
+ * (steps leave memory as they are committed; owner_of looks here). The step's blocks and
+ * tr->blocks are both by address (copy_blocks sorted them). */
+static void remember_owners(tracer *tr, const shi_step *s) {
+    size_t k = 0;
+    for (size_t i = 0; i < s->nblocks; i++) {
+        const shi_block *sb = &s->blocks[i];
+        if (!sb->owner && !sb->type) continue;
+        while (k < tr->nblocks && tr->blocks[k].addr < sb->addr) k++;
+        if (k == tr->nblocks) break;
+        live_block *b = &tr->blocks[k];
+        if (b->addr != sb->addr || b->id != sb->id) continue;
+        if (!b->owner != !sb->owner || (b->owner && strcmp(b->owner, sb->owner) != 0)) {
+            free(b->owner);
+            b->owner = sb->owner ? strdup(sb->owner) : NULL;
+        }
+        b->owner_step = s->index + 1;
     }
-    return NULL;
 }
 
 /* A heap event about a block still waiting for the program to reach it (add_block): told
@@ -365,6 +385,7 @@ static bool waiting_event(tracer *tr, const shi_heap_event *h) {
         b->addr = h->ptr;
         b->size = h->size;
     } else if (h->kind == SHI_HEAP_FREE) {
+        free(b->owner);
         *b = tr->blocks[--tr->nblocks];
     } else {
         b->returned = true;
@@ -396,7 +417,7 @@ static void take_heap(tracer *tr) {
             break;
         case SHI_HEAP_FREE:
             if ((b = find_block(tr, h->ptr))) {
-                const char *owner = owner_of(tr, b->id);
+                const char *owner = owner_of(tr, b);
                 if (owner) {
                     shi_event *d = pend(tr, SHI_EV_DROP);
                     d->function = strdup(owner);
@@ -404,6 +425,7 @@ static void take_heap(tracer *tr) {
                 }
                 shi_event *e = pend(tr, SHI_EV_FREE);
                 e->addr = b->addr; e->size = b->size; e->block_id = b->id;
+                free(b->owner);
                 *b = tr->blocks[--tr->nblocks];
             }
             break;
@@ -722,7 +744,7 @@ static bool closing_brace(tracer *tr, const char *file, int line) {
 }
 
 static void carry_pending_drops(tracer *tr, shi_step *s, size_t frame, const shi_frame *pf) {
-    const shi_step *prev = s->index ? &tr->t->steps[s->index - 1] : NULL;
+    const shi_step *prev = s->index ? shi_trace_step(tr->t, s->index - 1) : NULL;
     if (!pf || !prev || !closing_brace(tr, s->frames[frame].file, s->frames[frame].line)) return;
     for (size_t k = 0; k < pf->nvars; k++) {
         const shi_var *pv = &pf->vars[k];
@@ -964,7 +986,7 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     size_t depth;
     size_t n = walk_frames(tr, &tr->regs, fr, MAX_FRAMES, &depth);
     tr->last_depth = depth;
-    const shi_step *prev = tr->t->nsteps ? &tr->t->steps[tr->t->nsteps - 1] : NULL;
+    const shi_step *prev = shi_trace_last(tr->t);
     const char *file = n ? fr[0].file : tr->last_file;
     int line = n ? fr[0].line : tr->last_line;
     /* One line may have several is_stmt addresses (a `for`'s parts): one step, unless the
@@ -1008,7 +1030,7 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     tr->return_pc = 0;
 
     shi_step *s = shi_trace_add_step(tr->t);
-    prev = s->index ? &tr->t->steps[s->index - 1] : NULL;
+    prev = s->index ? shi_trace_step(tr->t, s->index - 1) : NULL;
     s->file = shi_trace_strdup(step_file);
     s->line = step_line;
     if (step_line != line && step_file == file) s->stop_line = line;
@@ -1070,6 +1092,7 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
         tr->npending = deferred;
         for (size_t i = 0; i < tr->nblocks; i++) tr->blocks[i].hidden = false;
     }
+    remember_owners(tr, s);
     tr->last_file = file;
     tr->last_line = line;
     return STEP_MADE;
@@ -1111,13 +1134,14 @@ static void overflow_text(tracer *tr, char *buf, size_t len) {
  * events. So the last is held when the run is about to end on it (`hold_last`: the exit
  * stop, the step budget spent). */
 static void tell_steps(tracer *tr, bool hold_last) {
-    if (!tr->on_step) return;
     size_t upto = tr->t->nsteps;
     if (hold_last && upto) upto--;
     for (; tr->told < upto; tr->told++) {
         shi_narrate_step(tr->t, tr->src, tr->told);
-        tr->on_step(tr->on_step_arg, tr->t, tr->told);
+        if (tr->on_step) tr->on_step(tr->on_step_arg, tr->t, tr->told);
     }
+    /* the last told step may still gain the run's closing events (and be titled again) */
+    if (tr->told > 1) shi_trace_commit(tr->t, tr->told - 1);
 }
 
 static double cpu_seconds(const watchdog *w) {
@@ -1230,7 +1254,7 @@ static void finish(tracer *tr) {
 /* Events after the last step (exit, a signal) go on the last step, or a step of their own. */
 static void flush_to_last(tracer *tr) {
     if (!tr->t->nsteps) shi_trace_add_step(tr->t);
-    flush_pending(tr, &tr->t->steps[tr->t->nsteps - 1]);
+    flush_pending(tr, shi_trace_last(tr->t));
 }
 
 /* The file a shell would run for argv[0]: itself if it has a '/', else the first executable
@@ -1477,12 +1501,14 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     shi_proc_free(tr.p);
     finish(&tr);
     tell_steps(&tr, false);
+    shi_trace_commit(tr.t, tr.t->nsteps);
     for (size_t i = 0; i < tr.npending; i++) {
         free(tr.pending[i].text);
         free(tr.pending[i].function);
         free(tr.pending[i].value_type);
     }
     free(tr.pending);
+    for (size_t i = 0; i < tr.nblocks; i++) free(tr.blocks[i].owner);
     free(tr.blocks);
     free(tr.sites);
     free(tr.acts);

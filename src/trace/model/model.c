@@ -6,6 +6,7 @@
  * trace is not something the tracer can recover from, so it panics (fail fast, loudly).
  */
 #include "trace/model/model.h"
+#include "trace/model/model_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -93,8 +94,9 @@ shi_trace *shi_trace_new(const char *program) {
 }
 
 shi_step *shi_trace_add_step(shi_trace *t) {
-    shi_step *s = PUSH(t->steps, t->nsteps);
-    s->index = t->nsteps - 1;
+    size_t whole = t->nsteps - t->first;
+    shi_step *s = PUSH(t->steps, whole);
+    s->index = t->nsteps++;
     return s;
 }
 
@@ -487,7 +489,7 @@ void shi_value_clear(shi_value *v) {
     value_init(v);
 }
 
-static void frame_free(shi_frame *f) {
+void shi_frame_free_contents(shi_frame *f) {
     for (size_t i = 0; i < f->nvars; i++) {
         free(f->vars[i].name);
         free(f->vars[i].type);
@@ -499,7 +501,7 @@ static void frame_free(shi_frame *f) {
     free(f->file);
 }
 
-static void block_free(shi_block *b) {
+void shi_block_free_contents(shi_block *b) {
     free(b->alloc_file);
     free(b->bytes);
     free(b->ptrs);
@@ -518,7 +520,7 @@ void shi_step_remove_block(shi_step *s, size_t i) {
             if (b->ptrs[k].target_id != id) b->ptrs[kept++] = b->ptrs[k];
         b->nptrs = kept;
     }
-    block_free(&s->blocks[i]);
+    shi_block_free_contents(&s->blocks[i]);
     memmove(&s->blocks[i], &s->blocks[i + 1], (s->nblocks - i - 1) * sizeof *s->blocks);
     s->nblocks--;
     for (size_t f = 0; f < s->nframes; f++)
@@ -526,15 +528,17 @@ void shi_step_remove_block(shi_step *s, size_t i) {
             shi_step_link_value(s, &s->frames[f].vars[k].value);
 }
 
-static void step_free(shi_step *s) {
-    for (size_t i = 0; i < s->nframes; i++) frame_free(&s->frames[i]);
-    frame_free(&s->statics);
-    for (size_t i = 0; i < s->nblocks; i++) block_free(&s->blocks[i]);
-    for (size_t i = 0; i < s->nevents; i++) {
-        free(s->events[i].function);
-        free(s->events[i].text);
-        free(s->events[i].value_type);
-    }
+void shi_event_free_contents(shi_event *e) {
+    free(e->function);
+    free(e->text);
+    free(e->value_type);
+}
+
+void shi_step_free_contents(shi_step *s) {
+    for (size_t i = 0; i < s->nframes; i++) shi_frame_free_contents(&s->frames[i]);
+    shi_frame_free_contents(&s->statics);
+    for (size_t i = 0; i < s->nblocks; i++) shi_block_free_contents(&s->blocks[i]);
+    for (size_t i = 0; i < s->nevents; i++) shi_event_free_contents(&s->events[i]);
     free(s->frames);
     free(s->blocks);
     if (!s->freed_borrowed) free(s->freed);
@@ -550,7 +554,8 @@ static void strings_free(char **arr, size_t n) {
 
 void shi_trace_free(shi_trace *t) {
     if (!t) return;
-    for (size_t i = 0; i < t->nsteps; i++) step_free(&t->steps[i]);
+    for (size_t i = t->first; i < t->nsteps; i++) shi_step_free_contents(&t->steps[i - t->first]);
+    shi_store_free(t->store);
     free(t->steps);
     strings_free(t->argv, t->argc);
     strings_free(t->source_files, t->nsources);

@@ -243,8 +243,11 @@ typedef struct shi_trace {
     size_t argc;
     char **source_files;  /* the user's source files, as named in DWARF */
     size_t nsources;
-    shi_step *steps;
-    size_t nsteps;
+    shi_step *steps;      /* the steps still whole in memory: steps[0] is step `first`
+                             (read them with shi_trace_step, or a cursor once committed) */
+    size_t first;
+    size_t nsteps;        /* steps in all, committed or not */
+    struct shi_store *store;  /* the committed steps, as what changed (model/store.c) */
     int exit_code;        /* -1 if it did not exit normally */
     int term_signal;      /* 0 if none */
     uint64_t stack_limit; /* RLIMIT_STACK of the tracee, bytes */
@@ -272,6 +275,40 @@ char *shi_trace_memdup(const char *s, size_t n);   /* n bytes (NULs too), then a
 /* A C base type's name the other way round: gcc's DWARF spelling ("long int") to C's
  * ("long"), or with as_gcc back; any other name as it is. */
 const char *shi_c_base_name(const char *name, bool as_gcc);
+
+/* ---- storing and reading steps ------------------------------------------------------------
+ *
+ * A trace keeps each step as what changed since the one before (model/store.c), with a whole
+ * copy now and then, so its memory grows with what the program changes, not with steps x
+ * state. While recording, the newest steps are whole in memory; shi_trace_commit(t, n) says
+ * steps below n are final: they are stored, and all but the newest of them leave memory.
+ *
+ *     shi_cursor *c = shi_cursor_new(t);
+ *     for (size_t i = 0; i < t->nsteps; i++) {
+ *         const shi_step *s = shi_cursor_step(c, i), *prev = shi_cursor_prev(c);
+ *         ...
+ *     }
+ *     shi_cursor_free(c);
+ */
+
+/* Step i while it is whole in memory (not yet committed, or the newest committed one);
+ * a panic otherwise (a programming error: read committed steps with a cursor). */
+shi_step *shi_trace_step(shi_trace *t, size_t i);
+/* The newest step, or NULL when there is none. */
+shi_step *shi_trace_last(shi_trace *t);
+/* Steps below `upto` are final: stored, and out of memory but for the newest of them. */
+void shi_trace_commit(shi_trace *t, size_t upto);
+
+typedef struct shi_cursor shi_cursor;
+/* A reader of t's steps, any number at once (each keeps two whole steps). Reading needs
+ * the steps committed or still whole; a cursor stays valid while t grows. */
+shi_cursor *shi_cursor_new(const shi_trace *t);
+void shi_cursor_free(shi_cursor *c);
+/* Step i, whole, valid until the cursor moves. i + 1 after i costs what changed; any other
+ * i at most the changes since the nearest whole copy. */
+const shi_step *shi_cursor_step(shi_cursor *c, size_t i);
+/* The step before the cursor's (NULL at step 0), valid as long as the cursor's step. */
+const shi_step *shi_cursor_prev(const shi_cursor *c);
 
 /* Pointers returned above point into arrays that grow by doubling: a shi_step * is valid
  * until the next shi_trace_add_step, a shi_frame * until the next push_frame on its step,

@@ -164,8 +164,8 @@ static char *title_for(shi_sources *ss, const shi_step *s, const shi_step *prev)
 }
 
 void shi_narrate_step(shi_trace *t, shi_sources *src, size_t i) {
-    shi_step *s = &t->steps[i];
-    const shi_step *prev = i ? &t->steps[i - 1] : NULL;
+    shi_step *s = shi_trace_step(t, i);
+    const shi_step *prev = i ? shi_trace_step(t, i - 1) : NULL;
     shi_step_mark_changes(s, prev);
     free(s->title);
     s->title = NULL;

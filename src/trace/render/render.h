@@ -4,7 +4,12 @@
  * Tutor's trace format. Renderers only read the model.
  *
  *     shi_render_opts o = shi_render_opts_for(stdout);  // UTF-8? colour? width?
- *     for (size_t i = 0; i < t->nsteps; i++) shi_render_text(t, &t->steps[i], stdout, &o);
+ *     shi_cursor *c = shi_cursor_new(t);
+ *     for (size_t i = 0; i < t->nsteps; i++) {
+ *         const shi_step *s = shi_cursor_step(c, i);
+ *         shi_render_text(t, shi_cursor_prev(c), s, stdout, &o);
+ *     }
+ *     shi_cursor_free(c);
  *     shi_render_summary(t, stdout, &o);                // exit code, leaks
  *     shi_render_json(t, json_file);
  *
@@ -31,8 +36,10 @@ typedef struct shi_render_opts {
  * terminal's, else (a file, a pipe) 100. */
 shi_render_opts shi_render_opts_for(FILE *out);
 
-/* One step: heading, file:line, the Stack | Heap diagram, then the step's events. */
-int shi_render_text(const shi_trace *t, const shi_step *s, FILE *out, const shi_render_opts *o);
+/* One step: heading, file:line, the Stack | Heap diagram, then the step's events; `prev`,
+ * the step before (NULL: none), for the blocks freed since. */
+int shi_render_text(const shi_trace *t, const shi_step *prev, const shi_step *s, FILE *out,
+                    const shi_render_opts *o);
 /* The step's events worth a line of their own: program output, exit, signal, limits. */
 int shi_render_events(const shi_trace *t, const shi_step *s, FILE *out,
                       const shi_render_opts *o);

@@ -427,7 +427,9 @@ int shi_render_json(const shi_trace *t, FILE *out) {
     jw_strings(&w, "leaks", t->leaks_text, t->nleaks);
     jw_key(&w, "steps");
     jw_open(&w, '[');
-    for (size_t i = 0; i < t->nsteps; i++) json_step(&w, &t->steps[i]);
+    shi_cursor *cur = shi_cursor_new(t);
+    for (size_t i = 0; i < t->nsteps; i++) json_step(&w, shi_cursor_step(cur, i));
+    shi_cursor_free(cur);
     jw_close(&w, ']');
     jw_close(&w, '}');
     fputc('\n', out);
@@ -1092,11 +1094,13 @@ int shi_render_pytutor(const shi_trace *t, FILE *out) {
     opt_ids ids = {0};
     char *so_far = NULL;
     size_t so_far_len = 0;
-    const shi_event *limit = t->nsteps ? find_event(&t->steps[t->nsteps - 1], SHI_EV_LIMIT) : NULL;
+    /* a step's arrow needs the next step's events: a cursor a step ahead */
+    shi_cursor *cur = shi_cursor_new(t), *ahead = shi_cursor_new(t);
+    bool limited = t->nsteps && find_event(shi_cursor_step(ahead, t->nsteps - 1), SHI_EV_LIMIT);
     for (size_t i = 0; i < t->nsteps; i++) {
-        const shi_step *s = &t->steps[i];
-        const shi_step *next = i + 1 < t->nsteps ? &t->steps[i + 1] : NULL;
-        opt_assign_ids(&ids, i ? &t->steps[i - 1] : NULL, s);
+        const shi_step *s = shi_cursor_step(cur, i);
+        const shi_step *next = i + 1 < t->nsteps ? shi_cursor_step(ahead, i + 1) : NULL;
+        opt_assign_ids(&ids, shi_cursor_prev(cur), s);
         append_output(&so_far, &so_far_len, s);
         const char *ev = i > 0 && find_event(s, SHI_EV_CALL) ? "call" : "step_line";
         const char *msg = NULL;
@@ -1108,15 +1112,18 @@ int shi_render_pytutor(const shi_trace *t, FILE *out) {
         } else if (returned && s->nframes) {
             ev = "return";   /* the tracer records the first return, the innermost, first */
             if (returned->has_value) ret = returned;
-        } else if (!next && !limit) {
+        } else if (!next && !limited) {
             ev = "return";
         }
         opt_step(&c, &code, s, &ids, ev, msg, ret, so_far, so_far_len);
-        if (!next && limit && !sig)
+        const shi_event *limit = next ? NULL : find_event(s, SHI_EV_LIMIT);
+        if (limit && !sig)
             opt_step(&c, &code, s, &ids, "instruction_limit_reached",
                      limit->text ? limit->text : "stopped: step limit reached", NULL, so_far,
                      so_far_len);
     }
+    shi_cursor_free(cur);
+    shi_cursor_free(ahead);
     free(ids.ids);
     free(so_far);
     free(c.ptr_at);

@@ -761,10 +761,9 @@ static size_t place_block(ctx *x, rcol *rc, const shi_step *s, int64_t bi, size_
 }
 
 /* Blocks live in the previous step and gone in this one: freed since then. */
-static size_t freed_rows(ctx *x, rcol *rc, const shi_trace *t, const shi_step *s, size_t row,
+static size_t freed_rows(ctx *x, rcol *rc, const shi_step *prev, const shi_step *s, size_t row,
                          int rw) {
-    if (!t || s->index == 0 || s->index >= t->nsteps || &t->steps[s->index] != s) return row;
-    const shi_step *prev = &t->steps[s->index - 1];
+    if (!prev) return row;
     for (size_t i = 0; i < prev->nblocks; i++) {
         const shi_block *b = &prev->blocks[i];
         if (shi_step_find_block_near(s, b->id, b->addr) >= 0) continue;
@@ -780,7 +779,7 @@ static size_t freed_rows(ctx *x, rcol *rc, const shi_trace *t, const shi_step *s
 
 /* Places every block: owned ones beside their owner's ptr row when that row is still free
  * below the boxes placed so far, the rest after them. */
-static void heap_column(ctx *x, layout *l, rcol *rc, const shi_trace *t, const shi_step *s,
+static void heap_column(ctx *x, layout *l, rcol *rc, const shi_step *prev, const shi_step *s,
                         int rw) {
     bool *placed = calloc(s->nblocks ? s->nblocks : 1, sizeof *placed);
     if (!placed) SHI_PANIC("trace: out of memory");
@@ -796,7 +795,7 @@ static void heap_column(ctx *x, layout *l, rcol *rc, const shi_trace *t, const s
     for (size_t bi = 0; bi < s->nblocks; bi++)
         if (!placed[bi]) next = place_block(x, rc, s, (int64_t)bi, next, rw);
     if (!s->nblocks) rcol_set(rc, next++, shi_trace_strdup("(empty)"));
-    freed_rows(x, rc, t, s, next, rw);
+    freed_rows(x, rc, prev, s, next, rw);
     free(placed);
 }
 
@@ -1018,7 +1017,8 @@ static void heading(ctx *x, FILE *out, const shi_step *s) {
     free(plain.p);
 }
 
-int shi_render_text(const shi_trace *t, const shi_step *s, FILE *out, const shi_render_opts *o) {
+int shi_render_text(const shi_trace *t, const shi_step *prev, const shi_step *s, FILE *out,
+                    const shi_render_opts *o) {
     ctx x = make_ctx(o);
     x.first = s->index == 0;
     x.c_lang = t->language && strcmp(t->language, "c") == 0;
@@ -1038,7 +1038,7 @@ int shi_render_text(const shi_trace *t, const shi_step *s, FILE *out, const shi_
         rw = x.width - 2 - (lw + 2) - GAP;
         if (rw < 16) rw = 16;
         l = wrap_rows(&l0, lw, s, full);
-        heap_column(&x, &l, &rc, t, s, rw);
+        heap_column(&x, &l, &rc, prev, s, rw);
         bool again = false;
         for (size_t r = 0; r < l.n; r++) {
             const lrow *row = &l.rows[r];
