@@ -80,11 +80,19 @@ static void drain_one(shi_outbuf *b) {
     }
 }
 
+/* A drain at every stop, where mostly nothing was written: one poll says which of the two
+ * has bytes (or its end) in one syscall, where a read of each saying EAGAIN took two. Like
+ * that read, a terminal master's poll waits for the kernel worker that passes the bytes on
+ * before it says "nothing". */
 void shi_out_drain(shi_proc *p) {
     if (!p->capturing) return;
     pthread_mutex_lock(&p->out_lock);
-    drain_one(&p->out[0]);
-    drain_one(&p->out[1]);
+    struct pollfd fds[2];
+    for (int i = 0; i < 2; i++) fds[i] = (struct pollfd){p->out[i].eof ? -1 : p->out[i].fd, POLLIN, 0};
+    int n;
+    do n = poll(fds, 2, 0); while (n < 0 && errno == EINTR);
+    for (int i = 0; i < 2; i++)
+        if (n != 0 && (n < 0 || fds[i].revents)) drain_one(&p->out[i]);
     pthread_mutex_unlock(&p->out_lock);
 }
 
