@@ -274,8 +274,8 @@ static void load_lines(shi_dwarf *d) {
     if (d->nlines) qsort(d->lines, d->nlines, sizeof *d->lines, cmp_line);
 }
 
-bool shi_dwarf_line_at(const shi_dwarf *d, uint64_t pc_rel, const char **ret_file,
-                       int *ret_line) {
+static bool find_line(const shi_dwarf *d, uint64_t pc_rel, const char **ret_file,
+                      int *ret_line) {
     Dwarf_Die cudie;
     if (!dwarf_addrdie(d->dbg, pc_rel, &cudie)) return false;
     Dwarf_Line *l = dwarf_getsrc_die(&cudie, pc_rel);
@@ -283,8 +283,28 @@ bool shi_dwarf_line_at(const shi_dwarf *d, uint64_t pc_rel, const char **ret_fil
     if (!l || dwarf_lineno(l, &line) != 0 || line == 0) return false;
     const char *file = dwarf_linesrc(l, NULL, NULL);
     const char *user = user_file(d, &cudie, file);
-    if (ret_file) *ret_file = user ? user : file;
-    if (ret_line) *ret_line = line;
+    *ret_file = user ? user : file;
+    *ret_line = line;
+    return true;
+}
+
+bool shi_dwarf_line_at(const shi_dwarf *d, uint64_t pc_rel, const char **ret_file,
+                       int *ret_line) {
+    struct shi_dwarf_memo *m = d->memo;
+    bool found;
+    size_t i = MEMO_FIND(m->lines, m->nlines, pc, pc_rel, &found);
+    if (!found) {
+        memo_line e = {.pc = pc_rel};
+        e.ok = find_line(d, pc_rel, &e.file, &e.line);
+        SHI_GROW(m->lines, m->cap_lines, m->nlines + 1);
+        memmove(m->lines + i + 1, m->lines + i, (m->nlines - i) * sizeof *m->lines);
+        m->lines[i] = e;
+        m->nlines++;
+    }
+    const memo_line *e = &m->lines[i];
+    if (!e->ok) return false;
+    if (ret_file) *ret_file = e->file;
+    if (ret_line) *ret_line = e->line;
     return true;
 }
 
@@ -415,6 +435,7 @@ shi_dwarf *shi_dwarf_open(const char *path, char *err, size_t errlen) {
     shi_dwarf *d = calloc(1, sizeof *d);
     if (!d) { set_err(err, errlen, "out of memory"); return NULL; }
     d->fd = -1;
+    d->memo = shi_dwarf_memo_new();
     if (open_elf(d, path, err, errlen) != 0) { shi_dwarf_close(d); return NULL; }
     if (find_user_cus(d) != 0) {
         set_err(err, errlen, "%s has no debug information: compile with -g", path);
@@ -441,6 +462,7 @@ void shi_dwarf_close(shi_dwarf *d) {
     shi_rust_std_free_vtables(d);
     free(d->cus);
     free(d->source_dir);
+    shi_dwarf_memo_free(d->memo);
     free(d);
 }
 

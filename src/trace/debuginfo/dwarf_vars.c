@@ -10,6 +10,8 @@
 #include <dwarf.h>
 
 #include "trace/debuginfo/dwarf_internal.h"
+#include "core/grow.h"
+#include "core/panic.h"
 
 /* ---- DIE helpers -------------------------------------------------------------------------- */
 
@@ -287,9 +289,43 @@ static char *type_name(const shi_dwarf *d, Dwarf_Die *type, int depth) {
     return d->lang == SHI_LANG_RUST ? shi_dwarf_rust_short_name(name) : fmt(name, "", "");
 }
 
+/* ---- the memo ---------------------------------------------------------------------------- */
+
+struct shi_dwarf_memo *shi_dwarf_memo_new(void) {
+    struct shi_dwarf_memo *m = calloc(1, sizeof *m);
+    if (!m) SHI_PANIC("trace: out of memory");
+    return m;
+}
+
+void shi_dwarf_memo_free(struct shi_dwarf_memo *m) {
+    if (!m) return;
+    for (size_t i = 0; i < m->nnames; i++) free(m->names[i].name);
+    free(m->lines);
+    for (size_t i = 0; i < m->nscopes; i++) {
+        for (int k = 0; k < m->scopes[i].count; k++) free((char *)m->scopes[i].vars[k].type_name);
+        free(m->scopes[i].vars);
+    }
+    free(m->names);
+    free(m->scopes);
+    free(m);
+}
+
 char *shi_dwarf_type_name(const shi_dwarf *d, Dwarf_Die *type) {
     if (!type) return fmt(d->lang == SHI_LANG_RUST ? "()" : "void", "", "");
-    return type_name(d, type, 0);
+    if (!type->addr) return type_name(d, type, 0);
+    struct shi_dwarf_memo *m = d->memo;
+    bool found;
+    size_t i = MEMO_FIND(m->names, m->nnames, die, (const void *)type->addr, &found);
+    if (!found) {
+        char *name = type_name(d, type, 0);
+        SHI_GROW(m->names, m->cap_names, m->nnames + 1);
+        memmove(m->names + i + 1, m->names + i, (m->nnames - i) * sizeof *m->names);
+        m->names[i] = (memo_name){.die = type->addr, .name = name};
+        m->nnames++;
+    }
+    size_t n = strlen(m->names[i].name) + 1;
+    char *copy = malloc(n);
+    return copy ? memcpy(copy, m->names[i].name, n) : NULL;
 }
 
 /* ---- variables in scope ------------------------------------------------------------------- */
@@ -406,14 +442,42 @@ static void set_frame_base(walk *w, Dwarf_Die *sub) {
     }
 }
 
+/* The walk's variables into the memo's entry, their type names copied. */
+static int keep_var(const shi_dwarf_var *v, void *arg) {
+    memo_scope *e = arg;
+    SHI_GROW(e->vars, e->cap, (size_t)e->count + 1);
+    e->vars[e->count] = *v;
+    e->vars[e->count].type_name = fmt(v->type_name, "", "");
+    e->count++;
+    return 0;
+}
+
 /* libdw's dwarf_getscopes gives up on rustc's units ("no address value"), and walking
  * down from the function's own DIE is cheaper anyway. */
-int shi_dwarf_vars_at(const shi_dwarf *d, uint64_t pc_rel, shi_dwarf_var_fn fn, void *arg) {
-    const shi_function *f = shi_dwarf_function_at(d, pc_rel);
+static void find_vars(const shi_dwarf *d, memo_scope *e) {
+    const shi_function *f = shi_dwarf_function_at(d, e->pc);
     Dwarf_Die sub;
-    if (!f || !dwarf_offdie(d->dbg, f->die, &sub)) return -1;
-    walk w = {.d = d, .pc = pc_rel, .fn = fn, .arg = arg};
+    if (!f || !dwarf_offdie(d->dbg, f->die, &sub)) { e->count = -1; return; }
+    walk w = {.d = d, .pc = e->pc, .fn = keep_var, .arg = e};
     set_frame_base(&w, &sub);
     give_scope(&w, &sub, 0);
-    return w.count;
+}
+
+int shi_dwarf_vars_at(const shi_dwarf *d, uint64_t pc_rel, shi_dwarf_var_fn fn, void *arg) {
+    struct shi_dwarf_memo *m = d->memo;
+    bool found;
+    size_t i = MEMO_FIND(m->scopes, m->nscopes, pc, pc_rel, &found);
+    if (!found) {
+        memo_scope e = {.pc = pc_rel};
+        find_vars(d, &e);
+        SHI_GROW(m->scopes, m->cap_scopes, m->nscopes + 1);
+        memmove(m->scopes + i + 1, m->scopes + i, (m->nscopes - i) * sizeof *m->scopes);
+        m->scopes[i] = e;
+        m->nscopes++;
+    }
+    const memo_scope *e = &m->scopes[i];
+    if (e->count < 0) return -1;
+    for (int k = 0; k < e->count; k++)
+        if (fn && fn(&e->vars[k], arg) != 0) return k + 1;   /* as the walk counted */
+    return e->count;
 }
