@@ -82,9 +82,14 @@ static bool same_call(const shi_frame *a, const shi_frame *b) {
 }
 
 static bool freed_same(const shi_step *a, const shi_step *b) {
-    return a->nfreed == b->nfreed &&
-           (a->freed == b->freed || !a->nfreed ||
-            memcmp(a->freed, b->freed, a->nfreed * sizeof *a->freed) == 0);
+    if (a->nfreed != b->nfreed) return false;
+    if (a->freed == b->freed) return true;
+    for (size_t i = 0; i < a->nfreed; i++) {   /* not memcmp: the struct has padding */
+        const shi_freed *x = &a->freed[i], *y = &b->freed[i];
+        if (x->addr != y->addr || x->size != y->size || x->id != y->id || x->moved != y->moved)
+            return false;
+    }
+    return true;
 }
 
 void shi_step_diff(const shi_step *prev, const shi_step *s, shi_step_delta *d) {
