@@ -64,15 +64,20 @@ typedef struct sh_trace_event sh_trace_event;    /* what happened since the step
  * finished trace for those. The step is valid during the call only. */
 typedef void (*sh_trace_step_fn)(void *arg, const sh_trace_step *step);
 
+/* What a zero option means. */
+enum { SH_TRACE_MAX_STEPS_DEFAULT = 10000, SH_TRACE_TIMEOUT_DEFAULT = 60 };
+
 /* Options. `size` comes first and must be sizeof(sh_trace_opts) as the caller was built
  * (SH_TRACE_OPTS sets it), so fields can be added at the end without breaking callers.
  * Zero fields mean the defaults. */
 typedef struct sh_trace_opts {
     size_t size;
     size_t max_steps;          /* stop after this many steps (a limit event ends the trace);
-                                  0: 10000 */
+                                  0: SH_TRACE_MAX_STEPS_DEFAULT */
     unsigned timeout;          /* kill the program after this many seconds of CPU time without
-                                  a new step (a loop in code without -g); 0: 60 */
+                                  a new step (a loop in code without -g), so a program waiting
+                                  for its input waits as long as it likes; 0:
+                                  SH_TRACE_TIMEOUT_DEFAULT */
     const char *stdin_path;    /* the program's stdin; NULL: this process's */
     sh_trace_step_fn on_step;  /* NULL: none */
     void *on_step_arg;

@@ -10,6 +10,8 @@
 #include "trace/api/api.h"
 #include "trace/render/render.h"
 
+_Static_assert((int)SH_TRACE_TIMEOUT_DEFAULT == (int)SHI_TRACER_TIMEOUT, "the engine's default, published");
+
 #define NEED(h) do { if (!(h)) SHI_PANIC("%s: NULL handle", __func__); } while (0)
 
 /* The options' first published layout ended here; a caller built against it passes this. */
@@ -66,7 +68,9 @@ sh_trace *sh_trace_run(char *const argv[], const sh_trace_opts *opts, char *err,
     pt->on_step_arg = o.on_step_arg;
     errno = 0;   /* a failure that names no cause of its own is reported as EIO */
     pt->t = shi_tracer_run(argv, &(shi_tracer_opts){
-                               .max_steps = o.max_steps, .stdin_path = o.stdin_path,
+                               .max_steps = o.max_steps ? o.max_steps
+                                                        : SH_TRACE_MAX_STEPS_DEFAULT,
+                               .stdin_path = o.stdin_path,
                                .on_step = o.on_step ? step_ready : NULL, .on_step_arg = pt,
                                .timeout = o.timeout, .interrupt = o.interrupt},
                            &pt->info, err, errlen);
