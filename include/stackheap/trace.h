@@ -109,7 +109,7 @@ size_t sh_trace_nsteps(const sh_trace *t);
 int sh_trace_exit_code(const sh_trace *t);          /* -1 if it did not exit (a signal, a limit) */
 int sh_trace_signal(const sh_trace *t);             /* the signal that killed it, or 0 */
 size_t sh_trace_nleaks(const sh_trace *t);          /* blocks never freed */
-/* Leak i in words: "block #2 of 40 bytes allocated at list.c:12". i < sh_trace_nleaks. */
+/* Leak i in words: "block #2, 16 bytes, allocated at /src/list.c:12". i < sh_trace_nleaks. */
 const char *sh_trace_leak(const sh_trace *t, size_t i);
 
 /* Why the run ended. */
