@@ -3,13 +3,14 @@
  * rustc -g) under the tracer and read what `stackheap run` draws, step by step: each step's
  * line and title, its frames and their variables, the heap's blocks, the typed values, the
  * events. An editor plugin, a notebook or a teaching site can use it without the command.
+ * Link with -lstackheap-trace (docs/trace-api.md).
  *
  *     char err[256];
  *     sh_trace *t = sh_trace_run((char *[]){"./add", NULL}, NULL, err, sizeof err);
  *     if (!t) { fprintf(stderr, "%s\n", err); return 1; }     // errno says which failure
  *     sh_trace_reader *r = sh_trace_reader_new(t);
  *     for (size_t i = 0; i < sh_trace_nsteps(t); i++) {
- *         const sh_trace_step *s = sh_trace_reader_step(r, i);   // line 17, "add() called"
+ *         const sh_trace_step *s = sh_trace_reader_step(r, i);   // 22 "add() called"
  *         printf("%d %s\n", sh_trace_step_line(s), sh_trace_step_title(s));
  *     }
  *     sh_trace_reader_free(r);
@@ -28,6 +29,9 @@
  *
  * Threads. One trace per thread: a trace and its readers are used by one thread at a time.
  * Traces do not share state, so several threads may each run and read their own at once.
+ * on_step is called on the thread that called sh_trace_run. The tracer needs a deep stack
+ * (`stackheap run` gives it a thread with 64 MiB): a process under a small `ulimit -s`
+ * should call sh_trace_run on a thread of its own.
  *
  * Errors. A call that can fail for a reason the caller can handle returns NULL or -1 with
  * errno set (and sh_trace_run a message in err). A broken contract — a NULL handle, an index
