@@ -50,6 +50,7 @@ static void step_ready(void *arg, const shi_trace *t, size_t i) {
                                .prev = i ? shi_trace_step(pt->t, i - 1) : NULL};
     pt->on_step(pt->on_step_arg, &st);
     shi_api_step_leave(&st);
+    free(st.texts);
 }
 
 sh_trace *sh_trace_run(char *const argv[], const sh_trace_opts *opts, char *err,
