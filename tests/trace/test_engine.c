@@ -495,8 +495,9 @@ SH_TEST(test_loop_without_debug_info_times_out) {
     cleanup();
 }
 
-/* A program waiting for its input (no CPU time, so no timeout) until the caller's flag
- * rises on another thread, as a SIGINT handler would raise it. */
+/* A program waiting for its input until the caller's flag rises on another thread, as a
+ * SIGINT handler would raise it: 1.5 s later, past the timeout of 1 s, which counts the
+ * program's CPU time (waiting is not looping). */
 static const char wait_src[] =
     "#include <stdio.h>\n"                        /* 1 */
     "int main(void) {\n"                          /* 2 */
@@ -510,7 +511,7 @@ static volatile sig_atomic_t interrupt_flag;
 
 static void *raise_later(void *arg) {
     (void)arg;
-    struct timespec ts = {0, 300 * 1000000L};
+    struct timespec ts = {1, 500 * 1000000L};   /* past the 1 s timeout, in wall time */
     nanosleep(&ts, NULL);
     interrupt_flag = SIGINT;
     return NULL;
@@ -528,6 +529,7 @@ SH_TEST(test_interrupt_returns_the_trace_so_far) {
     CHECK(pthread_create(&th, NULL, raise_later, NULL) == 0);
     shi_tracer_info info;
     shi_trace *t = trace_opts(exe, (shi_tracer_opts){.max_steps = 5000, .stdin_path = fifo,
+                                                     .timeout = 1,
                                                      .interrupt = &interrupt_flag}, &info);
     pthread_join(th, NULL);
     close(keep);
@@ -716,6 +718,8 @@ typedef struct seen_step {
     char frames[256];     /* function:line of each frame */
     uint64_t ids[16];     /* the blocks' ids */
     char events[32];      /* the events' kinds, one letter each */
+    uint64_t sum;         /* of the variables' names and values, the blocks' addresses,
+                             sizes and bytes, and the change marks */
 } seen_step;
 
 typedef struct watcher {
@@ -725,6 +729,21 @@ typedef struct watcher {
     bool answered;
     size_t prompt_step;
 } watcher;
+
+static uint64_t mix(uint64_t h, const void *p, size_t n) {   /* FNV-1a */
+    for (size_t i = 0; i < n; i++) h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211u;
+    return h;
+}
+
+static uint64_t mix_value(uint64_t h, const shi_value *v) {
+    h = mix(h, &v->kind, sizeof v->kind);
+    if (v->kind == SHI_VAL_INT || v->kind == SHI_VAL_UINT || v->kind == SHI_VAL_POINTER ||
+        v->kind == SHI_VAL_CHAR)
+        h = mix(h, &v->u, sizeof v->u);
+    if (v->text) h = mix(h, v->text, strlen(v->text));
+    for (size_t i = 0; i < v->nfields; i++) h = mix_value(h, v->fields[i].value);
+    return h;
+}
 
 static void describe(const shi_step *s, seen_step *out) {
     memset(out, 0, sizeof *out);
@@ -741,6 +760,23 @@ static void describe(const shi_step *s, seen_step *out) {
         len += (size_t)snprintf(out->frames + len, sizeof out->frames - len, "%s:%d ",
                                 s->frames[i].function, s->frames[i].line);
     for (size_t i = 0; i < s->nblocks && i < 16; i++) out->ids[i] = s->blocks[i].id;
+    uint64_t h = 14695981039346656037u;
+    for (size_t i = 0; i < s->nframes; i++)
+        for (size_t k = 0; k < s->frames[i].nvars; k++) {
+            const shi_var *v = &s->frames[i].vars[k];
+            h = mix(h, v->name, strlen(v->name));
+            h = mix(h, &v->changed, sizeof v->changed);
+            h = mix_value(h, &v->value);
+        }
+    for (size_t i = 0; i < s->nblocks; i++) {
+        const shi_block *b = &s->blocks[i];
+        h = mix(h, &b->addr, sizeof b->addr);
+        h = mix(h, &b->size, sizeof b->size);
+        h = mix(h, b->bytes, b->nbytes);
+        bool marks[3] = {b->is_new, b->grown, b->changed};
+        h = mix(h, marks, sizeof marks);
+    }
+    out->sum = h;
     for (size_t i = 0; i < s->nevents && i < sizeof out->events - 1; i++)
         out->events[i] = (char)('a' + s->events[i].kind);
 }
@@ -837,13 +873,16 @@ SH_TEST(test_on_step_hands_over_before_the_program_reads) {
     cleanup();
 }
 
-/* The same with calls, returns and heap blocks, and a run that ends on a crash. */
+/* The same with calls, returns, heap blocks, a deep recursion (the frames left out), a run
+ * that ends on a crash and one that ends on the step budget. */
 SH_TEST(test_on_step_steps_are_final) {
-    const char *progs[][2] = {{"calls", calls_src}, {"heap", heap_src}, {"crash", crash_src}};
-    for (size_t k = 0; k < 3; k++) {
+    const char *progs[][2] = {{"calls", calls_src}, {"heap", heap_src}, {"crash", crash_src},
+                              {"deep", deep_src}, {"lines", lines_src}};
+    for (size_t k = 0; k < 5; k++) {
         const char *exe = build(progs[k][0], progs[k][1], NULL);
         watcher w = {.answer_fd = -1};
-        shi_trace *t = trace_opts(exe, (shi_tracer_opts){.max_steps = 5000, .on_step = on_step,
+        size_t max = k == 4 ? 7 : 5000;   /* a run ending on the step budget */
+        shi_trace *t = trace_opts(exe, (shi_tracer_opts){.max_steps = max, .on_step = on_step,
                                                          .on_step_arg = &w}, NULL);
         check_handed_over(&w, t);
         free(w.seen);
