@@ -288,6 +288,115 @@ SH_TEST(test_recursion_depth_and_left_out_middle) {
     cleanup();
 }
 
+static const char fib_src[] =
+    "int fib(int n) {\n"                          /* 1 */
+    "    if (n < 2) return n;\n"                  /* 2 */
+    "    return fib(n - 1) + fib(n - 2);\n"       /* 3: two calls on one line */
+    "}\n"                                         /* 4 */
+    "int main(void) {\n"                          /* 5 */
+    "    int f = fib(5);\n"                       /* 6 */
+    "    return f - 5;\n"                         /* 7 */
+    "}\n";                                        /* 8 */
+
+/* fib(n)'s returns as the program makes them (gcc -O0 calls fib(n - 1) first): their
+ * values in order, and each one's depth (main is 1). */
+static long long fib_order(int n, size_t depth, long long *vals, size_t *depths, size_t *nret) {
+    long long v = n;
+    if (n >= 2) {
+        long long a = fib_order(n - 1, depth + 1, vals, depths, nret);
+        v = a + fib_order(n - 2, depth + 1, vals, depths, nret);
+    }
+    vals[*nret] = v;
+    depths[(*nret)++] = depth;
+    return v;
+}
+
+/* Sibling calls (fib(n - 1) then fib(n - 2) at one CFA) are told apart: each call has its
+ * own call and return event, each return its own step, at the depth it had, with the value
+ * gdb's `finish` prints; the one left on the line shows the other's return at line 3. */
+SH_TEST(test_sibling_calls_each_return_once) {
+    const char *exe = build("fib", fib_src, NULL);
+    shi_trace *t = trace(exe, NULL);
+    long long want[64];
+    size_t want_depth[64], nwant = 0;
+    fib_order(5, 2, want, want_depth, &nwant);
+    CHECK_EQ(nwant, 15);
+    CHECK_EQ(want[nwant - 1], 5);
+    shi_cursor *c = shi_cursor_new(t);
+    size_t calls = 0, nret = 0;
+    for (size_t i = 0; i < t->nsteps; i++) {
+        const shi_step *s = shi_cursor_step(c, i), *prev = shi_cursor_prev(c);
+        size_t returns = 0;
+        for (size_t k = 0; k < s->nevents; k++) {
+            const shi_event *e = &s->events[k];
+            if (strcmp(e->function ? e->function : "", "fib") != 0) continue;
+            if (e->kind == SHI_EV_CALL) {
+                calls++;
+                CHECK(s->depth == prev->depth + 1);
+            }
+            if (e->kind != SHI_EV_RETURN) continue;
+            returns++;
+            CHECK(nret < nwant);
+            CHECK(e->has_value);
+            CHECK_EQ(e->value, want[nret]);
+            CHECK_EQ(s->depth + 1, want_depth[nret]);   /* the caller's depth */
+            nret++;
+        }
+        CHECK(returns <= 1);
+    }
+    CHECK_EQ(calls, 15);
+    CHECK_EQ(nret, 15);
+    shi_cursor_free(c);
+    CHECK_EQ(t->exit_code, 0);
+    shi_trace_free(t);
+    cleanup();
+}
+
+static const char twice_src[] =
+    "int sq(int x) {\n"                           /* 1 */
+    "    return x * x;\n"                         /* 2 */
+    "}\n"                                         /* 3 */
+    "int main(void) {\n"                          /* 4 */
+    "    int r = sq(2) + sq(3);\n"                /* 5 */
+    "    r += sq(sq(2));\n"                       /* 6 */
+    "    return r - 29;\n"                        /* 7 */
+    "}\n";                                        /* 8 */
+
+/* Each call on a line has its call's step and its return's, at the calling line (gdb's
+ * `finish` from the first sq: "main () at twice.c:5, Value returned is $1 = 4"). The inner
+ * sq of line 6 returns right into the outer one's call: its return's step is made at the
+ * outer call's entry, before that callee is on the stack. */
+SH_TEST(test_two_calls_on_one_line) {
+    const char *exe = build("twice", twice_src, NULL);
+    shi_trace *t = trace(exe, NULL);
+    shi_cursor *c = shi_cursor_new(t);
+    static const struct { int line; size_t depth; shi_event_kind kind; long long value; } want[] = {
+        {2, 2, SHI_EV_CALL, 0}, {5, 1, SHI_EV_RETURN, 4},
+        {2, 2, SHI_EV_CALL, 0}, {5, 1, SHI_EV_RETURN, 9},
+        {2, 2, SHI_EV_CALL, 0}, {6, 1, SHI_EV_RETURN, 4},
+        {2, 2, SHI_EV_CALL, 0}, {6, 1, SHI_EV_RETURN, 16}};
+    size_t n = sizeof want / sizeof want[0];
+    size_t k = 0;
+    for (size_t i = 0; i < t->nsteps; i++) {
+        const shi_step *s = shi_cursor_step(c, i);
+        const shi_event *e = s->nevents ? &s->events[0] : NULL;
+        if (!e || !e->function || strcmp(e->function, "sq") != 0) continue;
+        CHECK(k < n);
+        CHECK_EQ(s->nevents, 1);
+        CHECK_EQ(e->kind, want[k].kind);
+        CHECK_EQ(s->line, want[k].line);
+        CHECK_EQ(s->depth, want[k].depth);
+        CHECK_EQ(s->nframes, want[k].depth);
+        if (e->kind == SHI_EV_RETURN) CHECK(e->has_value && e->value == want[k].value);
+        k++;
+    }
+    CHECK_EQ(k, n);
+    shi_cursor_free(c);
+    CHECK_EQ(t->exit_code, 0);
+    shi_trace_free(t);
+    cleanup();
+}
+
 /* ---- the heap ---------------------------------------------------------------------------- */
 
 static const char heap_src[] =
@@ -636,6 +745,34 @@ SH_TEST(test_crash_is_the_last_step) {
     cleanup();
 }
 
+static const char abort_src[] =
+    "#include <stdlib.h>\n"                       /* 1 */
+    "int main(void) {\n"                          /* 2 */
+    "    int before = 6;\n"                       /* 3 */
+    "    if (before) abort();\n"                  /* 4 */
+    "    return 0;\n"                             /* 5 */
+    "}\n";                                        /* 6 */
+
+/* A signal that is not a fault (abort's SIGABRT) is delivered, and the death it brings
+ * ends the trace at the line that raised it. */
+SH_TEST(test_death_by_signal_ends_the_trace) {
+    const char *exe = build("abort", abort_src, NULL);
+    shi_trace *t = trace(exe, NULL);
+    shi_cursor *c = shi_cursor_new(t);
+    const shi_event *e = last_event(c, t);
+    CHECK_EQ(e->kind, SHI_EV_SIGNAL);
+    CHECK(e->has_value && e->value == SIGABRT);
+    CHECK(strcmp(e->text, "SIGABRT") == 0);
+    const shi_step *s = shi_cursor_step(c, t->nsteps - 1);
+    CHECK_EQ(s->line, 4);
+    CHECK_EQ(int_var(s, "before"), 6);
+    shi_cursor_free(c);
+    CHECK_EQ(t->term_signal, SIGABRT);
+    CHECK_EQ(t->exit_code, -1);
+    shi_trace_free(t);
+    cleanup();
+}
+
 static const char overflow_src[] =
     "int fall(int n) {\n"                         /* 1 */
     "    char pad[100000];\n"                     /* 2 */
@@ -754,6 +891,30 @@ SH_TEST(test_stdin_path_is_the_programs_input) {
     CHECK_EQ(t->exit_code, 42);
     shi_trace_free(t);
     cleanup();
+}
+
+/* What cannot be traced is said, and nothing is left running. */
+SH_TEST(test_errors_before_the_run) {
+    char err[256] = "";
+    shi_tracer_info info;
+    char *none[] = {"no-such-program-here", NULL};
+    CHECK(shi_tracer_run(none, NULL, &info, err, sizeof err) == NULL);
+    CHECK(strstr(err, "no such program") != NULL);
+
+    const char *exe = build("nodebug", "int main(void) { return 0; }\n", "-g0");
+    char *nodebug[] = {(char *)exe, NULL};
+    err[0] = 0;
+    CHECK(shi_tracer_run(nodebug, NULL, &info, err, sizeof err) == NULL);
+    CHECK(strstr(err, "compile with -g") != NULL);
+
+    exe = build("stdin", stdin_src, NULL);
+    char *prog[] = {(char *)exe, NULL}, missing[256];
+    snprintf(missing, sizeof missing, "%s/missing.txt", workdir());
+    err[0] = 0;
+    CHECK(shi_tracer_run(prog, &(shi_tracer_opts){.stdin_path = missing}, &info, err,
+                         sizeof err) == NULL);
+    CHECK(strstr(err, "cannot open for reading as stdin") != NULL);
+    cleanup();   /* no child left */
 }
 
 /* ---- steps handed over as the run goes ----------------------------------------------------- */
