@@ -92,6 +92,22 @@ static const shi_event *last_event(shi_cursor *c, const shi_trace *t) {
     return &s->events[s->nevents - 1];
 }
 
+/* The first step at `line`. */
+static size_t step_at_line(shi_cursor *c, const shi_trace *t, int line) {
+    for (size_t i = 0; i < t->nsteps; i++)
+        if (shi_cursor_step(c, i)->line == line) return i;
+    fprintf(stderr, "no step at line %d\n", line);
+    CHECK(0);
+    return 0;
+}
+
+/* The step after the one at `line`, where what the line did is seen. */
+static const shi_step *after_line(shi_cursor *c, const shi_trace *t, int line) {
+    size_t i = step_at_line(c, t, line);
+    CHECK(i + 1 < t->nsteps);
+    return shi_cursor_step(c, i + 1);
+}
+
 /* ---- stops ------------------------------------------------------------------------------- */
 
 static const char lines_src[] =
@@ -135,6 +151,46 @@ SH_TEST(test_one_step_per_new_line) {
     CHECK_EQ(int_var(shi_cursor_step(c, 12), "s"), 29);
     CHECK_EQ(int_var(shi_cursor_step(c, 13), "s"), 28);
     CHECK_EQ(int_var(shi_cursor_step(c, 14), "s"), 27);
+    shi_cursor_free(c);
+    CHECK_EQ(t->exit_code, 0);
+    shi_trace_free(t);
+    cleanup();
+}
+
+static const char oneline_src[] =
+    "int main(void) {\n"                          /* 1 */
+    "    int total = 0;\n"                        /* 2 */
+    "    for (int i = 5; i < 9; i++) total += i;\n"   /* 3 */
+    "    return total - 26;\n"                    /* 4 */
+    "}\n";                                        /* 5 */
+
+/* A loop on one line declares its counter there: at each round's step the counter is set,
+ * as gdb's `print i` says at the body's address (5, 6, 7, 8), not `?` for ever because the
+ * line has not been left. (The first round may still show `?`: the engine knows a local of
+ * the line is set by its bytes changing since the step before, and i = 5 may have been the
+ * bytes there.) */
+SH_TEST(test_one_line_loop_counter_is_set) {
+    const char *exe = build("oneline", oneline_src, NULL);
+    shi_trace *t = trace(exe, NULL);
+    shi_cursor *c = shi_cursor_new(t);
+    size_t first = step_at_line(c, t, 3), rounds = 0;
+    const shi_step *s = shi_cursor_step(c, first);
+    CHECK_EQ(frame_var(&s->frames[0], "i")->value.kind, SHI_VAL_UNINIT);   /* not yet */
+    for (size_t i = first + 1; i < t->nsteps; i++) {
+        s = shi_cursor_step(c, i);
+        if (s->line != 3) break;
+        const shi_var *v = frame_var(&s->frames[0], "i");
+        CHECK(v != NULL);
+        long long want = 5 + (long long)rounds;
+        if (rounds == 0 && v->value.kind == SHI_VAL_UNINIT) { rounds++; continue; }
+        if (v->value.kind != SHI_VAL_INT)
+            fprintf(stderr, "round %zu (step %zu): i is not set\n", rounds, i);
+        CHECK_EQ(v->value.kind, SHI_VAL_INT);
+        CHECK_EQ(v->value.i, want);
+        CHECK_EQ(int_var(s, "total"), 5 * (long long)rounds + (long long)rounds * (rounds - 1) / 2);
+        rounds++;
+    }
+    CHECK_EQ(rounds, 4);
     shi_cursor_free(c);
     CHECK_EQ(t->exit_code, 0);
     shi_trace_free(t);
@@ -419,22 +475,6 @@ static const char heap_src[] =
     "    size_t n = strlen(strdup(\"lost\"));\n"   /* 17: kept by nothing, leaks */
     "    return d[0] != 'h' || n != 4;\n"         /* 18: d leaks */
     "}\n";                                        /* 19 */
-
-/* The first step at `line`. */
-static size_t step_at_line(shi_cursor *c, const shi_trace *t, int line) {
-    for (size_t i = 0; i < t->nsteps; i++)
-        if (shi_cursor_step(c, i)->line == line) return i;
-    fprintf(stderr, "no step at line %d\n", line);
-    CHECK(0);
-    return 0;
-}
-
-/* The step after the one at `line`, where what the line did is seen. */
-static const shi_step *after_line(shi_cursor *c, const shi_trace *t, int line) {
-    size_t i = step_at_line(c, t, line);
-    CHECK(i + 1 < t->nsteps);
-    return shi_cursor_step(c, i + 1);
-}
 
 SH_TEST(test_heap_events_and_ids) {
     const char *exe = build("heap", heap_src, NULL);

@@ -718,11 +718,13 @@ static int on_var(const shi_dwarf_var *v, void *arg) {
         if (same_line) {
             uint64_t bits = raw_bits(c->tr, loc.addr, sv->size);
             tracer *tr = c->tr;
-            if (c->top) {
+            /* the innermost frame too: a loop on one line going round has set its counter
+             * (`for (int i = 0; ...) sum += i;`), though the line was never left */
+            if (set_since(tr, c->call_id, loc.addr, bits)) {
+                uninit = false;
+            } else if (c->top) {
                 tr->unset = grow(tr->unset, tr->nunset, &tr->cap_unset, sizeof *tr->unset);
                 tr->unset[tr->nunset++] = (unset_local){c->call_id, loc.addr, bits};
-            } else if (set_since(tr, c->call_id, loc.addr, bits)) {
-                uninit = false;
             }
         }
         if (uninit) sv->value.kind = SHI_VAL_UNINIT;
