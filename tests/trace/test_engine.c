@@ -1141,4 +1141,47 @@ SH_TEST(test_on_step_steps_are_final) {
     cleanup();
 }
 
+static const char forever_src[] =
+    "int main(void) {\n"                          /* 1 */
+    "    long n = 0;\n"                           /* 2 */
+    "    for (;;)\n"                              /* 3 */
+    "        n++;\n"                              /* 4 */
+    "}\n";                                        /* 5 */
+
+/* Interrupted while it steps (the flag seen at a stop or by the watchdog, whichever comes
+ * first): the steps handed over stay as they were, the last gains the limit event. */
+SH_TEST(test_on_step_interrupted_while_stepping) {
+    const char *exe = build("forever", forever_src, NULL);
+    watcher w = {.answer_fd = -1};
+    alarm(60);
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, raise_later, NULL) == 0);
+    shi_tracer_info info;
+    shi_trace *t = trace_opts(exe, (shi_tracer_opts){.max_steps = 1000000, .on_step = on_step,
+                                                     .on_step_arg = &w,
+                                                     .interrupt = &interrupt_flag}, &info);
+    pthread_join(th, NULL);
+    CHECK_EQ(info.interrupted, SIGINT);
+    CHECK(!info.limit_reached && !info.timed_out);
+    CHECK(t->nsteps > 10);
+    check_handed_over(&w, t);
+    shi_cursor *c = shi_cursor_new(t);
+    const shi_event *e = last_event(c, t);
+    CHECK_EQ(e->kind, SHI_EV_LIMIT);
+    CHECK(strstr(e->text, "interrupted (SIGINT)") != NULL);
+    /* n counts the rounds: at each step on line 4, the rounds before it */
+    long long rounds = 0;
+    for (size_t i = 0; i < t->nsteps; i++) {
+        const shi_step *s = shi_cursor_step(c, i);
+        if (s->line != 4) continue;
+        CHECK_EQ(int_var(s, "n"), rounds);
+        rounds++;
+    }
+    CHECK(rounds > 3);
+    shi_cursor_free(c);
+    free(w.seen);
+    shi_trace_free(t);
+    cleanup();
+}
+
 int main(void) { return sh_test_main(); }
