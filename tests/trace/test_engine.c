@@ -313,6 +313,12 @@ SH_TEST(test_recursion_depth_and_left_out_middle) {
         CHECK(s->nframes <= 100);
         CHECK(s->depth >= s->nframes);
         if (s->depth > deepest) deepest = s->depth, at = i;
+        /* frames[k] (k >= 1) is the call at depth k + 1 + the left-out ones: down(151 - ...) */
+        for (size_t k = 1; k < s->nframes; k++) {
+            const shi_var *n = frame_var(&s->frames[k], "n");
+            CHECK(n && n->value.kind == SHI_VAL_INT);
+            CHECK_EQ(n->value.i, 151 - (long long)k - (long long)(s->depth - s->nframes));
+        }
         for (size_t k = 0; k < s->nevents; k++) {
             const shi_event *e = &s->events[k];
             if (e->kind == SHI_EV_CALL && strcmp(e->function, "down") == 0) calls++;
