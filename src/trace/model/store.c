@@ -716,7 +716,7 @@ void shi_trace_commit(shi_trace *t, size_t upto) {
 
 void shi_store_free(shi_store *st) {
     if (!st) return;
-    if (getenv("SHI_STORE_STATS")) fprintf(stderr, "store: %zu bytes, cap %zu, %zu keys, %zu strings\n", st->data.len, st->data.cap, st->nkeys, st->nstrs);
+
     free(st->data.p);
     free(st->rec.p);
     free(st->keys);
