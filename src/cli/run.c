@@ -29,12 +29,14 @@
 #include "trace/engine/tracer.h"
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: stackheap run [--json FILE] [--html FILE] [--pytutor FILE] "
+    fprintf(out, "usage: stackheap run [--json FILE] [--json-version N] [--html FILE] [--pytutor FILE] "
                  "[--max-steps N] [--timeout SECONDS] [--stdin FILE] [--ascii] "
                  "-- ./prog [args...]\n"
                  "trace a program built with `cc -g -O0` line by line: its stack frames, "
                  "variables and heap blocks\n\n"
                  "  --json FILE      write the trace as JSON (docs/trace-json.md)\n"
+                 "  --json-version N  1: every step whole, for readers of version 1; 2 (the "
+                 "default): each step as what changed\n"
                  "  --html FILE      write a lesson page: source and diagram, step by step "
                  "(docs/html.md)\n"
                  "  --pytutor FILE   write it for Online Python Tutor, as its C backend does "
@@ -124,6 +126,8 @@ static void show_step(void *arg, const shi_trace *t, size_t i) {
     lt->nevents = s->nevents;
 }
 
+static int json_v1(const shi_trace *t, FILE *out) { return shi_render_json_version(t, out, 1); }
+
 typedef struct run_args {
     int argc;
     char **argv;
@@ -133,15 +137,17 @@ typedef struct run_args {
 typedef struct run_options {
     const char *json, *html, *pytutor, *stdin_path;
     bool ascii;
+    int json_version;
     size_t max_steps;
     unsigned timeout;
 } run_options;
 
-enum { OPT_JSON = 256, OPT_HTML, OPT_PYTUTOR, OPT_MAX_STEPS, OPT_TIMEOUT, OPT_STDIN, OPT_ASCII };
+enum { OPT_JSON = 256, OPT_JSON_VERSION, OPT_HTML, OPT_PYTUTOR, OPT_MAX_STEPS, OPT_TIMEOUT, OPT_STDIN, OPT_ASCII };
 
 static const shi_cli_option run_options_table[] = {
     {"help", 'h', NULL},
     {"json", OPT_JSON, "a file name"},
+    {"json-version", OPT_JSON_VERSION, "a version number (1 or 2)"},
     {"html", OPT_HTML, "a file name"},
     {"pytutor", OPT_PYTUTOR, "a file name"},
     {"max-steps", OPT_MAX_STEPS, "a number"},
@@ -157,6 +163,10 @@ static int on_option(void *ctx, int key, const char *v) {
     switch (key) {
     case 'h': usage(stdout); return SH_EXIT_OK;
     case OPT_JSON: o->json = v; break;
+    case OPT_JSON_VERSION:
+        if (!shi_cli_number("run", "--json-version", v, 2, &n)) return SH_EXIT_USAGE;
+        o->json_version = (int)n;
+        break;
     case OPT_HTML: o->html = v; break;
     case OPT_PYTUTOR: o->pytutor = v; break;
     case OPT_STDIN: o->stdin_path = v; break;
@@ -187,7 +197,7 @@ static int run_body(int argc, char **argv) {
         return SH_EXIT_USAGE;
     }
 
-    out_file outs[] = {{json, NULL, shi_render_json, false}, {html, NULL, shi_render_html, false},
+    out_file outs[] = {{json, NULL, o.json_version == 1 ? json_v1 : shi_render_json, false}, {html, NULL, shi_render_html, false},
                        {pytutor, NULL, shi_render_pytutor, false}};
     size_t nouts = sizeof outs / sizeof outs[0];
     bool files = json || html || pytutor;

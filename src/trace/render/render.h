@@ -46,7 +46,10 @@ int shi_render_events(const shi_trace *t, const shi_step *s, FILE *out,
 /* The end of the run: how the program ended and the blocks it never freed. */
 int shi_render_summary(const shi_trace *t, FILE *out, const shi_render_opts *o);
 
+/* The JSON trace (docs/trace-json.md) in its newest version, 2: each step as what changed
+ * since the one before; shi_render_json_version writes version 1 (every step whole) or 2. */
 int shi_render_json(const shi_trace *t, FILE *out);
+int shi_render_json_version(const shi_trace *t, FILE *out, int version);
 int shi_render_pytutor(const shi_trace *t, FILE *out);
 /* The trace as one self-contained HTML page (docs/html.md): the source beside the Stack |
  * Heap diagram, scrolling steps through the program. Reads the trace's source files. */
