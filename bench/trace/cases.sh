@@ -149,8 +149,9 @@ run_trace() {
     # --timeout where the version has it (a base from before it has not: timeout(1) bounds
     # the run all the same)
     if "${exe[$v]}" run --help 2>&1 | grep -q -- --timeout; then args+=(--timeout "$case_timeout"); fi
-    # the JSON goes to fd 3, the pipe, and the text view, empty with --json, to /dev/null
-    if [ "$kind" = json ]; then args+=(--json /dev/fd/3); prefix='"index":'; else prefix='Step '; fi
+    # the JSON goes to fd 3, the pipe, and the text view, empty with --json, to /dev/null; a
+    # step starts a line: "index": in version 1 (indented), {"line": in version 2
+    if [ "$kind" = json ]; then args+=(--json /dev/fd/3); prefix='"index":|{"line":'; else prefix='Step '; fi
     # shellcheck disable=SC2016  # the inner script's own variables
     line=$("$work/measure" -t $((case_timeout + 30)) -o "$file.count" -- bash -c '
         set -o pipefail; ulimit -s "$1"

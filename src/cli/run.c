@@ -60,9 +60,36 @@ static void on_signal(int sig) { interrupted = sig; }
 typedef struct out_file {
     const char *path;
     FILE *f;
-    int (*render)(const shi_trace *, FILE *);
+    int (*render)(const shi_trace *, FILE *);   /* NULL: the Python Tutor export */
     bool created;   /* no file was there before: a run that never happened removes it */
 } out_file;
+
+/* "12.3 MiB" */
+static void put_size(FILE *out, size_t bytes) {
+    double mib = (double)bytes / (1 << 20);
+    if (mib >= 1024) fprintf(out, "%.1f GiB", mib / 1024);
+    else fprintf(out, "%.1f MiB", mib);
+}
+
+/* The Python Tutor export, or a message saying why not: past what Python Tutor opens, it is
+ * refused (render.h), and the user told what fits and what else draws the whole run. */
+static int write_pytutor(const out_file *o, const shi_trace *t) {
+    size_t estimate;
+    int rc = shi_render_pytutor_limited(t, o->f, SHI_PYTUTOR_MAX_BYTES, &estimate);
+    if (rc != SHI_RENDER_TOO_BIG) return rc;
+    size_t fit = (size_t)((double)t->nsteps * SHI_PYTUTOR_MAX_BYTES / (double)estimate);
+    fprintf(stderr, "stackheap run: not writing %s: the Python Tutor export of these %zu steps "
+                    "would be about ", o->path, t->nsteps);
+    put_size(stderr, estimate);
+    fprintf(stderr, " (every step repeats the whole stack and heap), and Python Tutor opens "
+                    "at most ");
+    put_size(stderr, SHI_PYTUTOR_MAX_BYTES);
+    fprintf(stderr, " (what its own server hands its front end; its C backend stops at 1,000 "
+                    "steps). Trace fewer steps (--max-steps %zu or fewer fits), or write --html "
+                    "or --json, which hold every step and grow with what changes\n",
+            fit ? fit : 1);
+    return rc;
+}
 
 /* Opened before the program runs, so a bad path fails at once; an existing file is not
  * truncated until there is a trace to write into it (a run that cannot start loses nothing),
@@ -96,16 +123,19 @@ static int close_outputs(out_file *outs, size_t n, const shi_trace *t, bool disc
         bool reg = regular(outs[k].f);
         int w = 0;
         if (!discard) {
-            if (reg && ftruncate(fileno(outs[k].f), 0) != 0) w = -1;
-            if (w == 0) w = outs[k].render(t, outs[k].f);
+            /* written over the old contents, then cut where it ends: a refused export
+             * leaves a file that was there as it was */
+            w = outs[k].render ? outs[k].render(t, outs[k].f) : write_pytutor(&outs[k], t);
+            if (w != SHI_RENDER_TOO_BIG && reg &&
+                (fflush(outs[k].f) != 0 || ftruncate(fileno(outs[k].f), ftell(outs[k].f)) != 0))
+                w = -1;
         }
         if (fclose(outs[k].f) != 0) w = -1;
         outs[k].f = NULL;
-        if (discard && outs[k].created && reg) unlink(outs[k].path);
-        else if (!discard && w != 0) {
-            fprintf(stderr, "stackheap run: writing %s failed\n", outs[k].path);
-            rc = -1;
-        }
+        bool refused = w == SHI_RENDER_TOO_BIG;
+        if ((discard || refused) && outs[k].created && reg) unlink(outs[k].path);
+        else if (!discard && w != 0) fprintf(stderr, "stackheap run: writing %s failed\n", outs[k].path);
+        if (!discard && w != 0) rc = -1;
     }
     return rc;
 }
@@ -198,7 +228,7 @@ static int run_body(int argc, char **argv) {
     }
 
     out_file outs[] = {{json, NULL, o.json_version == 1 ? json_v1 : shi_render_json, false}, {html, NULL, shi_render_html, false},
-                       {pytutor, NULL, shi_render_pytutor, false}};
+                       {pytutor, NULL, NULL, false}};
     size_t nouts = sizeof outs / sizeof outs[0];
     bool files = json || html || pytutor;
     if (open_outputs(outs, nouts) != 0) {

@@ -50,7 +50,18 @@ int shi_render_summary(const shi_trace *t, FILE *out, const shi_render_opts *o);
  * since the one before; shi_render_json_version writes version 1 (every step whole) or 2. */
 int shi_render_json(const shi_trace *t, FILE *out);
 int shi_render_json_version(const shi_trace *t, FILE *out, int version);
+/* The Python Tutor export repeats the whole state in every step, so it grows with steps x
+ * state. Python Tutor's front end is never given more than 10 MiB by its own server
+ * (v4-cokapi/cokapi.js, MAX_BUFFER_SIZE, the backends' output it passes on; its C backend
+ * stops a program at 1,000 steps, vg_to_opt_trace.py's MAX_STEPS): an export past that is
+ * refused. shi_render_pytutor_limited then writes nothing, returns SHI_RENDER_TOO_BIG and
+ * sets *ret_estimate (if not NULL) to the export's size as estimated from the steps up to
+ * the limit; `limit` 0: any size. shi_render_pytutor: the limit SHI_PYTUTOR_MAX_BYTES. */
+enum { SHI_RENDER_TOO_BIG = -2 };
+#define SHI_PYTUTOR_MAX_BYTES ((size_t)10 << 20)
 int shi_render_pytutor(const shi_trace *t, FILE *out);
+int shi_render_pytutor_limited(const shi_trace *t, FILE *out, size_t limit,
+                               size_t *ret_estimate);
 /* The trace as one self-contained HTML page (docs/html.md): the source beside the Stack |
  * Heap diagram, scrolling steps through the program. Reads the trace's source files. */
 int shi_render_html(const shi_trace *t, FILE *out);

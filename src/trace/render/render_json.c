@@ -6,6 +6,7 @@
  * Addresses are written as strings ("0x7fffffffe0c0"): JSON numbers are doubles in most
  * readers, exact only up to 2^53, and the tracee's addresses go above that.
  */
+#define _GNU_SOURCE   /* open_memstream */
 #include "trace/render/render.h"
 
 #include <inttypes.h>
@@ -1297,8 +1298,15 @@ static void append_output(char **buf, size_t *len, const shi_step *s) {
  * ends with one more entry, "instruction_limit_reached" with the message, which the front
  * end takes off the trace and shows as a warning: every recorded step stays drawn.
  */
-int shi_render_pytutor(const shi_trace *t, FILE *out) {
-    jw w = {.out = out};
+int shi_render_pytutor_limited(const shi_trace *t, FILE *out, size_t limit,
+                               size_t *ret_estimate) {
+    /* written into memory first: a refused export leaves `out` as it was */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem) return -1;
+    if (ret_estimate) *ret_estimate = 0;
+    jw w = {.out = mem};
     opt_ctx c = {.w = &w, .t = t, .rust = t->language && strcmp(t->language, "rust") == 0};
     opt_code code = {0};
     opt_code_read(&code, t);
@@ -1311,6 +1319,7 @@ int shi_render_pytutor(const shi_trace *t, FILE *out) {
     size_t so_far_len = 0;
     /* a step's arrow needs the next step's events: a cursor a step ahead */
     shi_cursor *cur = shi_cursor_new(t), *ahead = shi_cursor_new(t);
+    bool refused = false;
     bool limited = t->nsteps && find_event(shi_cursor_step(ahead, t->nsteps - 1), SHI_EV_LIMIT);
     for (size_t i = 0; i < t->nsteps; i++) {
         const shi_step *s = shi_cursor_step(cur, i);
@@ -1331,11 +1340,18 @@ int shi_render_pytutor(const shi_trace *t, FILE *out) {
             ev = "return";
         }
         opt_step(&c, &code, s, &ids, ev, msg, ret, so_far, so_far_len);
-        const shi_event *limit = next ? NULL : find_event(s, SHI_EV_LIMIT);
-        if (limit && !sig)
+        const shi_event *stop = next ? NULL : find_event(s, SHI_EV_LIMIT);
+        if (stop && !sig)
             opt_step(&c, &code, s, &ids, "instruction_limit_reached",
-                     limit->text ? limit->text : "stopped: step limit reached", NULL, so_far,
+                     stop->text ? stop->text : "stopped: step limit reached", NULL, so_far,
                      so_far_len);
+        long at = limit ? ftell(mem) : 0;
+        if (at > 0 && (size_t)at > limit) {
+            /* the steps so far tell what the rest would weigh */
+            if (ret_estimate) *ret_estimate = (size_t)((double)at / (double)(i + 1) * (double)t->nsteps);
+            refused = true;
+            break;
+        }
     }
     shi_cursor_free(cur);
     shi_cursor_free(ahead);
@@ -1346,6 +1362,14 @@ int shi_render_pytutor(const shi_trace *t, FILE *out) {
     free(code.first_line);
     jw_close(&w, ']');
     jw_close(&w, '}');
-    fputc('\n', out);
-    return ferror(out) ? -1 : 0;
+    fputc('\n', mem);
+    int rc = fclose(mem) == 0 ? 0 : -1;
+    if (refused) rc = SHI_RENDER_TOO_BIG;
+    else if (rc == 0 && fwrite(buf, 1, len, out) != len) rc = -1;
+    free(buf);
+    return rc == 0 && ferror(out) ? -1 : rc;
+}
+
+int shi_render_pytutor(const shi_trace *t, FILE *out) {
+    return shi_render_pytutor_limited(t, out, SHI_PYTUTOR_MAX_BYTES, NULL);
 }
