@@ -64,30 +64,30 @@ typedef struct out_file {
     bool created;   /* no file was there before: a run that never happened removes it */
 } out_file;
 
-/* "12.3 MiB" */
+/* "12.3 MiB", "10 MiB" */
 static void put_size(FILE *out, size_t bytes) {
     double mib = (double)bytes / (1 << 20);
-    if (mib >= 1024) fprintf(out, "%.1f GiB", mib / 1024);
-    else fprintf(out, "%.1f MiB", mib);
+    const char *unit = mib >= 1024 ? "GiB" : "MiB";
+    if (mib >= 1024) mib /= 1024;
+    fprintf(out, mib == (double)(long)mib ? "%.0f %s" : "%.1f %s", mib, unit);
 }
 
 /* The Python Tutor export, or a message saying why not: past what Python Tutor opens, it is
  * refused (render.h), and the user told what fits and what else draws the whole run. */
 static int write_pytutor(const out_file *o, const shi_trace *t) {
-    size_t estimate;
-    int rc = shi_render_pytutor_limited(t, o->f, SHI_PYTUTOR_MAX_BYTES, &estimate);
+    size_t estimate, fit;
+    int rc = shi_render_pytutor_limited(t, o->f, SHI_PYTUTOR_MAX_BYTES, &estimate, &fit);
     if (rc != SHI_RENDER_TOO_BIG) return rc;
-    size_t fit = (size_t)((double)t->nsteps * SHI_PYTUTOR_MAX_BYTES / (double)estimate);
     fprintf(stderr, "stackheap run: not writing %s: the Python Tutor export of these %zu steps "
                     "would be about ", o->path, t->nsteps);
     put_size(stderr, estimate);
-    fprintf(stderr, " (every step repeats the whole stack and heap), and Python Tutor opens "
-                    "at most ");
+    fprintf(stderr, " (each step repeats the whole stack and heap); Python Tutor opens at most ");
     put_size(stderr, SHI_PYTUTOR_MAX_BYTES);
-    fprintf(stderr, " (what its own server hands its front end; its C backend stops at 1,000 "
-                    "steps). Trace fewer steps (--max-steps %zu or fewer fits), or write --html "
-                    "or --json, which hold every step and grow with what changes\n",
-            fit ? fit : 1);
+    fprintf(stderr, ", what its own server hands its front end (its C backend stops at 1,000 "
+                    "steps).\nThe first %zu steps fit: trace fewer (--max-steps %zu, the "
+                    "last step drawn once more with the limit's message), or write --html or "
+                    "--json, which hold every step and grow with what changes\n",
+            fit, fit > 1 ? fit - 1 : 1);
     return rc;
 }
 

@@ -55,13 +55,14 @@ int shi_render_json_version(const shi_trace *t, FILE *out, int version);
  * (v4-cokapi/cokapi.js, MAX_BUFFER_SIZE, the backends' output it passes on; its C backend
  * stops a program at 1,000 steps, vg_to_opt_trace.py's MAX_STEPS): an export past that is
  * refused. shi_render_pytutor_limited then writes nothing, returns SHI_RENDER_TOO_BIG and
- * sets *ret_estimate (if not NULL) to the export's size as estimated from the steps up to
- * the limit; `limit` 0: any size. shi_render_pytutor: the limit SHI_PYTUTOR_MAX_BYTES. */
+ * sets *ret_estimate to the export's size as estimated from the steps up to the limit and
+ * *ret_fit to how many first steps fit in it (either may be NULL); `limit` 0: any size.
+ * shi_render_pytutor: the limit SHI_PYTUTOR_MAX_BYTES. */
 enum { SHI_RENDER_TOO_BIG = -2 };
 #define SHI_PYTUTOR_MAX_BYTES ((size_t)10 << 20)
 int shi_render_pytutor(const shi_trace *t, FILE *out);
 int shi_render_pytutor_limited(const shi_trace *t, FILE *out, size_t limit,
-                               size_t *ret_estimate);
+                               size_t *ret_estimate, size_t *ret_fit);
 /* The trace as one self-contained HTML page (docs/html.md): the source beside the Stack |
  * Heap diagram, scrolling steps through the program. Reads the trace's source files. */
 int shi_render_html(const shi_trace *t, FILE *out);

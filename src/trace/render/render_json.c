@@ -1299,13 +1299,14 @@ static void append_output(char **buf, size_t *len, const shi_step *s) {
  * end takes off the trace and shows as a warning: every recorded step stays drawn.
  */
 int shi_render_pytutor_limited(const shi_trace *t, FILE *out, size_t limit,
-                               size_t *ret_estimate) {
+                               size_t *ret_estimate, size_t *ret_fit) {
     /* written into memory first: a refused export leaves `out` as it was */
     char *buf = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
     if (!mem) return -1;
     if (ret_estimate) *ret_estimate = 0;
+    if (ret_fit) *ret_fit = t->nsteps;
     jw w = {.out = mem};
     opt_ctx c = {.w = &w, .t = t, .rust = t->language && strcmp(t->language, "rust") == 0};
     opt_code code = {0};
@@ -1349,6 +1350,7 @@ int shi_render_pytutor_limited(const shi_trace *t, FILE *out, size_t limit,
         if (at > 0 && (size_t)at > limit) {
             /* the steps so far tell what the rest would weigh */
             if (ret_estimate) *ret_estimate = (size_t)((double)at / (double)(i + 1) * (double)t->nsteps);
+            if (ret_fit) *ret_fit = i;
             refused = true;
             break;
         }
@@ -1371,5 +1373,5 @@ int shi_render_pytutor_limited(const shi_trace *t, FILE *out, size_t limit,
 }
 
 int shi_render_pytutor(const shi_trace *t, FILE *out) {
-    return shi_render_pytutor_limited(t, out, SHI_PYTUTOR_MAX_BYTES, NULL);
+    return shi_render_pytutor_limited(t, out, SHI_PYTUTOR_MAX_BYTES, NULL, NULL);
 }
