@@ -75,12 +75,13 @@ static void put_size(FILE *out, size_t bytes) {
 /* The Python Tutor export, or a message saying why not: past what Python Tutor opens, it is
  * refused (render.h), and the user told what fits and what else draws the whole run. */
 static int write_pytutor(const out_file *o, const shi_trace *t) {
-    size_t estimate, fit;
-    int rc = shi_render_pytutor_limited(t, o->f, SHI_PYTUTOR_MAX_BYTES, &estimate, &fit);
+    size_t size, fit;
+    int rc = shi_render_pytutor_limited(t, o->f, SHI_PYTUTOR_MAX_BYTES, &size, &fit);
     if (rc != SHI_RENDER_TOO_BIG) return rc;
     fprintf(stderr, "stackheap run: not writing %s: the Python Tutor export of these %zu steps "
-                    "would be about ", o->path, t->nsteps);
-    put_size(stderr, estimate);
+                    "would be %s", o->path, t->nsteps,
+            size > SHI_PYTUTOR_COUNT_MAX ? "more than " : "");
+    put_size(stderr, size > SHI_PYTUTOR_COUNT_MAX ? SHI_PYTUTOR_COUNT_MAX : size);
     fprintf(stderr, " (each step repeats the whole stack and heap); Python Tutor opens at most ");
     put_size(stderr, SHI_PYTUTOR_MAX_BYTES);
     fprintf(stderr, ", what its own server hands its front end (its C backend stops at 1,000 "
@@ -134,7 +135,8 @@ static int close_outputs(out_file *outs, size_t n, const shi_trace *t, bool disc
         outs[k].f = NULL;
         bool refused = w == SHI_RENDER_TOO_BIG;
         if ((discard || refused) && outs[k].created && reg) unlink(outs[k].path);
-        else if (!discard && w != 0) fprintf(stderr, "stackheap run: writing %s failed\n", outs[k].path);
+        else if (!discard && w != 0 && !refused)
+            fprintf(stderr, "stackheap run: writing %s failed\n", outs[k].path);
         if (!discard && w != 0) rc = -1;
     }
     return rc;

@@ -213,10 +213,11 @@ check "too big: the JSON trace and the page are written all the same" \
     eval '[ -s "$work/big-trace.json" ] && grep -q "</html>" "$work/big.html"'
 msg=$(cat "$work/big.err")
 check "too big: the message names the file, the steps and the export's size" \
-    grep -Eq "not writing big.json: the Python Tutor export of these 1605 steps would be about [0-9.]+ MiB" <<< "$msg"
-size=$(grep -Eo "would be about [0-9.]+" <<< "$msg" | grep -Eo "[0-9.]+$")
-check "too big: the size is about right (100 to 130 MiB)" \
-    python3 -c "import sys; sys.exit(not 100 <= float('$size') <= 130)"
+    grep -Eq "not writing big.json: the Python Tutor export of these 1605 steps would be [0-9.]+ MiB" <<< "$msg"
+size=$(grep -Eo "would be [0-9.]+" <<< "$msg" | grep -Eo "[0-9.]+$")
+check "too big: the size is counted, not guessed (618.2 MiB when measured)" \
+    python3 -c "import sys; sys.exit(not 500 <= float('$size') <= 750)"
+check "too big: one message, no 'writing failed'" eval '! grep -q "writing big.json failed" "$work/big.err"'
 check "too big: says the limit, 10 MiB, and why" grep -q "Python Tutor opens at most 10 MiB, what its own server hands its front end" <<< "$msg"
 check "too big: says what fits and what to use instead" \
     grep -Eq "The first [0-9]+ steps fit: trace fewer \(--max-steps [0-9]+,.*or write --html or --json" <<< "$msg"
@@ -227,6 +228,7 @@ import os
 assert os.path.getsize('$work/fit.json') <= 10 << 20
 assert len(tr) == $fit + 1 and tr[-1]['event'] == 'instruction_limit_reached'"
 run kept --pytutor old.json -- ./blocks
-check "too big: a file that was there is left as it was" eval '[ "$(cat "$work/old.json")" = "an old export" ]'
+check "too big: a file that was there is left as it was, with the one message" \
+    eval '[ "$(cat "$work/old.json")" = "an old export" ] && ! grep -q "failed" "$work/kept.err"'
 
 finish

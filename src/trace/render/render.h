@@ -54,15 +54,16 @@ int shi_render_json_version(const shi_trace *t, FILE *out, int version);
  * state. Python Tutor's front end is never given more than 10 MiB by its own server
  * (v4-cokapi/cokapi.js, MAX_BUFFER_SIZE, the backends' output it passes on; its C backend
  * stops a program at 1,000 steps, vg_to_opt_trace.py's MAX_STEPS): an export past that is
- * refused. shi_render_pytutor_limited then writes nothing, returns SHI_RENDER_TOO_BIG and
- * sets *ret_estimate to the export's size as estimated from the steps up to the limit and
- * *ret_fit to how many first steps fit in it (either may be NULL); `limit` 0: any size.
- * shi_render_pytutor: the limit SHI_PYTUTOR_MAX_BYTES. */
+ * refused. shi_render_pytutor_limited then writes nothing and returns SHI_RENDER_TOO_BIG;
+ * *ret_fit says how many first steps fit, *ret_size how big the export is (or would be:
+ * counted to its end, or up to SHI_PYTUTOR_COUNT_MAX, past which it says only "more");
+ * either may be NULL; `limit` 0: any size. shi_render_pytutor: SHI_PYTUTOR_MAX_BYTES. */
 enum { SHI_RENDER_TOO_BIG = -2 };
 #define SHI_PYTUTOR_MAX_BYTES ((size_t)10 << 20)
+#define SHI_PYTUTOR_COUNT_MAX ((size_t)1 << 30)
 int shi_render_pytutor(const shi_trace *t, FILE *out);
 int shi_render_pytutor_limited(const shi_trace *t, FILE *out, size_t limit,
-                               size_t *ret_estimate, size_t *ret_fit);
+                               size_t *ret_size, size_t *ret_fit);
 /* The trace as one self-contained HTML page (docs/html.md): the source beside the Stack |
  * Heap diagram, scrolling steps through the program. Reads the trace's source files. */
 int shi_render_html(const shi_trace *t, FILE *out);

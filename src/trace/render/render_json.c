@@ -1298,14 +1298,20 @@ static void append_output(char **buf, size_t *len, const shi_step *s) {
  * ends with one more entry, "instruction_limit_reached" with the message, which the front
  * end takes off the trace and shows as a warning: every recorded step stays drawn.
  */
+/* A stream that only counts what is written to it (into the size_t it is given). */
+static ssize_t count_bytes(void *cookie, const char *buf, size_t n) {
+    (void)buf;
+    *(size_t *)cookie += n;
+    return (ssize_t)n;
+}
+
 int shi_render_pytutor_limited(const shi_trace *t, FILE *out, size_t limit,
-                               size_t *ret_estimate, size_t *ret_fit) {
+                               size_t *ret_size, size_t *ret_fit) {
     /* written into memory first: a refused export leaves `out` as it was */
     char *buf = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
     if (!mem) return -1;
-    if (ret_estimate) *ret_estimate = 0;
     if (ret_fit) *ret_fit = t->nsteps;
     jw w = {.out = mem};
     opt_ctx c = {.w = &w, .t = t, .rust = t->language && strcmp(t->language, "rust") == 0};
@@ -1321,6 +1327,8 @@ int shi_render_pytutor_limited(const shi_trace *t, FILE *out, size_t limit,
     /* a step's arrow needs the next step's events: a cursor a step ahead */
     shi_cursor *cur = shi_cursor_new(t), *ahead = shi_cursor_new(t);
     bool refused = false;
+    size_t counted = 0;
+    FILE *sink = NULL;
     bool limited = t->nsteps && find_event(shi_cursor_step(ahead, t->nsteps - 1), SHI_EV_LIMIT);
     for (size_t i = 0; i < t->nsteps; i++) {
         const shi_step *s = shi_cursor_step(cur, i);
@@ -1346,13 +1354,18 @@ int shi_render_pytutor_limited(const shi_trace *t, FILE *out, size_t limit,
             opt_step(&c, &code, s, &ids, "instruction_limit_reached",
                      stop->text ? stop->text : "stopped: step limit reached", NULL, so_far,
                      so_far_len);
-        long at = limit ? ftell(mem) : 0;
-        if (at > 0 && (size_t)at > limit) {
-            /* the steps so far tell what the rest would weigh */
-            if (ret_estimate) *ret_estimate = (size_t)((double)at / (double)(i + 1) * (double)t->nsteps);
-            if (ret_fit) *ret_fit = i;
-            refused = true;
-            break;
+        if (!refused && limit) {
+            long at = ftell(mem);
+            if (at > 0 && (size_t)at > limit) {
+                /* refused: the rest only counted, to say how big it would be */
+                if (ret_fit) *ret_fit = i;
+                refused = true;
+                counted = (size_t)at;
+                w.out = sink = fopencookie(&counted, "w", (cookie_io_functions_t){.write = count_bytes});
+                if (!sink) break;
+            }
+        } else if (refused && (fflush(sink), counted > SHI_PYTUTOR_COUNT_MAX)) {
+            break;   /* enough to say "more than" */
         }
     }
     shi_cursor_free(cur);
@@ -1364,7 +1377,9 @@ int shi_render_pytutor_limited(const shi_trace *t, FILE *out, size_t limit,
     free(code.first_line);
     jw_close(&w, ']');
     jw_close(&w, '}');
-    fputc('\n', mem);
+    fputc('\n', w.out);
+    if (sink) fclose(sink);
+    if (ret_size) *ret_size = refused ? counted : (size_t)ftell(mem);
     int rc = fclose(mem) == 0 ? 0 : -1;
     if (refused) rc = SHI_RENDER_TOO_BIG;
     else if (rc == 0 && fwrite(buf, 1, len, out) != len) rc = -1;
