@@ -29,8 +29,8 @@
 #include "trace/engine/tracer.h"
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: stackheap run [--json FILE] [--json-version N] [--html FILE] [--pytutor FILE] "
-                 "[--max-steps N] [--timeout SECONDS] [--stdin FILE] [--ascii] "
+    fprintf(out, "usage: stackheap run [--json FILE] [--json-version N] [--html FILE] "
+                 "[--pytutor FILE] [--max-steps N] [--timeout SECONDS] [--stdin FILE] [--ascii] "
                  "-- ./prog [args...]\n"
                  "trace a program built with `cc -g -O0` line by line: its stack frames, "
                  "variables and heap blocks\n\n"
@@ -93,7 +93,7 @@ static int write_pytutor(const out_file *o, const shi_trace *t) {
 }
 
 /* Opened before the program runs, so a bad path fails at once; an existing file is not
- * truncated until there is a trace to write into it (a run that cannot start loses nothing),
+ * written over until there is a trace to write into it (a run that cannot start loses nothing),
  * and what is not a regular file (/dev/stdout, a pipe) is written as it is. */
 static int open_outputs(out_file *outs, size_t n) {
     for (size_t k = 0; k < n; k++) {
@@ -174,7 +174,8 @@ typedef struct run_options {
     unsigned timeout;
 } run_options;
 
-enum { OPT_JSON = 256, OPT_JSON_VERSION, OPT_HTML, OPT_PYTUTOR, OPT_MAX_STEPS, OPT_TIMEOUT, OPT_STDIN, OPT_ASCII };
+enum { OPT_JSON = 256, OPT_JSON_VERSION, OPT_HTML, OPT_PYTUTOR, OPT_MAX_STEPS, OPT_TIMEOUT,
+       OPT_STDIN, OPT_ASCII };
 
 static const shi_cli_option run_options_table[] = {
     {"help", 'h', NULL},
@@ -229,8 +230,8 @@ static int run_body(int argc, char **argv) {
         return SH_EXIT_USAGE;
     }
 
-    out_file outs[] = {{json, NULL, o.json_version == 1 ? json_v1 : shi_render_json, false}, {html, NULL, shi_render_html, false},
-                       {pytutor, NULL, NULL, false}};
+    out_file outs[] = {{json, NULL, o.json_version == 1 ? json_v1 : shi_render_json, false},
+                       {html, NULL, shi_render_html, false}, {pytutor, NULL, NULL, false}};
     size_t nouts = sizeof outs / sizeof outs[0];
     bool files = json || html || pytutor;
     if (open_outputs(outs, nouts) != 0) {

@@ -170,7 +170,7 @@ for opts, want in ((["--json"], 2), (["--json-version=1", "--json"], 1),
           json.loads(text)["version"] == want and shape)
 
 # a reader refuses what it does not know; the option takes 1 or 2
-doc = json.load(open(os.path.join(WORK, "args.v2.json")))
+doc = json.load(open(os.path.join(WORK, "args.c.v2.json")))
 doc["version"] = 3
 try:
     list(read_trace.steps(doc))
@@ -183,8 +183,8 @@ r = subprocess.run([BIN, "run", "--json-version", "3", "--json", os.path.join(WO
 check("run --json-version 3: exit 2, says 1 to 2",
       r.returncode == 2 and "--json-version needs a number from 1 to 2" in r.stderr, r.stderr)
 r = subprocess.run([sys.executable, os.path.join(SRC, "docs", "read_trace.py"),
-                    os.path.join(WORK, "args.v2.json"), "1"], capture_output=True, text=True)
-one = load_trace(os.path.join(WORK, "args.v1.json"))["steps"][1]
+                    os.path.join(WORK, "args.c.v2.json"), "1"], capture_output=True, text=True)
+one = load_trace(os.path.join(WORK, "args.c.v1.json"))["steps"][1]
 check("read_trace.py TRACE 1 prints step 1 whole, as version 1 has it",
       r.returncode == 0 and json.loads(r.stdout) == one, r.stderr[-300:])
 finish()

@@ -57,7 +57,8 @@ int shi_render_json_version(const shi_trace *t, FILE *out, int version);
  * refused. shi_render_pytutor_limited then writes nothing and returns SHI_RENDER_TOO_BIG;
  * *ret_fit says how many first steps fit, *ret_size how big the export is (or would be:
  * counted to its end, or up to SHI_PYTUTOR_COUNT_MAX, past which it says only "more");
- * either may be NULL; `limit` 0: any size. shi_render_pytutor: SHI_PYTUTOR_MAX_BYTES. */
+ * either may be NULL; `limit` 0: any size, written as it goes (*ret_size 0).
+ * shi_render_pytutor: SHI_PYTUTOR_MAX_BYTES. */
 enum { SHI_RENDER_TOO_BIG = -2 };
 #define SHI_PYTUTOR_MAX_BYTES ((size_t)10 << 20)
 #define SHI_PYTUTOR_COUNT_MAX ((size_t)1 << 30)

@@ -470,7 +470,7 @@ static void json_step(jw *w, const shi_step *s) {
  * that stayed on is written again.
  */
 
-static bool str_eq(const char *a, const char *b) {
+static bool same_str(const char *a, const char *b) {
     return a == b || (a && b && strcmp(a, b) == 0);
 }
 
@@ -479,13 +479,13 @@ static bool str_eq(const char *a, const char *b) {
 static void json_var_patch(jw *w, const shi_step *ps, const shi_var *p, const shi_step *s,
                            const shi_var *v, bool in_statics, size_t index) {
     jw_lazy_index(w, index, '{');
-    if (!str_eq(p->name, v->name)) { jw_key(w, "name"); jw_str(w, v->name); }
+    if (!same_str(p->name, v->name)) { jw_key(w, "name"); jw_str(w, v->name); }
     if (in_statics) {
-        if (!str_eq(p->scope, v->scope)) { jw_key(w, "function"); jw_str(w, v->scope); }
+        if (!same_str(p->scope, v->scope)) { jw_key(w, "function"); jw_str(w, v->scope); }
         if (p->literal != v->literal) { jw_key(w, "literal"); jw_bool(w, v->literal); }
         if (p->argument != v->argument) { jw_key(w, "argument"); jw_bool(w, v->argument); }
     }
-    if (!str_eq(p->type, v->type)) { jw_key(w, "type"); jw_str(w, v->type); }
+    if (!same_str(p->type, v->type)) { jw_key(w, "type"); jw_str(w, v->type); }
     if (p->size != v->size) { jw_key(w, "size"); jw_uint(w, v->size); }
     if (p->addr != v->addr) {
         jw_key(w, "addr");
@@ -561,7 +561,7 @@ static void json_step_patch(jw *w, const shi_step *ps, const shi_step *s) {
     if (!ps) ps = &empty;
     jw_open(w, '{');
     jw_key(w, "line"); jw_int(w, s->line);
-    if (ps == &empty || !str_eq(ps->file, s->file)) { jw_key(w, "file"); jw_str(w, s->file); }
+    if (ps == &empty || !same_str(ps->file, s->file)) { jw_key(w, "file"); jw_str(w, s->file); }
     char *title = shi_step_title(s), plain[32];
     snprintf(plain, sizeof plain, "line %d", s->line);
     if (!title || strcmp(title, plain) != 0) { jw_key(w, "title"); jw_str(w, title); }
@@ -583,8 +583,8 @@ static void json_step_patch(jw *w, const shi_step *ps, const shi_step *s) {
         const shi_vars_delta *vd = k < d.nframes && d.frames[k].frame == i ? &d.frames[k].vars
                                                                           : &none;
         jw_lazy_index(w, i, '{');
-        if (!str_eq(pf->function, f->function)) { jw_key(w, "function"); jw_str(w, f->function); }
-        if (!str_eq(pf->file, f->file)) { jw_key(w, "file"); jw_str(w, f->file); }
+        if (!same_str(pf->function, f->function)) { jw_key(w, "function"); jw_str(w, f->function); }
+        if (!same_str(pf->file, f->file)) { jw_key(w, "file"); jw_str(w, f->file); }
         if (pf->line != f->line) { jw_key(w, "line"); jw_int(w, f->line); }
         if (pf->cfa != f->cfa) {
             jw_key(w, "cfa");
@@ -1116,10 +1116,6 @@ static void opt_var_key(const shi_frame *f, size_t i, char *buf, size_t size) {
     else snprintf(buf, size, "%s", name);
 }
 
-static bool same_str(const char *a, const char *b) {
-    return a == b || (a && b && strcmp(a, b) == 0);
-}
-
 /* A static variable's key in globals: its name; a function's static as gdb names it,
  * next_ticket::count (two functions may each have a `count`); "#2" for a second one of
  * that name (two blocks of one function), since JSON keys must differ. */
@@ -1307,12 +1303,13 @@ static ssize_t count_bytes(void *cookie, const char *buf, size_t n) {
 
 int shi_render_pytutor_limited(const shi_trace *t, FILE *out, size_t limit,
                                size_t *ret_size, size_t *ret_fit) {
-    /* written into memory first: a refused export leaves `out` as it was */
+    /* written into memory first when limited: a refused export leaves `out` as it was */
     char *buf = NULL;
     size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
+    FILE *mem = limit ? open_memstream(&buf, &len) : out;
     if (!mem) return -1;
     if (ret_fit) *ret_fit = t->nsteps;
+    if (ret_size) *ret_size = 0;   /* not counted without a limit */
     jw w = {.out = mem};
     opt_ctx c = {.w = &w, .t = t, .rust = t->language && strcmp(t->language, "rust") == 0};
     opt_code code = {0};
@@ -1361,7 +1358,8 @@ int shi_render_pytutor_limited(const shi_trace *t, FILE *out, size_t limit,
                 if (ret_fit) *ret_fit = i;
                 refused = true;
                 counted = (size_t)at;
-                w.out = sink = fopencookie(&counted, "w", (cookie_io_functions_t){.write = count_bytes});
+                cookie_io_functions_t counter = {.write = count_bytes};
+                w.out = sink = fopencookie(&counted, "w", counter);
                 if (!sink) break;
             }
         } else if (refused && (fflush(sink), counted > SHI_PYTUTOR_COUNT_MAX)) {
@@ -1379,6 +1377,7 @@ int shi_render_pytutor_limited(const shi_trace *t, FILE *out, size_t limit,
     jw_close(&w, '}');
     fputc('\n', w.out);
     if (sink) fclose(sink);
+    if (!limit) return ferror(out) ? -1 : 0;
     if (ret_size) *ret_size = refused ? counted : (size_t)ftell(mem);
     int rc = fclose(mem) == 0 ? 0 : -1;
     if (refused) rc = SHI_RENDER_TOO_BIG;
