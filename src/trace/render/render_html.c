@@ -9,11 +9,11 @@
  *
  *     @TITLE@    the program's name, HTML-escaped
  *     @CSS@      page.css            (inside <style>)
- *     @JS@       page.js             (inside <script>)
+ *     @JS@       steps.js, page.js   (inside <script>)
  *     @TRACE@    the JSON trace      (inside <script type="application/json">)
  *     @SOURCES@  {"files": [{"path", "text", "error"}]}, the same way
  *
- * The three files are compiled into the binary (src/trace/render/html/assets.h), so the page needs
+ * The four files are compiled into the binary (src/trace/render/html/assets.h), so the page needs
  * nothing at run time but the trace; the page itself loads nothing (no network, no fonts).
  * JSON sits inside <script> safely because every '<' in it is written \u003c: no "</script>"
  * or "<!--" can end or change the element, whatever the program's strings hold.
@@ -133,7 +133,8 @@ int shi_render_html(const shi_trace *t, FILE *out) {
             html_text(out, slash ? slash + 1 : t->program ? t->program : "program");
         } else if (MARK("@CSS@")) {
             fwrite(shi_html_page_css, 1, shi_html_page_css_len, out);
-        } else if (MARK("@JS@")) {
+        } else if (MARK("@JS@")) {   /* steps.js first: page.js reads the steps with it */
+            fwrite(shi_html_steps_js, 1, shi_html_steps_js_len, out);
             fwrite(shi_html_page_js, 1, shi_html_page_js_len, out);
         } else if (MARK("@TRACE@")) {
             rc = embed_json(out, t, shi_render_json);
