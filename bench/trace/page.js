@@ -4,8 +4,9 @@
 //     node page.js RUNS JUMPS PAGE.html
 //
 // RUNS times, each in a fresh browser context: `open` is from navigation to the first step
-// drawn and painted (data-ready: the HTML parsed, the trace parsed and its steps readied,
-// step 1 drawn, then a frame); then JUMPS jumps to random steps (the same ones each run),
+// drawn and painted (data-ready: the HTML parsed, the trace's header and first step read,
+// step 1 drawn, then a frame); `ready` from navigation to every step's patch applied (the
+// page's data-steps, a version 1 page has none: then at once); then JUMPS jumps to random steps (the same ones each run),
 // each from writing #step-N into the address to step N drawn and painted (the page's
 // hashchange, goTo, its diagram and cards). Prints one JSON line: the median open, the
 // median jump of each run and the median of those, the slowest jump, the JS heap in use.
@@ -29,6 +30,14 @@ async function one(browser, targets) {
     r(performance.now() - (nav ? nav.startTime : 0));
   })));
   const n = await page.evaluate(() => (document.body.getAttribute('data-ready') ? Number(document.getElementById('slider').max) : 0));
+  // every step's patch applied (version 2 does it after the first step is drawn, a slice at
+  // a time; version 1 has nothing to do)
+  const ready = n ? await page.evaluate(() => new Promise((r) => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    const poll = () => (document.body.getAttribute('data-steps') || !window.shSteps
+      ? r(performance.now() - (nav ? nav.startTime : 0)) : setTimeout(poll, 5));
+    poll();
+  })) : null;
   if (!n) errors.push('the page shows no step: ' + await page.evaluate(() => document.body.innerText.slice(0, 200)));
   const times = [];
   for (const k of n ? targets(n) : []) {
@@ -44,7 +53,7 @@ async function one(browser, targets) {
   }
   const heap = await page.evaluate(() => (performance.memory ? performance.memory.usedJSHeapSize : 0));
   await context.close();
-  return { n, open, jump: times.length ? median(times) : null, slowest: times.length ? Math.max(...times) : null, heap, errors };
+  return { n, open, ready, jump: times.length ? median(times) : null, slowest: times.length ? Math.max(...times) : null, heap, errors };
 }
 
 (async () => {
@@ -63,8 +72,8 @@ async function one(browser, targets) {
   };
   const rs = [];
   for (let i = 0; i < Number(runs); i++) rs.push(await one(browser, targets));
-  const opens = rs.map((r) => r.open), js = rs.map((r) => r.jump).filter((x) => x != null);
-  console.log(JSON.stringify({ file, steps: rs[0].n, open: median(opens), opens, jump: js.length ? median(js) : null,
+  const opens = rs.map((r) => r.open), readies = rs.map((r) => r.ready).filter((x) => x != null), js = rs.map((r) => r.jump).filter((x) => x != null);
+  console.log(JSON.stringify({ file, steps: rs[0].n, open: median(opens), opens, ready: readies.length ? median(readies) : null, jump: js.length ? median(js) : null,
     jumps: js, slowest: Math.max(0, ...rs.map((r) => r.slowest || 0)), heap: Math.max(...rs.map((r) => r.heap)),
     errors: rs.flatMap((r) => r.errors).slice(0, 3), version: browser.version() }));
   await browser.close();

@@ -30,7 +30,8 @@ const TRACE = /(<script type="application\/json" id="sh-trace">)([\s\S]*?)(<\/sc
 function withTrace(html, json, file) {
   const text = fs.readFileSync(html, 'utf8');
   if (!TRACE.test(text)) throw new Error(html + ' has no sh-trace element');
-  const safe = json.replace(/\s*\n\s*/g, '').replace(/</g, '\\u003c');
+  // the line breaks of version 2 before its steps kept, as render_html.c keeps them
+  const safe = json.replace(/[ \t\r]*\n(?!\{)[ \t\r]*/g, '').replace(/</g, '\\u003c');
   fs.writeFileSync(file, text.replace(TRACE, (m, a, b, c) => a + safe + c));
   return file;
 }

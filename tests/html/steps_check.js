@@ -164,6 +164,26 @@ const mainFrame = { function: 'main', file: 'loop.c', line: 9, cfa: '0x7ff0', ne
   check('a patch that pops more frames than there are is an error, not a wrong step', threw !== null, threw);
 }
 
+// ---- the trace's text ------------------------------------------------------------------------
+{
+  const d = doc([{ line: 9, file: 'loop.c', push: [mainFrame] }, { line: 10, title: 'a, b', events: [{ kind: 'output', text: '\n{"steps":[\n{' }] }]);
+  const text = write(d);
+  const r = S.openText(text);
+  check('from the text: the header without its steps, the steps a line each (a string holding "\\n{" is no step)',
+    r.trace.program === 'p' && r.trace.steps.length === 0 && r.steps.length === 2 &&
+    r.steps.at(1).events[0].text === '\n{"steps":[\n{' && r.steps.at(1).frames[0].line === 9, show(r.trace));
+  const flat = S.openText(JSON.stringify(d));
+  check('from a text without line breaks: parsed whole, the same steps', flat.steps.length === 2 && canon(flat.steps.at(1)) === canon(r.steps.at(1)));
+  const none = S.openText(write(doc([])));
+  check('from the text of a trace without steps: none', none.steps.length === 0 && none.steps.at(0) === undefined);
+  let m = null;
+  try { S.openText(write(Object.assign(doc([{ line: 1 }]), { version: 3 }))); } catch (e) { m = e.message; }
+  check('from the text: version 3 refused', m !== null && /version 3/.test(m), m);
+  const v1 = Object.assign(doc([]), { version: 1, steps: [{ index: 0, file: 'x.c', line: 1, events: [] }] });
+  const r1 = S.openText(JSON.stringify(v1, null, 2));
+  check('from the text of version 1: read whole', r1.steps.version === 1 && r1.steps.at(0).file === 'x.c');
+}
+
 // ---- whole traces: version 1 against version 2, every step --------------------------------------
 for (const spec of process.argv.slice(2)) {
   const [f1, f2] = spec.split('=');
@@ -193,6 +213,15 @@ for (const spec of process.argv.slice(2)) {
     check(name + ': every step rebuilt from version 2 (' + how + ', a checkpoint every ' + every + ') is version 1\'s',
       !wrong.length, wrong.join(' | '));
   }
+  // from its text, a step a line (as a page keeps it: no line break but before a step),
+  // parsed a step at a time
+  const page = text2.replace(/\n(?!\{)/g, '');
+  const { trace: head, steps: lines } = S.openText(page, 5);
+  const wrong = [];
+  for (let i = n - 1; i >= 0; i -= 1 + (i % 3)) if (canon(t1.steps[i]) !== canon(lines.at(i)) && wrong.length < 2) wrong.push('step ' + i);
+  check(name + ': read from its text a step at a time, as a page holds it, every step is version 1\'s',
+    lines.length === n && !wrong.length && head.program === t1.program && head.steps.length === 0 &&
+    show(lines.events(n - 1)) === show(t1.steps[n - 1].events), wrong.join(' | ') || lines.length);
   console.log('     ' + name + ': ' + n + ' steps, version 1 ' + fs.statSync(f1).size + ' bytes, version 2 ' + Buffer.byteLength(text2) + ' bytes');
 }
 

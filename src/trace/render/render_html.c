@@ -46,7 +46,9 @@ static void html_text(FILE *out, const char *s) {
 
 /* JSON text into a <script> element, compacted: the whitespace between tokens (the pretty
  * printer's line breaks and indentation: a third of a big trace) is left out, and '<',
- * which only occurs inside strings, is written \u003c (the same character to a reader). */
+ * which only occurs inside strings, is written \u003c (the same character to a reader).
+ * Kept: a line break right before a '{', which only version 2 writes (one step a line;
+ * version 1 indents every line), so the page finds each step without parsing the others. */
 static void script_json(FILE *out, const char *json, size_t n) {
     bool in_string = false;
     size_t run = 0;   /* bytes of json[i - run, i) not yet written */
@@ -60,8 +62,9 @@ static void script_json(FILE *out, const char *json, size_t n) {
             in_string = true;
             run++;
             continue;
-        } else if (c != ' ' && c != '\n' && c != '\t' && c != '\r') {
-            run++;
+        } else if ((c != ' ' && c != '\n' && c != '\t' && c != '\r') ||
+                   (c == '\n' && i + 1 < n && json[i + 1] == '{')) {
+            run++;   /* a line break before a '{' is version 2's before a step: kept */
             continue;
         }
         fwrite(json + i - run, 1, run, out);   /* flush, then replace or drop this byte */

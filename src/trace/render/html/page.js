@@ -20,13 +20,12 @@
   // trace of version 1 (every step whole) or 2 (each step a patch on the one before).
   let trace, sources, steps;
   try {
-    trace = JSON.parse($('sh-trace').textContent);
     sources = JSON.parse($('sh-sources').textContent).files || [];
-    steps = shSteps.open(trace);
+    ({ trace, steps } = shSteps.openText($('sh-trace').textContent));
   } catch (e) {
     const p = document.createElement('p');
     p.className = 'noscript';
-    p.textContent = trace ? 'This page cannot show its trace: ' + e.message + '.' : 'This page holds no readable trace.';
+    p.textContent = e instanceof SyntaxError ? 'This page holds no readable trace.' : 'This page cannot show its trace: ' + e.message + '.';
     document.body.insertBefore(p, document.body.firstChild);
     return;
   }
@@ -611,7 +610,7 @@
     let end = 'The trace has no end.';
     if (trace.exit_code != null) end = 'The program exited with code ' + trace.exit_code + '.';
     else if (trace.signal != null) end = 'The program was killed by signal ' + trace.signal + '.';
-    else if (nsteps && (steps.at(nsteps - 1).events || []).some((e) => e.kind === 'limit')) end = 'The trace stopped at its step limit; the program did not finish.';
+    else if (nsteps && steps.events(nsteps - 1).some((e) => e.kind === 'limit')) end = 'The trace stopped at its step limit; the program did not finish.';
     outro.appendChild(h('p', null, end));
     if (trace.leaks && trace.leaks.length) {
       outro.appendChild(h('p', null, 'Never freed:'));
@@ -802,6 +801,9 @@
     $('prev').addEventListener('click', () => goTo(current - 1, false));
     $('next').addEventListener('click', () => goTo(current + 1, false));
     document.body.setAttribute('data-ready', 'true');
+    // Version 2: every step's patch applied once, a little at a time, so that a jump
+    // anywhere later costs a checkpoint and a few patches (data-steps: when that is done).
+    steps.warm(() => document.body.setAttribute('data-steps', 'ready'));
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);

@@ -153,36 +153,93 @@ var shSteps = (function () {
   }
   const size = (st) => st.frames.reduce((n, f) => n + 1 + f.vars.length, 0) + st.heap.length + st.statics.length;
 
-  // The steps of a parsed trace document: {version, length, at(i)}; at(i) is a new object
-  // each time. Throws an Error whose message a reader can be shown when the document is
-  // not a trace or not of a version this reader knows.
-  function open(trace, every) {
-    if (!trace || trace.format !== 'stackheap-trace') throw new Error('this is not a stackheap trace');
-    const raw = trace.steps || [];
-    if (trace.version === 1) return { version: 1, length: raw.length, at: (i) => raw[i] };
-    if (trace.version !== 2) {
-      throw new Error('this page reads versions 1 and 2 of the trace, not version ' + JSON.stringify(trace.version));
-    }
-    every = every || EVERY;
+  // Steps of version 2 from `patch(i)`, the patch of step i (n of them): checkpoints made
+  // as the patches are first applied, in order, as far as a step asked for needs (or all of
+  // them, a slice at a time, by warm()).
+  function patched(n, patch, every) {
     const marks = [];   // checkpoints, by index
-    let st = empty(), since = Infinity;
-    for (let i = 0; i < raw.length; i++) {
-      apply(st, raw[i], i);
-      if (++since >= every && since * COPIES >= size(st)) { marks.push(copy(st, true)); since = 0; }
+    const st = empty();
+    let built = -1, since = Infinity;
+    function buildTo(i) {
+      while (built < i) {
+        built++;
+        apply(st, patch(built), built);
+        if (++since >= every && since * COPIES >= size(st)) { marks.push(copy(st, true)); since = 0; }
+      }
     }
     let cur = null;   // the state of the step asked for last: the next one is usually after it
     function at(i) {
-      if (!(i >= 0 && i < raw.length)) return undefined;
+      if (!(i >= 0 && i < n)) return undefined;
+      buildTo(i);
+      if (i === built) return copy(st, false);
       let lo = 0, hi = marks.length - 1;   // the last checkpoint at or before i
       while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (marks[mid].index <= i) lo = mid; else hi = mid - 1; }
       const mark = marks[lo];
       if (!cur || cur.index > i || cur.index < mark.index) cur = copy(mark, true);
-      for (let k = cur.index + 1; k <= i; k++) apply(cur, raw[k], k);
+      for (let k = cur.index + 1; k <= i; k++) apply(cur, patch(k), k);
       return copy(cur, false);
     }
-    return { version: 2, length: raw.length, at };
+    // Builds every checkpoint in slices of a few milliseconds between the page's own work
+    // (a jump meanwhile builds what it needs itself); calls done() at the end.
+    function warm(done) {
+      const clock = typeof performance === 'object' ? () => performance.now() : () => Date.now();
+      const slice = () => {
+        const t0 = clock();
+        while (built < n - 1 && clock() - t0 < 12) buildTo(Math.min(n - 1, built + 1000));
+        if (built < n - 1) setTimeout(slice, 0);
+        else if (done) done();
+      };
+      slice();
+    }
+    return { version: 2, length: n, at, events: (i) => patch(i).events || [], warm };
+  }
+  const whole = (raw) => ({ version: 1, length: raw.length, at: (i) => raw[i],
+    events: (i) => raw[i].events || [], warm: (done) => done && done() });
+
+  function known(trace) {
+    if (!trace || trace.format !== 'stackheap-trace') throw new Error('this is not a stackheap trace');
+    if (trace.version !== 1 && trace.version !== 2) {
+      throw new Error('this page reads versions 1 and 2 of the trace, not version ' + JSON.stringify(trace.version));
+    }
   }
 
-  return { open, apply, empty, fillText };
+  // The steps of a parsed trace document: {version, length, at(i), events(i), warm(done)};
+  // at(i) is step i whole, a new object each time; events(i) its events alone. Throws an
+  // Error whose message a reader can be shown when the document is not a trace or not of a
+  // version this reader knows.
+  function open(trace, every) {
+    known(trace);
+    const raw = trace.steps || [];
+    if (trace.version === 1) return whole(raw);
+    return patched(raw.length, (i) => raw[i], every || EVERY);
+  }
+
+  // The same from the trace's text: {trace, steps}, `trace` the document without its steps.
+  // Version 2 puts one step per line ("steps":[ then "\n{" before each step), and a page
+  // keeps those line breaks: then each step is parsed when it is first needed, and the
+  // parsed patches do not outlive their use (a million of them parsed at once is seconds of
+  // a browser's time and hundreds of megabytes).
+  function openText(text, every) {
+    const at = text.indexOf('"steps":[');   // no string can hold it: its quotes would be \"
+    if (at < 0) { const t = JSON.parse(text); return { trace: t, steps: open(t, every) }; }
+    const trace = JSON.parse(text.slice(0, at) + '"steps":[]}');
+    known(trace);
+    const first = at + 9;
+    if (trace.version !== 2 || text.charAt(first) !== '\n') {   // whole, or not one step a line
+      const t = JSON.parse(text);
+      return { trace: t, steps: open(t, every) };
+    }
+    const starts = [];
+    for (let k = text.indexOf('\n{', first); k >= 0; k = text.indexOf('\n{', k + 1)) starts.push(k + 1);
+    const close = text.lastIndexOf(']');
+    const patch = (i) => {
+      let end = i + 1 < starts.length ? starts[i + 1] - 1 : close;
+      for (let c = text.charCodeAt(end - 1); c === 44 || c <= 32; c = text.charCodeAt(--end - 1)) { /* ',' and blanks */ }
+      return JSON.parse(text.slice(starts[i], end));
+    };
+    return { trace, steps: patched(starts.length, patch, every || EVERY) };
+  }
+
+  return { open, openText, apply, empty, fillText };
 })();
 if (typeof module === 'object' && module.exports) module.exports = shSteps;
