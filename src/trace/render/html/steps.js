@@ -50,7 +50,8 @@ var shSteps = (function () {
     for (const key in p.vars) {
       const i = Number(key), q = p.vars[key];
       if (i >= old) { vars[i] = ownVar(q, marked); continue; }
-      const v = Object.assign(vars[i], q);   // the keys that changed
+      const v = vars[i];
+      for (const k in q) v[k] = q[k];   // the keys that changed
       if (q.value !== undefined) fillText(v.value);
       v.changed = q.changed !== undefined ? q.changed : q.value !== undefined;
       if (v.changed) marked.push(v);
@@ -98,13 +99,15 @@ var shSteps = (function () {
 
   // Applies step `index`'s patch to state `st` (the step before it), in place.
   function apply(st, patch, index) {
-    for (const o of st.marked) {   // marks are the step's own: the last step's go
-      if (o.changed) o.changed = false;
-      if (o.new) o.new = false;
-      if (o.grown) o.grown = false;
-    }
     const marked = st.marked;
-    marked.length = 0;
+    if (marked.length) {   // marks are the step's own: the last step's go
+      for (const o of marked) {
+        if (o.changed) o.changed = false;
+        if (o.new) o.new = false;
+        if (o.grown) o.grown = false;
+      }
+      marked.length = 0;
+    }
     const frames = st.frames;
     if (patch.pop) {
       if (patch.pop > frames.length) throw new Error('step ' + index + ' pops ' + patch.pop + ' of ' + frames.length + ' frames');
