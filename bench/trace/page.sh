@@ -19,8 +19,8 @@
 # measured but not opened.
 #
 # Prints a Markdown table and writes it, with the date, machine and browser, to
-# bench/out/RESULTS-trace-page.md (BENCH_OUT: another directory). BENCH_QUICK=1: 10k steps
-# only, one run. Without Chromium it says so and exits 0.
+# bench/out/RESULTS-trace-page.md (BENCH_OUT: another directory). BENCH_SIZES: other sizes
+# ("10000 100000"). BENCH_QUICK=1: 10k steps only, one run. Without Chromium it says so and exits 0.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -36,8 +36,8 @@ reps=${BENCH_REPS:-3}
 base_ref=${BASE_REF:-HEAD~1}
 base_max=${BASE_MAX_STEPS:-100000}
 page_max=${PAGE_MAX_MB:-500}
-sizes=(10000 100000 1000000)
-if [ "$quick" = 1 ]; then reps=${BENCH_REPS:-1}; sizes=(10000); fi
+read -r -a sizes <<< "${BENCH_SIZES:-10000 100000 1000000}"
+if [ "$quick" = 1 ]; then reps=${BENCH_REPS:-1}; read -r -a sizes <<< "${BENCH_SIZES:-10000}"; fi
 
 "$root/scripts/deps.sh" browser >/dev/null 2>&1 || true
 if [ ! -x "${SH_CHROMIUM:-/usr/bin/chromium}" ] || ! command -v node >/dev/null ||
