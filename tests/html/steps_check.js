@@ -87,6 +87,17 @@ const mainFrame = { function: 'main', file: 'loop.c', line: 9, cfa: '0x7ff0', ne
     s[3].frames[0].vars[1].changed === true && s[3].depth === 1, show(s[3].frames));
   check('a frame pushed again (same function) is new again', s[4].frames.length === 2 && s[4].frames[1].new === true);
 }
+{
+  // a recursion deeper than a step keeps: depth written while it exceeds the frames kept
+  const f = (n) => ({ function: 'down', file: 'd.c', line: 3, cfa: '0x7f' + n, new: true, vars: [] });
+  const s = all(doc([
+    { line: 9, file: 'd.c', push: [mainFrame, f(1)] },
+    { line: 3, depth: 150, pop: 1, push: [f(2)] },
+    { line: 3, frames: { 1: { line: 2 } } },
+  ]));
+  check('depth: the frames\' count unless written; written, it is the whole stack\'s',
+    s[0].depth === 2 && s[1].depth === 150 && s[2].depth === 2, [s[0].depth, s[1].depth, s[2].depth].join());
+}
 
 // ---- variable lists: nvars, whole variables, explicit marks --------------------------------
 {

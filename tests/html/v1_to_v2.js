@@ -44,7 +44,7 @@ function stepPatch(a, b) {
   if (!a || b.file !== a.file) p.file = b.file;
   if (b.title !== 'line ' + b.line) p.title = b.title;
   const af = a ? a.frames : [];
-  if (a ? b.depth !== a.depth : b.depth !== b.frames.length) p.depth = b.depth;
+  if (b.depth !== b.frames.length) p.depth = b.depth;   // as the tracer writes it: only a deep recursion's
   if (b.events.length) p.events = b.events;
   let keep = 0;   // frames of `a` still there: the same activation, not pushed again
   while (keep < af.length && keep < b.frames.length && !b.frames[keep].new &&

@@ -129,8 +129,8 @@ var shSteps = (function () {
     if (patch.file !== undefined) st.file = patch.file;
     st.line = patch.line;
     st.title = patch.title !== undefined ? patch.title : 'line ' + patch.line;
-    if (patch.depth !== undefined) st.depth = patch.depth;
-    else if (index === 0) st.depth = frames.length;
+    // written only when a deep recursion's middle is left out (more than the frames kept)
+    st.depth = patch.depth !== undefined ? patch.depth : frames.length;
     st.events = patch.events || [];
     return st;
   }
