@@ -14,6 +14,7 @@
  * changed in it, and the values that did not change keep their memory (their block links
  * are made again only when blocks came or went).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,10 +183,24 @@ static char *get_istr(rd *r) {
 /* A pointer's or handle's block, by id, while blocks come and go: -2 - id (-1 is none). */
 static int64_t unlinked(uint64_t id) { return id ? -2 - (int64_t)id : -1; }
 
+/* A value: its kind, a mask of the parts that are not empty, then those parts. */
+enum {
+    V_U = 1 << 0, V_WIDE = 1 << 1, V_FIELDS = 1 << 2, V_TRUNC = 1 << 3, V_TARGET = 1 << 4,
+    V_STATIC = 1 << 5, V_TSIZE = 1 << 6, V_POINTEE = 1 << 7, V_AT = 1 << 8, V_FREED = 1 << 9,
+    V_TEXT = 1 << 10, V_TYPE = 1 << 11, V_VARIANT = 1 << 12
+};
+
 static void put_value(shi_store *st, buf *b, const shi_step *s, const shi_value *v) {
+    bool linked = v->target_block >= 0 && (size_t)v->target_block < s->nblocks;
+    unsigned m = (v->u ? V_U : 0) | (v->wide ? V_WIDE : 0) | (v->nfields ? V_FIELDS : 0) |
+                 (v->truncated ? V_TRUNC : 0) | (linked ? V_TARGET : 0) |
+                 (v->target_static != -1 ? V_STATIC : 0) | (v->target_size ? V_TSIZE : 0) |
+                 (v->pointee ? V_POINTEE : 0) | (v->at ? V_AT : 0) |
+                 (v->freed_id ? V_FREED : 0) | (v->text ? V_TEXT : 0) |
+                 (v->type ? V_TYPE : 0) | (v->variant ? V_VARIANT : 0);
     put_u8(b, v->kind);
-    put_uv(b, v->u);
-    put_u8(b, v->wide);
+    put_uv(b, m);
+    if (m & V_U) put_uv(b, v->u);
     if (v->kind == SHI_VAL_OWNED) {
         const shi_owned *o = &v->owned;
         put_u8(b, o->kind | (o->shared << 4) | (o->slice << 5) | (o->stale << 6));
@@ -198,30 +213,32 @@ static void put_value(shi_store *st, buf *b, const shi_step *s, const shi_value 
         put_uv(b, o->elem_size);
         put_uv(b, o->elem_die);
     }
-    put_uv(b, v->nfields);
-    for (size_t i = 0; i < v->nfields; i++) {
-        put_istr(st, b, v->fields[i].name);
-        put_uv(b, v->fields[i].offset);
-        put_uv(b, v->fields[i].size);
-        put_value(st, b, s, v->fields[i].value);
+    if (m & V_FIELDS) {
+        put_uv(b, v->nfields);
+        for (size_t i = 0; i < v->nfields; i++) {
+            put_istr(st, b, v->fields[i].name);
+            put_uv(b, v->fields[i].offset);
+            put_uv(b, v->fields[i].size);
+            put_value(st, b, s, v->fields[i].value);
+        }
     }
-    put_uv(b, v->truncated);
-    bool linked = v->target_block >= 0 && (size_t)v->target_block < s->nblocks;
-    put_uv(b, linked ? s->blocks[v->target_block].id : 0);
-    put_zz(b, v->target_static);
-    put_uv(b, v->target_size);
-    put_uv(b, v->pointee);
-    put_uv(b, v->at);
-    put_uv(b, v->freed_id);
-    put_str(b, v->text);
-    put_istr(st, b, v->type);
-    put_istr(st, b, v->variant);
+    if (m & V_TRUNC) put_uv(b, v->truncated);
+    if (m & V_TARGET) put_uv(b, s->blocks[v->target_block].id);
+    if (m & V_STATIC) put_zz(b, v->target_static);
+    if (m & V_TSIZE) put_uv(b, v->target_size);
+    if (m & V_POINTEE) put_uv(b, v->pointee);
+    if (m & V_AT) put_uv(b, v->at);
+    if (m & V_FREED) put_uv(b, v->freed_id);
+    if (m & V_TEXT) put_str(b, v->text);
+    if (m & V_TYPE) put_istr(st, b, v->type);
+    if (m & V_VARIANT) put_istr(st, b, v->variant);
 }
 
 static void get_value(rd *r, shi_value *v) {
     v->kind = (shi_value_kind)get_u8(r);
-    v->u = get_uv(r);
-    v->wide = get_u8(r);
+    uint64_t m = get_uv(r);
+    v->u = m & V_U ? get_uv(r) : 0;
+    v->wide = (m & V_WIDE) != 0;
     if (v->kind == SHI_VAL_OWNED) {
         shi_owned *o = &v->owned;
         unsigned f = get_u8(r);
@@ -238,7 +255,7 @@ static void get_value(rd *r, shi_value *v) {
         o->elem_size = get_uv(r);
         o->elem_die = get_uv(r);
     }
-    size_t n = get_uv(r);
+    size_t n = m & V_FIELDS ? get_uv(r) : 0;
     for (size_t i = 0; i < n; i++) {
         char *name = get_istr(r);
         shi_field *f = shi_value_add_field(v, NULL);
@@ -247,53 +264,80 @@ static void get_value(rd *r, shi_value *v) {
         f->size = get_uv(r);
         get_value(r, f->value);
     }
-    v->truncated = get_uv(r);
-    uint64_t id = get_uv(r);
-    v->target_block = unlinked(id);
-    if (id) r->linked = true;
-    v->target_static = get_zz(r);
-    v->target_size = get_uv(r);
-    v->pointee = get_uv(r);
-    v->at = get_uv(r);
-    v->freed_id = get_uv(r);
-    v->text = get_str(r);
-    v->type = get_istr(r);
-    v->variant = get_istr(r);
+    v->truncated = m & V_TRUNC ? get_uv(r) : 0;
+    v->target_block = -1;
+    if (m & V_TARGET) {
+        v->target_block = unlinked(get_uv(r));
+        r->linked = true;
+    }
+    v->target_static = m & V_STATIC ? get_zz(r) : -1;
+    v->target_size = m & V_TSIZE ? get_uv(r) : 0;
+    v->pointee = m & V_POINTEE ? get_uv(r) : 0;
+    v->at = m & V_AT ? get_uv(r) : 0;
+    v->freed_id = m & V_FREED ? get_uv(r) : 0;
+    v->text = m & V_TEXT ? get_str(r) : NULL;
+    v->type = m & V_TYPE ? get_istr(r) : NULL;
+    v->variant = m & V_VARIANT ? get_istr(r) : NULL;
 }
 
-static void put_var(shi_store *st, buf *b, const shi_step *s, const shi_var *v) {
-    put_istr(st, b, v->name);
-    put_istr(st, b, v->type);
-    put_uv(b, v->size);
-    put_uv(b, v->addr);
-    put_u8(b, v->is_param | v->changed << 1 | v->literal << 2 | v->argument << 3);
-    put_istr(st, b, v->scope);
-    put_value(st, b, s, &v->value);
+static bool str_eq(const char *a, const char *b) {
+    return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-static void get_var(rd *r, shi_var *v) {
-    memset(v, 0, sizeof *v);
-    v->value.target_block = v->value.target_static = -1;
-    v->name = get_istr(r);
-    v->type = get_istr(r);
-    v->size = get_uv(r);
-    v->addr = get_uv(r);
+/* A variable as a patch on the one at its place in the step before (`pv`, NULL: none): a
+ * byte of what follows and its marks, then its name, type, size, address and scope if they
+ * differ, its value if it differs. Most patches are a loop's counter: its value alone. */
+enum { VAR_IDENT = 1, VAR_VALUE = 2 };
+
+static void put_var(shi_store *st, buf *b, const shi_step *s, const shi_var *v,
+                     const shi_step *ps, const shi_var *pv) {
+    bool ident = !pv || !str_eq(pv->name, v->name) || !str_eq(pv->type, v->type) ||
+                 pv->size != v->size || pv->addr != v->addr || !str_eq(pv->scope, v->scope);
+    bool value = ident || !shi_value_same(ps, &pv->value, s, &v->value);
+    put_u8(b, ident * VAR_IDENT | value * VAR_VALUE | v->is_param << 2 | v->changed << 3 |
+                  v->literal << 4 | v->argument << 5);
+    if (ident) {
+        put_istr(st, b, v->name);
+        put_istr(st, b, v->type);
+        put_uv(b, v->size);
+        put_uv(b, v->addr);
+        put_istr(st, b, v->scope);
+    }
+    if (value) put_value(st, b, s, &v->value);
+}
+
+/* `v` is the variable the patch applies to, or a fresh one (then the patch is whole). */
+static void get_var(rd *r, shi_var *v, bool fresh) {
     unsigned f = get_u8(r);
-    v->is_param = f & 1;
-    v->changed = f >> 1 & 1;
-    v->literal = f >> 2 & 1;
-    v->argument = f >> 3 & 1;
-    v->scope = get_istr(r);
-    get_value(r, &v->value);
+    if (fresh && (f & (VAR_IDENT | VAR_VALUE)) != (VAR_IDENT | VAR_VALUE)) corrupt();
+    v->is_param = f >> 2 & 1;
+    v->changed = f >> 3 & 1;
+    v->literal = f >> 4 & 1;
+    v->argument = f >> 5 & 1;
+    if (f & VAR_IDENT) {
+        free(v->name);
+        free(v->type);
+        free(v->scope);
+        v->name = get_istr(r);
+        v->type = get_istr(r);
+        v->size = get_uv(r);
+        v->addr = get_uv(r);
+        v->scope = get_istr(r);
+    }
+    if (f & VAR_VALUE) {
+        shi_value_clear(&v->value);
+        get_value(r, &v->value);
+    }
 }
 
 static void put_vars(shi_store *st, buf *b, const shi_step *s, const shi_frame *f,
-                     const shi_vars_delta *d) {
+                     const shi_step *ps, const shi_frame *pf, const shi_vars_delta *d) {
     put_uv(b, d->after);
     put_uv(b, d->nchanged);
     for (size_t i = 0; i < d->nchanged; i++) {
-        put_uv(b, d->changed[i]);
-        put_var(st, b, s, &f->vars[d->changed[i]]);
+        size_t k = d->changed[i];
+        put_uv(b, k);
+        put_var(st, b, s, &f->vars[k], ps, pf && k < pf->nvars ? &pf->vars[k] : NULL);
     }
 }
 
@@ -303,9 +347,8 @@ static void get_vars(rd *r, shi_frame *f) {
     for (size_t k = 0; k < n; k++) {
         size_t i = get_uv(r);
         if (i > f->nvars || i >= after) corrupt();
-        shi_var *v = i < f->nvars ? &f->vars[i] : shi_frame_add_var(f, NULL, NULL, 0);
-        shi_var_free_contents(v);
-        get_var(r, v);
+        bool fresh = i == f->nvars;
+        get_var(r, fresh ? shi_frame_add_var(f, NULL, NULL, 0) : &f->vars[i], fresh);
     }
     if (f->nvars != after) corrupt();
 }
@@ -317,7 +360,7 @@ static void put_frame(shi_store *st, buf *b, const shi_step *s, const shi_frame 
     put_uv(b, f->cfa);
     put_u8(b, f->is_new);
     put_uv(b, f->nvars);
-    for (size_t i = 0; i < f->nvars; i++) put_var(st, b, s, &f->vars[i]);
+    for (size_t i = 0; i < f->nvars; i++) put_var(st, b, s, &f->vars[i], NULL, NULL);
 }
 
 static void get_frame(rd *r, shi_frame *f) {
@@ -327,7 +370,7 @@ static void get_frame(rd *r, shi_frame *f) {
     f->cfa = get_uv(r);
     f->is_new = get_u8(r);
     size_t n = get_uv(r);
-    for (size_t i = 0; i < n; i++) get_var(r, shi_frame_add_var(f, NULL, NULL, 0));
+    for (size_t i = 0; i < n; i++) get_var(r, shi_frame_add_var(f, NULL, NULL, 0), true);
 }
 
 static void put_block(shi_store *st, buf *b, const shi_step *s, const shi_block *k) {
@@ -449,7 +492,7 @@ static void put_record(shi_store *st, const shi_step *prev, const shi_step *s, b
     put_zz(b, s->line);
     put_zz(b, s->stop_line);
     put_uv(b, s->depth);
-    put_str(b, s->title);
+    put_istr(st, b, s->title);   /* "line 12", "f() called": they repeat */
     put_uv(b, s->nevents);
     for (size_t i = 0; i < s->nevents; i++) put_event(st, b, &s->events[i]);
     put_uv(b, key || !prev ? 0 : prev->nframes - d.kept);
@@ -463,11 +506,12 @@ static void put_record(shi_store *st, const shi_step *prev, const shi_step *s, b
             put_istr(st, b, f->file);
             put_zz(b, f->line);
         }
-        put_vars(st, b, s, f, &fd->vars);
+        put_vars(st, b, s, f, prev, &prev->frames[fd->frame], &fd->vars);
     }
     put_uv(b, s->nframes - d.kept);
     for (size_t i = d.kept; i < s->nframes; i++) put_frame(st, b, s, &s->frames[i]);
-    put_vars(st, b, s, &s->statics, &d.statics);
+    put_vars(st, b, s, &s->statics, key ? NULL : prev, key || !prev ? NULL : &prev->statics,
+             &d.statics);
     put_uv(b, d.ngone);
     for (size_t i = 0; i < d.ngone; i++) put_uv(b, d.gone[i]);
     put_uv(b, d.nput);
@@ -557,7 +601,7 @@ static void apply_record(rd *r, shi_step *s, size_t index) {
     s->stop_line = (int)get_zz(r);
     s->depth = get_uv(r);
     free(s->title);
-    s->title = get_str(r);
+    s->title = get_istr(r);
     for (size_t i = 0; i < s->nevents; i++) shi_event_free_contents(&s->events[i]);
     s->nevents = 0;
     for (size_t n = get_uv(r); n; n--) get_event(r, shi_step_add_event(s, SHI_EV_LINE));
@@ -672,6 +716,7 @@ void shi_trace_commit(shi_trace *t, size_t upto) {
 
 void shi_store_free(shi_store *st) {
     if (!st) return;
+
     free(st->data.p);
     free(st->rec.p);
     free(st->keys);
