@@ -32,7 +32,8 @@
 # Prints a Markdown table, with the issue's targets marked met or not met, and writes it
 # with the date, machine and command to bench/out/RESULTS-trace-cases.md (BENCH_OUT: another
 # directory). BENCH_QUICK=1: the smallest size of each case, one run, a few hundred steps
-# of gdb (a smoke run, tests/cli/test_bench_cases.sh).
+# of gdb (a smoke run, tests/cli/test_bench_cases.sh). BENCH_CASES=REGEX: only the cases
+# whose names match it whole ("heap-.*", "loop-10k|push-100").
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -95,6 +96,7 @@ declare -A exe=([new]=$new_exe [base]=$base_exe)
 cases=()
 declare -A prog=() full=() cap=() stack=() title=()
 add_case() {   # NAME PROGRAM FULL CAP STACK TITLE
+    [[ $1 =~ ^(${BENCH_CASES:-.*})$ ]] || return 0
     cases+=("$1"); prog[$1]=$2 full[$1]=$3 cap[$1]=$4 stack[$1]=$5 title[$1]=$6
 }
 

@@ -570,10 +570,17 @@ static void claim_reached(tracer *tr, shi_step *s, size_t deferred) {
         const shi_block *b = &s->blocks[todo[--ntodo]];
         size_t n = b->size < SCAN_BYTES ? b->size : SCAN_BYTES;
         n &= ~(size_t)7;
-        if (!n || shi_proc_read(tr->p, b->addr, buf, n) != 0) continue;
+        /* a small block's words are all in the step already (a heap of 100,000 of them
+         * and one waiting stdout buffer would otherwise be read again at every step) */
+        const unsigned char *words = b->bytes;
+        if (!n) continue;
+        if (n > b->nbytes) {
+            if (shi_proc_read(tr->p, b->addr, buf, n) != 0) continue;
+            words = buf;
+        }
         for (size_t off = 0; off < n; off += 8) {
             uint64_t word;
-            memcpy(&word, buf + off, 8);
+            memcpy(&word, words + off, 8);
             int64_t t = word ? shi_step_block_at(s, word) : -1;
             if (t >= 0) reached[t] = true;
         }
