@@ -1,6 +1,7 @@
 /*
- * src/cli/run.c — `stackheap run [options] -- ./prog args…`: traces the program (src/trace/
- * tracer.c) and prints every step's Stack | Heap diagram and a summary, or writes the JSON
+ * src/cli/run.c — `stackheap run [options] -- ./prog args…`: traces the program through the
+ * public API (include/stackheap/trace.h, the one way in for the command and for any other
+ * program) and prints every step's Stack | Heap diagram and a summary, or writes the JSON
  * trace, the HTML lesson page or the Python Tutor export.
  *
  * The text view is printed step by step as the program runs (a prompt it writes before
@@ -24,9 +25,9 @@
 
 #include <sys/stat.h>
 
+#include <stackheap/trace.h>
+
 #include "cli/cli.h"
-#include "trace/render/render.h"
-#include "trace/engine/tracer.h"
 
 static void usage(FILE *out) {
     fprintf(out, "usage: stackheap run [--json FILE] [--html FILE] [--pytutor FILE] "
@@ -39,13 +40,14 @@ static void usage(FILE *out) {
                  "(docs/html.md)\n"
                  "  --pytutor FILE   write it for Online Python Tutor, as its C backend does "
                  "(its front end needs lang: 'c')\n"
-                 "  --max-steps N    stop the program after N steps (default 10000)\n"
+                 "  --max-steps N    stop the program after N steps (default %d)\n"
                  "  --timeout SECONDS  stop the program after SECONDS of CPU time without a "
-                 "new step (default 60)\n"
+                 "new step (default %d)\n"
                  "  --stdin FILE     the program reads this file as its stdin\n"
                  "  --ascii          draw with ASCII only\n"
                  "  -h, --help       this help\n\n"
-                 "A value follows its option as --max-steps 5 or --max-steps=5.\n");
+                 "A value follows its option as --max-steps 5 or --max-steps=5.\n",
+            SH_TRACE_MAX_STEPS_DEFAULT, SH_TRACE_TIMEOUT_DEFAULT);
 }
 
 /* The signal that interrupted the run (SIGINT, SIGTERM), or 0. The tracer's watchdog looks
@@ -58,7 +60,7 @@ static void on_signal(int sig) { interrupted = sig; }
 typedef struct out_file {
     const char *path;
     FILE *f;
-    int (*render)(const shi_trace *, FILE *);
+    sh_trace_format format;
     bool created;   /* no file was there before: a run that never happened removes it */
 } out_file;
 
@@ -87,7 +89,7 @@ static bool regular(FILE *f) {
 
 /* Writes the trace into each and closes them; `discard`: the run never happened, so the
  * files this run created go, and those that were there stay as they were. */
-static int close_outputs(out_file *outs, size_t n, const shi_trace *t, bool discard) {
+static int close_outputs(out_file *outs, size_t n, const sh_trace *t, bool discard) {
     int rc = 0;
     for (size_t k = 0; k < n; k++) {
         if (!outs[k].f) continue;
@@ -95,7 +97,7 @@ static int close_outputs(out_file *outs, size_t n, const shi_trace *t, bool disc
         int w = 0;
         if (!discard) {
             if (reg && ftruncate(fileno(outs[k].f), 0) != 0) w = -1;
-            if (w == 0) w = outs[k].render(t, outs[k].f);
+            if (w == 0) w = sh_trace_write(t, outs[k].f, outs[k].format, 0);
         }
         if (fclose(outs[k].f) != 0) w = -1;
         outs[k].f = NULL;
@@ -111,17 +113,16 @@ static int close_outputs(out_file *outs, size_t n, const shi_trace *t, bool disc
 /* The text view as the run goes: each step when the tracer hands it over. The last one may
  * gain events after (the exit, a signal, a limit): `nevents` says how many it was shown with. */
 typedef struct live_text {
-    shi_render_opts o;
+    unsigned flags;   /* SH_TRACE_ASCII */
     size_t shown, nevents;
 } live_text;
 
-static void show_step(void *arg, const shi_trace *t, size_t i) {
+static void show_step(void *arg, const sh_trace_step *s) {
     live_text *lt = arg;
-    const shi_step *s = shi_trace_step((shi_trace *)t, i);
-    shi_render_text(t, i ? shi_trace_step((shi_trace *)t, i - 1) : NULL, s, stdout, &lt->o);
+    sh_trace_step_write(s, stdout, lt->flags);
     fflush(stdout);
-    lt->shown = i + 1;
-    lt->nevents = s->nevents;
+    lt->shown = sh_trace_step_index(s) + 1;
+    lt->nevents = sh_trace_step_nevents(s);
 }
 
 typedef struct run_args {
@@ -174,7 +175,7 @@ static int on_option(void *ctx, int key, const char *v) {
 }
 
 static int run_body(int argc, char **argv) {
-    run_options o = {.max_steps = 10000, .timeout = SHI_TRACER_TIMEOUT};
+    run_options o = {.max_steps = SH_TRACE_MAX_STEPS_DEFAULT, .timeout = SH_TRACE_TIMEOUT_DEFAULT};
     int status;
     int i = shi_cli_parse("run", argc, argv, run_options_table, on_option, &o, &status);
     if (i < 0) return status;
@@ -187,77 +188,74 @@ static int run_body(int argc, char **argv) {
         return SH_EXIT_USAGE;
     }
 
-    out_file outs[] = {{json, NULL, shi_render_json, false}, {html, NULL, shi_render_html, false},
-                       {pytutor, NULL, shi_render_pytutor, false}};
+    out_file outs[] = {{json, NULL, SH_TRACE_JSON, false}, {html, NULL, SH_TRACE_HTML, false},
+                       {pytutor, NULL, SH_TRACE_PYTUTOR, false}};
     size_t nouts = sizeof outs / sizeof outs[0];
     bool files = json || html || pytutor;
     if (open_outputs(outs, nouts) != 0) {
         close_outputs(outs, nouts, NULL, true);
         return SH_EXIT_FAIL;
     }
-    live_text lt = {.o = shi_render_opts_for(stdout)};
-    if (ascii) lt.o.utf8 = false;
+    live_text lt = {.flags = ascii ? SH_TRACE_ASCII : 0};
 
     char err[512];
-    shi_tracer_info info;
-    shi_trace *t = shi_tracer_run(argv + i, &(shi_tracer_opts){
-                                      .max_steps = max_steps, .stdin_path = stdin_path,
-                                      .on_step = files ? NULL : show_step, .on_step_arg = &lt,
-                                      .timeout = timeout, .interrupt = &interrupted},
-                                  &info, err, sizeof err);
+    sh_trace *t = sh_trace_run(argv + i, &SH_TRACE_OPTS(
+                                   .max_steps = max_steps, .stdin_path = stdin_path,
+                                   .on_step = files ? NULL : show_step, .on_step_arg = &lt,
+                                   .timeout = timeout, .interrupt = &interrupted),
+                               err, sizeof err);
     if (!t) {
         fprintf(stderr, "stackheap run: %s\n", err);
         close_outputs(outs, nouts, NULL, true);
         return SH_EXIT_FAIL;
     }
-    if (info.opt_level[0])
+    if (sh_trace_opt_level(t)[0])
         fprintf(stderr, "note: %s was compiled with %s: locals may be optimised out and lines "
                         "merged or reordered; for a full trace build it with -O0 -g\n",
-                argv[i], info.opt_level);
+                argv[i], sh_trace_opt_level(t));
     int rc = SH_EXIT_OK;
     if (close_outputs(outs, nouts, t, false) != 0) rc = SH_EXIT_FAIL;
     if (!files) {
         /* the steps not shown yet, and the events the last one shown gained since */
-        shi_cursor *c = shi_cursor_new(t);
-        const shi_step *last = lt.shown && lt.shown <= t->nsteps ? shi_cursor_step(c, lt.shown - 1) : NULL;
-        if (last && last->nevents > lt.nevents) {
-            shi_step tail = *last;
-            tail.events += lt.nevents;
-            tail.nevents -= lt.nevents;
-            shi_render_events(t, &tail, stdout, &lt.o);
+        sh_trace_reader *r = sh_trace_reader_new(t);
+        const sh_trace_step *last = lt.shown ? sh_trace_reader_step(r, lt.shown - 1) : NULL;
+        if (last && sh_trace_step_nevents(last) > lt.nevents) {
+            sh_trace_step_write_events(last, lt.nevents, stdout, lt.flags);
             putchar('\n');   /* as a step ends */
         }
-        for (size_t k = lt.shown; k < t->nsteps; k++) {
-            const shi_step *s = shi_cursor_step(c, k);
-            shi_render_text(t, shi_cursor_prev(c), s, stdout, &lt.o);
-        }
-        shi_cursor_free(c);
-        shi_render_summary(t, stdout, &lt.o);
+        for (size_t k = lt.shown; k < sh_trace_nsteps(t); k++)
+            sh_trace_step_write(sh_trace_reader_step(r, k), stdout, lt.flags);
+        sh_trace_reader_free(r);
+        sh_trace_write_summary(t, stdout, lt.flags);
         fflush(stdout);
     }
-    if (info.forks || info.threads)
+    unsigned forks = sh_trace_forks(t), threads = sh_trace_threads(t);
+    if (forks || threads)
         fprintf(files ? stderr : stdout,
                 "note: the program started %u child process%s and %u thread%s; only its "
-                "main thread is traced\n", info.forks, info.forks == 1 ? "" : "es",
-                info.threads, info.threads == 1 ? "" : "s");
-    if (info.limit_reached) {
+                "main thread is traced\n", forks, forks == 1 ? "" : "es",
+                threads, threads == 1 ? "" : "s");
+    sh_trace_end end = sh_trace_end_reason(t);
+    if (end == SH_TRACE_END_MAX_STEPS) {
         fprintf(stderr, "stackheap run: stopped after %zu steps (--max-steps %zu); the "
                         "program did not finish\n", max_steps, max_steps);
         rc = SH_EXIT_FAIL;
     }
-    if (info.timed_out) {
+    if (end == SH_TRACE_END_TIMEOUT) {
         fprintf(stderr, "stackheap run: the program ran %u s of CPU time without reaching a "
                         "new line (in code without -g?) and was killed (--timeout %u); the "
-                        "trace holds the %zu steps before\n", timeout, timeout, t->nsteps);
+                        "trace holds the %zu steps before\n", timeout, timeout,
+                sh_trace_nsteps(t));
         rc = SH_EXIT_FAIL;
     }
-    if (info.interrupted) {
+    if (end == SH_TRACE_END_INTERRUPTED) {
+        int sig = sh_trace_interrupt_signal(t);
         fprintf(stderr, "stackheap run: interrupted by SIG%s: the program was killed%s\n",
-                sigabbrev_np(info.interrupted) ? sigabbrev_np(info.interrupted) : "?",
+                sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
                 files ? "; the files hold the steps so far" : "");
-        rc = 128 + info.interrupted;
+        rc = 128 + sig;
     }
-    shi_trace_free(t);
+    sh_trace_free(t);
     return rc;
 }
 

@@ -18,9 +18,10 @@ declare -A allowed=(
     [debuginfo]="debuginfo model"
     [engine]="engine debuginfo proc model"
     [render]="render model"
+    [api]="api engine render model"
     [cli]="engine render model"
 )
-layers=(model proc debuginfo engine render)
+layers=(model proc debuginfo engine render api)
 
 passed=0 failed=0
 pass() { echo "ok   $1"; passed=$((passed + 1)); }

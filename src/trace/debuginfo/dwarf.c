@@ -58,17 +58,20 @@ static int open_elf(shi_dwarf *d, const char *path, char *err, size_t errlen) {
     d->elf = elf_begin(d->fd, ELF_C_READ_MMAP, NULL);
     if (!d->elf || elf_kind(d->elf) != ELF_K_ELF) {
         set_err(err, errlen, "%s is not an ELF executable", path);
+        errno = ENOEXEC;
         return -1;
     }
     /* strip removes the symbol table along with the debug sections; -g absent keeps it. */
     if (!elf_has_section(d->elf, ".debug_info") && !elf_has_section(d->elf, ".symtab")) {
         set_err(err, errlen, "%s is stripped (no symbols, no debug information): "
                 "use the unstripped binary, built with -g", path);
+        errno = ENODATA;
         return -1;
     }
     d->dbg = dwarf_begin_elf(d->elf, DWARF_C_READ, NULL);
     if (!d->dbg) {
         set_err(err, errlen, "%s has no debug information: compile with -g", path);
+        errno = ENODATA;
         return -1;
     }
     return 0;
@@ -415,10 +418,17 @@ shi_dwarf *shi_dwarf_open(const char *path, char *err, size_t errlen) {
     shi_dwarf *d = calloc(1, sizeof *d);
     if (!d) { set_err(err, errlen, "out of memory"); return NULL; }
     d->fd = -1;
-    if (open_elf(d, path, err, errlen) != 0) { shi_dwarf_close(d); return NULL; }
+    /* errno says which failure to a library caller (include/stackheap/trace.h) */
+    if (open_elf(d, path, err, errlen) != 0) {
+        int e = errno;
+        shi_dwarf_close(d);
+        errno = e;
+        return NULL;
+    }
     if (find_user_cus(d) != 0) {
         set_err(err, errlen, "%s has no debug information: compile with -g", path);
         shi_dwarf_close(d);
+        errno = ENODATA;
         return NULL;
     }
     load_lines(d);

@@ -1354,6 +1354,7 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
         if (err && errlen)
             snprintf(err, errlen, "%s: no such program (not a path, and not found in PATH)",
                      argv[0]);
+        errno = ENOENT;
         return NULL;
     }
     tr.d = shi_dwarf_open(path, err, errlen);
@@ -1364,10 +1365,17 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     tr.p = shi_proc_spawn(argv, &(shi_spawn_opts){.stdin_path = opts.stdin_path,
                                                  .capture_output = true,
                                                  .stop_at_exit = true}, err, errlen);
-    if (!tr.p) { shi_dwarf_close(tr.d); return NULL; }
+    if (!tr.p) {
+        int e = errno;   /* why it could not start, for a library caller */
+        shi_dwarf_close(tr.d);
+        errno = e;
+        return NULL;
+    }
     if (shi_proc_watch_heap(tr.p) != 0 || shi_proc_exe_bias(tr.p, &tr.bias) != 0) {
-        set_err(err, errlen, "%s: cannot watch its heap (%s)", argv[0], strerror(errno));
+        int e = errno;
+        set_err(err, errlen, "%s: cannot watch its heap (%s)", argv[0], strerror(e));
         shi_proc_free(tr.p); shi_dwarf_close(tr.d);
+        errno = e;
         return NULL;
     }
     tr.uw = shi_unwinder_new();

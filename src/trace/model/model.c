@@ -551,13 +551,15 @@ void shi_value_clear(shi_value *v) {
     value_init(v);
 }
 
+void shi_var_free_contents(shi_var *v) {
+    free(v->name);
+    free(v->type);
+    free(v->scope);
+    value_free(&v->value);
+}
+
 void shi_frame_free_contents(shi_frame *f) {
-    for (size_t i = 0; i < f->nvars; i++) {
-        free(f->vars[i].name);
-        free(f->vars[i].type);
-        free(f->vars[i].scope);
-        value_free(&f->vars[i].value);
-    }
+    for (size_t i = 0; i < f->nvars; i++) shi_var_free_contents(&f->vars[i]);
     free(f->vars);
     free(f->function);
     free(f->file);

@@ -247,6 +247,7 @@ typedef struct shi_trace {
                              (read them with shi_trace_step, or a cursor once committed) */
     size_t first;
     size_t nsteps;        /* steps in all, committed or not */
+    size_t committed;     /* steps stored (shi_trace_commit): final */
     struct shi_store *store;  /* the committed steps, as what changed (model/store.c) */
     int exit_code;        /* -1 if it did not exit normally */
     int term_signal;      /* 0 if none */

@@ -10,6 +10,7 @@
 /* Frees what each holds (not the struct itself). */
 void shi_step_free_contents(shi_step *s);
 void shi_frame_free_contents(shi_frame *f);
+void shi_var_free_contents(shi_var *v);
 void shi_block_free_contents(shi_block *b);
 void shi_event_free_contents(shi_event *e);
 
