@@ -78,14 +78,6 @@ static void map_free(shi_live_map *m) {
 
 /* ---- blocks ------------------------------------------------------------------------------ */
 
-live_block *shi_live_slot(const shi_live *l, size_t slot) {
-    return &l->pool[slot];
-}
-
-size_t shi_live_slot_of(const shi_live *l, const live_block *b) {
-    return (size_t)(b - l->pool);
-}
-
 static void mark_fresh(shi_live *l, size_t slot) {
     SHI_GROW(l->fresh, l->cap_fresh, l->nfresh + 1);
     l->fresh[l->nfresh++] = slot;

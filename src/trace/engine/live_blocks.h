@@ -93,8 +93,12 @@ void shi_live_move(shi_live *l, live_block *b, uint64_t addr, uint64_t size);
 void shi_live_remove(shi_live *l, live_block *b);
 /* The live blocks' slots, lowest address first (valid until the set changes). */
 const size_t *shi_live_sorted(shi_live *l, size_t *ret_n);
-live_block *shi_live_slot(const shi_live *l, size_t slot);
-size_t shi_live_slot_of(const shi_live *l, const live_block *b);
+static inline live_block *shi_live_slot(const shi_live *l, size_t slot) {
+    return &l->pool[slot];
+}
+static inline size_t shi_live_slot_of(const shi_live *l, const live_block *b) {
+    return (size_t)(b - l->pool);
+}
 void shi_live_free(shi_live *l);
 
 #endif

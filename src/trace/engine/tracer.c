@@ -342,18 +342,14 @@ static const char *owner_of(const tracer *tr, const live_block *b) {
 }
 
 /* After a step: each of its blocks that something types or owns remembers its owner there
- * (steps leave memory as they are committed; owner_of looks here). The step's blocks and
- * the live blocks' order are both by address. */
+ * (steps leave memory as they are committed; owner_of looks here). */
 static void remember_owners(tracer *tr, const shi_step *s) {
-    size_t k = 0, n;
-    const size_t *order = shi_live_sorted(&tr->live, &n);
     for (size_t i = 0; i < s->nblocks; i++) {
         const shi_block *sb = &s->blocks[i];
         if (!sb->owner && !sb->type) continue;
-        while (k < n && shi_live_slot(&tr->live, order[k])->addr < sb->addr) k++;
-        if (k == n) break;
-        live_block *b = shi_live_slot(&tr->live, order[k]);
-        if (b->addr != sb->addr || b->id != sb->id) continue;
+        /* looked up, not walked to: most of a big heap is neither typed nor owned */
+        live_block *b = shi_live_at(&tr->live, sb->addr);
+        if (!b || b->id != sb->id) continue;
         if (!b->owner != !sb->owner || (b->owner && strcmp(b->owner, sb->owner) != 0)) {
             free(b->owner);
             b->owner = sb->owner ? strdup(sb->owner) : NULL;
