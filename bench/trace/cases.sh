@@ -151,8 +151,9 @@ run_trace() {
     # --timeout where the version has it (a base from before it has not: timeout(1) bounds
     # the run all the same)
     if "${exe[$v]}" run --help 2>&1 | grep -q -- --timeout; then args+=(--timeout "$case_timeout"); fi
-    # the JSON goes to fd 3, the pipe, and the text view, empty with --json, to /dev/null
-    if [ "$kind" = json ]; then args+=(--json /dev/fd/3); prefix='"index":'; else prefix='Step '; fi
+    # the JSON goes to fd 3, the pipe, and the text view, empty with --json, to /dev/null; a
+    # step starts a line: "index": in version 1 (indented), {"line": in version 2
+    if [ "$kind" = json ]; then args+=(--json /dev/fd/3); prefix='"index":|{"line":'; else prefix='Step '; fi
     # shellcheck disable=SC2016  # the inner script's own variables
     line=$("$work/measure" -t $((case_timeout + 30)) -o "$file.count" -- bash -c '
         set -o pipefail; ulimit -s "$1"
@@ -171,13 +172,16 @@ run_trace() {
     echo "$1 $2 $5 $counted" > "$file"
 }
 
-# ends JSON_TAIL: how the trace says the program ended: "exit N" or the signal's message
+# ends JSON_TAIL: how the trace says the program ended: "exit N" or the signal's message,
+# from its last exit or signal event, in version 1 (indented) or 2 (compact) alike
 ends() {
-    awk '/"kind": "(exit|signal)"/ { kind = $2; gsub(/[",]/, "", kind); text = ""; next }
-         kind && /"value":/ { value = $2; gsub(/,/, "", value) }
-         kind && /"text":/ { sub(/^ *"text": "/, ""); sub(/"$/, ""); text = $0 }
-         END { if (kind == "exit") print "exit " value; else if (kind) print "signal " value ": " text }' \
-        "$1" 2> /dev/null || true
+    local ev kind value text
+    ev=$(tr -d '\n' < "$1" 2> /dev/null | grep -oE '"kind": ?"(exit|signal)"[^}]*' | tail -1)
+    [ -n "$ev" ] || return 0
+    kind=$(sed -E 's/^"kind": ?"([a-z]+)".*/\1/' <<< "$ev")
+    value=$(grep -oE '"value": ?-?[0-9]+' <<< "$ev" | grep -oE -- '-?[0-9]+$')
+    text=$(grep -oE '"text": ?"[^"]*"' <<< "$ev" | sed -E 's/^"text": ?"//; s/"$//')
+    if [ "$kind" = exit ]; then echo "exit $value"; else echo "signal $value: $text"; fi
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -205,7 +209,7 @@ for c in "${cases[@]}"; do
         # capped: stopped by --max-steps or the time limit rather than by the program's end
         capped[$c.$v]=no
         if [ "${status[$c.$v]}" != ok ] || [ "${steps[$c.$v]}" -ge "${cap[$c]}" ] ||
-           ! grep -q '"kind": "exit"\|"kind": "signal"' "$work/$c.$v.json.1.tail" 2> /dev/null; then
+           ! grep -qE '"kind": ?"(exit|signal)"' "$work/$c.$v.json.1.tail" 2> /dev/null; then
             capped[$c.$v]=yes
         fi
         ending[$c.$v]=$(ends "$work/$c.$v.json.1.tail")

@@ -1,9 +1,10 @@
 /*
  * count — how big a trace is without keeping it: reads stdin to its end and prints
- * "BYTES LINES" where LINES counts the lines that start, after blanks, with PREFIX; with
- * TAIL, also writes the input's last 4 KiB there (where a trace says how it ended).
+ * "BYTES LINES" where LINES counts the lines that start, after blanks, with PREFIX (or one
+ * of its alternatives, split by '|'); with TAIL, also writes the input's last 4 KiB there
+ * (where a trace says how it ended).
  *
- *     stackheap run --json /dev/stdout -- ./prog | count '"index":' [TAIL]
+ *     stackheap run --json /dev/stdout -- ./prog | count '"index":|{"line":' [TAIL]
  *
  * bench/trace/cases.sh pipes each JSON trace and text view through it: a trace of many
  * heap blocks runs to gigabytes, which a file would put on the disk for nothing.
@@ -16,8 +17,19 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: count PREFIX [TAIL] < FILE\n");
         return 2;
     }
-    const char *prefix = argv[1];
-    size_t plen = strlen(prefix), have = 0;
+    /* the alternatives, each at most 255 bytes */
+    const char *alt[8];
+    size_t alen[8], nalt = 0, plen = 0, have = 0;
+    for (const char *p = argv[1]; nalt < 8; p++) {
+        const char *bar = strchr(p, '|');
+        alt[nalt] = p;
+        alen[nalt] = bar ? (size_t)(bar - p) : strlen(p);
+        if (alen[nalt] >= 256) alen[nalt] = 255;
+        if (alen[nalt] > plen) plen = alen[nalt];
+        nalt++;
+        if (!bar) break;
+        p = bar;
+    }
     unsigned long long bytes = 0, lines = 0;
     char head[256];              /* the start of the current line, blanks skipped */
     int at_start = 1, blanks = 1;
@@ -40,11 +52,16 @@ int main(int argc, char **argv) {
                 continue;
             blanks = 0;
             head[have++] = c;
-            if (have == plen || have == sizeof head) {
-                if (have == plen && memcmp(head, prefix, plen) == 0)
+            int decided = 1;   /* a match, or no alternative can match any more */
+            for (size_t a = 0; a < nalt; a++) {
+                if (have < alen[a] && memcmp(head, alt[a], have) == 0) decided = 0;
+                if (have == alen[a] && memcmp(head, alt[a], have) == 0) {
                     lines++;
-                at_start = 0;
+                    decided = 1;
+                    break;
+                }
             }
+            if (decided || have == plen) at_start = 0;
         }
     }
     printf("%llu %llu\n", bytes, lines);

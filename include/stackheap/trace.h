@@ -260,9 +260,12 @@ const char *sh_trace_event_text(const sh_trace_event *e, size_t *ret_len);
 
 typedef enum sh_trace_format {
     SH_TRACE_TEXT = 0,     /* every step's Stack | Heap diagram, then the summary */
-    SH_TRACE_JSON = 1,     /* the JSON trace (docs/trace-json.md) */
+    SH_TRACE_JSON = 1,     /* the JSON trace, version 2: each step as what changed since the
+                              one before (docs/trace-json.md, docs/read_trace.py) */
     SH_TRACE_HTML = 2,     /* the self-contained lesson page (docs/html.md) */
-    SH_TRACE_PYTUTOR = 3   /* Online Python Tutor's trace, as its C backend writes it */
+    SH_TRACE_PYTUTOR = 3,  /* Online Python Tutor's trace, as its C backend writes it; refused
+                              past SH_TRACE_PYTUTOR_MAX (sh_trace_write_pytutor) */
+    SH_TRACE_JSON_V1 = 4   /* the JSON trace, version 1: every step whole */
 } sh_trace_format;
 
 /* Text flags: colour only when `out` is a terminal and NO_COLOR is unset, UTF-8 box drawing
@@ -270,8 +273,19 @@ typedef enum sh_trace_format {
  * turn the first two off. Other formats ignore them. */
 enum { SH_TRACE_ASCII = 1u << 0, SH_TRACE_NO_COLOR = 1u << 1 };
 
-/* The whole trace. 0, or -1 with errno when writing failed (EINVAL: an unknown format). */
+/* The whole trace. 0, or -1 with errno when writing failed (EINVAL: an unknown format;
+ * EFBIG: a Python Tutor export past SH_TRACE_PYTUTOR_MAX, nothing written). */
 int sh_trace_write(const sh_trace *t, FILE *out, sh_trace_format format, unsigned flags);
+
+/* Python Tutor's export repeats the whole stack and heap in every step, and its front end
+ * is never handed more than 10 MiB by Python Tutor's own server: an export past `limit`
+ * (0: none) is refused, -1 with errno EFBIG and nothing written; then *ret_size is its size
+ * (counted up to SH_TRACE_PYTUTOR_COUNT_MAX, past which it is "more") and *ret_fit how many
+ * first steps fit. Either pointer may be NULL. */
+#define SH_TRACE_PYTUTOR_MAX ((size_t)10 << 20)
+#define SH_TRACE_PYTUTOR_COUNT_MAX ((size_t)1 << 30)
+int sh_trace_write_pytutor(const sh_trace *t, FILE *out, size_t limit, size_t *ret_size,
+                           size_t *ret_fit);
 /* One step's text diagram (heading, file:line, Stack | Heap, its events), as
  * `stackheap run` prints it: for a viewer that shows steps as they come (on_step). */
 int sh_trace_step_write(const sh_trace_step *s, FILE *out, unsigned flags);

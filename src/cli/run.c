@@ -30,12 +30,14 @@
 #include "cli/cli.h"
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: stackheap run [--json FILE] [--html FILE] [--pytutor FILE] "
-                 "[--max-steps N] [--timeout SECONDS] [--stdin FILE] [--ascii] "
+    fprintf(out, "usage: stackheap run [--json FILE] [--json-version N] [--html FILE] "
+                 "[--pytutor FILE] [--max-steps N] [--timeout SECONDS] [--stdin FILE] [--ascii] "
                  "-- ./prog [args...]\n"
                  "trace a program built with `cc -g -O0` line by line: its stack frames, "
                  "variables and heap blocks\n\n"
                  "  --json FILE      write the trace as JSON (docs/trace-json.md)\n"
+                 "  --json-version N  1: every step whole, for readers of version 1; 2 (the "
+                 "default): each step as what changed\n"
                  "  --html FILE      write a lesson page: source and diagram, step by step "
                  "(docs/html.md)\n"
                  "  --pytutor FILE   write it for Online Python Tutor, as its C backend does "
@@ -64,8 +66,37 @@ typedef struct out_file {
     bool created;   /* no file was there before: a run that never happened removes it */
 } out_file;
 
+/* "12.3 MiB", "10 MiB" */
+static void put_size(FILE *out, size_t bytes) {
+    double mib = (double)bytes / (1 << 20);
+    const char *unit = mib >= 1024 ? "GiB" : "MiB";
+    if (mib >= 1024) mib /= 1024;
+    fprintf(out, mib == (double)(long)mib ? "%.0f %s" : "%.1f %s", mib, unit);
+}
+
+/* The Python Tutor export, or a message saying why not: past what Python Tutor opens, it is
+ * refused (render.h), and the user told what fits and what else draws the whole run. */
+static int write_pytutor(const out_file *o, const sh_trace *t, bool *refused) {
+    size_t size, fit;
+    int rc = sh_trace_write_pytutor(t, o->f, SH_TRACE_PYTUTOR_MAX, &size, &fit);
+    if (rc == 0 || errno != EFBIG) return rc;
+    *refused = true;
+    fprintf(stderr, "stackheap run: not writing %s: the Python Tutor export of these %zu steps "
+                    "would be %s", o->path, sh_trace_nsteps(t),
+            size > SH_TRACE_PYTUTOR_COUNT_MAX ? "more than " : "");
+    put_size(stderr, size > SH_TRACE_PYTUTOR_COUNT_MAX ? SH_TRACE_PYTUTOR_COUNT_MAX : size);
+    fprintf(stderr, " (each step repeats the whole stack and heap); Python Tutor opens at most ");
+    put_size(stderr, SH_TRACE_PYTUTOR_MAX);
+    fprintf(stderr, ", what its own server hands its front end (its C backend stops at 1,000 "
+                    "steps).\nThe first %zu steps fit: trace fewer (--max-steps %zu, the "
+                    "last step drawn once more with the limit's message), or write --html or "
+                    "--json, which hold every step and grow with what changes\n",
+            fit, fit > 1 ? fit - 1 : 1);
+    return rc;
+}
+
 /* Opened before the program runs, so a bad path fails at once; an existing file is not
- * truncated until there is a trace to write into it (a run that cannot start loses nothing),
+ * written over until there is a trace to write into it (a run that cannot start loses nothing),
  * and what is not a regular file (/dev/stdout, a pipe) is written as it is. */
 static int open_outputs(out_file *outs, size_t n) {
     for (size_t k = 0; k < n; k++) {
@@ -95,17 +126,22 @@ static int close_outputs(out_file *outs, size_t n, const sh_trace *t, bool disca
         if (!outs[k].f) continue;
         bool reg = regular(outs[k].f);
         int w = 0;
+        bool refused = false;
         if (!discard) {
-            if (reg && ftruncate(fileno(outs[k].f), 0) != 0) w = -1;
-            if (w == 0) w = sh_trace_write(t, outs[k].f, outs[k].format, 0);
+            /* written over the old contents, then cut where it ends: a refused export
+             * leaves a file that was there as it was */
+            w = outs[k].format == SH_TRACE_PYTUTOR ? write_pytutor(&outs[k], t, &refused)
+                                                   : sh_trace_write(t, outs[k].f, outs[k].format, 0);
+            if (!refused && reg &&
+                (fflush(outs[k].f) != 0 || ftruncate(fileno(outs[k].f), ftell(outs[k].f)) != 0))
+                w = -1;
         }
         if (fclose(outs[k].f) != 0) w = -1;
         outs[k].f = NULL;
-        if (discard && outs[k].created && reg) unlink(outs[k].path);
-        else if (!discard && w != 0) {
+        if ((discard || refused) && outs[k].created && reg) unlink(outs[k].path);
+        else if (!discard && w != 0 && !refused)
             fprintf(stderr, "stackheap run: writing %s failed\n", outs[k].path);
-            rc = -1;
-        }
+        if (!discard && w != 0) rc = -1;
     }
     return rc;
 }
@@ -134,15 +170,18 @@ typedef struct run_args {
 typedef struct run_options {
     const char *json, *html, *pytutor, *stdin_path;
     bool ascii;
+    int json_version;
     size_t max_steps;
     unsigned timeout;
 } run_options;
 
-enum { OPT_JSON = 256, OPT_HTML, OPT_PYTUTOR, OPT_MAX_STEPS, OPT_TIMEOUT, OPT_STDIN, OPT_ASCII };
+enum { OPT_JSON = 256, OPT_JSON_VERSION, OPT_HTML, OPT_PYTUTOR, OPT_MAX_STEPS, OPT_TIMEOUT,
+       OPT_STDIN, OPT_ASCII };
 
 static const shi_cli_option run_options_table[] = {
     {"help", 'h', NULL},
     {"json", OPT_JSON, "a file name"},
+    {"json-version", OPT_JSON_VERSION, "a version number (1 or 2)"},
     {"html", OPT_HTML, "a file name"},
     {"pytutor", OPT_PYTUTOR, "a file name"},
     {"max-steps", OPT_MAX_STEPS, "a number"},
@@ -158,6 +197,10 @@ static int on_option(void *ctx, int key, const char *v) {
     switch (key) {
     case 'h': usage(stdout); return SH_EXIT_OK;
     case OPT_JSON: o->json = v; break;
+    case OPT_JSON_VERSION:
+        if (!shi_cli_number("run", "--json-version", v, 2, &n)) return SH_EXIT_USAGE;
+        o->json_version = (int)n;
+        break;
     case OPT_HTML: o->html = v; break;
     case OPT_PYTUTOR: o->pytutor = v; break;
     case OPT_STDIN: o->stdin_path = v; break;
@@ -188,8 +231,8 @@ static int run_body(int argc, char **argv) {
         return SH_EXIT_USAGE;
     }
 
-    out_file outs[] = {{json, NULL, SH_TRACE_JSON, false}, {html, NULL, SH_TRACE_HTML, false},
-                       {pytutor, NULL, SH_TRACE_PYTUTOR, false}};
+    out_file outs[] = {{json, NULL, o.json_version == 1 ? SH_TRACE_JSON_V1 : SH_TRACE_JSON, false},
+                       {html, NULL, SH_TRACE_HTML, false}, {pytutor, NULL, SH_TRACE_PYTUTOR, false}};
     size_t nouts = sizeof outs / sizeof outs[0];
     bool files = json || html || pytutor;
     if (open_outputs(outs, nouts) != 0) {

@@ -28,7 +28,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish  # noqa: E402
+from factcheck import check, finish, load_trace  # noqa: E402
 
 BIN, WORK = sys.argv[1:3]
 
@@ -200,8 +200,7 @@ def main():
     check("traced: exit status 0", r.returncode == 0 and os.path.exists(out), r.stderr[-300:])
     if not os.path.exists(out):
         return
-    with open(out) as f:
-        t = json.load(f)
+    t = load_trace(out)
     env = dict(os.environ, COLUMNS="200", LANG="C.UTF-8")
     env.pop("NO_COLOR", None)
     r = subprocess.run([BIN, "run", "--", exe], cwd=WORK, capture_output=True, text=True,
@@ -358,8 +357,7 @@ def main():
                        text=True, timeout=300)
     fl4 = None
     if r.returncode == 0 and os.path.exists(out4):
-        with open(out4) as f:
-            t4 = json.load(f)
+        t4 = load_trace(out4)
         s4 = next((s for s in t4["steps"] if s["line"] == MAIN_LINE and s["frames"] and
                    s["frames"][-1]["function"] == "main"), None)
         fl4 = next((v for v in s4["frames"][-1]["vars"] if v["name"] == "fl"), None) if s4 else None

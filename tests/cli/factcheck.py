@@ -59,14 +59,26 @@ def find_block(step, ident):
     return next((b for b in step["heap"] if b["id"] == ident), None) if ident else None
 
 
+def load_trace(path):
+    """A `stackheap run --json` file read back, in whatever version the tool wrote it, its
+    steps whole (version 1's shape) as docs/read_trace.py rebuilds them: every fact is
+    checked on the steps a reader of the newest version sees."""
+    import os
+    docs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs")
+    if docs not in sys.path:
+        sys.path.insert(0, docs)
+    import read_trace
+    return read_trace.load(path)
+
+
 def trace_json(stackheap, exe, cwd):
-    """`stackheap run --json` of `exe` (run in `cwd`), read back: the trace as a dict."""
-    import json
+    """`stackheap run --json` of `exe` (run in `cwd`), read back: the trace as a dict, its
+    steps whole (load_trace)."""
     import subprocess
     out = exe + ".json"
     subprocess.run([stackheap, "run", "--json", out, "--", exe], check=True, cwd=cwd,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
-    return json.load(open(out))
+    return load_trace(out)
 
 
 def trace_text(stackheap, exe, cwd, columns="120"):

@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish  # noqa: E402
+from factcheck import check, finish, load_trace  # noqa: E402
 
 BIN, SRC, BUILD, WORK = sys.argv[1:5]
 
@@ -27,8 +27,7 @@ def trace(name, argv, env=None, limit=None):
     if r.returncode != 0 or not os.path.exists(out):
         check(f"{name}: traced", False, f"exit {r.returncode}: {r.stderr.strip()[:300]}")
         return None
-    with open(out) as f:
-        return json.load(f)
+    return load_trace(out)
 
 
 def compile_c(name, text, flags=("-g", "-O0")):
@@ -437,8 +436,7 @@ def main():
     r = subprocess.run(["sh", "-c", f'ulimit -s 1024 && exec "{BIN}" run --json "{out}" -- "{exe}"'],
                        cwd=WORK, capture_output=True, text=True, timeout=300)
     if os.path.exists(out):
-        with open(out) as f:
-            overflow(json.load(f))
+        overflow(load_trace(out))
     else:
         check("stack overflow: traced", False, r.stderr[:300])
     for name, text, fn in (("moves", MOVE_RS, rust_move), ("values", VALUES_RS, rust_values)):

@@ -30,7 +30,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish  # noqa: E402
+from factcheck import check, finish, load_trace  # noqa: E402
 
 BIN, SRC, WORK = sys.argv[1:4]
 HERE = os.path.join(SRC, "tests", "cli")
@@ -78,7 +78,7 @@ def read_until(fd, want, seconds):
 def load_steps(path):
     """The steps of a JSON trace, or None when there is none or it is not valid JSON."""
     try:
-        return json.load(open(path))["steps"]
+        return load_trace(path)["steps"]
     except (OSError, ValueError, KeyError):
         return None
 
@@ -148,7 +148,7 @@ for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
           f"rc {p.returncode}")
     check(f"{name}: it says it was interrupted", "interrupted" in err, err[-300:])
     try:
-        trace = json.load(open(files["json"]))
+        trace = load_trace(files["json"])
     except (OSError, ValueError) as e:
         trace = None
         check(f"{name}: the JSON trace is a valid document", False, str(e))
@@ -227,7 +227,7 @@ check("an existing file is replaced by the trace when the run happens",
 # ---- output bytes whole ---------------------------------------------------------------------
 nul_json = os.path.join(WORK, "nul.json")
 subprocess.run([BIN, "run", "--json", nul_json, "--", nul], capture_output=True, timeout=60)
-outs = [e["text"] for s in json.load(open(nul_json))["steps"] for e in s["events"]
+outs = [e["text"] for s in load_trace(nul_json)["steps"] for e in s["events"]
         if e["kind"] == "output"]
 check("NUL: the JSON output is a newline, A, NUL, B", "".join(outs) == "\nA\0B", repr(outs))
 raw = open(nul_json, "rb").read()

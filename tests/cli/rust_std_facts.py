@@ -24,7 +24,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check as _check, finish  # noqa: E402
+from factcheck import check as _check, finish, load_trace  # noqa: E402
 
 
 def check(name, cond, detail=""):
@@ -40,7 +40,7 @@ def trace_of(name):
     out = os.path.join(WORK, name + ".json")
     subprocess.run([BIN, "run", "--json", out, "--", prog], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return json.load(open(out)), open(source).read().splitlines()
+    return load_trace(out), open(source).read().splitlines()
 
 
 def step_at(trace, line):

@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish, gdb_answers  # noqa: E402
+from factcheck import check, finish, gdb_answers, load_trace  # noqa: E402
 
 BIN, SRC, WORK = sys.argv[1:4]
 source = os.path.join(SRC, "tests", "cli", "static_links.c")
@@ -45,7 +45,7 @@ gdb = gdb_answers(prog, f"static_links.c:{FACTS}", GDB_SAID, ())
 tj = os.path.join(WORK, "t.json")
 subprocess.run([BIN, "run", "--json", tj, "--", prog], check=True, env=ENV,
                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-t = json.load(open(tj))
+t = load_trace(tj)
 step = next(s for s in t["steps"] if s["line"] == FACTS)
 st = step["statics"]
 names = [v["name"] for v in st]

@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish  # noqa: E402
+from factcheck import check, finish, load_trace  # noqa: E402
 
 BIN, PROGRAM, WORK = sys.argv[1:4]
 LAST_LINE = 26   # the printf: everything is set
@@ -61,7 +61,7 @@ def main():
     subprocess.run([BIN, "run", "--json", tj, "--", exe], capture_output=True, check=True)
     text = subprocess.run([BIN, "run", "--", exe], capture_output=True, text=True,
                           env=dict(os.environ, COLUMNS="120", LANG="C")).stdout
-    t = json.load(open(tj))
+    t = load_trace(tj)
     steps = t["steps"]
     if shutil.which("gdb") and not os.environ.get("SH_TEST_NO_GDB"):
         gdb = run_gdb(exe)
@@ -207,7 +207,7 @@ def rust_facts():
                    capture_output=True)
     tj = os.path.join(WORK, "rs.json")
     subprocess.run([BIN, "run", "--json", tj, "--", exe], capture_output=True, check=True)
-    steps = json.load(open(tj))["steps"]
+    steps = load_trace(tj)["steps"]
     names = [v["name"] for v in steps[0]["statics"]]
     check("Rust: LIMITS, COUNTER and GREETING are in the static region",
           all(n in names for n in ("LIMITS", "COUNTER", "GREETING")), names)

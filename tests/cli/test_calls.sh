@@ -13,7 +13,7 @@ source "$(dirname "$0")/common.bash"
 py() {
     local name=$1 file=$2 code=$3 out
     if out=$(python3 -c "import json,sys
-t=json.load(open('$file'))
+sys.path.insert(0, '$src/tests/cli'); from factcheck import load_trace; t=load_trace('$file')
 def evs(s, k): return [e for e in s['events'] if e['kind']==k]
 def all_evs(k): return [e for s in t['steps'] for e in evs(s, k)]
 def var(f, n): return next((v for v in f['vars'] if v['name']==n), None)

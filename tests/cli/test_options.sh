@@ -8,8 +8,10 @@ set -u
 source "$(dirname "$0")/common.bash"
 has() { grep -qF -- "$2" "$work/$1"; }
 run() { local name=$1; shift; (cd "$work" && "${to[@]}" "$bin" "$@" > "$work/$name.out" 2> "$work/$name.err"); rc=$?; }
-steps() { python3 -c "import json,sys; t=json.load(open(sys.argv[1])); print(len(t['steps']))" "$1" 2>/dev/null; }
-output() { python3 -c "import json,sys; t=json.load(open(sys.argv[1])); print(''.join(e.get('text') or '' for s in t['steps'] for e in s['events'] if e['kind']=='output'), end='')" "$1" 2>/dev/null; }
+# the trace read as a reader of its newest version reads it (docs/read_trace.py)
+load="import sys; sys.path.insert(0, '$src/docs'); import read_trace; t=read_trace.load(sys.argv[1])"
+steps() { python3 -c "$load; print(len(t['steps']))" "$1" 2>/dev/null; }
+output() { python3 -c "$load; print(''.join(e.get('text') or '' for s in t['steps'] for e in s['events'] if e['kind']=='output'), end='')" "$1" 2>/dev/null; }
 
 cc -g -O0 -o "$work/loop" "$src/tests/cli/options_loop.c" || { fail "cc options_loop.c"; finish; }
 cc -g -O0 -o "$work/args" "$src/tests/cli/args.c" || { fail "cc args.c"; finish; }

@@ -4,8 +4,9 @@
 # tests/cli/pytutor_check.py (which says what it checks), then to facts of its own: a struct
 # with two pointers, an array of structs, a matrix, chars, unsigned/long/double values, a
 # linked list on the heap, a function returning a value, a vec of doubles, a two-file
-# program, a crash and a --max-steps cut. Prints "ok"/"FAIL" per check and "N passed, N
-# failed".
+# program, a crash and a --max-steps cut; and the size Python Tutor opens (10 MiB, what its
+# own server hands its front end): an export past it refused with a message, the other
+# outputs written. Prints "ok"/"FAIL" per check and "N passed, N failed".
 set -u
 source "$(dirname "$0")/common.bash"
 # run NAME ARGS...: `stackheap run ARGS...` in $work, its status in $rc.
@@ -188,5 +189,46 @@ assert len(tr) == 21 and tr[-1]['event'] == 'instruction_limit_reached', [e['eve
 assert '--max-steps 20' in tr[-1]['exception_msg']
 assert tr[-2]['event'] != 'return'
 assert tr[-1]['stack_to_render'] == tr[-2]['stack_to_render']"
+
+# ---- past what Python Tutor opens ---------------------------------------------------------------
+# 400 blocks, each in every later step's heap: the export grows with steps x blocks, past
+# 10 MiB in about 140 steps of 1,605
+cat > "$work/blocks.c" <<'EOF2'
+#include <stdlib.h>
+int main(void) {
+    void *p[400];
+    for (int i = 0; i < 400; i++)
+        p[i] = malloc(16);
+    for (int i = 0; i < 400; i++)
+        free(p[i]);
+    return 0;
+}
+EOF2
+cc -g -O0 -o "$work/blocks" "$work/blocks.c"
+echo "an old export" > "$work/old.json"
+run big --pytutor big.json --json big-trace.json --html big.html -- ./blocks
+check "too big: exit 1" [ "$rc" = 1 ]
+check "too big: no export written" [ ! -e "$work/big.json" ]
+check "too big: the JSON trace and the page are written all the same" \
+    eval '[ -s "$work/big-trace.json" ] && grep -q "</html>" "$work/big.html"'
+msg=$(cat "$work/big.err")
+check "too big: the message names the file, the steps and the export's size" \
+    grep -Eq "not writing big.json: the Python Tutor export of these 1605 steps would be [0-9.]+ MiB" <<< "$msg"
+size=$(grep -Eo "would be [0-9.]+" <<< "$msg" | grep -Eo "[0-9.]+$")
+check "too big: the size is counted, not guessed (618.2 MiB when measured)" \
+    python3 -c "import sys; sys.exit(not 500 <= float('$size') <= 750)"
+check "too big: one message, no 'writing failed'" eval '! grep -q "writing big.json failed" "$work/big.err"'
+check "too big: says the limit, 10 MiB, and why" grep -q "Python Tutor opens at most 10 MiB, what its own server hands its front end" <<< "$msg"
+check "too big: says what fits and what to use instead" \
+    grep -Eq "The first [0-9]+ steps fit: trace fewer \(--max-steps [0-9]+,.*or write --html or --json" <<< "$msg"
+fit=$(grep -Eo -- "--max-steps [0-9]+" <<< "$msg" | grep -Eo "[0-9]+$")
+run fit --max-steps "$fit" --pytutor fit.json -- ./blocks
+py "--max-steps as the message says: the export is written, under 10 MiB" "$work/fit.json" "
+import os
+assert os.path.getsize('$work/fit.json') <= 10 << 20
+assert len(tr) == $fit + 1 and tr[-1]['event'] == 'instruction_limit_reached'"
+run kept --pytutor old.json -- ./blocks
+check "too big: a file that was there is left as it was, with the one message" \
+    eval '[ "$(cat "$work/old.json")" = "an old export" ] && ! grep -q "failed" "$work/kept.err"'
 
 finish

@@ -27,7 +27,7 @@ py() {
     local name=$1 file=$2 code=$3
     [ $have_py -eq 1 ] || return 0
     check "$name" python3 -c "import json,sys
-t=json.load(open('$file'))
+sys.path.insert(0, '$src/tests/cli'); from factcheck import load_trace; t=load_trace('$file')
 def frames(s): return s['frames']
 def var(f, n): return next((v for v in f['vars'] if v['name']==n), None)
 def val(f, n):

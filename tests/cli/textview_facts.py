@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish  # noqa: E402
+from factcheck import check, finish, load_trace  # noqa: E402
 
 BIN, SRC, WORK = sys.argv[1:4]
 source = os.path.join(SRC, "tests", "cli", "textview.c")
@@ -41,7 +41,7 @@ def expected(columns):
     trace_file = os.path.join(WORK, "tv.json")
     subprocess.run([BIN, "run", "--json", trace_file, "--", prog], check=True,
                    env=env_for(columns), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    trace = json.load(open(trace_file))
+    trace = load_trace(trace_file)
     step = next(s for s in trace["steps"] if s["line"] == FACTS)
     ada = next(v for v in step["frames"][-1]["vars"] if v["name"] == "ada")
     return ("1, 4, 9, 16, 25, 36, 49, 64, 81, 100, 121, 144".split(", ") +

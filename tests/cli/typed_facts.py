@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish  # noqa: E402
+from factcheck import check, finish, load_trace  # noqa: E402
 
 BIN, SRC, WORK = sys.argv[1:4]
 
@@ -36,7 +36,7 @@ INNER = next(i + 1 for i, l in enumerate(lines) if "/* inner */" in l)
 trace_file = os.path.join(WORK, "t.json")
 subprocess.run([BIN, "run", "--json", trace_file, "--", prog], check=True,
                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-trace = json.load(open(trace_file))
+trace = load_trace(trace_file)
 
 
 def step_at(line):

@@ -36,7 +36,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish, find_var as var, find_block as block  # noqa: E402
+from factcheck import check, finish, find_var as var, find_block as block, load_trace  # noqa: E402
 
 BIN, SRC, WORK = sys.argv[1:4]
 HERE = os.path.join(SRC, "tests", "cli")
@@ -61,10 +61,10 @@ def trace(prog, name, stdin=None, env=None, view=True):
         print(r.stderr.decode(errors="replace")[-400:])
         return None, None
     if not view:
-        return json.load(open(out)), ""
+        return load_trace(out), ""
     args = [BIN, "run"] + (["--stdin", stdin] if stdin else []) + ["--", prog]
     text = subprocess.run(args, capture_output=True, env=e, timeout=TIMEOUT).stdout.decode()
-    return json.load(open(out)), text
+    return load_trace(out), text
 
 
 def step_after(t, line):

@@ -41,7 +41,7 @@ fails=0
 # page NAME PROGRAM...: NAME.html and NAME.json in $work from one run of the program.
 page() {
     local name=$1; shift
-    if ! (cd "$work" && "${to[@]}" "$bin" run --json "$name.json" --html "$name.html" -- "$@" \
+    if ! (cd "$work" && "${to[@]}" "$bin" run --json-version 1 --json "$name.json" --html "$name.html" -- "$@" \
             > "$work/$name.out" 2>&1); then
         echo "FAIL stackheap run --html -- $*: $(tail -3 "$work/$name.out")"
         fails=$((fails + 1))

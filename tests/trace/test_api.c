@@ -658,6 +658,35 @@ SH_TEST(test_write_each_format) {
     cleanup();
 }
 
+SH_TEST(test_json_versions_and_the_pytutor_limit) {
+    sh_trace *t = facts();
+    int rc;
+    char *v1 = written(t, SH_TRACE_JSON_V1, 0, &rc);
+    CHECK(rc == 0 && strstr(v1, "\"version\": 1") && strstr(v1, "\"frames\""));
+    char *v2 = written(t, SH_TRACE_JSON, 0, &rc);
+    CHECK(rc == 0 && strstr(v2, "\"version\":2") && strlen(v2) < strlen(v1));
+    /* past the limit: refused, nothing written, its size and what fits said */
+    char *text = NULL;
+    size_t len = 0, size = 0, fit = 99;
+    FILE *f = open_memstream(&text, &len);
+    errno = 0;
+    CHECK_EQ(sh_trace_write_pytutor(t, f, 200, &size, &fit), -1);
+    CHECK_EQ(errno, EFBIG);
+    fclose(f);
+    CHECK_EQ(len, 0);
+    CHECK(size > 200);
+    CHECK(fit < sh_trace_nsteps(t));
+    free(text);
+    f = open_memstream(&text, &len);   /* no limit: written, as sh_trace_write writes it */
+    CHECK_EQ(sh_trace_write_pytutor(t, f, 0, NULL, NULL), 0);
+    fclose(f);
+    char *py = written(t, SH_TRACE_PYTUTOR, 0, &rc);
+    CHECK(rc == 0 && !strcmp(text, py));
+    free(v1), free(v2), free(text), free(py);
+    sh_trace_free(t);
+    cleanup();
+}
+
 SH_TEST(test_write_events_from) {
     sh_trace *t = facts();
     sh_trace_reader *r = sh_trace_reader_new(t);

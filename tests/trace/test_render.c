@@ -207,7 +207,9 @@ static char *render_json_text(const shi_trace *t, bool pytutor) {
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     CHECK(f);
-    CHECK_EQ(pytutor ? shi_render_pytutor(t, f) : shi_render_json(t, f), 0);
+    /* version 1: every step whole, as these tests read the objects (version 2 writes the
+     * same objects in patches; tests/cli/test_json2.sh holds it to version 1) */
+    CHECK_EQ(pytutor ? shi_render_pytutor(t, f) : shi_render_json_version(t, f, 1), 0);
     fclose(f);
     return buf;
 }
@@ -1137,6 +1139,34 @@ SH_TEST(test_json_validator_rejects_bad_json) {
     CHECK(!json_valid("{\"a\": 01}"));
     CHECK(!json_valid("{\"a\": 1} x"));
     if (have_python()) CHECK(!python_agrees("{}", "assert d == {'x': 1}"));
+}
+
+/* Version 2: a step is what changed since the one before, one step a line. add's call
+ * pushes its frame whole; its return pops it and patches main: the line, and sum's value
+ * (marked changed by carrying it, its text "15" left out as the decimal of 15). */
+SH_TEST(test_json_v2_writes_each_step_as_what_changed) {
+    shi_trace *t = lesson_add();
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    CHECK(f);
+    CHECK_EQ(shi_render_json(t, f), 0);
+    fclose(f);
+    printf("%s", buf);
+    CHECK(json_valid(buf));
+    CHECK(strstr(buf, "{\"format\":\"stackheap-trace\",\"version\":2,"));
+    CHECK(strstr(buf, "\"steps\":[\n{\"line\":5,\"file\":\"add.rs\",\"title\":\"main() called\","));
+    CHECK(line_has(buf, "{\"line\":11,\"title\":\"add() called\",", "\"push\":[{\"function\":\"add\""));
+    CHECK(!line_has(buf, "{\"line\":11,", "\"function\":\"main\""));   /* main is kept */
+    CHECK(line_has(buf, "{\"line\":6,", "\"pop\":1,\"frames\":{\"0\":{\"line\":6,\"vars\":"
+                                       "{\"2\":{\"value\":{\"kind\":\"int\",\"value\":15}}}}}"));
+    CHECK(!strstr(buf, "\"index\""));
+    CHECK(python_agrees(buf,
+        "assert d['version'] == 2 and len(d['steps']) == 3\n"
+        "assert d['steps'][1]['push'][0]['vars'][2]['value'] == {'kind': 'int', 'value': 15}\n"
+        "assert 'frames' not in d['steps'][1] and 'statics' not in d['steps'][1]\n"));
+    free(buf);
+    shi_trace_free(t);
 }
 
 SH_TEST(test_json_lesson_add_parses_with_its_values) {

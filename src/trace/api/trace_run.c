@@ -153,11 +153,21 @@ int sh_trace_write(const sh_trace *t, FILE *out, sh_trace_format format, unsigne
         if (text_opts(out, flags, &o) != 0) return -1;
         return write_text(t->t, out, &o);
     case SH_TRACE_JSON: return shi_render_json(t->t, out);
+    case SH_TRACE_JSON_V1: return shi_render_json_version(t->t, out, 1);
     case SH_TRACE_HTML: return shi_render_html(t->t, out);
-    case SH_TRACE_PYTUTOR: return shi_render_pytutor(t->t, out);
+    case SH_TRACE_PYTUTOR: return sh_trace_write_pytutor(t, out, SH_TRACE_PYTUTOR_MAX, NULL, NULL);
     }
     errno = EINVAL;
     return -1;
+}
+
+int sh_trace_write_pytutor(const sh_trace *t, FILE *out, size_t limit, size_t *ret_size,
+                           size_t *ret_fit) {
+    NEED(t);
+    NEED(out);
+    int rc = shi_render_pytutor_limited(t->t, out, limit, ret_size, ret_fit);
+    if (rc == SHI_RENDER_TOO_BIG) errno = EFBIG;
+    return rc == 0 ? 0 : -1;
 }
 
 int sh_trace_step_write(const sh_trace_step *s, FILE *out, unsigned flags) {

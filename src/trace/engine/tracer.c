@@ -83,7 +83,8 @@ typedef struct stop_line {
 
 /* A local of the innermost frame not yet set at a step, declared on the line running: its
  * bytes then, so that when the line calls a function the caller's local shows its value
- * once the line has set it (`int a = 4; int r = sq(a);`: a = 4 in sq's steps, r still ?). */
+ * once the line has set it (`int a = 4; int r = sq(a);`: a = 4 in sq's steps, r still ?),
+ * and a loop on the line shows its counter once it goes round. */
 typedef struct unset_local {
     uint64_t call_id, addr, bits;
 } unset_local;
@@ -725,7 +726,7 @@ static uint64_t raw_bits(tracer *tr, uint64_t addr, size_t size) {
     return bits;
 }
 
-/* Whether a caller's local declared on its running line was set since the last step, where
+/* Whether a local declared on its frame's running line was set since the last step, where
  * it was the innermost frame's and not set yet: its bytes changed. */
 static bool set_since(const tracer *tr, uint64_t call_id, uint64_t addr, uint64_t bits) {
     for (size_t i = 0; i < tr->nunset_prev; i++)
@@ -777,11 +778,13 @@ static int on_var(const shi_dwarf_var *v, void *arg) {
         if (same_line) {
             uint64_t bits = raw_bits(c->tr, loc.addr, sv->size);
             tracer *tr = c->tr;
-            if (c->top) {
+            /* the innermost frame too: a loop on one line going round has set its counter
+             * (`for (int i = 0; ...) sum += i;`), though the line was never left */
+            if (set_since(tr, c->call_id, loc.addr, bits)) {
+                uninit = false;
+            } else if (c->top) {
                 tr->unset = grow(tr->unset, tr->nunset, &tr->cap_unset, sizeof *tr->unset);
                 tr->unset[tr->nunset++] = (unset_local){c->call_id, loc.addr, bits};
-            } else if (set_since(tr, c->call_id, loc.addr, bits)) {
-                uninit = false;
             }
         }
         if (uninit) sv->value.kind = SHI_VAL_UNINIT;

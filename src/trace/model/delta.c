@@ -130,7 +130,10 @@ void shi_step_diff(const shi_step *prev, const shi_step *s, shi_step_delta *d) {
         } else if (pb && (!b || pb->addr <= b->addr)) {
             /* gone, or moved up by realloc (then put where it is now) */
             if (shi_step_find_block(s, pb->id) < 0) {
+                size_t cap_addr = cap_gone;
                 SHI_GROW(d->gone, cap_gone, d->ngone + 1);
+                SHI_GROW(d->gone_addr, cap_addr, d->ngone + 1);
+                d->gone_addr[d->ngone] = pb->addr;
                 d->gone[d->ngone++] = pb->id;
             }
             i++;
@@ -151,6 +154,7 @@ void shi_step_delta_free(shi_step_delta *d) {
     free(d->frames);
     free(d->statics.changed);
     free(d->gone);
+    free(d->gone_addr);
     free(d->put);
     memset(d, 0, sizeof *d);
 }

@@ -43,6 +43,7 @@ typedef struct shi_step_delta {
     size_t nframes;
     shi_vars_delta statics;
     uint64_t *gone;           /* ids of prev's blocks that s has not */
+    uint64_t *gone_addr;      /* and where each was (a block is found by it in halves) */
     size_t ngone;
     size_t *put;              /* indexes in s of its blocks that are new or not the same */
     size_t nput;

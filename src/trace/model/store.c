@@ -513,7 +513,10 @@ static void put_record(shi_store *st, const shi_step *prev, const shi_step *s, b
     put_vars(st, b, s, &s->statics, key ? NULL : prev, key || !prev ? NULL : &prev->statics,
              &d.statics);
     put_uv(b, d.ngone);
-    for (size_t i = 0; i < d.ngone; i++) put_uv(b, d.gone[i]);
+    for (size_t i = 0; i < d.ngone; i++) {
+        put_uv(b, d.gone[i]);
+        put_uv(b, d.gone_addr[i]);
+    }
     put_uv(b, d.nput);
     for (size_t i = 0; i < d.nput; i++) put_block(st, b, s, &s->blocks[d.put[i]]);
     put_u8(b, d.freed);
@@ -591,6 +594,56 @@ static void clear_step(shi_step *s) {
     memset(s, 0, sizeof *s);
 }
 
+/* The blocks gone and put. When that moves the others' places (a block taken out, or put
+ * below others), every link is held by id meanwhile and made again after; else only the
+ * values read from this record are linked (a step of a big heap costs its changes). */
+static void apply_blocks(rd *r, shi_step *s) {
+    size_t ngone = get_uv(r);
+    const unsigned char *gone = r->p;
+    for (size_t i = 0; i < 2 * ngone; i++) get_uv(r);
+    size_t nput = get_uv(r);
+    shi_block *put = nput ? malloc(nput * sizeof *put) : NULL;
+    if (nput && !put) SHI_PANIC("trace: out of memory (%zu blocks)", nput);
+    bool moves = ngone != 0;
+    for (size_t i = 0; i < nput; i++) {
+        get_block(r, &put[i]);
+        int64_t at = shi_step_find_block_near(s, put[i].id, put[i].addr);
+        if (at >= 0 ? s->blocks[at].addr != put[i].addr : block_slot(s, put[i].addr) < s->nblocks)
+            moves = true;
+    }
+    if (moves) each_value(s, unlink_value);
+    rd g = {.p = gone, .end = r->end, .st = r->st};
+    for (size_t i = 0; i < ngone; i++) {
+        uint64_t id = get_uv(&g), addr = get_uv(&g);
+        int64_t k = shi_step_find_block_near(s, id, addr);
+        if (k < 0) corrupt();
+        take_block(s, (size_t)k);
+    }
+    for (size_t i = 0; i < nput; i++) {
+        int64_t at = shi_step_find_block_near(s, put[i].id, put[i].addr);
+        if (at >= 0 && s->blocks[at].addr == put[i].addr) {
+            shi_block_free_contents(&s->blocks[at]);
+            s->blocks[at] = put[i];
+            continue;
+        }
+        if (at >= 0) take_block(s, (size_t)at);
+        insert_block(s, &put[i]);
+    }
+    if (moves) {
+        each_value(s, relink_value);
+    } else if (r->linked) {
+        for (size_t f = 0; f < s->nframes; f++)
+            for (size_t i = 0; i < s->frames[f].nvars; i++)
+                relink_value(s, &s->frames[f].vars[i].value);
+        for (size_t i = 0; i < s->statics.nvars; i++) relink_value(s, &s->statics.vars[i].value);
+        for (size_t i = 0; i < nput; i++) {
+            int64_t at = shi_step_find_block_near(s, put[i].id, put[i].addr);
+            relink_value(s, &s->blocks[at].value);
+        }
+    }
+    free(put);
+}
+
 /* Applies the record at r to s, which is the step before it (anything, for a keyframe). */
 static void apply_record(rd *r, shi_step *s, size_t index) {
     if (get_u8(r)) clear_step(s);
@@ -623,35 +676,8 @@ static void apply_record(rd *r, shi_step *s, size_t index) {
     for (size_t n = get_uv(r); n; n--) get_frame(r, shi_step_push_frame(s, NULL, NULL, 0));
     get_vars(r, &s->statics);
 
-    size_t ngone = get_uv(r);
-    const unsigned char *gone = r->p;
-    for (size_t i = 0; i < ngone; i++) get_uv(r);
-    size_t nput = get_uv(r);
-    if (ngone || nput) {
-        /* blocks come, go or change: indexes move, so every link is held by id meanwhile */
-        each_value(s, unlink_value);
-        rd g = {.p = gone, .end = r->end, .st = r->st};
-        for (size_t i = 0; i < ngone; i++) {
-            int64_t k = shi_step_find_block(s, get_uv(&g));
-            if (k < 0) corrupt();
-            take_block(s, (size_t)k);
-        }
-        for (size_t i = 0; i < nput; i++) {
-            shi_block k;
-            get_block(r, &k);
-            int64_t at = shi_step_find_block_near(s, k.id, k.addr);
-            if (at >= 0 && s->blocks[at].addr == k.addr) {
-                shi_block_free_contents(&s->blocks[at]);
-                s->blocks[at] = k;
-                continue;
-            }
-            if (at >= 0) take_block(s, (size_t)at);
-            insert_block(s, &k);
-        }
-        r->linked = true;
-    }
+    apply_blocks(r, s);
     if (get_u8(r)) get_freed(r, s);
-    if (r->linked) each_value(s, relink_value);
     r->linked = false;
 }
 

@@ -46,8 +46,25 @@ int shi_render_events(const shi_trace *t, const shi_step *s, FILE *out,
 /* The end of the run: how the program ended and the blocks it never freed. */
 int shi_render_summary(const shi_trace *t, FILE *out, const shi_render_opts *o);
 
+/* The JSON trace (docs/trace-json.md) in its newest version, 2: each step as what changed
+ * since the one before; shi_render_json_version writes version 1 (every step whole) or 2. */
 int shi_render_json(const shi_trace *t, FILE *out);
+int shi_render_json_version(const shi_trace *t, FILE *out, int version);
+/* The Python Tutor export repeats the whole state in every step, so it grows with steps x
+ * state. Python Tutor's front end is never given more than 10 MiB by its own server
+ * (v4-cokapi/cokapi.js, MAX_BUFFER_SIZE, the backends' output it passes on; its C backend
+ * stops a program at 1,000 steps, vg_to_opt_trace.py's MAX_STEPS): an export past that is
+ * refused. shi_render_pytutor_limited then writes nothing and returns SHI_RENDER_TOO_BIG;
+ * *ret_fit says how many first steps fit, *ret_size how big the export is (or would be:
+ * counted to its end, or up to SHI_PYTUTOR_COUNT_MAX, past which it says only "more");
+ * either may be NULL; `limit` 0: any size, written as it goes (*ret_size 0).
+ * shi_render_pytutor: SHI_PYTUTOR_MAX_BYTES. */
+enum { SHI_RENDER_TOO_BIG = -2 };
+#define SHI_PYTUTOR_MAX_BYTES ((size_t)10 << 20)
+#define SHI_PYTUTOR_COUNT_MAX ((size_t)1 << 30)
 int shi_render_pytutor(const shi_trace *t, FILE *out);
+int shi_render_pytutor_limited(const shi_trace *t, FILE *out, size_t limit,
+                               size_t *ret_size, size_t *ret_fit);
 /* The trace as one self-contained HTML page (docs/html.md): the source beside the Stack |
  * Heap diagram, scrolling steps through the program. Reads the trace's source files. */
 int shi_render_html(const shi_trace *t, FILE *out);

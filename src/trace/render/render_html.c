@@ -112,6 +112,9 @@ static int embed_json(FILE *out, const shi_trace *t, int (*render)(const shi_tra
     return rc;
 }
 
+/* The page reads version 1 (whole steps) until its reader of version 2 lands. */
+static int json_v1(const shi_trace *t, FILE *out) { return shi_render_json_version(t, out, 1); }
+
 static int sources_render(const shi_trace *t, FILE *out) {
     sources_json(t, out);
     return ferror(out) ? -1 : 0;
@@ -136,7 +139,7 @@ int shi_render_html(const shi_trace *t, FILE *out) {
         } else if (MARK("@JS@")) {
             fwrite(shi_html_page_js, 1, shi_html_page_js_len, out);
         } else if (MARK("@TRACE@")) {
-            rc = embed_json(out, t, shi_render_json);
+            rc = embed_json(out, t, json_v1);
         } else if (MARK("@SOURCES@")) {
             rc = embed_json(out, t, sources_render);
         } else {

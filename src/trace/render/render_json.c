@@ -6,6 +6,7 @@
  * Addresses are written as strings ("0x7fffffffe0c0"): JSON numbers are doubles in most
  * readers, exact only up to 2^53, and the tracee's addresses go above that.
  */
+#define _GNU_SOURCE   /* open_memstream */
 #include "trace/render/render.h"
 
 #include <inttypes.h>
@@ -15,10 +16,11 @@
 
 #include "core/grow.h"
 #include "core/panic.h"
+#include "trace/model/delta.h"
 #include "trace/model/source.h"
 #include "trace/model/text.h"
 
-enum { SHI_JSON_VERSION = 1 };
+enum { SHI_JSON_VERSION = 2 };   /* the newest, written unless asked otherwise */
 
 /* ---- strings ----------------------------------------------------------------------------- */
 
@@ -106,6 +108,14 @@ typedef struct jw {
     bool first[JW_MAX_DEPTH];
     bool after_key;
     const char *language;   /* the trace's: values' text in its notation */
+    int version;            /* of stackheap's format being written (values' text rule) */
+    bool compact;           /* no spaces, no indentation: a line break only before the
+                               elements of the container at depth `break_at` */
+    int break_at;
+    /* containers opened only when something is written into them (a patch's keys): the
+     * key and bracket of each, outermost first */
+    struct jw_lazy { char key[24]; bool has_key; char c; } lazy[8];
+    int nlazy;
 } jw;
 
 /* A line break and the indentation of `depth` (at most JW_MAX_DEPTH deep), in one write. */
@@ -118,12 +128,16 @@ static void newline(FILE *out, int depth) {
 }
 
 /* Before any value: the comma and the line break its place in the container needs. */
+static void jw_flush_lazy(jw *w);
+
 static void jw_pre(jw *w) {
+    if (w->nlazy) jw_flush_lazy(w);
     if (w->after_key) { w->after_key = false; return; }
     if (w->depth == 0) return;
     if (!w->first[w->depth]) fputc(',', w->out);
     w->first[w->depth] = false;
-    newline(w->out, w->depth);
+    if (!w->compact) newline(w->out, w->depth);
+    else if (w->depth == w->break_at) fputc('\n', w->out);
 }
 
 static void jw_open(jw *w, char c) {
@@ -136,15 +150,46 @@ static void jw_open(jw *w, char c) {
 static void jw_close(jw *w, char c) {
     bool empty = w->first[w->depth];
     w->depth--;
-    if (!empty) newline(w->out, w->depth);
+    if (!empty && !w->compact) newline(w->out, w->depth);
+    else if (!empty && w->depth + 1 == w->break_at) fputc('\n', w->out);
     fputc(c, w->out);
 }
 
 static void jw_key(jw *w, const char *key) {
     jw_pre(w);
     shi_json_string(w->out, key, strlen(key));
-    fputs(": ", w->out);
+    fputs(w->compact ? ":" : ": ", w->out);
     w->after_key = true;
+}
+
+/* `key` (NULL in an array) and a container, written only when something goes into it
+ * before its jw_lazy_close: a patch leaves out what did not change without looking twice. */
+static void jw_lazy_open(jw *w, const char *key, char c) {
+    if (w->nlazy == (int)(sizeof w->lazy / sizeof w->lazy[0])) jw_flush_lazy(w);
+    struct jw_lazy *l = &w->lazy[w->nlazy++];
+    l->has_key = key != NULL;
+    if (key) snprintf(l->key, sizeof l->key, "%s", key);
+    l->c = c;
+}
+
+static void jw_lazy_index(jw *w, size_t i, char c) {
+    char key[24];
+    snprintf(key, sizeof key, "%zu", i);
+    jw_lazy_open(w, key, c);
+}
+
+static void jw_flush_lazy(jw *w) {
+    int n = w->nlazy;
+    w->nlazy = 0;
+    for (int i = 0; i < n; i++) {
+        if (w->lazy[i].has_key) jw_key(w, w->lazy[i].key);
+        jw_open(w, w->lazy[i].c);
+    }
+}
+
+static void jw_lazy_close(jw *w, char c) {
+    if (w->nlazy) w->nlazy--;   /* nothing went in: it was never written */
+    else jw_close(w, c);
 }
 
 static void jw_str(jw *w, const char *s) {
@@ -244,6 +289,17 @@ static void json_fields(jw *w, const shi_step *s, const shi_value *v) {
     jw_key(w, "truncated"); jw_uint(w, v->truncated);
 }
 
+/* Whether an integer's text is the decimal form of its value as written: version 2 leaves
+ * such a text out (a reader puts it back), and most values of a trace are such integers. */
+static bool text_is_decimal(const shi_value *v, const char *text) {
+    if (!text || (v->kind != SHI_VAL_INT && v->kind != SHI_VAL_UINT)) return false;
+    if (v->wide && v->text) return strcmp(text, v->text) == 0;
+    char dec[24];
+    if (v->kind == SHI_VAL_INT) snprintf(dec, sizeof dec, "%" PRId64, v->i);
+    else snprintf(dec, sizeof dec, "%" PRIu64, v->u);
+    return strcmp(text, dec) == 0;
+}
+
 static void json_value(jw *w, const shi_step *s, const shi_value *v) {
     jw_open(w, '{');
     jw_key(w, "kind"); jw_str(w, value_kind_name(v->kind));
@@ -274,7 +330,7 @@ static void json_value(jw *w, const shi_step *s, const shi_value *v) {
     default: break;
     }
     char *text = shi_value_text_in(v, w->language);
-    jw_key(w, "text"); jw_str(w, text);
+    if (w->version < 2 || !text_is_decimal(v, text)) { jw_key(w, "text"); jw_str(w, text); }
     free(text);
     jw_close(w, '}');
 }
@@ -405,6 +461,155 @@ static void json_step(jw *w, const shi_step *s) {
     jw_close(w, '}');
 }
 
+/* ---- stackheap's format, version 2: each step as a patch on the one before ----------------
+ *
+ * The model's diff (shi_step_diff) says which frames stay, which variables and blocks are
+ * not the same; each is written with the v1 object writers above, a kept one as the v1 keys
+ * that differ. The change marks are per step: a reader turns every mark off, then on for
+ * what the patch says (docs/trace-json.md), so a mark that went off costs nothing and one
+ * that stayed on is written again.
+ */
+
+static bool same_str(const char *a, const char *b) {
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* The v1 keys of variable `v` that differ from `p`, its place in the step before. `value`
+ * marks it changed unless `changed` says otherwise. */
+static void json_var_patch(jw *w, const shi_step *ps, const shi_var *p, const shi_step *s,
+                           const shi_var *v, bool in_statics, size_t index) {
+    jw_lazy_index(w, index, '{');
+    if (!same_str(p->name, v->name)) { jw_key(w, "name"); jw_str(w, v->name); }
+    if (in_statics) {
+        if (!same_str(p->scope, v->scope)) { jw_key(w, "function"); jw_str(w, v->scope); }
+        if (p->literal != v->literal) { jw_key(w, "literal"); jw_bool(w, v->literal); }
+        if (p->argument != v->argument) { jw_key(w, "argument"); jw_bool(w, v->argument); }
+    }
+    if (!same_str(p->type, v->type)) { jw_key(w, "type"); jw_str(w, v->type); }
+    if (p->size != v->size) { jw_key(w, "size"); jw_uint(w, v->size); }
+    if (p->addr != v->addr) {
+        jw_key(w, "addr");
+        if (v->addr) jw_addr(w, v->addr); else jw_null(w);
+    }
+    if (!in_statics && p->is_param != v->is_param) { jw_key(w, "param"); jw_bool(w, v->is_param); }
+    bool value = !shi_value_same(ps, &p->value, s, &v->value);
+    if (v->changed != value) { jw_key(w, "changed"); jw_bool(w, v->changed); }
+    if (value) { jw_key(w, "value"); json_value(w, s, &v->value); }
+    jw_lazy_close(w, '}');
+}
+
+/* A list of variables (a kept frame's, the static region's) as a var-list patch: "nvars"
+ * when it got shorter, then "vars": the changed ones (the diff's, and those marked changed,
+ * which a diff of two marked steps cannot see) as patches, the new ones whole. */
+static void json_vars_patch(jw *w, const shi_step *ps, const shi_var *pv, const shi_step *s,
+                            const shi_var *v, const shi_vars_delta *d, bool in_statics) {
+    if (d->after < d->before) { jw_key(w, "nvars"); jw_uint(w, d->after); }
+    jw_lazy_open(w, "vars", '{');
+    size_t k = 0;
+    for (size_t i = 0; i < d->after; i++) {
+        while (k < d->nchanged && d->changed[k] < i) k++;
+        bool listed = k < d->nchanged && d->changed[k] == i;
+        if (i >= d->before) {
+            char key[24];
+            snprintf(key, sizeof key, "%zu", i);
+            jw_key(w, key);
+            json_var(w, s, &v[i], in_statics);
+        } else if (listed || v[i].changed) {
+            json_var_patch(w, ps, &pv[i], s, &v[i], in_statics, i);
+        }
+    }
+    jw_lazy_close(w, '}');
+}
+
+static bool block_marked(const shi_block *b) { return b->is_new || b->grown || b->changed; }
+
+/* Whether block `b` of `s` must be put: the diff lists it and more than its marks going off
+ * changed, or a mark is on (marks are per step). */
+static bool block_put(const shi_step *ps, const shi_step *s, const shi_block *b, bool listed) {
+    if (block_marked(b)) return true;
+    if (!listed) return false;
+    int64_t k = shi_step_find_block_near(ps, b->id, b->addr);
+    if (k < 0) return true;
+    shi_block was = ps->blocks[k];
+    was.is_new = was.grown = was.changed = false;
+    return !shi_block_same(ps, &was, s, b);
+}
+
+static void json_heap_patch(jw *w, const shi_step *ps, const shi_step *s, const shi_step_delta *d) {
+    jw_lazy_open(w, "heap", '{');
+    if (d->ngone) {
+        jw_key(w, "gone");
+        jw_open(w, '[');
+        for (size_t i = 0; i < d->ngone; i++) jw_uint(w, d->gone[i]);
+        jw_close(w, ']');
+    }
+    jw_lazy_open(w, "put", '[');
+    size_t k = 0;
+    for (size_t i = 0; i < s->nblocks; i++) {
+        while (k < d->nput && d->put[k] < i) k++;
+        if (block_put(ps, s, &s->blocks[i], k < d->nput && d->put[k] == i))
+            json_block(w, s, &s->blocks[i]);
+    }
+    jw_lazy_close(w, ']');
+    jw_lazy_close(w, '}');
+}
+
+static void json_step_patch(jw *w, const shi_step *ps, const shi_step *s) {
+    static const shi_step empty;
+    shi_step_delta d;
+    shi_step_diff(ps, s, &d);
+    if (!ps) ps = &empty;
+    jw_open(w, '{');
+    jw_key(w, "line"); jw_int(w, s->line);
+    if (ps == &empty || !same_str(ps->file, s->file)) { jw_key(w, "file"); jw_str(w, s->file); }
+    char *title = shi_step_title(s), plain[32];
+    snprintf(plain, sizeof plain, "line %d", s->line);
+    if (!title || strcmp(title, plain) != 0) { jw_key(w, "title"); jw_str(w, title); }
+    free(title);
+    if (s->depth > s->nframes) { jw_key(w, "depth"); jw_uint(w, s->depth); }
+    if (s->nevents) {
+        jw_key(w, "events");
+        jw_open(w, '[');
+        for (size_t i = 0; i < s->nevents; i++) json_event(w, &s->events[i]);
+        jw_close(w, ']');
+    }
+    if (ps->nframes > d.kept) { jw_key(w, "pop"); jw_uint(w, ps->nframes - d.kept); }
+    jw_lazy_open(w, "frames", '{');
+    size_t k = 0;
+    for (size_t i = 0; i < d.kept; i++) {
+        const shi_frame *pf = &ps->frames[i], *f = &s->frames[i];
+        while (k < d.nframes && d.frames[k].frame < i) k++;
+        shi_vars_delta none = {.before = pf->nvars, .after = f->nvars};
+        const shi_vars_delta *vd = k < d.nframes && d.frames[k].frame == i ? &d.frames[k].vars
+                                                                          : &none;
+        jw_lazy_index(w, i, '{');
+        if (!same_str(pf->function, f->function)) { jw_key(w, "function"); jw_str(w, f->function); }
+        if (!same_str(pf->file, f->file)) { jw_key(w, "file"); jw_str(w, f->file); }
+        if (pf->line != f->line) { jw_key(w, "line"); jw_int(w, f->line); }
+        if (pf->cfa != f->cfa) {
+            jw_key(w, "cfa");
+            if (f->cfa) jw_addr(w, f->cfa); else jw_null(w);
+        }
+        json_vars_patch(w, ps, pf->vars, s, f->vars, vd, false);
+        jw_lazy_close(w, '}');
+    }
+    jw_lazy_close(w, '}');
+    if (s->nframes > d.kept) {
+        jw_key(w, "push");
+        jw_open(w, '[');
+        for (size_t i = d.kept; i < s->nframes; i++) json_frame(w, s, &s->frames[i]);
+        jw_close(w, ']');
+    }
+    jw_lazy_open(w, "statics", '{');
+    json_vars_patch(w, ps, ps->statics.vars, s, s->statics.vars, &d.statics, true);
+    jw_lazy_close(w, '}');
+    json_heap_patch(w, ps, s, &d);
+    jw_close(w, '}');
+    shi_step_delta_free(&d);
+}
+
+/* ---- stackheap's format: the document ---------------------------------------------------- */
+
 static void jw_strings(jw *w, const char *key, char **arr, size_t n) {
     jw_key(w, key);
     jw_open(w, '[');
@@ -412,11 +617,13 @@ static void jw_strings(jw *w, const char *key, char **arr, size_t n) {
     jw_close(w, ']');
 }
 
-int shi_render_json(const shi_trace *t, FILE *out) {
-    jw w = {.out = out, .language = t->language};
+int shi_render_json_version(const shi_trace *t, FILE *out, int version) {
+    if (version < 1 || version > SHI_JSON_VERSION) SHI_PANIC("trace: no JSON version %d", version);
+    /* version 2: compact, one step a line (a reader can stream it) */
+    jw w = {.out = out, .language = t->language, .version = version, .compact = version >= 2};
     jw_open(&w, '{');
     jw_key(&w, "format"); jw_str(&w, "stackheap-trace");
-    jw_key(&w, "version"); jw_int(&w, SHI_JSON_VERSION);
+    jw_key(&w, "version"); jw_int(&w, version);
     jw_key(&w, "program"); jw_str(&w, t->program);
     jw_key(&w, "language"); jw_str(&w, t->language);
     jw_strings(&w, "argv", t->argv, t->argc);
@@ -426,14 +633,23 @@ int shi_render_json(const shi_trace *t, FILE *out) {
     jw_key(&w, "signal"); if (t->term_signal) jw_int(&w, t->term_signal); else jw_null(&w);
     jw_strings(&w, "leaks", t->leaks_text, t->nleaks);
     jw_key(&w, "steps");
+    w.break_at = 2;   /* the steps' elements */
     jw_open(&w, '[');
     shi_cursor *cur = shi_cursor_new(t);
-    for (size_t i = 0; i < t->nsteps; i++) json_step(&w, shi_cursor_step(cur, i));
+    for (size_t i = 0; i < t->nsteps; i++) {
+        const shi_step *s = shi_cursor_step(cur, i);
+        if (version == 1) json_step(&w, s);
+        else json_step_patch(&w, shi_cursor_prev(cur), s);
+    }
     shi_cursor_free(cur);
     jw_close(&w, ']');
     jw_close(&w, '}');
     fputc('\n', out);
     return ferror(out) ? -1 : 0;
+}
+
+int shi_render_json(const shi_trace *t, FILE *out) {
+    return shi_render_json_version(t, out, SHI_JSON_VERSION);
 }
 
 /* ---- Online Python Tutor's format -------------------------------------------------------- */
@@ -900,10 +1116,6 @@ static void opt_var_key(const shi_frame *f, size_t i, char *buf, size_t size) {
     else snprintf(buf, size, "%s", name);
 }
 
-static bool same_str(const char *a, const char *b) {
-    return a == b || (a && b && strcmp(a, b) == 0);
-}
-
 /* A static variable's key in globals: its name; a function's static as gdb names it,
  * next_ticket::count (two functions may each have a `count`); "#2" for a second one of
  * that name (two blocks of one function), since JSON keys must differ. */
@@ -1082,8 +1294,23 @@ static void append_output(char **buf, size_t *len, const shi_step *s) {
  * ends with one more entry, "instruction_limit_reached" with the message, which the front
  * end takes off the trace and shows as a warning: every recorded step stays drawn.
  */
-int shi_render_pytutor(const shi_trace *t, FILE *out) {
-    jw w = {.out = out};
+/* A stream that only counts what is written to it (into the size_t it is given). */
+static ssize_t count_bytes(void *cookie, const char *buf, size_t n) {
+    (void)buf;
+    *(size_t *)cookie += n;
+    return (ssize_t)n;
+}
+
+int shi_render_pytutor_limited(const shi_trace *t, FILE *out, size_t limit,
+                               size_t *ret_size, size_t *ret_fit) {
+    /* written into memory first when limited: a refused export leaves `out` as it was */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = limit ? open_memstream(&buf, &len) : out;
+    if (!mem) return -1;
+    if (ret_fit) *ret_fit = t->nsteps;
+    if (ret_size) *ret_size = 0;   /* not counted without a limit */
+    jw w = {.out = mem};
     opt_ctx c = {.w = &w, .t = t, .rust = t->language && strcmp(t->language, "rust") == 0};
     opt_code code = {0};
     opt_code_read(&code, t);
@@ -1096,6 +1323,9 @@ int shi_render_pytutor(const shi_trace *t, FILE *out) {
     size_t so_far_len = 0;
     /* a step's arrow needs the next step's events: a cursor a step ahead */
     shi_cursor *cur = shi_cursor_new(t), *ahead = shi_cursor_new(t);
+    bool refused = false;
+    size_t counted = 0;
+    FILE *sink = NULL;
     bool limited = t->nsteps && find_event(shi_cursor_step(ahead, t->nsteps - 1), SHI_EV_LIMIT);
     for (size_t i = 0; i < t->nsteps; i++) {
         const shi_step *s = shi_cursor_step(cur, i);
@@ -1116,11 +1346,25 @@ int shi_render_pytutor(const shi_trace *t, FILE *out) {
             ev = "return";
         }
         opt_step(&c, &code, s, &ids, ev, msg, ret, so_far, so_far_len);
-        const shi_event *limit = next ? NULL : find_event(s, SHI_EV_LIMIT);
-        if (limit && !sig)
+        const shi_event *stop = next ? NULL : find_event(s, SHI_EV_LIMIT);
+        if (stop && !sig)
             opt_step(&c, &code, s, &ids, "instruction_limit_reached",
-                     limit->text ? limit->text : "stopped: step limit reached", NULL, so_far,
+                     stop->text ? stop->text : "stopped: step limit reached", NULL, so_far,
                      so_far_len);
+        if (!refused && limit) {
+            long at = ftell(mem);
+            if (at > 0 && (size_t)at > limit) {
+                /* refused: the rest only counted, to say how big it would be */
+                if (ret_fit) *ret_fit = i;
+                refused = true;
+                counted = (size_t)at;
+                cookie_io_functions_t counter = {.write = count_bytes};
+                w.out = sink = fopencookie(&counted, "w", counter);
+                if (!sink) break;
+            }
+        } else if (refused && (fflush(sink), counted > SHI_PYTUTOR_COUNT_MAX)) {
+            break;   /* enough to say "more than" */
+        }
     }
     shi_cursor_free(cur);
     shi_cursor_free(ahead);
@@ -1131,6 +1375,17 @@ int shi_render_pytutor(const shi_trace *t, FILE *out) {
     free(code.first_line);
     jw_close(&w, ']');
     jw_close(&w, '}');
-    fputc('\n', out);
-    return ferror(out) ? -1 : 0;
+    fputc('\n', w.out);
+    if (sink) fclose(sink);
+    if (!limit) return ferror(out) ? -1 : 0;
+    if (ret_size) *ret_size = refused ? counted : (size_t)ftell(mem);
+    int rc = fclose(mem) == 0 ? 0 : -1;
+    if (refused) rc = SHI_RENDER_TOO_BIG;
+    else if (rc == 0 && fwrite(buf, 1, len, out) != len) rc = -1;
+    free(buf);
+    return rc == 0 && ferror(out) ? -1 : rc;
+}
+
+int shi_render_pytutor(const shi_trace *t, FILE *out) {
+    return shi_render_pytutor_limited(t, out, SHI_PYTUTOR_MAX_BYTES, NULL, NULL);
 }
