@@ -50,6 +50,7 @@ bench:
 	bench/run.sh $(BUILD)-bench
 	@for s in bench/*/run.sh; do if [ -x "$$s" ]; then "$$s" $(BUILD)-bench || exit 1; fi; done
 	bench/trace/cases.sh $(BUILD)-bench
+	bench/trace/page.sh $(BUILD)-bench
 	@cat bench/out/RESULTS.md bench/out/RESULTS-*.md > bench/out/RESULTS-all.md
 	@echo "all tables: bench/out/RESULTS-all.md (commit it as bench/RESULTS.md)"
 

@@ -33,7 +33,8 @@ trace() {
     log=$(mktemp)
     if (cd "$out" && "$bin" run --json "$log.json" --html "$page" -- "$prog") >"$log" 2>&1; then
         local n
-        n=$(grep -c '^    {$' "$log.json" || true)   # one step object per line at this depth
+        # a step: an object opening a line at this depth (version 1), or a line (version 2)
+        n=$(grep -c -e '^    {$' -e '^{"line":' "$log.json" || true)
         echo "<a href=\"$page\">$lang_label</a> <span class=\"n\">$n steps</span>"
     elif [ -f "$out/$page" ]; then   # traced, but stopped early (--max-steps): still a page
         echo "<a href=\"$page\">$lang_label</a> <span class=\"n\">stopped early</span>"

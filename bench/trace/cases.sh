@@ -70,21 +70,7 @@ base_exe='' base_desc=''
 if [ -n "${BASE_EXE:-}" ]; then
     base_exe=$BASE_EXE base_desc="\`$BASE_EXE\`"
 elif [ "$base_ref" != none ]; then
-    sha=$(git -C "$root" rev-parse --verify "$base_ref^{commit}") ||
-        fail "BASE_REF=$base_ref is no commit"
-    dir=$work/base-$sha
-    btype=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
-    if [ ! -x "$dir/build/stackheap" ]; then
-        say "bench: building stackheap at $base_ref ($sha) in $dir"
-        rm -rf "$dir"; mkdir -p "$dir/src"
-        git -C "$root" archive "$sha" | tar -x -C "$dir/src"
-        cmake -S "$dir/src" -B "$dir/build" -DCMAKE_BUILD_TYPE="${btype:-Release}" > "$dir/build.log" 2>&1 &&
-            { cmake --build "$dir/build" -j 2 --target stackheap-cli >> "$dir/build.log" 2>&1 ||
-              cmake --build "$dir/build" -j 2 >> "$dir/build.log" 2>&1; } ||
-            fail "building $base_ref failed (see $dir/build.log)"
-    fi
-    base_exe=$dir/build/stackheap
-    base_desc="$base_ref = $(git -C "$root" log -1 --format='%h %s' "$sha" | cut -c1-70)"
+    base_build "$root" "$build" "$base_ref" "$work" || fail "$base_error"
 fi
 versions=(new)
 [ -n "$base_exe" ] && versions+=(base)

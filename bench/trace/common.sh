@@ -82,3 +82,26 @@ gdb_steps_per_s() {
 }
 
 cpu_model() { awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown; }
+
+# base_build ROOT BUILD REF WORK: stackheap built from commit REF out of `git archive`, in
+# WORK/base-SHA (kept, so a second run does not rebuild it), with BUILD's build type. Sets
+# base_exe and base_desc; returns 1 with $base_error set when REF is no commit or the
+# build fails.
+base_build() {
+    local root=$1 build=$2 ref=$3 work=$4 sha dir btype
+    base_error=''
+    sha=$(git -C "$root" rev-parse --verify "$ref^{commit}") || { base_error="BASE_REF=$ref is no commit"; return 1; }
+    dir=$work/base-$sha
+    btype=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
+    if [ ! -x "$dir/build/stackheap" ]; then
+        printf '%s\n' "bench: building stackheap at $ref ($sha) in $dir" >&2
+        rm -rf "$dir"; mkdir -p "$dir/src"
+        git -C "$root" archive "$sha" | tar -x -C "$dir/src"
+        cmake -S "$dir/src" -B "$dir/build" -DCMAKE_BUILD_TYPE="${btype:-Release}" > "$dir/build.log" 2>&1 &&
+            { cmake --build "$dir/build" -j 2 --target stackheap-cli >> "$dir/build.log" 2>&1 ||
+              cmake --build "$dir/build" -j 2 >> "$dir/build.log" 2>&1; } ||
+            { base_error="building $ref failed (see $dir/build.log)"; return 1; }
+    fi
+    base_exe=$dir/build/stackheap
+    base_desc="$ref = $(git -C "$root" log -1 --format='%h %s' "$sha" | cut -c1-70)"
+}

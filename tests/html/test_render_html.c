@@ -85,9 +85,10 @@ SH_TEST(test_page_is_one_file_with_every_part_in_place) {
     CHECK(strstr(page, "</html>"));
     CHECK(strstr(page, "id=\"sh-trace\""));
     CHECK(strstr(page, "id=\"sh-sources\""));
-    CHECK(strstr(page, "{\"format\":\"stackheap-trace\",\"version\":1,"));   /* compact */
+    CHECK(strstr(page, "{\"format\":\"stackheap-trace\",\"version\":2,"));   /* compact */
     CHECK(strstr(page, "--step-h"));            /* page.css */
-    CHECK(strstr(page, "function drawDiagram"));   /* page.js */
+    const char *reader = strstr(page, "var shSteps");   /* steps.js, before page.js uses it */
+    CHECK(reader && strstr(reader, "function drawDiagram"));   /* page.js */
     /* the template's markers are all gone; the program's own "@TRACE@" text is data */
     CHECK(!strstr(page, "@CSS@") && !strstr(page, "@SOURCES@") && !strstr(page, "@TITLE@"));
     CHECK_EQ(count(page, "@TRACE@"), 1);   /* the output event's text, inside the JSON */
@@ -142,8 +143,14 @@ SH_TEST(test_json_is_compact_but_strings_keep_their_spaces) {
     CHECK(json);
     const char *end = strstr(json, "</script>");
     CHECK(end);
-    CHECK(!memchr(json, '\n', (size_t)(end - json)));   /* one line: no indentation left */
-    CHECK(strstr(json, "\"frames\":[{\"function\":\"main\","));
+    /* no indentation left; version 2's line breaks kept, one before each step */
+    size_t lines = 0;
+    for (const char *nl = json; (nl = memchr(nl, '\n', (size_t)(end - nl))) != NULL; nl++) {
+        CHECK_EQ(nl[1], '{');
+        lines++;
+    }
+    CHECK_EQ(lines, t->nsteps);
+    CHECK(strstr(json, "\"push\":[{\"function\":\"main\","));
     free(page);
     shi_trace_free(t);
     remove_source(src);

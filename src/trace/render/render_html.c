@@ -9,11 +9,11 @@
  *
  *     @TITLE@    the program's name, HTML-escaped
  *     @CSS@      page.css            (inside <style>)
- *     @JS@       page.js             (inside <script>)
+ *     @JS@       steps.js, page.js   (inside <script>)
  *     @TRACE@    the JSON trace      (inside <script type="application/json">)
  *     @SOURCES@  {"files": [{"path", "text", "error"}]}, the same way
  *
- * The three files are compiled into the binary (src/trace/render/html/assets.h), so the page needs
+ * The four files are compiled into the binary (src/trace/render/html/assets.h), so the page needs
  * nothing at run time but the trace; the page itself loads nothing (no network, no fonts).
  * JSON sits inside <script> safely because every '<' in it is written \u003c: no "</script>"
  * or "<!--" can end or change the element, whatever the program's strings hold.
@@ -46,7 +46,9 @@ static void html_text(FILE *out, const char *s) {
 
 /* JSON text into a <script> element, compacted: the whitespace between tokens (the pretty
  * printer's line breaks and indentation: a third of a big trace) is left out, and '<',
- * which only occurs inside strings, is written \u003c (the same character to a reader). */
+ * which only occurs inside strings, is written \u003c (the same character to a reader).
+ * Kept: a line break right before a '{', which only version 2 writes (one step a line;
+ * version 1 indents every line), so the page finds each step without parsing the others. */
 static void script_json(FILE *out, const char *json, size_t n) {
     bool in_string = false;
     size_t run = 0;   /* bytes of json[i - run, i) not yet written */
@@ -60,8 +62,9 @@ static void script_json(FILE *out, const char *json, size_t n) {
             in_string = true;
             run++;
             continue;
-        } else if (c != ' ' && c != '\n' && c != '\t' && c != '\r') {
-            run++;
+        } else if ((c != ' ' && c != '\n' && c != '\t' && c != '\r') ||
+                   (c == '\n' && i + 1 < n && json[i + 1] == '{')) {
+            run++;   /* a line break before a '{' is version 2's before a step: kept */
             continue;
         }
         fwrite(json + i - run, 1, run, out);   /* flush, then replace or drop this byte */
@@ -112,9 +115,6 @@ static int embed_json(FILE *out, const shi_trace *t, int (*render)(const shi_tra
     return rc;
 }
 
-/* The page reads version 1 (whole steps) until its reader of version 2 lands. */
-static int json_v1(const shi_trace *t, FILE *out) { return shi_render_json_version(t, out, 1); }
-
 static int sources_render(const shi_trace *t, FILE *out) {
     sources_json(t, out);
     return ferror(out) ? -1 : 0;
@@ -136,10 +136,11 @@ int shi_render_html(const shi_trace *t, FILE *out) {
             html_text(out, slash ? slash + 1 : t->program ? t->program : "program");
         } else if (MARK("@CSS@")) {
             fwrite(shi_html_page_css, 1, shi_html_page_css_len, out);
-        } else if (MARK("@JS@")) {
+        } else if (MARK("@JS@")) {   /* steps.js first: page.js reads the steps with it */
+            fwrite(shi_html_steps_js, 1, shi_html_steps_js_len, out);
             fwrite(shi_html_page_js, 1, shi_html_page_js_len, out);
         } else if (MARK("@TRACE@")) {
-            rc = embed_json(out, t, json_v1);
+            rc = embed_json(out, t, shi_render_json);   /* version 2: steps.js reads it */
         } else if (MARK("@SOURCES@")) {
             rc = embed_json(out, t, sources_render);
         } else {

@@ -1,7 +1,7 @@
 /*
- * src/trace/html/page.js — the lesson page's renderer (docs/html.md): reads the JSON trace
- * (docs/trace-json.md) and the sources that src/trace/render_html.c put in the page, and
- * draws one step at a time: the source with the step's line highlighted, the step's
+ * src/trace/render/html/page.js — the lesson page's renderer (docs/html.md): reads the JSON
+ * trace (docs/trace-json.md, its steps through steps.js) and the sources that
+ * src/trace/render/render_html.c put in the page, and draws one step at a time: the source with the step's line highlighted, the step's
  * narration, and its Stack | Heap diagram as SVG with arrows from pointers to heap blocks.
  *
  * Scrolling moves through the steps: the rail holds one card per step, a fixed height each,
@@ -16,16 +16,19 @@
   const $ = (id) => document.getElementById(id);
 
   // ---- the data ------------------------------------------------------------------------
-  let trace, sources;
+  // The steps come from steps.js (embedded before this script): any step whole, from a
+  // trace of version 1 (every step whole) or 2 (each step a patch on the one before).
+  let trace, sources, steps;
   try {
-    trace = JSON.parse($('sh-trace').textContent);
     sources = JSON.parse($('sh-sources').textContent).files || [];
+    ({ trace, steps } = shSteps.openText($('sh-trace').textContent));
   } catch (e) {
-    document.body.insertAdjacentHTML('afterbegin',
-      '<p class="noscript">This page holds no readable trace.</p>');
+    const p = document.createElement('p');
+    p.className = 'noscript';
+    p.textContent = e instanceof SyntaxError ? 'This page holds no readable trace.' : 'This page cannot show its trace: ' + e.message + '.';
+    document.body.insertBefore(p, document.body.firstChild);
     return;
   }
-  const steps = trace.steps || [];
   const nsteps = steps.length;
   const lang = trace.language || '';
 
@@ -607,7 +610,7 @@
     let end = 'The trace has no end.';
     if (trace.exit_code != null) end = 'The program exited with code ' + trace.exit_code + '.';
     else if (trace.signal != null) end = 'The program was killed by signal ' + trace.signal + '.';
-    else if (nsteps && (steps[nsteps - 1].events || []).some((e) => e.kind === 'limit')) end = 'The trace stopped at its step limit; the program did not finish.';
+    else if (nsteps && steps.events(nsteps - 1).some((e) => e.kind === 'limit')) end = 'The trace stopped at its step limit; the program did not finish.';
     outro.appendChild(h('p', null, end));
     if (trace.leaks && trace.leaks.length) {
       outro.appendChild(h('p', null, 'Never freed:'));
@@ -622,7 +625,7 @@
   const cards = new Map();   // step index -> its card, only for the cards near the screen
 
   function makeCard(i) {
-    const st = steps[i];
+    const st = steps.at(i);
     const a = h('a', { class: 'card', href: '#step-' + (i + 1), 'data-step': i + 1 });
     a.style.top = (i * stepH) + 'px';
     a.appendChild(h('span', { class: 'where' }, 'Step ' + (i + 1) + ' · ' + (basename(st.file) || '?') + ':' + st.line +
@@ -673,7 +676,7 @@
     current = i;
     const cur = cards.get(i);
     if (cur) cur.classList.add('current');
-    const step = steps[i];
+    const step = steps.at(i);
     showSource(step.file);
     highlightLines(step);
     drawNarration(step);
@@ -798,6 +801,9 @@
     $('prev').addEventListener('click', () => goTo(current - 1, false));
     $('next').addEventListener('click', () => goTo(current + 1, false));
     document.body.setAttribute('data-ready', 'true');
+    // Version 2: every step's patch applied once, a little at a time, so that a jump
+    // anywhere later costs a checkpoint and a few patches (data-steps: when that is done).
+    steps.warm(() => document.body.setAttribute('data-steps', 'ready'));
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
