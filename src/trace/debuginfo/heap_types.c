@@ -49,12 +49,6 @@ typedef struct handle {
     bool gone;                /* found in a block value decoded again since: not there now */
 } handle;
 
-/* A block of the previous step by id: ids are not in address order. */
-typedef struct by_id {
-    uint64_t id;
-    size_t index;
-} by_id;
-
 typedef struct typing {
     const shi_heap_typer *r;
     shi_step *s;
@@ -62,7 +56,7 @@ typedef struct typing {
     bool changed;
     handle *h;
     size_t nh, caph;
-    by_id *prev_ids;    /* the previous step's blocks, sorted by id */
+    int64_t *prev_of;   /* each block's index in the previous step, -1: not there */
     /* the dirty blocks: a pass decodes them by address, lowest first; one that becomes
      * dirty above the block being decoded joins the pass (`heap`, a min-heap), one at or
      * below it waits for the next (`next`); a list typed from its head is a chain of
@@ -96,18 +90,10 @@ static size_t heap_pop(typing *x) {
     return top;
 }
 
-static int cmp_id(const void *a, const void *b) {
-    const by_id *x = a, *y = b;
-    return (x->id > y->id) - (x->id < y->id);
-}
-
-/* The previous step's block with this id, or -1 (a step has thousands of blocks, and each
+/* Block bi's index in the previous step, or -1 (a step has thousands of blocks, and each
  * handle's place and each block's reuse looks one up). */
-static int64_t prev_block(const typing *x, uint64_t id) {
-    const shi_step *p = x->r->prev;
-    if (!p || !p->nblocks) return -1;
-    const by_id *hit = bsearch(&(by_id){.id = id}, x->prev_ids, p->nblocks, sizeof *hit, cmp_id);
-    return hit ? (int64_t)hit->index : -1;
+static int64_t prev_block(const typing *x, size_t bi) {
+    return x->prev_of[bi];
 }
 
 static bool no_reg(void *arg, int regno, uint64_t *ret) {
@@ -172,7 +158,7 @@ static int64_t held_block(const typing *x, const shi_value *v) {
 static const shi_value *place_in(const typing *x, const handle *h, const shi_step *p) {
     const shi_value *v = NULL;
     if (h->in_block >= 0) {
-        int64_t j = prev_block(x, h->in_id);
+        int64_t j = prev_block(x, (size_t)h->in_block);
         v = j >= 0 ? &p->blocks[j].value : NULL;
     } else {
         const shi_frame *f = NULL;
@@ -486,7 +472,7 @@ static void unmark_stale(shi_value *v) {
 static bool reuse(typing *x, size_t bi, uint64_t sig) {
     const shi_step *p = x->r->prev;
     shi_block *b = &x->s->blocks[bi];
-    int64_t j = prev_block(x, b->id);
+    int64_t j = prev_block(x, bi);
     if (j < 0) return false;
     const shi_block *pb = &p->blocks[j];
     if (!pb->type || pb->typed_sig != sig || pb->size != b->size || b->nbytes != b->size ||
@@ -569,7 +555,7 @@ static bool same_value(const shi_value *a, const shi_value *b) {
 static void borrow_unchanged(const typing *x, const shi_step *prev, shi_step *s) {
     for (size_t i = 0; prev && i < s->nblocks; i++) {
         shi_block *b = &s->blocks[i];
-        int64_t j = b->type && !b->value_borrowed ? prev_block(x, b->id) : -1;
+        int64_t j = b->type && !b->value_borrowed ? prev_block(x, i) : -1;
         if (j < 0 || !str_same(prev->blocks[j].type, b->type) ||
             !same_value(&prev->blocks[j].value, &b->value))
             continue;
@@ -589,7 +575,7 @@ static void keep_last_type(typing *x) {
     const shi_step *p = x->r->prev;
     for (size_t i = 0; p && i < x->s->nblocks; i++) {
         shi_block *b = &x->s->blocks[i];
-        int64_t j = x->c[i].rank == RANK_NONE && !b->type ? prev_block(x, b->id) : -1;
+        int64_t j = x->c[i].rank == RANK_NONE && !b->type ? prev_block(x, i) : -1;
         if (j < 0) continue;
         const shi_block *pb = &p->blocks[j];
         if (!pb->type || pb->size != b->size || b->nbytes != b->size || pb->nbytes != b->nbytes ||
@@ -649,12 +635,9 @@ void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
     if (!x.heap || !x.next) SHI_PANIC("trace: out of memory");
     x.cur = -1;
     const shi_step *p = r->prev;
-    if (p && p->nblocks) {
-        x.prev_ids = malloc(p->nblocks * sizeof *x.prev_ids);
-        if (!x.prev_ids) SHI_PANIC("trace: out of memory");
-        for (size_t i = 0; i < p->nblocks; i++) x.prev_ids[i] = (by_id){p->blocks[i].id, i};
-        qsort(x.prev_ids, p->nblocks, sizeof *x.prev_ids, cmp_id);
-    }
+    x.prev_of = malloc((s->nblocks ? s->nblocks : 1) * sizeof *x.prev_of);
+    if (!x.prev_of) SHI_PANIC("trace: out of memory");
+    shi_step_match_blocks(s, p, x.prev_of);
     /* handles first, outermost frame and first declared first (the last found wins a tie) */
     for (size_t f = 0; f < s->nframes; f++)
         for (size_t i = 0; i < s->frames[f].nvars; i++)
@@ -680,7 +663,7 @@ void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
     if (!memo || !depth) SHI_PANIC("trace: out of memory");
     for (size_t i = 0; i < s->nblocks; i++) owner_path(&x, (int64_t)i, memo, depth);
     for (size_t i = 0; i < s->nblocks; i++) {   /* a kept block is still its last owner's */
-        int64_t j = x.c[i].kept && !memo[i] ? prev_block(&x, s->blocks[i].id) : -1;
+        int64_t j = x.c[i].kept && !memo[i] ? prev_block(&x, i) : -1;
         if (j >= 0 && p->blocks[j].owner) memo[i] = shi_trace_strdup(p->blocks[j].owner);
     }
     for (size_t i = 0; i < s->nblocks; i++) {
@@ -689,7 +672,7 @@ void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
         b->owner = memo[i];   /* the block keeps the string made for it */
         b->owner_borrowed = false;
         /* the same path as at the previous step: kept once, as an unchanged value is */
-        int64_t j = b->owner ? prev_block(&x, b->id) : -1;
+        int64_t j = b->owner ? prev_block(&x, i) : -1;
         if (j >= 0 && str_same(p->blocks[j].owner, b->owner)) {
             free(b->owner);
             b->owner = p->blocks[j].owner;
@@ -703,7 +686,7 @@ void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
     borrow_unchanged(&x, r->prev, s);
     free(x.h);
     free(x.c);
-    free(x.prev_ids);
+    free(x.prev_of);
     free(x.heap);
     free(x.next);
     for (size_t i = 0; i < x.nextra; i++) free(x.extra[i]);   /* no strings: elem_type NULL */

@@ -36,28 +36,14 @@
 #include "trace/model/narrate.h"
 #include "trace/model/source.h"
 #include "trace/debuginfo/heap_types.h"
+#include "trace/engine/live_blocks.h"
 #include "trace/debuginfo/static_region.h"
 #include "trace/proc/proc.h"
 #include "trace/debuginfo/unwind.h"
 
 /* A step keeps the innermost MAX_FRAMES - 1 frames and main: deep recursion would otherwise
  * copy thousands of frames into every step. */
-enum { MAX_FRAMES = 100, BLOCK_BYTES = 64 };
-
-typedef struct live_block {
-    uint64_t addr, size, id;
-    const char *file;   /* owned by the shi_dwarf */
-    int line;
-    uint64_t pc;        /* where the user's code called for it (a return address) */
-    bool hidden;        /* made by the line the step stops at: shown from the next step */
-    bool on_behalf;     /* made by a library for a user line (strdup, fopen, read_line) */
-    bool waiting;       /* such a block not reached by the program yet: no number, no
-                           events, not drawn, not a leak */
-    bool returned;      /* such a block the library call returned to the user's line */
-    char *owner;        /* its owner's path at `owner_step`, the latest step that typed or
-                           owned it (NULL: typed, owned by no named handle) */
-    size_t owner_step;  /* that step's index + 1; 0: none yet */
-} live_block;
+enum { MAX_FRAMES = 100 };
 
 typedef struct alloc_site {
     const char *file;   /* owned by the shi_dwarf */
@@ -140,8 +126,13 @@ typedef struct tracer {
     shi_trace *t;
     uint64_t bias, exe_start, exe_end;
     struct user_regs_struct regs;
-    live_block *blocks;
-    size_t nblocks, cap_blocks;
+    shi_live live;            /* the program's live blocks (and those waiting for it) */
+    struct shown_block *heap_shown;   /* copy_blocks': the blocks shown in the step, */
+    size_t cap_heap_shown;
+    shi_proc_span *spans;        /* the ranges they are read in, */
+    size_t cap_spans;
+    unsigned char *span_bytes;   /* and what was read */
+    size_t cap_span_bytes;
     alloc_site *sites;        /* the lines that allocated (heap events' tags index them) */
     size_t nsites, cap_sites;
     uint64_t next_id;
@@ -224,9 +215,7 @@ static bool unwind_read(void *arg, uint64_t addr, void *buf, size_t len) {
 }
 
 static live_block *find_block(tracer *tr, uint64_t addr) {
-    for (size_t i = 0; i < tr->nblocks; i++)
-        if (tr->blocks[i].addr == addr) return &tr->blocks[i];
-    return NULL;
+    return shi_live_at(&tr->live, addr);
 }
 
 static bool in_exe(const tracer *tr, uint64_t addr) {
@@ -329,18 +318,16 @@ static void add_block(tracer *tr, uint64_t addr, uint64_t size, uint64_t tag) {
         shi_event *e = pend(tr, SHI_EV_FREE);
         e->addr = gone->addr; e->size = gone->size; e->block_id = gone->id;
     }
-    if (gone) {
-        free(gone->owner);
-        *gone = tr->blocks[--tr->nblocks];
-    }
-    tr->blocks = grow(tr->blocks, tr->nblocks, &tr->cap_blocks, sizeof *tr->blocks);
+    if (gone) shi_live_remove(&tr->live, gone);
     const alloc_site *site = &tr->sites[(tag & ~ON_BEHALF_TAG) - 1];
-    live_block *b = &tr->blocks[tr->nblocks++];
-    *b = (live_block){.addr = addr, .size = size, .file = site->file, .line = site->line,
-                      .pc = site->pc, .on_behalf = (tag & ON_BEHALF_TAG) != 0,
-                      .waiting = (tag & ON_BEHALF_TAG) != 0};
+    live_block *b = shi_live_add(&tr->live, addr);
+    b->size = size;
+    b->file = site->file;
+    b->line = site->line;
+    b->pc = site->pc;
+    b->on_behalf = b->waiting = (tag & ON_BEHALF_TAG) != 0;
     if (b->waiting) return;
-    b->id = ++tr->next_id;
+    shi_live_number(&tr->live, b, ++tr->next_id);
     shi_event *e = pend(tr, SHI_EV_ALLOC);
     e->addr = addr; e->size = size; e->block_id = b->id;
 }
@@ -356,17 +343,14 @@ static const char *owner_of(const tracer *tr, const live_block *b) {
 }
 
 /* After a step: each of its blocks that something types or owns remembers its owner there
- * (steps leave memory as they are committed; owner_of looks here). The step's blocks and
- * tr->blocks are both by address (copy_blocks sorted them). */
+ * (steps leave memory as they are committed; owner_of looks here). */
 static void remember_owners(tracer *tr, const shi_step *s) {
-    size_t k = 0;
     for (size_t i = 0; i < s->nblocks; i++) {
         const shi_block *sb = &s->blocks[i];
         if (!sb->owner && !sb->type) continue;
-        while (k < tr->nblocks && tr->blocks[k].addr < sb->addr) k++;
-        if (k == tr->nblocks) break;
-        live_block *b = &tr->blocks[k];
-        if (b->addr != sb->addr || b->id != sb->id) continue;
+        /* looked up, not walked to: most of a big heap is neither typed nor owned */
+        live_block *b = shi_live_at(&tr->live, sb->addr);
+        if (!b || b->id != sb->id) continue;
         if (!b->owner != !sb->owner || (b->owner && strcmp(b->owner, sb->owner) != 0)) {
             free(b->owner);
             b->owner = sb->owner ? strdup(sb->owner) : NULL;
@@ -383,11 +367,9 @@ static bool waiting_event(tracer *tr, const shi_heap_event *h) {
     live_block *b = find_block(tr, moves ? h->old_ptr : h->ptr);
     if (!b || !b->waiting) return false;
     if (moves) {
-        b->addr = h->ptr;
-        b->size = h->size;
+        shi_live_move(&tr->live, b, h->ptr, h->size);
     } else if (h->kind == SHI_HEAP_FREE) {
-        free(b->owner);
-        *b = tr->blocks[--tr->nblocks];
+        shi_live_remove(&tr->live, b);
     } else {
         b->returned = true;
     }
@@ -411,7 +393,7 @@ static void take_heap(tracer *tr) {
             if ((b = find_block(tr, h->old_ptr))) {
                 shi_event *e = pend(tr, SHI_EV_REALLOC);
                 e->old_addr = b->addr; e->addr = h->ptr; e->size = h->size; e->block_id = b->id;
-                b->addr = h->ptr; b->size = h->size;
+                shi_live_move(&tr->live, b, h->ptr, h->size);
             } else if (h->tag) {
                 add_block(tr, h->ptr, h->size, h->tag);
             }
@@ -426,8 +408,7 @@ static void take_heap(tracer *tr) {
                 }
                 shi_event *e = pend(tr, SHI_EV_FREE);
                 e->addr = b->addr; e->size = b->size; e->block_id = b->id;
-                free(b->owner);
-                *b = tr->blocks[--tr->nblocks];
+                shi_live_remove(&tr->live, b);
             }
             break;
         }
@@ -435,35 +416,109 @@ static void take_heap(tracer *tr) {
     free(ev);
 }
 
-static int by_addr(const void *a, const void *b) {
-    const live_block *x = a, *y = b;
-    return (x->addr > y->addr) - (x->addr < y->addr);
+/* A block shown in the step being made: where its first bytes were read to. */
+typedef struct shown_block {
+    live_block *lb;
+    uint64_t provisional;   /* a waiting block's number in the step (ON_BEHALF_TAG | slot) */
+    size_t at, len;         /* its bytes: tr->span_bytes + at */
+    size_t range;           /* read with tr->spans[range] */
+    bool ok;                /* read */
+    bool same;              /* the bytes the last step copied, and no block came or went */
+} shown_block;
+
+/* Blocks this close are read as one range, gap and all: a syscall reading 4 KiB costs less
+ * than one range more (the kernel finds and pins the pages of each range on its own), and a
+ * heap of small blocks is one range. */
+enum { RANGE_GAP = 4096, RANGE_MAX = 1 << 20 };
+
+/* Reads the first bytes of every shown block, in few calls (tr->shown's at, len, ok). */
+static void read_shown(tracer *tr, size_t n) {
+    size_t nranges = 0, total = 0;
+    for (size_t i = 0; i < n;) {   /* ranges, over blocks by address */
+        uint64_t start = tr->heap_shown[i].lb->addr, end = start + tr->heap_shown[i].len;
+        size_t j = i + 1;
+        for (; j < n; j++) {
+            uint64_t a = tr->heap_shown[j].lb->addr, e = a + tr->heap_shown[j].len;
+            if (a > end + RANGE_GAP || e - start > RANGE_MAX) break;
+            if (e > end) end = e;
+        }
+        SHI_GROW(tr->spans, tr->cap_spans, nranges + 1);
+        tr->spans[nranges++] = (shi_proc_span){.addr = start, .len = end - start,
+                                               .buf = (void *)total};   /* an offset for now */
+        for (size_t k = i; k < j; k++) {
+            tr->heap_shown[k].at = total + (tr->heap_shown[k].lb->addr - start);
+            tr->heap_shown[k].range = nranges - 1;
+        }
+        total += end - start;
+        i = j;
+    }
+    SHI_GROW(tr->span_bytes, tr->cap_span_bytes, total ? total : 1);
+    for (size_t r = 0; r < nranges; r++)
+        tr->spans[r].buf = tr->span_bytes + (size_t)tr->spans[r].buf;
+    shi_proc_read_spans(tr->p, tr->spans, nranges);
+    for (size_t i = 0; i < n; i++) {
+        shown_block *b = &tr->heap_shown[i];
+        /* a range that could not be read whole (a gap unmapped): its blocks one by one */
+        b->ok = tr->spans[b->range].ok ||
+                shi_proc_read(tr->p, b->lb->addr, tr->span_bytes + b->at, b->len) == 0;
+    }
 }
 
+/* The step's heap: every live block the program has (hidden ones aside), its first bytes
+ * and the words among them that point into blocks. A block whose bytes are those the last
+ * step copied keeps the pointers found in them then, unless blocks came, went or moved
+ * since (a word may lead elsewhere now). */
 static void copy_blocks(tracer *tr, shi_step *s) {
-    if (tr->nblocks) qsort(tr->blocks, tr->nblocks, sizeof *tr->blocks, by_addr);
-    for (size_t i = 0; i < tr->nblocks; i++) {
-        const live_block *lb = &tr->blocks[i];
+    size_t nlive, n = 0;
+    const size_t *order = shi_live_sorted(&tr->live, &nlive);
+    SHI_GROW(tr->heap_shown, tr->cap_heap_shown, nlive ? nlive : 1);
+    for (size_t i = 0; i < nlive; i++) {
+        live_block *lb = shi_live_slot(&tr->live, order[i]);
         if (lb->hidden) continue;
-        /* a waiting one under a provisional number (ON_BEHALF_TAG | its index): claim_reached
-         * numbers it or takes it out again */
-        shi_block *b = shi_step_add_block(s, lb->addr, lb->size,
-                                          lb->waiting ? ON_BEHALF_TAG | i : lb->id);
+        tr->heap_shown[n++] = (shown_block){
+            .lb = lb, .provisional = ON_BEHALF_TAG | order[i],
+            .len = lb->size < LIVE_BYTES ? lb->size : LIVE_BYTES};
+    }
+    read_shown(tr, n);
+    bool relink = tr->live.changed;
+    tr->live.changed = false;
+    shi_block *blocks = shi_step_add_blocks(s, n);
+    for (size_t i = 0; i < n; i++) {
+        shown_block *sh = &tr->heap_shown[i];
+        const live_block *lb = sh->lb;
+        shi_block *b = &blocks[i];
+        b->addr = lb->addr;
+        b->size = lb->size;
+        /* a waiting one under a provisional number: claim_reached numbers it or takes it
+         * out again */
+        b->id = lb->waiting ? sh->provisional : lb->id;
         b->alloc_file = shi_trace_strdup(lb->file);
         b->alloc_line = lb->line;
-        unsigned char buf[BLOCK_BYTES];
-        size_t n = lb->size < BLOCK_BYTES ? lb->size : BLOCK_BYTES;
-        if (n && shi_proc_read(tr->p, lb->addr, buf, n) == 0) shi_block_set_bytes(b, buf, n);
+        if (sh->len && sh->ok) shi_block_set_bytes(b, tr->span_bytes + sh->at, sh->len);
+        sh->same = !relink && lb->copied == (b->nbytes > 0) && lb->nbytes == b->nbytes &&
+                   (!b->nbytes || memcmp(lb->bytes, b->bytes, b->nbytes) == 0);
+        if (sh->same)   /* the words found last time, in the order of their offsets */
+            for (size_t j = 0; j < lb->nptrs; j++)
+                shi_block_add_ptr(b, lb->ptrs[j].offset, lb->ptrs[j].target_id);
     }
-    /* pointers between blocks (a list's next), by looking at the copied words */
-    for (size_t i = 0; i < s->nblocks; i++) {
+    /* pointers between blocks (a list's next), by looking at the copied words of the
+     * blocks that changed */
+    for (size_t i = 0; i < n; i++) {
+        if (tr->heap_shown[i].same) continue;
+        live_block *lb = tr->heap_shown[i].lb;
         shi_block *b = &s->blocks[i];
         for (size_t off = 0; off + 8 <= b->nbytes; off += 8) {
             uint64_t word;
             memcpy(&word, b->bytes + off, 8);
             int64_t t = word ? shi_step_block_at(s, word) : -1;
-            if (t >= 0) shi_block_add_ptr(&s->blocks[i], off, s->blocks[t].id);
+            if (t >= 0) shi_block_add_ptr(b, off, s->blocks[t].id);
         }
+        lb->copied = b->nbytes > 0;
+        lb->nbytes = b->nbytes;
+        if (b->nbytes) memcpy(lb->bytes, b->bytes, b->nbytes);
+        SHI_RESIZE(lb->ptrs, b->nptrs);
+        if (b->nptrs) memcpy(lb->ptrs, b->ptrs, b->nptrs * sizeof *b->ptrs);
+        lb->nptrs = b->nptrs;
     }
 }
 
@@ -502,23 +557,27 @@ static void claim_reached(tracer *tr, shi_step *s, size_t deferred) {
         reach_from_value(s, &s->statics.vars[k].value, reached);
     for (size_t i = 0; i < s->nblocks; i++)
         if ((s->blocks[i].id & ON_BEHALF_TAG) &&
-            tr->blocks[s->blocks[i].id & ~ON_BEHALF_TAG].returned)
+            shi_live_slot(&tr->live, s->blocks[i].id & ~ON_BEHALF_TAG)->returned)
             reached[i] = true;
-    /* tr->blocks is in address order since copy_blocks */
     for (size_t i = 0; i < s->nblocks; i++) {
-        live_block key = {.addr = s->blocks[i].addr};
-        const live_block *lb = bsearch(&key, tr->blocks, tr->nblocks, sizeof *tr->blocks,
-                                       by_addr);
+        const live_block *lb = shi_live_at(&tr->live, s->blocks[i].addr);
         if (lb && !lb->on_behalf) todo[ntodo++] = i;
     }
     while (ntodo) {
         const shi_block *b = &s->blocks[todo[--ntodo]];
         size_t n = b->size < SCAN_BYTES ? b->size : SCAN_BYTES;
         n &= ~(size_t)7;
-        if (!n || shi_proc_read(tr->p, b->addr, buf, n) != 0) continue;
+        /* a small block's words are all in the step already (a heap of 100,000 of them
+         * and one waiting stdout buffer would otherwise be read again at every step) */
+        const unsigned char *words = b->bytes;
+        if (!n) continue;
+        if (n > b->nbytes) {
+            if (shi_proc_read(tr->p, b->addr, buf, n) != 0) continue;
+            words = buf;
+        }
         for (size_t off = 0; off < n; off += 8) {
             uint64_t word;
-            memcpy(&word, buf + off, 8);
+            memcpy(&word, words + off, 8);
             int64_t t = word ? shi_step_block_at(s, word) : -1;
             if (t >= 0) reached[t] = true;
         }
@@ -526,9 +585,9 @@ static void claim_reached(tracer *tr, shi_step *s, size_t deferred) {
     for (size_t i = 0; i < s->nblocks; i++) {   /* numbered in address order */
         shi_block *b = &s->blocks[i];
         if (!(b->id & ON_BEHALF_TAG) || !reached[i]) continue;
-        live_block *lb = &tr->blocks[b->id & ~ON_BEHALF_TAG];
+        live_block *lb = shi_live_slot(&tr->live, b->id & ~ON_BEHALF_TAG);
         lb->waiting = false;
-        lb->id = ++tr->next_id;
+        shi_live_number(&tr->live, lb, ++tr->next_id);
         for (size_t j = 0; j < s->nblocks; j++)
             for (size_t k = 0; k < s->blocks[j].nptrs; k++)
                 if (s->blocks[j].ptrs[k].target_id == b->id) s->blocks[j].ptrs[k].target_id = lb->id;
@@ -965,15 +1024,14 @@ static size_t defer_early_allocations(tracer *tr, const frame_info *fr, size_t n
     for (size_t i = 0; i < tr->npending - moved;) {
         shi_event *e = &tr->pending[i];
         live_block *b = NULL;
-        if (e->kind == SHI_EV_ALLOC)
-            for (size_t k = 0; k < tr->nblocks && !b; k++)
-                if (tr->blocks[k].id == e->block_id) b = &tr->blocks[k];
+        if (e->kind == SHI_EV_ALLOC) b = shi_live_by_id(&tr->live, e->block_id);
         if (!b || b->line != fr[0].line || !b->file || strcmp(b->file, fr[0].file) != 0 ||
             b->pc >= pc || b->pc < lo || b->pc >= hi) {
             i++;
             continue;
         }
         b->hidden = true;
+        tr->live.changed = true;
         shi_event ev = *e;
         memmove(e, e + 1, (tr->npending - i - 1) * sizeof *e);
         tr->pending[tr->npending - 1] = ev;
@@ -1093,7 +1151,10 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     if (deferred) {
         memmove(tr->pending, tr->pending + flushed, deferred * sizeof *tr->pending);
         tr->npending = deferred;
-        for (size_t i = 0; i < tr->nblocks; i++) tr->blocks[i].hidden = false;
+        size_t nlive;
+        const size_t *order = shi_live_sorted(&tr->live, &nlive);
+        for (size_t i = 0; i < nlive; i++) shi_live_slot(&tr->live, order[i])->hidden = false;
+        tr->live.changed = true;
     }
     remember_owners(tr, s);
     tr->last_file = file;
@@ -1240,8 +1301,10 @@ static bool in_prologue(const shi_function *fns, size_t nf, uint64_t addr) {
 }
 
 static void finish(tracer *tr) {
-    for (size_t i = 0; i < tr->nblocks; i++) {
-        const live_block *b = &tr->blocks[i];
+    size_t n;
+    const size_t *order = shi_live_sorted(&tr->live, &n);
+    for (size_t i = 0; i < n; i++) {
+        const live_block *b = shi_live_slot(&tr->live, order[i]);
         if (b->waiting) continue;
         char buf[512];
         snprintf(buf, sizeof buf, "block #%llu, %llu bytes, allocated at %s:%d",
@@ -1519,8 +1582,10 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
         free(tr.pending[i].value_type);
     }
     free(tr.pending);
-    for (size_t i = 0; i < tr.nblocks; i++) free(tr.blocks[i].owner);
-    free(tr.blocks);
+    shi_live_free(&tr.live);
+    free(tr.heap_shown);
+    free(tr.spans);
+    free(tr.span_bytes);
     free(tr.sites);
     free(tr.acts);
     free(tr.entries);

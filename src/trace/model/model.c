@@ -142,6 +142,18 @@ shi_block *shi_step_add_block(shi_step *s, uint64_t addr, size_t size, uint64_t 
     return b;
 }
 
+shi_block *shi_step_add_blocks(shi_step *s, size_t n) {
+    if (!n) return s->blocks + s->nblocks;
+    size_t cap = cap_of(s->nblocks);
+    s->blocks = shi_grow_at(s->blocks, &cap, cap_of(s->nblocks + n), sizeof *s->blocks,
+                            __FILE__, __LINE__);
+    shi_block *first = s->blocks + s->nblocks;
+    memset(first, 0, n * sizeof *first);
+    for (size_t i = 0; i < n; i++) value_init(&first[i].value);
+    s->nblocks += n;
+    return first;
+}
+
 shi_event *shi_step_add_event(shi_step *s, shi_event_kind kind) {
     shi_event *e = PUSH(s->events, s->nevents);
     e->kind = kind;
@@ -279,6 +291,44 @@ int64_t shi_step_find_block_near(const shi_step *s, uint64_t id, uint64_t addr) 
     return i >= 0 && s->blocks[i].id == id ? i : shi_step_find_block(s, id);
 }
 
+typedef struct id_at {
+    uint64_t id;
+    size_t index;
+} id_at;
+
+static int by_id(const void *a, const void *b) {
+    const id_at *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+void shi_step_match_blocks(const shi_step *s, const shi_step *prev, int64_t *ret) {
+    size_t missed = 0, np = prev ? prev->nblocks : 0;
+    for (size_t i = 0, j = 0; i < s->nblocks; i++) {
+        const shi_block *b = &s->blocks[i];
+        while (j < np && prev->blocks[j].addr < b->addr) j++;
+        bool same = j < np && prev->blocks[j].addr == b->addr && prev->blocks[j].id == b->id;
+        ret[i] = same ? (int64_t)j : -1;
+        missed += !same;
+    }
+    if (!missed || !np) return;
+    /* new blocks, and blocks realloc moved: looked for by id among prev's unmatched ones */
+    bool *matched = xcalloc(np, sizeof *matched);
+    for (size_t i = 0; i < s->nblocks; i++)
+        if (ret[i] >= 0) matched[ret[i]] = true;
+    id_at *left = xcalloc(np, sizeof *left);
+    size_t nleft = 0;
+    for (size_t j = 0; j < np; j++)
+        if (!matched[j]) left[nleft++] = (id_at){prev->blocks[j].id, j};
+    qsort(left, nleft, sizeof *left, by_id);
+    for (size_t i = 0; i < s->nblocks && nleft; i++) {
+        if (ret[i] >= 0) continue;
+        const id_at *hit = bsearch(&(id_at){.id = s->blocks[i].id}, left, nleft, sizeof *left, by_id);
+        if (hit) ret[i] = (int64_t)hit->index;
+    }
+    free(matched);
+    free(left);
+}
+
 int64_t shi_step_block_at(const shi_step *s, uint64_t addr) {
     /* the last block starting at or below addr, if addr lies in it: a step has thousands of
      * blocks and every pointer and handle in them is linked */
@@ -338,13 +388,22 @@ static void collect_freed(shi_step *s, const shi_step *prev) {
     if (!f) SHI_PANIC("trace: out of memory");
     for (size_t i = 0; i < prev->nfreed; i++)
         if (!covered(s, prev->freed[i].addr, prev->freed[i].size)) f[n++] = prev->freed[i];
+    /* prev's blocks still in s (where), by a walk of both steps by address */
+    int64_t *match = xcalloc(s->nblocks ? s->nblocks : 1, sizeof *match);
+    int64_t *now = xcalloc(prev->nblocks ? prev->nblocks : 1, sizeof *now);
+    shi_step_match_blocks(s, prev, match);
+    for (size_t j = 0; j < prev->nblocks; j++) now[j] = -1;
+    for (size_t i = 0; i < s->nblocks; i++)
+        if (match[i] >= 0) now[match[i]] = (int64_t)i;
     for (size_t i = 0; i < prev->nblocks; i++) {
         const shi_block *b = &prev->blocks[i];
-        int64_t j = shi_step_find_block_near(s, b->id, b->addr);
+        int64_t j = now[i];
         if (j >= 0 && s->blocks[j].addr == b->addr) continue;
         if (!covered(s, b->addr, b->size))
             f[n++] = (shi_freed){.addr = b->addr, .size = b->size, .id = b->id, .moved = j >= 0};
     }
+    free(match);
+    free(now);
     if (n > FREED_KEPT) {
         qsort(f, n, sizeof *f, freed_newest_first);
         n = FREED_KEPT;
@@ -458,15 +517,18 @@ void shi_step_mark_changes(shi_step *s, const shi_step *prev) {
         const shi_var *ov = prev ? find_static(&prev->statics, v) : NULL;
         v->changed = prev && (!ov || !shi_value_equal(&ov->value, &v->value));
     }
+    int64_t *match = xcalloc(s->nblocks ? s->nblocks : 1, sizeof *match);
+    shi_step_match_blocks(s, prev, match);
     for (size_t i = 0; i < s->nblocks; i++) {
         shi_block *b = &s->blocks[i];
-        int64_t j = prev ? shi_step_find_block_near(prev, b->id, b->addr) : -1;
+        int64_t j = match[i];
         b->is_new = j < 0;
         b->grown = j >= 0 && prev->blocks[j].size < b->size;
         const shi_block *pb = j >= 0 ? &prev->blocks[j] : NULL;
         b->changed = pb && !b->grown && (pb->nbytes != b->nbytes ||
                                          (b->nbytes && memcmp(pb->bytes, b->bytes, b->nbytes) != 0));
     }
+    free(match);
 }
 
 /* ---- freeing ----------------------------------------------------------------------------- */

@@ -266,6 +266,10 @@ shi_var *shi_step_add_static(shi_step *s, const char *name, const char *type, si
                              const char *scope);
 /* Blocks are added by address, lowest first (a panic otherwise): they are searched by halves. */
 shi_block *shi_step_add_block(shi_step *s, uint64_t addr, size_t size, uint64_t id);
+/* n blocks at once (a step of a big heap adds them all; one at a time, the array would be
+ * copied as it doubles): empty, for the caller to give each its addr, size and id, lowest
+ * address first. Returns the first. */
+shi_block *shi_step_add_blocks(shi_step *s, size_t n);
 /* Takes blocks[i] out of the step, with the other blocks' pointers to it (no value may point
  * into it: the others' links are made again, as its successors move down one place). */
 void shi_step_remove_block(shi_step *s, size_t i);
@@ -349,6 +353,10 @@ int64_t shi_step_find_block(const shi_step *s, uint64_t id);
 /* The same, looked up first at `addr` (where it was in another step: a block moves only by
  * realloc), so matching every block of two steps costs no more than a search each. */
 int64_t shi_step_find_block_near(const shi_step *s, uint64_t id, uint64_t addr);
+/* For each block of s, the index of the same block (by id) in prev, or -1 (prev NULL: all
+ * -1): both steps are walked by address, and the few blocks left over (moved by realloc) are
+ * matched by id, so a step of a big heap costs one pass. ret: s->nblocks entries. */
+void shi_step_match_blocks(const shi_step *s, const shi_step *prev, int64_t *ret);
 /* The block (index in s) holding addr, or -1. */
 int64_t shi_step_block_at(const shi_step *s, uint64_t addr);
 /* Sets target_block of every pointer and owned handle in v (fields too) from the step's

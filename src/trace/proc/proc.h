@@ -128,6 +128,17 @@ int shi_proc_unbreak(shi_proc *p, uint64_t addr);
 int shi_proc_read(shi_proc *p, uint64_t addr, void *buf, size_t len);
 int shi_proc_write(shi_proc *p, uint64_t addr, const void *buf, size_t len);
 int shi_proc_read_u64(shi_proc *p, uint64_t addr, uint64_t *ret);
+/* Many reads at once (a step copies the first bytes of every live block): a few
+ * process_vm_readv calls of many ranges each instead of one call per range. Each span's
+ * `ok` says whether its range was read (as shi_proc_read would have: breakpoint bytes
+ * read as the original code). */
+typedef struct shi_proc_span {
+    uint64_t addr;
+    void *buf;
+    size_t len;
+    bool ok;
+} shi_proc_span;
+void shi_proc_read_spans(shi_proc *p, shi_proc_span *spans, size_t n);
 
 int shi_proc_get_regs(shi_proc *p, struct user_regs_struct *ret);
 /* The main thread's x87/SSE registers (xmm0 holds a returned float or double). */

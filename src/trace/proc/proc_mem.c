@@ -146,6 +146,50 @@ int shi_proc_read(shi_proc *p, uint64_t addr, void *buf, size_t len) {
     return 0;
 }
 
+/* One call takes at most IOV_MAX ranges (1,024 on Linux) each side. */
+enum { SPANS_PER_CALL = 1024 };
+
+void shi_proc_read_spans(shi_proc *p, shi_proc_span *spans, size_t n) {
+    struct iovec local[SPANS_PER_CALL], remote[SPANS_PER_CALL];
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = 0, want = 0;
+        for (; k < SPANS_PER_CALL && i + k < n; k++) {
+            const shi_proc_span *sp = &spans[i + k];
+            local[k] = (struct iovec){sp->buf, sp->len};
+            remote[k] = (struct iovec){(void *)sp->addr, sp->len};
+            want += sp->len;
+        }
+        ssize_t got = p->alive ? process_vm_readv(p->cur_tid, local, k, remote, k, 0) : -1;
+        /* a call stops at the first range it cannot read: those before it are whole, that
+         * one is read as shi_proc_read reads (PEEKDATA may still get it), the rest again */
+        size_t done = 0, bytes = got > 0 ? (size_t)got : 0;
+        while (done < k && spans[i + done].len <= bytes) {
+            spans[i + done].ok = true;
+            bytes -= spans[i + done].len;
+            done++;
+        }
+        if ((size_t)(got > 0 ? got : 0) != want) {
+            shi_proc_span *sp = &spans[i + done];
+            sp->ok = p->alive && shi_mem_read_raw(p->cur_tid, sp->addr, sp->buf, sp->len) == 0;
+            done++;
+        }
+        for (size_t j = i; j < i + done; j++) {
+            if (spans[j].addr < lo) lo = spans[j].addr;
+            if (spans[j].addr + spans[j].len > hi) hi = spans[j].addr + spans[j].len;
+        }
+        i += done;
+    }
+    /* the caller sees the program's code, not our int3 bytes (heap blocks hold none, but
+     * a span may be anywhere) */
+    for (size_t b = 0; b < p->nbps; b++) {
+        if (p->bps[b].addr < lo || p->bps[b].addr >= hi) continue;
+        for (size_t i = 0; i < n; i++)
+            if (spans[i].ok && overlaps(p->bps[b].addr, spans[i].addr, spans[i].len))
+                ((unsigned char *)spans[i].buf)[p->bps[b].addr - spans[i].addr] = p->bps[b].orig;
+    }
+}
+
 int shi_proc_write(shi_proc *p, uint64_t addr, const void *buf, size_t len) {
     if (!p->alive) { errno = ESRCH; return -1; }
     shi_mem_stale(p);
