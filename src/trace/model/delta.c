@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/grow.h"
+#include "core/panic.h"
 
 static bool str_eq(const char *a, const char *b) {
     return a == b || (a && b && strcmp(a, b) == 0);
@@ -115,37 +116,29 @@ void shi_step_diff(const shi_step *prev, const shi_step *s, shi_step_delta *d) {
     vars_diff(prev, prev->statics.vars, prev->statics.nvars, s, s->statics.vars,
               s->statics.nvars, &d->statics);
 
-    /* blocks: both lists are by address, and a block keeps its address unless realloc
-     * moves it, so a walk side by side pairs nearly all of them */
-    size_t cap_gone = 0, cap_put = 0, i = 0, j = 0;
-    while (i < prev->nblocks || j < s->nblocks) {
-        const shi_block *pb = i < prev->nblocks ? &prev->blocks[i] : NULL;
-        const shi_block *b = j < s->nblocks ? &s->blocks[j] : NULL;
-        if (pb && b && pb->id == b->id) {
-            if (!shi_block_same(prev, pb, s, b)) {
-                SHI_GROW(d->put, cap_put, d->nput + 1);
-                d->put[d->nput++] = j;
-            }
-            i++, j++;
-        } else if (pb && (!b || pb->addr <= b->addr)) {
-            /* gone, or moved up by realloc (then put where it is now) */
-            if (shi_step_find_block(s, pb->id) < 0) {
-                size_t cap_addr = cap_gone;
-                SHI_GROW(d->gone, cap_gone, d->ngone + 1);
-                SHI_GROW(d->gone_addr, cap_addr, d->ngone + 1);
-                d->gone_addr[d->ngone] = pb->addr;
-                d->gone[d->ngone++] = pb->id;
-            }
-            i++;
-        } else {
-            int64_t k = shi_step_find_block_near(prev, b->id, b->addr);
-            if (k < 0 || !shi_block_same(prev, &prev->blocks[k], s, b)) {
-                SHI_GROW(d->put, cap_put, d->nput + 1);
-                d->put[d->nput++] = j;
-            }
-            j++;
-        }
+    /* blocks: paired by id in one pass (shi_step_match_blocks), so a step of a big heap
+     * costs a look at each block, whatever it frees or moves */
+    size_t cap_gone = 0, cap_addr = 0, cap_put = 0;
+    int64_t *match = malloc((s->nblocks ? s->nblocks : 1) * sizeof *match);
+    bool *kept = calloc(prev->nblocks ? prev->nblocks : 1, sizeof *kept);
+    if (!match || !kept) SHI_PANIC("trace: out of memory (%zu blocks)", s->nblocks);
+    shi_step_match_blocks(s, prev, match);
+    for (size_t j = 0; j < s->nblocks; j++) {
+        if (match[j] >= 0) kept[match[j]] = true;
+        if (match[j] >= 0 && shi_block_same(prev, &prev->blocks[match[j]], s, &s->blocks[j]))
+            continue;
+        SHI_GROW(d->put, cap_put, d->nput + 1);
+        d->put[d->nput++] = j;
     }
+    for (size_t i = 0; i < prev->nblocks; i++) {
+        if (kept[i]) continue;
+        SHI_GROW(d->gone, cap_gone, d->ngone + 1);
+        SHI_GROW(d->gone_addr, cap_addr, d->ngone + 1);
+        d->gone_addr[d->ngone] = prev->blocks[i].addr;
+        d->gone[d->ngone++] = prev->blocks[i].id;
+    }
+    free(match);
+    free(kept);
     d->freed = !freed_same(prev, s);
 }
 
