@@ -85,10 +85,16 @@ def steps(doc):
     for index, p in enumerate(doc["steps"]):
         file = p.get("file", file)
         line = p["line"]
+        inserted = [_whole_frame(f) for f in p.get("insert", ())]
+        if p.get("cut") or inserted:   # a deep recursion's window moved
+            frames = frames[:1] + inserted + frames[1 + p.get("cut", 0):]
         frames = frames[:len(frames) - p.get("pop", 0)]
         patches = p.get("frames", {})
         kept = []
         for i, f in enumerate(frames):
+            if 1 <= i <= len(inserted):
+                kept.append(f)
+                continue
             fp = patches.get(str(i), {})
             nf = {**f, **{k: v for k, v in fp.items() if k not in ("vars", "nvars")}}
             nf["new"] = False

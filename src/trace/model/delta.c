@@ -82,6 +82,28 @@ static bool same_call(const shi_frame *a, const shi_frame *b) {
     return !b->is_new && a->cfa == b->cfa && str_eq(a->function, b->function);
 }
 
+size_t shi_delta_prev_frame(const shi_step_delta *d, size_t i) {
+    if (i == 0) return 0;
+    return i < 1 + d->insert ? SIZE_MAX : i - d->insert + d->cut;
+}
+
+/* A deep recursion's window of frames moved (delta.h): a call takes the lowest shown frame
+ * above main out of view (the one s shows first is further up prev's list), a return brings
+ * one back (prev's first above main is further up s's). Then the frames kept run on from
+ * there. */
+static void window_moved(const shi_step *prev, const shi_step *s, shi_step_delta *d) {
+    if (prev->nframes < 2 || s->nframes < 2) return;
+    for (size_t p = 2; p < prev->nframes && !d->cut; p++)
+        if (same_call(&prev->frames[p], &s->frames[1])) d->cut = p - 1;
+    for (size_t q = 2; q < s->nframes && !d->cut && !d->insert; q++)
+        if (same_call(&prev->frames[1], &s->frames[q])) d->insert = q - 1;
+    if (!d->cut && !d->insert) return;
+    d->kept = 1 + d->insert;
+    while (d->kept < s->nframes && d->kept - d->insert + d->cut < prev->nframes &&
+           same_call(&prev->frames[d->kept - d->insert + d->cut], &s->frames[d->kept]))
+        d->kept++;
+}
+
 static bool freed_same(const shi_step *a, const shi_step *b) {
     if (a->nfreed != b->nfreed) return false;
     if (a->freed == b->freed) return true;
@@ -101,8 +123,14 @@ void shi_step_diff(const shi_step *prev, const shi_step *s, shi_step_delta *d) {
     while (d->kept < prev->nframes && d->kept < s->nframes &&
            same_call(&prev->frames[d->kept], &s->frames[d->kept]))
         d->kept++;
+    if (d->kept == 1 && (prev->depth > prev->nframes || s->depth > s->nframes))
+        window_moved(prev, s, d);
+    size_t listed = prev->nframes - d->cut + d->insert;   /* after the window moved */
+    d->pop = listed - d->kept;
     for (size_t i = 0; i < d->kept; i++) {
-        const shi_frame *pf = &prev->frames[i], *f = &s->frames[i];
+        size_t pi = shi_delta_prev_frame(d, i);
+        if (pi == SIZE_MAX) continue;   /* inserted whole */
+        const shi_frame *pf = &prev->frames[pi], *f = &s->frames[i];
         shi_frame_delta fd = {.frame = i};
         fd.head = f->line != pf->line || !str_eq(f->file, pf->file);
         vars_diff(prev, pf->vars, pf->nvars, s, f->vars, f->nvars, &fd.vars);

@@ -31,14 +31,23 @@ typedef struct shi_vars_delta {
 } shi_vars_delta;
 
 typedef struct shi_frame_delta {
-    size_t frame;             /* its index, among the frames kept */
+    size_t frame;             /* its index in s, among the frames kept (shi_delta_prev_frame:
+                                 its index in prev) */
     bool head;                /* function, file, line or cfa differ */
     shi_vars_delta vars;
 } shi_frame_delta;
 
+/* The frames: prev's list becomes s's in three moves.
+ * 1. A recursion deeper than a step keeps (model.h: depth > nframes, the middle left out)
+ *    moves its window: `cut` of prev's frames are taken out from just above the first
+ *    (main), and s's frames 1 .. insert are put there, whole (0 and 0 otherwise).
+ * 2. Of that list, frames [0, kept) are s's (the same calls, not marked new; the inserted
+ *    ones among them); `pop` frames above them are taken off.
+ * 3. s's frames from `kept` on are pushed. */
 typedef struct shi_step_delta {
-    size_t kept;              /* frames kept, bottom up: the same call, not marked new;
-                                 prev's frames above are popped, s's pushed */
+    size_t cut, insert;
+    size_t kept;
+    size_t pop;
     shi_frame_delta *frames;  /* the kept frames that changed, by index */
     size_t nframes;
     shi_vars_delta statics;
@@ -51,6 +60,8 @@ typedef struct shi_step_delta {
 } shi_step_delta;
 
 void shi_step_diff(const shi_step *prev, const shi_step *s, shi_step_delta *d);
+/* The index in prev of s's kept frame i, SIZE_MAX for an inserted one. */
+size_t shi_delta_prev_frame(const shi_step_delta *d, size_t i);
 void shi_step_delta_free(shi_step_delta *d);
 
 /* Whether two values show the same, each read in its own step (for the blocks reached). */

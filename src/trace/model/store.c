@@ -495,18 +495,22 @@ static void put_record(shi_store *st, const shi_step *prev, const shi_step *s, b
     put_istr(st, b, s->title);   /* "line 12", "f() called": they repeat */
     put_uv(b, s->nevents);
     for (size_t i = 0; i < s->nevents; i++) put_event(st, b, &s->events[i]);
-    put_uv(b, key || !prev ? 0 : prev->nframes - d.kept);
+    put_uv(b, d.cut);
+    put_uv(b, d.insert);
+    for (size_t i = 1; i <= d.insert; i++) put_frame(st, b, s, &s->frames[i]);
+    put_uv(b, d.pop);
     put_uv(b, d.nframes);
     for (size_t i = 0; i < d.nframes; i++) {
         const shi_frame_delta *fd = &d.frames[i];
         const shi_frame *f = &s->frames[fd->frame];
+        const shi_frame *pf = &prev->frames[shi_delta_prev_frame(&d, fd->frame)];
         put_uv(b, fd->frame);
         put_u8(b, fd->head);
         if (fd->head) {
             put_istr(st, b, f->file);
             put_zz(b, f->line);
         }
-        put_vars(st, b, s, f, prev, &prev->frames[fd->frame], &fd->vars);
+        put_vars(st, b, s, f, prev, pf, &fd->vars);
     }
     put_uv(b, s->nframes - d.kept);
     for (size_t i = d.kept; i < s->nframes; i++) put_frame(st, b, s, &s->frames[i]);
@@ -594,6 +598,22 @@ static void clear_step(shi_step *s) {
     memset(s, 0, sizeof *s);
 }
 
+/* A deep recursion's window moved (delta.h): `cut` frames out from above the first, then
+ * `insert` whole ones read there. */
+static void window_moved(rd *r, shi_step *s, size_t cut, size_t insert) {
+    if (!s->nframes || cut > s->nframes - 1) corrupt();
+    for (size_t i = 1; i <= cut; i++) shi_frame_free_contents(&s->frames[i]);
+    memmove(&s->frames[1], &s->frames[1 + cut], (s->nframes - 1 - cut) * sizeof *s->frames);
+    s->nframes -= cut;
+    for (size_t k = 0; k < insert; k++) {
+        shi_step_push_frame(s, NULL, NULL, 0);   /* room at the top, then moved to 1 + k */
+        shi_frame f = s->frames[s->nframes - 1];
+        memmove(&s->frames[2 + k], &s->frames[1 + k], (s->nframes - 2 - k) * sizeof *s->frames);
+        s->frames[1 + k] = f;
+        get_frame(r, &s->frames[1 + k]);
+    }
+}
+
 /* The blocks gone and put. When that moves the others' places (a block taken out, or put
  * below others), every link is held by id meanwhile and made again after; else only the
  * values read from this record are linked (a step of a big heap costs its changes). */
@@ -658,10 +678,13 @@ static void apply_record(rd *r, shi_step *s, size_t index) {
     for (size_t i = 0; i < s->nevents; i++) shi_event_free_contents(&s->events[i]);
     s->nevents = 0;
     for (size_t n = get_uv(r); n; n--) get_event(r, shi_step_add_event(s, SHI_EV_LINE));
+    size_t cut = get_uv(r), insert = get_uv(r);
+    if (cut || insert) window_moved(r, s, cut, insert);
     size_t pop = get_uv(r);
     if (pop > s->nframes) corrupt();
     while (pop--) shi_frame_free_contents(&s->frames[--s->nframes]);
-    for (size_t i = 0; i < s->nframes; i++) s->frames[i].is_new = false;   /* kept: not new */
+    for (size_t i = 0; i < s->nframes; i++)   /* kept: not new (the inserted are as read) */
+        if (i == 0 || i > insert) s->frames[i].is_new = false;
     for (size_t n = get_uv(r); n; n--) {
         size_t i = get_uv(r);
         if (i >= s->nframes) corrupt();

@@ -573,11 +573,20 @@ static void json_step_patch(jw *w, const shi_step *ps, const shi_step *s) {
         for (size_t i = 0; i < s->nevents; i++) json_event(w, &s->events[i]);
         jw_close(w, ']');
     }
-    if (ps->nframes > d.kept) { jw_key(w, "pop"); jw_uint(w, ps->nframes - d.kept); }
+    if (d.cut) { jw_key(w, "cut"); jw_uint(w, d.cut); }
+    if (d.insert) {
+        jw_key(w, "insert");
+        jw_open(w, '[');
+        for (size_t i = 1; i <= d.insert; i++) json_frame(w, s, &s->frames[i]);
+        jw_close(w, ']');
+    }
+    if (d.pop) { jw_key(w, "pop"); jw_uint(w, d.pop); }
     jw_lazy_open(w, "frames", '{');
     size_t k = 0;
     for (size_t i = 0; i < d.kept; i++) {
-        const shi_frame *pf = &ps->frames[i], *f = &s->frames[i];
+        size_t pi = shi_delta_prev_frame(&d, i);
+        if (pi == SIZE_MAX) continue;   /* inserted whole */
+        const shi_frame *pf = &ps->frames[pi], *f = &s->frames[i];
         while (k < d.nframes && d.frames[k].frame < i) k++;
         shi_vars_delta none = {.before = pf->nvars, .after = f->nvars};
         const shi_vars_delta *vd = k < d.nframes && d.frames[k].frame == i ? &d.frames[k].vars

@@ -109,6 +109,11 @@ var shSteps = (function () {
       marked.length = 0;
     }
     const frames = st.frames;
+    if (patch.cut || patch.insert) {   // a deep recursion's window moved
+      const cut = patch.cut || 0, ins = (patch.insert || []).map((f) => pushFrame(f, marked));
+      if (1 + cut > frames.length) throw new Error('step ' + index + ' cuts ' + cut + ' of ' + frames.length + ' frames');
+      frames.splice(1, cut, ...ins);
+    }
     if (patch.pop) {
       if (patch.pop > frames.length) throw new Error('step ' + index + ' pops ' + patch.pop + ' of ' + frames.length + ' frames');
       frames.length -= patch.pop;
