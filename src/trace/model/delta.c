@@ -146,7 +146,7 @@ void shi_step_diff(const shi_step *prev, const shi_step *s, shi_step_delta *d) {
 
     /* blocks: paired by id in one pass (shi_step_match_blocks), so a step of a big heap
      * costs a look at each block, whatever it frees or moves */
-    size_t cap_gone = 0, cap_addr = 0, cap_put = 0;
+    size_t cap_gone = 0, cap_addr = 0, cap_put = 0, cap_from = 0;
     int64_t *match = malloc((s->nblocks ? s->nblocks : 1) * sizeof *match);
     bool *kept = calloc(prev->nblocks ? prev->nblocks : 1, sizeof *kept);
     if (!match || !kept) SHI_PANIC("trace: out of memory (%zu blocks)", s->nblocks);
@@ -156,6 +156,8 @@ void shi_step_diff(const shi_step *prev, const shi_step *s, shi_step_delta *d) {
         if (match[j] >= 0 && shi_block_same(prev, &prev->blocks[match[j]], s, &s->blocks[j]))
             continue;
         SHI_GROW(d->put, cap_put, d->nput + 1);
+        SHI_GROW(d->put_from, cap_from, d->nput + 1);
+        d->put_from[d->nput] = match[j] >= 0 ? prev->blocks[match[j]].addr : 0;
         d->put[d->nput++] = j;
     }
     for (size_t i = 0; i < prev->nblocks; i++) {
@@ -177,5 +179,6 @@ void shi_step_delta_free(shi_step_delta *d) {
     free(d->gone);
     free(d->gone_addr);
     free(d->put);
+    free(d->put_from);
     memset(d, 0, sizeof *d);
 }

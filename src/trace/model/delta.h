@@ -55,6 +55,7 @@ typedef struct shi_step_delta {
     uint64_t *gone_addr;      /* and where each was (a block is found by it in halves) */
     size_t ngone;
     size_t *put;              /* indexes in s of its blocks that are new or not the same */
+    uint64_t *put_from;       /* where each was in prev, 0: new */
     size_t nput;
     bool freed;               /* the list of freed memory differs */
 } shi_step_delta;

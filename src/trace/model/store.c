@@ -522,7 +522,10 @@ static void put_record(shi_store *st, const shi_step *prev, const shi_step *s, b
         put_uv(b, d.gone_addr[i]);
     }
     put_uv(b, d.nput);
-    for (size_t i = 0; i < d.nput; i++) put_block(st, b, s, &s->blocks[d.put[i]]);
+    for (size_t i = 0; i < d.nput; i++) {
+        put_uv(b, d.put_from[i]);
+        put_block(st, b, s, &s->blocks[d.put[i]]);
+    }
     put_u8(b, d.freed);
     if (d.freed) put_freed(b, s);
     shi_step_delta_free(&d);
@@ -623,12 +626,13 @@ static void apply_blocks(rd *r, shi_step *s) {
     for (size_t i = 0; i < 2 * ngone; i++) get_uv(r);
     size_t nput = get_uv(r);
     shi_block *put = nput ? malloc(nput * sizeof *put) : NULL;
-    if (nput && !put) SHI_PANIC("trace: out of memory (%zu blocks)", nput);
+    uint64_t *from = nput ? malloc(nput * sizeof *from) : NULL;
+    if (nput && (!put || !from)) SHI_PANIC("trace: out of memory (%zu blocks)", nput);
     bool moves = ngone != 0;
     for (size_t i = 0; i < nput; i++) {
+        from[i] = get_uv(r);   /* where it was, 0: new (a search by id would cost a pass) */
         get_block(r, &put[i]);
-        int64_t at = shi_step_find_block_near(s, put[i].id, put[i].addr);
-        if (at >= 0 ? s->blocks[at].addr != put[i].addr : block_slot(s, put[i].addr) < s->nblocks)
+        if (from[i] ? from[i] != put[i].addr : block_slot(s, put[i].addr) < s->nblocks)
             moves = true;
     }
     if (moves) each_value(s, unlink_value);
@@ -640,8 +644,9 @@ static void apply_blocks(rd *r, shi_step *s) {
         take_block(s, (size_t)k);
     }
     for (size_t i = 0; i < nput; i++) {
-        int64_t at = shi_step_find_block_near(s, put[i].id, put[i].addr);
-        if (at >= 0 && s->blocks[at].addr == put[i].addr) {
+        int64_t at = from[i] ? shi_step_find_block_near(s, put[i].id, from[i]) : -1;
+        if (from[i] && at < 0) corrupt();
+        if (at >= 0 && from[i] == put[i].addr) {
             shi_block_free_contents(&s->blocks[at]);
             s->blocks[at] = put[i];
             continue;
@@ -656,12 +661,11 @@ static void apply_blocks(rd *r, shi_step *s) {
             for (size_t i = 0; i < s->frames[f].nvars; i++)
                 relink_value(s, &s->frames[f].vars[i].value);
         for (size_t i = 0; i < s->statics.nvars; i++) relink_value(s, &s->statics.vars[i].value);
-        for (size_t i = 0; i < nput; i++) {
-            int64_t at = shi_step_find_block_near(s, put[i].id, put[i].addr);
-            relink_value(s, &s->blocks[at].value);
-        }
+        for (size_t i = 0; i < nput; i++)
+            relink_value(s, &s->blocks[shi_step_block_at(s, put[i].addr)].value);
     }
     free(put);
+    free(from);
 }
 
 /* Applies the record at r to s, which is the step before it (anything, for a keyframe). */
