@@ -2,7 +2,7 @@
 # tests/html/test_page_v2.sh — the lesson page draws a trace of version 2 of the JSON trace
 # exactly as it draws the same run's version 1, step by step, in headless Chromium
 # (tests/html/page_v2.js): the lesson's programs (build/lesson), tests/html/pointers.c,
-# tests/cli/statics.c, a recursion deeper than a step keeps, and the Rust heap_types.rs
+# tests/cli/statics.c, a recursion deeper than a step keeps (deep.c), and the Rust heap_types.rs
 # when rustc is here. Version 2 is the tracer's when `stackheap run` writes it
 # (--json-version), else version 1 written as version 2 by tests/html/v1_to_v2.js.
 # Exits 77 (skipped) when Chromium, node or playwright-core cannot be installed.
@@ -56,9 +56,7 @@ for name in add heap_types drop_order; do
 done
 cc -g -O0 -o "$work/pointers" "$here/pointers.c" && page pointers ./pointers
 cc -g -O0 -o "$work/statics" "$src/tests/cli/statics.c" && page statics ./statics
-printf '%s\n' 'static int down(int n) {' '    if (n == 0) return 0;' '    return down(n - 1) + 1;' '}' \
-    'int main(void) {' '    return down(110) == 110 ? 0 : 1;' '}' > "$work/deep.c"
-cc -g -O0 -o "$work/deep" "$work/deep.c" && page deep ./deep
+cc -g -O0 -o "$work/deep" "$here/deep.c" && page deep ./deep
 rustc=$(command -v rustc || true)
 [ -z "$rustc" ] && [ -x "$HOME/.cargo/bin/rustc" ] && rustc="$HOME/.cargo/bin/rustc"
 if [ -n "$rustc" ]; then

@@ -3,7 +3,7 @@
 # (src/trace/render/html/steps.js), under node: tests/html/steps_check.js holds it to the
 # rules of version 2 on small documents written by hand, then to version 1 on real traces:
 # the lesson's programs (build/lesson), tests/html/pointers.c, tests/cli's statics,
-# static_links, learner_bst and typed_heap, a recursion deeper than a step keeps, and the
+# static_links, learner_bst and typed_heap, a recursion deeper than a step keeps (deep.c), and the
 # Rust heap_types.rs and owners_list.rs when rustc is here. Each is traced once as version 1
 # and rebuilt from version 2, as tests/html/v1_to_v2.js writes it and, when `stackheap run`
 # writes version 2 (--json-version), as the tracer writes it for the same program.
@@ -52,9 +52,7 @@ cc -g -O0 -o "$work/pointers" "$here/pointers.c" && trace pointers ./pointers
 for name in statics static_links learner_bst typed_heap; do
     cc -g -O0 -o "$work/$name" "$src/tests/cli/$name.c" && trace "$name" "./$name"
 done
-printf '%s\n' 'static int down(int n) {' '    if (n == 0) return 0;' '    return down(n - 1) + 1;' '}' \
-    'int main(void) {' '    return down(110) == 110 ? 0 : 1;' '}' > "$work/deep.c"
-cc -g -O0 -o "$work/deep" "$work/deep.c" && trace deep ./deep
+cc -g -O0 -o "$work/deep" "$here/deep.c" && trace deep ./deep
 rustc=$(command -v rustc || true)
 [ -z "$rustc" ] && [ -x "$HOME/.cargo/bin/rustc" ] && rustc="$HOME/.cargo/bin/rustc"
 if [ -n "$rustc" ]; then
