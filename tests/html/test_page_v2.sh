@@ -3,8 +3,7 @@
 # exactly as it draws the same run's version 1, step by step, in headless Chromium
 # (tests/html/page_v2.js): the lesson's programs (build/lesson), tests/html/pointers.c,
 # tests/cli/statics.c, a recursion deeper than a step keeps (deep.c), and the Rust heap_types.rs
-# when rustc is here. Version 2 is the tracer's when `stackheap run` writes it
-# (--json-version), else version 1 written as version 2 by tests/html/v1_to_v2.js.
+# when rustc is here. Version 2 is the tracer's own (a second run of the program).
 # Exits 77 (skipped) when Chromium, node or playwright-core cannot be installed.
 set -u
 # In the sanitizer build the traced programs are built with ASan too, and LeakSanitizer
@@ -28,25 +27,18 @@ command -v cc >/dev/null || { echo "skip: no cc to build the test programs"; exi
 work=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 to=(); command -v timeout >/dev/null && to=(timeout 300)
-v2=0
-"$bin" run --help 2>&1 | grep -q -- '--json-version' && v2=1
-one=(); [ $v2 = 1 ] && one=(--json-version 1)
 fails=0 pages=()
 # page NAME PROGRAM...: NAME.html and NAME.json (version 1) from one run, NAME.v2.json
-# from another when the tracer writes version 2.
+# from another.
 page() {
     local name=$1; shift
-    if ! (cd "$work" && "${to[@]}" "$bin" run "${one[@]}" --json "$name.json" --html "$name.html" -- "$@" >"$name.out" 2>&1); then
+    if ! (cd "$work" && "${to[@]}" "$bin" run --json-version 1 --json "$name.json" --html "$name.html" -- "$@" >"$name.out" 2>&1); then
         echo "FAIL stackheap run --html -- $*: $(tail -2 "$work/$name.out")"; fails=$((fails + 1)); return
     fi
-    if [ $v2 = 1 ]; then
-        if (cd "$work" && "${to[@]}" "$bin" run --json "$name.v2.json" -- "$@" >"$name.out" 2>&1); then
-            pages+=("$name=$work/$name.html:$work/$name.json:$work/$name.v2.json")
-        else
-            echo "FAIL stackheap run --json (version 2) -- $*"; fails=$((fails + 1))
-        fi
+    if (cd "$work" && "${to[@]}" "$bin" run --json "$name.v2.json" -- "$@" >"$name.out" 2>&1); then
+        pages+=("$name=$work/$name.html:$work/$name.json:$work/$name.v2.json")
     else
-        pages+=("$name=$work/$name.html:$work/$name.json")
+        echo "FAIL stackheap run --json (version 2) -- $*"; fails=$((fails + 1))
     fi
 }
 

@@ -5,8 +5,8 @@
 # the lesson's programs (build/lesson), tests/html/pointers.c, tests/cli's statics,
 # static_links, learner_bst and typed_heap, a recursion deeper than a step keeps (deep.c), and the
 # Rust heap_types.rs and owners_list.rs when rustc is here. Each is traced once as version 1
-# and rebuilt from version 2, as tests/html/v1_to_v2.js writes it and, when `stackheap run`
-# writes version 2 (--json-version), as the tracer writes it for the same program.
+# and rebuilt from version 2, as tests/html/v1_to_v2.js writes it and as the tracer writes it
+# for the same program.
 # Exits 77 (skipped) without node.
 set -u
 # In the sanitizer build the traced programs are built with ASan too, and LeakSanitizer
@@ -23,24 +23,18 @@ command -v cc >/dev/null || { echo "skip: no cc to build the test programs"; exi
 work=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 to=(); command -v timeout >/dev/null && to=(timeout 300)
-# Whether this stackheap writes version 2 (then --json-version 1 keeps version 1).
-v2=0
-"$bin" run --help 2>&1 | grep -q -- '--json-version' && v2=1
-one=(); [ $v2 = 1 ] && one=(--json-version 1)
 fails=0 traces=()
-# trace NAME PROGRAM...: NAME.json (version 1), and NAME.v2.json when the tracer writes it.
+# trace NAME PROGRAM...: NAME.json (version 1), and NAME.v2.json.
 trace() {
     local name=$1; shift
-    if ! (cd "$work" && "${to[@]}" "$bin" run "${one[@]}" --json "$name.json" -- "$@" >"$name.out" 2>&1); then
+    if ! (cd "$work" && "${to[@]}" "$bin" run --json-version 1 --json "$name.json" -- "$@" >"$name.out" 2>&1); then
         echo "FAIL stackheap run --json -- $*: $(tail -2 "$work/$name.out")"; fails=$((fails + 1)); return
     fi
     traces+=("$work/$name.json")
-    if [ $v2 = 1 ]; then
-        if (cd "$work" && "${to[@]}" "$bin" run --json "$name.v2.json" -- "$@" >"$name.out" 2>&1); then
-            traces+=("$work/$name.json=$work/$name.v2.json")
-        else
-            echo "FAIL stackheap run --json (version 2) -- $*"; fails=$((fails + 1))
-        fi
+    if (cd "$work" && "${to[@]}" "$bin" run --json "$name.v2.json" -- "$@" >"$name.out" 2>&1); then
+        traces+=("$work/$name.json=$work/$name.v2.json")
+    else
+        echo "FAIL stackheap run --json (version 2) -- $*"; fails=$((fails + 1))
     fi
 }
 
