@@ -228,6 +228,24 @@ static const char *user_file(const shi_dwarf *d, Dwarf_Die *cu, const char *file
     return found;
 }
 
+/* A DIE's DW_AT_decl_file (through DW_AT_specification / abstract_origin) as a path.
+ * dwarf_decl_file of elfutils 0.188 refuses file 0, which DWARF 5 makes the unit's primary
+ * file and clang uses for every declaration in it. */
+const char *shi_dwarf_decl_file(Dwarf_Die *die) {
+    Dwarf_Attribute a;
+    Dwarf_Word idx;
+    Dwarf_Die cudie;
+    Dwarf_Files *files;
+    size_t nfiles;
+    if (!dwarf_attr_integrate(die, DW_AT_decl_file, &a) || dwarf_formudata(&a, &idx) != 0)
+        return NULL;
+    if (idx != 0) return dwarf_decl_file(die);
+    if (!dwarf_diecu(die, &cudie, NULL, NULL) || dwarf_getsrcfiles(&cudie, &files, &nfiles) != 0 ||
+        nfiles == 0)
+        return NULL;
+    return dwarf_filesrc(files, 0, NULL, NULL);
+}
+
 bool shi_dwarf_is_user_decl(const shi_dwarf *d, Dwarf_Die *cu, const char *file) {
     char *abs = file ? absolute_path(cu, file) : NULL;
     bool yes = abs && path_under(abs, d->source_dir);
@@ -279,8 +297,12 @@ static void load_lines(shi_dwarf *d) {
 
 static bool find_line(const shi_dwarf *d, uint64_t pc_rel, const char **ret_file,
                       int *ret_line) {
-    Dwarf_Die cudie;
-    if (!dwarf_addrdie(d->dbg, pc_rel, &cudie)) return false;
+    /* clang writes no .debug_aranges, which dwarf_addrdie needs: the function's own DIE
+     * knows its unit. */
+    Dwarf_Die cudie, sub;
+    const shi_function *f = shi_dwarf_function_at(d, pc_rel);
+    bool have = f && dwarf_offdie(d->dbg, f->die, &sub) && dwarf_diecu(&sub, &cudie, NULL, NULL);
+    if (!have && !dwarf_addrdie(d->dbg, pc_rel, &cudie)) return false;
     Dwarf_Line *l = dwarf_getsrc_die(&cudie, pc_rel);
     int line = 0;
     if (!l || dwarf_lineno(l, &line) != 0 || line == 0) return false;
@@ -376,7 +398,7 @@ static void add_function(shi_dwarf *d, Dwarf_Die *cudie, Dwarf_Die *sub) {
     const char *name = dwarf_diename(sub);
     int decl_line = 0;
     dwarf_decl_line(sub, &decl_line);
-    const char *decl_file = dwarf_decl_file(sub);
+    const char *decl_file = shi_dwarf_decl_file(sub);
     char *abs = absolute_path(cudie, decl_file);
     if (shi_dwarf_is_user_file(d, abs)) decl_file = intern_file(d, abs);
     free(abs);

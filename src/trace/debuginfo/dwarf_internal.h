@@ -109,6 +109,7 @@ char *shi_dwarf_rust_short_name(const char *name);
 
 /* Whether `file`, as the unit `cu` names it (maybe relatively), lies under main's directory. */
 bool shi_dwarf_is_user_decl(const shi_dwarf *d, Dwarf_Die *cu, const char *file);
+const char *shi_dwarf_decl_file(Dwarf_Die *die);
 
 /* dwarf_statics.c: fills d->statics (at open) and frees it (at close). */
 void shi_dwarf_load_statics(shi_dwarf *d);

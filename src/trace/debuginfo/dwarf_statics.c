@@ -33,7 +33,7 @@ static void add_static(shi_dwarf *d, Dwarf_Die *cu, Dwarf_Die *var, const char *
         return;
     Dwarf_Attribute na;
     const char *name = dwarf_attr_integrate(var, DW_AT_name, &na) ? dwarf_formstring(&na) : NULL;
-    const char *file = dwarf_decl_file(var);   /* follows DW_AT_specification */
+    const char *file = shi_dwarf_decl_file(var);   /* follows DW_AT_specification */
     if (!name || !file || !shi_dwarf_is_user_decl(d, cu, file)) return;   /* libc's, std's */
     /* the compiler's (__func__) and stackheap's own macros' (sh_vec_push's shi_site_) */
     if (strncmp(name, "__", 2) == 0 || strncmp(name, "shi_", 4) == 0) return;
