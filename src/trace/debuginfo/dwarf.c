@@ -142,6 +142,9 @@ static shi_dwarf_lang cu_language(Dwarf_Die *cu) {
     case DW_LANG_C: case DW_LANG_C89: case DW_LANG_C99: case DW_LANG_C11:
     case 0x2c:   /* DW_LANG_C17, newer than libdw 0.188's dwarf.h */
         return SHI_LANG_C;
+    case DW_LANG_C_plus_plus: case DW_LANG_C_plus_plus_11: case DW_LANG_C_plus_plus_14:
+    case 0x19:   /* DW_LANG_C_plus_plus_03 */
+        return SHI_LANG_CPP;
     case DW_LANG_Rust:
         return SHI_LANG_RUST;
     default:
@@ -501,7 +504,12 @@ void shi_dwarf_close(shi_dwarf *d) {
 shi_dwarf_lang shi_dwarf_language(const shi_dwarf *d) { return d->lang; }
 
 const char *shi_dwarf_language_name(const shi_dwarf *d) {
-    return d->lang == SHI_LANG_C ? "c" : d->lang == SHI_LANG_RUST ? "rust" : "other";
+    switch (d->lang) {
+    case SHI_LANG_C: return "c";
+    case SHI_LANG_CPP: return "c++";
+    case SHI_LANG_RUST: return "rust";
+    default: return "other";
+    }
 }
 
 Dwarf *shi_dwarf_handle(const shi_dwarf *d) { return d->dbg; }

@@ -32,7 +32,9 @@
 
 typedef struct shi_dwarf shi_dwarf;
 
-typedef enum shi_dwarf_lang { SHI_LANG_C, SHI_LANG_RUST, SHI_LANG_OTHER } shi_dwarf_lang;
+typedef enum shi_dwarf_lang { SHI_LANG_C, SHI_LANG_CPP, SHI_LANG_RUST, SHI_LANG_OTHER } shi_dwarf_lang;
+/* C and C++: raw pointers, C's char literals, malloc'd blocks typed by their pointers. */
+#define SHI_LANG_IS_C_FAMILY(l) ((l) == SHI_LANG_C || (l) == SHI_LANG_CPP)
 
 /* One is_stmt row of the line table of a user file (line 0 rows dropped). */
 typedef struct shi_line {
@@ -58,7 +60,7 @@ shi_dwarf *shi_dwarf_open(const char *path, char *err, size_t errlen);
 void shi_dwarf_close(shi_dwarf *d);   /* accepts NULL */
 
 shi_dwarf_lang shi_dwarf_language(const shi_dwarf *d);
-const char *shi_dwarf_language_name(const shi_dwarf *d);   /* "c", "rust", "other" */
+const char *shi_dwarf_language_name(const shi_dwarf *d);   /* "c", "c++", "rust", "other" */
 Dwarf *shi_dwarf_handle(const shi_dwarf *d);
 /* The -O flag main's unit was compiled with ("-O2", "-Os"), or NULL for -O0 or unknown:
  * optimised code keeps locals in registers or drops them, and merges lines. */

@@ -58,7 +58,7 @@ static size_t c_escape(char *buf, unsigned char c, char quote) {
 
 static void char_text(const reader *r, shi_value *out, uint64_t c) {
     char buf[16];
-    if (r->d->lang == SHI_LANG_C && c < 0x100) {   /* C: 'a', '\n', '\000' */
+    if (SHI_LANG_IS_C_FAMILY(r->d->lang) && c < 0x100) {   /* C: 'a', '\n', '\000' */
         char esc[8];
         c_escape(esc, (unsigned char)c, '\'');
         snprintf(buf, sizeof buf, "'%s'", esc);
@@ -194,7 +194,7 @@ static int read_base(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value 
     }
     if (enc == DW_ATE_complex_float) return read_complex(r, addr, size, out);
     /* C's __int128 (Rust's i128 stays <unreadable>, as its traces have always shown it) */
-    if (size == 16 && r->d->lang == SHI_LANG_C && (enc == DW_ATE_signed || enc == DW_ATE_unsigned))
+    if (size == 16 && SHI_LANG_IS_C_FAMILY(r->d->lang) && (enc == DW_ATE_signed || enc == DW_ATE_unsigned))
         return read_int128(r, addr, enc == DW_ATE_signed, out);
     uint64_t raw;
     if (!read_uint(r, addr, size, &raw)) return unreadable(out);
@@ -683,7 +683,7 @@ static bool is_c_char(const reader *r, Dwarf_Die *elem) {
     Dwarf_Die t;
     Dwarf_Attribute a;
     Dwarf_Word enc = 0;
-    if (r->d->lang != SHI_LANG_C) return false;
+    if (!SHI_LANG_IS_C_FAMILY(r->d->lang)) return false;
     shi_dwarf_peel(elem, &t);
     if (dwarf_tag(&t) != DW_TAG_base_type || shi_dwarf_type_size(&t) != 1) return false;
     if (dwarf_attr(&t, DW_AT_encoding, &a)) dwarf_formudata(&a, &enc);
@@ -736,7 +736,7 @@ static void c_pointer_string(const reader *r, shi_value *out) {
 /* A C function pointer to one of the program's functions as gdb shows it:
  * 0x555555555139 <add>. */
 static void c_function_name(const reader *r, shi_value *out) {
-    if (r->d->lang != SHI_LANG_C || !out->addr || out->addr < r->t->load_bias) return;
+    if (!SHI_LANG_IS_C_FAMILY(r->d->lang) || !out->addr || out->addr < r->t->load_bias) return;
     const shi_function *f = shi_dwarf_function_at(r->d, out->addr - r->t->load_bias);
     if (!f || f->low_pc != out->addr - r->t->load_bias || !f->name) return;
     char text[160];
@@ -784,7 +784,7 @@ static int read_array(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value
     out->kind = SHI_VAL_ARRAY;
     if (!shi_dwarf_die_type(type, &elem) || !array_dims(r, type, &dm)) return 0;
     /* Rust nests its arrays as types; only C gives one type several subranges */
-    if (r->d->lang != SHI_LANG_C) dm.n = 1;
+    if (!SHI_LANG_IS_C_FAMILY(r->d->lang)) dm.n = 1;
     char *elem_name = dm.n > 1 ? shi_dwarf_type_name(r->d, &elem) : NULL;
     read_dims(r, &elem, elem_name, shi_dwarf_type_size(&elem), &dm, 0, addr, out, depth);
     free(elem_name);

@@ -267,7 +267,7 @@ static char *qualified(const shi_dwarf *d, Dwarf_Die *type, int depth) {
 
 static char *type_name(const shi_dwarf *d, Dwarf_Die *type, int depth) {
     if (depth > 16) return fmt("...", "", "");
-    if (d->lang == SHI_LANG_C) return c_decl(d, type, "", depth);
+    if (SHI_LANG_IS_C_FAMILY(d->lang)) return c_decl(d, type, "", depth);
     const char *name = dwarf_diename(type);
     char *inner, *s;
     switch (dwarf_tag(type)) {

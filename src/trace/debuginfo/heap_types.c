@@ -618,7 +618,7 @@ static void settle(typing *x) {
                 continue;
             handles_gone(x, i);
             decode(x, i);
-            if (shi_dwarf_language(x->r->d) == SHI_LANG_C) claim_from(x, &x->s->blocks[i].value, true);
+            if (SHI_LANG_IS_C_FAMILY(shi_dwarf_language(x->r->d))) claim_from(x, &x->s->blocks[i].value, true);
             handles_in_block(x, i);
         }
         x->cur = -1;
@@ -644,7 +644,7 @@ void shi_heap_types_read(const shi_heap_typer *r, shi_step *s) {
             handles_in_var(&x, &s->frames[f], &s->frames[f].vars[i]);
     for (size_t i = 0; i < s->statics.nvars; i++) handles_in_var(&x, NULL, &s->statics.vars[i]);
     /* C's pointers type what no handle holds: the innermost frame's first */
-    if (shi_dwarf_language(r->d) == SHI_LANG_C) {
+    if (SHI_LANG_IS_C_FAMILY(shi_dwarf_language(r->d))) {
         for (size_t f = s->nframes; f-- > 0;)
             for (size_t i = 0; i < s->frames[f].nvars; i++)
                 claim_from(&x, &s->frames[f].vars[i].value, true);

@@ -839,7 +839,7 @@ static bool return_value(tracer *tr, Dwarf_Off fn_die, uint64_t rax, uint64_t xm
     /* C's titles write an address in hex; Rust's keep the decimal they always had */
     case SHI_VAL_POINTER:
         e->value = (int64_t)v.addr;
-        e->is_pointer = shi_dwarf_language(tr->d) == SHI_LANG_C;
+        e->is_pointer = SHI_LANG_IS_C_FAMILY(shi_dwarf_language(tr->d));
         break;
     case SHI_VAL_FLOAT: e->fvalue = v.f; e->is_float = true; break;
     default: ok = false; break;
