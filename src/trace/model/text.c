@@ -106,16 +106,21 @@ static void add_event_title(sbuf *b, const shi_event *e) {
         else if (e->has_value && e->is_pointer) sb_printf(b, " 0x%" PRIx64, (uint64_t)e->value);
         else if (e->has_value) sb_printf(b, " %" PRId64, e->value);
         break;
-    case SHI_EV_DROP: sb_printf(b, "drop(%s)", fn); break;
-    case SHI_EV_ALLOC:
-        sb_printf(b, "%zu byte%s allocated (block #%" PRIu64 ")", e->size, e->size == 1 ? "" : "s",
+    /* text: C++'s destructor that ran ("~Buffer()"), "destructor" for a library type's */
+    case SHI_EV_DROP: sb_printf(b, e->text ? "%s dropped" : "drop(%s)", fn); break;
+    case SHI_EV_ALLOC:   /* text: the C++ operator that allocated, "new" or "new[]" */
+        sb_printf(b, "%zu byte%s allocated%s%s (block #%" PRIu64 ")", e->size,
+                  e->size == 1 ? "" : "s", e->text ? " by " : "", e->text ? e->text : "",
                   e->block_id);
         break;
     case SHI_EV_REALLOC:
         sb_printf(b, "block #%" PRIu64 " reallocated: %zu byte%s%s", e->block_id, e->size,
                   e->size == 1 ? "" : "s", e->old_addr && e->old_addr != e->addr ? ", moved" : "");
         break;
-    case SHI_EV_FREE: sb_printf(b, "block #%" PRIu64 " freed", e->block_id); break;
+    case SHI_EV_FREE:   /* text: "delete" or "delete[]" */
+        sb_printf(b, "block #%" PRIu64 " freed%s%s", e->block_id, e->text ? " by " : "",
+                  e->text ? e->text : "");
+        break;
     case SHI_EV_EXIT: sb_printf(b, "exited with code %" PRId64, e->value); break;
     case SHI_EV_SIGNAL:
         if (e->text) sb_printf(b, "killed by %s", e->text);
@@ -134,9 +139,22 @@ char *shi_step_title(const shi_step *s) {
             (!best || event_rank(s->events[i].kind) > event_rank(best->kind)))
             best = &s->events[i];
     sbuf b = {0};
-    if (best) add_event_title(&b, best);
-    else if (s->index == 0 && s->nframes) sb_printf(&b, "%s() called", s->frames[0].function);
-    else sb_printf(&b, "line %d", s->line);
+    /* a C++ destructor returning where its object's block is freed (`delete node`): what
+     * the reader sees is the object going, "~Node() ran: block #3 freed by delete" */
+    const shi_event *freed = NULL;
+    for (size_t i = 0; best && best->kind == SHI_EV_RETURN && !best->text && best->function &&
+                       best->function[0] == '~' && i < s->nevents && !freed; i++)
+        if (s->events[i].kind == SHI_EV_FREE) freed = &s->events[i];
+    if (freed) {
+        sb_printf(&b, "%s() ran: ", best->function);
+        add_event_title(&b, freed);
+    } else if (best) {
+        add_event_title(&b, best);
+    } else if (s->index == 0 && s->nframes) {
+        sb_printf(&b, "%s() called", s->frames[0].function);
+    } else {
+        sb_printf(&b, "line %d", s->line);
+    }
     /* scope ends drop several values at once: all of them, in the order they went */
     const char *sep = best && best->kind == SHI_EV_DROP ? ", " : "; ";
     for (size_t i = 0; i < s->nevents; i++)
