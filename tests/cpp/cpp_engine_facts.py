@@ -77,19 +77,18 @@ def alloc_line(t, addr):
     return b and b["alloc_line"]
 
 
-check(name("new Point: the program's block at gdb's p, allocated by new at its line"),
+mid = next(s for s in t["steps"] if s["line"] == line_of(source, "delete p"))
+pb = next((b for b in mid["heap"] if int(b["addr"], 16) == p_addr), None)
+check(name("new Point: the program's block at gdb's p, by new at its line, typed by p, x and y "
+           "as gdb prints them"),
       p_addr in by_addr and by_addr[p_addr][1].get("text") == "new" and
-      alloc_line(t, p_addr) == line_of(source, "new Point"),
+      alloc_line(t, p_addr) == line_of(source, "new Point") and pb is not None and
+      (pb.get("type") or "").endswith("Point") and
+      [f["value"]["text"] for f in pb["value"]["fields"]] == re.findall(r"= (\d+)", said["*p"]),
       [(e.get("text"), e["addr"], s["line"]) for s, e in allocs])
 check(name("new int[4]: the program's block at gdb's nums, allocated by new[]"),
       nums_addr in by_addr and by_addr[nums_addr][1].get("text") == "new[]" and
       by_addr[nums_addr][1]["size"] == 16, [(e.get("text"), e["addr"]) for s, e in allocs])
-mid = next(s for s in t["steps"] if s["line"] == line_of(source, "delete p"))
-pb = next((b for b in mid["heap"] if int(b["addr"], 16) == p_addr), None)
-check(name("the new'd struct typed by its pointer, x and y as gdb prints them"),
-      pb is not None and (pb.get("type") or "").endswith("Point") and
-      [f["value"]["text"] for f in pb["value"]["fields"]] == re.findall(r"= (\d+)", said["*p"]),
-      pb)
 frees = events(t, "free")
 check(name("delete p, then delete[] nums: each free told by its operator, in order"),
       [(int(e["addr"], 16), e.get("text")) for s, e in frees] ==
@@ -104,8 +103,6 @@ check(name("the titles say the operators"),
 exe, source = build("cpp_engine_class")
 t = trace_json(BIN, exe, WORK)
 fns = {f["function"] for s in t["steps"] for f in s["frames"]}
-check(name("constructor, method and destructor are frames"),
-      {"main", "Buffer", "sum", "~Buffer"} <= fns, sorted(fns))
 said = gdb_answers(exe, f"{os.path.basename(source)}:{line_of(source, 'total = a.sum()')}",
                    {"a.data": "(int *) 0x55555556aeb0", "b.data": "(int *) 0x55555556aed0",
                     "c.data": "(int *) 0x55555556aef0"})
@@ -117,8 +114,10 @@ in_sum = [s for s in t["steps"] if s["frames"] and s["frames"][-1]["function"] =
 this_seen = [hexes(find_var(s, "this")["value"]["text"])[0] if find_var(s, "this") else None
              for s in in_sum]
 objs = [int(find_var(s, k)["addr"], 16) for s, k in zip(in_sum, "abc")]
-check(name("sum()'s `this` is the address of a, then b, then c"),
-      len(in_sum) == 3 and this_seen == objs, (this_seen, objs))
+check(name("constructor, method and destructor are frames; sum()'s `this` is the address of "
+           "a, then b, then c"),
+      {"main", "Buffer", "sum", "~Buffer"} <= fns and len(in_sum) == 3 and this_seen == objs,
+      (sorted(fns), this_seen, objs))
 drops = [(s, e) for s, e in events(t, "drop")]
 check(name("the scope's end drops c, b, a: reverse declaration order"),
       [e["function"] for s, e in drops] == ["c", "b", "a"], [e["function"] for s, e in drops])
@@ -140,16 +139,14 @@ said = gdb_answers(exe, f"{os.path.basename(source)}:{line_of(source, 'delete n;
                    {"n": "(Node *) 0x55555556aeb0", "n->extra": "(int *) 0x55555556aed0"})
 n_addr, extra_addr = hexes(said["n"])[0], hexes(said["n->extra"])[0]
 in_dtor = [s for s in t["steps"] if s["frames"] and s["frames"][-1]["function"] == "~Node"]
-check(name("~Node()'s `this` is the block n points to (gdb's n)"),
-      in_dtor and all(hexes(find_var(s, "this")["value"]["text"]) == [n_addr] for s in in_dtor),
-      [find_var(s, "this") for s in in_dtor])
-check(name("the member's block freed by delete, then the object's: ~Node() ran"),
-      [(int(e["addr"], 16), e.get("text")) for s, e in events(t, "free")] ==
+this_ok = in_dtor and all(find_var(s, "this") and
+                          hexes(find_var(s, "this")["value"]["text"]) == [n_addr] for s in in_dtor)
+check(name("~Node()'s `this` is the block n points to (gdb's n); the member's block freed by "
+           "delete, then the object's: ~Node() ran (no drop: the free tells it)"),
+      this_ok and [(int(e["addr"], 16), e.get("text")) for s, e in events(t, "free")] ==
       [(extra_addr, "delete"), (n_addr, "delete")] and
-      any(s["title"] == "~Node() ran: block #1 freed by delete" for s in t["steps"]),
-      [s["title"] for s in t["steps"]])
-check(name("no drop event for an object on the heap: its free tells it"),
-      not events(t, "drop"), events(t, "drop"))
+      any(s["title"] == "~Node() ran: block #1 freed by delete" for s in t["steps"]) and
+      not events(t, "drop"), [s["title"] for s in t["steps"]])
 
 # ---- a throw caught two frames up ------------------------------------------------------------
 exe, source = build("cpp_engine_throw")
@@ -160,17 +157,16 @@ check(name("inner() and middle() popped by an exception, innermost first"),
       [("inner", "exception"), ("middle", "exception")] and
       len({s["index"] for s, e in popped}) == 1, [(e["function"], e.get("text")) for s, e in popped])
 at = popped[0][0] if popped else None
-check(name("the exception's step: main alone on the stack, titled by it"),
-      at is not None and [f["function"] for f in at["frames"]] == ["main"] and
-      at["title"] == "exception: popped inner(), middle()", at and at["title"])
 got = find_var(t["steps"][-2], "got")
-check(name("the catch ran: got = -1"), got is not None and got["value"]["text"] == "-1", got)
+check(name("the exception's step: main alone on the stack, titled by it; the catch ran"),
+      at is not None and [f["function"] for f in at["frames"]] == ["main"] and
+      at["title"] == "exception: popped inner(), middle()" and
+      got is not None and got["value"]["text"] == "-1", (at and at["title"], got))
 
 # ---- a vector<std::string> growing -----------------------------------------------------------
 exe, source = build("cpp_engine_vector")
 t = trace_json(BIN, exe, WORK)
 fns = {f["function"] for s in t["steps"] for f in s["frames"]}
-check(name("no std:: template code as a frame: main only"), fns == {"main"}, sorted(fns))
 pr = line_of(source, "std::printf")
 # std::string's first word is its data pointer (clang leaves the type undefined for gdb)
 first = "names._M_impl._M_start"
@@ -183,15 +179,16 @@ s0 = hexes(said[f"*(char **){first}"])[0]
 s2 = hexes(said[f"*(char **)((char *){first} + 64)"])[0]
 step = next(s for s in t["steps"] if s["line"] == pr)
 addrs = {int(b["addr"], 16): b for b in step["heap"]}
-check(name("the vector's buffer and the long strings' buffers are blocks, at gdb's addresses"),
-      {buf, s0, s2} <= set(addrs), (hex(buf), hex(s0), hex(s2), [hex(a) for a in addrs]))
+check(name("the vector's buffer and the long strings' buffers are blocks, at gdb's addresses, "
+           "the strings' of the push_back lines"),
+      {buf, s0, s2} <= set(addrs) and
+      addrs[s0]["alloc_line"] == line_of(source, "too long") and
+      addrs[s2]["alloc_line"] == line_of(source, "another string"),
+      (hex(buf), hex(s0), hex(s2), [(hex(a), b["alloc_line"]) for a, b in addrs.items()]))
 grow = {int(e["addr"], 16): (s, e) for s, e in events(t, "alloc")}
-check(name("the vector's buffer: the program's, by new, at the line that grew it"),
-      buf in grow and grow[buf][1].get("text") == "new" and
+check(name("the vector's buffer: the program's, by new, at the line that grew it; no std:: "
+           "template code as a frame"),
+      fns == {"main"} and buf in grow and grow[buf][1].get("text") == "new" and
       alloc_line(t, buf) == line_of(source, "another string"), grow.get(buf))
-check(name("the strings' buffers belong to the push_back lines"),
-      s0 in addrs and addrs[s0]["alloc_line"] == line_of(source, "too long") and
-      s2 in addrs and addrs[s2]["alloc_line"] == line_of(source, "another string"),
-      [(hex(a), b["alloc_line"]) for a, b in addrs.items()])
 
 finish()
