@@ -16,7 +16,10 @@ from `stackheap run --json` of tests/cpp/cpp_engine_*.cpp, built here with one c
   longjmp, not Rust's panic), innermost first, main alone on the stack after;
 - a vector<std::string> growing: no frame but main's in any step (std:: template code is
   not the user's), the vector's buffer the program's ("by new") at the line that grew it,
-  and the strings' own buffers inside it shown too, at the addresses gdb prints.
+  and the strings' own buffers inside it shown too, at the addresses gdb prints;
+- the --pytutor exports (Python Tutor's C/C++ backend encoding, drawn with lang: 'cpp')
+  valid by tests/cli/pytutor_check.py: a method's `this` a pointer to its object's
+  C_STRUCT in main's frame (the front end's arrow), the strings' buffers in the heap.
 
 Run by test_cpp_engine.sh; prints "ok"/"FAIL" per fact and "N passed, N failed".
 
@@ -28,7 +31,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from factcheck import check, finish, find_var, find_block, gdb_answers, trace_json  # noqa: E402
+from factcheck import check, finish, find_var, gdb_answers, trace_json  # noqa: E402
+import pytutor_check  # noqa: E402
 
 BIN, SRC, WORK, CXX = sys.argv[1:5]
 TAG = os.path.basename(CXX)
@@ -58,6 +62,21 @@ def hexes(text):
 
 def name(fact):
     return f"{TAG}: {fact}"
+
+
+def pytutor(exe):
+    """`stackheap run --pytutor` of `exe`, read back and held to the backend's encoding
+    (None, with the reason checked as a failure, if it breaks it)."""
+    out = exe + ".opt.json"
+    subprocess.run([BIN, "run", "--pytutor", out, "--", exe], check=True, cwd=WORK,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    doc = pytutor_check.load(out)
+    try:
+        pytutor_check.validate(doc)
+    except AssertionError as e:
+        check(name(f"{os.path.basename(exe)}: the Python Tutor export is valid"), False, str(e))
+        return None
+    return doc
 
 
 # ---- new / delete ----------------------------------------------------------------------------
@@ -132,6 +151,19 @@ check(name("each object's buffer freed by delete[] after its drop, before the ne
                 ("drop", "a"), ("free", datas["a"])] and
       all(e.get("text") == "delete[]" for s, e in events(t, "free")), order)
 
+doc = pytutor(exe)
+entries = [e for e in doc["trace"] if e["stack_to_render"] and
+           e["stack_to_render"][-1]["func_name"] == "sum"] if doc else []
+arrows = []
+for e in entries:
+    this = e["stack_to_render"][-1]["encoded_locals"].get("this")
+    mains = e["stack_to_render"][0]["encoded_locals"]
+    held = {v[1]: k for k, v in mains.items() if v[0] == "C_STRUCT" and v[2] == "Buffer"}
+    arrows.append(held.get(this[3]) if this and this[2] == "pointer" else None)
+check(name("Python Tutor: sum()'s `this` points at a Buffer C_STRUCT of main's frame: a, b, c"),
+      entries and sorted(set(arrows)) == ["a", "b", "c"] and None not in arrows,
+      sorted(set(map(str, arrows))))
+
 # ---- a user class on the heap --------------------------------------------------------------
 exe, source = build("cpp_engine_node")
 t = trace_json(BIN, exe, WORK)
@@ -190,5 +222,10 @@ check(name("the vector's buffer: the program's, by new, at the line that grew it
            "template code as a frame"),
       fns == {"main"} and buf in grow and grow[buf][1].get("text") == "new" and
       alloc_line(t, buf) == line_of(source, "another string"), grow.get(buf))
+doc = pytutor(exe)
+last = [e for e in doc["trace"] if e["line"] == pr] if doc else []
+check(name("Python Tutor: the vector's buffer and the strings' buffers are heap blocks"),
+      last and {f"0x{a:x}" for a in (buf, s0, s2)} <= set(last[0]["heap"]),
+      last and sorted(last[0]["heap"]))
 
 finish()
