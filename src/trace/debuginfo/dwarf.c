@@ -114,9 +114,17 @@ static bool die_has_flag(Dwarf_Die *die, unsigned name) {
     return dwarf_attr(die, name, &a) && dwarf_formflag(&a, &flag) == 0 && flag;
 }
 
+/* A function's code: [low, high), or, when the compiler split it (g++ -O2 moves a C++
+ * main's unlikely paths to main.cold: DW_AT_ranges), its first range, the one it enters. */
+static bool code_range(Dwarf_Die *die, Dwarf_Addr *low, Dwarf_Addr *high) {
+    if (dwarf_lowpc(die, low) == 0) return dwarf_highpc(die, high) == 0;
+    Dwarf_Addr base;
+    return dwarf_ranges(die, 0, &base, low, high) > 0;
+}
+
 static bool is_definition(Dwarf_Die *die) {
-    Dwarf_Addr low;
-    return dwarf_lowpc(die, &low) == 0;
+    Dwarf_Addr low, high;
+    return code_range(die, &low, &high);
 }
 
 /* Searches a CU for the user's main: Rust marks it (nested in namespaces); C names it. */
@@ -397,7 +405,7 @@ static uint64_t function_entry(Dwarf_Die *cudie, uint64_t low, uint64_t high) {
 
 static void add_function(shi_dwarf *d, Dwarf_Die *cudie, Dwarf_Die *sub) {
     Dwarf_Addr low, high;
-    if (dwarf_lowpc(sub, &low) != 0 || dwarf_highpc(sub, &high) != 0) return;
+    if (!code_range(sub, &low, &high)) return;
     const char *name = dwarf_diename(sub);
     int decl_line = 0;
     dwarf_decl_line(sub, &decl_line);
