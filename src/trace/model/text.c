@@ -140,13 +140,18 @@ char *shi_step_title(const shi_step *s) {
             best = &s->events[i];
     sbuf b = {0};
     /* a C++ destructor returning where its object's block is freed (`delete node`): what
-     * the reader sees is the object going, "~Node() ran: block #3 freed by delete" */
-    const shi_event *freed = NULL;
-    for (size_t i = 0; best && best->kind == SHI_EV_RETURN && !best->text && best->function &&
-                       best->function[0] == '~' && i < s->nevents && !freed; i++)
-        if (s->events[i].kind == SHI_EV_FREE) freed = &s->events[i];
+     * the reader sees is the object going, "~Node() ran: block #3 freed by delete". The
+     * outermost destructor before the free names it (~Square, not the ~Shape it called). */
+    const shi_event *freed = NULL, *dtor = NULL;
+    for (size_t i = 0; best && best->kind == SHI_EV_RETURN && i < s->nevents && !freed; i++) {
+        const shi_event *e = &s->events[i];
+        if (e->kind == SHI_EV_RETURN && !e->text && e->function && e->function[0] == '~')
+            dtor = e;
+        else if (e->kind == SHI_EV_FREE && dtor)
+            freed = e;
+    }
     if (freed) {
-        sb_printf(&b, "%s() ran: ", best->function);
+        sb_printf(&b, "%s() ran: ", dtor->function);
         add_event_title(&b, freed);
     } else if (best) {
         add_event_title(&b, best);
