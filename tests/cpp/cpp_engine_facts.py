@@ -14,6 +14,9 @@ from `stackheap run --json` of tests/cpp/cpp_engine_*.cpp, built here with one c
   block #1 freed by delete"), after the block its member owned;
 - a throw caught two frames up: inner() and middle() popped by an "exception" (not C's
   longjmp, not Rust's panic), innermost first, main alone on the stack after;
+- a throw unwinding through middle(), whose Guard g owns a block: inner() popped, ~Guard()
+  called on g ("g dropped"), g.held freed by delete, middle() popped, in that order, each
+  compiler's landing pads alike;
 - a vector<std::string> growing: no frame but main's in any step (std:: template code is
   not the user's), the vector's buffer the program's ("by new") at the line that grew it,
   and the strings' own buffers inside it shown too, at the addresses gdb prints;
@@ -194,6 +197,28 @@ check(name("the exception's step: main alone on the stack, titled by it; the cat
       at is not None and [f["function"] for f in at["frames"]] == ["main"] and
       at["title"] == "exception: popped inner(), middle()" and
       got is not None and got["value"]["text"] == "-1", (at and at["title"], got))
+
+# ---- a throw unwinding through a frame with an object that owns a block ----------------------
+exe, source = build("cpp_engine_unwind")
+t = trace_json(BIN, exe, WORK)
+said = gdb_answers(exe, f"{os.path.basename(source)}:{line_of(source, 'int r = inner(n);')}",
+                   {"g.held": "(int *) 0x55555556aeb0"})
+held = hexes(said["g.held"])[0]
+story = [(e["kind"], e.get("function"), e.get("text")) for s in t["steps"] for e in s["events"]
+         if e["kind"] in ("drop", "free") or (e["kind"] == "return" and e.get("text"))]
+frees = [int(e["addr"], 16) for s, e in events(t, "free")]
+check(name("the unwinding pops inner(), runs ~Guard() (g dropped, g.held freed by delete), "
+           "pops middle()"),
+      story[:4] == [("return", "inner", "exception"), ("drop", "g", "~Guard()"),
+                    ("free", None, "delete"), ("return", "middle", "exception")] and
+      frees[:1] == [held], (story, [hex(f) for f in frees], hex(held)))
+titles = [s["title"] for s in t["steps"]]
+check(name("its steps: 'exception: popped inner()', '~Guard() called; g dropped', "
+           "'exception: popped middle(); block #1 freed by delete'"),
+      "exception: popped inner()" in titles and "~Guard() called; g dropped" in titles and
+      "exception: popped middle(); block #1 freed by delete" in titles and
+      titles.index("exception: popped inner()") < titles.index("~Guard() called; g dropped"),
+      titles)
 
 # ---- a vector<std::string> growing -----------------------------------------------------------
 exe, source = build("cpp_engine_vector")

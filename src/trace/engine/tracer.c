@@ -934,10 +934,12 @@ static void release_return(tracer *tr, uint64_t ret_addr) {
 }
 
 /* Whether a variable's type is the class a destructor ("~Stack") belongs to: "Stack",
- * "const Stack", "Stack<int>". */
+ * "const Stack", "struct Stack", "Stack<int>". */
 static bool of_class(const char *type, const char *dtor) {
     if (!type) return false;
-    if (strncmp(type, "const ", 6) == 0) type += 6;
+    static const char *const skip[] = {"const ", "struct ", "class ", "union "};
+    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+        if (strncmp(type, skip[i], strlen(skip[i])) == 0) type += strlen(skip[i]);
     size_t n = strcspn(dtor + 1, "<");
     return strncmp(type, dtor + 1, n) == 0 && (type[n] == 0 || type[n] == '<');
 }
@@ -1009,6 +1011,20 @@ static void pend_popped(tracer *tr, const activation *a, bool abnormal) {
     /* a C++ program may longjmp too, but seldom: a throw is what unwinds its frames */
     case SHI_LANG_CPP: e->text = strdup("exception"); break;
     default: e->text = strdup("panic"); break;
+    }
+}
+
+/* At a call's entry, the calls on the shadow stack at or below its CFA are gone without a
+ * return: a live caller's CFA is above its callee's. An unwinding that calls a destructor
+ * of a frame it passes (clang's landing pads have no line to stop at first) has popped
+ * the frames below that one. */
+static void pop_unwound(tracer *tr, uint64_t cfa) {
+    while (tr->nacts && tr->acts[tr->nacts - 1].cfa <= cfa) {
+        const activation *a = &tr->acts[tr->nacts - 1];
+        pend_popped(tr, a, true);
+        uint64_t ra = a->ret_addr;
+        tr->nacts--;
+        release_return(tr, ra);
     }
 }
 
@@ -1573,6 +1589,7 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
             int made = NO_STEP;
             const shi_function *called = entry_at(&tr, st.addr);
             if (called) {
+                pop_unwound(&tr, tr.regs.rsp + 8);
                 /* a return not yet on a step gets one before the next call starts */
                 if (return_pending(&tr)) {
                     tr.entering = true;

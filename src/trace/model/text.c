@@ -131,6 +131,12 @@ static void add_event_title(sbuf *b, const shi_event *e) {
     }
 }
 
+char *shi_event_title(const shi_event *e) {
+    sbuf b = {0};
+    add_event_title(&b, e);
+    return sb_take(&b);
+}
+
 char *shi_step_title(const shi_step *s) {
     if (s->title) return shi_trace_strdup(s->title);
     const shi_event *best = NULL;
