@@ -17,6 +17,7 @@ from `stackheap run --json` of tests/cpp/cpp_engine_*.cpp, built here with one c
 - a throw unwinding through middle(), whose Guard g owns a block: inner() popped, ~Guard()
   called on g ("g dropped"), g.held freed by delete, middle() popped, in that order, each
   compiler's landing pads alike;
+- a lambda's body a frame of its own (g++'s operator() is declared only inside main);
 - a vector<std::string> growing: no frame but main's in any step (std:: template code is
   not the user's), the vector's buffer the program's ("by new") at the line that grew it,
   and the strings' own buffers inside it shown too, at the addresses gdb prints;
@@ -219,6 +220,18 @@ check(name("its steps: 'exception: popped inner()', '~Guard() called; g dropped'
       "exception: popped middle(); block #1 freed by delete" in titles and
       titles.index("exception: popped inner()") < titles.index("~Guard() called; g dropped"),
       titles)
+
+# ---- a lambda -----------------------------------------------------------------------------
+exe, source = build("cpp_engine_lambda")
+t = trace_json(BIN, exe, WORK)
+inside = [s for s in t["steps"] if s["frames"] and s["frames"][-1]["function"] == "operator()"]
+rets = [e for s, e in events(t, "return") if e["function"] == "operator()"]
+check(name("a lambda's body is a frame: operator() called from main, its local sum, "
+           "returned 15 (g++: fails on main; clang++ had it)"),
+      inside and [f["function"] for f in inside[0]["frames"]] == ["main", "operator()"] and
+      any(s["line"] == line_of(source, "return sum;") and
+          (find_var(s, "sum") or {}).get("value", {}).get("text") == "15" for s in inside) and
+      [e.get("value") for e in rets] == [15], ([s["title"] for s in t["steps"]], rets))
 
 # ---- a vector<std::string> growing -----------------------------------------------------------
 exe, source = build("cpp_engine_vector")

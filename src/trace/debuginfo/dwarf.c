@@ -410,9 +410,16 @@ static void add_function(shi_dwarf *d, Dwarf_Die *cudie, Dwarf_Die *sub) {
     int decl_line = 0;
     dwarf_decl_line(sub, &decl_line);
     const char *decl_file = shi_dwarf_decl_file(sub);
-    char *abs = absolute_path(cudie, decl_file);
+    char *abs = decl_file ? absolute_path(cudie, decl_file) : NULL;
     if (shi_dwarf_is_user_file(d, abs)) decl_file = intern_file(d, abs);
     free(abs);
+    /* g++ declares a lambda's operator() nowhere (artificial): its code's first line of
+     * the user's says where it is */
+    for (size_t i = 0; !decl_file && i < d->nlines; i++)
+        if (d->lines[i].addr >= low && d->lines[i].addr < high) {
+            decl_file = d->lines[i].file;
+            decl_line = d->lines[i].line;
+        }
     SHI_RESIZE(d->funcs, d->nfuncs + 1);
     d->funcs[d->nfuncs++] = (shi_function){
         .name = name ? name : "?", .low_pc = low, .high_pc = high,
@@ -430,7 +437,10 @@ static void collect_functions(shi_dwarf *d, Dwarf_Die *cudie, Dwarf_Die *parent)
         int tag = dwarf_tag(&child);
         if (tag == DW_TAG_subprogram && is_definition(&child))
             add_function(d, cudie, &child);
-        else if (tag == DW_TAG_namespace || tag == DW_TAG_structure_type)
+        if (tag == DW_TAG_namespace || tag == DW_TAG_structure_type ||
+            tag == DW_TAG_class_type ||
+            /* C++'s local classes (a lambda's closure) live in their function's scopes */
+            (d->lang == SHI_LANG_CPP && (tag == DW_TAG_subprogram || tag == DW_TAG_lexical_block)))
             collect_functions(d, cudie, &child);
     } while (dwarf_siblingof(&child, &child) == 0);
 }
