@@ -317,9 +317,6 @@ static uint64_t classify_allocation(tracer *tr, const shi_heap_event *call) {
     return tr->nsites | flag;
 }
 
-/* A block the program allocated: `tag` is classify_allocation's answer (its site,
- * 1-based). One made on its behalf waits, unnumbered and unseen, until something of the
- * program's reaches it (claim_reached). */
 /* The C++ operator an allocation or free event was made by, as its text says it ("new",
  * "delete[]"); NULL for malloc & co. */
 static char *op_text(shi_heap_op op) {
@@ -330,6 +327,9 @@ static char *op_text(shi_heap_op op) {
                ? strdup(words[op]) : NULL;
 }
 
+/* A block the program allocated: `tag` is classify_allocation's answer (its site,
+ * 1-based), `op` the C++ operator that made it, if one did. One made on its behalf waits,
+ * unnumbered and unseen, until something of the program's reaches it (claim_reached). */
 static void add_block(tracer *tr, uint64_t addr, uint64_t size, uint64_t tag, shi_heap_op op) {
     /* a block still at this address had a free that went unseen (inside the panic hook's
      * unwatched window): it is gone */
@@ -944,10 +944,12 @@ static bool of_class(const char *type, const char *dtor) {
     return strncmp(type, dtor + 1, n) == 0 && (type[n] == 0 || type[n] == '<');
 }
 
+/* In order: two variables of sibling scopes may share an address, the newer one counts. */
 static void forget_object(tracer *tr, size_t i) {
     free(tr->objs[i].name);
     free(tr->objs[i].type);
-    tr->objs[i] = tr->objs[--tr->nobjs];
+    memmove(&tr->objs[i], &tr->objs[i + 1], (tr->nobjs - i - 1) * sizeof *tr->objs);
+    tr->nobjs--;
 }
 
 /* After a C++ step: its frames' objects are remembered, those of frames gone (below the
@@ -1014,18 +1016,22 @@ static void pend_popped(tracer *tr, const activation *a, bool abnormal) {
     }
 }
 
-/* At a call's entry, the calls on the shadow stack at or below its CFA are gone without a
- * return: a live caller's CFA is above its callee's. An unwinding that calls a destructor
- * of a frame it passes (clang's landing pads have no line to stop at first) has popped
- * the frames below that one. */
+/* The newest call on the shadow stack went without a return. */
+static void pop_act(tracer *tr, bool abnormal) {
+    const activation *a = &tr->acts[tr->nacts - 1];
+    pend_popped(tr, a, abnormal);
+    uint64_t ra = a->ret_addr;
+    tr->nacts--;
+    release_return(tr, ra);
+}
+
+/* At a C++ call's entry, the calls on the shadow stack at or below its CFA are gone
+ * without a return: a live caller's CFA is above its callee's. An unwinding that calls a
+ * destructor of a frame it passes (clang's landing pads have no line to stop at first)
+ * has popped the frames below that one. */
 static void pop_unwound(tracer *tr, uint64_t cfa) {
-    while (tr->nacts && tr->acts[tr->nacts - 1].cfa <= cfa) {
-        const activation *a = &tr->acts[tr->nacts - 1];
-        pend_popped(tr, a, true);
-        uint64_t ra = a->ret_addr;
-        tr->nacts--;
-        release_return(tr, ra);
-    }
+    if (shi_dwarf_language(tr->d) != SHI_LANG_CPP) return;
+    while (tr->nacts && tr->acts[tr->nacts - 1].cfa <= cfa) pop_act(tr, true);
 }
 
 /* At a breakpoint that may be a return address: the call returning right now (rsp back at
@@ -1077,10 +1083,7 @@ static void match_calls(tracer *tr, frame_info *fr, size_t n, size_t depth) {
         bool gone = !n || a->cfa < fr[0].cfa || (a->cfa == fr[0].cfa && a->fn != fr[0].fn);
         if (!gone) break;
         /* the program's end: main and whatever exit left are returns, not jumps */
-        pend_popped(tr, a, n > 0);
-        uint64_t ra = a->ret_addr;
-        tr->nacts--;
-        release_return(tr, ra);
+        pop_act(tr, n > 0);
     }
     size_t j = tr->nacts;
     for (size_t i = 0; i < n; i++) {
