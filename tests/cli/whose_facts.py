@@ -347,6 +347,10 @@ if t:
     evs = [e for s in t["steps"] for e in s["events"]]
     drops = [e["function"] for e in evs if e["kind"] == "drop"]
     check("rust panic: the unwinding drops scores, then name", drops == ["scores", "name"], drops)
+    untold = [(s["title"], e["function"]) for s in t["steps"] for e in s["events"]
+              if e["kind"] == "drop" and f"drop({e['function']})" not in s["title"]]
+    check("rust panic: every drop is named in its step's title (rustc 1.63: the pop's step, "
+          "\"panic: popped pick(); drop(scores)\")", not untold, untold)
     vl = source_line(pn_src, "vec![10, 20, 30]")
     freed = [e["block_id"] for e in evs if e["kind"] == "free"]
     allocs = {e["block_id"]: e for e in evs if e["kind"] == "alloc"}

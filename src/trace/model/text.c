@@ -126,6 +126,17 @@ static void add_event_title(sbuf *b, const shi_event *e) {
     }
 }
 
+/* Scope ends drop several values at once: all of them, in the order they went, after the
+ * title's head (`named`: the drop the head is already). */
+static void add_drops(sbuf *b, const shi_step *s, const shi_event *named, const char *sep) {
+    for (size_t i = 0; i < s->nevents; i++)
+        if (s->events[i].kind == SHI_EV_DROP && &s->events[i] != named) {
+            sb_add(b, sep);
+            add_event_title(b, &s->events[i]);
+            sep = ", ";
+        }
+}
+
 char *shi_step_title(const shi_step *s) {
     if (s->title) return shi_trace_strdup(s->title);
     const shi_event *best = NULL;
@@ -137,13 +148,13 @@ char *shi_step_title(const shi_step *s) {
     if (best) add_event_title(&b, best);
     else if (s->index == 0 && s->nframes) sb_printf(&b, "%s() called", s->frames[0].function);
     else sb_printf(&b, "line %d", s->line);
-    /* scope ends drop several values at once: all of them, in the order they went */
-    const char *sep = best && best->kind == SHI_EV_DROP ? ", " : "; ";
-    for (size_t i = 0; i < s->nevents; i++)
-        if (s->events[i].kind == SHI_EV_DROP && &s->events[i] != best) {
-            sb_add(&b, sep);
-            add_event_title(&b, &s->events[i]);
-            sep = ", ";
-        }
+    add_drops(&b, s, best, best && best->kind == SHI_EV_DROP ? ", " : "; ");
+    return sb_take(&b);
+}
+
+char *shi_step_title_drops(const shi_step *s, const char *head) {
+    sbuf b = {0};
+    sb_add(&b, head);
+    add_drops(&b, s, NULL, "; ");
     return sb_take(&b);
 }
