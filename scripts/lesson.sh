@@ -14,11 +14,15 @@ if [ -x "$build/stackheap" ]; then
   "$build/stackheap" layout -- "$build/examples/add"
 fi
 
+# the first rustc in PATH, else rustup's (make run by sudo may not have ~/.cargo/bin in PATH);
+# scripts/deps.sh demo installs Debian's when there is neither
 have_rustc=0
-if command -v rustc >/dev/null 2>&1; then
+rustc=$(command -v rustc || true)
+[ -z "$rustc" ] && [ -x "$HOME/.cargo/bin/rustc" ] && rustc="$HOME/.cargo/bin/rustc"
+if [ -n "$rustc" ]; then
   have_rustc=1
   for name in stack_types heap_types add; do
-    rustc -g -o "$rust_out/$name" "$top/examples/rust/$name.rs" 2>/dev/null
+    "$rustc" -g -o "$rust_out/$name" "$top/examples/rust/$name.rs" 2>/dev/null
   done
 fi
 

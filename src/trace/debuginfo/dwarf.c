@@ -469,6 +469,39 @@ const shi_function *shi_dwarf_function_at(const shi_dwarf *d, uint64_t pc_rel) {
     return pc_rel < f->high_pc ? f : NULL;
 }
 
+/* Whether an inlined call of the user's covers pc_rel, inside a function `f` that is not. */
+static bool in_user_inline(const shi_dwarf *d, const shi_function *f, uint64_t pc_rel) {
+    Dwarf_Die sub, cudie, *scopes = NULL, origin;
+    Dwarf_Attribute a;
+    if (!dwarf_offdie(d->dbg, f->die, &sub) || !dwarf_diecu(&sub, &cudie, NULL, NULL)) return false;
+    int n = dwarf_getscopes(&cudie, pc_rel, &scopes);
+    bool user = false;
+    for (int i = 0; i < n && !user; i++)
+        user = dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine &&
+               dwarf_attr(&scopes[i], DW_AT_abstract_origin, &a) &&
+               dwarf_formref_die(&a, &origin) &&
+               shi_dwarf_is_user_decl(d, &cudie, shi_dwarf_decl_file(&origin));
+    free(scopes);
+    return user;
+}
+
+/* rustc 1.63 gives some rows of std's generic code compiled into the user's unit (inside
+ * BTreeMap's search_tree, say) the user's file and line 1, a place it has for code with no
+ * span of its own: no statement of the user's is there, and a breakpoint on it stopped the
+ * program inside std at every BTreeMap::insert. A row of the user's file inside a function
+ * that is not the user's is kept only where an inlined call of the user's is. Rust only: C's
+ * and C++'s compilers give their generated functions (static initialisers) no declaration. */
+static void drop_foreign_rows(shi_dwarf *d) {
+    if (d->lang != SHI_LANG_RUST) return;
+    size_t kept = 0;
+    for (size_t i = 0; i < d->nlines; i++) {
+        const shi_function *f = shi_dwarf_function_at(d, d->lines[i].addr);
+        if (f && !f->is_user && !in_user_inline(d, f, d->lines[i].addr)) continue;
+        d->lines[kept++] = d->lines[i];
+    }
+    d->nlines = kept;
+}
+
 const shi_function *shi_dwarf_main(const shi_dwarf *d) {
     for (size_t i = 0; i < d->nfuncs; i++)
         if (d->funcs[i].die == d->main_die) return &d->funcs[i];
@@ -497,6 +530,7 @@ shi_dwarf *shi_dwarf_open(const char *path, char *err, size_t errlen) {
     }
     load_lines(d);
     load_functions(d);
+    drop_foreign_rows(d);
     shi_dwarf_load_statics(d);
     shi_rust_std_load_vtables(d);
     return d;

@@ -115,24 +115,6 @@ static size_t owned_changes(const shi_step *s, char *out, size_t len) {
     return c.count;
 }
 
-/* A C++ exception's unwinding runs the popped frames' destructors: what they freed and
- * dropped, after the frames ("; block #1 freed by delete"), in the order they ran. */
-static char *unwound(const shi_step *s, char *title) {
-    for (size_t i = 0; title && i < s->nevents; i++) {
-        const shi_event *e = &s->events[i];
-        if (e->kind != SHI_EV_FREE && e->kind != SHI_EV_DROP) continue;
-        char *what = shi_event_title(e);
-        size_t len = strlen(title) + (what ? strlen(what) : 0) + 3;
-        char *longer = what ? malloc(len) : NULL;
-        if (longer) snprintf(longer, len, "%s; %s", title, what);
-        free(what);
-        if (!longer) break;
-        free(title);
-        title = longer;
-    }
-    return title;
-}
-
 /* "longjmp: popped deep(), mid(), top()" for the calls a step lost without returning (the
  * tracer marks their return events with how they went), innermost first; NULL if none. */
 static char *popped_title(const shi_step *s) {
@@ -156,12 +138,16 @@ static char *popped_title(const shi_step *s) {
                                  e->function ? e->function : "?");
         sep = ", ";
     }
-    return strcmp(how, "exception") == 0 ? unwound(s, title) : title;
+    return title;
 }
 
 static char *title_for(shi_sources *ss, const shi_step *s, const shi_step *prev) {
     char *popped = popped_title(s);
-    if (popped) return popped;
+    if (popped) {   /* rustc 1.63's unwinding drops the popped frame's values before the stop */
+        char *title = shi_step_title_drops(s, popped);
+        free(popped);
+        return title;
+    }
     char *base = shi_step_title(s);
     if (!prev || names_the_step(s)) return base;
     char changes[256];

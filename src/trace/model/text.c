@@ -131,10 +131,18 @@ static void add_event_title(sbuf *b, const shi_event *e) {
     }
 }
 
-char *shi_event_title(const shi_event *e) {
-    sbuf b = {0};
-    add_event_title(&b, e);
-    return sb_take(&b);
+/* Scope ends drop several values at once: all of them, in the order they went, after the
+ * title's head (`named`: the drop the head is already). With `frees`, the frees too (a C++
+ * exception's unwinding: its destructors' deletes have no drop of their own). */
+static void add_drops(sbuf *b, const shi_step *s, const shi_event *named, const char *sep,
+                      bool frees) {
+    for (size_t i = 0; i < s->nevents; i++)
+        if ((s->events[i].kind == SHI_EV_DROP || (frees && s->events[i].kind == SHI_EV_FREE)) &&
+            &s->events[i] != named) {
+            sb_add(b, sep);
+            add_event_title(b, &s->events[i]);
+            sep = ", ";
+        }
 }
 
 char *shi_step_title(const shi_step *s) {
@@ -166,13 +174,17 @@ char *shi_step_title(const shi_step *s) {
     } else {
         sb_printf(&b, "line %d", s->line);
     }
-    /* scope ends drop several values at once: all of them, in the order they went */
-    const char *sep = best && best->kind == SHI_EV_DROP ? ", " : "; ";
-    for (size_t i = 0; i < s->nevents; i++)
-        if (s->events[i].kind == SHI_EV_DROP && &s->events[i] != best) {
-            sb_add(&b, sep);
-            add_event_title(&b, &s->events[i]);
-            sep = ", ";
-        }
+    add_drops(&b, s, best, best && best->kind == SHI_EV_DROP ? ", " : "; ", false);
+    return sb_take(&b);
+}
+
+char *shi_step_title_drops(const shi_step *s, const char *head) {
+    bool exception = false;
+    for (size_t i = 0; i < s->nevents && !exception; i++)
+        exception = s->events[i].kind == SHI_EV_RETURN && s->events[i].text &&
+                    strcmp(s->events[i].text, "exception") == 0;
+    sbuf b = {0};
+    sb_add(&b, head);
+    add_drops(&b, s, NULL, "; ", exception);
     return sb_take(&b);
 }

@@ -17,8 +17,11 @@
 
 /* The step's title: s->title, or one made from its events ("add() called"). Caller frees. */
 char *shi_step_title(const shi_step *s);
-/* One event as a title says it: "block #2 freed by delete", "c dropped"; malloc'd. */
-char *shi_event_title(const shi_event *e);
+/* `head` and the step's drops: "panic: popped pick(); drop(scores)" (an unwinding that
+ * dropped a value of the frame it popped); after a C++ exception the frees its destructors
+ * made too, in order ("exception: popped middle(); block #1 freed by delete"). Caller
+ * frees. */
+char *shi_step_title_drops(const shi_step *s, const char *head);
 /* A value as the diagram writes it ("15", "?", "(1.0, 2.0)", "\"Hello\""). Caller frees. */
 char *shi_value_text(const shi_value *v);
 /* The same in the notation of the trace's language (t->language): "c" writes arrays as
