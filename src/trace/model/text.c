@@ -131,18 +131,27 @@ static void add_event_title(sbuf *b, const shi_event *e) {
     }
 }
 
-/* Scope ends drop several values at once: all of them, in the order they went, after the
- * title's head (`named`: the drop the head is already). With `frees`, the frees too (a C++
- * exception's unwinding: its destructors' deletes have no drop of their own). */
-static void add_drops(sbuf *b, const shi_step *s, const shi_event *named, const char *sep,
-                      bool frees) {
+/* Whether the step drops the block by name (its free is told by the drop). */
+static bool dropped(const shi_step *s, uint64_t block_id) {
     for (size_t i = 0; i < s->nevents; i++)
-        if ((s->events[i].kind == SHI_EV_DROP || (frees && s->events[i].kind == SHI_EV_FREE)) &&
-            &s->events[i] != named) {
+        if (s->events[i].kind == SHI_EV_DROP && s->events[i].block_id == block_id) return true;
+    return false;
+}
+
+/* Scope ends drop several values at once: all of them, in the order they went, after the
+ * title's head (`named`: the event the head is already). A C++ delete no drop names (a
+ * destructor's, a standard container's outgrown buffer, a block freed while an exception
+ * unwinds) is told among them: "block #1 freed by delete". */
+static void add_drops(sbuf *b, const shi_step *s, const shi_event *named, const char *sep) {
+    for (size_t i = 0; i < s->nevents; i++) {
+        const shi_event *e = &s->events[i];
+        bool deleted = e->kind == SHI_EV_FREE && e->text && !dropped(s, e->block_id);
+        if ((e->kind == SHI_EV_DROP || deleted) && e != named) {
             sb_add(b, sep);
-            add_event_title(b, &s->events[i]);
+            add_event_title(b, e);
             sep = ", ";
         }
+    }
 }
 
 char *shi_step_title(const shi_step *s) {
@@ -174,17 +183,14 @@ char *shi_step_title(const shi_step *s) {
     } else {
         sb_printf(&b, "line %d", s->line);
     }
-    add_drops(&b, s, best, best && best->kind == SHI_EV_DROP ? ", " : "; ", false);
+    add_drops(&b, s, freed ? freed : best,
+              best && (best->kind == SHI_EV_DROP || best->kind == SHI_EV_FREE) ? ", " : "; ");
     return sb_take(&b);
 }
 
 char *shi_step_title_drops(const shi_step *s, const char *head) {
-    bool exception = false;
-    for (size_t i = 0; i < s->nevents && !exception; i++)
-        exception = s->events[i].kind == SHI_EV_RETURN && s->events[i].text &&
-                    strcmp(s->events[i].text, "exception") == 0;
     sbuf b = {0};
     sb_add(&b, head);
-    add_drops(&b, s, NULL, "; ", exception);
+    add_drops(&b, s, NULL, "; ");
     return sb_take(&b);
 }
