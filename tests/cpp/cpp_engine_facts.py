@@ -21,6 +21,8 @@ from `stackheap run --json` of tests/cpp/cpp_engine_*.cpp, built here with one c
 - a vector<std::string> growing: no frame but main's in any step (std:: template code is
   not the user's), the vector's buffer the program's ("by new") at the line that grew it,
   and the strings' own buffers inside it shown too, at the addresses gdb prints;
+- the lesson's heap_types.cpp (g++, as CMake builds it): numbers grows by new, and at
+  main's end boxed's block, then numbers' buffer, are freed by delete, as gdb's addresses;
 - the --pytutor exports (Python Tutor's C/C++ backend encoding, drawn with lang: 'cpp')
   valid by tests/cli/pytutor_check.py: a method's `this` a pointer to its object's
   C_STRUCT in main's frame (the front end's arrow), the strings' buffers in the heap.
@@ -265,5 +267,24 @@ last = [e for e in doc["trace"] if e["line"] == pr] if doc else []
 check(name("Python Tutor: the vector's buffer and the strings' buffers are heap blocks"),
       last and {f"0x{a:x}" for a in (buf, s0, s2)} <= set(last[0]["heap"]),
       last and sorted(last[0]["heap"]))
+
+# ---- the lesson's heap_types.cpp, as CMake builds it for the tracer --------------------------
+lesson = os.path.join(os.path.dirname(BIN), "lesson", "heap_types_cpp")
+if TAG == "g++" and os.access(lesson, os.X_OK):
+    t = trace_json(BIN, lesson, WORK)
+    src = os.path.join(SRC, "examples", "heap_types.cpp")
+    said = gdb_answers(lesson, f"heap_types.cpp:{line_of(src, 'std::printf')}",
+                       {"numbers._M_impl._M_start": "(int *) 0x55555556b2f0",
+                        "*(int **)&boxed": "(int *) 0x55555556b310"})
+    nums, boxed = hexes(said["numbers._M_impl._M_start"])[0], hexes(said["*(int **)&boxed"])[0]
+    grew = [(s["line"], e["size"], e.get("text")) for s, e in events(t, "alloc")]
+    end = t["steps"][-1]
+    frees = [int(e["addr"], 16) for e in end["events"] if e["kind"] == "free"]
+    check(name("lesson heap_types.cpp: numbers grows by new to 4, 8, 16 bytes; at main's end "
+               "boxed's block then numbers' buffer freed by delete, told in the title"),
+          [g[1:] for g in grew] == [(4, "new"), (8, "new"), (16, "new"), (4, "new")] and
+          frees == [boxed, nums] and
+          end["title"].startswith("main() returned; block #4 freed by delete, block #3 freed by "
+                                  "delete"), (grew, [hex(f) for f in frees], end["title"]))
 
 finish()
