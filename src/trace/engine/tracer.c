@@ -952,23 +952,24 @@ static void forget_object(tracer *tr, size_t i) {
     tr->nobjs--;
 }
 
-/* After a C++ step: its frames' objects are remembered, those of frames gone (below the
- * stack pointer) forgotten. */
+/* After a C++ step: its innermost frame's objects are remembered (an outer frame's scopes
+ * do not change while it waits for a call), those of frames gone (below the stack pointer)
+ * forgotten. A deep recursion keeps one per frame: looked up newest first. */
 static void remember_objects(tracer *tr, const shi_step *s) {
     for (size_t i = tr->nobjs; i-- > 0;)
         if (tr->objs[i].addr < tr->regs.rsp) forget_object(tr, i);
-    for (size_t f = 0; f < s->nframes; f++)
-        for (size_t k = 0; k < s->frames[f].nvars; k++) {
-            const shi_var *v = &s->frames[f].vars[k];
-            if (v->value.kind != SHI_VAL_STRUCT || !v->addr || !v->type) continue;
-            bool known = false;
-            for (size_t i = 0; i < tr->nobjs && !known; i++)
-                known = tr->objs[i].addr == v->addr && strcmp(tr->objs[i].name, v->name) == 0 &&
-                        strcmp(tr->objs[i].type, v->type) == 0;
-            if (known) continue;
-            tr->objs = grow(tr->objs, tr->nobjs, &tr->cap_objs, sizeof *tr->objs);
-            tr->objs[tr->nobjs++] = (cxx_object){v->addr, strdup(v->name), strdup(v->type)};
-        }
+    const shi_frame *f = s->nframes ? &s->frames[s->nframes - 1] : NULL;
+    for (size_t k = 0; f && k < f->nvars; k++) {
+        const shi_var *v = &f->vars[k];
+        if (v->value.kind != SHI_VAL_STRUCT || !v->addr || !v->type) continue;
+        bool known = false;
+        for (size_t i = tr->nobjs; i-- > 0 && !known;)
+            known = tr->objs[i].addr == v->addr && strcmp(tr->objs[i].name, v->name) == 0 &&
+                    strcmp(tr->objs[i].type, v->type) == 0;
+        if (known) continue;
+        tr->objs = grow(tr->objs, tr->nobjs, &tr->cap_objs, sizeof *tr->objs);
+        tr->objs[tr->nobjs++] = (cxx_object){v->addr, strdup(v->name), strdup(v->type)};
+    }
 }
 
 /* At a C++ destructor's entry (a user class's: its own frame follows), the variable it
