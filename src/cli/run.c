@@ -42,7 +42,7 @@ static void usage(FILE *out) {
                  "  --html FILE      write a lesson page: source and diagram, step by step "
                  "(docs/html.md)\n"
                  "  --pytutor FILE   write it for Online Python Tutor, as its C backend does "
-                 "(its front end needs lang: 'c')\n"
+                 "(its front end needs lang: 'c', or 'cpp' for C++)\n"
                  "  --max-steps N    stop the program after N steps (default %d)\n"
                  "  --timeout SECONDS  stop the program after SECONDS of CPU time without a "
                  "new step (default %d)\n"
