@@ -28,7 +28,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish, load_trace  # noqa: E402
+from factcheck import check, finish, load_trace, c_compiler  # noqa: E402
 
 BIN, WORK = sys.argv[1:3]
 
@@ -179,7 +179,7 @@ def main():
     exe = os.path.join(WORK, "cvalues")
     with open(src, "w") as f:
         f.write(PROGRAM)
-    subprocess.run(["cc", "-g", "-O0", "-o", exe, src], check=True)
+    subprocess.run([*c_compiler(), "-g", "-O0", "-o", exe, src], check=True)
 
     if shutil.which("gdb") and not os.environ.get("SH_TEST_NO_GDB"):
         gdb = run_gdb(exe)
@@ -351,7 +351,7 @@ def main():
 
     # DWARF 4 places bitfields by DW_AT_bit_offset from the storage unit's top bit
     exe4 = exe + "-dwarf4"
-    subprocess.run(["cc", "-g", "-gdwarf-4", "-O0", "-o", exe4, src], check=True)
+    subprocess.run([*c_compiler(), "-g", "-gdwarf-4", "-O0", "-o", exe4, src], check=True)
     out4 = os.path.join(WORK, "t4.json")
     r = subprocess.run([BIN, "run", "--json", out4, "--", exe4], cwd=WORK, capture_output=True,
                        text=True, timeout=300)

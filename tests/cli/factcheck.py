@@ -21,6 +21,25 @@ def finish(note=""):
     sys.exit(1 if _counts["failed"] else 0)
 
 
+def c_compiler():
+    """The command every C test program is built with, before its own flags: $SH_TEST_CC
+    (default cc) and the words of $SH_TEST_CFLAGS (tests/cli/common.bash's test_cc, the same)."""
+    import os
+    import shlex
+    return [os.environ.get("SH_TEST_CC") or "cc", *shlex.split(os.environ.get("SH_TEST_CFLAGS", ""))]
+
+
+def rustc():
+    """The rustc the Rust facts are built with, or None: none installed, or SH_TEST_C_ONLY set
+    (tests/matrix/c_compilers.sh varies the C compiler: the Rust facts would not change)."""
+    import os
+    import shutil
+    if os.environ.get("SH_TEST_C_ONLY"):
+        return None
+    found = shutil.which("rustc") or os.path.expanduser("~/.cargo/bin/rustc")
+    return found if os.path.exists(found) else None
+
+
 def gdb_answers(prog, where, said, args=(), note_to=print):
     """What gdb prints for each expression of `said` (a dict: expression -> what gdb 13
     printed) when `prog` (run with `args`) stops at `where` ("file.c:12"): gdb's own answers

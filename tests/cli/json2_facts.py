@@ -22,7 +22,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from factcheck import check, finish, load_trace  # noqa: E402
+from factcheck import check, finish, load_trace, c_compiler  # noqa: E402
 
 BUILD, SRC, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 BIN = os.path.join(BUILD, "stackheap")
@@ -33,7 +33,7 @@ import read_trace  # noqa: E402
 
 def build_c(name, *extra):
     exe = os.path.join(WORK, name)
-    subprocess.run(["cc", "-g", "-O0", "-o", exe, os.path.join(HERE, name + ".c"), *extra],
+    subprocess.run([*c_compiler(), "-g", "-O0", "-o", exe, os.path.join(HERE, name + ".c"), *extra],
                    check=True, cwd=WORK)
     return exe
 
@@ -113,7 +113,7 @@ stdin_file = os.path.join(WORK, "stdin.txt")
 with open(stdin_file, "w") as f:
     f.write("Ada\n42\nsome more lines\nof input\n")
 lib = os.path.join(WORK, "libwhose.so")
-subprocess.run(["cc", "-g", "-O0", "-shared", "-fPIC", "-o", lib, os.path.join(HERE, "whose_lib.c")],
+subprocess.run([*c_compiler(), "-g", "-O0", "-shared", "-fPIC", "-o", lib, os.path.join(HERE, "whose_lib.c")],
                check=True)
 c_programs = {   # as their tests run them: arguments, steps, stdin
     "args": (["one", "two words"], 0, None),
@@ -158,7 +158,7 @@ if have_rust:
 
 # the benchmark's loop, and a heap of blocks coming and going
 loop = os.path.join(WORK, "loop")
-subprocess.run(["cc", "-g", "-O0", "-DITERS=500", "-o", loop,
+subprocess.run([*c_compiler(), "-g", "-O0", "-DITERS=500", "-o", loop,
                 os.path.join(SRC, "bench", "trace", "loop.c")], check=True)
 compare("bench loop.c (500 iterations)", [loop])
 

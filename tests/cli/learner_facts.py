@@ -33,18 +33,18 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish, trace_json, trace_text  # noqa: E402
+from factcheck import check, finish, trace_json, trace_text, c_compiler, rustc  # noqa: E402
 
 BIN, SRC, WORK = sys.argv[1:4]
 GDB = shutil.which("gdb")
-RUSTC = shutil.which("rustc")
+RUSTC = rustc()
 
 
 def build(name):
     source = os.path.join(SRC, "tests", "cli", name)
     exe = os.path.join(WORK, os.path.splitext(name)[0])
-    cmd = ["rustc", "-g", "-o", exe, source] if name.endswith(".rs") else \
-        ["cc", "-g", "-O0", "-o", exe, source]
+    cmd = [RUSTC, "-g", "-o", exe, source] if name.endswith(".rs") else \
+        [*c_compiler(), "-g", "-O0", "-o", exe, source]
     subprocess.run(cmd, check=True, cwd=WORK, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     lines = open(source).read().splitlines()
     filled = next(i + 1 for i, l in enumerate(lines) if "filled" in l and ("/*" in l or "//" in l))

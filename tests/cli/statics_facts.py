@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish, load_trace  # noqa: E402
+from factcheck import check, finish, load_trace, c_compiler, rustc  # noqa: E402
 
 BIN, PROGRAM, WORK = sys.argv[1:4]
 LAST_LINE = 26   # the printf: everything is set
@@ -56,7 +56,7 @@ def plain(v):
 
 def main():
     exe = os.path.join(WORK, "statics")
-    subprocess.run(["cc", "-g", "-O0", "-o", exe, PROGRAM], check=True)
+    subprocess.run([*c_compiler(), "-g", "-O0", "-o", exe, PROGRAM], check=True)
     tj = os.path.join(WORK, "t.json")
     subprocess.run([BIN, "run", "--json", tj, "--", exe], capture_output=True, check=True)
     text = subprocess.run([BIN, "run", "--", exe], capture_output=True, text=True,
@@ -198,12 +198,12 @@ def main():
 
 def rust_facts():
     """Rust's statics, when rustc is here: COUNTER after each call of bump, LIMITS."""
-    rustc = shutil.which("rustc") or os.path.expanduser("~/.cargo/bin/rustc")
-    if not os.path.exists(rustc):
+    rustc_ = rustc()
+    if not rustc_:
         print("note: no rustc: Rust's statics are not checked")
         return
     exe = os.path.join(WORK, "statics_rs")
-    subprocess.run([rustc, "-g", "-o", exe, os.path.abspath(PROGRAM[:-2] + ".rs")], check=True,
+    subprocess.run([rustc_, "-g", "-o", exe, os.path.abspath(PROGRAM[:-2] + ".rs")], check=True,
                    capture_output=True)
     tj = os.path.join(WORK, "rs.json")
     subprocess.run([BIN, "run", "--json", tj, "--", exe], capture_output=True, check=True)
