@@ -368,13 +368,14 @@ static void give_var(walk *w, Dwarf_Die *var, bool is_param, bool not_yet) {
     Dwarf_Attribute a;
     Dwarf_Op *ops;
     size_t nops;
-    if (dwarf_attr_integrate(var, DW_AT_location, &a) &&
-        dwarf_getlocation_addr(&a, w->pc, &ops, &nops, 1) == 1) {
+    bool located = dwarf_attr_integrate(var, DW_AT_location, &a) &&
+                   dwarf_getlocation_addr(&a, w->pc, &ops, &nops, 1) == 1;
+    if (located) {
         v.loc = ops;
         v.nloc = nops;
     }
     /* a `static` local, or a const array gcc put in .rodata: the static region's */
-    if (shi_dwarf_loc_is_static(v.loc, v.nloc)) { free(tname); return; }
+    if (located && shi_dwarf_loc_static_addr(&a, v.loc, v.nloc, NULL)) { free(tname); return; }
     w->count++;
     if (w->fn && w->fn(&v, w->arg) != 0) w->stop = true;
     free(tname);
