@@ -130,6 +130,8 @@ typedef struct shi_dwarf_static {
     size_t size;
     uint64_t addr;                /* relative to the load base */
     Dwarf_Off type;               /* its type's DIE */
+    const char *file;             /* where it is declared */
+    int line;
 } shi_dwarf_static;
 
 /* Every one of them, in the order of their declarations. */

@@ -61,7 +61,8 @@ static void add_static(shi_dwarf *d, Dwarf_Die *cu, Dwarf_Die *var, const char *
     *s = (shi_dwarf_static){.name = name, .function = function, .addr = addr,
                             .type_name = shi_dwarf_type_name(d, typed ? &type : NULL),
                             .size = typed ? shi_dwarf_type_size(&type) : 0,
-                            .type = typed ? dwarf_dieoffset(&type) : 0};
+                            .type = typed ? dwarf_dieoffset(&type) : 0, .file = file};
+    dwarf_decl_line(var, &s->line);
     if (!s->type_name || !typed) { free(s->type_name); return; }
     d->nstatics++;
 }
@@ -80,10 +81,29 @@ static void walk(shi_dwarf *d, Dwarf_Die *cu, Dwarf_Die *scope, const char *func
     } while (dwarf_siblingof(&child, &child) == 0);
 }
 
+static bool declared_before(const shi_dwarf_static *a, const shi_dwarf_static *b) {
+    int files = strcmp(a->file, b->file);
+    return files < 0 || (files == 0 && a->line < b->line);
+}
+
+/* A unit's statics in the order of their declarations: gcc writes their DIEs so, clang
+ * writes a function's statics with the function, before the globals declared after them. An
+ * insertion sort: it is stable, and a unit has few. */
+static void sort_declared(shi_dwarf_static *s, size_t n) {
+    for (size_t i = 1; i < n; i++) {
+        shi_dwarf_static x = s[i];
+        size_t j = i;
+        for (; j > 0 && declared_before(&x, &s[j - 1]); j--) s[j] = s[j - 1];
+        s[j] = x;
+    }
+}
+
 void shi_dwarf_load_statics(shi_dwarf *d) {
     for (size_t i = 0; i < d->ncus; i++) {
         Dwarf_Die cudie;
+        size_t first = d->nstatics;
         if (dwarf_offdie(d->dbg, d->cus[i], &cudie)) walk(d, &cudie, &cudie, NULL, 0);
+        sort_declared(d->statics + first, d->nstatics - first);
     }
 }
 
