@@ -339,8 +339,8 @@ SH_TEST(test_recursion_depth_and_left_out_middle) {
     const shi_var *n = frame_var(&s->frames[1], "n");   /* n = 150 .. 99 are left out */
     CHECK(n && n->value.kind == SHI_VAL_INT && n->value.i == 98);
     CHECK_EQ(int_var(s, "n"), 0);
-    /* back in main: d = 150 at down's last return */
-    size_t ret = t->nsteps - 3;
+    /* back in main: d = 150 at down's last return (then line 7, gdb's next, and the end) */
+    size_t ret = t->nsteps - 4;
     s = shi_cursor_step(c, ret);
     CHECK_EQ(s->depth, 1);
     CHECK_EQ(event(s, SHI_EV_RETURN, 0)->value, 150);

@@ -1183,12 +1183,11 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     remember_owners(tr, s);
     tr->last_file = file;
     tr->last_line = line;
-    /* The return step stood at an earlier line's first address, titled by the calling line:
-     * a loop going round (`for (...; i++) head = push(head, i);`). That line gets its own
-     * step too, at the same stop, as gdb's `next` after `finish` stops there; else a loop
-     * line of one is_stmt row (clang's increment) had none, and only gcc's second row (the
-     * condition) made one. A later line (the `}`, the next statement) stays the return's. */
-    if (step_line > line && file && strcmp(step_file, file) == 0 && !force && !tr->entering)
+    /* The return step stood at another line's first address, titled by the calling line
+     * (the next statement, a `for`'s increment, the `}`): that line gets its own step too, at
+     * the same stop, as gdb's `next` after `finish` stops there. Else a line of one is_stmt
+     * row had none (most of clang's, some of gcc's), and a second row made one by chance. */
+    if (step_line != line && !force && !tr->entering)
         return make_step(tr, pc, false);
     return STEP_MADE;
 }
