@@ -67,7 +67,8 @@ def gdb(exe, commands):
     for c in commands:
         args += ["-ex", c]
     r = subprocess.run(args + [exe], cwd=WORK, capture_output=True, text=True, timeout=120)
-    return [m.group(1) for m in re.finditer(r"^\$\d+ = (.*)$", r.stdout, re.M)]
+    # `finish` prints "Value returned is $1 = ..."
+    return [m.group(1) for m in re.finditer(r"^(?:Value returned is )?\$\d+ = (.*)$", r.stdout, re.M)]
 
 
 def gdb_frees(exe, start):
