@@ -14,7 +14,7 @@ want=(cmake make gcc pkg-config libdw-dev)
 case "${1:-build}" in
   build) ;;
   demo)  want+=(rustc) ;;
-  test)  want+=(python3 sqlite3 git rustc) ;;
+  test)  want+=(python3 sqlite3 git rustc clang g++) ;;
   bench) want+=(libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 python3 sqlite3) ;;
   browser) want=(chromium fonts-dejavu-core nodejs npm) ;;
   *) echo "deps.sh: unknown target '$1' (build, test, bench, demo or browser)" >&2; exit 2 ;;

@@ -18,12 +18,12 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish, gdb_answers, load_trace  # noqa: E402
+from factcheck import check, finish, gdb_answers, load_trace, c_compiler  # noqa: E402
 
 BIN, SRC, WORK = sys.argv[1:4]
 source = os.path.join(SRC, "tests", "cli", "args.c")
 prog = os.path.join(WORK, "args")
-subprocess.run(["cc", "-g", "-O0", "-o", prog, source], check=True)
+subprocess.run([*c_compiler(), "-g", "-O0", "-o", prog, source], check=True)
 FACTS = next(i + 1 for i, l in enumerate(open(source).read().splitlines()) if "/* facts */" in l)
 ARGS = ["one", "two words"]
 ENV = dict(os.environ, NO_COLOR="1", LC_ALL="C.UTF-8", COLUMNS="120")

@@ -8,8 +8,17 @@ import subprocess
 import sys
 
 # SH_TEST_RUSTC (tests/cli/common.bash exports it; tests/matrix/rustc_versions.sh names Debian's
-# /usr/bin/rustc with it), else the first rustc in PATH; None without one.
-RUSTC = os.environ.get("SH_TEST_RUSTC") or shutil.which("rustc")
+# /usr/bin/rustc with it), else the first rustc in PATH, else rustup's; None without one, and
+# None under SH_TEST_C_ONLY (tests/matrix/c_compilers.sh varies the C compiler only).
+def _find_rustc():
+    if os.environ.get("SH_TEST_C_ONLY"):
+        return None
+    found = os.environ.get("SH_TEST_RUSTC") or shutil.which("rustc") \
+        or os.path.expanduser("~/.cargo/bin/rustc")
+    return found if os.path.exists(found) else None
+
+
+RUSTC = _find_rustc()
 
 
 def rustc_version():
@@ -38,6 +47,14 @@ def check(name, cond, detail=""):
 def finish(note=""):
     print(f"{_counts['passed']} passed, {_counts['failed']} failed{note}")
     sys.exit(1 if _counts["failed"] else 0)
+
+
+def c_compiler():
+    """The command every C test program is built with, before its own flags: $SH_TEST_CC
+    (default cc) and the words of $SH_TEST_CFLAGS (tests/cli/common.bash's test_cc, the same)."""
+    import os
+    import shlex
+    return [os.environ.get("SH_TEST_CC") or "cc", *shlex.split(os.environ.get("SH_TEST_CFLAGS", ""))]
 
 
 def gdb_answers(prog, where, said, args=(), note_to=print):

@@ -33,7 +33,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import RUSTC, check, finish, trace_json, trace_text  # noqa: E402
+from factcheck import RUSTC, c_compiler, check, finish, trace_json, trace_text  # noqa: E402
 
 BIN, SRC, WORK = sys.argv[1:4]
 GDB = shutil.which("gdb")
@@ -43,7 +43,7 @@ def build(name):
     source = os.path.join(SRC, "tests", "cli", name)
     exe = os.path.join(WORK, os.path.splitext(name)[0])
     cmd = [RUSTC, "-g", "-o", exe, source] if name.endswith(".rs") else \
-        ["cc", "-g", "-O0", "-o", exe, source]
+        [*c_compiler(), "-g", "-O0", "-o", exe, source]
     subprocess.run(cmd, check=True, cwd=WORK, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     lines = open(source).read().splitlines()
     filled = next(i + 1 for i, l in enumerate(lines) if "filled" in l and ("/*" in l or "//" in l))
@@ -66,7 +66,8 @@ def gdb(exe, commands):
     for c in commands:
         args += ["-ex", c]
     r = subprocess.run(args + [exe], cwd=WORK, capture_output=True, text=True, timeout=120)
-    return [m.group(1) for m in re.finditer(r"^\$\d+ = (.*)$", r.stdout, re.M)]
+    # `finish` prints "Value returned is $1 = ..."
+    return [m.group(1) for m in re.finditer(r"^(?:Value returned is )?\$\d+ = (.*)$", r.stdout, re.M)]
 
 
 def gdb_frees(exe, start):

@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import RUSTC, check, finish, load_trace  # noqa: E402
+from factcheck import RUSTC, c_compiler, check, finish, load_trace  # noqa: E402
 
 BIN, SRC, BUILD, WORK = sys.argv[1:5]
 
@@ -33,7 +33,7 @@ def compile_c(name, text, flags=("-g", "-O0")):
     path = os.path.join(WORK, name + ".c")
     with open(path, "w") as f:
         f.write(text)
-    subprocess.run(["cc", *flags, "-o", os.path.join(WORK, name), path], check=True)
+    subprocess.run([*c_compiler(), *flags, "-o", os.path.join(WORK, name), path], check=True)
     return os.path.join(WORK, name)
 
 
@@ -396,8 +396,24 @@ def sanitized(exe):
         return b"__asan_init" in f.read()
 
 
+def lesson_programs():
+    """The folder of the lesson's C programs: CMake's build/lesson (built with cc), or, when the
+    tests build with another compiler or flags (SH_TEST_CC, SH_TEST_CFLAGS), a folder of the
+    same programs built again from examples/ with those, as CMake builds them (-g -O0, own.h,
+    libstackheap.a)."""
+    if c_compiler() == ["cc"]:
+        return os.path.join(BUILD, "lesson")
+    out = os.path.join(WORK, "lesson")
+    os.makedirs(out, exist_ok=True)
+    for name in ("add", "stack_types", "heap_types", "drop_order"):
+        subprocess.run([*c_compiler(), "-g", "-O0", "-I", os.path.join(SRC, "include"),
+                        "-o", os.path.join(out, name), os.path.join(SRC, "examples", name + ".c"),
+                        os.path.join(BUILD, "libstackheap.a"), "-pthread"], check=True)
+    return out
+
+
 def main():
-    lesson = os.path.join(BUILD, "lesson")
+    lesson = lesson_programs()
     c_ok = not sanitized(os.path.join(lesson, "add"))
     if not c_ok:
         print("skip c lesson programs: this build instruments them with AddressSanitizer")
@@ -413,7 +429,7 @@ def main():
                 check(f"rust {name}: language rust, exit 0", t["language"] == "rust" and t["exit_code"] == 0)
                 fn(t, "rust")
         else:
-            print(f"skip rust {name}: rustc is not installed")
+            print(f"skip rust {name}: no rustc (or SH_TEST_C_ONLY is set)")
     t = trace("c_drop_order", [os.path.join(lesson, "drop_order")]) if c_ok else None
     if t:
         drops = [e.get("function") for _, e in events(t, "drop")]

@@ -30,7 +30,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish, load_trace  # noqa: E402
+from factcheck import check, finish, load_trace, c_compiler  # noqa: E402
 
 BIN, SRC, WORK = sys.argv[1:4]
 HERE = os.path.join(SRC, "tests", "cli")
@@ -38,8 +38,8 @@ HERE = os.path.join(SRC, "tests", "cli")
 
 def build(name, *sources, debug=True):
     out = os.path.join(WORK, name)
-    flags = ["-g", "-O0"] if debug else ["-O0"]
-    subprocess.run(["cc", *flags, "-o", out, *[os.path.join(HERE, s) for s in sources]],
+    flags = ["-g", "-O0"] if debug else ["-g0", "-O0"]   # -g0: past a -gdwarf-N of SH_TEST_CFLAGS
+    subprocess.run([*c_compiler(), *flags, "-o", out, *[os.path.join(HERE, s) for s in sources]],
                    check=True)
     return out
 
@@ -49,12 +49,12 @@ nul = build("live_nul", "live_nul.c")
 marker_prog = build("live_marker", "live_marker.c")
 recurse = build("live_recurse", "live_recurse.c")
 spin_o = os.path.join(WORK, "live_spin.o")
-subprocess.run(["cc", "-O0", "-c", "-o", spin_o, os.path.join(HERE, "live_spin.c")], check=True)
+subprocess.run([*c_compiler(), "-g0", "-O0", "-c", "-o", spin_o, os.path.join(HERE, "live_spin.c")], check=True)
 spin_main_o = os.path.join(WORK, "live_spin_main.o")
-subprocess.run(["cc", "-g", "-O0", "-c", "-o", spin_main_o,
+subprocess.run([*c_compiler(), "-g", "-O0", "-c", "-o", spin_main_o,
                 os.path.join(HERE, "live_spin_main.c")], check=True)
 spin = os.path.join(WORK, "live_spin")
-subprocess.run(["cc", "-o", spin, spin_main_o, spin_o], check=True)
+subprocess.run([*c_compiler(), "-o", spin, spin_main_o, spin_o], check=True)
 
 ASK_LINES = open(os.path.join(HERE, "live_ask.c")).read().splitlines()
 SCANF = next(i + 1 for i, l in enumerate(ASK_LINES) if "scanf(" in l)

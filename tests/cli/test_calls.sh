@@ -23,7 +23,7 @@ $code" 2>&1); then pass "$name"; else fail "$name" "$(echo "$out" | tail -3)"; f
 }
 # trace NAME: builds NAME.c and traces it into NAME.json
 trace() {
-    cc -g -O0 -o "$work/$1" "$work/$1.c" || { fail "cc $1.c"; return 1; }
+    test_cc -g -O0 -o "$work/$1" "$work/$1.c" || { fail "cc $1.c"; return 1; }
     (cd "$work" && "${to[@]}" "$bin" run --json "$1.json" -- "./$1" > "$1.out" 2> "$1.err") ||
         { fail "$1: traced" "$(tail -2 "$work/$1.err")"; return 1; }
 }

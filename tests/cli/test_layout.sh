@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/cli/test_layout.sh — the stackheap command and `stackheap layout`, end to end.
 #
-# A small program compiled here (cc -g) prints where its main, a global, a .bss array, a
+# A small program compiled here (test_cc -g) prints where its main, a global, a .bss array, a
 # local and a malloc'd block are; each address must fall in the right row of the diagram
 # and the right region of the JSON, for both ways of finding a process: `layout -- prog`
 # (run under ptrace; --stop exit lets it print first) and `layout -p PID` (a running one).
@@ -10,7 +10,7 @@
 set -u
 bin="${SH_BINARY_DIR:?set SH_BINARY_DIR to the build directory}/stackheap"
 if [ ! -x "$bin" ]; then echo "FAIL stackheap is not built: $bin"; echo "0 passed, 1 failed"; exit 1; fi
-command -v cc >/dev/null || { echo "skip: no cc to build the test program"; exit 77; }
+source "$(dirname "$0")/cc.bash"
 
 work=$(mktemp -d)
 bg_pids=()
@@ -45,7 +45,7 @@ int main(int argc, char **argv) {
     return zeroed[0];
 }
 EOF
-cc -g -o "$work/prog" "$work/prog.c" || { echo "FAIL cc"; echo "0 passed, 1 failed"; exit 1; }
+test_cc -g -o "$work/prog" "$work/prog.c" || { echo "FAIL cc"; echo "0 passed, 1 failed"; exit 1; }
 
 # run NAME ARGS...: runs stackheap, output in $work/NAME.out, .err, status in $rc.
 run() { local name=$1; shift; "$bin" "$@" > "$work/$name.out" 2> "$work/$name.err"; rc=$?; }
@@ -203,7 +203,7 @@ EOF
 cat > "$work/prog_nomalloc.c" <<'EOF'
 int main(void) { return 0; }
 EOF
-for p in prog_sbrk prog_crash prog_nomalloc; do cc -g -o "$work/$p" "$work/$p.c" || fail "cc $p"; done
+for p in prog_sbrk prog_crash prog_nomalloc; do test_cc -g -o "$work/$p" "$work/$p.c" || fail "cc $p"; done
 run sbrk layout -- "$work/prog_sbrk"
 check "layout -- prog: the first sbrk that made the heap is the stop (8.0 KiB)" eval '[ $rc -eq 0 ] && has sbrk.out "when malloc first grew the heap" && grep -q "Heap .* 8.0 KiB" "$work/sbrk.out"'
 run nomalloc layout -- "$work/prog_nomalloc"

@@ -6,7 +6,7 @@ set -u
 bin="${SH_BINARY_DIR:?set SH_BINARY_DIR to the build directory}/stackheap"
 src="${SH_SOURCE_DIR:?set SH_SOURCE_DIR to the source directory}"
 if [ ! -x "$bin" ]; then echo "FAIL stackheap is not built: $bin"; echo "0 passed, 1 failed"; exit 1; fi
-command -v cc >/dev/null || { echo "skip: no cc to build the test programs"; exit 77; }
+source "$(dirname "$0")/cc.bash"
 command -v python3 >/dev/null || { echo "skip: no python3 to read the JSON traces"; exit 77; }
 [ -x "$SH_BINARY_DIR/lesson/add" ] || { echo "FAIL the lesson's programs are not built in $SH_BINARY_DIR/lesson"; exit 1; }
 work=$(mktemp -d)

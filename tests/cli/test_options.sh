@@ -13,8 +13,8 @@ load="import sys; sys.path.insert(0, '$src/docs'); import read_trace; t=read_tra
 steps() { python3 -c "$load; print(len(t['steps']))" "$1" 2>/dev/null; }
 output() { python3 -c "$load; print(''.join(e.get('text') or '' for s in t['steps'] for e in s['events'] if e['kind']=='output'), end='')" "$1" 2>/dev/null; }
 
-cc -g -O0 -o "$work/loop" "$src/tests/cli/options_loop.c" || { fail "cc options_loop.c"; finish; }
-cc -g -O0 -o "$work/args" "$src/tests/cli/args.c" || { fail "cc args.c"; finish; }
+test_cc -g -O0 -o "$work/loop" "$src/tests/cli/options_loop.c" || { fail "cc options_loop.c"; finish; }
+test_cc -g -O0 -o "$work/args" "$src/tests/cli/args.c" || { fail "cc args.c"; finish; }
 
 # ---- a value after its option, or after = ------------------------------------------------
 run eq run --max-steps=5 --json=eq.json -- ./loop

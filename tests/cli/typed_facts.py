@@ -20,14 +20,14 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish, load_trace  # noqa: E402
+from factcheck import check, finish, load_trace, c_compiler  # noqa: E402
 
 BIN, SRC, WORK = sys.argv[1:4]
 
 
 source = os.path.join(SRC, "tests", "cli", "typed_heap.c")
 prog = os.path.join(WORK, "typed_heap")
-subprocess.run(["cc", "-g", "-O0", "-o", prog, source], check=True)
+subprocess.run([*c_compiler(), "-g", "-O0", "-o", prog, source], check=True)
 lines = open(source).read().splitlines()
 FACTS = next(i + 1 for i, l in enumerate(lines) if "/* facts */" in l)
 REALLOC = next(i + 1 for i, l in enumerate(lines) if "realloc(buf" in l)

@@ -36,7 +36,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import RUSTC, check, finish, find_var as var, find_block as block, load_trace  # noqa: E402
+from factcheck import RUSTC, c_compiler, check, finish, find_var as var, find_block as block, load_trace  # noqa: E402
 
 BIN, SRC, WORK = sys.argv[1:4]
 HERE = os.path.join(SRC, "tests", "cli")
@@ -116,7 +116,7 @@ def ids_ever(t):
 
 c_src = os.path.join(HERE, "whose.c")
 c_prog = os.path.join(WORK, "whose")
-subprocess.run(["cc", "-g", "-O0", "-o", c_prog, c_src], check=True)
+subprocess.run([*c_compiler(), "-g", "-O0", "-o", c_prog, c_src], check=True)
 t, text = trace(c_prog, "whose")
 check("c: traced", t is not None)
 if t:
@@ -201,7 +201,7 @@ if t:
 
 rt_src = os.path.join(HERE, "whose_returned.c")
 rt_prog = os.path.join(WORK, "whose_returned")
-subprocess.run(["cc", "-g", "-O0", "-o", rt_prog, rt_src], check=True)
+subprocess.run([*c_compiler(), "-g", "-O0", "-o", rt_prog, rt_src], check=True)
 t, text = trace(rt_prog, "whose_returned", view=False)
 check("returned: traced", t is not None)
 if t:
@@ -222,7 +222,7 @@ if t:
 
 cl_src = os.path.join(HERE, "whose_calls.c")
 cl_prog = os.path.join(WORK, "whose_calls")
-subprocess.run(["cc", "-g", "-O0", "-pthread", "-o", cl_prog, cl_src], check=True)
+subprocess.run([*c_compiler(), "-g", "-O0", "-pthread", "-o", cl_prog, cl_src], check=True)
 t, text = trace(cl_prog, "whose_calls", view=False)
 check("calls: traced", t is not None)
 if t:
@@ -250,7 +250,7 @@ if t:
 
 io_src = os.path.join(HERE, "whose_stdio.c")
 io_prog = os.path.join(WORK, "whose_stdio")
-subprocess.run(["cc", "-g", "-O0", "-o", io_prog, io_src], check=True)
+subprocess.run([*c_compiler(), "-g", "-O0", "-o", io_prog, io_src], check=True)
 t, text = trace(io_prog, "whose_stdio")
 check("stdio: traced", t is not None)
 if t:
@@ -271,9 +271,9 @@ if t:
 lib = os.path.join(WORK, "libwhose.so")
 use_src = os.path.join(HERE, "whose_uselib.c")
 use_prog = os.path.join(WORK, "whose_uselib")
-subprocess.run(["cc", "-g", "-O0", "-shared", "-fPIC", "-o", lib,
+subprocess.run([*c_compiler(), "-g", "-O0", "-shared", "-fPIC", "-o", lib,
                 os.path.join(HERE, "whose_lib.c")], check=True)
-subprocess.run(["cc", "-g", "-O0", "-o", use_prog, use_src, "-L" + WORK, "-lwhose",
+subprocess.run([*c_compiler(), "-g", "-O0", "-o", use_prog, use_src, "-L" + WORK, "-lwhose",
                 "-Wl,-rpath," + WORK], check=True)
 t, text = trace(use_prog, "whose_uselib")
 check("lib: traced", t is not None)

@@ -4,6 +4,7 @@
  * that also checks no child (tracee or zombie) was left behind.
  *
  *     const char *exe = compile_program("chain", "int main(void) { return 0; }\n", "-O1");
+ *     exe = compile_program_with("clang", "chain", ..., "-O0");   // have_clang() first
  *     ...
  *     cleanup();   // removes the directory; fails if a child is still there
  *
@@ -34,9 +35,10 @@ static void cleanup(void) {
     CHECK(waitpid(-1, &st, WNOHANG) == -1 && errno == ECHILD);
 }
 
-/* Writes `src` to NAME.c and compiles it with `cc -g CFLAGS`; returns the executable's path
+/* Writes `src` to NAME.c and compiles it with `CC -g CFLAGS`; returns the executable's path
  * (static storage: the next call reuses it). */
-static const char *compile_program(const char *name, const char *src, const char *cflags) {
+static const char *compile_program_with(const char *cc, const char *name, const char *src,
+                                        const char *cflags) {
     static char exe[256];
     char path[256], cmd[1024];
     snprintf(path, sizeof path, "%s/%s.c", workdir(), name);
@@ -45,9 +47,19 @@ static const char *compile_program(const char *name, const char *src, const char
     CHECK(f != NULL);
     fputs(src, f);
     fclose(f);
-    snprintf(cmd, sizeof cmd, "cc -g %s -o %s %s", cflags ? cflags : "", exe, path);
+    snprintf(cmd, sizeof cmd, "%s -g %s -o %s %s", cc, cflags ? cflags : "", exe, path);
     CHECK(system(cmd) == 0);
     return exe;
+}
+
+/* The same with `cc`. */
+static const char *compile_program(const char *name, const char *src, const char *cflags) {
+    return compile_program_with("cc", name, src, cflags);
+}
+
+/* Whether clang is installed, for the tests of what it writes differently from gcc. */
+static inline int have_clang(void) {
+    return system("command -v clang >/dev/null 2>&1") == 0;
 }
 
 #endif

@@ -339,8 +339,8 @@ SH_TEST(test_recursion_depth_and_left_out_middle) {
     const shi_var *n = frame_var(&s->frames[1], "n");   /* n = 150 .. 99 are left out */
     CHECK(n && n->value.kind == SHI_VAL_INT && n->value.i == 98);
     CHECK_EQ(int_var(s, "n"), 0);
-    /* back in main: d = 150 at down's last return */
-    size_t ret = t->nsteps - 3;
+    /* back in main: d = 150 at down's last return (then line 7, gdb's next, and the end) */
+    size_t ret = t->nsteps - 4;
     s = shi_cursor_step(c, ret);
     CHECK_EQ(s->depth, 1);
     CHECK_EQ(event(s, SHI_EV_RETURN, 0)->value, 150);
@@ -454,6 +454,76 @@ SH_TEST(test_two_calls_on_one_line) {
         k++;
     }
     CHECK_EQ(k, n);
+    shi_cursor_free(c);
+    CHECK_EQ(t->exit_code, 0);
+    shi_trace_free(t);
+    cleanup();
+}
+
+/* ---- clang's line tables -------------------------------------------------------------------- */
+
+static const char walk_src[] =
+    "struct link { struct link *next; };\n"       /* 1 */
+    "int main(void) {\n"                          /* 2 */
+    "    struct link c = {0}, b = {&c}, a = {&b};\n"  /* 3 */
+    "    struct link *cur = &a;\n"                /* 4 */
+    "    int hops = 0;\n"                         /* 5 */
+    "    while (cur->next) {\n"                   /* 6 */
+    "        cur = cur->next;\n"                  /* 7 */
+    "        hops++;\n"                           /* 8 */
+    "    }\n"                                     /* 9 */
+    "    return hops - 2;\n"                      /* 10 */
+    "}\n";                                        /* 11 */
+
+/* clang ends a `while` body with a row of the while's line (the jump back) before the
+ * condition's own row: one step at line 6 per round, as gdb's `next` stops there once, not
+ * two in a row with nothing run between them. */
+SH_TEST(test_clang_while_line_once_per_round) {
+    if (!have_clang()) { printf("skip: no clang\n"); return; }
+    const char *exe = compile_program_with("clang", "walk", walk_src, "-O0");
+    shi_trace *t = trace(exe, NULL);
+    shi_cursor *c = shi_cursor_new(t);
+    char lines[64] = "";
+    for (size_t i = 0; i < t->nsteps && strlen(lines) < sizeof lines - 4; i++) {
+        const shi_step *s = shi_cursor_step(c, i);
+        if (s->nframes) snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "%d ", s->line);
+    }
+    /* gdb's `next` from main: 3 4 5 6 7 8 6 7 8 6 10 (clang gives main's `}` no row) */
+    if (strcmp(lines, "3 4 5 6 7 8 6 7 8 6 10 ") != 0) fprintf(stderr, "lines: %s\n", lines);
+    CHECK(strcmp(lines, "3 4 5 6 7 8 6 7 8 6 10 ") == 0);
+    shi_cursor_free(c);
+    CHECK_EQ(t->exit_code, 0);
+    shi_trace_free(t);
+    cleanup();
+}
+
+static const char fib1_src[] =
+    "static int fib(int n) { if (n < 2) return n; return fib(n - 1) + fib(n - 2); }\n"  /* 1 */
+    "int main(void) {\n"                          /* 2 */
+    "    int r = fib(4);\n"                       /* 3 */
+    "    return r - 3;\n"                         /* 4 */
+    "}\n";                                        /* 5 */
+
+/* clang gives a function on one line one row: after fib(n - 2) returns no line stop is left
+ * in the frame, and fib(n) returns next. Each return is still a step of its own, with its
+ * caller on top, as gdb's `finish` stops once per return. */
+SH_TEST(test_clang_one_row_function_each_return_a_step) {
+    if (!have_clang()) { printf("skip: no clang\n"); return; }
+    const char *exe = compile_program_with("clang", "fib1", fib1_src, "-O0");
+    shi_trace *t = trace(exe, NULL);
+    shi_cursor *c = shi_cursor_new(t);
+    size_t returns = 0;
+    for (size_t i = 0; i < t->nsteps; i++) {
+        const shi_step *s = shi_cursor_step(c, i);
+        size_t n = count_events(s, SHI_EV_RETURN);
+        if (s->nframes) CHECK(n <= 1);
+        if (n == 1 && s->nframes && strcmp(event(s, SHI_EV_RETURN, 0)->function, "fib") == 0) {
+            returns++;
+            /* the caller on top: one frame fewer than at the call */
+            CHECK(s->depth >= 1);
+        }
+    }
+    CHECK_EQ(returns, 9);
     shi_cursor_free(c);
     CHECK_EQ(t->exit_code, 0);
     shi_trace_free(t);

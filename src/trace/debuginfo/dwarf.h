@@ -130,13 +130,17 @@ typedef struct shi_dwarf_static {
     size_t size;
     uint64_t addr;                /* relative to the load base */
     Dwarf_Off type;               /* its type's DIE */
+    const char *file;             /* where it is declared */
+    int line;
 } shi_dwarf_static;
 
 /* Every one of them, in the order of their declarations. */
 const shi_dwarf_static *shi_dwarf_statics(const shi_dwarf *d, size_t *ret_n);
-/* Whether a location expression is a fixed address (DW_OP_addr): shi_dwarf_vars_at leaves
- * such variables to shi_dwarf_statics. */
-bool shi_dwarf_loc_is_static(const Dwarf_Op *ops, size_t nops);
+/* Whether a location expression (`ops`, read from the attribute `a`) is a fixed address,
+ * DW_OP_addr or DW_OP_addrx, and which (relative to the load base; `ret_addr` may be NULL):
+ * shi_dwarf_vars_at leaves such variables to shi_dwarf_statics. */
+bool shi_dwarf_loc_static_addr(Dwarf_Attribute *a, const Dwarf_Op *ops, size_t nops,
+                               uint64_t *ret_addr);
 
 /* ---- locations ------------------------------------------------------------------------- */
 

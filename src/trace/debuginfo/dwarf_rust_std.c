@@ -700,12 +700,13 @@ static void add_vtable(shi_dwarf *d, Dwarf_Die *var) {
     const char *n = dwarf_diename(var);
     size_t len = n ? strlen(n) : 0;
     if (len < 10 || strcmp(n + len - 10, "::{vtable}") != 0) return;
+    uint64_t addr;
     if (!dwarf_attr(var, DW_AT_location, &a) || dwarf_getlocation(&a, &ops, &nops) != 0 ||
-        !shi_dwarf_loc_is_static(ops, nops) || !shi_dwarf_die_type(var, &vt) ||
+        !shi_dwarf_loc_static_addr(&a, ops, nops, &addr) || !shi_dwarf_die_type(var, &vt) ||
         !dwarf_attr(&vt, DW_AT_containing_type, &a) || !dwarf_formref_die(&a, &concrete))
         return;
     SHI_RESIZE(d->vtables, d->nvtables + 1);
-    d->vtables[d->nvtables++] = (shi_dwarf_vtable){ops[0].number, dwarf_dieoffset(&concrete)};
+    d->vtables[d->nvtables++] = (shi_dwarf_vtable){addr, dwarf_dieoffset(&concrete)};
 }
 
 static void walk_vtables(shi_dwarf *d, Dwarf_Die *scope, int depth) {

@@ -160,6 +160,15 @@ static bool starts_with_word(const char *s, const char *word) {
     return strncmp(s, word, n) == 0 && s[n] == ' ';
 }
 
+/* A base type's name as C writes it. clang names every complex type "complex": which one it
+ * is, its size says (gcc writes "complex double"). */
+static const char *base_name(Dwarf_Die *type, const char *name) {
+    Dwarf_Word size;
+    if (name && strcmp(name, "complex") == 0 && dwarf_aggregate_size(type, &size) == 0)
+        return size == 8 ? "float _Complex" : size == 16 ? "double _Complex" : "long double _Complex";
+    return name ? shi_c_base_name(name, false) : "?";
+}
+
 static char *c_decl(const shi_dwarf *d, Dwarf_Die *type, const char *decl, int depth);
 
 /* A C function type's parameter list: "(int, char *)", "(void)", "(const char *, ...)". */
@@ -247,7 +256,7 @@ static char *c_decl(const shi_dwarf *d, Dwarf_Die *type, const char *decl, int d
     case DW_TAG_structure_type: in = named_or(d, type, "struct"); break;
     case DW_TAG_union_type: in = named_or(d, type, "union"); break;
     case DW_TAG_enumeration_type: in = named_or(d, type, "enum"); break;
-    case DW_TAG_base_type: in = fmt(name ? shi_c_base_name(name, false) : "?", "", ""); break;
+    case DW_TAG_base_type: in = fmt(base_name(type, name), "", ""); break;
     default: in = fmt(name ? name : "?", "", ""); break;
     }
     if (!in) return NULL;
@@ -370,13 +379,14 @@ static void give_var(walk *w, Dwarf_Die *var, bool is_param, bool not_yet) {
     Dwarf_Attribute a;
     Dwarf_Op *ops;
     size_t nops;
-    if (dwarf_attr_integrate(var, DW_AT_location, &a) &&
-        dwarf_getlocation_addr(&a, w->pc, &ops, &nops, 1) == 1) {
+    bool located = dwarf_attr_integrate(var, DW_AT_location, &a) &&
+                   dwarf_getlocation_addr(&a, w->pc, &ops, &nops, 1) == 1;
+    if (located) {
         v.loc = ops;
         v.nloc = nops;
     }
     /* a `static` local, or a const array gcc put in .rodata: the static region's */
-    if (shi_dwarf_loc_is_static(v.loc, v.nloc)) { free(tname); return; }
+    if (located && shi_dwarf_loc_static_addr(&a, v.loc, v.nloc, NULL)) { free(tname); return; }
     w->count++;
     if (w->fn && w->fn(&v, w->arg) != 0) w->stop = true;
     free(tname);

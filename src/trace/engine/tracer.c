@@ -150,6 +150,7 @@ typedef struct tracer {
     int last_line;
     size_t max_steps;
     uint64_t last_pc;         /* the last breakpoint stop */
+    uint64_t step_pc;         /* the stop the last step was made at */
     size_t last_depth;        /* user frames on the stack at the last stop */
     frame_info prev[MAX_FRAMES];   /* the frames of the last step, innermost first */
     frame_info cur[MAX_FRAMES];    /* make_step's: this stop's frames (per tracer, not static,
@@ -908,6 +909,26 @@ static void count_stop(tracer *tr, uint64_t addr, bool stepped) {
     shi_proc_unbreak(tr->p, addr);
 }
 
+/* Whether a line breakpoint lies past addr (a return address) in its function. A return's
+ * step waits for the next line stop, so the rest of the calling line (the value's store)
+ * shows; with none left in the frame (clang gives a one-line function's body one row) the
+ * frame would return first, and the next return pile onto the same step. */
+static bool line_follows(const tracer *tr, uint64_t addr) {
+    const shi_function *f = shi_dwarf_function_at(tr->d, addr - tr->bias);
+    if (!f || !tr->shown[f - tr->fns]) return true;   /* not the program's: its next stop */
+    size_t n;
+    const shi_line *lines = shi_dwarf_lines(tr->d, &n);
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (lines[mid].addr + tr->bias <= addr) lo = mid + 1;
+        else hi = mid;
+    }
+    for (size_t i = lo; i < n && lines[i].addr < f->high_pc; i++)
+        if (tr->quiet[i] != QUIET_AFTER) return true;   /* not taken out by count_stop */
+    return false;
+}
+
 /* The shown function whose first instruction is at addr, or NULL. */
 static const shi_function *entry_at(const tracer *tr, uint64_t addr) {
     size_t lo = 0, hi = tr->nentries;
@@ -1153,14 +1174,17 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     const char *file = n ? fr[0].file : tr->last_file;
     int line = n ? fr[0].line : tr->last_line;
     /* One line may have several is_stmt addresses (a `for`'s parts): one step, unless the
-     * program jumped back (a loop going round the same line again). */
-    bool back = pc <= tr->last_pc;
+     * program jumped back to where it already went since the step (a loop going round the
+     * same line again). A jump further back is the line's own start: clang's `while`
+     * ends in a row of its line that jumps to the condition's, one step as gdb's. */
+    bool back = pc <= tr->last_pc && pc >= tr->step_pc;
     tr->last_pc = pc;
     if (!force && !back && prev && n == prev->nframes && n &&
         prev->frames[n - 1].cfa == fr[0].cfa && prev->line == line && file && prev->file &&
         strcmp(prev->file, file) == 0 && !call_pending(tr))
         return NO_STEP;
     if (!force && tr->t->nsteps >= tr->max_steps) return STEP_LIMIT;
+    tr->step_pc = pc;
 
     /* Calls and returns were caught as they happened (on_call, on_return); frames gone
      * without either are named here. The previous step's frames by call, for their
@@ -1262,6 +1286,12 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     if (shi_dwarf_language(tr->d) == SHI_LANG_CPP) remember_objects(tr, s);
     tr->last_file = file;
     tr->last_line = line;
+    /* The return step stood at another line's first address, titled by the calling line
+     * (the next statement, a `for`'s increment, the `}`): that line gets its own step too, at
+     * the same stop, as gdb's `next` after `finish` stops there. Else a line of one is_stmt
+     * row had none (most of clang's, some of gcc's), and a second row made one by chance. */
+    if (step_line != line && !force && !tr->entering)
+        return make_step(tr, pc, false);
     return STEP_MADE;
 }
 
@@ -1602,7 +1632,8 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
                 }
                 if (made != STEP_LIMIT) on_call(&tr, called);
             } else if (tr.nacts && on_return(&tr, st.addr) && !is_line_break(&tr, st.addr)) {
-                continue;
+                if (line_follows(&tr, st.addr)) continue;
+                made = make_step(&tr, st.addr, false);   /* no line stop left: here */
             }
             /* a line row at a call's first instruction is a line stop only when the
              * function has no prologue (the prologue's rows have no breakpoints) */
