@@ -125,6 +125,7 @@ typedef struct tracer {
     shi_sources *src;
     shi_trace *t;
     uint64_t bias, exe_start, exe_end;
+    bool static_exe;     /* no libc.so mapped: libc's code is the executable's own */
     struct user_regs_struct regs;
     shi_live live;            /* the program's live blocks (and those waiting for it) */
     struct shown_block *heap_shown;   /* copy_blocks': the blocks shown in the step, */
@@ -275,7 +276,10 @@ static whose user_allocation(tracer *tr, const shi_heap_event *h, const char **r
             *ret_sp = r.r[SHI_UREG_RSP];
             return library ? ON_BEHALF : PROGRAM;
         }
-        library = library || !in_exe(tr, pc) || in_rust_std(tr, pc);
+        /* a static executable carries libc's code, without debug information: it is a
+         * library all the same (stdout's buffer, made in printf, is not the program's) */
+        library = library || !in_exe(tr, pc) || in_rust_std(tr, pc) ||
+                  (tr->static_exe && !shi_dwarf_line_at(tr->d, pc - tr->bias - 1, NULL, NULL));
         shi_uregs caller;
         uint64_t cfa;
         if (shi_unwind_step(tr->uw, &r, false, unwind_read, tr, &cfa, &caller) != 0) break;
@@ -1382,7 +1386,10 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     if (!tr.uw || !tr.src) SHI_PANIC("trace: out of memory");
     shi_module *mods; size_t nmods;
     if (shi_proc_modules(tr.p, &mods, &nmods) == 0) {
+        tr.static_exe = true;
         for (size_t i = 0; i < nmods; i++) {
+            const char *base = strrchr(mods[i].path, '/');
+            if (base && strncmp(base + 1, "libc.so", 7) == 0) tr.static_exe = false;
             if (mods[i].is_exe) { tr.exe_start = mods[i].start; tr.exe_end = mods[i].end; }
             shi_unwinder_add_module(tr.uw, mods[i].path, mods[i].start, mods[i].end, mods[i].bias);
         }
