@@ -36,6 +36,7 @@
 #include "trace/model/narrate.h"
 #include "trace/model/source.h"
 #include "trace/debuginfo/heap_types.h"
+#include "trace/engine/launch.h"
 #include "trace/engine/live_blocks.h"
 #include "trace/debuginfo/static_region.h"
 #include "trace/proc/proc.h"
@@ -1327,37 +1328,23 @@ static void flush_to_last(tracer *tr) {
     flush_pending(tr, shi_trace_last(tr->t));
 }
 
-/* The file a shell would run for argv[0]: itself if it has a '/', else the first executable
- * in PATH (as exec does, so the DWARF read is the program's). malloc'd; NULL if none. */
-static char *find_program(const char *name) {
-    if (strchr(name, '/')) return strdup(name);
-    const char *env = getenv("PATH");
-    char *paths = strdup(env && *env ? env : "/usr/local/bin:/usr/bin:/bin");
-    char *found = NULL, *save = NULL;
-    for (char *dir = strtok_r(paths, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
-        size_t len = strlen(dir) + strlen(name) + 2;
-        char *cand = malloc(len);
-        if (!cand) break;
-        snprintf(cand, len, "%s/%s", *dir ? dir : ".", name);
-        if (access(cand, X_OK) == 0) found = cand;
-        else free(cand);
-    }
-    free(paths);
-    return found;
-}
-
 shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
                           shi_tracer_info *ret_info, char *err, size_t errlen) {
     shi_tracer_opts opts = o ? *o : (shi_tracer_opts){0};
     size_t max_steps = opts.max_steps ? opts.max_steps : 10000;
     shi_tracer_info info = {0};
     tracer tr = {.max_steps = max_steps};
-    char *path = find_program(argv[0]);
+    char *path = shi_launch_find_program(argv[0]);
     if (!path) {
         if (err && errlen)
             snprintf(err, errlen, "%s: no such program (not a path, and not found in PATH)",
                      argv[0]);
         errno = ENOENT;
+        return NULL;
+    }
+    if (shi_launch_check(path, argv[0], true, err, errlen) != 0) {
+        free(path);
+        errno = ENOEXEC;
         return NULL;
     }
     tr.d = shi_dwarf_open(path, err, errlen);
