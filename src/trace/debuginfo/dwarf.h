@@ -99,8 +99,13 @@ typedef struct shi_dwarf_var {
     int decl_line;                /* a C local declared below the current line is not set yet */
     bool not_yet;                 /* Rust: declared by a later `let`, not in scope yet (`?`) */
     Dwarf_Die die, type;          /* the variable and its type */
-    const Dwarf_Op *loc;          /* its location expression at this pc; NULL: optimised out */
+    const Dwarf_Op *loc;          /* its location expression at this pc; NULL: optimised out
+                                     (unless it has a constant value) */
     size_t nloc;
+    bool has_const;               /* DW_AT_const_value: optimised code knew it at compile time */
+    uint64_t const_word;          /* its value, if given as a number (const_block NULL) */
+    const unsigned char *const_block;   /* its bytes, if given as a block */
+    size_t const_size;
     const Dwarf_Op *frame_base;   /* the function's DW_AT_frame_base at this pc */
     size_t nframe_base;
 } shi_dwarf_var;
@@ -152,11 +157,26 @@ typedef struct shi_dwarf_target {
     size_t nframe_base;
 } shi_dwarf_target;
 
+enum { SHI_LOC_BYTES_MAX = 64 };
+
 typedef struct shi_dwarf_loc {
-    enum { SHI_LOC_MEMORY, SHI_LOC_REGISTER, SHI_LOC_VALUE } kind;
+    enum {
+        SHI_LOC_MEMORY,
+        SHI_LOC_REGISTER,
+        SHI_LOC_VALUE,
+        SHI_LOC_BYTES,      /* optimised code: the value itself, gathered from the places
+                               its pieces are (DW_OP_piece) or written in the expression
+                               (DW_OP_implicit_value, a DW_AT_const_value) */
+        SHI_LOC_OPTIMISED   /* the expression says the value is gone here: a piece without
+                               a location, or a value known only at the function's entry
+                               (DW_OP_entry_value) */
+    } kind;
     uint64_t addr;        /* SHI_LOC_MEMORY */
     int regno;            /* SHI_LOC_REGISTER: the DWARF register holding the value */
     uint64_t value;       /* SHI_LOC_VALUE (DW_OP_stack_value); also a register's content */
+    bool has_value;       /* SHI_LOC_REGISTER: the register could be read (value is it) */
+    unsigned char bytes[SHI_LOC_BYTES_MAX];   /* SHI_LOC_BYTES */
+    size_t nbytes;
 } shi_dwarf_loc;
 
 /* Evaluates a location expression; the frame base expression is used by DW_OP_fbreg
@@ -194,6 +214,15 @@ int shi_dwarf_return_value(const shi_dwarf *d, Dwarf_Off fn_die, uint64_t rax, u
  * points, if it can be read). Heap blocks of owned handles are never read: a Vec::new()
  * pointer dangles. Unreadable memory gives
  * SHI_VAL_UNREADABLE. 0 or -1. */
+/* A variable's DW_AT_const_value as a location of its bytes (SHI_LOC_BYTES); false if it
+ * has none. */
+bool shi_dwarf_var_const(const shi_dwarf_var *v, shi_dwarf_loc *ret_loc);
+/* A value that is not in memory (a register, DW_OP_stack_value, SHI_LOC_BYTES), decoded as
+ * `type` as read_value would decode its bytes: an int in a register is signed, a pointer
+ * points. 0, or -1 (SHI_VAL_UNREADABLE: a register that cannot be read, a type larger than
+ * what the location holds). */
+int shi_dwarf_read_located(const shi_dwarf *d, Dwarf_Die *type, const shi_dwarf_loc *loc,
+                           const shi_dwarf_target *t, shi_value *out);
 int shi_dwarf_read_value(const shi_dwarf *d, Dwarf_Die *type, uint64_t addr,
                          const shi_dwarf_target *t, shi_value *out);
 /* `count` objects of type `elem` one after the other at `addr` (a heap block reached by an

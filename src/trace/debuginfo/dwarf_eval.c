@@ -13,6 +13,7 @@ enum { STACK_MAX = 64 };
 typedef struct machine {
     uint64_t stack[STACK_MAX];
     size_t n;
+    bool gone;            /* an operation named a value the frame no longer has */
     const shi_dwarf_target *t;
     const Dwarf_Op *fb;
     size_t nfb;
@@ -113,6 +114,11 @@ static bool step(machine *m, const Dwarf_Op *op) {
     case DW_OP_deref: return pop(m, &a) && mem(m, a, 8, &v) && push(m, v);
     case DW_OP_deref_size: return pop(m, &a) && mem(m, a, op->number, &v) && push(m, v);
     case DW_OP_nop: return true;
+    /* the value a register had when the function was entered: gdb finds it, sometimes,
+     * from the caller's call site; here it is optimised out */
+    case DW_OP_entry_value: case DW_OP_GNU_entry_value: case DW_OP_GNU_parameter_ref:
+        m->gone = true;
+        return push(m, 0);
     default: return stack_op(m, op);
     }
 }
@@ -130,24 +136,94 @@ static bool register_location(const Dwarf_Op *op, shi_dwarf_loc *ret) {
     return true;
 }
 
-int shi_dwarf_eval_location(const Dwarf_Op *ops, size_t nops, const Dwarf_Op *fb, size_t nfb,
-                            const shi_dwarf_target *t, shi_dwarf_loc *ret_loc) {
-    memset(ret_loc, 0, sizeof *ret_loc);
-    if (!ops || nops == 0) return -1;
+/* An expression without pieces. */
+static int eval_simple(const Dwarf_Op *ops, size_t nops, const Dwarf_Op *fb, size_t nfb,
+                       const shi_dwarf_target *t, shi_dwarf_loc *ret_loc) {
     if (nops == 1 && register_location(&ops[0], ret_loc)) {
         uint64_t v;   /* the content is a convenience: the caller may not have registers */
-        if (reg(&(machine){.t = t}, ret_loc->regno, &v)) ret_loc->value = v;
+        if (reg(&(machine){.t = t}, ret_loc->regno, &v)) ret_loc->value = v, ret_loc->has_value = true;
+        return 0;
+    }
+    if (nops == 1 && ops[0].atom == DW_OP_implicit_value) {
+        /* libdw gives the block's length in number and its address in number2 */
+        if (ops[0].number > SHI_LOC_BYTES_MAX || !ops[0].number2) return -1;
+        ret_loc->kind = SHI_LOC_BYTES;
+        ret_loc->nbytes = (size_t)ops[0].number;
+        memcpy(ret_loc->bytes, (const void *)(uintptr_t)ops[0].number2, ret_loc->nbytes);
         return 0;
     }
     machine m = {.t = t, .fb = fb, .nfb = nfb};
     for (size_t i = 0; i < nops; i++) {
         if (ops[i].atom == DW_OP_stack_value && i + 1 == nops) {
             if (!pop(&m, &ret_loc->value)) return -1;
-            ret_loc->kind = SHI_LOC_VALUE;
+            ret_loc->kind = m.gone ? SHI_LOC_OPTIMISED : SHI_LOC_VALUE;
             return 0;
         }
         if (!step(&m, &ops[i])) return -1;
     }
-    ret_loc->kind = SHI_LOC_MEMORY;
+    ret_loc->kind = m.gone ? SHI_LOC_OPTIMISED : SHI_LOC_MEMORY;
     return pop(&m, &ret_loc->addr) ? 0 : -1;
+}
+
+/* A piece's `size` bytes from where its expression says it is; false if unreadable. */
+static bool piece_bytes(const shi_dwarf_target *t, const shi_dwarf_loc *part, unsigned char *buf,
+                        size_t size) {
+    uint64_t word = part->value;
+    switch (part->kind) {
+    case SHI_LOC_MEMORY: return t->read_mem && t->read_mem(t->arg, part->addr, buf, size);
+    case SHI_LOC_REGISTER: case SHI_LOC_VALUE:   /* a word's low bytes, little-endian */
+        if (part->kind == SHI_LOC_REGISTER && !part->has_value) return false;
+        for (size_t i = 0; i < size; i++) buf[i] = i < 8 ? (unsigned char)(word >> (8 * i)) : 0;
+        return true;
+    case SHI_LOC_BYTES:
+        memset(buf, 0, size);
+        memcpy(buf, part->bytes, part->nbytes < size ? part->nbytes : size);
+        return true;
+    default: return false;
+    }
+}
+
+/* A value in pieces (DW_OP_piece): a struct in two registers, a pair half in memory. Any
+ * piece without a location makes the whole optimised out (gdb shows the other fields; a
+ * learner is told the value is not there rather than shown half of it). */
+static int eval_pieces(const Dwarf_Op *ops, size_t nops, const Dwarf_Op *fb, size_t nfb,
+                       const shi_dwarf_target *t, shi_dwarf_loc *ret_loc) {
+    size_t at = 0, start = 0;
+    bool missing = false;
+    for (size_t i = 0; i < nops; i++) {
+        if (ops[i].atom != DW_OP_piece) continue;
+        size_t size = (size_t)ops[i].number;
+        if (size > SHI_LOC_BYTES_MAX - at) return -1;
+        shi_dwarf_loc part = {0};
+        if (i == start) missing = true;
+        else if (eval_simple(ops + start, i - start, fb, nfb, t, &part) != 0) return -1;
+        else if (part.kind == SHI_LOC_OPTIMISED) missing = true;
+        else if (!piece_bytes(t, &part, ret_loc->bytes + at, size)) return -1;
+        at += size;
+        start = i + 1;
+    }
+    if (start != nops) return -1;   /* operations after the last piece: not a location */
+    ret_loc->kind = missing ? SHI_LOC_OPTIMISED : SHI_LOC_BYTES;
+    ret_loc->nbytes = at;
+    return 0;
+}
+
+int shi_dwarf_eval_location(const Dwarf_Op *ops, size_t nops, const Dwarf_Op *fb, size_t nfb,
+                            const shi_dwarf_target *t, shi_dwarf_loc *ret_loc) {
+    memset(ret_loc, 0, sizeof *ret_loc);
+    if (!ops || nops == 0) return -1;
+    for (size_t i = 0; i < nops; i++)
+        if (ops[i].atom == DW_OP_piece) return eval_pieces(ops, nops, fb, nfb, t, ret_loc);
+    return eval_simple(ops, nops, fb, nfb, t, ret_loc);
+}
+
+bool shi_dwarf_var_const(const shi_dwarf_var *v, shi_dwarf_loc *ret_loc) {
+    memset(ret_loc, 0, sizeof *ret_loc);
+    if (!v->has_const || v->const_size > SHI_LOC_BYTES_MAX) return false;
+    ret_loc->kind = SHI_LOC_BYTES;
+    ret_loc->nbytes = v->const_size;
+    if (v->const_block) memcpy(ret_loc->bytes, v->const_block, v->const_size);
+    else
+        for (size_t i = 0; i < 8; i++) ret_loc->bytes[i] = (unsigned char)(v->const_word >> (8 * i));
+    return true;
 }

@@ -373,6 +373,20 @@ static void give_var(walk *w, Dwarf_Die *var, bool is_param, bool not_yet) {
         v.loc = ops;
         v.nloc = nops;
     }
+    /* optimised code may keep no place for a variable whose value it knew: x = 5 */
+    Dwarf_Block blk;
+    Dwarf_Sword sw;
+    if (!v.loc && dwarf_attr_integrate(var, DW_AT_const_value, &a)) {
+        if (dwarf_formblock(&a, &blk) == 0) {
+            v.const_block = blk.data;
+            v.const_size = blk.length;
+            v.has_const = true;
+        } else if (dwarf_formsdata(&a, &sw) == 0) {
+            v.const_word = (uint64_t)sw;   /* its low bytes are the value's, signed or not */
+            v.const_size = 8;
+            v.has_const = true;
+        }
+    }
     /* a `static` local, or a const array gcc put in .rodata: the static region's */
     if (shi_dwarf_loc_is_static(v.loc, v.nloc)) { free(tname); return; }
     w->count++;

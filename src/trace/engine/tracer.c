@@ -755,14 +755,17 @@ static int on_var(const shi_dwarf_var *v, void *arg) {
                   (!v->is_param && (v->decl_line >= f->line || skipped) &&
                    !(pv && pv->value.kind != SHI_VAL_UNINIT));
     shi_dwarf_loc loc;
-    if (!v->loc) {   /* the compiler kept no location for it here */
-        sv->value.kind = SHI_VAL_UNREADABLE;
-        shi_value_set_text(&sv->value, "optimised out");
-        return 0;
+    if (v->loc) {
+        if (shi_dwarf_eval_location(v->loc, v->nloc, v->frame_base, v->nframe_base,
+                                    &c->target, &loc) != 0) {
+            sv->value.kind = SHI_VAL_UNREADABLE;
+            return 0;
+        }
+    } else if (!shi_dwarf_var_const(v, &loc)) {
+        loc.kind = SHI_LOC_OPTIMISED;   /* the compiler kept no location for it here */
     }
-    if (shi_dwarf_eval_location(v->loc, v->nloc, v->frame_base, v->nframe_base, &c->target,
-                                &loc) != 0) {
-        sv->value.kind = SHI_VAL_UNREADABLE;
+    if (loc.kind == SHI_LOC_OPTIMISED) {
+        shi_value_set_optimised_out(&sv->value);
         return 0;
     }
     if (loc.kind == SHI_LOC_MEMORY) {
@@ -795,10 +798,14 @@ static int on_var(const shi_dwarf_var *v, void *arg) {
         if (uninit) sv->value.kind = SHI_VAL_UNINIT;
         else if (shi_dwarf_read_value(c->tr->d, &type, loc.addr, &c->target, &sv->value) != 0)
             sv->value.kind = SHI_VAL_UNREADABLE;
-    } else if (uninit) {
+    } else if (v->not_yet) {
         sv->value.kind = SHI_VAL_UNINIT;
     } else {
-        shi_value_set_uint(&sv->value, loc.value);
+        /* optimised code: a register, a computed value or a constant is given only where
+         * the compiler knows the variable holds it, set or not by a line stopped at */
+        Dwarf_Die type = v->type;
+        if (shi_dwarf_read_located(c->tr->d, &type, &loc, &c->target, &sv->value) != 0)
+            sv->value.kind = SHI_VAL_UNREADABLE;
     }
     return 0;
 }

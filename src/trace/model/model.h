@@ -327,6 +327,11 @@ void shi_value_set_bool(shi_value *v, bool b);
 void shi_value_set_char(shi_value *v, int64_t c, const char *text);
 void shi_value_set_pointer(shi_value *v, uint64_t addr, int64_t target_block);
 void shi_value_set_text(shi_value *v, const char *text);        /* replaces v->text */
+/* The compiler dropped it (optimised code): SHI_VAL_UNREADABLE whose text is
+ * SHI_OPTIMISED_OUT, the words every renderer shows ("<optimised out>" in the text view). */
+#define SHI_OPTIMISED_OUT "optimised out"
+void shi_value_set_optimised_out(shi_value *v);
+bool shi_value_is_optimised_out(const shi_value *v);
 /* An owning handle; `elem_type` is copied. A box has len 0, cap 0. */
 void shi_value_set_owned(shi_value *v, int kind, uint64_t ptr, uint64_t len, uint64_t cap,
                          const char *elem_type, size_t elem_size, int64_t target_block);
