@@ -62,9 +62,15 @@ void shi_dwarf_close(shi_dwarf *d);   /* accepts NULL */
 shi_dwarf_lang shi_dwarf_language(const shi_dwarf *d);
 const char *shi_dwarf_language_name(const shi_dwarf *d);   /* "c", "c++", "rust", "other" */
 Dwarf *shi_dwarf_handle(const shi_dwarf *d);
-/* The -O flag main's unit was compiled with ("-O2", "-Os"), or NULL for -O0 or unknown:
- * optimised code keeps locals in registers or drops them, and merges lines. */
+/* The -O flag main's unit was compiled with ("-O2", "-Os"; gcc records it), SHI_OPT_UNKNOWN
+ * for code that shows it was optimised without saying how (clang, rustc: variables in
+ * location lists, DW_AT_call_all_calls), or NULL for -O0: optimised code keeps locals in
+ * registers or drops them, and merges lines. */
+#define SHI_OPT_UNKNOWN "optimised"
 const char *shi_dwarf_opt_level(const shi_dwarf *d);
+/* The user's units have lines and functions but no variable and no type (gcc -g1, clang
+ * -gline-tables-only, rustc -C debuginfo=1): frames can be shown, their variables not. */
+bool shi_dwarf_lines_only(const shi_dwarf *d);
 
 /* The user's source files (absolute paths, as named in DWARF). */
 const char *const *shi_dwarf_source_files(const shi_dwarf *d, size_t *ret_n);

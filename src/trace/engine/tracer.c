@@ -1393,6 +1393,8 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
 
     tr.t = shi_trace_new(argv[0]);
     tr.t->language = shi_trace_strdup(shi_dwarf_language_name(tr.d));
+    if (shi_dwarf_opt_level(tr.d)) tr.t->optimisation = shi_trace_strdup(shi_dwarf_opt_level(tr.d));
+    tr.t->lines_only = shi_dwarf_lines_only(tr.d);
     for (size_t i = 1; argv[i]; i++) shi_trace_add_arg(tr.t, argv[i]);
     size_t nsrc;
     const char *const *srcs = shi_dwarf_source_files(tr.d, &nsrc);

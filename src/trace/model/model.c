@@ -635,5 +635,6 @@ void shi_trace_free(shi_trace *t) {
     strings_free(t->leaks_text, t->nleaks);
     free(t->program);
     free(t->language);
+    free(t->optimisation);
     free(t);
 }

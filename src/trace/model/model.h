@@ -252,6 +252,9 @@ typedef struct shi_trace {
     int exit_code;        /* -1 if it did not exit normally */
     int term_signal;      /* 0 if none */
     uint64_t stack_limit; /* RLIMIT_STACK of the tracee, bytes */
+    char *optimisation;   /* how it was optimised: "-O2" (gcc says), "optimised" (the level
+                             unknown: clang, rustc), NULL for -O0 */
+    bool lines_only;      /* its debug information has no variables (gcc -g1) */
     char **leaks_text;    /* set at the end: blocks still live, named with their line */
     size_t nleaks;
 } shi_trace;

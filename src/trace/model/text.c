@@ -147,3 +147,28 @@ char *shi_step_title(const shi_step *s) {
         }
     return sb_take(&b);
 }
+
+/* ---- how the program was built ----------------------------------------------------------- */
+
+char *shi_trace_build_note(const shi_trace *t, const char *program) {
+    bool rust = t->language && strcmp(t->language, "rust") == 0;
+    sbuf b = {0};
+    if (t->lines_only) {
+        sb_printf(&b, "%s has line tables but no variables in its debug information (built "
+                      "with %s?): its frames are shown without their variables; for a full "
+                      "trace build it with %s", program,
+                  rust ? "-C debuginfo=1" : "-g1 or -gline-tables-only",
+                  rust ? "-g (-C debuginfo=2)" : "-g");
+        return sb_take(&b);
+    }
+    if (!t->optimisation) return NULL;
+    if (t->optimisation[0] == '-')
+        sb_printf(&b, "%s was compiled with %s", program, t->optimisation);
+    else
+        sb_printf(&b, "%s was compiled with optimisation (%s records no level)", program,
+                  rust ? "rustc" : "its compiler");
+    sb_printf(&b, ": values the compiler dropped show as optimised out, and lines may merge "
+                  "or run out of order; for a full trace build it with %s",
+              rust ? "-C opt-level=0 -g" : "-O0 -g");
+    return sb_take(&b);
+}
