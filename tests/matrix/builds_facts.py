@@ -26,6 +26,7 @@ from factcheck import check, finish, find_var, gdb_answers, load_trace  # noqa: 
 ADD_C = os.path.join(src, "examples", "add.c")
 ADD_RS = os.path.join(src, "examples", "rust", "add.rs")
 LIST_C = os.path.join(src, "tests", "matrix", "builds_list.c")
+REGS_C = os.path.join(src, "tests", "matrix", "builds_regs.c")
 TRUE = {"x": 5, "y": 10, "sum": 15, "a": 5, "b": 10, "result": 15}
 table = []
 
@@ -99,6 +100,8 @@ def add_entered(name, t, exe):
     said = gdb_answers(exe, "add", {"a": "5", "b": "10"}, note_to=lambda *_: None)
     check(f"{name}: a and b entering add are gdb's", all(got.get(k) == said[k] for k in said),
           (got, said))
+    check(f"{name}: the step entering add says so", "add() called" in steps[0]["title"],
+          steps[0]["title"])
     check(f"{name}: add returned 15", any(e.get("kind") == "return" and e.get("function") == "add"
                                          and e.get("value") == 15
                                          for s in t["steps"] for e in s["events"]))
@@ -243,6 +246,34 @@ def list_o2_build():
     return f"traced: head a pointer with its arrow in {len(pointing)} steps, sum 60"
 
 
+def regs_build():
+    if not build(["cc", "-g", "-O2", REGS_C, "-o", "regs_o2"]):
+        return "skipped"
+    rc, err, t = run("./regs_o2")
+    if not check("gcc -O2 registers: traced", t is not None, err):
+        return "FAILED"
+    want = {"neg": "-5", "k": "-5", "half": "2.5", "argc": "1", "d": "10", "r": "10",
+            "p": "{a: 3, b: -7}"}
+    wrong, seen = [], set()
+    for s, fn, v in values(t):
+        text = v["value"].get("text")
+        if v["name"] not in want or v["value"]["kind"] == "uninit" or text == "optimised out":
+            continue
+        seen.add(v["name"])
+        if text != want[v["name"]]:
+            wrong.append(f"step {s['index']} {fn}.{v['name']} = {text}")
+    check("gcc -O2 registers: every value shown is the true one (neg -5, not 4294967291)",
+          not wrong, wrong[:3])
+    check("gcc -O2 registers: neg, k, half and d are shown", {"neg", "k", "half", "d"} <= seen,
+          seen)
+    said = gdb_answers(os.path.join(work, "regs_o2"), "diff", {"k": "-5"},
+                       note_to=lambda *_: None)
+    ks = [v["value"].get("text") for s, fn, v in values(t) if fn == "diff" and v["name"] == "k"]
+    check("gcc -O2 registers: k entering diff is gdb's", ks and ks[0] == said["k"], (ks, said))
+    out = sorted({v["name"] for s, fn, v in values(t) if v["value"].get("text") == "optimised out"})
+    return "traced: neg -5, half 2.5, k -5; optimised out: " + ", ".join(out)
+
+
 def g1_build():
     if not build(["cc", "-g1", ADD_C, "-o", "add_g1"]):
         return "skipped"
@@ -277,6 +308,7 @@ builds = [
     ("gcc -g -Og", lambda: c_opt_build("cc", "-Og", "-Og", "add_og", "gcc -Og")),
     ("gcc -g -O2", lambda: c_opt_build("cc", "-O2", "-O2", "add_o2", "gcc -O2")),
     ("gcc -g -O2 (list)", list_o2_build),
+    ("gcc -g -O2 (registers)", regs_build),
     ("clang -g -O2", lambda: c_opt_build("clang", "-O2", "optimised", "add_clang_o2", "clang -O2")),
     ("gcc -g1", g1_build),
     ("rustc -g -C opt-level=1", lambda: rust_build(["-g", "-C", "opt-level=1"], "radd_o1")),

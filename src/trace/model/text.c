@@ -137,8 +137,16 @@ char *shi_step_title(const shi_step *s) {
     if (best) add_event_title(&b, best);
     else if (s->index == 0 && s->nframes) sb_printf(&b, "%s() called", s->frames[0].function);
     else sb_printf(&b, "line %d", s->line);
-    /* scope ends drop several values at once: all of them, in the order they went */
+    /* scope ends drop several values at once: all of them, in the order they went; and
+     * optimised code may enter two calls before its first line stop (gcc -O2's main calling
+     * add at once): both are named, not only main while add's frame is on top */
     const char *sep = best && best->kind == SHI_EV_DROP ? ", " : "; ";
+    bool calls = best && best->kind == SHI_EV_CALL;
+    for (size_t i = 0; i < s->nevents; i++)
+        if (calls && s->events[i].kind == SHI_EV_CALL && &s->events[i] != best) {
+            sb_add(&b, ", ");
+            add_event_title(&b, &s->events[i]);
+        }
     for (size_t i = 0; i < s->nevents; i++)
         if (s->events[i].kind == SHI_EV_DROP && &s->events[i] != best) {
             sb_add(&b, sep);
