@@ -885,7 +885,7 @@ typedef struct located {
 
 static bool located_read(void *arg, uint64_t addr, void *buf, size_t len) {
     const located *l = arg;
-    if (addr >= LOCATED_AT && addr - LOCATED_AT < l->n) {
+    if (addr >= LOCATED_AT && addr - LOCATED_AT < LOCATED_AT) {   /* its page: its bytes only */
         if (addr - LOCATED_AT + len > l->n) return false;   /* past what the location holds */
         memcpy(buf, l->bytes + (addr - LOCATED_AT), len);
         return true;
