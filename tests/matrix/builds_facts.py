@@ -183,6 +183,21 @@ def static_build():
 
 
 # ---- -m32 ---------------------------------------------------------------------------------
+def static_pie_build():
+    if not build(["cc", "-g", "-static-pie", LIST_C, "-o", "list_spie"]):
+        return "skipped: no static-pie libc (rcrt1.o)"
+    build(["cc", "-g", LIST_C, "-o", "list_dyn"])
+    rc, err, t = run("./list_spie")
+    if not check("gcc -static-pie: traced (its malloc is a local symbol)", t is not None, err):
+        return "FAILED: " + err.strip()
+    _, _, d = run("./list_dyn")
+    same = len(t["steps"]) == len(d["steps"]) and all(
+        sans_addresses(a).replace("list_spie", "PROG") == sans_addresses(b)
+        for a, b in zip(t["steps"], d["steps"]))
+    check("gcc -static-pie: every step is the dynamic build's, addresses aside", same)
+    return f"traced: {len(t['steps'])} steps as the dynamic build"
+
+
 def m32_build():
     # gcc -m32 without gcc-multilib's libc: a freestanding program is still a true 32-bit
     # executable (binutils link i386); without even that, a hand-made ELFCLASS32 header
@@ -300,6 +315,7 @@ def rust_build(flags, exe):
 
 builds = [
     ("gcc -g -static", static_build),
+    ("gcc -g -static-pie", static_pie_build),
     ("gcc -g -m32", m32_build),
     ("gcc -g -fsanitize=address",
      lambda: sanitizer_build("-fsanitize=address", ["AddressSanitizer", "without -fsanitize=address"])),

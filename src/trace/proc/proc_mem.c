@@ -395,12 +395,15 @@ int shi_proc_exe_bias(shi_proc *p, uint64_t *ret) {
 
 /* ---- symbols ----------------------------------------------------------------------------- */
 
-static bool sym_is_wanted(const GElf_Sym *s) {
+/* A defined function or object: 2 if global or weak, 1 if local (a static-pie executable
+ * links libc's malloc as a local symbol), 0 if not wanted. */
+static int sym_rank(const GElf_Sym *s) {
     int type = GELF_ST_TYPE(s->st_info);
     int bind = GELF_ST_BIND(s->st_info);
-    return s->st_shndx != SHN_UNDEF && s->st_value != 0 &&
-           (type == STT_FUNC || type == STT_OBJECT || type == STT_GNU_IFUNC) &&
-           (bind == STB_GLOBAL || bind == STB_WEAK);
+    if (s->st_shndx == SHN_UNDEF || s->st_value == 0 ||
+        (type != STT_FUNC && type != STT_OBJECT && type != STT_GNU_IFUNC))
+        return 0;
+    return bind == STB_GLOBAL || bind == STB_WEAK ? 2 : bind == STB_LOCAL ? 1 : 0;
 }
 
 /* A Rust function's symbol, given its path's mangled segments ("3std9panicking12default_hook"):
@@ -423,15 +426,19 @@ static uint64_t section_lookup(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, const 
     Elf_Data *data = elf_getdata(scn, NULL);
     if (!data || sh->sh_entsize == 0) return 0;
     size_t count = sh->sh_size / sh->sh_entsize;
+    uint64_t local = 0;   /* a global of the name wins over a local one */
     for (size_t i = 0; i < count; i++) {
         GElf_Sym s;
         if (!gelf_getsym(data, (int)i, &s)) continue;
-        if (!rust && !sym_is_wanted(&s)) continue;
+        int rank = rust ? 2 : sym_rank(&s);
+        if (rank == 0) continue;
         const char *n = elf_strptr(e, sh->sh_link, s.st_name);
         if (!n) continue;
-        if (rust ? rust_symbol_is(&s, n, name) : strcmp(n, name) == 0) return s.st_value;
+        if (!(rust ? rust_symbol_is(&s, n, name) : strcmp(n, name) == 0)) continue;
+        if (rank == 2) return s.st_value;
+        if (!local) local = s.st_value;
     }
-    return 0;
+    return local;
 }
 
 /* .symtab first (it has everything, when not stripped), else .dynsym (always there). */
