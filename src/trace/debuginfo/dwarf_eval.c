@@ -13,7 +13,6 @@ enum { STACK_MAX = 64 };
 typedef struct machine {
     uint64_t stack[STACK_MAX];
     size_t n;
-    bool gone;            /* an operation named a value the frame no longer has */
     const shi_dwarf_target *t;
     const Dwarf_Op *fb;
     size_t nfb;
@@ -57,6 +56,7 @@ static bool frame_base(const machine *m, uint64_t *ret) {
     shi_dwarf_loc loc;
     if (shi_dwarf_eval_location(m->fb, m->nfb, NULL, 0, m->t, &loc) != 0) return false;
     if (loc.kind == SHI_LOC_REGISTER) return reg(m, loc.regno, ret);
+    if (loc.kind != SHI_LOC_MEMORY && loc.kind != SHI_LOC_VALUE) return false;
     *ret = loc.kind == SHI_LOC_MEMORY ? loc.addr : loc.value;
     return true;
 }
@@ -114,11 +114,6 @@ static bool step(machine *m, const Dwarf_Op *op) {
     case DW_OP_deref: return pop(m, &a) && mem(m, a, 8, &v) && push(m, v);
     case DW_OP_deref_size: return pop(m, &a) && mem(m, a, op->number, &v) && push(m, v);
     case DW_OP_nop: return true;
-    /* the value a register had when the function was entered: gdb finds it, sometimes,
-     * from the caller's call site; here it is optimised out */
-    case DW_OP_entry_value: case DW_OP_GNU_entry_value: case DW_OP_GNU_parameter_ref:
-        m->gone = true;
-        return push(m, 0);
     default: return stack_op(m, op);
     }
 }
@@ -152,16 +147,24 @@ static int eval_simple(const Dwarf_Op *ops, size_t nops, const Dwarf_Op *fb, siz
         memcpy(ret_loc->bytes, (const void *)(uintptr_t)ops[0].number2, ret_loc->nbytes);
         return 0;
     }
+    /* a value computed from one known only at the entry (gcc's typed arithmetic on it,
+     * DW_OP_convert, included): optimised out, whatever else it does */
+    for (size_t i = 0; i < nops; i++)
+        if (ops[i].atom == DW_OP_entry_value || ops[i].atom == DW_OP_GNU_entry_value ||
+            ops[i].atom == DW_OP_GNU_parameter_ref) {
+            ret_loc->kind = SHI_LOC_OPTIMISED;
+            return 0;
+        }
     machine m = {.t = t, .fb = fb, .nfb = nfb};
     for (size_t i = 0; i < nops; i++) {
         if (ops[i].atom == DW_OP_stack_value && i + 1 == nops) {
             if (!pop(&m, &ret_loc->value)) return -1;
-            ret_loc->kind = m.gone ? SHI_LOC_OPTIMISED : SHI_LOC_VALUE;
+            ret_loc->kind = SHI_LOC_VALUE;
             return 0;
         }
         if (!step(&m, &ops[i])) return -1;
     }
-    ret_loc->kind = m.gone ? SHI_LOC_OPTIMISED : SHI_LOC_MEMORY;
+    ret_loc->kind = SHI_LOC_MEMORY;
     return pop(&m, &ret_loc->addr) ? 0 : -1;
 }
 

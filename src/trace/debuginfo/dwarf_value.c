@@ -905,7 +905,12 @@ int shi_dwarf_read_located(const shi_dwarf *d, Dwarf_Die *type, const shi_dwarf_
     located l = {.base = t, .bytes = loc->bytes, .n = loc->nbytes};
     memset(out, 0, sizeof *out);
     if (loc->kind == SHI_LOC_REGISTER || loc->kind == SHI_LOC_VALUE) {
-        if (loc->kind == SHI_LOC_REGISTER && !loc->has_value) return unreadable(out);
+        if (loc->kind == SHI_LOC_REGISTER && !loc->has_value) {
+            /* an outer frame's register the call it made was free to overwrite (gdb's
+             * word for it) */
+            shi_value_set_text(out, "not saved");
+            return unreadable(out);
+        }
         for (size_t i = 0; i < 8; i++) word[i] = (unsigned char)(loc->value >> (8 * i));
         l.bytes = word;
         l.n = sizeof word;

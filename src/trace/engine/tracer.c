@@ -633,8 +633,19 @@ typedef struct frame_target {
     const frame_info *fi;
 } frame_target;
 
+enum { DWARF_XMM0 = 17, DWARF_XMM15 = 32 };
+
 static bool read_reg(void *arg, int regno, uint64_t *ret) {
     frame_target *ft = arg;
+    /* optimised code keeps a double in an SSE register: its low 8 bytes, in the innermost
+     * frame only (every xmm is the caller's to save: an outer frame's are gone) */
+    struct user_fpregs_struct fp;
+    if (regno >= DWARF_XMM0 && regno <= DWARF_XMM15) {
+        if (!ft->fi->top || shi_proc_get_fpregs(ft->tr->p, &fp) != 0) return false;
+        const unsigned int *x = &fp.xmm_space[(regno - DWARF_XMM0) * 4];
+        *ret = (uint64_t)x[1] << 32 | x[0];
+        return true;
+    }
     if (regno < 0 || regno >= SHI_UREG_COUNT || !shi_uregs_has(&ft->fi->regs, regno)) return false;
     *ret = ft->fi->regs.r[regno];
     return true;
@@ -804,8 +815,7 @@ static int on_var(const shi_dwarf_var *v, void *arg) {
         /* optimised code: a register, a computed value or a constant is given only where
          * the compiler knows the variable holds it, set or not by a line stopped at */
         Dwarf_Die type = v->type;
-        if (shi_dwarf_read_located(c->tr->d, &type, &loc, &c->target, &sv->value) != 0)
-            sv->value.kind = SHI_VAL_UNREADABLE;
+        shi_dwarf_read_located(c->tr->d, &type, &loc, &c->target, &sv->value);
     }
     return 0;
 }
