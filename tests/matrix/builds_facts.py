@@ -287,6 +287,8 @@ def regs_build():
                        note_to=lambda *_: None)
     ks = [v["value"].get("text") for s, fn, v in values(t) if fn == "diff" and v["name"] == "k"]
     check("gcc -O2 registers: k entering diff is gdb's", ks and ks[0] == said["k"], (ks, said))
+    check("gcc -O2 registers: k stays -5 in every step of diff once rdx is reused (its entry "
+          "value, from main's call site: gdb's k@entry)", len(ks) >= 2 and set(ks) == {"-5"}, ks)
     out = sorted({v["name"] for s, fn, v in values(t) if v["value"].get("text") == "optimised out"})
     return "traced: neg -5, half 2.5, k -5, s 10.0; optimised out: " + ", ".join(out)
 

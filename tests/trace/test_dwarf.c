@@ -527,6 +527,27 @@ SH_TEST(test_eval_a_piece_without_a_place_or_an_entry_value_is_optimised_out) {
     CHECK_EQ(eval_ok(gnu, 4, NULL, 0, &f, 0).kind, SHI_LOC_OPTIMISED);
 }
 
+static bool entry_seven(void *arg, int regno, uint64_t *ret) {
+    (void)arg;
+    *ret = 7;
+    return regno == 1;   /* only rdx's value at the entry is known */
+}
+
+SH_TEST(test_eval_entry_value_is_asked_of_the_target) {
+    Dwarf_Op ops[] = {{.atom = DW_OP_entry_value, .number = 1}, {.atom = DW_OP_lit2},
+                      {.atom = DW_OP_mul}, {.atom = DW_OP_stack_value}};
+    fake f = {0};
+    shi_dwarf_target t = target_of(&f, 0);
+    t.entry_value = entry_seven;
+    t.entry_regno = 1;
+    shi_dwarf_loc loc;
+    CHECK_EQ(shi_dwarf_eval_location(ops, 4, NULL, 0, &t, &loc), 0);
+    CHECK(loc.kind == SHI_LOC_VALUE && loc.value == 14);
+    t.entry_regno = 5;   /* rdi: the call site does not say */
+    CHECK_EQ(shi_dwarf_eval_location(ops, 4, NULL, 0, &t, &loc), 0);
+    CHECK_EQ(loc.kind, SHI_LOC_OPTIMISED);
+}
+
 SH_TEST(test_eval_implicit_value_gives_its_bytes) {
     static const unsigned char half[8] = {0, 0, 0, 0, 0, 0, 4, 0x40};   /* 2.5 */
     Dwarf_Op ops[] = {{.atom = DW_OP_implicit_value, .number = 8,

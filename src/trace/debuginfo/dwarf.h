@@ -108,6 +108,7 @@ typedef struct shi_dwarf_var {
     const Dwarf_Op *loc;          /* its location expression at this pc; NULL: optimised out
                                      (unless it has a constant value) */
     size_t nloc;
+    int entry_regno;              /* loc has DW_OP_entry_value(DW_OP_regN): N; else -1 */
     bool has_const;               /* DW_AT_const_value: optimised code knew it at compile time */
     uint64_t const_word;          /* its value, if given as a number (const_block NULL) */
     const unsigned char *const_block;   /* its bytes, if given as a block */
@@ -161,6 +162,12 @@ typedef struct shi_dwarf_target {
     const Dwarf_Op *frame_base;   /* the frame's DW_AT_frame_base, for the bounds of a C
                                      variable-length array (a local's location); may be NULL */
     size_t nframe_base;
+    /* DW_OP_entry_value: the value DWARF register `regno` had when the frame's function was
+     * entered (its caller's call site says, shi_dwarf_call_value); false if unknown, and
+     * the value is optimised out. May be NULL. */
+    bool (*entry_value)(void *arg, int regno, uint64_t *ret_value);
+    int entry_regno;      /* the register DW_OP_entry_value names in the expression evaluated
+                             (shi_dwarf_var.entry_regno); -1 or 0 with entry_value NULL */
 } shi_dwarf_target;
 
 enum { SHI_LOC_BYTES_MAX = 64 };
@@ -220,6 +227,12 @@ int shi_dwarf_return_value(const shi_dwarf *d, Dwarf_Off fn_die, uint64_t rax, u
  * points, if it can be read). Heap blocks of owned handles are never read: a Vec::new()
  * pointer dangles. Unreadable memory gives
  * SHI_VAL_UNREADABLE. 0 or -1. */
+/* The value a call passed in DWARF register `regno`, from the call site whose return
+ * address is ret_pc_rel (a user function's DW_TAG_call_site and its parameter's
+ * DW_AT_call_value, gcc's DW_TAG_GNU_call_site too), evaluated in the caller's frame
+ * `caller`. False if there is no such site or its value cannot be known. */
+bool shi_dwarf_call_value(const shi_dwarf *d, uint64_t ret_pc_rel, int regno,
+                          const shi_dwarf_target *caller, uint64_t *ret);
 /* A variable's DW_AT_const_value as a location of its bytes (SHI_LOC_BYTES); false if it
  * has none. */
 bool shi_dwarf_var_const(const shi_dwarf_var *v, shi_dwarf_loc *ret_loc);

@@ -631,6 +631,7 @@ static const shi_var *frame_var(const shi_frame *f, const char *name) {
 typedef struct frame_target {
     tracer *tr;
     const frame_info *fi;
+    const frame_info *caller;   /* the frame that called fi's, if it is shown; else NULL */
 } frame_target;
 
 enum { DWARF_XMM0 = 17, DWARF_XMM15 = 32 };
@@ -654,6 +655,19 @@ static bool read_reg(void *arg, int regno, uint64_t *ret) {
 static bool read_mem(void *arg, uint64_t addr, void *buf, size_t len) {
     frame_target *ft = arg;
     return shi_proc_read(ft->tr->p, addr, buf, len) == 0;
+}
+
+/* A parameter's value at its function's entry (DW_OP_entry_value, gcc -O2 once the register
+ * that brought it is reused): the caller's call site says what it passed, evaluated with
+ * the caller's registers as the unwinder restored them, as gdb shows `k=k@entry=-5`. */
+static bool entry_value(void *arg, int regno, uint64_t *ret) {
+    frame_target *ft = arg;
+    const frame_info *c = ft->caller;
+    if (!c || c->top || ft->fi->ret_addr != c->pc) return false;
+    frame_target cft = {ft->tr, c, NULL};
+    shi_dwarf_target t = {.read_reg = read_reg, .read_mem = read_mem, .arg = &cft,
+                          .cfa = c->cfa, .load_bias = ft->tr->bias};
+    return shi_dwarf_call_value(ft->tr->d, c->pc - ft->tr->bias, regno, &t, ret);
 }
 
 /* Whether the source line, indentation aside, starts with `prefix`. */
@@ -766,6 +780,7 @@ static int on_var(const shi_dwarf_var *v, void *arg) {
                   (!v->is_param && (v->decl_line >= f->line || skipped) &&
                    !(pv && pv->value.kind != SHI_VAL_UNINIT));
     shi_dwarf_loc loc;
+    c->target.entry_regno = v->entry_regno;
     if (v->loc) {
         if (shi_dwarf_eval_location(v->loc, v->nloc, v->frame_base, v->nframe_base,
                                     &c->target, &loc) != 0) {
@@ -1135,11 +1150,13 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
             pf = find_frame(prev, fi->fn->name, fi->cfa);
         }
         activation *a = fi->act != SIZE_MAX ? &tr->acts[fi->act] : NULL;
-        vars_ctx c = {.tr = tr, .s = s, .frame = i, .prev = pf, .ft = {tr, fi},
+        const frame_info *caller = i > 0 ? &fr[n - i] : NULL;
+        vars_ctx c = {.tr = tr, .s = s, .frame = i, .prev = pf, .ft = {tr, fi, caller},
                       .seen_line = a ? a->max_line : INT_MAX, .call_id = fi->id,
                       .top = i == n - 1};
         c.target = (shi_dwarf_target){.read_reg = read_reg, .read_mem = read_mem, .arg = &c.ft,
-                                      .cfa = fi->cfa, .load_bias = tr->bias};
+                                      .cfa = fi->cfa, .load_bias = tr->bias,
+                                      .entry_value = entry_value};
         uint64_t rel = fi->pc - tr->bias - (fi->top ? 0 : 1);
         shi_dwarf_vars_at(tr->d, rel, on_var, &c);
         carry_pending_drops(tr, s, i, c.prev);
