@@ -198,6 +198,50 @@ def static_pie_build():
     return f"traced: {len(t['steps'])} steps as the dynamic build"
 
 
+def shape(step):
+    """What a step shows, values aside: its title, frames (function, line, variable names)
+    and heap blocks (number, size, type)."""
+    return (step["title"], [(f["function"], f["line"], [v["name"] for v in f["vars"]])
+                            for f in step["frames"]],
+            [(b["id"], b["size"], b.get("type")) for b in step["heap"]])
+
+
+def static_examples_build():
+    """The lesson's C programs (examples/*.c) static and dynamic: the same steps, frames,
+    variables and blocks (values that are addresses, or bytes never written, differ)."""
+    lib = os.path.join(os.path.dirname(stackheap), "libstackheap.a")
+    names = ["add", "drop_order", "heap_types", "overrun", "stack_frames", "stack_types"]
+    same = []
+    for name in names:
+        c = os.path.join(src, "examples", name + ".c")
+        flags = ["-g", "-I", os.path.join(src, "include"), c, lib, "-lpthread"]
+        if not (build(["cc", *flags, "-o", name + "_dyn"]) and
+                build(["cc", "-static", *flags, "-o", name + "_static"])):
+            return "skipped: the examples do not build statically"
+        _, err, s = run("./" + name + "_static")
+        _, _, d = run("./" + name + "_dyn")
+        ok = s is not None and d is not None and len(s["steps"]) == len(d["steps"]) and all(
+            shape(a) == shape(b) for a, b in zip(s["steps"], d["steps"])) and \
+            s["exit_code"] == d["exit_code"] and sorted(s["leaks"]) == sorted(d["leaks"])
+        check(f"gcc -static {name}.c: the dynamic build's steps, frames, variables and blocks",
+              ok, err if s is None else f"{len(s['steps'])} steps, dynamic {len(d['steps'])}")
+        if ok:
+            same.append(name)
+    return f"traced: {len(same)} of {len(names)} as their dynamic builds"
+
+
+def ubsan_build():
+    if not build(["cc", "-g", "-fsanitize=undefined", LIST_C, "-o", "list_ubsan"]):
+        return "skipped: cc cannot build -fsanitize=undefined"
+    build(["cc", "-g", LIST_C, "-o", "list_dyn"])
+    rc, err, t = run("./list_ubsan")
+    _, _, d = run("./list_dyn")
+    check("-fsanitize=undefined: traced as without it (UBSan keeps libc's malloc)",
+          t is not None and [shape(s) for s in t["steps"]] == [shape(s) for s in d["steps"]],
+          err)
+    return f"traced: {len(t['steps']) if t else 0} steps as without it"
+
+
 def m32_build():
     # gcc -m32 without gcc-multilib's libc: a freestanding program is still a true 32-bit
     # executable (binutils link i386); without even that, a hand-made ELFCLASS32 header
@@ -320,11 +364,13 @@ def rust_build(flags, exe):
 builds = [
     ("gcc -g -static", static_build),
     ("gcc -g -static-pie", static_pie_build),
+    ("gcc -g -static examples/*.c", static_examples_build),
     ("gcc -g -m32", m32_build),
     ("gcc -g -fsanitize=address",
      lambda: sanitizer_build("-fsanitize=address", ["AddressSanitizer", "without -fsanitize=address"])),
     ("gcc -g -fsanitize=thread",
      lambda: sanitizer_build("-fsanitize=thread", ["ThreadSanitizer", "without -fsanitize=thread"])),
+    ("gcc -g -fsanitize=undefined", ubsan_build),
     ("gcc -g -Og", lambda: c_opt_build("cc", "-Og", "-Og", "add_og", "gcc -Og")),
     ("gcc -g -O2", lambda: c_opt_build("cc", "-O2", "-O2", "add_o2", "gcc -O2")),
     ("gcc -g -O2 (list)", list_o2_build),
