@@ -361,6 +361,18 @@ def rust_build(flags, exe):
     return add_facts(name, t, "optimised")
 
 
+def unoptimised_build(label, cmd, exe):
+    """A debug build is not said to be optimised: no sign mistaken for one (rustc's debug
+    builds keep a value passed by reference in a location list)."""
+    if not shutil.which(cmd[0]) or not build(cmd):
+        return f"skipped: no {cmd[0]}"
+    rc, err, t = run("./" + exe)
+    check(f"{label}: traced without a note (optimisation null)",
+          t is not None and t.get("optimisation") is None and not t.get("build_note") and
+          "note:" not in err, (t or {}).get("optimisation"))
+    return "traced, no note"
+
+
 builds = [
     ("gcc -g -static", static_build),
     ("gcc -g -static-pie", static_pie_build),
@@ -380,6 +392,12 @@ builds = [
     ("rustc -g -C opt-level=1", lambda: rust_build(["-g", "-C", "opt-level=1"], "radd_o1")),
     ("rustc -g -C opt-level=2", lambda: rust_build(["-g", "-C", "opt-level=2"], "radd_o2")),
     ("rustc -C debuginfo=1", lambda: rust_build(["-C", "debuginfo=1"], "radd_g1")),
+    ("rustc -g heap_types.rs", lambda: unoptimised_build(
+        "rustc -g heap_types.rs", ["rustc", "-g", os.path.join(src, "examples", "rust",
+                                                              "heap_types.rs"), "-o", "rheap"],
+        "rheap")),
+    ("clang -g -O0", lambda: unoptimised_build(
+        "clang -g -O0", ["clang", "-g", "-O0", ADD_C, "-o", "add_clang_o0"], "add_clang_o0")),
 ]
 for label, fn in builds:
     table.append((label, fn()))

@@ -63,8 +63,8 @@ shi_dwarf_lang shi_dwarf_language(const shi_dwarf *d);
 const char *shi_dwarf_language_name(const shi_dwarf *d);   /* "c", "c++", "rust", "other" */
 Dwarf *shi_dwarf_handle(const shi_dwarf *d);
 /* The -O flag main's unit was compiled with ("-O2", "-Os"; gcc records it), SHI_OPT_UNKNOWN
- * for code that shows it was optimised without saying how (clang, rustc: variables in
- * location lists, DW_AT_call_all_calls), or NULL for -O0: optimised code keeps locals in
+ * for code that shows it was optimised without saying how (clang, rustc: a user function
+ * inlined, a user variable dropped, DW_AT_call_all_calls), or NULL for -O0: optimised code keeps locals in
  * registers or drops them, and merges lines. */
 #define SHI_OPT_UNKNOWN "optimised"
 const char *shi_dwarf_opt_level(const shi_dwarf *d);
