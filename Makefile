@@ -16,6 +16,7 @@ build:
 	cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
+	@scripts/deps.sh demo
 	@echo
 	@$(BUILD)/examples/heap_map
 	@scripts/lesson.sh $(BUILD)

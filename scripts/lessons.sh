@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # scripts/lessons.sh BUILD_DIR — the lesson pages: each of the lesson's programs traced by
 # `stackheap run --html`, in C (BUILD_DIR/lesson/NAME, built -O0 -g by CMake) and in Rust
-# (examples/rust/NAME.rs built with `rustc -g`, when rustc is here), written to
-# BUILD_DIR/lessons/NAME-c.html and NAME-rust.html, with BUILD_DIR/lessons/index.html
-# listing them, C and Rust side by side. `make demo` runs it. Every page is self-contained:
+# (examples/rust/NAME.rs built with `rustc -g`, when rustc is here) and in C++ where there is
+# a C++ version (BUILD_DIR/lesson/NAME_cpp, built -O0 -g by CMake when it found a C++
+# compiler), written to BUILD_DIR/lessons/NAME-c.html, NAME-rust.html and NAME-cpp.html,
+# with BUILD_DIR/lessons/index.html listing them, C, Rust and C++ side by side. `make demo` runs it. Every page is self-contained:
 # open it from disk, or copy the folder anywhere. Prints where the index is.
 set -euo pipefail
 build=${1:?usage: scripts/lessons.sh BUILD_DIR}
@@ -63,9 +64,16 @@ for name in "${names[@]}"; do
             rust_cell="<span class=\"none\">rustc failed</span>"
         fi
     fi
+    cpp_cell="<span class=\"none\">no C++ version</span>"
+    if [ -x "$build/lesson/${name}_cpp" ]; then
+        lang_label="C++"
+        cpp_cell=$(trace "$name" cpp "$build/lesson/${name}_cpp")
+    elif [ -f "$top/examples/$name.cpp" ]; then
+        cpp_cell="<span class=\"none\">no C++ compiler was found by CMake</span>"
+    fi
     made=$((made + $(ls "$out/$name"-*.html 2>/dev/null | wc -l)))
     rows+="<tr><th scope=\"row\"><span class=\"prog\">$name</span><p>${about[$name]}</p></th>"
-    rows+="<td>$c_cell</td><td>$rust_cell</td></tr>"$'\n'
+    rows+="<td>$c_cell</td><td>$rust_cell</td><td>$cpp_cell</td></tr>"$'\n'
 done
 
 cat > "$out/index.html" <<EOF
@@ -88,7 +96,7 @@ h1 { font-size: 1.5rem; margin: 0 0 .3rem; }
 table { width: 100%; border-collapse: separate; border-spacing: 0 .6rem; }
 thead th { text-align: left; color: var(--muted); font-weight: 600; font-size: .85rem; padding: 0 1rem; }
 tbody th, tbody td { background: var(--card); border-top: 1px solid var(--line); border-bottom: 1px solid var(--line); padding: .8rem 1rem; vertical-align: top; text-align: left; }
-tbody th { border-left: 1px solid var(--line); border-radius: 8px 0 0 8px; font-weight: normal; width: 55%; }
+tbody th { border-left: 1px solid var(--line); border-radius: 8px 0 0 8px; font-weight: normal; width: 46%; }
 tbody td:last-child { border-right: 1px solid var(--line); border-radius: 0 8px 8px 0; }
 .prog { font: 700 1.05rem ui-monospace, "DejaVu Sans Mono", monospace; }
 th p { margin: .3rem 0 0; color: var(--muted); font-size: .92rem; }
@@ -98,7 +106,7 @@ code { font: .88em ui-monospace, "DejaVu Sans Mono", monospace; }
 footer { color: var(--muted); font-size: .85rem; margin-top: 1.5rem; }
 @media (max-width: 640px) { tbody th { width: auto; } table, tbody, tr, th, td { display: block; } thead { display: none; }
   tbody th { border-radius: 8px 8px 0 0; border-right: 1px solid var(--line); }
-  tbody td { display: inline-block; width: 50%; border-radius: 0; border-top: 0; }
+  tbody td { display: inline-block; width: 33.3%; border-radius: 0; border-top: 0; }
   tbody td:first-of-type { border-left: 1px solid var(--line); border-radius: 0 0 0 8px; }
   tbody td:last-child { border-radius: 0 0 8px 0; } tr { margin-bottom: .8rem; display: block; } }
 </style>
@@ -107,9 +115,10 @@ footer { color: var(--muted); font-size: .85rem; margin-top: 1.5rem; }
 <h1>Stack vs Heap, step by step</h1>
 <p class="lead">The lesson's programs, each run under <code>stackheap run --html</code>: scroll through a page
 and the source and its memory move on together, frames and locals on the stack, blocks on the heap,
-arrows from the pointers that own them. The C versions use stackheap's own String, Vec and Box.</p>
+arrows from the pointers that own them. The C versions use stackheap's own String, Vec and Box;
+the C++ one the standard library's <code>std::string</code>, <code>std::vector</code> and <code>std::unique_ptr</code>.</p>
 <table>
-<thead><tr><th>program</th><th>C</th><th>Rust</th></tr></thead>
+<thead><tr><th>program</th><th>C</th><th>Rust</th><th>C++</th></tr></thead>
 <tbody>
 $rows</tbody>
 </table>
@@ -119,4 +128,4 @@ $rows</tbody>
 </html>
 EOF
 echo
-echo "  The lesson pages ($made, C and Rust side by side): $out/index.html"
+echo "  The lesson pages ($made, C, Rust and C++ side by side): $out/index.html"

@@ -10,6 +10,10 @@ src="${SH_SOURCE_DIR:?set SH_SOURCE_DIR to the source directory}"
 if [ ! -x "$bin" ]; then echo "FAIL stackheap is not built: $bin"; echo "0 passed, 1 failed"; exit 1; fi
 command -v cc >/dev/null || { echo "skip: no cc to build the test programs"; exit 77; }
 command -v python3 >/dev/null || { echo "skip: no python3 to read the traces"; exit 77; }
+# $rustc: the rustc the Rust test programs are built with, SH_TEST_RUSTC (tests/matrix/
+# rustc_versions.sh sets it to Debian's) or the first in PATH; empty without one.
+rustc=${SH_TEST_RUSTC:-$(command -v rustc || true)}
+export SH_TEST_RUSTC=$rustc
 
 work=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT

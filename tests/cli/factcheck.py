@@ -1,7 +1,26 @@
 """tests/cli/factcheck.py — how the tracer's facts scripts report: check() prints "ok" or
 "FAIL" per fact and counts it; finish() prints the closing "N passed, N failed" line and
-exits non-zero if any fact failed."""
+exits non-zero if any fact failed. RUSTC: the rustc the facts' Rust programs are built with."""
+import os
+import re
+import shutil
+import subprocess
 import sys
+
+# SH_TEST_RUSTC (tests/cli/common.bash exports it; tests/matrix/rustc_versions.sh names Debian's
+# /usr/bin/rustc with it), else the first rustc in PATH; None without one.
+RUSTC = os.environ.get("SH_TEST_RUSTC") or shutil.which("rustc")
+
+
+def rustc_version():
+    """RUSTC's (major, minor), (0, 0) without it: std's own choices (VecDeque's capacities, what
+    RcInner is called) differ between rustc versions, and the facts say which they expect."""
+    if not RUSTC:
+        return (0, 0)
+    out = subprocess.run([RUSTC, "--version"], capture_output=True, text=True).stdout
+    m = re.match(r"rustc (\d+)\.(\d+)", out)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
 
 _counts = {"passed": 0, "failed": 0}
 

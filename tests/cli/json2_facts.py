@@ -16,13 +16,12 @@ may differ (a pid, Rust's hash seeds, a thread's id in a panic message).
 Run by test_json2.sh; prints "ok"/"FAIL" per fact and "N passed, N failed"."""
 import json
 import os
-import shutil
 import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from factcheck import check, finish, load_trace  # noqa: E402
+from factcheck import RUSTC, check, finish, load_trace  # noqa: E402
 
 BUILD, SRC, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 BIN = os.path.join(BUILD, "stackheap")
@@ -40,7 +39,7 @@ def build_c(name, *extra):
 
 def build_rs(name):
     exe = os.path.join(WORK, name)
-    subprocess.run(["rustc", "-g", "-o", exe, os.path.join(HERE, name + ".rs")], check=True,
+    subprocess.run([RUSTC, "-g", "-o", exe, os.path.join(HERE, name + ".rs")], check=True,
                    cwd=WORK, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return exe
 
@@ -105,7 +104,7 @@ def compare(name, argv, max_steps=0, stdin=None, env=None):
               f"version 1 ({n2} / {n1} bytes)", cuts >= 15 and inserts >= 15 and n2 * 50 < n1)
 
 
-have_rust = shutil.which("rustc") is not None
+have_rust = RUSTC is not None
 
 # tests/cli's C programs, each as its test runs it
 marker = os.path.join(WORK, "marker")
@@ -152,7 +151,7 @@ if have_rust:
     for src in sorted(os.listdir(os.path.join(SRC, "examples", "rust"))):
         name = os.path.splitext(src)[0]
         exe = os.path.join(WORK, "rust_" + name)
-        subprocess.run(["rustc", "-g", "-o", exe, os.path.join(SRC, "examples", "rust", src)],
+        subprocess.run([RUSTC, "-g", "-o", exe, os.path.join(SRC, "examples", "rust", src)],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         compare(f"examples/rust/{name}", [exe])
 

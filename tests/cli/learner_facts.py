@@ -33,17 +33,16 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish, trace_json, trace_text  # noqa: E402
+from factcheck import RUSTC, check, finish, trace_json, trace_text  # noqa: E402
 
 BIN, SRC, WORK = sys.argv[1:4]
 GDB = shutil.which("gdb")
-RUSTC = shutil.which("rustc")
 
 
 def build(name):
     source = os.path.join(SRC, "tests", "cli", name)
     exe = os.path.join(WORK, os.path.splitext(name)[0])
-    cmd = ["rustc", "-g", "-o", exe, source] if name.endswith(".rs") else \
+    cmd = [RUSTC, "-g", "-o", exe, source] if name.endswith(".rs") else \
         ["cc", "-g", "-O0", "-o", exe, source]
     subprocess.run(cmd, check=True, cwd=WORK, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     lines = open(source).read().splitlines()
@@ -370,10 +369,10 @@ def rust():
     t = trace(exe)
     s = step_at(t, filled)
     known = ["learner_box::Point {x: 3, y: 4}", "7"]
+    # a String's RawVec: vec.buf.inner.ptr today, vec.buf.ptr in rustc 1.63: gdb answers one
     g = or_known(gdb(exe, [f"break learner_box.rs:{filled}", "run", "p *b", "p sum",
-                           "p/x s.vec.buf.inner.ptr.pointer.pointer",
-                           "p/x h.vec.buf.inner.ptr.pointer.pointer",
-                           "p/x loud.vec.buf.inner.ptr.pointer.pointer"]), known)
+                           *[f"p/x {v}.vec.{raw}.ptr.pointer.pointer"
+                             for v in ("s", "h", "loud") for raw in ("buf.inner", "buf")]]), known)
     bv = var(s, "b")["value"]
     bb = target(s, bv)
     check("rust: b's Box holds a Point {x: 3, y: 4} (gdb: p *b), owned by b",

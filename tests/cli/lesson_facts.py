@@ -9,12 +9,11 @@ Usage: lesson_facts.py STACKHEAP_BIN SOURCE_DIR BUILD_DIR WORK_DIR
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish, load_trace  # noqa: E402
+from factcheck import RUSTC, check, finish, load_trace  # noqa: E402
 
 BIN, SRC, BUILD, WORK = sys.argv[1:5]
 
@@ -38,7 +37,6 @@ def compile_c(name, text, flags=("-g", "-O0")):
     return os.path.join(WORK, name)
 
 
-RUSTC = shutil.which("rustc")
 
 
 def compile_rust(name, path):

@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish, load_trace  # noqa: E402
+from factcheck import RUSTC, check, finish, load_trace  # noqa: E402
 
 BIN, PROGRAM, WORK = sys.argv[1:4]
 LAST_LINE = 26   # the printf: everything is set
@@ -198,7 +198,7 @@ def main():
 
 def rust_facts():
     """Rust's statics, when rustc is here: COUNTER after each call of bump, LIMITS."""
-    rustc = shutil.which("rustc") or os.path.expanduser("~/.cargo/bin/rustc")
+    rustc = RUSTC or os.path.expanduser("~/.cargo/bin/rustc")
     if not os.path.exists(rustc):
         print("note: no rustc: Rust's statics are not checked")
         return

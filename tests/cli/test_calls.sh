@@ -278,7 +278,7 @@ print(ks); sys.exit(not (ks and ks[0]=='?' and 7 in ks))"
 fi
 
 # ---- the same in Rust: fib's sibling calls and f(1) + f(2) ---------------------------------
-if command -v rustc >/dev/null; then
+if [ -n "$rustc" ]; then
     cat > "$work/rf.rs" <<'EOF'
 fn fib(n: u64) -> u64 {
     if n < 2 {
@@ -297,7 +297,7 @@ fn main() {
     println!("{} {}", a, r);
 }
 EOF
-    if rustc -g -o "$work/rf" "$work/rf.rs" 2> "$work/rf.cc" &&
+    if "$rustc" -g -o "$work/rf" "$work/rf.rs" 2> "$work/rf.cc" &&
        (cd "$work" && "${to[@]}" "$bin" run --json rf.json -- ./rf > rf.out 2> rf.err); then
         py "rust fib(4): 9 calls, 9 returns giving 0,0,1,1,1,1,1,2,3" "$work/rf.json" "
 c=[e for e in all_evs('call') if e['function']=='fib']; r=[e.get('value') for e in all_evs('return') if e['function']=='fib']
@@ -319,7 +319,7 @@ fn main() {
     println!("{} {:?} {}", n, v, b);
 }
 EOF
-    if rustc -g -o "$work/al" "$work/al.rs" 2> "$work/al.cc" &&
+    if "$rustc" -g -o "$work/al" "$work/al.rs" 2> "$work/al.cc" &&
        (cd "$work" && "${to[@]}" "$bin" run --json al.json -- ./al > al.out 2> al.err); then
         py "rust: vec![1, 2, 3]'s 12 bytes are allocated on its own line's step, not let n = 3's" "$work/al.json" "
 st=[s for s in t['steps'] if any(e['size']==12 for e in evs(s,'alloc'))]
@@ -342,7 +342,7 @@ fn main() {
     println!("{}", z);
 }
 EOF
-    if rustc -g -o "$work/pn" "$work/pn.rs" 2> "$work/pn.cc" &&
+    if "$rustc" -g -o "$work/pn" "$work/pn.rs" 2> "$work/pn.cc" &&
        (cd "$work" && RUST_BACKTRACE=1 "${to[@]}" "$bin" run --json pn.json -- ./pn > pn.out 2> pn.err; [ -s pn.json ]); then
         py "rust panic: get() is popped by the panic, never 'returned'" "$work/pn.json" "
 r=[(e['function'], e.get('text')) for e in all_evs('return') if e['function']=='get']

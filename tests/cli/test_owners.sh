@@ -7,5 +7,5 @@
 # it is installed. Needs rustc (skipped without it) and python3.
 set -u
 source "$(dirname "$0")/common.bash"
-command -v rustc >/dev/null || { echo "skip: no rustc to build the test programs"; exit 77; }
+[ -n "$rustc" ] || { echo "skip: no rustc to build the test programs"; exit 77; }
 python3 "$src/tests/cli/owners_facts.py" "$bin" "$src" "$SH_BINARY_DIR" "$work"

@@ -4,5 +4,5 @@
 # (tests/cli/rust_std_facts.py says which). Needs rustc and python3.
 set -u
 source "$(dirname "$0")/common.bash"
-command -v rustc >/dev/null || { echo "skip: no rustc to build the test programs"; exit 77; }
+[ -n "$rustc" ] || { echo "skip: no rustc to build the test programs"; exit 77; }
 python3 "$src/tests/cli/rust_std_facts.py" "$bin" "$src" "$work"

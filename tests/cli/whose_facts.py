@@ -36,7 +36,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import check, finish, find_var as var, find_block as block, load_trace  # noqa: E402
+from factcheck import RUSTC, check, finish, find_var as var, find_block as block, load_trace  # noqa: E402
 
 BIN, SRC, WORK = sys.argv[1:4]
 HERE = os.path.join(SRC, "tests", "cli")
@@ -292,13 +292,13 @@ if t:
 
 # ---- Rust -----------------------------------------------------------------------------------
 
-if not shutil.which("rustc"):
+if not RUSTC:
     print("skip: no rustc for the Rust facts")
     finish()
 
 rs_src = os.path.join(HERE, "whose_read.rs")
 rs_prog = os.path.join(WORK, "whose_read")
-subprocess.run(["rustc", "-g", "-o", rs_prog, rs_src], check=True, capture_output=True)
+subprocess.run([RUSTC, "-g", "-o", rs_prog, rs_src], check=True, capture_output=True)
 feed = os.path.join(WORK, "feed.txt")
 with open(feed, "w") as f:
     f.write("alice\nbob\ncarol\nthe rest\n")
@@ -335,7 +335,7 @@ if t:
 
 pn_src = os.path.join(HERE, "whose_panic.rs")
 pn_prog = os.path.join(WORK, "whose_panic")
-subprocess.run(["rustc", "-g", "-o", pn_prog, pn_src], check=True, capture_output=True)
+subprocess.run([RUSTC, "-g", "-o", pn_prog, pn_src], check=True, capture_output=True)
 t, text = trace(pn_prog, "whose_panic", env={"RUST_BACKTRACE": "1"}, view=False)
 check("rust panic: traced with RUST_BACKTRACE=1", t is not None)
 if t:
@@ -347,6 +347,10 @@ if t:
     evs = [e for s in t["steps"] for e in s["events"]]
     drops = [e["function"] for e in evs if e["kind"] == "drop"]
     check("rust panic: the unwinding drops scores, then name", drops == ["scores", "name"], drops)
+    untold = [(s["title"], e["function"]) for s in t["steps"] for e in s["events"]
+              if e["kind"] == "drop" and f"drop({e['function']})" not in s["title"]]
+    check("rust panic: every drop is named in its step's title (rustc 1.63: the pop's step, "
+          "\"panic: popped pick(); drop(scores)\")", not untold, untold)
     vl = source_line(pn_src, "vec![10, 20, 30]")
     freed = [e["block_id"] for e in evs if e["kind"] == "free"]
     allocs = {e["block_id"]: e for e in evs if e["kind"] == "alloc"}
@@ -368,7 +372,7 @@ if t:
 
 th_src = os.path.join(HERE, "whose_thread.rs")
 th_prog = os.path.join(WORK, "whose_thread")
-subprocess.run(["rustc", "-g", "-o", th_prog, th_src], check=True, capture_output=True)
+subprocess.run([RUSTC, "-g", "-o", th_prog, th_src], check=True, capture_output=True)
 t, text = trace(th_prog, "whose_thread", env={"RUST_BACKTRACE": "1"}, view=False)
 check("thread panic: traced with RUST_BACKTRACE=1", t is not None)
 if t:

@@ -21,7 +21,7 @@ import sys
 
 stackheap, src, work = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.path.insert(0, os.path.join(src, "tests", "cli"))
-from factcheck import check, finish, find_var, gdb_answers, load_trace  # noqa: E402
+from factcheck import RUSTC, check, finish, find_var, gdb_answers, load_trace  # noqa: E402
 
 ADD_C = os.path.join(src, "examples", "add.c")
 ADD_RS = os.path.join(src, "examples", "rust", "add.rs")
@@ -348,9 +348,9 @@ def g1_build():
 
 # ---- Rust ---------------------------------------------------------------------------------
 def rust_build(flags, exe):
-    if not shutil.which("rustc"):
+    if not RUSTC:
         return "skipped: no rustc"
-    if not build(["rustc", *flags, ADD_RS, "-o", exe]):
+    if not build([RUSTC, *flags, ADD_RS, "-o", exe]):
         return "skipped: rustc failed"
     rc, err, t = run("./" + exe)
     name = "rustc " + " ".join(flags)
@@ -393,7 +393,7 @@ builds = [
     ("rustc -g -C opt-level=2", lambda: rust_build(["-g", "-C", "opt-level=2"], "radd_o2")),
     ("rustc -C debuginfo=1", lambda: rust_build(["-C", "debuginfo=1"], "radd_g1")),
     ("rustc -g heap_types.rs", lambda: unoptimised_build(
-        "rustc -g heap_types.rs", ["rustc", "-g", os.path.join(src, "examples", "rust",
+        "rustc -g heap_types.rs", [RUSTC or "rustc", "-g", os.path.join(src, "examples", "rust",
                                                               "heap_types.rs"), "-o", "rheap"],
         "rheap")),
     ("clang -g -O0", lambda: unoptimised_build(

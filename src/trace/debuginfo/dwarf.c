@@ -114,9 +114,17 @@ static bool die_has_flag(Dwarf_Die *die, unsigned name) {
     return dwarf_attr(die, name, &a) && dwarf_formflag(&a, &flag) == 0 && flag;
 }
 
+/* A function's code: [low, high), or, when the compiler split it (g++ -O2 moves a C++
+ * main's unlikely paths to main.cold: DW_AT_ranges), its first range, the one it enters. */
+static bool code_range(Dwarf_Die *die, Dwarf_Addr *low, Dwarf_Addr *high) {
+    if (dwarf_lowpc(die, low) == 0) return dwarf_highpc(die, high) == 0;
+    Dwarf_Addr base;
+    return dwarf_ranges(die, 0, &base, low, high) > 0;
+}
+
 static bool is_definition(Dwarf_Die *die) {
-    Dwarf_Addr low;
-    return dwarf_lowpc(die, &low) == 0;
+    Dwarf_Addr low, high;
+    return code_range(die, &low, &high);
 }
 
 /* Searches a CU for the user's main: Rust marks it (nested in namespaces); C names it. */
@@ -464,14 +472,21 @@ static uint64_t function_entry(Dwarf_Die *cudie, uint64_t low, uint64_t high) {
 
 static void add_function(shi_dwarf *d, Dwarf_Die *cudie, Dwarf_Die *sub) {
     Dwarf_Addr low, high;
-    if (dwarf_lowpc(sub, &low) != 0 || dwarf_highpc(sub, &high) != 0) return;
+    if (!code_range(sub, &low, &high)) return;
     const char *name = dwarf_diename(sub);
     int decl_line = 0;
     dwarf_decl_line(sub, &decl_line);
     const char *decl_file = shi_dwarf_decl_file(sub);
-    char *abs = absolute_path(cudie, decl_file);
+    char *abs = decl_file ? absolute_path(cudie, decl_file) : NULL;
     if (shi_dwarf_is_user_file(d, abs)) decl_file = intern_file(d, abs);
     free(abs);
+    /* g++ declares a lambda's operator() nowhere (artificial): its code's first line of
+     * the user's says where it is */
+    for (size_t i = 0; !decl_file && i < d->nlines; i++)
+        if (d->lines[i].addr >= low && d->lines[i].addr < high) {
+            decl_file = d->lines[i].file;
+            decl_line = d->lines[i].line;
+        }
     SHI_RESIZE(d->funcs, d->nfuncs + 1);
     d->funcs[d->nfuncs++] = (shi_function){
         .name = name ? name : "?", .low_pc = low, .high_pc = high,
@@ -489,7 +504,10 @@ static void collect_functions(shi_dwarf *d, Dwarf_Die *cudie, Dwarf_Die *parent)
         int tag = dwarf_tag(&child);
         if (tag == DW_TAG_subprogram && is_definition(&child))
             add_function(d, cudie, &child);
-        else if (tag == DW_TAG_namespace || tag == DW_TAG_structure_type)
+        if (tag == DW_TAG_namespace || tag == DW_TAG_structure_type ||
+            tag == DW_TAG_class_type ||
+            /* C++'s local classes (a lambda's closure) live in their function's scopes */
+            (d->lang == SHI_LANG_CPP && (tag == DW_TAG_subprogram || tag == DW_TAG_lexical_block)))
             collect_functions(d, cudie, &child);
     } while (dwarf_siblingof(&child, &child) == 0);
 }
@@ -516,6 +534,39 @@ const shi_function *shi_dwarf_function_at(const shi_dwarf *d, uint64_t pc_rel) {
     if (lo == 0) return NULL;
     const shi_function *f = &d->funcs[lo - 1];
     return pc_rel < f->high_pc ? f : NULL;
+}
+
+/* Whether an inlined call of the user's covers pc_rel, inside a function `f` that is not. */
+static bool in_user_inline(const shi_dwarf *d, const shi_function *f, uint64_t pc_rel) {
+    Dwarf_Die sub, cudie, *scopes = NULL, origin;
+    Dwarf_Attribute a;
+    if (!dwarf_offdie(d->dbg, f->die, &sub) || !dwarf_diecu(&sub, &cudie, NULL, NULL)) return false;
+    int n = dwarf_getscopes(&cudie, pc_rel, &scopes);
+    bool user = false;
+    for (int i = 0; i < n && !user; i++)
+        user = dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine &&
+               dwarf_attr(&scopes[i], DW_AT_abstract_origin, &a) &&
+               dwarf_formref_die(&a, &origin) &&
+               shi_dwarf_is_user_decl(d, &cudie, shi_dwarf_decl_file(&origin));
+    free(scopes);
+    return user;
+}
+
+/* rustc 1.63 gives some rows of std's generic code compiled into the user's unit (inside
+ * BTreeMap's search_tree, say) the user's file and line 1, a place it has for code with no
+ * span of its own: no statement of the user's is there, and a breakpoint on it stopped the
+ * program inside std at every BTreeMap::insert. A row of the user's file inside a function
+ * that is not the user's is kept only where an inlined call of the user's is. Rust only: C's
+ * and C++'s compilers give their generated functions (static initialisers) no declaration. */
+static void drop_foreign_rows(shi_dwarf *d) {
+    if (d->lang != SHI_LANG_RUST) return;
+    size_t kept = 0;
+    for (size_t i = 0; i < d->nlines; i++) {
+        const shi_function *f = shi_dwarf_function_at(d, d->lines[i].addr);
+        if (f && !f->is_user && !in_user_inline(d, f, d->lines[i].addr)) continue;
+        d->lines[kept++] = d->lines[i];
+    }
+    d->nlines = kept;
 }
 
 const shi_function *shi_dwarf_main(const shi_dwarf *d) {
@@ -550,6 +601,7 @@ shi_dwarf *shi_dwarf_open(const char *path, char *err, size_t errlen) {
     }
     load_lines(d);
     load_functions(d);
+    drop_foreign_rows(d);
     read_build(d);
     shi_dwarf_load_statics(d);
     shi_rust_std_load_vtables(d);

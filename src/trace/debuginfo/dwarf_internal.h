@@ -138,6 +138,9 @@ int shi_rust_std_kind(const shi_dwarf_reader *r, Dwarf_Die *type);
 int shi_rust_std_read(const shi_dwarf_reader *r, int kind, Dwarf_Die *type, uint64_t addr,
                       shi_value *out, int depth);
 int shi_rust_std_read_block(const shi_dwarf_reader *r, const shi_owned *o, shi_value *out);
+/* Where the RawVec `buf` of a Vec or VecDeque (`owner`) keeps its buffer: the types and
+ * offsets from owner's start of [0] ptr and [1] cap, whichever rustc's layout it is. */
+bool shi_rust_raw_vec(Dwarf_Die *owner, Dwarf_Die ret_type[2], uint64_t ret_off[2]);
 /* At open and close: the vtables of the user's units. */
 void shi_rust_std_load_vtables(shi_dwarf *d);
 void shi_rust_std_free_vtables(shi_dwarf *d);

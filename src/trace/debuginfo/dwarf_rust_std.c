@@ -22,7 +22,14 @@
  *                   ctrl - (i + 1) * sizeof(T) and is full when its control byte's top bit is
  *                   clear. Iteration (and so the entries' order here) is by ascending i.
  *                   T is (K, V); a set's is (K, ()), shown as K.
- *   VecDeque<T>     RawVec {ptr, cap}, head, len: element k is slot (head + k) % cap.
+ *   Vec<T>, String  Vec { buf: RawVec, len } (String { vec }); RawVec's layout is rustc's:
+ *                   1.63 has RawVec { ptr: Unique<T>, cap: usize }, later ones
+ *                   RawVec { inner: RawVecInner { ptr: Unique<u8>, cap: Cap } }. Told apart by
+ *                   `inner` being there (shi_rust_raw_vec), never by rustc's version.
+ *   VecDeque<T>     buf: RawVec and head, len: element k is slot (head + k) % cap. Before
+ *                   rustc 1.67 a ring of tail, head: the elements from slot tail up to (not
+ *                   including) head, wrapping, so len = (head - tail) mod cap (cap a power of
+ *                   two, one slot always free); read as head = tail and that len.
  *   BTreeMap, BTreeSet   root: Option<NodeRef { height, node }> (None: a null node), length.
  *                   A node is a LeafNode<K, V> { parent, parent_idx, len, keys, vals }; above
  *                   height 0 an InternalNode { data: LeafNode, edges } (repr(C): the edges
@@ -59,7 +66,7 @@ static bool find_raw_table(Dwarf_Die *agg, int depth, Dwarf_Die *ret, uint64_t *
  * called Cell<T> or Rc<T> is decoded as any struct. */
 int shi_rust_std_kind(const shi_dwarf_reader *r, Dwarf_Die *type) {
     static const char *const ptr[] = {"ptr", NULL}, *const cell[] = {"value", "value", NULL};
-    static const char *const head[] = {"head", NULL}, *const buf[] = {"buf", "inner", NULL};
+    static const char *const head[] = {"head", NULL};
     if (r->d->lang != SHI_LANG_RUST || dwarf_tag(type) != DW_TAG_structure_type) return K_NONE;
     const char *n = dwarf_diename(type);
     Dwarf_Die t;
@@ -71,7 +78,10 @@ int shi_rust_std_kind(const shi_dwarf_reader *r, Dwarf_Die *type) {
     if (starts(n, "alloc::boxed::Box<")) return K_BOX_FAT;   /* a thin Box is a pointer type */
     if ((starts(n, "HashMap<") || starts(n, "HashSet<")) && find_raw_table(type, 0, &t, &off))
         return K_MAP;
-    if (starts(n, "VecDeque<") && has_path(type, head) && has_path(type, buf)) return K_DEQUE;
+    Dwarf_Die raw[2];
+    uint64_t raw_off[2];
+    if (starts(n, "VecDeque<") && has_path(type, head) && shi_rust_raw_vec(type, raw, raw_off))
+        return K_DEQUE;
     static const char *const root[] = {"root", NULL}, *const map[] = {"map", "root", NULL};
     if ((starts(n, "BTreeMap<") && has_path(type, root)) ||
         (starts(n, "BTreeSet<") && has_path(type, map)))
@@ -307,22 +317,50 @@ static int read_map(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr, s
     return 0;
 }
 
-/* ---- VecDeque ------------------------------------------------------------------------------ */
+/* ---- Vec, String, VecDeque: RawVec ---------------------------------------------------- */
+
+bool shi_rust_raw_vec(Dwarf_Die *owner, Dwarf_Die ret_type[2], uint64_t ret_off[2]) {
+    static const char *const buf[] = {"buf", NULL}, *const inner[] = {"inner", NULL};
+    static const char *const ptr[] = {"ptr", NULL}, *const cap[] = {"cap", NULL};
+    Dwarf_Die raw, t;
+    uint64_t base, off;
+    if (!shi_dwarf_member_path(owner, buf, &raw, &base)) return false;
+    if (shi_dwarf_member_path(&raw, inner, &t, &off)) {   /* RawVecInner: the untyped part */
+        raw = t;
+        base += off;
+    }
+    if (!shi_dwarf_member_path(&raw, ptr, &ret_type[0], &ret_off[0]) ||
+        !shi_dwarf_member_path(&raw, cap, &ret_type[1], &ret_off[1]))
+        return false;
+    ret_off[0] += base;
+    ret_off[1] += base;
+    return true;
+}
 
 static int read_deque(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr,
                       shi_value *out) {
-    static const char *const ptr[] = {"buf", "inner", "ptr", NULL};
-    static const char *const cap[] = {"buf", "inner", "cap", NULL};
     static const char *const head[] = {"head", NULL}, *const len[] = {"len", NULL};
-    Dwarf_Die elem;
+    static const char *const tail[] = {"tail", NULL};
+    Dwarf_Die elem, raw[2];
+    uint64_t raw_off[2], end;
     out->kind = SHI_VAL_OWNED;
     out->owned.kind = SHI_OWN_DEQUE;
-    if (!read_path(r, type, ptr, addr, &out->owned.ptr, NULL) ||
-        !read_path(r, type, cap, addr, &out->owned.cap, NULL) ||
-        !read_path(r, type, head, addr, &out->owned.head, NULL) ||
-        !read_path(r, type, len, addr, &out->owned.len, NULL) ||
+    if (!shi_rust_raw_vec(type, raw, raw_off) ||
+        !shi_dwarf_read_scalar(r, &raw[0], addr + raw_off[0], &out->owned.ptr, NULL) ||
+        !shi_dwarf_read_scalar(r, &raw[1], addr + raw_off[1], &out->owned.cap, NULL) ||
         !shi_dwarf_template_param(type, "T", &elem))
         return unknown_layout(out);
+    if (has_path(type, tail)) {   /* the ring before 1.67: tail is the front, head the end */
+        if (!read_path(r, type, tail, addr, &out->owned.head, NULL) ||
+            !read_path(r, type, head, addr, &end, NULL))
+            return unknown_layout(out);
+        uint64_t cap = out->owned.cap;
+        if (cap && (cap & (cap - 1)) == 0) out->owned.len = (end - out->owned.head) & (cap - 1);
+        else if (cap || end || out->owned.head) return unknown_layout(out);
+    } else if (!read_path(r, type, head, addr, &out->owned.head, NULL) ||
+               !read_path(r, type, len, addr, &out->owned.len, NULL)) {
+        return unknown_layout(out);
+    }
     shi_dwarf_set_elem(r, out, &elem);
     if (out->owned.len > out->owned.cap ||
         (out->owned.cap && out->owned.head >= out->owned.cap))

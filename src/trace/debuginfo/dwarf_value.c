@@ -350,27 +350,32 @@ static bool template_param(Dwarf_Die *type, const char *name, Dwarf_Die *ret) {
     return false;
 }
 
-/* A vec-shaped handle: Rust's buf.inner.{ptr,cap} and len, or C's flat {ptr, len, cap}. */
-static int read_vec(const reader *r, Dwarf_Die *vec, uint64_t addr, shi_value *out) {
-    static const char *const rust_ptr[] = {"buf", "inner", "ptr", NULL};
-    static const char *const rust_cap[] = {"buf", "inner", "cap", NULL};
+/* Where a vec-shaped handle keeps its buffer's ptr and cap (their types and offsets, [0] ptr,
+ * [1] cap): Rust's RawVec `buf`, whose layout dwarf_rust_std.c knows, or C's flat {ptr, cap}. */
+static bool vec_members(const reader *r, Dwarf_Die *vec, Dwarf_Die ret_type[2],
+                        uint64_t ret_off[2]) {
     static const char *const c_ptr[] = {"ptr", NULL}, *const c_cap[] = {"cap", NULL};
+    if (r->d->lang == SHI_LANG_RUST) return shi_rust_raw_vec(vec, ret_type, ret_off);
+    return member_path(vec, c_ptr, &ret_type[0], &ret_off[0]) &&
+           member_path(vec, c_cap, &ret_type[1], &ret_off[1]);
+}
+
+/* A vec-shaped handle: Rust's buf {ptr, cap} and len, or C's flat {ptr, len, cap}. */
+static int read_vec(const reader *r, Dwarf_Die *vec, uint64_t addr, shi_value *out) {
     static const char *const len_path[] = {"len", NULL};
     bool rust = r->d->lang == SHI_LANG_RUST;
-    Dwarf_Die pt, ct, lt;
-    uint64_t po, co, lo;
-    if (!member_path(vec, rust ? rust_ptr : c_ptr, &pt, &po) ||
-        !member_path(vec, rust ? rust_cap : c_cap, &ct, &co) ||
-        !member_path(vec, len_path, &lt, &lo))
+    Dwarf_Die bt[2], lt;
+    uint64_t bo[2], lo;
+    if (!vec_members(r, vec, bt, bo) || !member_path(vec, len_path, &lt, &lo))
         return unreadable(out);
-    if (!read_scalar_deep(r, &pt, addr + po, &out->owned.ptr, NULL) ||
-        !read_scalar_deep(r, &ct, addr + co, &out->owned.cap, NULL) ||
+    if (!read_scalar_deep(r, &bt[0], addr + bo[0], &out->owned.ptr, NULL) ||
+        !read_scalar_deep(r, &bt[1], addr + bo[1], &out->owned.cap, NULL) ||
         !read_scalar_deep(r, &lt, addr + lo, &out->owned.len, NULL))
         return unreadable(out);
     Dwarf_Die elem, scalar;
     if (rust && template_param(vec, "T", &elem)) {
         set_elem(r, out, &elem);
-    } else if (!rust && read_scalar_deep(r, &pt, addr + po, &(uint64_t){0}, &scalar) &&
+    } else if (!rust && read_scalar_deep(r, &bt[0], addr + bo[0], &(uint64_t){0}, &scalar) &&
                shi_dwarf_die_type(&scalar, &elem)) {
         set_elem(r, out, &elem);   /* C: the pointee of `T *ptr` */
     }
@@ -413,9 +418,6 @@ static int read_owned(const reader *r, own_kind kind, Dwarf_Die *type, uint64_t 
  * wrappers sit at offset 0) lie from its start: ret[0] ptr, ret[1] len, ret[2] cap (a box
  * has only ptr). */
 static bool handle_layout(const reader *r, own_kind kind, Dwarf_Die *type, uint64_t ret[3]) {
-    static const char *const rust_ptr[] = {"buf", "inner", "ptr", NULL};
-    static const char *const rust_cap[] = {"buf", "inner", "cap", NULL};
-    static const char *const c_ptr[] = {"ptr", NULL}, *const c_cap[] = {"cap", NULL};
     static const char *const len_path[] = {"len", NULL}, *const vec_path[] = {"vec", NULL};
     bool rust = r->d->lang == SHI_LANG_RUST;
     Dwarf_Die agg, t, m;
@@ -431,10 +433,11 @@ static bool handle_layout(const reader *r, own_kind kind, Dwarf_Die *type, uint6
         if (!member_path(&agg, vec_path, &t, &base)) return false;
         agg = t;
     }
-    if (!member_path(&agg, rust ? rust_ptr : c_ptr, &t, &ret[0]) ||
-        !member_path(&agg, len_path, &t, &ret[1]) ||
-        !member_path(&agg, rust ? rust_cap : c_cap, &t, &ret[2]))
-        return false;
+    Dwarf_Die bt[2];
+    uint64_t bo[2];
+    if (!vec_members(r, &agg, bt, bo) || !member_path(&agg, len_path, &t, &ret[1])) return false;
+    ret[0] = bo[0];
+    ret[2] = bo[1];
     for (int i = 0; i < 3; i++) ret[i] += base;
     return true;
 }

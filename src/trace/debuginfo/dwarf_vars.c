@@ -330,14 +330,16 @@ char *shi_dwarf_type_name(const shi_dwarf *d, Dwarf_Die *type) {
 
 /* ---- variables in scope ------------------------------------------------------------------- */
 
-/* rustc's println! leaves `args` locals (the format arguments) in the user's scope. */
+/* rustc's println! leaves `args` locals (the format arguments) in the user's scope. A C++
+ * method's `this` is the compiler's too, but the reader's: it stays. The flag is also the
+ * abstract origin's (a constructor's concrete copies name their parameters through it). */
 static bool is_compiler_made(const shi_dwarf *d, Dwarf_Die *var, const char *type_text) {
     Dwarf_Attribute a;
     bool artificial = false;
-    if (dwarf_attr(var, DW_AT_artificial, &a) && dwarf_formflag(&a, &artificial) == 0 &&
-        artificial)
-        return true;
     const char *name = dwarf_diename(var);
+    if (dwarf_attr_integrate(var, DW_AT_artificial, &a) && dwarf_formflag(&a, &artificial) == 0 &&
+        artificial && !(d->lang == SHI_LANG_CPP && name && strcmp(name, "this") == 0))
+        return true;
     if (!name) return true;
     if (d->lang != SHI_LANG_RUST) return false;
     if (strcmp(name, "args") != 0) return false;

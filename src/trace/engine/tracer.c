@@ -90,6 +90,14 @@ typedef struct unset_local {
     uint64_t call_id, addr, bits;
 } unset_local;
 
+/* A C++ object a step showed in a frame (a local of class type): a destructor called on
+ * its address names it, though the variable may have left DWARF's scope by then (clang
+ * ends a block's scope before the destructor calls at its closing brace). */
+typedef struct cxx_object {
+    uint64_t addr;
+    char *name, *type;
+} cxx_object;
+
 /* A shown function's first instruction, where each of its calls is caught. */
 typedef struct entry_point {
     uint64_t addr;        /* run-time address */
@@ -167,6 +175,8 @@ typedef struct tracer {
     shi_step_fn on_step;      /* shi_tracer_opts.on_step: steps handed over as they are final */
     void *on_step_arg;
     size_t told;              /* steps handed to on_step so far */
+    cxx_object *objs;         /* C++: the objects of the frames still on the stack, by age */
+    size_t nobjs, cap_objs;
     watchdog wd;
 } tracer;
 
@@ -312,10 +322,20 @@ static uint64_t classify_allocation(tracer *tr, const shi_heap_event *call) {
     return tr->nsites | flag;
 }
 
+/* The C++ operator an allocation or free event was made by, as its text says it ("new",
+ * "delete[]"); NULL for malloc & co. */
+static char *op_text(shi_heap_op op) {
+    static const char *const words[] = {[SHI_HEAP_OP_NEW] = "new", [SHI_HEAP_OP_NEW_ARRAY] = "new[]",
+                                        [SHI_HEAP_OP_DELETE] = "delete",
+                                        [SHI_HEAP_OP_DELETE_ARRAY] = "delete[]"};
+    return op != SHI_HEAP_OP_NONE && (size_t)op < sizeof words / sizeof words[0]
+               ? strdup(words[op]) : NULL;
+}
+
 /* A block the program allocated: `tag` is classify_allocation's answer (its site,
- * 1-based). One made on its behalf waits, unnumbered and unseen, until something of the
- * program's reaches it (claim_reached). */
-static void add_block(tracer *tr, uint64_t addr, uint64_t size, uint64_t tag) {
+ * 1-based), `op` the C++ operator that made it, if one did. One made on its behalf waits,
+ * unnumbered and unseen, until something of the program's reaches it (claim_reached). */
+static void add_block(tracer *tr, uint64_t addr, uint64_t size, uint64_t tag, shi_heap_op op) {
     /* a block still at this address had a free that went unseen (inside the panic hook's
      * unwatched window): it is gone */
     live_block *gone = find_block(tr, addr);
@@ -335,6 +355,7 @@ static void add_block(tracer *tr, uint64_t addr, uint64_t size, uint64_t tag) {
     shi_live_number(&tr->live, b, ++tr->next_id);
     shi_event *e = pend(tr, SHI_EV_ALLOC);
     e->addr = addr; e->size = size; e->block_id = b->id;
+    e->text = op_text(op);
 }
 
 /* The path of the handle that owned the block ("v[0]", "b.name"; the model's owner) at the
@@ -390,7 +411,7 @@ static void take_heap(tracer *tr) {
         if (waiting_event(tr, h)) continue;
         switch (h->kind) {
         case SHI_HEAP_MALLOC: case SHI_HEAP_CALLOC: case SHI_HEAP_MEMALIGN:
-            if (h->tag) add_block(tr, h->ptr, h->size, h->tag);
+            if (h->tag) add_block(tr, h->ptr, h->size, h->tag, h->op);
             break;
         case SHI_HEAP_RESULT:   /* what a library call returned: only waiting blocks care */
             break;
@@ -400,7 +421,7 @@ static void take_heap(tracer *tr) {
                 e->old_addr = b->addr; e->addr = h->ptr; e->size = h->size; e->block_id = b->id;
                 shi_live_move(&tr->live, b, h->ptr, h->size);
             } else if (h->tag) {
-                add_block(tr, h->ptr, h->size, h->tag);
+                add_block(tr, h->ptr, h->size, h->tag, SHI_HEAP_OP_NONE);
             }
             break;
         case SHI_HEAP_FREE:
@@ -409,10 +430,13 @@ static void take_heap(tracer *tr) {
                 if (owner) {
                     shi_event *d = pend(tr, SHI_EV_DROP);
                     d->function = strdup(owner);
+                    /* C++ says which destructor ran; a library type's is not a frame */
+                    if (shi_dwarf_language(tr->d) == SHI_LANG_CPP) d->text = strdup("destructor");
                     d->addr = b->addr; d->size = b->size; d->block_id = b->id;
                 }
                 shi_event *e = pend(tr, SHI_EV_FREE);
                 e->addr = b->addr; e->size = b->size; e->block_id = b->id;
+                e->text = op_text(h->op);
                 shi_live_remove(&tr->live, b);
             }
             break;
@@ -946,6 +970,63 @@ static void release_return(tracer *tr, uint64_t ret_addr) {
     shi_proc_unbreak(tr->p, ret_addr);
 }
 
+/* Whether a variable's type is the class a destructor ("~Stack") belongs to: "Stack",
+ * "const Stack", "struct Stack", "Stack<int>". */
+static bool of_class(const char *type, const char *dtor) {
+    if (!type) return false;
+    static const char *const skip[] = {"const ", "struct ", "class ", "union "};
+    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+        if (strncmp(type, skip[i], strlen(skip[i])) == 0) type += strlen(skip[i]);
+    size_t n = strcspn(dtor + 1, "<");
+    return strncmp(type, dtor + 1, n) == 0 && (type[n] == 0 || type[n] == '<');
+}
+
+/* In order: two variables of sibling scopes may share an address, the newer one counts. */
+static void forget_object(tracer *tr, size_t i) {
+    free(tr->objs[i].name);
+    free(tr->objs[i].type);
+    memmove(&tr->objs[i], &tr->objs[i + 1], (tr->nobjs - i - 1) * sizeof *tr->objs);
+    tr->nobjs--;
+}
+
+/* After a C++ step: its innermost frame's objects are remembered (an outer frame's scopes
+ * do not change while it waits for a call), those of frames gone (below the stack pointer)
+ * forgotten. A deep recursion keeps one per frame: looked up newest first. */
+static void remember_objects(tracer *tr, const shi_step *s) {
+    for (size_t i = tr->nobjs; i-- > 0;)
+        if (tr->objs[i].addr < tr->regs.rsp) forget_object(tr, i);
+    const shi_frame *f = s->nframes ? &s->frames[s->nframes - 1] : NULL;
+    for (size_t k = 0; f && k < f->nvars; k++) {
+        const shi_var *v = &f->vars[k];
+        if (v->value.kind != SHI_VAL_STRUCT || !v->addr || !v->type) continue;
+        bool known = false;
+        for (size_t i = tr->nobjs; i-- > 0 && !known;)
+            known = tr->objs[i].addr == v->addr && strcmp(tr->objs[i].name, v->name) == 0 &&
+                    strcmp(tr->objs[i].type, v->type) == 0;
+        if (known) continue;
+        tr->objs = grow(tr->objs, tr->nobjs, &tr->cap_objs, sizeof *tr->objs);
+        tr->objs[tr->nobjs++] = (cxx_object){v->addr, strdup(v->name), strdup(v->type)};
+    }
+}
+
+/* At a C++ destructor's entry (a user class's: its own frame follows), the variable it
+ * destroys, when a frame held it (`this`, the first argument, is its address): as Rust's
+ * drops at a scope's end, a drop event names it, with the destructor that ran as its text.
+ * An object on the heap is told by its free (`delete p`). */
+static void pend_destroyed(tracer *tr, const shi_function *fn) {
+    if (shi_dwarf_language(tr->d) != SHI_LANG_CPP || fn->name[0] != '~') return;
+    uint64_t self = tr->regs.rdi;
+    for (size_t i = tr->nobjs; i-- > 0;) {
+        if (tr->objs[i].addr != self || !of_class(tr->objs[i].type, fn->name)) continue;
+        shi_event *e = pend(tr, SHI_EV_DROP);
+        e->function = strdup(tr->objs[i].name);
+        size_t len = strlen(fn->name) + 3;
+        if ((e->text = malloc(len))) snprintf(e->text, len, "%s()", fn->name);
+        forget_object(tr, i);   /* destroyed: its place may hold another object next */
+        return;
+    }
+}
+
 /* At a shown function's first instruction: a call. rsp holds the return address, so the
  * frame's CFA is rsp + 8 (before the prologue pushes anything). */
 static void on_call(tracer *tr, const shi_function *fn) {
@@ -956,15 +1037,39 @@ static void on_call(tracer *tr, const shi_function *fn) {
                                          .ret_addr = ret_addr, .id = ++tr->next_call};
     if (ret_addr) shi_proc_break(tr->p, ret_addr);
     pend(tr, SHI_EV_CALL)->function = shi_trace_strdup(fn->name);
+    pend_destroyed(tr, fn);
 }
 
-/* A call that went without returning (longjmp past it, a panic unwinding it): a return
- * event whose text says how. */
+/* A call that went without returning (longjmp past it, a panic or a C++ exception
+ * unwinding it): a return event whose text says how. */
 static void pend_popped(tracer *tr, const activation *a, bool abnormal) {
     shi_event *e = pend(tr, SHI_EV_RETURN);
     e->function = shi_trace_strdup(a->fn->name);
-    if (abnormal)
-        e->text = strdup(shi_dwarf_language(tr->d) == SHI_LANG_C ? "longjmp" : "panic");
+    if (!abnormal) return;
+    switch (shi_dwarf_language(tr->d)) {
+    case SHI_LANG_C: e->text = strdup("longjmp"); break;
+    /* a C++ program may longjmp too, but seldom: a throw is what unwinds its frames */
+    case SHI_LANG_CPP: e->text = strdup("exception"); break;
+    default: e->text = strdup("panic"); break;
+    }
+}
+
+/* The newest call on the shadow stack went without a return. */
+static void pop_act(tracer *tr, bool abnormal) {
+    const activation *a = &tr->acts[tr->nacts - 1];
+    pend_popped(tr, a, abnormal);
+    uint64_t ra = a->ret_addr;
+    tr->nacts--;
+    release_return(tr, ra);
+}
+
+/* At a C++ call's entry, the calls on the shadow stack at or below its CFA are gone
+ * without a return: a live caller's CFA is above its callee's. An unwinding that calls a
+ * destructor of a frame it passes (clang's landing pads have no line to stop at first)
+ * has popped the frames below that one. */
+static void pop_unwound(tracer *tr, uint64_t cfa) {
+    if (shi_dwarf_language(tr->d) != SHI_LANG_CPP) return;
+    while (tr->nacts && tr->acts[tr->nacts - 1].cfa <= cfa) pop_act(tr, true);
 }
 
 /* At a breakpoint that may be a return address: the call returning right now (rsp back at
@@ -1016,10 +1121,7 @@ static void match_calls(tracer *tr, frame_info *fr, size_t n, size_t depth) {
         bool gone = !n || a->cfa < fr[0].cfa || (a->cfa == fr[0].cfa && a->fn != fr[0].fn);
         if (!gone) break;
         /* the program's end: main and whatever exit left are returns, not jumps */
-        pend_popped(tr, a, n > 0);
-        uint64_t ra = a->ret_addr;
-        tr->nacts--;
-        release_return(tr, ra);
+        pop_act(tr, n > 0);
     }
     size_t j = tr->nacts;
     for (size_t i = 0; i < n; i++) {
@@ -1196,6 +1298,7 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
         tr->live.changed = true;
     }
     remember_owners(tr, s);
+    if (shi_dwarf_language(tr->d) == SHI_LANG_CPP) remember_objects(tr, s);
     tr->last_file = file;
     tr->last_line = line;
     return STEP_MADE;
@@ -1520,6 +1623,7 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
             int made = NO_STEP;
             const shi_function *called = entry_at(&tr, st.addr);
             if (called) {
+                pop_unwound(&tr, tr.regs.rsp + 8);
                 /* a return not yet on a step gets one before the next call starts */
                 if (return_pending(&tr)) {
                     tr.entering = true;
@@ -1618,6 +1722,8 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     free(tr.span_bytes);
     free(tr.sites);
     free(tr.acts);
+    while (tr.nobjs) forget_object(&tr, tr.nobjs - 1);
+    free(tr.objs);
     free(tr.entries);
     free(tr.stop_lines);
     free(tr.unset);

@@ -143,7 +143,11 @@ static char *popped_title(const shi_step *s) {
 
 static char *title_for(shi_sources *ss, const shi_step *s, const shi_step *prev) {
     char *popped = popped_title(s);
-    if (popped) return popped;
+    if (popped) {   /* rustc 1.63's unwinding drops the popped frame's values before the stop */
+        char *title = shi_step_title_drops(s, popped);
+        free(popped);
+        return title;
+    }
     char *base = shi_step_title(s);
     if (!prev || names_the_step(s)) return base;
     char changes[256];

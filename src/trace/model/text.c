@@ -106,16 +106,21 @@ static void add_event_title(sbuf *b, const shi_event *e) {
         else if (e->has_value && e->is_pointer) sb_printf(b, " 0x%" PRIx64, (uint64_t)e->value);
         else if (e->has_value) sb_printf(b, " %" PRId64, e->value);
         break;
-    case SHI_EV_DROP: sb_printf(b, "drop(%s)", fn); break;
-    case SHI_EV_ALLOC:
-        sb_printf(b, "%zu byte%s allocated (block #%" PRIu64 ")", e->size, e->size == 1 ? "" : "s",
+    /* text: C++'s destructor that ran ("~Buffer()"), "destructor" for a library type's */
+    case SHI_EV_DROP: sb_printf(b, e->text ? "%s dropped" : "drop(%s)", fn); break;
+    case SHI_EV_ALLOC:   /* text: the C++ operator that allocated, "new" or "new[]" */
+        sb_printf(b, "%zu byte%s allocated%s%s (block #%" PRIu64 ")", e->size,
+                  e->size == 1 ? "" : "s", e->text ? " by " : "", e->text ? e->text : "",
                   e->block_id);
         break;
     case SHI_EV_REALLOC:
         sb_printf(b, "block #%" PRIu64 " reallocated: %zu byte%s%s", e->block_id, e->size,
                   e->size == 1 ? "" : "s", e->old_addr && e->old_addr != e->addr ? ", moved" : "");
         break;
-    case SHI_EV_FREE: sb_printf(b, "block #%" PRIu64 " freed", e->block_id); break;
+    case SHI_EV_FREE:   /* text: "delete" or "delete[]" */
+        sb_printf(b, "block #%" PRIu64 " freed%s%s", e->block_id, e->text ? " by " : "",
+                  e->text ? e->text : "");
+        break;
     case SHI_EV_EXIT: sb_printf(b, "exited with code %" PRId64, e->value); break;
     case SHI_EV_SIGNAL:
         if (e->text) sb_printf(b, "killed by %s", e->text);
@@ -123,6 +128,29 @@ static void add_event_title(sbuf *b, const shi_event *e) {
         break;
     case SHI_EV_LIMIT: sb_add(b, e->text ? e->text : "limit reached"); break;
     default: break;
+    }
+}
+
+/* Whether the step drops the block by name (its free is told by the drop). */
+static bool dropped(const shi_step *s, uint64_t block_id) {
+    for (size_t i = 0; i < s->nevents; i++)
+        if (s->events[i].kind == SHI_EV_DROP && s->events[i].block_id == block_id) return true;
+    return false;
+}
+
+/* Scope ends drop several values at once: all of them, in the order they went, after the
+ * title's head (`named`: the event the head is already). A C++ delete no drop names (a
+ * destructor's, a standard container's outgrown buffer, a block freed while an exception
+ * unwinds) is told among them: "block #1 freed by delete". */
+static void add_drops(sbuf *b, const shi_step *s, const shi_event *named, const char *sep) {
+    for (size_t i = 0; i < s->nevents; i++) {
+        const shi_event *e = &s->events[i];
+        bool deleted = e->kind == SHI_EV_FREE && e->text && !dropped(s, e->block_id);
+        if ((e->kind == SHI_EV_DROP || deleted) && e != named) {
+            sb_add(b, sep);
+            add_event_title(b, e);
+            sep = ", ";
+        }
     }
 }
 
@@ -134,25 +162,43 @@ char *shi_step_title(const shi_step *s) {
             (!best || event_rank(s->events[i].kind) > event_rank(best->kind)))
             best = &s->events[i];
     sbuf b = {0};
-    if (best) add_event_title(&b, best);
-    else if (s->index == 0 && s->nframes) sb_printf(&b, "%s() called", s->frames[0].function);
-    else sb_printf(&b, "line %d", s->line);
-    /* scope ends drop several values at once: all of them, in the order they went; and
-     * optimised code may enter two calls before its first line stop (gcc -O2's main calling
-     * add at once): both are named, not only main while add's frame is on top */
-    const char *sep = best && best->kind == SHI_EV_DROP ? ", " : "; ";
-    bool calls = best && best->kind == SHI_EV_CALL;
-    for (size_t i = 0; i < s->nevents; i++)
-        if (calls && s->events[i].kind == SHI_EV_CALL && &s->events[i] != best) {
-            sb_add(&b, ", ");
-            add_event_title(&b, &s->events[i]);
-        }
-    for (size_t i = 0; i < s->nevents; i++)
-        if (s->events[i].kind == SHI_EV_DROP && &s->events[i] != best) {
-            sb_add(&b, sep);
-            add_event_title(&b, &s->events[i]);
-            sep = ", ";
-        }
+    /* a C++ destructor returning where its object's block is freed (`delete node`): what
+     * the reader sees is the object going, "~Node() ran: block #3 freed by delete". The
+     * outermost destructor before the free names it (~Square, not the ~Shape it called). */
+    const shi_event *freed = NULL, *dtor = NULL;
+    for (size_t i = 0; best && best->kind == SHI_EV_RETURN && i < s->nevents && !freed; i++) {
+        const shi_event *e = &s->events[i];
+        if (e->kind == SHI_EV_RETURN && !e->text && e->function && e->function[0] == '~')
+            dtor = e;
+        else if (e->kind == SHI_EV_FREE && dtor)
+            freed = e;
+    }
+    if (freed) {
+        sb_printf(&b, "%s() ran: ", dtor->function);
+        add_event_title(&b, freed);
+    } else if (best) {
+        add_event_title(&b, best);
+        /* optimised code may enter two calls before its first line stop (gcc -O2's main
+         * calling add at once): both are named, not only main while add's frame is on top */
+        for (size_t i = 0; best->kind == SHI_EV_CALL && i < s->nevents; i++)
+            if (s->events[i].kind == SHI_EV_CALL && &s->events[i] != best) {
+                sb_add(&b, ", ");
+                add_event_title(&b, &s->events[i]);
+            }
+    } else if (s->index == 0 && s->nframes) {
+        sb_printf(&b, "%s() called", s->frames[0].function);
+    } else {
+        sb_printf(&b, "line %d", s->line);
+    }
+    add_drops(&b, s, freed ? freed : best,
+              best && (best->kind == SHI_EV_DROP || best->kind == SHI_EV_FREE) ? ", " : "; ");
+    return sb_take(&b);
+}
+
+char *shi_step_title_drops(const shi_step *s, const char *head) {
+    sbuf b = {0};
+    sb_add(&b, head);
+    add_drops(&b, s, NULL, "; ");
     return sb_take(&b);
 }
 

@@ -17,6 +17,10 @@
 
 /* The step's title: s->title, or one made from its events ("add() called"). Caller frees. */
 char *shi_step_title(const shi_step *s);
+/* `head` and the step's drops: "panic: popped pick(); drop(scores)" (an unwinding that
+ * dropped a value of the frame it popped); C++'s deletes no drop names too, in order
+ * ("exception: popped middle(); block #1 freed by delete"). Caller frees. */
+char *shi_step_title_drops(const shi_step *s, const char *head);
 /* A value as the diagram writes it ("15", "?", "(1.0, 2.0)", "\"Hello\""). Caller frees. */
 char *shi_value_text(const shi_value *v);
 /* The same in the notation of the trace's language (t->language): "c" writes arrays as

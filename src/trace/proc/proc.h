@@ -207,6 +207,16 @@ typedef enum shi_heap_kind {
                              its result (rax), caller where it returned to */
 } shi_heap_kind;
 
+/* Which C++ operator made or ended the block, when one did (libstdc++'s operator new calls
+ * malloc, operator delete free: the outermost call is the operator's). */
+typedef enum shi_heap_op {
+    SHI_HEAP_OP_NONE,     /* malloc & co. called as themselves */
+    SHI_HEAP_OP_NEW,      /* operator new (any variant: nothrow, aligned) */
+    SHI_HEAP_OP_NEW_ARRAY,
+    SHI_HEAP_OP_DELETE,   /* operator delete (any variant: sized, aligned) */
+    SHI_HEAP_OP_DELETE_ARRAY
+} shi_heap_op;
+
 typedef struct shi_heap_event {
     shi_heap_kind kind;
     uint64_t ptr;         /* the block (result, or the argument of free) */
@@ -216,6 +226,7 @@ typedef struct shi_heap_event {
     pid_t tid;
     struct user_regs_struct regs;   /* at the function's entry ([rsp] is `caller`) */
     uint64_t tag;         /* shi_proc_heap_answer's at the call's entry (0 without) */
+    shi_heap_op op;       /* MALLOC: new or new[]; FREE: delete or delete[] */
 } shi_heap_event;
 
 /* From now on, the entry of each outermost allocating call (not free) is a stop of its own
@@ -230,7 +241,8 @@ void shi_proc_heap_answer(shi_proc *p, uint64_t tag);
 
 /* Puts breakpoints on malloc, calloc, realloc, reallocarray, free, posix_memalign,
  * aligned_alloc and memalign of the libc in use (running to the entry point first if libc
- * is not mapped yet; a static executable's own malloc is used otherwise), and on
+ * is not mapped yet; a static executable's own malloc is used otherwise), on libstdc++'s
+ * operator new, new[], delete and delete[] when the program has it, and on
  * stackheap's sh_malloc family when the program has it (linked in or libstackheap.so). Only the outermost call per thread
  * counts: calloc or realloc calling malloc inside libc gives one event. free(NULL) and
  * failed allocations give none. Returns -1/ENOENT if no malloc was found. */

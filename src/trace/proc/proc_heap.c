@@ -12,10 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* libc's functions first (fn_names), then C++'s operators (cxx_fns) */
 enum { FN_MALLOC, FN_CALLOC, FN_REALLOC, FN_FREE, FN_POSIX_MEMALIGN, FN_ALIGNED_ALLOC,
-       FN_MEMALIGN, FN_VALLOC, FN_REALLOCARRAY, FN_COUNT };
+       FN_MEMALIGN, FN_VALLOC, FN_REALLOCARRAY, FN_LIBC_COUNT,
+       FN_NEW = FN_LIBC_COUNT, FN_NEW_ARRAY, FN_DELETE, FN_DELETE_ARRAY, FN_COUNT };
 
-static const char *const fn_names[FN_COUNT] = {
+static const char *const fn_names[FN_LIBC_COUNT] = {
     "malloc", "calloc", "realloc", "free", "posix_memalign", "aligned_alloc", "memalign", "valloc",
     "reallocarray",
 };
@@ -29,6 +31,32 @@ static const struct { const char *name; int fn; } sh_fns[] = {
     {"sh_aligned_alloc", FN_ALIGNED_ALLOC}, {"sh_reallocarray", FN_REALLOCARRAY},
 };
 
+/* libstdc++'s operators by their mangled names (the Itanium ABI's, which clang++ shares):
+ * the plain ones, nothrow, C++17's aligned, C++14's sized deletes. Each calls malloc or
+ * free, a nested call that counts no more. The first argument is the size or the block. */
+static const struct { const char *name; int fn; } cxx_fns[] = {
+    {"_Znwm", FN_NEW}, {"_ZnwmRKSt9nothrow_t", FN_NEW}, {"_ZnwmSt11align_val_t", FN_NEW},
+    {"_ZnwmSt11align_val_tRKSt9nothrow_t", FN_NEW},
+    {"_Znam", FN_NEW_ARRAY}, {"_ZnamRKSt9nothrow_t", FN_NEW_ARRAY},
+    {"_ZnamSt11align_val_t", FN_NEW_ARRAY}, {"_ZnamSt11align_val_tRKSt9nothrow_t", FN_NEW_ARRAY},
+    {"_ZdlPv", FN_DELETE}, {"_ZdlPvm", FN_DELETE}, {"_ZdlPvSt11align_val_t", FN_DELETE},
+    {"_ZdlPvmSt11align_val_t", FN_DELETE},
+    {"_ZdaPv", FN_DELETE_ARRAY}, {"_ZdaPvm", FN_DELETE_ARRAY},
+    {"_ZdaPvSt11align_val_t", FN_DELETE_ARRAY}, {"_ZdaPvmSt11align_val_t", FN_DELETE_ARRAY},
+};
+
+static bool frees(int fn) { return fn == FN_FREE || fn == FN_DELETE || fn == FN_DELETE_ARRAY; }
+
+static shi_heap_op op_of(int fn) {
+    switch (fn) {
+    case FN_NEW: return SHI_HEAP_OP_NEW;
+    case FN_NEW_ARRAY: return SHI_HEAP_OP_NEW_ARRAY;
+    case FN_DELETE: return SHI_HEAP_OP_DELETE;
+    case FN_DELETE_ARRAY: return SHI_HEAP_OP_DELETE_ARRAY;
+    default: return SHI_HEAP_OP_NONE;
+    }
+}
+
 static void push_event(shi_proc *p, shi_heap_event ev) {
     SHI_GROW(p->events, p->evcap, p->nevents + 1);
     p->events[p->nevents++] = ev;
@@ -39,9 +67,10 @@ static void finish_call(shi_proc *p, shi_task *t, const struct user_regs_struct 
     const shi_heap_call *c = &t->call;
     uint64_t res = r->rax;
     shi_heap_event ev = {.caller = c->ret_addr, .tid = t->tid, .ptr = res, .regs = c->regs,
-                         .tag = c->tag};
+                         .tag = c->tag, .op = op_of(c->fn)};
     switch (c->fn) {
-    case FN_MALLOC: ev.kind = SHI_HEAP_MALLOC; ev.size = c->a0; break;
+    case FN_MALLOC: case FN_NEW: case FN_NEW_ARRAY:
+        ev.kind = SHI_HEAP_MALLOC; ev.size = c->a0; break;
     case FN_VALLOC: ev.kind = SHI_HEAP_MEMALIGN; ev.size = c->a0; break;
     case FN_CALLOC: ev.kind = SHI_HEAP_CALLOC; ev.size = c->a0 * c->a1; break;
     case FN_ALIGNED_ALLOC:
@@ -77,11 +106,13 @@ static void enter_call(shi_proc *p, shi_task *t, int fn, const struct user_regs_
     if (t->call.active) return;   /* nested: libc calling itself */
     uint64_t ret_addr;
     if (shi_proc_read_u64(p, r->rsp, &ret_addr) != 0)  return;
-    if (fn == FN_FREE) {
-        /* free returns nothing worth waiting for; free(NULL) does nothing */
+    if (frees(fn)) {
+        /* free returns nothing worth waiting for; free(NULL) does nothing. delete's own
+         * free comes next as an event of its own, about a block gone already. */
         if (r->rdi != 0)
             push_event(p, (shi_heap_event){.kind = SHI_HEAP_FREE, .ptr = r->rdi,
-                                           .caller = ret_addr, .tid = t->tid, .regs = *r});
+                                           .caller = ret_addr, .tid = t->tid, .regs = *r,
+                                           .op = op_of(fn)});
         return;
     }
     shi_bp *rb = shi_bp_get(p, ret_addr);
@@ -94,9 +125,10 @@ static void enter_call(shi_proc *p, shi_task *t, int fn, const struct user_regs_
             [FN_MALLOC] = SHI_HEAP_MALLOC, [FN_CALLOC] = SHI_HEAP_CALLOC,
             [FN_REALLOC] = SHI_HEAP_REALLOC, [FN_REALLOCARRAY] = SHI_HEAP_REALLOC,
             [FN_POSIX_MEMALIGN] = SHI_HEAP_MEMALIGN, [FN_ALIGNED_ALLOC] = SHI_HEAP_MEMALIGN,
-            [FN_MEMALIGN] = SHI_HEAP_MEMALIGN, [FN_VALLOC] = SHI_HEAP_MEMALIGN};
+            [FN_MEMALIGN] = SHI_HEAP_MEMALIGN, [FN_VALLOC] = SHI_HEAP_MEMALIGN,
+            [FN_NEW] = SHI_HEAP_MALLOC, [FN_NEW_ARRAY] = SHI_HEAP_MALLOC};
         p->heap_call = (shi_heap_event){.kind = kinds[fn], .caller = ret_addr, .tid = t->tid,
-                                        .regs = *r};
+                                        .regs = *r, .op = op_of(fn)};
         p->heap_call_new = true;
     }
 }
@@ -239,7 +271,7 @@ int shi_proc_watch_heap(shi_proc *p) {
     /* a static executable carries its own malloc */
     const char *module = libc_mapped(p) ? "libc.so" : NULL;
     int found = 0;
-    for (int fn = 0; fn < FN_COUNT; fn++) {
+    for (int fn = 0; fn < FN_LIBC_COUNT; fn++) {
         uint64_t addr = shi_proc_symbol(p, module, fn_names[fn]);
         if (!addr) continue;
         shi_bp *b = shi_bp_get(p, addr);
@@ -255,6 +287,13 @@ int shi_proc_watch_heap(shi_proc *p) {
         shi_bp *b = shi_bp_get(p, addr);
         if (!b) return -1;
         if (b->heap_fn < 0) b->heap_fn = sh_fns[i].fn;
+    }
+    for (size_t i = 0; i < sizeof cxx_fns / sizeof cxx_fns[0]; i++) {
+        uint64_t addr = shi_proc_symbol(p, "libstdc++.so", cxx_fns[i].name);
+        if (!addr) continue;
+        shi_bp *b = shi_bp_get(p, addr);
+        if (!b) return -1;
+        if (b->heap_fn < 0) b->heap_fn = cxx_fns[i].fn;
     }
     if (!found) { errno = ENOENT; return -1; }
     p->heap_watching = true;

@@ -670,7 +670,8 @@ int shi_render_json(const shi_trace *t, FILE *out) {
 /*
  * OPT's trace is "memoryless": each entry holds the whole state. Values are encoded as OPT's
  * C backend (opt-cpp-backend) encodes them, so that OPT's own front end, run with
- * `lang: 'c'`, draws them:
+ * `lang: 'c'` (`lang: 'cpp'` for a C++ trace: one backend, one encoding for both, a class
+ * a C_STRUCT by its name and a method's `this` a pointer to it), draws them:
  *
  *     ["C_DATA", addr, type, value]          a scalar; type as gcc names it ("long int"),
  *                                            "pointer" for every pointer (value: "0x...")
