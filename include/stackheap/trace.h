@@ -125,8 +125,13 @@ typedef enum sh_trace_end {
 } sh_trace_end;
 sh_trace_end sh_trace_end_reason(const sh_trace *t);
 int sh_trace_interrupt_signal(const sh_trace *t);   /* the value *interrupt had, or 0 */
-/* The -O flag the program was built with ("-O2"): values may be missing; "" for -O0. */
+/* The -O flag the program was built with ("-O2"), "optimised" when the compiler records
+ * no level (clang, rustc) but the code shows it: values may be missing; "" for -O0. */
 const char *sh_trace_opt_level(const sh_trace *t);
+/* What a reader must be told of the build, or "": optimised code ("./p was compiled with
+ * -O2: values the compiler dropped show as optimised out, ..."), or debug information
+ * without variables (gcc -g1, clang -gline-tables-only, rustc -C debuginfo=1). */
+const char *sh_trace_build_note(const sh_trace *t);
 /* Child processes and threads the program started: only its main thread is traced. */
 unsigned sh_trace_forks(const sh_trace *t);
 unsigned sh_trace_threads(const sh_trace *t);

@@ -256,10 +256,7 @@ static int run_body(int argc, char **argv) {
         close_outputs(outs, nouts, NULL, true);
         return SH_EXIT_FAIL;
     }
-    if (sh_trace_opt_level(t)[0])
-        fprintf(stderr, "note: %s was compiled with %s: locals may be optimised out and lines "
-                        "merged or reordered; for a full trace build it with -O0 -g\n",
-                argv[i], sh_trace_opt_level(t));
+    if (sh_trace_build_note(t)[0]) fprintf(stderr, "note: %s\n", sh_trace_build_note(t));
     int rc = SH_EXIT_OK;
     if (close_outputs(outs, nouts, t, false) != 0) rc = SH_EXIT_FAIL;
     if (!files) {

@@ -497,6 +497,107 @@ SH_TEST(test_eval_fails_on_bad_memory_unknown_ops_and_no_frame_base) {
     CHECK_EQ(shi_dwarf_eval_location(NULL, 0, NULL, 0, &t, &loc), -1);
 }
 
+SH_TEST(test_eval_pieces_gather_a_value_from_a_register_and_a_constant) {
+    /* a struct of two longs in optimised code: rbx holds the first, the second is known */
+    Dwarf_Op ops[] = {{.atom = DW_OP_reg3}, {.atom = DW_OP_piece, .number = 8},
+                      {.atom = DW_OP_lit5}, {.atom = DW_OP_stack_value},
+                      {.atom = DW_OP_piece, .number = 4}};
+    fake f = {0};
+    f.regs[3] = 0x1122334455667788;
+    shi_dwarf_loc loc = eval_ok(ops, 5, NULL, 0, &f, 0);
+    CHECK_EQ(loc.kind, SHI_LOC_BYTES);
+    CHECK_EQ(loc.nbytes, 12);
+    uint64_t first;
+    uint32_t second;
+    memcpy(&first, loc.bytes, 8);
+    memcpy(&second, loc.bytes + 8, 4);
+    CHECK(first == 0x1122334455667788 && second == 5);
+}
+
+SH_TEST(test_eval_a_piece_without_a_place_or_an_entry_value_is_optimised_out) {
+    fake f = {0};
+    Dwarf_Op hole[] = {{.atom = DW_OP_piece, .number = 8}, {.atom = DW_OP_reg3},
+                       {.atom = DW_OP_piece, .number = 8}};
+    CHECK_EQ(eval_ok(hole, 3, NULL, 0, &f, 0).kind, SHI_LOC_OPTIMISED);
+    /* gcc -O2's parameter once its register is reused: the value it had at the entry */
+    Dwarf_Op entry[] = {{.atom = DW_OP_entry_value, .number = 1}, {.atom = DW_OP_stack_value}};
+    CHECK_EQ(eval_ok(entry, 2, NULL, 0, &f, 0).kind, SHI_LOC_OPTIMISED);
+    Dwarf_Op gnu[] = {{.atom = DW_OP_GNU_entry_value, .number = 1}, {.atom = DW_OP_lit2},
+                      {.atom = DW_OP_mul}, {.atom = DW_OP_stack_value}};
+    CHECK_EQ(eval_ok(gnu, 4, NULL, 0, &f, 0).kind, SHI_LOC_OPTIMISED);
+}
+
+static bool entry_seven(void *arg, int regno, uint64_t *ret) {
+    (void)arg;
+    *ret = 7;
+    return regno == 1;   /* only rdx's value at the entry is known */
+}
+
+SH_TEST(test_eval_entry_value_is_asked_of_the_target) {
+    Dwarf_Op ops[] = {{.atom = DW_OP_entry_value, .number = 1}, {.atom = DW_OP_lit2},
+                      {.atom = DW_OP_mul}, {.atom = DW_OP_stack_value}};
+    fake f = {0};
+    shi_dwarf_target t = target_of(&f, 0);
+    t.entry_value = entry_seven;
+    t.entry_regno = 1;
+    shi_dwarf_loc loc;
+    CHECK_EQ(shi_dwarf_eval_location(ops, 4, NULL, 0, &t, &loc), 0);
+    CHECK(loc.kind == SHI_LOC_VALUE && loc.value == 14);
+    t.entry_regno = 5;   /* rdi: the call site does not say */
+    CHECK_EQ(shi_dwarf_eval_location(ops, 4, NULL, 0, &t, &loc), 0);
+    CHECK_EQ(loc.kind, SHI_LOC_OPTIMISED);
+}
+
+SH_TEST(test_eval_implicit_value_gives_its_bytes) {
+    static const unsigned char half[8] = {0, 0, 0, 0, 0, 0, 4, 0x40};   /* 2.5 */
+    Dwarf_Op ops[] = {{.atom = DW_OP_implicit_value, .number = 8,
+                       .number2 = (Dwarf_Word)(uintptr_t)half}};
+    fake f = {0};
+    shi_dwarf_loc loc = eval_ok(ops, 1, NULL, 0, &f, 0);
+    CHECK(loc.kind == SHI_LOC_BYTES && loc.nbytes == 8 && memcmp(loc.bytes, half, 8) == 0);
+}
+
+SH_TEST(test_eval_a_register_that_cannot_be_read_has_no_value) {
+    Dwarf_Op xmm0[] = {{.atom = DW_OP_reg17}};   /* the fake has the 17 general registers */
+    fake f = {0};
+    shi_dwarf_loc loc = eval_ok(xmm0, 1, NULL, 0, &f, 0);
+    CHECK(loc.kind == SHI_LOC_REGISTER && !loc.has_value);
+}
+
+SH_TEST(test_located_values_are_read_as_their_type) {
+    shi_dwarf *d = open_ok(build_c("stack_types", "-g"));
+    seen s = vars_at_line(d, stack_types_c_src(), "stack_types.c", "printf(\"x=%d");
+    fake f = {0};
+    shi_dwarf_target t = target_of(&f, 0);
+    shi_value v;
+    /* an int32_t in a register holding -5: signed, not 4294967291 */
+    shi_dwarf_loc reg = {.kind = SHI_LOC_REGISTER, .regno = 0, .has_value = true,
+                         .value = (uint64_t)-5};
+    CHECK_EQ(shi_dwarf_read_located(d, &find_var(&s, "x")->v.type, &reg, &t, &v), 0);
+    CHECK(v.kind == SHI_VAL_INT && v.i == -5 && v.at == 0);
+    /* a double's constant bytes */
+    shi_dwarf_var konst = {.has_const = true, .const_block = (const unsigned char *)"\0\0\0\0\0\0\4@",
+                           .const_size = 8};
+    shi_dwarf_loc bytes;
+    CHECK(shi_dwarf_var_const(&konst, &bytes));
+    CHECK_EQ(shi_dwarf_read_located(d, &find_var(&s, "pi")->v.type, &bytes, &t, &v), 0);
+    CHECK(v.kind == SHI_VAL_FLOAT && v.f == 2.5);
+    /* a struct of two doubles gathered from pieces, 16 bytes */
+    double pair[2] = {1.0, 2.0};
+    shi_dwarf_loc pieces = {.kind = SHI_LOC_BYTES, .nbytes = 16};
+    memcpy(pieces.bytes, pair, 16);
+    CHECK_EQ(shi_dwarf_read_located(d, &find_var(&s, "point")->v.type, &pieces, &t, &v), 0);
+    CHECK(v.kind == SHI_VAL_STRUCT && v.nfields == 2 && field(&v, "_1")->value->f == 2.0);
+    /* a register too small for the type, or unreadable: unreadable, never garbage (nor
+     * what lies in the tracee past the register's 8 bytes) */
+    shi_dwarf_read_located(d, &find_var(&s, "point")->v.type, &reg, &t, &v);
+    CHECK(v.kind == SHI_VAL_UNREADABLE ||
+          (v.nfields == 2 && field(&v, "_1")->value->kind == SHI_VAL_UNREADABLE));
+    reg.has_value = false;
+    CHECK_EQ(shi_dwarf_read_located(d, &find_var(&s, "x")->v.type, &reg, &t, &v), -1);
+    shi_dwarf_close(d);
+}
+
 /* ---- values on fake memory --------------------------------------------------------------- */
 
 SH_TEST(test_value_c_struct_array_and_scalars) {

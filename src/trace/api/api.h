@@ -18,6 +18,7 @@ struct sh_trace {
     shi_trace *t;              /* set when the run returns (during it: at each on_step) */
     shi_tracer_info info;
     sh_trace_step_fn on_step;  /* the caller's, called through a wrapper */
+    char *note;                /* sh_trace_build_note's, made once */
     void *on_step_arg;
 };
 

@@ -8,6 +8,7 @@
 
 #include "core/panic.h"
 #include "trace/api/api.h"
+#include "trace/model/text.h"
 #include "trace/render/render.h"
 
 _Static_assert((int)SH_TRACE_TIMEOUT_DEFAULT == (int)SHI_TRACER_TIMEOUT, "the engine's default, published");
@@ -87,6 +88,7 @@ sh_trace *sh_trace_run(char *const argv[], const sh_trace_opts *opts, char *err,
 void sh_trace_free(sh_trace *t) {
     if (!t) return;
     shi_trace_free(t->t);
+    free(t->note);
     free(t);
 }
 
@@ -117,6 +119,16 @@ sh_trace_end sh_trace_end_reason(const sh_trace *t) {
 
 int sh_trace_interrupt_signal(const sh_trace *t) { NEED(t); return t->info.interrupted; }
 const char *sh_trace_opt_level(const sh_trace *t) { NEED(t); return t->info.opt_level; }
+
+const char *sh_trace_build_note(const sh_trace *t) {
+    NEED(t);
+    sh_trace *m = (sh_trace *)t;   /* made on first use, kept with the trace */
+    if (!m->note) {
+        char *note = shi_trace_build_note(t->t, t->t->program);
+        m->note = note ? note : shi_trace_strdup("");
+    }
+    return m->note;
+}
 unsigned sh_trace_forks(const sh_trace *t) { NEED(t); return t->info.forks; }
 unsigned sh_trace_threads(const sh_trace *t) { NEED(t); return t->info.threads; }
 

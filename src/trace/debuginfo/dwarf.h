@@ -62,9 +62,15 @@ void shi_dwarf_close(shi_dwarf *d);   /* accepts NULL */
 shi_dwarf_lang shi_dwarf_language(const shi_dwarf *d);
 const char *shi_dwarf_language_name(const shi_dwarf *d);   /* "c", "c++", "rust", "other" */
 Dwarf *shi_dwarf_handle(const shi_dwarf *d);
-/* The -O flag main's unit was compiled with ("-O2", "-Os"), or NULL for -O0 or unknown:
- * optimised code keeps locals in registers or drops them, and merges lines. */
+/* The -O flag main's unit was compiled with ("-O2", "-Os"; gcc records it), SHI_OPT_UNKNOWN
+ * for code that shows it was optimised without saying how (clang, rustc: a user function
+ * inlined, a user variable dropped, DW_AT_call_all_calls), or NULL for -O0: optimised code keeps locals in
+ * registers or drops them, and merges lines. */
+#define SHI_OPT_UNKNOWN "optimised"
 const char *shi_dwarf_opt_level(const shi_dwarf *d);
+/* The user's units have lines and functions but no variable and no type (gcc -g1, clang
+ * -gline-tables-only, rustc -C debuginfo=1): frames can be shown, their variables not. */
+bool shi_dwarf_lines_only(const shi_dwarf *d);
 
 /* The user's source files (absolute paths, as named in DWARF). */
 const char *const *shi_dwarf_source_files(const shi_dwarf *d, size_t *ret_n);
@@ -99,8 +105,14 @@ typedef struct shi_dwarf_var {
     int decl_line;                /* a C local declared below the current line is not set yet */
     bool not_yet;                 /* Rust: declared by a later `let`, not in scope yet (`?`) */
     Dwarf_Die die, type;          /* the variable and its type */
-    const Dwarf_Op *loc;          /* its location expression at this pc; NULL: optimised out */
+    const Dwarf_Op *loc;          /* its location expression at this pc; NULL: optimised out
+                                     (unless it has a constant value) */
     size_t nloc;
+    int entry_regno;              /* loc has DW_OP_entry_value(DW_OP_regN): N; else -1 */
+    bool has_const;               /* DW_AT_const_value: optimised code knew it at compile time */
+    uint64_t const_word;          /* its value, if given as a number (const_block NULL) */
+    const unsigned char *const_block;   /* its bytes, if given as a block */
+    size_t const_size;
     const Dwarf_Op *frame_base;   /* the function's DW_AT_frame_base at this pc */
     size_t nframe_base;
 } shi_dwarf_var;
@@ -154,13 +166,34 @@ typedef struct shi_dwarf_target {
     const Dwarf_Op *frame_base;   /* the frame's DW_AT_frame_base, for the bounds of a C
                                      variable-length array (a local's location); may be NULL */
     size_t nframe_base;
+    /* DW_OP_entry_value: the value DWARF register `regno` had when the frame's function was
+     * entered (its caller's call site says, shi_dwarf_call_value); false if unknown, and
+     * the value is optimised out. May be NULL. */
+    bool (*entry_value)(void *arg, int regno, uint64_t *ret_value);
+    int entry_regno;      /* the register DW_OP_entry_value names in the expression evaluated
+                             (shi_dwarf_var.entry_regno); -1 or 0 with entry_value NULL */
 } shi_dwarf_target;
 
+enum { SHI_LOC_BYTES_MAX = 64 };
+
 typedef struct shi_dwarf_loc {
-    enum { SHI_LOC_MEMORY, SHI_LOC_REGISTER, SHI_LOC_VALUE } kind;
+    enum {
+        SHI_LOC_MEMORY,
+        SHI_LOC_REGISTER,
+        SHI_LOC_VALUE,
+        SHI_LOC_BYTES,      /* optimised code: the value itself, gathered from the places
+                               its pieces are (DW_OP_piece) or written in the expression
+                               (DW_OP_implicit_value, a DW_AT_const_value) */
+        SHI_LOC_OPTIMISED   /* the expression says the value is gone here: a piece without
+                               a location, or a value known only at the function's entry
+                               (DW_OP_entry_value) */
+    } kind;
     uint64_t addr;        /* SHI_LOC_MEMORY */
     int regno;            /* SHI_LOC_REGISTER: the DWARF register holding the value */
     uint64_t value;       /* SHI_LOC_VALUE (DW_OP_stack_value); also a register's content */
+    bool has_value;       /* SHI_LOC_REGISTER: the register could be read (value is it) */
+    unsigned char bytes[SHI_LOC_BYTES_MAX];   /* SHI_LOC_BYTES */
+    size_t nbytes;
 } shi_dwarf_loc;
 
 /* Evaluates a location expression; the frame base expression is used by DW_OP_fbreg
@@ -198,6 +231,21 @@ int shi_dwarf_return_value(const shi_dwarf *d, Dwarf_Off fn_die, uint64_t rax, u
  * points, if it can be read). Heap blocks of owned handles are never read: a Vec::new()
  * pointer dangles. Unreadable memory gives
  * SHI_VAL_UNREADABLE. 0 or -1. */
+/* The value a call passed in DWARF register `regno`, from the call site whose return
+ * address is ret_pc_rel (a user function's DW_TAG_call_site and its parameter's
+ * DW_AT_call_value, gcc's DW_TAG_GNU_call_site too), evaluated in the caller's frame
+ * `caller`. False if there is no such site or its value cannot be known. */
+bool shi_dwarf_call_value(const shi_dwarf *d, uint64_t ret_pc_rel, int regno,
+                          const shi_dwarf_target *caller, uint64_t *ret);
+/* A variable's DW_AT_const_value as a location of its bytes (SHI_LOC_BYTES); false if it
+ * has none. */
+bool shi_dwarf_var_const(const shi_dwarf_var *v, shi_dwarf_loc *ret_loc);
+/* A value that is not in memory (a register, DW_OP_stack_value, SHI_LOC_BYTES), decoded as
+ * `type` as read_value would decode its bytes: an int in a register is signed, a pointer
+ * points. 0, or -1 (SHI_VAL_UNREADABLE: a register that cannot be read, a type larger than
+ * what the location holds). */
+int shi_dwarf_read_located(const shi_dwarf *d, Dwarf_Die *type, const shi_dwarf_loc *loc,
+                           const shi_dwarf_target *t, shi_value *out);
 int shi_dwarf_read_value(const shi_dwarf *d, Dwarf_Die *type, uint64_t addr,
                          const shi_dwarf_target *t, shi_value *out);
 /* `count` objects of type `elem` one after the other at `addr` (a heap block reached by an

@@ -56,6 +56,7 @@ static bool frame_base(const machine *m, uint64_t *ret) {
     shi_dwarf_loc loc;
     if (shi_dwarf_eval_location(m->fb, m->nfb, NULL, 0, m->t, &loc) != 0) return false;
     if (loc.kind == SHI_LOC_REGISTER) return reg(m, loc.regno, ret);
+    if (loc.kind != SHI_LOC_MEMORY && loc.kind != SHI_LOC_VALUE) return false;
     *ret = loc.kind == SHI_LOC_MEMORY ? loc.addr : loc.value;
     return true;
 }
@@ -93,6 +94,14 @@ static bool stack_op(machine *m, const Dwarf_Op *op) {
     }
 }
 
+/* DW_OP_entry_value(DW_OP_regN): the register's value at the function's entry, asked of
+ * the target (the caller's call site knows it). libdw keeps the inner expression to the
+ * attribute: the variable's reader found its register (shi_dwarf_var.entry_regno). */
+static bool entry_value(const machine *m, uint64_t *ret) {
+    return m->t->entry_value && m->t->entry_regno >= 0 &&
+           m->t->entry_value(m->t->arg, m->t->entry_regno, ret);
+}
+
 /* One operation that is not a register location or the final stack_value. */
 static bool step(machine *m, const Dwarf_Op *op) {
     uint64_t a, v;
@@ -113,6 +122,8 @@ static bool step(machine *m, const Dwarf_Op *op) {
     case DW_OP_deref: return pop(m, &a) && mem(m, a, 8, &v) && push(m, v);
     case DW_OP_deref_size: return pop(m, &a) && mem(m, a, op->number, &v) && push(m, v);
     case DW_OP_nop: return true;
+    case DW_OP_entry_value: case DW_OP_GNU_entry_value:
+        return entry_value(m, &v) && push(m, v);
     default: return stack_op(m, op);
     }
 }
@@ -130,15 +141,28 @@ static bool register_location(const Dwarf_Op *op, shi_dwarf_loc *ret) {
     return true;
 }
 
-int shi_dwarf_eval_location(const Dwarf_Op *ops, size_t nops, const Dwarf_Op *fb, size_t nfb,
-                            const shi_dwarf_target *t, shi_dwarf_loc *ret_loc) {
-    memset(ret_loc, 0, sizeof *ret_loc);
-    if (!ops || nops == 0) return -1;
+/* An expression without pieces. */
+static int eval_simple(const Dwarf_Op *ops, size_t nops, const Dwarf_Op *fb, size_t nfb,
+                       const shi_dwarf_target *t, shi_dwarf_loc *ret_loc) {
     if (nops == 1 && register_location(&ops[0], ret_loc)) {
         uint64_t v;   /* the content is a convenience: the caller may not have registers */
-        if (reg(&(machine){.t = t}, ret_loc->regno, &v)) ret_loc->value = v;
+        if (reg(&(machine){.t = t}, ret_loc->regno, &v)) ret_loc->value = v, ret_loc->has_value = true;
         return 0;
     }
+    if (nops == 1 && ops[0].atom == DW_OP_implicit_value) {
+        /* libdw gives the block's length in number and its address in number2 */
+        if (ops[0].number > SHI_LOC_BYTES_MAX || !ops[0].number2) return -1;
+        ret_loc->kind = SHI_LOC_BYTES;
+        ret_loc->nbytes = (size_t)ops[0].number;
+        memcpy(ret_loc->bytes, (const void *)(uintptr_t)ops[0].number2, ret_loc->nbytes);
+        return 0;
+    }
+    /* a value computed from one known only at the entry: when the caller's call site does
+     * not give it (or gcc's typed arithmetic on it, DW_OP_convert, follows), optimised out */
+    bool entry = false;
+    for (size_t i = 0; i < nops; i++)
+        entry = entry || ops[i].atom == DW_OP_entry_value ||
+                ops[i].atom == DW_OP_GNU_entry_value || ops[i].atom == DW_OP_GNU_parameter_ref;
     machine m = {.t = t, .fb = fb, .nfb = nfb};
     for (size_t i = 0; i < nops; i++) {
         if (ops[i].atom == DW_OP_stack_value && i + 1 == nops) {
@@ -146,8 +170,144 @@ int shi_dwarf_eval_location(const Dwarf_Op *ops, size_t nops, const Dwarf_Op *fb
             ret_loc->kind = SHI_LOC_VALUE;
             return 0;
         }
-        if (!step(&m, &ops[i])) return -1;
+        if (!step(&m, &ops[i])) {
+            if (!entry) return -1;
+            ret_loc->kind = SHI_LOC_OPTIMISED;
+            return 0;
+        }
     }
     ret_loc->kind = SHI_LOC_MEMORY;
     return pop(&m, &ret_loc->addr) ? 0 : -1;
+}
+
+/* A piece's `size` bytes from where its expression says it is; false if unreadable. */
+static bool piece_bytes(const shi_dwarf_target *t, const shi_dwarf_loc *part, unsigned char *buf,
+                        size_t size) {
+    uint64_t word = part->value;
+    switch (part->kind) {
+    case SHI_LOC_MEMORY: return t->read_mem && t->read_mem(t->arg, part->addr, buf, size);
+    case SHI_LOC_REGISTER: case SHI_LOC_VALUE:   /* a word's low bytes, little-endian */
+        if (part->kind == SHI_LOC_REGISTER && !part->has_value) return false;
+        for (size_t i = 0; i < size; i++) buf[i] = i < 8 ? (unsigned char)(word >> (8 * i)) : 0;
+        return true;
+    case SHI_LOC_BYTES:
+        memset(buf, 0, size);
+        memcpy(buf, part->bytes, part->nbytes < size ? part->nbytes : size);
+        return true;
+    default: return false;
+    }
+}
+
+/* A value in pieces (DW_OP_piece): a struct in two registers, a pair half in memory. Any
+ * piece without a location makes the whole optimised out (gdb shows the other fields; a
+ * learner is told the value is not there rather than shown half of it). */
+static int eval_pieces(const Dwarf_Op *ops, size_t nops, const Dwarf_Op *fb, size_t nfb,
+                       const shi_dwarf_target *t, shi_dwarf_loc *ret_loc) {
+    size_t at = 0, start = 0;
+    bool missing = false;
+    for (size_t i = 0; i < nops; i++) {
+        if (ops[i].atom != DW_OP_piece) continue;
+        size_t size = (size_t)ops[i].number;
+        if (size > SHI_LOC_BYTES_MAX - at) return -1;
+        shi_dwarf_loc part = {0};
+        if (i == start) missing = true;
+        else if (eval_simple(ops + start, i - start, fb, nfb, t, &part) != 0) return -1;
+        else if (part.kind == SHI_LOC_OPTIMISED) missing = true;
+        else if (!piece_bytes(t, &part, ret_loc->bytes + at, size)) return -1;
+        at += size;
+        start = i + 1;
+    }
+    if (start != nops) return -1;   /* operations after the last piece: not a location */
+    ret_loc->kind = missing ? SHI_LOC_OPTIMISED : SHI_LOC_BYTES;
+    ret_loc->nbytes = at;
+    return 0;
+}
+
+int shi_dwarf_eval_location(const Dwarf_Op *ops, size_t nops, const Dwarf_Op *fb, size_t nfb,
+                            const shi_dwarf_target *t, shi_dwarf_loc *ret_loc) {
+    memset(ret_loc, 0, sizeof *ret_loc);
+    if (!ops || nops == 0) return -1;
+    for (size_t i = 0; i < nops; i++)
+        if (ops[i].atom == DW_OP_piece) return eval_pieces(ops, nops, fb, nfb, t, ret_loc);
+    return eval_simple(ops, nops, fb, nfb, t, ret_loc);
+}
+
+bool shi_dwarf_var_const(const shi_dwarf_var *v, shi_dwarf_loc *ret_loc) {
+    memset(ret_loc, 0, sizeof *ret_loc);
+    if (!v->has_const || v->const_size > SHI_LOC_BYTES_MAX) return false;
+    ret_loc->kind = SHI_LOC_BYTES;
+    ret_loc->nbytes = v->const_size;
+    if (v->const_block) memcpy(ret_loc->bytes, v->const_block, v->const_size);
+    else
+        for (size_t i = 0; i < 8; i++) ret_loc->bytes[i] = (unsigned char)(v->const_word >> (8 * i));
+    return true;
+}
+
+/* ---- call sites ---------------------------------------------------------------------------- */
+
+/* A call site's parameter passed in `regno`: its DW_AT_call_value. */
+static bool site_param(Dwarf_Die *site, int regno, Dwarf_Attribute *ret_value) {
+    Dwarf_Die p;
+    if (dwarf_child(site, &p) != 0) return false;
+    do {
+        int tag = dwarf_tag(&p);
+        Dwarf_Attribute a;
+        Dwarf_Op *ops;
+        size_t n;
+        shi_dwarf_loc where;
+        if ((tag != DW_TAG_call_site_parameter && tag != DW_TAG_GNU_call_site_parameter) ||
+            !dwarf_attr(&p, DW_AT_location, &a) || dwarf_getlocation(&a, &ops, &n) != 0 ||
+            n != 1 || !register_location(&ops[0], &where) || where.regno != regno)
+            continue;
+        return dwarf_attr(&p, DW_AT_call_value, ret_value) ||
+               dwarf_attr(&p, DW_AT_GNU_call_site_value, ret_value);
+    } while (dwarf_siblingof(&p, &p) == 0);
+    return false;
+}
+
+/* The call site returning to ret_pc_rel, anywhere in `scope` (blocks, inlined calls). */
+static bool find_site(Dwarf_Die *scope, uint64_t ret_pc_rel, Dwarf_Die *ret, int depth) {
+    Dwarf_Die c;
+    if (depth > 64 || dwarf_child(scope, &c) != 0) return false;
+    do {
+        int tag = dwarf_tag(&c);
+        Dwarf_Attribute a;
+        Dwarf_Addr at;
+        if (tag == DW_TAG_call_site || tag == DW_TAG_GNU_call_site) {
+            /* DWARF 5 names the return address; gcc's GNU extension puts it in low_pc */
+            if ((dwarf_attr(&c, DW_AT_call_return_pc, &a) || dwarf_attr(&c, DW_AT_low_pc, &a)) &&
+                dwarf_formaddr(&a, &at) == 0 && at == ret_pc_rel) {
+                *ret = c;
+                return true;
+            }
+        } else if ((tag == DW_TAG_lexical_block || tag == DW_TAG_inlined_subroutine) &&
+                   find_site(&c, ret_pc_rel, ret, depth + 1)) {
+            return true;
+        }
+    } while (dwarf_siblingof(&c, &c) == 0);
+    return false;
+}
+
+bool shi_dwarf_call_value(const shi_dwarf *d, uint64_t ret_pc_rel, int regno,
+                          const shi_dwarf_target *caller, uint64_t *ret) {
+    const shi_function *f = shi_dwarf_function_at(d, ret_pc_rel - 1);
+    Dwarf_Die sub, site;
+    Dwarf_Attribute value;
+    Dwarf_Op *ops;
+    size_t n;
+    shi_dwarf_loc loc;
+    if (!f || !dwarf_offdie(shi_dwarf_handle(d), f->die, &sub) ||
+        !find_site(&sub, ret_pc_rel, &site, 0) || !site_param(&site, regno, &value) ||
+        dwarf_getlocation(&value, &ops, &n) != 0)
+        return false;
+    /* the value is the expression's result: no entry values of the caller's own here */
+    shi_dwarf_target t = *caller;
+    t.entry_value = NULL;
+    if (shi_dwarf_eval_location(ops, n, NULL, 0, &t, &loc) != 0) return false;
+    switch (loc.kind) {
+    case SHI_LOC_MEMORY: *ret = loc.addr; return true;   /* the stack's top: the value */
+    case SHI_LOC_VALUE: *ret = loc.value; return true;
+    case SHI_LOC_REGISTER: *ret = loc.value; return loc.has_value;
+    default: return false;
+    }
 }

@@ -26,7 +26,9 @@ struct shi_dwarf {
     Dwarf_Off main_die;
     shi_dwarf_static *statics;   /* see shi_dwarf_statics */
     size_t nstatics;
-    char opt_level[8];       /* main's unit was built with this -O flag ("-O2"); "" for -O0 */
+    char opt_level[16];      /* main's unit was built with this -O flag ("-O2"), or
+                                SHI_OPT_UNKNOWN; "" for -O0 */
+    bool lines_only;         /* no variables, no types: -g1, -gline-tables-only */
     struct shi_dwarf_vtable *vtables;   /* Rust: the user's units' `<T as Trait>::{vtable}`s */
     size_t nvtables;
     struct shi_dwarf_memo *memo;   /* dwarf_vars.c: answers found once (behind a pointer, so

@@ -606,6 +606,12 @@ static int read_struct(const reader *r, Dwarf_Die *type, uint64_t addr, shi_valu
 
 enum { MAX_DIMS = 8, STRING_SHOWN = 200 };
 
+/* Whether a location gives an address or a word (a bound is one of them). */
+static bool word_location(const shi_dwarf_loc *loc) {
+    return loc->kind == SHI_LOC_MEMORY || loc->kind == SHI_LOC_VALUE ||
+           (loc->kind == SHI_LOC_REGISTER && loc->has_value);
+}
+
 /* A subrange bound: a constant, or (C's variable-length arrays) an expression or a reference
  * to the compiler's variable holding it, evaluated in the target's frame. */
 static bool bound_value(const reader *r, Dwarf_Attribute *a, uint64_t *ret) {
@@ -619,7 +625,7 @@ static bool bound_value(const reader *r, Dwarf_Attribute *a, uint64_t *ret) {
         /* an expression: the value it leaves on the stack */
         if (dwarf_getlocation(a, &ops, &nops) != 0 ||
             shi_dwarf_eval_location(ops, nops, r->t->frame_base, r->t->nframe_base, r->t,
-                                    &loc) != 0)
+                                    &loc) != 0 || !word_location(&loc))
             return false;
         *ret = loc.kind == SHI_LOC_MEMORY ? loc.addr : loc.value;
         return true;
@@ -631,7 +637,7 @@ static bool bound_value(const reader *r, Dwarf_Attribute *a, uint64_t *ret) {
         if (dwarf_attr(&var, DW_AT_const_value, &la)) return dwarf_formudata(&la, ret) == 0;
         if (!dwarf_attr(&var, DW_AT_location, &la) || dwarf_getlocation(&la, &ops, &nops) != 0 ||
             shi_dwarf_eval_location(ops, nops, r->t->frame_base, r->t->nframe_base, r->t,
-                                    &loc) != 0)
+                                    &loc) != 0 || !word_location(&loc))
             return false;
         if (loc.kind != SHI_LOC_MEMORY) { *ret = loc.value; return true; }
         size_t size = shi_dwarf_die_type(&var, &vt) ? shi_dwarf_type_size(&vt) : 8;
@@ -867,6 +873,60 @@ int shi_dwarf_read_value(const shi_dwarf *d, Dwarf_Die *type, uint64_t addr,
     memset(out, 0, sizeof *out);
     reader r = {d, t};
     return read_any(&r, type, addr, out, 0);
+}
+
+/* A value that lives nowhere in memory is decoded from its bytes as if it did, at an
+ * address no program maps (below mmap_min_addr): reads there are served from the bytes,
+ * every other read (where a pointer in it points) from the tracee. */
+enum { LOCATED_AT = 0x1000 };
+
+typedef struct located {
+    const shi_dwarf_target *base;
+    const unsigned char *bytes;
+    size_t n;
+} located;
+
+static bool located_read(void *arg, uint64_t addr, void *buf, size_t len) {
+    const located *l = arg;
+    if (addr >= LOCATED_AT && addr - LOCATED_AT < LOCATED_AT) {   /* its page: its bytes only */
+        if (addr - LOCATED_AT + len > l->n) return false;   /* past what the location holds */
+        memcpy(buf, l->bytes + (addr - LOCATED_AT), len);
+        return true;
+    }
+    return l->base->read_mem && l->base->read_mem(l->base->arg, addr, buf, len);
+}
+
+/* The decoded value has no address: it was in no memory. */
+static void clear_located_at(shi_value *v, size_t n) {
+    if (v->at >= LOCATED_AT && v->at < LOCATED_AT + n) v->at = 0;
+    for (size_t i = 0; i < v->nfields; i++) clear_located_at(v->fields[i].value, n);
+}
+
+int shi_dwarf_read_located(const shi_dwarf *d, Dwarf_Die *type, const shi_dwarf_loc *loc,
+                           const shi_dwarf_target *t, shi_value *out) {
+    unsigned char word[8];
+    located l = {.base = t, .bytes = loc->bytes, .n = loc->nbytes};
+    memset(out, 0, sizeof *out);
+    if (loc->kind == SHI_LOC_REGISTER || loc->kind == SHI_LOC_VALUE) {
+        if (loc->kind == SHI_LOC_REGISTER && !loc->has_value) {
+            /* an outer frame's register the call it made was free to overwrite (gdb's
+             * word for it) */
+            shi_value_set_text(out, "not saved");
+            return unreadable(out);
+        }
+        for (size_t i = 0; i < 8; i++) word[i] = (unsigned char)(loc->value >> (8 * i));
+        l.bytes = word;
+        l.n = sizeof word;
+    } else if (loc->kind != SHI_LOC_BYTES) {
+        return unreadable(out);
+    }
+    shi_dwarf_target lt = *t;
+    lt.read_mem = located_read;
+    lt.arg = &l;
+    reader r = {d, &lt};
+    int rc = read_any(&r, type, LOCATED_AT, out, 0);
+    clear_located_at(out, l.n);
+    return rc;
 }
 
 int shi_dwarf_read_array(const shi_dwarf *d, Dwarf_Die *elem, uint64_t count, uint64_t addr,

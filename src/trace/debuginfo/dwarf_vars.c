@@ -367,6 +367,24 @@ typedef struct walk {
     bool stop;
 } walk;
 
+/* The register of the expression's DW_OP_entry_value (gcc -O2's parameter once the
+ * register that brought it is reused), -1 if none: libdw gives the inner expression only
+ * through the attribute. */
+static int entry_register(Dwarf_Attribute *loc_attr, Dwarf_Op *ops, size_t nops) {
+    for (size_t i = 0; i < nops; i++) {
+        Dwarf_Attribute inner;
+        Dwarf_Op *in;
+        size_t n;
+        if (ops[i].atom != DW_OP_entry_value && ops[i].atom != DW_OP_GNU_entry_value) continue;
+        if (dwarf_getlocation_attr(loc_attr, &ops[i], &inner) != 0 ||
+            dwarf_getlocation(&inner, &in, &n) != 0 || n != 1)
+            return -1;
+        if (in[0].atom >= DW_OP_reg0 && in[0].atom <= DW_OP_reg31) return in[0].atom - DW_OP_reg0;
+        return in[0].atom == DW_OP_regx ? (int)in[0].number : -1;
+    }
+    return -1;
+}
+
 static void give_var(walk *w, Dwarf_Die *var, bool is_param, bool not_yet) {
     shi_dwarf_var v = {.die = *var, .is_param = is_param, .name = dwarf_diename(var),
                        .frame_base = w->fb, .nframe_base = w->nfb, .not_yet = not_yet};
@@ -379,11 +397,28 @@ static void give_var(walk *w, Dwarf_Die *var, bool is_param, bool not_yet) {
     Dwarf_Attribute a;
     Dwarf_Op *ops;
     size_t nops;
+    v.entry_regno = -1;
     bool located = dwarf_attr_integrate(var, DW_AT_location, &a) &&
                    dwarf_getlocation_addr(&a, w->pc, &ops, &nops, 1) == 1;
     if (located) {
         v.loc = ops;
         v.nloc = nops;
+        v.entry_regno = entry_register(&a, ops, nops);
+    }
+    /* optimised code may keep no place for a variable whose value it knew: x = 5 */
+    Dwarf_Attribute ca;
+    Dwarf_Block blk;
+    Dwarf_Sword sw;
+    if (!v.loc && dwarf_attr_integrate(var, DW_AT_const_value, &ca)) {
+        if (dwarf_formblock(&ca, &blk) == 0) {
+            v.const_block = blk.data;
+            v.const_size = blk.length;
+            v.has_const = true;
+        } else if (dwarf_formsdata(&ca, &sw) == 0) {
+            v.const_word = (uint64_t)sw;   /* its low bytes are the value's, signed or not */
+            v.const_size = 8;
+            v.has_const = true;
+        }
     }
     /* a `static` local, or a const array gcc put in .rodata: the static region's */
     if (located && shi_dwarf_loc_static_addr(&a, v.loc, v.nloc, NULL)) { free(tname); return; }

@@ -118,8 +118,8 @@ static bool eval(const Dwarf_Op *ops, size_t nops, eval_ctx *c, uint64_t cfa, bo
         return c->read(c->arg, loc.addr, ret, sizeof *ret);
     case SHI_LOC_REGISTER: return ctx_reg(c, loc.regno, ret);
     case SHI_LOC_VALUE: *ret = loc.value; return true;
+    default: return false;   /* pieces, implicit values: no CFA or saved register is one */
     }
-    return false;
 }
 
 static int apply_frame(Dwarf_Frame *f, const shi_uregs *r, eval_ctx *c, uint64_t *ret_cfa,

@@ -14,11 +14,13 @@
  */
 #include "trace/engine/launch.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
+#include <unistd.h>
 
 #include "trace/engine/layout.h"
 #include "trace/proc/proc.h"
@@ -38,6 +40,66 @@ static void explain_spawn_error(const char *prog, int e, char *err, size_t errle
                               "executable nor a #! script)", prog);
     else
         snprintf(err, errlen, "cannot run '%s': %s", prog, strerror(e));
+}
+
+char *shi_launch_find_program(const char *name) {
+    if (strchr(name, '/')) return strdup(name);
+    const char *env = getenv("PATH");
+    char *paths = strdup(env && *env ? env : "/usr/local/bin:/usr/bin:/bin");
+    char *found = NULL, *save = NULL;
+    for (char *dir = strtok_r(paths, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+        size_t len = strlen(dir) + strlen(name) + 2;
+        char *cand = malloc(len);
+        if (!cand) break;
+        snprintf(cand, len, "%s/%s", *dir ? dir : ".", name);
+        if (access(cand, X_OK) == 0) found = cand;
+        else free(cand);
+    }
+    free(paths);
+    return found;
+}
+
+/* A sanitizer's name for a user (which flag built it) and why it cannot be traced. */
+static void sanitizer_words(const char *name, const char **ret_what, const char **ret_why) {
+    const char *shadow = "whose runtime replaces malloc and reserves terabytes of shadow memory";
+    *ret_why = shadow;
+    if (strcmp(name, "address") == 0) *ret_what = "AddressSanitizer";
+    else if (strcmp(name, "thread") == 0) *ret_what = "ThreadSanitizer";
+    else if (strcmp(name, "memory") == 0) *ret_what = "MemorySanitizer";
+    else {
+        *ret_what = "LeakSanitizer";
+        *ret_why = "whose runtime replaces malloc and stops under a tracer";
+    }
+}
+
+int shi_launch_check(const char *path, const char *prog, bool tracing, char *err,
+                     size_t errlen) {
+    shi_elf_facts f;
+    /* not an ELF file (a script, say): exec will say what it is */
+    if (shi_proc_elf_facts(path, &f) != 0) return 0;
+    if (f.elf_class == ELFCLASS32) {
+        snprintf(err, errlen, "'%s' is a 32-bit program (built with -m32?): stackheap follows "
+                              "64-bit x86-64 programs only; build it for x86-64 (without -m32)",
+                 prog);
+        return -1;
+    }
+    if (f.machine != EM_X86_64) {
+        snprintf(err, errlen, "'%s' is not an x86-64 program (ELF machine %d): stackheap "
+                              "follows x86-64 programs only; build it for x86-64", prog,
+                 f.machine);
+        return -1;
+    }
+    /* its malloc is the sanitizer's, not libc's, and the shadow memory it reserves
+     * (terabytes) is no stack or heap of the program's: a trace would draw nothing true */
+    if (tracing && f.sanitizer) {
+        const char *what, *why;
+        sanitizer_words(f.sanitizer, &what, &why);
+        snprintf(err, errlen, "'%s' was built with %s (-fsanitize=%s), %s: its stack and heap "
+                              "cannot be drawn; build it without -fsanitize=%s to trace it",
+                 prog, what, f.sanitizer, why, f.sanitizer);
+        return -1;
+    }
+    return 0;
 }
 
 static bool aslr_is_off(pid_t pid) {
@@ -152,6 +214,10 @@ static int run_past_main(shi_proc *p, shi_stop_at at, bool is_main, shi_launch *
 int shi_launch_run(char **argv, shi_stop_at at, shi_launch *ret_launch, char *err,
                    size_t errlen) {
     char why[512];
+    char *path = shi_launch_find_program(argv[0]);
+    int bad = path ? shi_launch_check(path, argv[0], false, err, errlen) : 0;
+    free(path);
+    if (bad) return -1;
     shi_proc *p = shi_proc_spawn(argv, &(shi_spawn_opts){.stop_at_exit = true}, why, sizeof why);
     if (!p) {
         explain_spawn_error(argv[0], errno, err, errlen);

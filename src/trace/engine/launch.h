@@ -38,6 +38,16 @@ typedef struct shi_launch {
  * child is left. */
 int shi_launch_run(char **argv, shi_stop_at at, shi_launch *ret_launch, char *err,
                    size_t errlen);
+/* The file a shell would run for `name`: itself if it has a '/', else the first executable
+ * in PATH (as exec does, so the DWARF read is the program's). malloc'd; NULL if none. */
+char *shi_launch_find_program(const char *name);
+/* Refuses, before it runs, a program stackheap cannot draw truly: -1 with the reason and
+ * what to do in err ("'./p' is a 32-bit program (built with -m32?): ..."). A 32-bit or
+ * non-x86-64 ELF always; with `tracing`, one built with a sanitizer that replaces malloc
+ * (address, thread, memory, leak; `stackheap layout` may draw its memory). `prog` names it
+ * in the message. 0 for anything else, also a file that is not ELF (exec tells). */
+int shi_launch_check(const char *path, const char *prog, bool tracing, char *err,
+                     size_t errlen);
 /* Kills and reaps the program; accepts a launch already ended. */
 void shi_launch_end(shi_launch *launch);
 

@@ -36,6 +36,7 @@
 #include "trace/model/narrate.h"
 #include "trace/model/source.h"
 #include "trace/debuginfo/heap_types.h"
+#include "trace/engine/launch.h"
 #include "trace/engine/live_blocks.h"
 #include "trace/debuginfo/static_region.h"
 #include "trace/proc/proc.h"
@@ -133,6 +134,7 @@ typedef struct tracer {
     shi_sources *src;
     shi_trace *t;
     uint64_t bias, exe_start, exe_end;
+    bool static_exe;     /* no libc.so mapped: libc's code is the executable's own */
     struct user_regs_struct regs;
     shi_live live;            /* the program's live blocks (and those waiting for it) */
     struct shown_block *heap_shown;   /* copy_blocks': the blocks shown in the step, */
@@ -286,7 +288,10 @@ static whose user_allocation(tracer *tr, const shi_heap_event *h, const char **r
             *ret_sp = r.r[SHI_UREG_RSP];
             return library ? ON_BEHALF : PROGRAM;
         }
-        library = library || !in_exe(tr, pc) || in_rust_std(tr, pc);
+        /* a static executable carries libc's code, without debug information: it is a
+         * library all the same (stdout's buffer, made in printf, is not the program's) */
+        library = library || !in_exe(tr, pc) || in_rust_std(tr, pc) ||
+                  (tr->static_exe && !shi_dwarf_line_at(tr->d, pc - tr->bias - 1, NULL, NULL));
         shi_uregs caller;
         uint64_t cfa;
         if (shi_unwind_step(tr->uw, &r, false, unwind_read, tr, &cfa, &caller) != 0) break;
@@ -651,10 +656,22 @@ static const shi_var *frame_var(const shi_frame *f, const char *name) {
 typedef struct frame_target {
     tracer *tr;
     const frame_info *fi;
+    const frame_info *caller;   /* the frame that called fi's, if it is shown; else NULL */
 } frame_target;
+
+enum { DWARF_XMM0 = 17, DWARF_XMM15 = 32 };
 
 static bool read_reg(void *arg, int regno, uint64_t *ret) {
     frame_target *ft = arg;
+    /* optimised code keeps a double in an SSE register: its low 8 bytes, in the innermost
+     * frame only (every xmm is the caller's to save: an outer frame's are gone) */
+    struct user_fpregs_struct fp;
+    if (regno >= DWARF_XMM0 && regno <= DWARF_XMM15) {
+        if (!ft->fi->top || shi_proc_get_fpregs(ft->tr->p, &fp) != 0) return false;
+        const unsigned int *x = &fp.xmm_space[(regno - DWARF_XMM0) * 4];
+        *ret = (uint64_t)x[1] << 32 | x[0];
+        return true;
+    }
     if (regno < 0 || regno >= SHI_UREG_COUNT || !shi_uregs_has(&ft->fi->regs, regno)) return false;
     *ret = ft->fi->regs.r[regno];
     return true;
@@ -663,6 +680,19 @@ static bool read_reg(void *arg, int regno, uint64_t *ret) {
 static bool read_mem(void *arg, uint64_t addr, void *buf, size_t len) {
     frame_target *ft = arg;
     return shi_proc_read(ft->tr->p, addr, buf, len) == 0;
+}
+
+/* A parameter's value at its function's entry (DW_OP_entry_value, gcc -O2 once the register
+ * that brought it is reused): the caller's call site says what it passed, evaluated with
+ * the caller's registers as the unwinder restored them, as gdb shows `k=k@entry=-5`. */
+static bool entry_value(void *arg, int regno, uint64_t *ret) {
+    frame_target *ft = arg;
+    const frame_info *c = ft->caller;
+    if (!c || c->top || ft->fi->ret_addr != c->pc) return false;
+    frame_target cft = {ft->tr, c, NULL};
+    shi_dwarf_target t = {.read_reg = read_reg, .read_mem = read_mem, .arg = &cft,
+                          .cfa = c->cfa, .load_bias = ft->tr->bias};
+    return shi_dwarf_call_value(ft->tr->d, c->pc - ft->tr->bias, regno, &t, ret);
 }
 
 /* Whether the source line, indentation aside, starts with `prefix`. */
@@ -775,14 +805,18 @@ static int on_var(const shi_dwarf_var *v, void *arg) {
                   (!v->is_param && (v->decl_line >= f->line || skipped) &&
                    !(pv && pv->value.kind != SHI_VAL_UNINIT));
     shi_dwarf_loc loc;
-    if (!v->loc) {   /* the compiler kept no location for it here */
-        sv->value.kind = SHI_VAL_UNREADABLE;
-        shi_value_set_text(&sv->value, "optimised out");
-        return 0;
+    c->target.entry_regno = v->entry_regno;
+    if (v->loc) {
+        if (shi_dwarf_eval_location(v->loc, v->nloc, v->frame_base, v->nframe_base,
+                                    &c->target, &loc) != 0) {
+            sv->value.kind = SHI_VAL_UNREADABLE;
+            return 0;
+        }
+    } else if (!shi_dwarf_var_const(v, &loc)) {
+        loc.kind = SHI_LOC_OPTIMISED;   /* the compiler kept no location for it here */
     }
-    if (shi_dwarf_eval_location(v->loc, v->nloc, v->frame_base, v->nframe_base, &c->target,
-                                &loc) != 0) {
-        sv->value.kind = SHI_VAL_UNREADABLE;
+    if (loc.kind == SHI_LOC_OPTIMISED) {
+        shi_value_set_optimised_out(&sv->value);
         return 0;
     }
     if (loc.kind == SHI_LOC_MEMORY) {
@@ -815,10 +849,13 @@ static int on_var(const shi_dwarf_var *v, void *arg) {
         if (uninit) sv->value.kind = SHI_VAL_UNINIT;
         else if (shi_dwarf_read_value(c->tr->d, &type, loc.addr, &c->target, &sv->value) != 0)
             sv->value.kind = SHI_VAL_UNREADABLE;
-    } else if (uninit) {
+    } else if (v->not_yet) {
         sv->value.kind = SHI_VAL_UNINIT;
     } else {
-        shi_value_set_uint(&sv->value, loc.value);
+        /* optimised code: a register, a computed value or a constant is given only where
+         * the compiler knows the variable holds it, set or not by a line stopped at */
+        Dwarf_Die type = v->type;
+        shi_dwarf_read_located(c->tr->d, &type, &loc, &c->target, &sv->value);
     }
     return 0;
 }
@@ -1239,11 +1276,13 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
             pf = find_frame(prev, fi->fn->name, fi->cfa);
         }
         activation *a = fi->act != SIZE_MAX ? &tr->acts[fi->act] : NULL;
-        vars_ctx c = {.tr = tr, .s = s, .frame = i, .prev = pf, .ft = {tr, fi},
+        const frame_info *caller = i > 0 ? &fr[n - i] : NULL;
+        vars_ctx c = {.tr = tr, .s = s, .frame = i, .prev = pf, .ft = {tr, fi, caller},
                       .seen_line = a ? a->max_line : INT_MAX, .call_id = fi->id,
                       .top = i == n - 1};
         c.target = (shi_dwarf_target){.read_reg = read_reg, .read_mem = read_mem, .arg = &c.ft,
-                                      .cfa = fi->cfa, .load_bias = tr->bias};
+                                      .cfa = fi->cfa, .load_bias = tr->bias,
+                                      .entry_value = entry_value};
         uint64_t rel = fi->pc - tr->bias - (fi->top ? 0 : 1);
         shi_dwarf_vars_at(tr->d, rel, on_var, &c);
         carry_pending_drops(tr, s, i, c.prev);
@@ -1456,37 +1495,23 @@ static void flush_to_last(tracer *tr) {
     flush_pending(tr, shi_trace_last(tr->t));
 }
 
-/* The file a shell would run for argv[0]: itself if it has a '/', else the first executable
- * in PATH (as exec does, so the DWARF read is the program's). malloc'd; NULL if none. */
-static char *find_program(const char *name) {
-    if (strchr(name, '/')) return strdup(name);
-    const char *env = getenv("PATH");
-    char *paths = strdup(env && *env ? env : "/usr/local/bin:/usr/bin:/bin");
-    char *found = NULL, *save = NULL;
-    for (char *dir = strtok_r(paths, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
-        size_t len = strlen(dir) + strlen(name) + 2;
-        char *cand = malloc(len);
-        if (!cand) break;
-        snprintf(cand, len, "%s/%s", *dir ? dir : ".", name);
-        if (access(cand, X_OK) == 0) found = cand;
-        else free(cand);
-    }
-    free(paths);
-    return found;
-}
-
 shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
                           shi_tracer_info *ret_info, char *err, size_t errlen) {
     shi_tracer_opts opts = o ? *o : (shi_tracer_opts){0};
     size_t max_steps = opts.max_steps ? opts.max_steps : 10000;
     shi_tracer_info info = {0};
     tracer tr = {.max_steps = max_steps};
-    char *path = find_program(argv[0]);
+    char *path = shi_launch_find_program(argv[0]);
     if (!path) {
         if (err && errlen)
             snprintf(err, errlen, "%s: no such program (not a path, and not found in PATH)",
                      argv[0]);
         errno = ENOENT;
+        return NULL;
+    }
+    if (shi_launch_check(path, argv[0], true, err, errlen) != 0) {
+        free(path);
+        errno = ENOEXEC;
         return NULL;
     }
     tr.d = shi_dwarf_open(path, err, errlen);
@@ -1515,7 +1540,10 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     if (!tr.uw || !tr.src) SHI_PANIC("trace: out of memory");
     shi_module *mods; size_t nmods;
     if (shi_proc_modules(tr.p, &mods, &nmods) == 0) {
+        tr.static_exe = true;
         for (size_t i = 0; i < nmods; i++) {
+            const char *base = strrchr(mods[i].path, '/');
+            if (base && strncmp(base + 1, "libc.so", 7) == 0) tr.static_exe = false;
             if (mods[i].is_exe) { tr.exe_start = mods[i].start; tr.exe_end = mods[i].end; }
             shi_unwinder_add_module(tr.uw, mods[i].path, mods[i].start, mods[i].end, mods[i].bias);
         }
@@ -1525,6 +1553,8 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
 
     tr.t = shi_trace_new(argv[0]);
     tr.t->language = shi_trace_strdup(shi_dwarf_language_name(tr.d));
+    if (shi_dwarf_opt_level(tr.d)) tr.t->optimisation = shi_trace_strdup(shi_dwarf_opt_level(tr.d));
+    tr.t->lines_only = shi_dwarf_lines_only(tr.d);
     for (size_t i = 1; argv[i]; i++) shi_trace_add_arg(tr.t, argv[i]);
     size_t nsrc;
     const char *const *srcs = shi_dwarf_source_files(tr.d, &nsrc);

@@ -52,7 +52,8 @@ typedef struct shi_tracer_info {
     bool exec_seen;           /* the program exec'd another one: tracing stopped there */
     bool timed_out;           /* killed by the timeout: the trace ends with a limit event */
     int interrupted;          /* the signal in *interrupt that stopped the run, or 0 */
-    char opt_level[8];        /* built with this -O flag ("-O2"): values may be missing */
+    char opt_level[16];       /* built with this -O flag ("-O2"), or "optimised" (the level
+                                 unknown: clang, rustc); "" for -O0 */
 } shi_tracer_info;
 
 /* Traces argv[0] with argv. NULL with a message in err when the program cannot be read

@@ -206,6 +206,15 @@ void shi_value_set_text(shi_value *v, const char *text) {
     v->text = shi_trace_strdup(text);
 }
 
+void shi_value_set_optimised_out(shi_value *v) {
+    v->kind = SHI_VAL_UNREADABLE;
+    shi_value_set_text(v, SHI_OPTIMISED_OUT);
+}
+
+bool shi_value_is_optimised_out(const shi_value *v) {
+    return v->kind == SHI_VAL_UNREADABLE && v->text && strcmp(v->text, SHI_OPTIMISED_OUT) == 0;
+}
+
 void shi_value_set_char(shi_value *v, int64_t c, const char *text) {
     v->kind = SHI_VAL_CHAR;
     v->i = c;
@@ -626,5 +635,6 @@ void shi_trace_free(shi_trace *t) {
     strings_free(t->leaks_text, t->nleaks);
     free(t->program);
     free(t->language);
+    free(t->optimisation);
     free(t);
 }

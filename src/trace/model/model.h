@@ -252,6 +252,9 @@ typedef struct shi_trace {
     int exit_code;        /* -1 if it did not exit normally */
     int term_signal;      /* 0 if none */
     uint64_t stack_limit; /* RLIMIT_STACK of the tracee, bytes */
+    char *optimisation;   /* how it was optimised: "-O2" (gcc says), "optimised" (the level
+                             unknown: clang, rustc), NULL for -O0 */
+    bool lines_only;      /* its debug information has no variables (gcc -g1) */
     char **leaks_text;    /* set at the end: blocks still live, named with their line */
     size_t nleaks;
 } shi_trace;
@@ -327,6 +330,11 @@ void shi_value_set_bool(shi_value *v, bool b);
 void shi_value_set_char(shi_value *v, int64_t c, const char *text);
 void shi_value_set_pointer(shi_value *v, uint64_t addr, int64_t target_block);
 void shi_value_set_text(shi_value *v, const char *text);        /* replaces v->text */
+/* The compiler dropped it (optimised code): SHI_VAL_UNREADABLE whose text is
+ * SHI_OPTIMISED_OUT, the words every renderer shows ("<optimised out>" in the text view). */
+#define SHI_OPTIMISED_OUT "optimised out"
+void shi_value_set_optimised_out(shi_value *v);
+bool shi_value_is_optimised_out(const shi_value *v);
 /* An owning handle; `elem_type` is copied. A box has len 0, cap 0. */
 void shi_value_set_owned(shi_value *v, int kind, uint64_t ptr, uint64_t len, uint64_t cap,
                          const char *elem_type, size_t elem_size, int64_t target_block);

@@ -178,6 +178,13 @@ char *shi_step_title(const shi_step *s) {
         add_event_title(&b, freed);
     } else if (best) {
         add_event_title(&b, best);
+        /* optimised code may enter two calls before its first line stop (gcc -O2's main
+         * calling add at once): both are named, not only main while add's frame is on top */
+        for (size_t i = 0; best->kind == SHI_EV_CALL && i < s->nevents; i++)
+            if (s->events[i].kind == SHI_EV_CALL && &s->events[i] != best) {
+                sb_add(&b, ", ");
+                add_event_title(&b, &s->events[i]);
+            }
     } else if (s->index == 0 && s->nframes) {
         sb_printf(&b, "%s() called", s->frames[0].function);
     } else {
@@ -192,5 +199,30 @@ char *shi_step_title_drops(const shi_step *s, const char *head) {
     sbuf b = {0};
     sb_add(&b, head);
     add_drops(&b, s, NULL, "; ");
+    return sb_take(&b);
+}
+
+/* ---- how the program was built ----------------------------------------------------------- */
+
+char *shi_trace_build_note(const shi_trace *t, const char *program) {
+    bool rust = t->language && strcmp(t->language, "rust") == 0;
+    sbuf b = {0};
+    if (t->lines_only) {
+        sb_printf(&b, "%s has line tables but no variables in its debug information (built "
+                      "with %s?): its frames are shown without their variables; for a full "
+                      "trace build it with %s", program,
+                  rust ? "-C debuginfo=1" : "-g1 or -gline-tables-only",
+                  rust ? "-g (-C debuginfo=2)" : "-g");
+        return sb_take(&b);
+    }
+    if (!t->optimisation) return NULL;
+    if (t->optimisation[0] == '-')
+        sb_printf(&b, "%s was compiled with %s", program, t->optimisation);
+    else
+        sb_printf(&b, "%s was compiled with optimisation (%s records no level)", program,
+                  rust ? "rustc" : "its compiler");
+    sb_printf(&b, ": values the compiler dropped show as optimised out, and lines may merge "
+                  "or run out of order; for a full trace build it with %s",
+              rust ? "-C opt-level=0 -g" : "-O0 -g");
     return sb_take(&b);
 }

@@ -26,6 +26,10 @@ char *shi_value_text(const shi_value *v);
 /* The same in the notation of the trace's language (t->language): "c" writes arrays as
  * {1, 2} ("rust" and NULL as above: [1, 2]). Caller frees. */
 char *shi_value_text_in(const shi_value *v, const char *language);
+/* What a reader must know of how the program was built, or NULL: optimised code (values
+ * the compiler dropped show as optimised out, lines merge) or debug information without
+ * variables (frames shown empty). `program` names it. Caller frees. */
+char *shi_trace_build_note(const shi_trace *t, const char *program);
 /* Rust names a tuple's fields __0, __1 (a field without a name counts too): such a struct
  * is written (1, 2), not {__0: 1, __1: 2}. */
 bool shi_field_is_tuple(const char *name);

@@ -778,6 +778,13 @@ int shi_proc_run_to_entry(shi_proc *p, shi_stop *ret) {
     memset(ret, 0, sizeof *ret);
     uint64_t entry = auxv_entry(p->pid);
     if (!entry) { errno = ENOENT; return -1; }
+    /* a static executable has no loader to run first: exec stopped it at its entry */
+    struct user_regs_struct r;
+    shi_task *t = find_task(p, p->pid);
+    if (t && task_regs(p, t, &r) == 0 && r.rip == entry) {
+        *ret = (shi_stop){.kind = SHI_STOP_BREAKPOINT, .addr = entry, .rip = entry};
+        return 0;
+    }
     shi_bp *existing = shi_bp_find(p, entry);
     bool had = existing && existing->user;
     if (!had && shi_proc_break(p, entry) != 0) return -1;

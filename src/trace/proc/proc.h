@@ -177,6 +177,17 @@ char *shi_proc_exe_path(shi_proc *p);
  * is NULL; 0 if not found. */
 uint64_t shi_proc_symbol(shi_proc *p, const char *module, const char *name);
 
+/* What an executable file is, read before it runs (proc follows 64-bit x86 programs only,
+ * and a sanitizer's runtime takes malloc over): 0, or -1 with errno if it is not an ELF
+ * file it can read. */
+typedef struct shi_elf_facts {
+    int elf_class;           /* ELFCLASS32 or ELFCLASS64 */
+    int machine;             /* EM_X86_64, EM_386, ... */
+    const char *sanitizer;   /* "address", "thread", "memory", "leak": its runtime is linked
+                                in (a DT_NEEDED lib?san.so, or the __?san_init symbol); NULL */
+} shi_elf_facts;
+int shi_proc_elf_facts(const char *path, shi_elf_facts *ret);
+
 /* The run-time address of the executable's Rust function at `path`
  * ("std::panicking::default_hook"), whichever mangling and crate hash it has; 0 if none. */
 uint64_t shi_proc_rust_symbol(shi_proc *p, const char *path);

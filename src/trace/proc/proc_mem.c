@@ -395,12 +395,15 @@ int shi_proc_exe_bias(shi_proc *p, uint64_t *ret) {
 
 /* ---- symbols ----------------------------------------------------------------------------- */
 
-static bool sym_is_wanted(const GElf_Sym *s) {
+/* A defined function or object: 2 if global or weak, 1 if local (a static-pie executable
+ * links libc's malloc as a local symbol), 0 if not wanted. */
+static int sym_rank(const GElf_Sym *s) {
     int type = GELF_ST_TYPE(s->st_info);
     int bind = GELF_ST_BIND(s->st_info);
-    return s->st_shndx != SHN_UNDEF && s->st_value != 0 &&
-           (type == STT_FUNC || type == STT_OBJECT || type == STT_GNU_IFUNC) &&
-           (bind == STB_GLOBAL || bind == STB_WEAK);
+    if (s->st_shndx == SHN_UNDEF || s->st_value == 0 ||
+        (type != STT_FUNC && type != STT_OBJECT && type != STT_GNU_IFUNC))
+        return 0;
+    return bind == STB_GLOBAL || bind == STB_WEAK ? 2 : bind == STB_LOCAL ? 1 : 0;
 }
 
 /* A Rust function's symbol, given its path's mangled segments ("3std9panicking12default_hook"):
@@ -423,15 +426,19 @@ static uint64_t section_lookup(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, const 
     Elf_Data *data = elf_getdata(scn, NULL);
     if (!data || sh->sh_entsize == 0) return 0;
     size_t count = sh->sh_size / sh->sh_entsize;
+    uint64_t local = 0;   /* a global of the name wins over a local one */
     for (size_t i = 0; i < count; i++) {
         GElf_Sym s;
         if (!gelf_getsym(data, (int)i, &s)) continue;
-        if (!rust && !sym_is_wanted(&s)) continue;
+        int rank = rust ? 2 : sym_rank(&s);
+        if (rank == 0) continue;
         const char *n = elf_strptr(e, sh->sh_link, s.st_name);
         if (!n) continue;
-        if (rust ? rust_symbol_is(&s, n, name) : strcmp(n, name) == 0) return s.st_value;
+        if (!(rust ? rust_symbol_is(&s, n, name) : strcmp(n, name) == 0)) continue;
+        if (rank == 2) return s.st_value;
+        if (!local) local = s.st_value;
     }
-    return 0;
+    return local;
 }
 
 /* .symtab first (it has everything, when not stripped), else .dynsym (always there). */
@@ -452,6 +459,69 @@ static uint64_t elf_symbol_value(const char *path, const char *name, bool rust) 
     if (e) elf_end(e);
     close(fd);
     return found;
+}
+
+/* The sanitizers whose runtime replaces malloc: the library gcc links (libasan.so.8) and
+ * the entry symbol every instrumented program calls (clang links the runtime statically). */
+static const struct { const char *name, *lib, *init; } sanitizers[] = {
+    {"address", "libasan.so", "__asan_init"}, {"thread", "libtsan.so", "__tsan_init"},
+    {"memory", "libmsan.so", "__msan_init"}, {"leak", "liblsan.so", "__lsan_init"},
+};
+
+static const char *sanitizer_named(const char *s, bool lib) {
+    for (size_t i = 0; i < sizeof sanitizers / sizeof sanitizers[0]; i++) {
+        const char *want = lib ? sanitizers[i].lib : sanitizers[i].init;
+        if (strncmp(s, want, strlen(want)) == 0 && (lib || s[strlen(want)] == 0))
+            return sanitizers[i].name;
+    }
+    return NULL;
+}
+
+/* A sanitizer named by the section's symbols (.symtab, .dynsym) or needed libraries. */
+static const char *section_sanitizer(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh) {
+    Elf_Data *data = elf_getdata(scn, NULL);
+    if (!data || sh->sh_entsize == 0) return NULL;
+    const char *found = NULL;
+    for (size_t i = 0; i < sh->sh_size / sh->sh_entsize && !found; i++) {
+        GElf_Sym s;
+        GElf_Dyn d;
+        const char *n = NULL;
+        if (sh->sh_type == SHT_DYNAMIC) {
+            if (gelf_getdyn(data, (int)i, &d) && d.d_tag == DT_NEEDED)
+                n = elf_strptr(e, sh->sh_link, d.d_un.d_val);
+        } else if (gelf_getsym(data, (int)i, &s)) {
+            n = elf_strptr(e, sh->sh_link, s.st_name);
+        }
+        if (n) found = sanitizer_named(n, sh->sh_type == SHT_DYNAMIC);
+    }
+    return found;
+}
+
+int shi_proc_elf_facts(const char *path, shi_elf_facts *ret) {
+    *ret = (shi_elf_facts){0};
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    elf_version(EV_CURRENT);
+    Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+    GElf_Ehdr eh;
+    int rc = -1;
+    if (e && elf_kind(e) == ELF_K_ELF && gelf_getehdr(e, &eh)) {
+        ret->elf_class = gelf_getclass(e);
+        ret->machine = eh.e_machine;
+        for (Elf_Scn *scn = elf_nextscn(e, NULL); scn && !ret->sanitizer;
+             scn = elf_nextscn(e, scn)) {
+            GElf_Shdr sh;
+            if (gelf_getshdr(scn, &sh) && (sh.sh_type == SHT_SYMTAB ||
+                                           sh.sh_type == SHT_DYNSYM || sh.sh_type == SHT_DYNAMIC))
+                ret->sanitizer = section_sanitizer(e, scn, &sh);
+        }
+        rc = 0;
+    } else {
+        errno = ENOEXEC;
+    }
+    if (e) elf_end(e);
+    close(fd);
+    return rc;
 }
 
 static bool module_matches(const shi_module *m, const char *module) {

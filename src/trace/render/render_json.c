@@ -638,6 +638,11 @@ int shi_render_json_version(const shi_trace *t, FILE *out, int version) {
     jw_strings(&w, "argv", t->argv, t->argc);
     jw_strings(&w, "source_files", t->source_files, t->nsources);
     jw_key(&w, "stack_limit"); if (t->stack_limit) jw_uint(&w, t->stack_limit); else jw_null(&w);
+    jw_key(&w, "optimisation"); if (t->optimisation) jw_str(&w, t->optimisation); else jw_null(&w);
+    jw_key(&w, "variables"); jw_bool(&w, !t->lines_only);
+    char *note = shi_trace_build_note(t, t->program);
+    jw_key(&w, "build_note"); if (note) jw_str(&w, note); else jw_null(&w);
+    free(note);
     jw_key(&w, "exit_code"); if (t->exit_code >= 0) jw_int(&w, t->exit_code); else jw_null(&w);
     jw_key(&w, "signal"); if (t->term_signal) jw_int(&w, t->term_signal); else jw_null(&w);
     jw_strings(&w, "leaks", t->leaks_text, t->nleaks);

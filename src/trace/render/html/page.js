@@ -408,7 +408,7 @@
           });
         } else {
           const refs = refsOf(v.name, val, []);
-          s('text', { x: cx[3], y: my, class: 'value-text' + (val.kind === 'uninit' ? ' muted' : '') }, vg, cut(val.text, MAX_VALUE));
+          s('text', { x: cx[3], y: my, class: 'value-text' + (val.kind === 'uninit' || val.kind === 'unreadable' ? ' muted' : '') }, vg, cut(val.text, MAX_VALUE));
           const target = refs.length ? null : stackTarget(val, v);
           const starget = refs.length || target ? null : staticTarget(val);
           if (refs.length || target || starget) {
@@ -600,6 +600,7 @@
     const what = (lang === 'rust' ? 'A Rust' : lang === 'c' ? 'A C' : 'A') + ' program traced by stackheap, ' +
       plural(nsteps, 'step') + ': each stop at a new line of its own code, with its whole stack and heap.';
     intro.appendChild(h('p', null, what));
+    if (trace.build_note) intro.appendChild(h('p', { class: 'build-note' }, 'Note: ' + trace.build_note + '.'));
     const keys = h('p');
     keys.append('Scroll to step through it, or use ', h('kbd', null, '←'), ' ', h('kbd', null, '→'),
       ' and the slider. Link to a step with ', h('code', null, '#step-' + Math.min(12, Math.max(1, nsteps))), '.');
