@@ -248,6 +248,10 @@ static void add_suffix(char *buf, size_t n, const char *parent, const shi_value 
  * history claims its block, if no other handle has. */
 static void find_handles(typing *x, handle *at, shi_value *v, const char *suffix) {
     if (v->kind == SHI_VAL_OWNED) {
+        if (shi_cxx_std_inline(v)) {   /* a short string's chars are in itself, no arrow */
+            v->target_block = -1;
+            return;
+        }
         SHI_GROW(x->h, x->caph, x->nh + 1);
         handle *h = &x->h[x->nh++];
         *h = *at;

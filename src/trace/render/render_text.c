@@ -378,6 +378,8 @@ static void add_var_head(ctx *x, sbuf *b, const shi_var *v) {
 static void owned_rows(ctx *x, layout *l, const shi_var *v) {
     lrow *r = add_row(l, ROW_TEXT);
     add_var_head(x, &r->text, v);
+    /* a C++ container's handle reads as what it holds: = [1, 2], = "hi", = {"one": 1} */
+    if (v->value.text) sb_printf(&r->text, " = %s", v->value.text);
     if (v->changed) add_mark(x, &r->text, x->c->yellow, "*");
     const shi_owned *own = &v->value.owned;
     r = add_row(l, ROW_TEXT);
