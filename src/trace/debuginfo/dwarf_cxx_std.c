@@ -63,9 +63,11 @@ static bool is_std_string_name(const char *n) {
 }
 
 size_t shi_cxx_std_decl_size(Dwarf_Die *type) {
-    int tag = dwarf_tag(type);
-    return (tag == DW_TAG_class_type || tag == DW_TAG_structure_type) && is_declaration(type) &&
-                   is_std_string_name(dwarf_diename(type))
+    Dwarf_Die t;
+    shi_dwarf_peel(type, &t);   /* std::string is a typedef of it */
+    int tag = dwarf_tag(&t);
+    return (tag == DW_TAG_class_type || tag == DW_TAG_structure_type) && is_declaration(&t) &&
+                   is_std_string_name(dwarf_diename(&t))
                ? STRING_SIZE : 0;
 }
 
@@ -267,7 +269,9 @@ static int read_unique(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr
     if (!find_deep(type, "_M_head_impl", DW_TAG_pointer_type, &pt, &off, 0) ||
         !read_word(r, addr + off, &out->owned.ptr))
         return unknown_layout(out);
-    if (shi_dwarf_die_type(&pt, &elem)) shi_dwarf_set_elem(r, out, &elem);
+    /* T as written (the pointer's type is the `pointer` alias) */
+    if (shi_dwarf_template_param(type, "_Tp", &elem) || shi_dwarf_die_type(&pt, &elem))
+        shi_dwarf_set_elem(r, out, &elem);
     if (!out->owned.ptr) shi_value_set_text(out, "nullptr");
     return 0;
 }
@@ -298,7 +302,8 @@ static int read_shared(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr
     if (!find_deep(type, "_M_ptr", DW_TAG_pointer_type, &pt, &off, 0) ||
         !read_word(r, addr + off, &obj) || !refcount(r, type, addr, &pi))
         return unknown_layout(out);
-    if (shi_dwarf_die_type(&pt, &elem)) shi_dwarf_set_elem(r, out, &elem);
+    if (shi_dwarf_template_param(type, "_Tp", &elem) || shi_dwarf_die_type(&pt, &elem))
+        shi_dwarf_set_elem(r, out, &elem);
     o->ptr = pi;
     /* make_shared puts the object in the control block, after the counts */
     if (pi && obj >= pi + COUNTED_BASE && obj < pi + COUNTED_BASE + 64) o->head = obj - pi;
@@ -676,10 +681,11 @@ static void simplify(sb *out, const char *s, size_t n, int depth) {
         size_t kept = 0;
         while (a < end && *a != '>') {
             while (*a == ' ') a++;
-            const char *e = arg_end(a);
+            const char *e = arg_end(a), *last;
             if (e > end) e = end;
+            for (last = e; last > a && last[-1] == ' '; last--) {}   /* "int> >" */
             sb one = {0};
-            simplify(&one, a, (size_t)(e - a), depth + 1);
+            simplify(&one, a, (size_t)(last - a), depth + 1);
             if (one.p && !default_arg(one.p, one.len)) {
                 if (kept++) sb_put(&args, ", ", 2);
                 sb_put(&args, one.p, one.len);
@@ -708,6 +714,15 @@ static void simplify(sb *out, const char *s, size_t n, int depth) {
 
 char *shi_cxx_type_name(Dwarf_Die *type) {
     const char *name = dwarf_diename(type);
+    Dwarf_Die target;
+    /* the library's own aliases (clang++'s `auto p = make_unique<Node>()` is a
+     * std::__detail::__unique_ptr_t<Node>) read as what they stand for */
+    if (dwarf_tag(type) == DW_TAG_typedef && name && starts(name, "__") &&
+        shi_dwarf_die_type(type, &target)) {
+        int tag = dwarf_tag(&target);
+        if (tag == DW_TAG_structure_type || tag == DW_TAG_class_type || tag == DW_TAG_typedef)
+            return shi_cxx_type_name(&target);
+    }
     sb full = {0};
     Dwarf_Die *scopes = NULL;
     int n = dwarf_getscopes_die(type, &scopes);
