@@ -46,7 +46,8 @@
 
 enum cxx_kind { X_NONE, X_STRING, X_VECTOR, X_UNIQUE, X_SHARED, X_WEAK, X_TREE, X_HASH,
                 X_RB_NODE, X_HASH_NODE };
-enum { SHOWN = 16, SSO_BUF = 16, STRING_SIZE = 32, MAX_NODES = 1 << 20 };
+enum { SHOWN = 16, SSO_BUF = 16, STRING_SIZE = 32 };
+static const uint64_t MAX_NODES = (uint64_t)1 << 36;   /* more: garbage, not constructed yet */
 
 static bool starts(const char *s, const char *prefix) {
     return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -380,18 +381,19 @@ static void entries_add_value(entries *e, Dwarf_Die *type, uint64_t addr) {
 }
 
 static void entries_add(entries *e, uint64_t node) {
-    if (e->count++ >= SHOWN) return;
-    if (e->count > 1) entries_add_str(e, ", ");
+    if (e->count++) entries_add_str(e, ", ");
     if (!e->pair) { entries_add_value(e, &e->val, node + e->voff); return; }
     entries_add_value(e, &e->key, node + e->voff + e->koff);
     entries_add_str(e, ": ");
     entries_add_value(e, &e->mapped, node + e->voff + e->moff);
 }
 
-static void entries_end(entries *e, shi_value *out) {
+/* `total` the container's own count: the walk stops after the entries shown (a map of a
+ * million entries is not walked at every step). */
+static void entries_end(entries *e, uint64_t total, shi_value *out) {
     char more[48];
-    if (e->count > SHOWN) {
-        snprintf(more, sizeof more, ", +%zu more", e->count - SHOWN);
+    if (total > e->count) {
+        snprintf(more, sizeof more, ", +%llu more", (unsigned long long)(total - e->count));
         entries_add_str(e, more);
     }
     entries_add_str(e, "}");
@@ -404,11 +406,12 @@ enum { RB_PARENT = 8, RB_LEFT = 16, RB_RIGHT = 24 };
 
 static bool rb_walk(entries *e, uint64_t node, int depth) {
     uint64_t left, right;
-    if (!node) return true;
-    if (depth > 64 || e->count > MAX_NODES || !read_word(e->r, node + RB_LEFT, &left) ||
+    if (!node || e->count >= SHOWN) return true;
+    if (depth > 64 || !read_word(e->r, node + RB_LEFT, &left) ||
         !read_word(e->r, node + RB_RIGHT, &right))
         return false;
     if (!rb_walk(e, left, depth + 1)) return false;
+    if (e->count >= SHOWN) return true;
     entries_add(e, node);
     return rb_walk(e, right, depth + 1);
 }
@@ -438,8 +441,8 @@ static int read_tree(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr, 
     o->cap = o->len;
     entries e;
     if (!entries_start(&e, r, &node, depth)) return unknown_layout(out);
-    bool ok = rb_walk(&e, root, 0) && e.count == o->len;
-    entries_end(&e, out);
+    bool ok = rb_walk(&e, root, 0) && e.count == (o->len < SHOWN ? o->len : SHOWN);
+    entries_end(&e, o->len, out);
     if (!ok) shi_value_set_text(out, "{?}");
     return 0;
 }
@@ -467,12 +470,12 @@ static int read_hash(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr, 
     entries e;
     if (!entries_start(&e, r, &node, depth)) return unknown_layout(out);
     uint64_t n = o->ptr;
-    while (n && e.count <= o->len) {   /* _Hash_node_base::_M_nxt is the node's first word */
+    while (n && e.count < SHOWN && e.count < o->len) {   /* _M_nxt: the node's first word */
         entries_add(&e, n);
         if (!read_word(r, n, &n)) break;
     }
-    bool ok = !n && e.count == o->len;
-    entries_end(&e, out);
+    bool ok = e.count == (o->len < SHOWN ? o->len : SHOWN) && (!n) == (e.count == o->len);
+    entries_end(&e, o->len, out);
     if (!ok) shi_value_set_text(out, "{?}");
     return 0;
 }
