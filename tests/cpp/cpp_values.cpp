@@ -1,12 +1,22 @@
 // tests/cpp/cpp_values.cpp — libstdc++'s containers as the lesson draws them (cpp_values_facts.py):
 // a vector of strings (one long, one short), strings, a vector of ints, a shared_ptr made by
 // make_shared and shared by two owners, one made from `new`, a map, an unordered_map, and a
-// class with a std::string member, a method (this) and a constructor taking a reference.
+// class with a std::string member, a method (this) and a constructor taking a reference, a set,
+// and a struct derived from another.
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+struct Shape {
+    int sides;
+};
+
+struct Square : Shape {
+    int side;
+};
 
 class Person {
 public:
@@ -35,6 +45,10 @@ int main() {
     std::unordered_map<std::string, int> stock;
     stock["apples"] = 3;
     stock["pears"] = 5;
+    std::set<int> primes = {7, 2, 5};
+    Square sq;
+    sq.sides = 4;
+    sq.side = 3;
     Person p("Grace", 45);
     int n = p.birthday();
     return n - 46;

@@ -57,6 +57,8 @@ GDB_SAID = {
     "ages": 'std::map with 2 elements = {["alice"] = 30, ["bob"] = 25}',
     "stock": 'std::unordered_map with 2 elements = {["pears"] = 5, ["apples"] = 3}',
     "p": '{name = "Grace", age = 46}',
+    "primes": "std::set with 3 elements = {[0] = 2, [1] = 5, [2] = 7}",
+    "sq": "{<Shape> = {sides = 4}, side = 3}",
 }
 BST_SAID = ["root", "*root", "*root->left", "*root->right", "*root->left->right"]
 not_shown = []
@@ -148,14 +150,15 @@ def values_facts():
     t = trace_json(BIN, exe, WORK)
     s = last_before(t, ret)
     var = {n: find_var(s, n) for n in ("words", "greeting", "tiny", "nums", "shared", "other",
-                                       "boss", "ages", "stock", "p")} if s else {}
+                                       "boss", "ages", "stock", "p", "primes", "sq")} if s else {}
     if not var or not all(var.values()):   # guards: counted only when they fail
         check(f"{TAG}: main's variables at a step up to line {ret}", False, var)
         return
     types = {"words": "std::vector<std::string>", "greeting": "std::string", "tiny": "std::string",
              "nums": "std::vector<int>", "shared": "std::shared_ptr<int>",
              "boss": "std::shared_ptr<Person>", "ages": "std::map<std::string, int>",
-             "stock": "std::unordered_map<std::string, int>"}
+             "stock": "std::unordered_map<std::string, int>", "primes": "std::set<int>",
+             "sq": "Square"}
     for n, want in types.items():
         check(f"{TAG}: {n} is a {want}", var[n]["type"] == want, var[n]["type"])
 
@@ -262,6 +265,22 @@ def values_facts():
                         todo.append(nb_)
         if not missing:
             check(f"{TAG}: {name}'s nodes hold gdb's keys {keys}", sorted(found) == sorted(keys), found)
+
+    # a set: its keys in order, each node a block of its own
+    keys = re.findall(r"\] = (\d+)", said["primes"])
+    pr = var["primes"]["value"]
+    check(f"{TAG}: primes is a btree handle of {len(keys)} reading {{{', '.join(keys)}}}",
+          pr.get("owned") == "btree" and pr["len"] == len(keys) and
+          pr["text"] == "{" + ", ".join(keys) + "}", pr)
+    root = find_block(s, pr.get("block"))
+    check(f"{TAG}: primes's root node is a std::_Rb_tree_node<int> with a key and no value",
+          root is not None and root["type"] == "std::_Rb_tree_node<int>" and
+          field(root["value"], "key")["text"] in keys and field(root["value"], "value") is None, root)
+
+    # a struct derived from another: the base's part an entry of its own, as gdb shows it
+    base = re.sub(r" = ", ": ", said["sq"])
+    check(f"{TAG}: sq reads {base} (gdb: {said['sq']})", var["sq"]["value"]["text"] == base,
+          var["sq"]["value"].get("text"))
 
     # a class: its string member, its method's this, its constructor's reference
     pv = var["p"]["value"]
