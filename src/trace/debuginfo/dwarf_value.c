@@ -1051,6 +1051,42 @@ static int owned_block(const shi_dwarf *d, const shi_owned *o, const shi_dwarf_t
     return 0;
 }
 
+/* C++'s elements (a std::vector<std::string>'s) are handles its own reader decodes, one
+ * after the other from one read of the slots; a short string keeps its chars in its slot. */
+static size_t cxx_more_handles(const reader *r, const shi_owned *o, Dwarf_Die *elem,
+                               uint64_t first, size_t max, shi_owned **ret) {
+    size_t esize = o->elem_size, n = o->len - first < max ? (size_t)(o->len - first) : max;
+    uint64_t at = o->ptr + first * esize;
+    window *w = malloc(sizeof *w);
+    shi_owned *out = calloc(n, sizeof *out);
+    if (!w || !out) SHI_PANIC("trace: out of memory");
+    shi_dwarf_target wt = *r->t;
+    wt.read_mem = window_read;
+    wt.arg = w;
+    reader wr = {r->d, &wt};
+    size_t got = 0, per = sizeof w->buf / esize;   /* slots a window holds */
+    for (size_t i = 0; i < n; i++, got++) {
+        uint64_t e = at + i * esize;
+        if (!per || i % per == 0) {   /* the next slots, a window at a time */
+            *w = (window){.base = r->t, .addr = e};
+            w->n = per ? ((n - i) < per ? n - i : per) * esize : 0;
+            if (w->n && !r->t->read_mem(r->t->arg, e, w->buf, w->n)) w->n = 0;
+        }
+        shi_value v;
+        memset(&v, 0, sizeof v);
+        read_any(&wr, elem, e, &v, 1);
+        if (v.kind != SHI_VAL_OWNED) { shi_value_clear(&v); break; }
+        out[i] = v.owned;
+        v.owned.elem_type = NULL;   /* the copies own no strings */
+        out[i].elem_type = NULL;
+        shi_value_clear(&v);
+    }
+    free(w);
+    if (!got) { free(out); out = NULL; }
+    *ret = out;
+    return got;
+}
+
 size_t shi_dwarf_more_handles(const shi_dwarf *d, const shi_owned *o, uint64_t first,
                               size_t max, const shi_dwarf_target *t, shi_owned **ret) {
     *ret = NULL;
@@ -1059,6 +1095,10 @@ size_t shi_dwarf_more_handles(const shi_dwarf *d, const shi_owned *o, uint64_t f
     if (o->kind != SHI_OWN_VEC || first >= o->len || !o->elem_size || !o->elem_die ||
         !dwarf_offdie(shi_dwarf_handle(d), o->elem_die, &elem))
         return 0;
+    if (d->lang == SHI_LANG_CPP) {
+        shi_dwarf_peel(&elem, &peeled);
+        return shi_cxx_std_kind(&r, &peeled) ? cxx_more_handles(&r, o, &elem, first, max, ret) : 0;
+    }
     own_kind k = owned_kind(&r, &elem);
     if (k == OWN_NONE) {   /* a const String; C's union behind its typedef */
         shi_dwarf_peel(&elem, &peeled);

@@ -304,6 +304,7 @@ static void handles_past_shown(typing *x, size_t bi, handle *at) {
         h->target_block = h->owned.ptr ? shi_step_block_at(x->s, h->owned.ptr) : -1;
         h->target_static = -1;
         size_t k = v->nfields + i;
+        h->at = o->ptr + k * o->elem_size;   /* where it lies: a short string points there */
         at->chain[0] = k;
         at->nchain = 1;
         snprintf(suffix, sizeof suffix, "[%zu]", k);
