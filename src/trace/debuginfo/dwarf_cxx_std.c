@@ -460,11 +460,13 @@ static int read_hash(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr, 
         !find_deep(type, "_M_element_count", 0, &t, &eo, 0) ||
         !container_node(type, "_M_h", "__node_type", &node) ||
         !read_word(r, addr + bb, &o->ptr) || !read_word(r, addr + eo, &o->len) ||
-        !read_word(r, addr + co, &o->cap))
+        !read_word(r, addr + co, &o->cap) || !read_word(r, addr + bo, &o->ctrl))
         return unknown_layout(out);
+    /* one bucket lives in the object itself (_M_single_bucket): no array to draw */
+    if (o->ctrl >= addr && o->ctrl < addr + shi_dwarf_type_size(type)) o->ctrl = 0;
     shi_dwarf_set_elem(r, out, &node);
     if (o->len > MAX_NODES || o->cap > MAX_NODES) {   /* not constructed yet */
-        o->ptr = o->len = o->cap = 0;
+        o->ptr = o->len = o->cap = o->ctrl = 0;
         return 0;
     }
     entries e;
@@ -478,6 +480,19 @@ static int read_hash(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr, 
     entries_end(&e, o->len, out);
     if (!ok) shi_value_set_text(out, "{?}");
     return 0;
+}
+
+bool shi_cxx_std_side_block(const shi_dwarf *d, const shi_owned *o, uint64_t *ret_addr,
+                            Dwarf_Off *ret_elem) {
+    Dwarf_Die node, t;
+    uint64_t off;
+    if (d->lang != SHI_LANG_CPP || o->kind != SHI_OWN_MAP || !o->ctrl || !o->elem_die ||
+        !dwarf_offdie(shi_dwarf_handle(d), o->elem_die, &node) ||
+        !find_deep(&node, "_M_nxt", DW_TAG_pointer_type, &t, &off, 0))
+        return false;
+    *ret_addr = o->ctrl;
+    *ret_elem = dwarf_dieoffset(&t);   /* _Hash_node_base *, as a bucket holds it */
+    return true;
 }
 
 /* ---- the nodes, wherever they are read ------------------------------------------------------ */

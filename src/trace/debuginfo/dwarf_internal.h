@@ -153,6 +153,10 @@ int shi_cxx_std_read(const shi_dwarf_reader *r, int kind, Dwarf_Die *type, uint6
 int shi_cxx_std_read_block(const shi_dwarf_reader *r, const shi_owned *o, shi_value *out);
 size_t shi_cxx_std_decl_size(Dwarf_Die *type);
 bool shi_cxx_std_inline(const shi_value *v);
+/* A block a handle reaches besides its own: an unordered_map's bucket array (`ctrl`), where
+ * it starts and its element type (a pointer to a node's base), for heap_types to type. */
+bool shi_cxx_std_side_block(const shi_dwarf *d, const shi_owned *o, uint64_t *ret_addr,
+                            Dwarf_Off *ret_elem);
 char *shi_cxx_type_name(Dwarf_Die *type);
 /* dwarf_value.c: `len` chars at addr as C writes a string ("abc", escaped as gdb does). */
 void shi_dwarf_c_text(const shi_dwarf_reader *r, uint64_t addr, uint64_t len, shi_value *out);

@@ -265,6 +265,14 @@ static void find_handles(typing *x, handle *at, shi_value *v, const char *suffix
         if (c && !v->owned.stale &&
             (c->rank < RANK_OWNED || c->by < 0 || x->h[c->by].gone))
             set_claim(x, (size_t)bi, RANK_OWNED, 0, (int64_t)(x->nh - 1));
+        /* C++'s unordered_map also holds its bucket array: typed as its pointers */
+        uint64_t side;
+        Dwarf_Off side_type;
+        int64_t si;
+        if (!v->owned.stale && shi_cxx_std_side_block(x->r->d, &v->owned, &side, &side_type) &&
+            (si = shi_step_block_at(x->s, side)) >= 0 && x->s->blocks[si].addr == side &&
+            x->c[si].rank < RANK_TYPED)
+            set_claim(x, (size_t)si, RANK_TYPED, side_type, -1);
         return;
     }
     if (at->nchain >= MAX_CHAIN) return;
