@@ -18,7 +18,8 @@ clang++, -g -O0), and compared with what gdb's pretty printers print:
   Person's own block (at gdb's get()), owned by boss.ptr;
 - std::map and std::unordered_map: the handle's text the entries {"alice": 30, ...} in gdb's
   order, the nodes blocks typed as nodes with their key and value, reached through the tree's
-  left/right and the list's next;
+  left/right and the list's next; the unordered_map's bucket array typed as its pointers;
+  a set's keys in order; a derived struct's base part as gdb shows it ({<Shape>: ...});
 - a class with a std::string member and a method: `this` a pointer to main's object; a
   constructor's `const std::string &` parameter reads as the string it refers to;
 - a unique_ptr binary search tree: each node a Node block at the address gdb gives, owned by
@@ -265,6 +266,16 @@ def values_facts():
                         todo.append(nb_)
         if not missing:
             check(f"{TAG}: {name}'s nodes hold gdb's keys {keys}", sorted(found) == sorted(keys), found)
+
+    # the unordered_map's bucket array, at its handle's ctrl: typed as its pointers
+    sv_ = var["stock"]["value"]
+    arr = next((b for b in s["heap"] if int(b["addr"], 16) == int(sv_.get("ctrl") or "0", 16)), None)
+    if arr is None:
+        not_shown.append("stock's bucket array")
+    else:
+        check(f"{TAG}: stock's bucket array is std::__detail::_Hash_node_base *[{sv_['cap']}]",
+              arr["type"] == f"std::__detail::_Hash_node_base *[{sv_['cap']}]" and
+              len(arr["value"]["elements"]) == min(sv_["cap"], 16), arr)
 
     # a set: its keys in order, each node a block of its own
     keys = re.findall(r"\] = (\d+)", said["primes"])
