@@ -31,6 +31,7 @@
  *                   _M_before_begin._M_nxt (the first node), _M_element_count}: a map handle
  *                   (len entries, cap buckets) to the first node; each node (_Hash_node<V>:
  *                   _M_nxt, V, maybe the hash) a block owning the next as a box.
+ *   std::array<T, N>   { _M_elems[N] }: its elements, as a C array of them.
  *   A handle's text is its entries as the program iterates them: [1, 2], {"one": 1}, {1, 2}.
  */
 #include <stdio.h>
@@ -45,7 +46,7 @@
 #include "trace/model/text.h"
 
 enum cxx_kind { X_NONE, X_STRING, X_VECTOR, X_UNIQUE, X_SHARED, X_WEAK, X_TREE, X_HASH,
-                X_RB_NODE, X_HASH_NODE };
+                X_RB_NODE, X_HASH_NODE, X_ARRAY };
 enum { SHOWN = 16, SSO_BUF = 16, STRING_SIZE = 32 };
 static const uint64_t MAX_NODES = (uint64_t)1 << 36;   /* more: garbage, not constructed yet */
 
@@ -161,6 +162,7 @@ int shi_cxx_std_kind(const shi_dwarf_reader *r, Dwarf_Die *type) {
         return has_deep(type, "_M_header") ? X_TREE : X_NONE;
     if (starts(n, "unordered_"))
         return has_deep(type, "_M_before_begin") ? X_HASH : X_NONE;
+    if (starts(n, "array<")) return has_deep(type, "_M_elems") ? X_ARRAY : X_NONE;
     if (starts(n, "_Rb_tree_node<")) return has_deep(type, "_M_storage") ? X_RB_NODE : X_NONE;
     if (starts(n, "_Hash_node<")) return has_deep(type, "_M_storage") ? X_HASH_NODE : X_NONE;
     return X_NONE;
@@ -568,9 +570,25 @@ static int read_hash_node(const shi_dwarf_reader *r, Dwarf_Die *node, uint64_t a
     return 0;
 }
 
+/* std::array<T, N> { T _M_elems[N]; }: its elements, under its own type name. */
+static int read_array(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
+                      int depth) {
+    Dwarf_Die t;
+    uint64_t off;
+    if (!find_deep(type, "_M_elems", DW_TAG_array_type, &t, &off, 0)) return unknown_layout(out);
+    char *name = out->type;
+    out->type = NULL;
+    int rc = shi_dwarf_read_any(r, &t, addr + off, out, depth + 1);
+    free(out->type);
+    out->type = name;
+    out->at = addr;
+    return rc;
+}
+
 int shi_cxx_std_read(const shi_dwarf_reader *r, int kind, Dwarf_Die *type, uint64_t addr,
                      shi_value *out, int depth) {
     switch (kind) {
+    case X_ARRAY: return read_array(r, type, addr, out, depth);
     case X_STRING: return read_string(r, type, addr, out);
     case X_VECTOR: return read_vector(r, type, addr, out, depth);
     case X_UNIQUE: return read_unique(r, type, addr, out);
