@@ -140,7 +140,10 @@ function compare(st, step, trace, hasSource) {
       if (!same(have, exp)) bad.push(f.function + '.' + v.name + ' shows ' + show(have) + ', expected ' + show(exp));
       const o = v.value;
       const visible = o.kind === 'owned'
-        ? (o.stale ? ['ptr (moved or freed)'] : ['ptr'].concat(o.owned === 'box' ? [] : ['len ' + o.len, 'cap ' + o.cap]))
+        ? (o.stale ? ['ptr (moved or freed)'] : ['ptr'].concat(
+            // a C++ container's text beside its ptr ("= \"Hello\""); Rust's handles have none
+            o.text && !String(o.text).startsWith('{ptr') ? ['= ' + cut(o.text, MAX_VALUE)] : [],
+            o.owned === 'box' || o.owned === 'rc' ? [] : ['len ' + o.len, 'cap ' + o.cap]))
         : [cut(o.text, MAX_VALUE)];
       if (g.shown !== visible.join(' ')) bad.push(f.function + '.' + v.name + ' reads ' + show(g.shown) + ', expected ' + show(visible.join(' ')));
     });

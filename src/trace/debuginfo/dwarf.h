@@ -224,7 +224,8 @@ int shi_dwarf_return_value(const shi_dwarf *d, Dwarf_Off fn_die, uint64_t rax, u
  * arrays (first 16 elements of each dimension, the rest counted in `truncated`; C's
  * multi-dimensional arrays as arrays of arrays; a variable-length array's bounds evaluated in
  * the target's frame), enums, Rust tuples, and owned handles (Rust String, Vec<T>, Box<T>;
- * C sh_string, sh_vec_*, sh_box_*) as SHI_VAL_OWNED. C also gets: `long double` (x87, as a
+ * C sh_string, sh_vec_*, sh_box_*; C++'s std::string, vector, unique_ptr, shared_ptr, map,
+ * unordered_map: dwarf_cxx_std.c) as SHI_VAL_OWNED. C also gets: `long double` (x87, as a
  * double), `__int128` (wide, exact in text), `_Complex` (a struct {real, imag} with text
  * "1 + 2i"), char arrays with the string as text ("abc", up to the NUL), chars as 'a' and
  * char pointers as gdb shows them, 0x555555556010 "hi" (the string read where the pointer

@@ -145,6 +145,27 @@ bool shi_rust_raw_vec(Dwarf_Die *owner, Dwarf_Die ret_type[2], uint64_t ret_off[
 void shi_rust_std_load_vtables(shi_dwarf *d);
 void shi_rust_std_free_vtables(shi_dwarf *d);
 
+/* dwarf_cxx_std.c: libstdc++'s std::string, vector, unique_ptr, shared_ptr, weak_ptr, map,
+ * set, unordered_map, unordered_set and their nodes, as dwarf_rust_std.c does Rust's: which
+ * of them `type` (peeled) is, 0 for none; reading a value of that kind; decoding the block
+ * a handle of theirs holds (-2 if not theirs: a vector's and a unique_ptr's are Rust's Vec's
+ * and Box's). The size of a type clang++ gives as a declaration only (std::string: 32), 0
+ * for others. Whether a handle holds its data in itself (a short string). A C++ type's
+ * name as a learner writes it: std::vector<int>, std::map<std::string, int> (malloc'd). */
+int shi_cxx_std_kind(const shi_dwarf_reader *r, Dwarf_Die *type);
+int shi_cxx_std_read(const shi_dwarf_reader *r, int kind, Dwarf_Die *type, uint64_t addr,
+                     shi_value *out, int depth);
+int shi_cxx_std_read_block(const shi_dwarf_reader *r, const shi_owned *o, shi_value *out);
+size_t shi_cxx_std_decl_size(Dwarf_Die *type);
+bool shi_cxx_std_inline(const shi_value *v);
+/* A block a handle reaches besides its own: an unordered_map's bucket array (`ctrl`), where
+ * it starts and its element type (a pointer to a node's base), for heap_types to type. */
+bool shi_cxx_std_side_block(const shi_dwarf *d, const shi_owned *o, uint64_t *ret_addr,
+                            Dwarf_Off *ret_elem);
+char *shi_cxx_type_name(Dwarf_Die *type);
+/* dwarf_value.c: `len` chars at addr as C writes a string ("abc", escaped as gdb does). */
+void shi_dwarf_c_text(const shi_dwarf_reader *r, uint64_t addr, uint64_t len, shi_value *out);
+
 /* dwarf_eval.c: `size` (1..8) bytes of the target's memory, little-endian, zero-extended. */
 bool shi_dwarf_read_uint(const shi_dwarf_target *t, uint64_t addr, size_t size, uint64_t *ret);
 

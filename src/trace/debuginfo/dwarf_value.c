@@ -572,6 +572,47 @@ static bool bitfield(Dwarf_Die *m, Dwarf_Die *mtype, uint64_t *ret_bit_off, unsi
     return true;
 }
 
+static bool is_declared_only(Dwarf_Die *m) {
+    Dwarf_Attribute a;
+    bool decl = false;
+    return dwarf_attr(m, DW_AT_declaration, &a) && dwarf_formflag(&a, &decl) == 0 && decl;
+}
+
+/* Whether a class holds data (members, or a base that does): an empty base (an allocator, a
+ * comparator) is left out, as it takes no room. */
+static bool has_data(Dwarf_Die *type, int depth) {
+    Dwarf_Die m, mt, pt;
+    bool ok = depth < 8 && dwarf_child(type, &m) == 0;
+    for (; ok; ok = dwarf_siblingof(&m, &m) == 0) {
+        int tag = dwarf_tag(&m);
+        if (tag == DW_TAG_member && !is_declared_only(&m)) return true;
+        if (tag == DW_TAG_inheritance && shi_dwarf_die_type(&m, &mt)) {
+            shi_dwarf_peel(&mt, &pt);
+            if (has_data(&pt, depth + 1)) return true;
+        }
+    }
+    return false;
+}
+
+/* A C++ base class's part of an object: a member-like entry named as gdb names it, <Base>. */
+static void base_field(const reader *r, Dwarf_Die *m, Dwarf_Die *base, uint64_t addr,
+                       shi_value *out, int depth) {
+    Dwarf_Die pb;
+    shi_dwarf_peel(base, &pb);
+    if (!has_data(&pb, 0)) return;
+    char *bname = shi_dwarf_type_name(r->d, base);
+    size_t n = strlen(bname ? bname : "?") + 3;
+    char *name = malloc(n);
+    if (!name) SHI_PANIC("trace: out of memory");
+    snprintf(name, n, "<%s>", bname ? bname : "?");
+    shi_field *f = shi_value_add_field(out, name);
+    free(name);
+    free(bname);
+    f->offset = (size_t)shi_dwarf_member_offset(m);
+    f->size = shi_dwarf_type_size(&pb);
+    read_any(r, base, addr + f->offset, f->value, depth + 1);
+}
+
 static int read_struct(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
                        int depth) {
     if (read_fat(r, type, addr, out, depth)) return 0;
@@ -582,8 +623,14 @@ static int read_struct(const reader *r, Dwarf_Die *type, uint64_t addr, shi_valu
         if (dwarf_tag(&m) == DW_TAG_variant_part) return read_variant(r, &m, addr, out, depth);
     ok = dwarf_child(type, &m) == 0;
     for (; ok; ok = dwarf_siblingof(&m, &m) == 0) {
-        /* a Rust enum's variant part is not a member: its fields depend on the variant */
-        if (dwarf_tag(&m) != DW_TAG_member || !shi_dwarf_die_type(&m, &mt)) continue;
+        if (dwarf_tag(&m) == DW_TAG_inheritance && shi_dwarf_die_type(&m, &mt)) {
+            base_field(r, &m, &mt, addr, out, depth);
+            continue;
+        }
+        /* a Rust enum's variant part is not a member: its fields depend on the variant; a
+         * C++ static member (DWARF 4 makes it a member, declared only) is not in the object */
+        if (dwarf_tag(&m) != DW_TAG_member || !shi_dwarf_die_type(&m, &mt) || is_declared_only(&m))
+            continue;
         shi_field *f = shi_value_add_field(out, dwarf_diename(&m));
         uint64_t bit_off;
         unsigned bits;
@@ -826,6 +873,21 @@ bool shi_dwarf_vla_shape(const shi_dwarf *d, Dwarf_Die *type, const shi_dwarf_ta
     return true;
 }
 
+/* A C++ reference (T&, T&&) reads as what it refers to: a pointer to it (an arrow, no
+ * second handle to the same block) whose text is the referent's value, as gdb prints it. */
+static void cxx_reference(const reader *r, Dwarf_Die *referent, shi_value *out, int depth) {
+    shi_value v;
+    memset(&v, 0, sizeof v);
+    if (!out->addr || read_any(r, referent, out->addr, &v, depth + 1) != 0) {
+        shi_value_clear(&v);
+        return;
+    }
+    char *text = shi_value_text_in(&v, "c");
+    if (text) shi_value_set_text(out, text);
+    free(text);
+    shi_value_clear(&v);
+}
+
 static int read_any(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
                     int depth) {
     out->target_block = -1;
@@ -842,6 +904,8 @@ static int read_any(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *
     if (own != OWN_NONE) return read_owned(r, own, &t, addr, out);
     int std_kind = shi_rust_std_kind(r, &t);   /* Rc, HashMap, Box<dyn Trait>, Cell, ... */
     if (std_kind) return shi_rust_std_read(r, std_kind, &t, addr, out, depth);
+    int cxx_kind = shi_cxx_std_kind(r, &t);   /* std::string, vector, unique_ptr, map, ... */
+    if (cxx_kind) return shi_cxx_std_read(r, cxx_kind, &t, addr, out, depth);
     switch (dwarf_tag(&t)) {
     case DW_TAG_base_type: return read_base(r, &t, addr, out);
     case DW_TAG_enumeration_type: return read_enum(r, &t, addr, out);
@@ -856,6 +920,10 @@ static int read_any(const reader *r, Dwarf_Die *type, uint64_t addr, shi_value *
             out->pointee = dwarf_dieoffset(&pointee);
         }
         if (!read_uint(r, addr, 8, &out->addr)) return unreadable(out);
+        if (has_pointee && dwarf_tag(&t) != DW_TAG_pointer_type && r->d->lang == SHI_LANG_CPP) {
+            cxx_reference(r, &pointee, out, depth);
+            return 0;
+        }
         if (has_pointee && is_c_char(r, &pointee)) c_pointer_string(r, out);
         else if (has_pointee && dwarf_tag(&peeled) == DW_TAG_subroutine_type)
             c_function_name(r, out);
@@ -1008,16 +1076,17 @@ int shi_dwarf_read_owned_block(const shi_dwarf *d, const shi_owned *o,
 static int owned_block(const shi_dwarf *d, const shi_owned *o, const shi_dwarf_target *t,
                        shi_value *out) {
     reader r = {d, t};
-    int std_rc = shi_rust_std_read_block(&r, o, out);   /* Rc, maps, deques, boxed slices */
-    if (std_rc != -2) return std_rc;
+    int std_rc = d->lang == SHI_LANG_CPP ? shi_cxx_std_read_block(&r, o, out)
+                                         : shi_rust_std_read_block(&r, o, out);
+    if (std_rc != -2) return std_rc;   /* Rc, maps, deques, boxed slices; C++'s strings */
     Dwarf_Die elem;
     if (!o->elem_die || !dwarf_offdie(shi_dwarf_handle(d), o->elem_die, &elem))
         return unreadable(out);
     if (o->kind == SHI_OWN_BOX) return read_any(&r, &elem, o->ptr, out, 0) ? -1 : 0;
     char *elem_name = shi_dwarf_type_name(d, &elem);
     char name[200];
-    snprintf(name, sizeof name, "[%s; %llu]", elem_name ? elem_name : "?",
-             (unsigned long long)o->cap);
+    snprintf(name, sizeof name, d->lang == SHI_LANG_CPP ? "%s[%llu]" : "[%s; %llu]",
+             elem_name ? elem_name : "?", (unsigned long long)o->cap);
     free(elem_name);
     out->type = shi_trace_strdup(name);
     out->kind = SHI_VAL_ARRAY;
@@ -1045,6 +1114,42 @@ static int owned_block(const shi_dwarf *d, const shi_owned *o, const shi_dwarf_t
     return 0;
 }
 
+/* C++'s elements (a std::vector<std::string>'s) are handles its own reader decodes, one
+ * after the other from one read of the slots; a short string keeps its chars in its slot. */
+static size_t cxx_more_handles(const reader *r, const shi_owned *o, Dwarf_Die *elem,
+                               uint64_t first, size_t max, shi_owned **ret) {
+    size_t esize = o->elem_size, n = o->len - first < max ? (size_t)(o->len - first) : max;
+    uint64_t at = o->ptr + first * esize;
+    window *w = malloc(sizeof *w);
+    shi_owned *out = calloc(n, sizeof *out);
+    if (!w || !out) SHI_PANIC("trace: out of memory");
+    shi_dwarf_target wt = *r->t;
+    wt.read_mem = window_read;
+    wt.arg = w;
+    reader wr = {r->d, &wt};
+    size_t got = 0, per = sizeof w->buf / esize;   /* slots a window holds */
+    for (size_t i = 0; i < n; i++, got++) {
+        uint64_t e = at + i * esize;
+        if (!per || i % per == 0) {   /* the next slots, a window at a time */
+            *w = (window){.base = r->t, .addr = e};
+            w->n = per ? ((n - i) < per ? n - i : per) * esize : 0;
+            if (w->n && !r->t->read_mem(r->t->arg, e, w->buf, w->n)) w->n = 0;
+        }
+        shi_value v;
+        memset(&v, 0, sizeof v);
+        read_any(&wr, elem, e, &v, 1);
+        if (v.kind != SHI_VAL_OWNED) { shi_value_clear(&v); break; }
+        out[i] = v.owned;
+        v.owned.elem_type = NULL;   /* the copies own no strings */
+        out[i].elem_type = NULL;
+        shi_value_clear(&v);
+    }
+    free(w);
+    if (!got) { free(out); out = NULL; }
+    *ret = out;
+    return got;
+}
+
 size_t shi_dwarf_more_handles(const shi_dwarf *d, const shi_owned *o, uint64_t first,
                               size_t max, const shi_dwarf_target *t, shi_owned **ret) {
     *ret = NULL;
@@ -1053,6 +1158,10 @@ size_t shi_dwarf_more_handles(const shi_dwarf *d, const shi_owned *o, uint64_t f
     if (o->kind != SHI_OWN_VEC || first >= o->len || !o->elem_size || !o->elem_die ||
         !dwarf_offdie(shi_dwarf_handle(d), o->elem_die, &elem))
         return 0;
+    if (d->lang == SHI_LANG_CPP) {
+        shi_dwarf_peel(&elem, &peeled);
+        return shi_cxx_std_kind(&r, &peeled) ? cxx_more_handles(&r, o, &elem, first, max, ret) : 0;
+    }
     own_kind k = owned_kind(&r, &elem);
     if (k == OWN_NONE) {   /* a const String; C's union behind its typedef */
         shi_dwarf_peel(&elem, &peeled);
@@ -1092,7 +1201,11 @@ size_t shi_dwarf_more_handles(const shi_dwarf *d, const shi_owned *o, uint64_t f
     return n;
 }
 
-/* ---- for dwarf_rust_std.c ---------------------------------------------------------------- */
+/* ---- for dwarf_rust_std.c and dwarf_cxx_std.c ------------------------------------------- */
+
+void shi_dwarf_c_text(const shi_dwarf_reader *r, uint64_t addr, uint64_t len, shi_value *out) {
+    c_string_text(r, addr, len, out);
+}
 
 int shi_dwarf_read_any(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr,
                        shi_value *out, int depth) {

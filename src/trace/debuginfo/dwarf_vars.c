@@ -70,7 +70,8 @@ bool shi_dwarf_array_count(Dwarf_Die *array, uint64_t *ret_count) {
 size_t shi_dwarf_type_size(Dwarf_Die *type) {
     Dwarf_Word size;
     Dwarf_Die t = *type;
-    return dwarf_aggregate_size(&t, &size) == 0 ? (size_t)size : 0;
+    /* clang++ declares std::string without defining it: its size is the ABI's */
+    return dwarf_aggregate_size(&t, &size) == 0 ? (size_t)size : shi_cxx_std_decl_size(&t);
 }
 
 /* ---- type names --------------------------------------------------------------------------- */
@@ -206,11 +207,19 @@ static char *c_decl(const shi_dwarf *d, Dwarf_Die *type, const char *decl, int d
     char *s, *in;
     if (depth > 16) return fmt("...", "", "");
     switch (dwarf_tag(type)) {
-    case DW_TAG_pointer_type: case DW_TAG_reference_type: {
-        /* a pointer to an array or a function needs brackets: int (*)[3] */
+    case DW_TAG_pointer_type: case DW_TAG_reference_type: case DW_TAG_rvalue_reference_type: {
+        /* a pointer to an array or a function needs brackets: int (*)[3]; C++'s
+         * references are written as such: const std::string & */
         int it = has_inner ? dwarf_tag(&inner) : 0;
         bool wrap = it == DW_TAG_array_type || it == DW_TAG_subroutine_type;
-        char *p = wrap ? fmt("(*", decl, ")") : fmt("*", decl, "");
+        const char *op = dwarf_tag(type) == DW_TAG_pointer_type   ? "*"
+                         : dwarf_tag(type) == DW_TAG_reference_type ? "&" : "&&";
+        char *p = wrap ? fmt("(", op, decl) : fmt(op, decl, "");
+        if (p && wrap) {
+            char *closed = fmt(p, ")", "");
+            free(p);
+            p = closed;
+        }
         if (!p) return NULL;
         s = has_inner ? c_decl(d, &inner, p, depth + 1) : fmt("void ", p, "");
         free(p);
@@ -252,7 +261,13 @@ static char *c_decl(const shi_dwarf *d, Dwarf_Die *type, const char *decl, int d
     default: break;
     }
     const char *name = dwarf_diename(type);
-    switch (dwarf_tag(type)) {
+    int tag = dwarf_tag(type);
+    bool cxx_named = d->lang == SHI_LANG_CPP && name &&
+                     (tag == DW_TAG_structure_type || tag == DW_TAG_class_type ||
+                      tag == DW_TAG_union_type || tag == DW_TAG_enumeration_type ||
+                      tag == DW_TAG_typedef);
+    switch (cxx_named ? -1 : tag) {
+    case -1: in = shi_cxx_type_name(type); break;   /* std::vector<int>, Node: no `struct ` */
     case DW_TAG_structure_type: in = named_or(d, type, "struct"); break;
     case DW_TAG_union_type: in = named_or(d, type, "union"); break;
     case DW_TAG_enumeration_type: in = named_or(d, type, "enum"); break;

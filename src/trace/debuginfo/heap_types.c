@@ -248,6 +248,10 @@ static void add_suffix(char *buf, size_t n, const char *parent, const shi_value 
  * history claims its block, if no other handle has. */
 static void find_handles(typing *x, handle *at, shi_value *v, const char *suffix) {
     if (v->kind == SHI_VAL_OWNED) {
+        if (shi_cxx_std_inline(v)) {   /* a short string's chars are in itself, no arrow */
+            v->target_block = -1;
+            return;
+        }
         SHI_GROW(x->h, x->caph, x->nh + 1);
         handle *h = &x->h[x->nh++];
         *h = *at;
@@ -261,6 +265,14 @@ static void find_handles(typing *x, handle *at, shi_value *v, const char *suffix
         if (c && !v->owned.stale &&
             (c->rank < RANK_OWNED || c->by < 0 || x->h[c->by].gone))
             set_claim(x, (size_t)bi, RANK_OWNED, 0, (int64_t)(x->nh - 1));
+        /* C++'s unordered_map also holds its bucket array: typed as its pointers */
+        uint64_t side;
+        Dwarf_Off side_type;
+        int64_t si;
+        if (!v->owned.stale && shi_cxx_std_side_block(x->r->d, &v->owned, &side, &side_type) &&
+            (si = shi_step_block_at(x->s, side)) >= 0 && x->s->blocks[si].addr == side &&
+            x->c[si].rank < RANK_TYPED)
+            set_claim(x, (size_t)si, RANK_TYPED, side_type, -1);
         return;
     }
     if (at->nchain >= MAX_CHAIN) return;
@@ -300,6 +312,7 @@ static void handles_past_shown(typing *x, size_t bi, handle *at) {
         h->target_block = h->owned.ptr ? shi_step_block_at(x->s, h->owned.ptr) : -1;
         h->target_static = -1;
         size_t k = v->nfields + i;
+        h->at = o->ptr + k * o->elem_size;   /* where it lies: a short string points there */
         at->chain[0] = k;
         at->nchain = 1;
         snprintf(suffix, sizeof suffix, "[%zu]", k);

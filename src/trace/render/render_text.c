@@ -378,12 +378,16 @@ static void add_var_head(ctx *x, sbuf *b, const shi_var *v) {
 static void owned_rows(ctx *x, layout *l, const shi_var *v) {
     lrow *r = add_row(l, ROW_TEXT);
     add_var_head(x, &r->text, v);
+    /* a C++ container's handle reads as what it holds: = [1, 2], = "hi", = {"one": 1} */
+    if (v->value.text) sb_printf(&r->text, " = %s", v->value.text);
     if (v->changed) add_mark(x, &r->text, x->c->yellow, "*");
     const shi_owned *own = &v->value.owned;
     r = add_row(l, ROW_TEXT);
     sb_add(&r->text, "    ptr");
     if (own->stale) sb_printf(&r->text, " %s(stale: moved or freed)%s", x->c->dim, x->c->reset);
     else if (v->value.target_block >= 0) r->arrow = v->value.target_block;
+    else if (v->addr && own->ptr >= v->addr && own->ptr < v->addr + v->size)   /* C++'s short string */
+        sb_printf(&r->text, " = 0x%" PRIx64 " %s(in the object itself)%s", own->ptr, x->c->dim, x->c->reset);
     else sb_printf(&r->text, " = 0x%" PRIx64, own->ptr);
     if (own->kind == SHI_OWN_BOX || own->kind == SHI_OWN_RC) return;
     sb_printf(&add_row(l, ROW_TEXT)->text, "    len: %" PRIu64, own->len);

@@ -266,6 +266,9 @@
     if (v.stale) return [[{ text: 'ptr (moved or freed)', stale: true }]];
     const rows = [[{ text: 'ptr', ptr: v.block != null }]];   // an arrow only to a block
     if (v.owned !== 'box' && v.owned !== 'rc') rows.push([{ text: 'len ' + v.len }, { text: 'cap ' + v.cap }]);
+    // a C++ container reads as what it holds ("hi", [1, 2], {"one": 1}); Rust's handle
+    // texts are the handle itself ({ptr, len 5, cap 5}), said by the cells already
+    if (v.text && !String(v.text).startsWith('{ptr')) rows[0].push({ text: '= ' + cut(v.text, MAX_VALUE) });
     return rows;
   }
   const rowsOfVar = (v) => (v.value && v.value.kind === 'owned' ? ownedRows(v.value).length : 1);
