@@ -21,8 +21,9 @@ from `stackheap run --json` of tests/cpp/cpp_engine_*.cpp, built here with one c
 - a vector<std::string> growing: no frame but main's in any step (std:: template code is
   not the user's), the vector's buffer the program's ("by new") at the line that grew it,
   and the strings' own buffers inside it shown too, at the addresses gdb prints;
-- the lesson's heap_types.cpp (g++, as CMake builds it): numbers grows by new, and at
-  main's end boxed's block, then numbers' buffer, are freed by delete, as gdb's addresses;
+- the lesson's heap_types.cpp (g++, as CMake builds it): numbers grows by new (no drop told
+  for the buffer its growth deletes), and at main's end boxed's block, then numbers' buffer,
+  are freed by delete, as gdb's addresses, told as "boxed dropped, numbers dropped";
 - the --pytutor exports (Python Tutor's C/C++ backend encoding, drawn with lang: 'cpp')
   valid by tests/cli/pytutor_check.py: a method's `this` a pointer to its object's
   C_STRUCT in main's frame (the front end's arrow), the strings' buffers in the heap.
@@ -287,10 +288,15 @@ if TAG == "g++" and os.access(lesson, os.X_OK):
     end = t["steps"][-1]
     frees = [int(e["addr"], 16) for e in end["events"] if e["kind"] == "free"]
     check(name("lesson heap_types.cpp: numbers grows by new to 4, 8, 16 bytes; at main's end "
-               "boxed's block then numbers' buffer freed by delete, told in the title"),
+               "boxed's block then numbers' buffer freed by delete, told in the title as "
+               "their handles' drops, boxed first (reverse declaration order)"),
           [g[1:] for g in grew] == [(4, "new"), (8, "new"), (16, "new"), (4, "new")] and
           frees == [boxed, nums] and
-          end["title"].startswith("main() returned; block #4 freed by delete, block #3 freed by "
-                                  "delete"), (grew, [hex(f) for f in frees], end["title"]))
+          end["title"].startswith("main() returned; boxed dropped, numbers dropped"),
+          (grew, [hex(f) for f in frees], end["title"]))
+    early = [(s["index"] if "index" in s else s["line"], e["function"]) for s, e in events(t, "drop")
+             if s is not end]
+    check(name("lesson heap_types.cpp: numbers' growth (new buffer, old one deleted) is no drop: "
+               "nothing is dropped before main's end"), not early, early)
 
 finish()

@@ -210,6 +210,28 @@ static void flush_pending(tracer *tr, shi_step *s) {
     tr->npending = 0;
 }
 
+/* A C++ container that grows (vector's push_back, a string's append) news a buffer, copies,
+ * and deletes the old one: the delete is no destructor of the handle, which owns the new
+ * buffer in this very step. Its free stays told; the drop goes. Rust's Vec grows by
+ * realloc (a block moved), and a Rust reassignment is a drop, so this is C++'s only. */
+static void forget_growth_drops(tracer *tr, const shi_step *s, size_t n) {
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        shi_event *e = &tr->pending[i];
+        bool grew = false;
+        for (size_t k = 0; e->kind == SHI_EV_DROP && e->function && !grew && k < s->nblocks; k++)
+            grew = s->blocks[k].owner && strcmp(s->blocks[k].owner, e->function) == 0;
+        if (grew) {
+            free(e->function);
+            free(e->text);
+            continue;
+        }
+        tr->pending[kept++] = *e;
+    }
+    memmove(tr->pending + kept, tr->pending + n, (tr->npending - n) * sizeof *tr->pending);
+    tr->npending -= n - kept;
+}
+
 static void take_output(tracer *tr) {
     for (int fd = 1; fd <= 2; fd++) {
         size_t len = 0;
@@ -1309,6 +1331,7 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     claim_reached(tr, s, deferred);
     shi_heap_types_read(&(shi_heap_typer){.d = tr->d, .read_mem = unwind_read, .arg = tr,
                                           .prev = prev, .statics = &statics}, s);
+    if (shi_dwarf_language(tr->d) == SHI_LANG_CPP) forget_growth_drops(tr, s, tr->npending - deferred);
     /* the allocations held back are the next step's: their events stay pending */
     size_t flushed = tr->npending - deferred;
     tr->npending = flushed;
