@@ -6,7 +6,8 @@ A build the machine cannot make (no clang, no rustc, no libasan) is skipped and 
 the table. A build is either traced truly or refused before it runs:
 - gcc -static: the linked list's trace is the dynamic build's, step for step (addresses
   aside), and its values at the printf are gdb's; no block of libc's (stdout's buffer).
-- gcc -m32, gcc -fsanitize=address: refused, with the reason and what to do, nothing run.
+- gcc -m32, gcc -fsanitize=address, clang -gline-tables-only, no -g: refused, with the
+  reason and what to do, nothing run.
 - optimised builds of the lesson's add: every value shown is the true one (x 5, y 10,
   sum 15, a 5, b 10, result 15) or says it is not there (`?`, "optimised out"), never a
   garbage number; sum's 15 is shown; the note says how it was optimised (JSON optimisation
@@ -346,6 +347,13 @@ def g1_build():
     return lines_only_facts("gcc -g1", t, ["main", "add"])
 
 
+def refused_build(cmd, exe, words):
+    """A build whose debug information cannot give frames: refused, saying to compile with -g."""
+    if not build(cmd):
+        return f"skipped: cannot build with {cmd[0]}"
+    return refused(" ".join(cmd[:2]), exe, words)
+
+
 # ---- Rust ---------------------------------------------------------------------------------
 def rust_build(flags, exe):
     if not RUSTC:
@@ -389,6 +397,11 @@ builds = [
     ("gcc -g -O2 (registers)", regs_build),
     ("clang -g -O2", lambda: c_opt_build("clang", "-O2", "optimised", "add_clang_o2", "clang -O2")),
     ("gcc -g1", g1_build),
+    ("clang -gline-tables-only", lambda: refused_build(
+        ["clang", "-gline-tables-only", ADD_C, "-o", "add_glt"], "./add_glt",
+        ["line tables", "no functions", "compile with -g"])),
+    ("gcc (no -g)", lambda: refused_build(
+        ["cc", "-g0", ADD_C, "-o", "add_g0"], "./add_g0", ["no debug information", "compile with -g"])),
     ("rustc -g -C opt-level=1", lambda: rust_build(["-g", "-C", "opt-level=1"], "radd_o1")),
     ("rustc -g -C opt-level=2", lambda: rust_build(["-g", "-C", "opt-level=2"], "radd_o2")),
     ("rustc -C debuginfo=1", lambda: rust_build(["-C", "debuginfo=1"], "radd_g1")),
