@@ -57,6 +57,14 @@ def c_compiler():
     return [os.environ.get("SH_TEST_CC") or "cc", *shlex.split(os.environ.get("SH_TEST_CFLAGS", ""))]
 
 
+def cxx_compiler(cxx):
+    """The command a C++ test program is built with by `cxx` (g++ or clang++), before its own
+    flags: `cxx` and the words of $SH_TEST_CXXFLAGS (tests/cpp/cxx.bash, the same; tests/matrix/
+    cpp_builds.sh sets them: -gdwarf-4, -no-pie, -static)."""
+    import shlex
+    return [cxx, *shlex.split(os.environ.get("SH_TEST_CXXFLAGS", ""))]
+
+
 def gdb_answers(prog, where, said, args=(), note_to=print):
     """What gdb prints for each expression of `said` (a dict: expression -> what gdb 13
     printed) when `prog` (run with `args`) stops at `where` ("file.c:12"): gdb's own answers

@@ -38,7 +38,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from factcheck import check, finish, find_block, find_var, trace_json  # noqa: E402
+from factcheck import check, cxx_compiler, finish, find_block, find_var, trace_json  # noqa: E402
 
 BIN, SRC, WORK, CXX = sys.argv[1:5]
 TAG = os.path.basename(CXX)
@@ -69,7 +69,7 @@ def build(name, cxx=CXX):
     source = os.path.join(SRC, "tests", "cpp", name + ".cpp")
     exe = os.path.join(WORK, name + "_" + os.path.basename(cxx).replace("+", "x"))
     if not os.path.exists(exe):
-        subprocess.run([cxx, "-g", "-O0", "-o", exe, source], check=True, cwd=WORK)
+        subprocess.run([*cxx_compiler(cxx), "-g", "-O0", "-o", exe, source], check=True, cwd=WORK)
     return exe, source
 
 
@@ -78,11 +78,21 @@ def line_of(source, text):
         return next(i + 1 for i, l in enumerate(f) if text in l)
 
 
+# gdb loads libstdc++'s pretty printers and xmethods with libstdc++.so (its auto-load
+# script); a -static build has no libstdc++.so: they are registered by hand, from where GCC
+# installs them, so that gdb answers the static build's questions as the dynamic one's.
+STATIC_PRINTERS = (
+    "import gdb, glob, sys; "
+    "d = [] if any('libstdc++' in (o.filename or '') for o in gdb.objfiles()) "
+    "else sorted(glob.glob('/usr/share/gcc*/python')); sys.path[:0] = d[-1:]; "
+    "d and __import__('libstdcxx.v6', fromlist=['v6']).register_libstdcxx_printers(None)")
+
+
 def gdb(exe, where, exprs):
     """gdb's answer for each expression at `where` (a dict), or {} without gdb."""
     if not HAVE_GDB:
         return {}
-    cmds = ["-ex", f"break {where}", "-ex", "run"]
+    cmds = ["-ex", f"break {where}", "-ex", "run", "-ex", "python " + STATIC_PRINTERS]
     for e in exprs:
         cmds += ["-ex", f"print {e}"]
     r = subprocess.run(["gdb", "-nx", "-batch", *cmds, exe], capture_output=True, text=True,

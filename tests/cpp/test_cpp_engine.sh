@@ -3,16 +3,13 @@
 # which facts): new/delete of a struct, new[]/delete[] of ints, a class's constructor, method
 # and destructor, three objects destroyed in reverse order, a user class deleted from the
 # heap, a throw caught two frames up, a vector<std::string> growing; each built with g++ and
-# with clang++ (-g -O0), values compared with gdb when it is installed. Skipped without a
-# C++ compiler.
+# with clang++ (-g -O0, after $SH_TEST_CXXFLAGS; $SH_TEST_CXX picks one: tests/cpp/cxx.bash),
+# values compared with gdb when it is installed. Skipped without a C++ compiler.
 set -u
 source "$(dirname "$0")/../cli/common.bash"
-cxxs=()
-for c in g++ clang++; do command -v "$c" >/dev/null && cxxs+=("$c"); done
-[ ${#cxxs[@]} -gt 0 ] || { echo "skip: no g++ or clang++ to build the test programs"; exit 77; }
+source "$(dirname "$0")/cxx.bash"
 rc=0
 for c in "${cxxs[@]}"; do
     "${to[@]}" python3 "$src/tests/cpp/cpp_engine_facts.py" "$bin" "$src" "$work" "$c" || rc=1
 done
-for c in g++ clang++; do command -v "$c" >/dev/null || echo "note: no $c: its half was not run"; done
 exit $rc

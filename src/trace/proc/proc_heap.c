@@ -289,7 +289,9 @@ int shi_proc_watch_heap(shi_proc *p) {
         if (b->heap_fn < 0) b->heap_fn = sh_fns[i].fn;
     }
     for (size_t i = 0; i < sizeof cxx_fns / sizeof cxx_fns[0]; i++) {
+        /* g++ -static links libstdc++'s operators into the executable, as it does malloc */
         uint64_t addr = shi_proc_symbol(p, "libstdc++.so", cxx_fns[i].name);
+        if (!addr) addr = shi_proc_symbol(p, NULL, cxx_fns[i].name);
         if (!addr) continue;
         shi_bp *b = shi_bp_get(p, addr);
         if (!b) return -1;
