@@ -373,6 +373,39 @@ static void load_lines(shi_dwarf *d) {
     if (d->nlines) qsort(d->lines, d->nlines, sizeof *d->lines, cmp_line);
 }
 
+/* Among the rows of `cu` at exactly pc_rel, the last statement row in one of the user's
+ * files (its interned name and line), or false. Optimised C++ starts a user's line and the
+ * library code inlined there at one address, one row each (told apart by DWARF 5 views):
+ * libdw answers with the last, the innermost inlined header's (basic_string.h:1437), where
+ * gdb, stopping there, shows the user's line. */
+static bool user_row_at(const shi_dwarf *d, Dwarf_Die *cu, uint64_t pc_rel,
+                        const char **ret_file, int *ret_line) {
+    Dwarf_Lines *lines;
+    size_t n;
+    if (dwarf_getsrclines(cu, &lines, &n) != 0) return false;
+    size_t lo = 0, hi = n;   /* the first row at pc_rel or above: rows are sorted by address */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        Dwarf_Addr a;
+        if (dwarf_lineaddr(dwarf_onesrcline(lines, mid), &a) != 0) return false;
+        if (a < pc_rel) lo = mid + 1; else hi = mid;
+    }
+    bool found = false;
+    for (size_t i = lo; i < n; i++) {
+        Dwarf_Line *l = dwarf_onesrcline(lines, i);
+        Dwarf_Addr a;
+        bool stmt = false, end = false;
+        int line = 0;
+        if (dwarf_lineaddr(l, &a) != 0 || a != pc_rel) break;
+        if (dwarf_linebeginstatement(l, &stmt) != 0 || !stmt ||
+            dwarf_lineendsequence(l, &end) != 0 || end || dwarf_lineno(l, &line) != 0 || line == 0)
+            continue;
+        const char *user = user_file(d, cu, dwarf_linesrc(l, NULL, NULL));
+        if (user) { *ret_file = user; *ret_line = line; found = true; }
+    }
+    return found;
+}
+
 static bool find_line(const shi_dwarf *d, uint64_t pc_rel, const char **ret_file,
                       int *ret_line) {
     /* clang writes no .debug_aranges, which dwarf_addrdie needs: the function's own DIE
@@ -386,6 +419,7 @@ static bool find_line(const shi_dwarf *d, uint64_t pc_rel, const char **ret_file
     if (!l || dwarf_lineno(l, &line) != 0 || line == 0) return false;
     const char *file = dwarf_linesrc(l, NULL, NULL);
     const char *user = user_file(d, &cudie, file);
+    if (!user && user_row_at(d, &cudie, pc_rel, ret_file, ret_line)) return true;
     *ret_file = user ? user : file;
     *ret_line = line;
     return true;
