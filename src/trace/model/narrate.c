@@ -67,8 +67,12 @@ static bool handle_change(told *c, const char *name, const shi_value *v) {
                                       b->value.fields[0].name &&
                                       strcmp(b->value.fields[0].name, "strong") == 0
                                   ? b->value.fields[0].value : NULL;
+    /* an empty C++ smart pointer (moved from, reset, or one clang -O2 keeps as the constant
+     * 0 once its object is gone) holds nothing on the heap: it reads as what it is */
+    bool empty = (o->kind == SHI_OWN_BOX || o->kind == SHI_OWN_RC) && o->ptr == 0 && v->text;
     int w = strong ? snprintf(out, len, "%s%s shares #%llu (strong %llu)", sep, name,
                               (unsigned long long)b->id, (unsigned long long)strong->u)
+            : empty ? snprintf(out, len, "%s%s = %s", sep, name, v->text)
             : o->kind == SHI_OWN_BOX || o->kind == SHI_OWN_RC
                 ? snprintf(out, len, "%s%s on the heap", sep, name)
             : o->kind == SHI_OWN_BTREE   /* a tree has no spare room to tell */
