@@ -213,6 +213,11 @@ def static_row(cxx):
                                           for x in ops), ops)
     fns = {f["function"] for st in s["steps"] for f in st["frames"]}
     check(f"{name}: no std:: code as a frame (main's alone)", fns == {"main"}, fns)
+    # clang++ declares std::string's _Alloc_hider without defining it: read by the ABI's layout
+    names = {v["value"].get("text") for st in d["steps"] for f in st["frames"] for v in f["vars"]
+             if v["name"] == "name"}
+    check(f"{cxx} -O0 heap_types.cpp: name, numbers and boxed true at every step, name reaching "
+          '"Hello, world!"', not garbage(d) and '"Hello, world!"' in names, (garbage(d), names))
     return f"traced: {len(s['steps'])} steps as the dynamic build, {len(ops)} new/delete"
 
 

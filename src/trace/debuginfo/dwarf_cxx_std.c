@@ -186,9 +186,16 @@ static bool string_layout(Dwarf_Die *type, uint64_t off[3]) {
     Dwarf_Die t;
     off[0] = 0, off[1] = 8, off[2] = SSO_BUF;
     if (is_declaration(type)) return true;
-    return find_deep(type, "_M_p", DW_TAG_pointer_type, &t, &off[0], 0) &&
-           find_deep(type, "_M_string_length", 0, &t, &off[1], 0) &&
-           find_deep(type, "_M_allocated_capacity", 0, &t, &off[2], 0);
+    uint64_t found[3] = {0, 0, 0};
+    if (find_deep(type, "_M_p", DW_TAG_pointer_type, &t, &found[0], 0) &&
+        find_deep(type, "_M_string_length", 0, &t, &found[1], 0) &&
+        find_deep(type, "_M_allocated_capacity", 0, &t, &found[2], 0)) {
+        memcpy(off, found, sizeof found);
+        return true;
+    }
+    /* clang++ may define the string but only declare a part of it (_Alloc_hider, which holds
+     * _M_p): the ABI's 32-byte string has the fixed layout above */
+    return shi_dwarf_type_size(type) == 32;
 }
 
 static int read_string(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr,
