@@ -32,6 +32,15 @@
  *                   (len entries, cap buckets) to the first node; each node (_Hash_node<V>:
  *                   _M_nxt, V, maybe the hash) a block owning the next as a box.
  *   std::array<T, N>   { _M_elems[N] }: its elements, as a C array of them.
+ *   std::list<T>    _List_base {_M_impl._M_node: the header node {_M_next, _M_prev, _M_size}}:
+ *                   a list handle (len _M_size) to the first node; each node (_List_node<T>:
+ *                   _M_next, _M_prev, T in _M_storage) a block owning the next as a box; the
+ *                   last one's next points back to the header, inside the list object.
+ *   std::forward_list<T>   {_M_impl._M_head._M_next}: the same, its nodes (_Fwd_list_node<T>:
+ *                   _M_next, T) ending with nullptr; no count kept: len is the nodes walked.
+ *   std::unique_ptr<T[]>   a box of the whole array: the block's size says how many.
+ *   std::optional<T>   {_M_payload {_M_payload._M_value, _M_engaged}}: its value as T's,
+ *                   or `nullopt`.
  *   A handle's text is its entries as the program iterates them: [1, 2], {"one": 1}, {1, 2}.
  */
 #include <stdio.h>
@@ -46,7 +55,8 @@
 #include "trace/model/text.h"
 
 enum cxx_kind { X_NONE, X_STRING, X_VECTOR, X_UNIQUE, X_SHARED, X_WEAK, X_TREE, X_HASH,
-                X_RB_NODE, X_HASH_NODE, X_ARRAY };
+                X_RB_NODE, X_HASH_NODE, X_ARRAY, X_LIST, X_FWD_LIST, X_LIST_NODE, X_FWD_NODE,
+                X_OPTIONAL };
 enum { SHOWN = 16, SSO_BUF = 16, STRING_SIZE = 32 };
 static const uint64_t MAX_NODES = (uint64_t)1 << 36;   /* more: garbage, not constructed yet */
 
@@ -163,6 +173,11 @@ int shi_cxx_std_kind(const shi_dwarf_reader *r, Dwarf_Die *type) {
     if (starts(n, "unordered_"))
         return has_deep(type, "_M_before_begin") ? X_HASH : X_NONE;
     if (starts(n, "array<")) return has_deep(type, "_M_elems") ? X_ARRAY : X_NONE;
+    if (starts(n, "list<")) return has_deep(type, "_M_node") ? X_LIST : X_NONE;
+    if (starts(n, "forward_list<")) return has_deep(type, "_M_head") ? X_FWD_LIST : X_NONE;
+    if (starts(n, "_List_node<")) return has_deep(type, "_M_storage") ? X_LIST_NODE : X_NONE;
+    if (starts(n, "_Fwd_list_node<")) return has_deep(type, "_M_storage") ? X_FWD_NODE : X_NONE;
+    if (starts(n, "optional<")) return has_deep(type, "_M_engaged") ? X_OPTIONAL : X_NONE;
     if (starts(n, "_Rb_tree_node<")) return has_deep(type, "_M_storage") ? X_RB_NODE : X_NONE;
     if (starts(n, "_Hash_node<")) return has_deep(type, "_M_storage") ? X_HASH_NODE : X_NONE;
     return X_NONE;
@@ -272,9 +287,15 @@ static int read_unique(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr
     if (!find_deep(type, "_M_head_impl", DW_TAG_pointer_type, &pt, &off, 0) ||
         !read_word(r, addr + off, &out->owned.ptr))
         return unknown_layout(out);
-    /* T as written (the pointer's type is the `pointer` alias) */
-    if (shi_dwarf_template_param(type, "_Tp", &elem) || shi_dwarf_die_type(&pt, &elem))
+    /* T as written (the pointer's type is the `pointer` alias); T[]: a box of the array,
+     * its length the block's (src/trace/debuginfo/heap_types.c fills it in) */
+    Dwarf_Die peeled;
+    if (shi_dwarf_template_param(type, "_Tp", &elem) || shi_dwarf_die_type(&pt, &elem)) {
+        shi_dwarf_peel(&elem, &peeled);
+        if (dwarf_tag(&peeled) == DW_TAG_array_type && shi_dwarf_die_type(&peeled, &elem))
+            out->owned.slice = true;
         shi_dwarf_set_elem(r, out, &elem);
+    }
     if (!out->owned.ptr) shi_value_set_text(out, "nullptr");
     return 0;
 }
@@ -570,6 +591,113 @@ static int read_hash_node(const shi_dwarf_reader *r, Dwarf_Die *node, uint64_t a
     return 0;
 }
 
+/* ---- list, forward_list, optional ------------------------------------------------------ */
+
+/* A list node's element (_List_node<T>, _Fwd_list_node<T>): its type and place in the node. */
+static bool list_node_value(Dwarf_Die *node, Dwarf_Die *ret_val, uint64_t *ret_off) {
+    Dwarf_Die t;
+    return shi_dwarf_template_param(node, "_Tp", ret_val) &&
+           find_deep(node, "_M_storage", 0, &t, ret_off, 0);
+}
+
+/* A forward_list keeps no count: its nodes are walked, up to this many */
+static const uint64_t MAX_WALK = 100000;
+
+/* Both lists: the header (a std::list's _M_node, in the object: its last node's next
+ * points back to it) or a forward_list's _M_head, whose _M_next (their first word) is the
+ * first node. */
+static int read_list(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
+                     int depth, bool fwd) {
+    Dwarf_Die head, node, val, t;
+    uint64_t hoff, voff, soff;
+    shi_owned *o = &out->owned;
+    out->kind = SHI_VAL_OWNED;
+    o->kind = SHI_OWN_LIST;
+    if (!find_deep(type, fwd ? "_M_head" : "_M_node", 0, &head, &hoff, 0) ||
+        !find_typedef(type, "_Node", &node, 0) || !list_node_value(&node, &val, &voff) ||
+        !read_word(r, addr + hoff, &o->ptr))
+        return unknown_layout(out);
+    if (!fwd && (!find_deep(&head, "_M_size", 0, &t, &soff, 0) ||
+                 !read_word(r, addr + hoff + soff, &o->len)))
+        return unknown_layout(out);
+    shi_dwarf_set_elem(r, out, &node);
+    uint64_t end = fwd ? 0 : addr + hoff;
+    if (!fwd && o->len > MAX_NODES) {   /* not constructed yet */
+        o->ptr = o->len = 0;
+        return 0;
+    }
+    shi_value arr;
+    memset(&arr, 0, sizeof arr);
+    arr.kind = SHI_VAL_ARRAY;
+    uint64_t n = o->ptr, count = 0, limit = fwd ? MAX_WALK : o->len;
+    bool ok = true;
+    while (n && n != end && count < limit) {
+        if (count < SHOWN)
+            shi_dwarf_read_any(r, &val, n + voff, shi_value_add_field(&arr, NULL)->value, depth + 1);
+        count++;
+        if (!read_word(r, n, &n)) { ok = false; break; }   /* _M_next: the node's first word */
+    }
+    if (fwd) o->len = count;
+    o->cap = o->len;
+    o->ctrl = end;
+    arr.truncated = (size_t)(o->len - arr.nfields);
+    char *text = shi_value_text(&arr);
+    /* a std::list whose walk does not end at its header after _M_size nodes: half made */
+    shi_value_set_text(out, ok && (n == end || count == MAX_WALK) ? text : "[?]");
+    free(text);
+    shi_value_clear(&arr);
+    return 0;
+}
+
+/* A node of either list: the next node a box it owns (a std::list's last one points back to
+ * the header, `header` when the list's handle is known: a plain pointer), the previous one a
+ * pointer, then the element. */
+static int read_list_node(const shi_dwarf_reader *r, Dwarf_Die *node, uint64_t addr,
+                          uint64_t header, shi_value *out, int depth, bool fwd) {
+    Dwarf_Die t, val;
+    uint64_t off, voff, next;
+    out->kind = SHI_VAL_STRUCT;
+    if (!find_deep(node, "_M_next", DW_TAG_pointer_type, &t, &off, 0) || off != 0 ||
+        !list_node_value(node, &val, &voff) || !read_word(r, addr, &next))
+        return unknown_layout(out);
+    if (fwd || (header && next != header)) {
+        node_box(r, node, out, "next", addr, 0);
+        out->fields[out->nfields - 1].value->owned.ctrl = header;   /* its next's end, too */
+    } else {
+        shi_dwarf_read_any(r, &t, addr, add_field(out, "next", addr, 0, 8)->value, depth + 1);
+    }
+    if (!fwd && find_deep(node, "_M_prev", DW_TAG_pointer_type, &t, &off, 0))
+        shi_dwarf_read_any(r, &t, addr + off, add_field(out, "prev", addr, off, 8)->value,
+                           depth + 1);
+    shi_field *f = add_field(out, "value", addr, voff, shi_dwarf_type_size(&val));
+    shi_dwarf_read_any(r, &val, addr + voff, f->value, depth + 1);
+    return 0;
+}
+
+/* std::optional<T>: T's value under the optional's type name, or nullopt. */
+static int read_optional(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr,
+                         shi_value *out, int depth) {
+    Dwarf_Die t, val;
+    uint64_t eo, vo, engaged;
+    if (!find_deep(type, "_M_engaged", 0, &t, &eo, 0) ||
+        !find_deep(type, "_M_value", 0, &t, &vo, 0) ||
+        !shi_dwarf_template_param(type, "_Tp", &val) ||
+        !shi_dwarf_read_uint(r->t, addr + eo, 1, &engaged))
+        return unknown_layout(out);
+    if (!engaged) {
+        out->kind = SHI_VAL_STRUCT;
+        shi_value_set_text(out, "nullopt");
+        return 0;
+    }
+    char *name = out->type;
+    out->type = NULL;
+    int rc = shi_dwarf_read_any(r, &val, addr + vo, out, depth + 1);
+    free(out->type);
+    out->type = name;
+    out->at = addr + vo;
+    return rc;
+}
+
 /* std::array<T, N> { T _M_elems[N]; }: its elements, under its own type name. */
 static int read_array(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
                       int depth) {
@@ -598,6 +726,11 @@ int shi_cxx_std_read(const shi_dwarf_reader *r, int kind, Dwarf_Die *type, uint6
     case X_HASH: return read_hash(r, type, addr, out, depth);
     case X_RB_NODE: return read_rb_node(r, type, addr, out, depth);
     case X_HASH_NODE: return read_hash_node(r, type, addr, out, depth);
+    case X_LIST: return read_list(r, type, addr, out, depth, false);
+    case X_FWD_LIST: return read_list(r, type, addr, out, depth, true);
+    case X_LIST_NODE: return read_list_node(r, type, addr, 0, out, depth, false);
+    case X_FWD_NODE: return read_list_node(r, type, addr, 0, out, depth, true);
+    case X_OPTIONAL: return read_optional(r, type, addr, out, depth);
     default: return unknown_layout(out);
     }
 }
@@ -640,6 +773,24 @@ static int control_block(const shi_dwarf_reader *r, const shi_owned *o, Dwarf_Di
     return 0;
 }
 
+/* unique_ptr<T[]>'s block: T[len]. */
+static int array_block(const shi_dwarf_reader *r, const shi_owned *o, Dwarf_Die *elem,
+                       shi_value *out) {
+    char name[320];
+    snprintf(name, sizeof name, "%s[%llu]", o->elem_type ? o->elem_type : "?",
+             (unsigned long long)o->len);
+    out->type = shi_trace_strdup(name);
+    out->kind = SHI_VAL_ARRAY;
+    out->at = o->ptr;
+    uint64_t shown = o->len < SHOWN ? o->len : SHOWN;
+    for (uint64_t i = 0; i < shown && o->elem_size; i++) {
+        shi_field *f = add_field(out, NULL, o->ptr, i * o->elem_size, o->elem_size);
+        shi_dwarf_read_any(r, elem, o->ptr + i * o->elem_size, f->value, 1);
+    }
+    out->truncated = (size_t)(o->len - shown);
+    return 0;
+}
+
 int shi_cxx_std_read_block(const shi_dwarf_reader *r, const shi_owned *o, shi_value *out) {
     if (r->d->lang != SHI_LANG_CPP) return -2;
     Dwarf_Die elem;
@@ -658,7 +809,21 @@ int shi_cxx_std_read_block(const shi_dwarf_reader *r, const shi_owned *o, shi_va
         if (o->kind == SHI_OWN_RC) return control_block(r, o, &elem, out);
         /* a tree's root node, a hash table's first node: a node like the others */
         return shi_dwarf_read_any(r, &elem, o->ptr, out, 0) ? -1 : 0;
-    default: return -2;   /* vector: an array, unique_ptr: a box, as Rust's */
+    case SHI_OWN_LIST:
+        if (!o->elem_die || !dwarf_offdie(shi_dwarf_handle(r->d), o->elem_die, &elem))
+            return unknown_layout(out);
+        out->type = shi_dwarf_type_name(r->d, &elem);
+        return read_list_node(r, &elem, o->ptr, o->ctrl, out, 0, !o->ctrl);
+    case SHI_OWN_BOX:
+        if (!o->slice && !o->ctrl) return -2;   /* unique_ptr<T>: a box, as Rust's */
+        if (!o->elem_die || !dwarf_offdie(shi_dwarf_handle(r->d), o->elem_die, &elem))
+            return unknown_layout(out);
+        if (o->ctrl) {   /* a std::list's next node, its header known */
+            out->type = shi_dwarf_type_name(r->d, &elem);
+            return read_list_node(r, &elem, o->ptr, o->ctrl, out, 0, false);
+        }
+        return array_block(r, o, &elem, out);
+    default: return -2;   /* vector: an array, as Rust's */
     }
 }
 

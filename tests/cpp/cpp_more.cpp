@@ -1,0 +1,19 @@
+// tests/cpp/cpp_more.cpp — more of libstdc++ as handles (tests/cpp/cpp_more_facts.py):
+// std::list, std::forward_list, std::optional, std::pair, std::unique_ptr<T[]>.
+#include <forward_list>
+#include <list>
+#include <memory>
+#include <optional>
+#include <utility>
+
+int main() {
+    std::list<int> lst = {10, 20, 30};
+    lst.push_back(40);
+    std::forward_list<int> fwd = {7, 8, 9};
+    std::optional<int> some = 5;
+    std::optional<int> none;
+    std::pair<int, double> pr{1, 2.5};
+    std::unique_ptr<int[]> arr(new int[4]{1, 2, 3, 4});
+    int n = lst.front() + fwd.front() + *some + pr.first + arr[3] + (none ? 1 : 0);
+    return n - 27;
+}
