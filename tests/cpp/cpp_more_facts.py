@@ -14,7 +14,11 @@ compared with what gdb's pretty printers print for the same build:
 - push_back's step tells the list's new length;
 - std::optional<int>: an engaged one reads as gdb's contained value, an empty one `nullopt`;
 - std::unique_ptr<int[]>: its block, at gdb's get(), typed int[4] holding gdb's
-  arr.get()[0]@4, the handle's len 4 (today's main: the first int only).
+  arr.get()[0]@4, the handle's len 4 (today's main: the first int only);
+- tests/cpp/cpp_more_throw.cpp's exception object: the block the catch's `e` refers to (at
+  gdb's &e) is allocated in the step that pops check(), at the throw's line (it was told at
+  the catch: libstdc++'s __cxa_allocate_exception returns the object past its own header,
+  inside the block), and freed at the catch's end.
 
 Usage: cpp_more_facts.py STACKHEAP_BIN SOURCE_DIR WORK_DIR COMPILER
 """
@@ -46,9 +50,9 @@ GDB_SAID = {
 }
 
 
-def build():
-    source = os.path.join(SRC, "tests", "cpp", "cpp_more.cpp")
-    exe = os.path.join(WORK, "cpp_more_" + TAG.replace("+", "x"))
+def build(name="cpp_more"):
+    source = os.path.join(SRC, "tests", "cpp", name + ".cpp")
+    exe = os.path.join(WORK, name + "_" + TAG.replace("+", "x"))
     if not os.path.exists(exe):
         subprocess.run([CXX, "-std=c++17", "-g", "-O0", "-o", exe, source], check=True, cwd=WORK)
     return exe, source
@@ -166,7 +170,39 @@ def facts():
           b["owner"] == "arr" and av.get("len") == 4 and (not at or int(b["addr"], 16) == at),
           (av, b, at))
 
+
+def throw_facts():
+    exe, source = build("cpp_more_throw")
+    catch = line_of(source, "got = e.what()")
+    amp_e = None
+    if HAVE_GDB:
+        r = subprocess.run(["gdb", "-nx", "-batch", "-ex", f"break cpp_more_throw.cpp:{catch}",
+                            "-ex", "run", "-ex", "print (void*)&e", exe], capture_output=True,
+                           text=True, timeout=120, env=dict(os.environ, DEBUGINFOD_URLS=""))
+        amp_e = addr_of(r.stdout.split("$1 = ")[-1]) if "$1 = " in r.stdout else None
+    t = trace_json(BIN, exe, WORK)
+    at = next((x for x in t["steps"] if x["line"] == catch and find_var(x, "e")), None)
+    e = find_var(at, "e") if at else None
+    obj = find_block(at, e["value"].get("block")) if e else None
+    if obj is None or e["value"]["kind"] != "pointer" or (
+            amp_e is not None and int(e["value"]["addr"], 16) != amp_e):   # a guard
+        check(f"{TAG}: the catch's e refers into a heap block at gdb's &e", False, (e, amp_e))
+        return
+    made = [x for x in t["steps"] for ev in x["events"]
+            if ev["kind"] == "alloc" and ev.get("block_id") == obj["id"]]
+    gone = [x for x in t["steps"] for ev in x["events"]
+            if ev["kind"] == "free" and ev.get("block_id") == obj["id"]]
+    throw = line_of(source, "throw std::invalid_argument")
+    check(f"{TAG}: the exception object is allocated in the step popping check(), at the throw's "
+          f"line {throw}, and freed at the catch's closing brace",
+          len(made) == 1 and made[0]["title"] == "exception: popped check()" and
+          obj["alloc_line"] == throw and len(gone) == 1 and
+          gone[0]["index"] > at["index"] and gone[0]["title"].startswith("}"),
+          ([x["title"] for x in made], obj["alloc_line"], [x["title"] for x in gone]))
+
+
 facts()
+throw_facts()
 if not HAVE_GDB:
     print("note: no gdb: values compared with what gdb 13 printed, addresses not compared")
 finish(f" ({TAG})")
