@@ -12,6 +12,9 @@ compared with what gdb's pretty printers print for the same build:
 - std::forward_list<int>: the same, its first node at gdb's _M_head._M_next, typed
   std::_Fwd_list_node<int>, the last one's next nullptr;
 - push_back's step tells the list's new length;
+- std::deque<int>: a deque handle reading gdb's [0, 1, 2, 3] (push_front'ed), len 4; its map
+  block at gdb's _M_map, typed int *[gdb's _M_map_size], owned by dq; the slots in use boxes
+  of the chunks, int[128] (512 bytes) each, the first element at gdb's _M_start._M_cur;
 - std::optional<int>: an engaged one reads as gdb's contained value, an empty one `nullopt`;
 - std::unique_ptr<int[]>: its block, at gdb's get(), typed int[4] holding gdb's
   arr.get()[0]@4, the handle's len 4 (today's main: the first int only);
@@ -39,7 +42,8 @@ HAVE_GDB = shutil.which("gdb") is not None and not os.environ.get("SH_TEST_NO_GD
 # build and allocator: used without gdb, addresses then not compared).
 QUESTIONS = ["lst", "fwd", "some", "none", "arr.get()[0]@4", "(void*)lst._M_impl._M_node._M_next",
              "(void*)fwd._M_impl._M_head._M_next",
-             "(char*)&lst._M_impl._M_node - (char*)&lst", "arr"]
+             "(char*)&lst._M_impl._M_node - (char*)&lst", "arr", "dq", "dq._M_impl._M_map_size",
+             "(void*)dq._M_impl._M_map", "(void*)dq._M_impl._M_start._M_cur"]
 GDB_SAID = {
     "lst": "std::__cxx11::list = {[0] = 10, [1] = 20, [2] = 30, [3] = 40}",
     "fwd": "std::forward_list = {[0] = 7, [1] = 8, [2] = 9}",
@@ -47,6 +51,8 @@ GDB_SAID = {
     "none": "std::optional<int> [no contained value]",
     "arr.get()[0]@4": "{1, 2, 3, 4}",
     "(char*)&lst._M_impl._M_node - (char*)&lst": "0",
+    "dq": "std::deque with 4 elements = {0, 1, 2, 3}",
+    "dq._M_impl._M_map_size": "8",
 }
 
 
@@ -110,7 +116,7 @@ def facts():
     t = trace_json(BIN, exe, WORK)
     s = next((x for x in t["steps"] if x["frames"] and x["frames"][-1]["function"] == "main"
               and x["line"] == ret), None)
-    var = {n: find_var(s, n) for n in ("lst", "fwd", "some", "none", "arr")} if s else {}
+    var = {n: find_var(s, n) for n in ("lst", "fwd", "some", "none", "arr", "dq")} if s else {}
     if not var or not all(var.values()):   # guards: counted only when they fail
         check(f"{TAG}: main's variables at line {ret}", False, var)
         return
@@ -151,6 +157,31 @@ def facts():
                 None)
     check(f"{TAG}: push_back's step tells lst's new length",
           push is not None and "lst len 4" in push["title"], push and push["title"])
+
+    want = "[" + said["dq"].split(" = {", 1)[1].rstrip("}") + "]"
+    n = want.count(",") + 1
+    dv = var["dq"]["value"]
+    m = find_block(s, dv.get("block"))
+    size = int(said["dq._M_impl._M_map_size"])
+    where = {k: addr_of(said.get(k)) for k in ("(void*)dq._M_impl._M_map",
+                                               "(void*)dq._M_impl._M_start._M_cur")}
+    check(f"{TAG}: dq is a deque handle of {n} reading gdb's {want}; its map block int *[{size}] "
+          "owned by dq" + (" at gdb's _M_map" if HAVE_GDB else ""),
+          dv.get("owned") == "deque" and dv.get("len") == n and dv.get("text") == want and
+          m is not None and m["type"] == f"int *[{size}]" and m["owner"] == "dq" and
+          (not HAVE_GDB or int(m["addr"], 16) == where["(void*)dq._M_impl._M_map"]), (dv, m))
+    chunks = []
+    for i, slot in enumerate((m or {}).get("value", {}).get("elements", [])):
+        if slot.get("owned") == "box":
+            chunks.append((find_block(s, slot.get("block")), f"dq[{i}]"))
+    cur = where.get("(void*)dq._M_impl._M_start._M_cur")
+    check(f"{TAG}: dq's map slots in use own its chunks, int[128] each (the first element "
+          "in one of them" + (", at gdb's _M_start._M_cur)" if HAVE_GDB else ")"),
+          chunks and all(c is not None and c["type"] == "int[128]" and c["size"] == 512 and
+                         c["owner"] == p for c, p in chunks) and
+          (not HAVE_GDB or any(int(c["addr"], 16) <= cur < int(c["addr"], 16) + 512
+                               for c, _ in chunks)),
+          [(c and c["type"], c and c["owner"], p) for c, p in chunks])
 
     some = re.search(r"\[contained value\] = (.*)\}$", said["some"])
     check(f"{TAG}: some reads gdb's contained value {some and some.group(1)}",

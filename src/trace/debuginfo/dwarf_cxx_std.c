@@ -39,6 +39,11 @@
  *   std::forward_list<T>   {_M_impl._M_head._M_next}: the same, its nodes (_Fwd_list_node<T>:
  *                   _M_next, T) ending with nullptr; no count kept: len is the nodes walked.
  *   std::unique_ptr<T[]>   a box of the whole array: the block's size says how many.
+ *   std::deque<T>   {_M_map, _M_map_size, _M_start, _M_finish: iterators {_M_cur, _M_first,
+ *                   _M_last, _M_node}}: a deque handle (len its elements, cap the map's
+ *                   slots, head the first element's place in its chunk, ctrl _M_start._M_node)
+ *                   to the map block, T *[map size], whose slots in use are boxes owning the
+ *                   chunks, T[512 / sizeof(T)] each (one T when T is bigger).
  *   std::optional<T>   {_M_payload {_M_payload._M_value, _M_engaged}}: its value as T's,
  *                   or `nullopt`.
  *   A handle's text is its entries as the program iterates them: [1, 2], {"one": 1}, {1, 2}.
@@ -56,7 +61,7 @@
 
 enum cxx_kind { X_NONE, X_STRING, X_VECTOR, X_UNIQUE, X_SHARED, X_WEAK, X_TREE, X_HASH,
                 X_RB_NODE, X_HASH_NODE, X_ARRAY, X_LIST, X_FWD_LIST, X_LIST_NODE, X_FWD_NODE,
-                X_OPTIONAL };
+                X_OPTIONAL, X_DEQUE };
 enum { SHOWN = 16, SSO_BUF = 16, STRING_SIZE = 32 };
 static const uint64_t MAX_NODES = (uint64_t)1 << 36;   /* more: garbage, not constructed yet */
 
@@ -177,6 +182,7 @@ int shi_cxx_std_kind(const shi_dwarf_reader *r, Dwarf_Die *type) {
     if (starts(n, "forward_list<")) return has_deep(type, "_M_head") ? X_FWD_LIST : X_NONE;
     if (starts(n, "_List_node<")) return has_deep(type, "_M_storage") ? X_LIST_NODE : X_NONE;
     if (starts(n, "_Fwd_list_node<")) return has_deep(type, "_M_storage") ? X_FWD_NODE : X_NONE;
+    if (starts(n, "deque<")) return has_deep(type, "_M_map") ? X_DEQUE : X_NONE;
     if (starts(n, "optional<")) return has_deep(type, "_M_engaged") ? X_OPTIONAL : X_NONE;
     if (starts(n, "_Rb_tree_node<")) return has_deep(type, "_M_storage") ? X_RB_NODE : X_NONE;
     if (starts(n, "_Hash_node<")) return has_deep(type, "_M_storage") ? X_HASH_NODE : X_NONE;
@@ -674,6 +680,96 @@ static int read_list_node(const shi_dwarf_reader *r, Dwarf_Die *node, uint64_t a
     return 0;
 }
 
+/* ---- deque ---------------------------------------------------------------------------------- */
+
+/* libstdc++'s chunk: 512 bytes of elements, or one element bigger than that. */
+static uint64_t deque_chunk(size_t esize) {
+    return esize < 512 ? 512 / esize : 1;
+}
+
+static int read_deque(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
+                      int depth) {
+    Dwarf_Die t, it, elem;
+    uint64_t mo, zo, so, fo, no, co, fio, map, size, snode, scur, sfirst, fnode, fcur, ffirst;
+    shi_owned *o = &out->owned;
+    out->kind = SHI_VAL_OWNED;
+    o->kind = SHI_OWN_DEQUE;
+    if (!find_deep(type, "_M_map", DW_TAG_pointer_type, &t, &mo, 0) ||
+        !find_deep(type, "_M_map_size", 0, &t, &zo, 0) ||
+        !find_deep(type, "_M_start", 0, &it, &so, 0) ||
+        !find_deep(type, "_M_finish", 0, &t, &fo, 0) ||
+        !find_deep(&it, "_M_cur", DW_TAG_pointer_type, &t, &co, 0) ||
+        !find_deep(&it, "_M_first", DW_TAG_pointer_type, &t, &fio, 0) ||
+        !find_deep(&it, "_M_node", DW_TAG_pointer_type, &t, &no, 0) ||
+        !shi_dwarf_template_param(type, "_Tp", &elem))
+        return unknown_layout(out);
+    if (!read_word(r, addr + mo, &map) || !read_word(r, addr + zo, &size) ||
+        !read_word(r, addr + so + no, &snode) || !read_word(r, addr + so + co, &scur) ||
+        !read_word(r, addr + so + fio, &sfirst) || !read_word(r, addr + fo + no, &fnode) ||
+        !read_word(r, addr + fo + co, &fcur) || !read_word(r, addr + fo + fio, &ffirst))
+        return unknown_layout(out);
+    shi_dwarf_set_elem(r, out, &elem);
+    size_t es = o->elem_size;
+    uint64_t chunk = es ? deque_chunk(es) : 0;
+    /* not constructed yet (or garbage): an empty handle */
+    if (!map || !es || size > MAX_NODES || snode < map || fnode < snode ||
+        fnode >= map + size * 8 || scur < sfirst || fcur < ffirst ||
+        scur - sfirst >= chunk * es || fcur - ffirst >= chunk * es)
+        return 0;
+    o->ptr = map;
+    o->cap = size;
+    o->head = (scur - sfirst) / es;
+    o->ctrl = snode;
+    uint64_t end = ((fnode - snode) / 8) * chunk + (fcur - ffirst) / es;
+    o->len = end - o->head;
+    shi_value arr;
+    memset(&arr, 0, sizeof arr);
+    arr.kind = SHI_VAL_ARRAY;
+    uint64_t base = 0;
+    for (uint64_t i = 0; i < o->len && i < SHOWN; i++) {
+        uint64_t k = o->head + i;
+        if ((i == 0 || k % chunk == 0) && !read_word(r, snode + k / chunk * 8, &base)) break;
+        shi_dwarf_read_any(r, &elem, base + k % chunk * es, shi_value_add_field(&arr, NULL)->value,
+                           depth + 1);
+    }
+    arr.truncated = (size_t)(o->len - arr.nfields);
+    char *text = shi_value_text(&arr);
+    shi_value_set_text(out, text);
+    free(text);
+    shi_value_clear(&arr);
+    return 0;
+}
+
+/* Its map: T *[map size], the slots in use boxes of their chunks (T[chunk], `slice`). */
+static int deque_map(const shi_dwarf_reader *r, const shi_owned *o, shi_value *out) {
+    char name[320];
+    snprintf(name, sizeof name, "%s *[%llu]", o->elem_type ? o->elem_type : "?",
+             (unsigned long long)o->cap);
+    out->type = shi_trace_strdup(name);
+    out->kind = SHI_VAL_ARRAY;
+    out->at = o->ptr;
+    uint64_t chunk = deque_chunk(o->elem_size);
+    uint64_t first = (o->ctrl - o->ptr) / 8, used = (o->head + o->len) / chunk + 1;
+    uint64_t shown = o->cap < SHOWN ? o->cap : SHOWN;
+    snprintf(name, sizeof name, "%s *", o->elem_type ? o->elem_type : "?");
+    for (uint64_t i = 0; i < shown; i++) {
+        shi_field *f = add_field(out, NULL, o->ptr, i * 8, 8);
+        shi_value *v = f->value;
+        v->type = shi_trace_strdup(name);
+        if (i < first || i >= first + used) continue;   /* no chunk: left unset */
+        v->kind = SHI_VAL_OWNED;
+        v->owned.kind = SHI_OWN_BOX;
+        v->owned.slice = true;
+        v->owned.len = v->owned.cap = chunk;
+        v->owned.elem_type = shi_trace_strdup(o->elem_type);
+        v->owned.elem_size = o->elem_size;
+        v->owned.elem_die = o->elem_die;
+        if (!read_word(r, o->ptr + i * 8, &v->owned.ptr)) unknown_layout(v);
+    }
+    out->truncated = (size_t)(o->cap - shown);
+    return 0;
+}
+
 /* std::optional<T>: T's value under the optional's type name, or nullopt. */
 static int read_optional(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr,
                          shi_value *out, int depth) {
@@ -731,6 +827,7 @@ int shi_cxx_std_read(const shi_dwarf_reader *r, int kind, Dwarf_Die *type, uint6
     case X_LIST_NODE: return read_list_node(r, type, addr, 0, out, depth, false);
     case X_FWD_NODE: return read_list_node(r, type, addr, 0, out, depth, true);
     case X_OPTIONAL: return read_optional(r, type, addr, out, depth);
+    case X_DEQUE: return read_deque(r, type, addr, out, depth);
     default: return unknown_layout(out);
     }
 }
@@ -809,6 +906,7 @@ int shi_cxx_std_read_block(const shi_dwarf_reader *r, const shi_owned *o, shi_va
         if (o->kind == SHI_OWN_RC) return control_block(r, o, &elem, out);
         /* a tree's root node, a hash table's first node: a node like the others */
         return shi_dwarf_read_any(r, &elem, o->ptr, out, 0) ? -1 : 0;
+    case SHI_OWN_DEQUE: return deque_map(r, o, out);
     case SHI_OWN_LIST:
         if (!o->elem_die || !dwarf_offdie(shi_dwarf_handle(r->d), o->elem_die, &elem))
             return unknown_layout(out);
