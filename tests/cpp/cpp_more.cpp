@@ -10,6 +10,7 @@
 int main() {
     std::list<int> lst = {10, 20, 30};
     lst.push_back(40);
+    std::list<double> unused;   // no node type in the DWARF: nothing ever added
     std::forward_list<int> fwd = {7, 8, 9};
     std::deque<int> dq = {1, 2, 3};
     dq.push_front(0);
@@ -17,6 +18,6 @@ int main() {
     std::optional<int> none;
     std::pair<int, double> pr{1, 2.5};
     std::unique_ptr<int[]> arr(new int[4]{1, 2, 3, 4});
-    int n = lst.front() + fwd.front() + *some + pr.first + arr[3] + (none ? 1 : 0) + dq.front();
+    int n = lst.front() + fwd.front() + *some + pr.first + arr[3] + (none ? 1 : 0) + dq.front() + (int)unused.size();
     return n - 27;
 }

@@ -11,7 +11,8 @@ compared with what gdb's pretty printers print for the same build:
   (in lst, at gdb's &lst._M_impl._M_node - &lst);
 - std::forward_list<int>: the same, its first node at gdb's _M_head._M_next, typed
   std::_Fwd_list_node<int>, the last one's next nullptr;
-- push_back's step tells the list's new length;
+- push_back's step tells the list's new length; a std::list<double> never added to (its
+  node type not in the DWARF) reads [], len 0, as gdb's "empty std::list";
 - std::deque<int>: a deque handle reading gdb's [0, 1, 2, 3] (push_front'ed), len 4; its map
   block at gdb's _M_map, typed int *[gdb's _M_map_size], owned by dq; the slots in use boxes
   of the chunks, int[128] (512 bytes) each, the first element at gdb's _M_start._M_cur;
@@ -42,7 +43,7 @@ HAVE_GDB = shutil.which("gdb") is not None and not os.environ.get("SH_TEST_NO_GD
 # build and allocator: used without gdb, addresses then not compared).
 QUESTIONS = ["lst", "fwd", "some", "none", "arr.get()[0]@4", "(void*)lst._M_impl._M_node._M_next",
              "(void*)fwd._M_impl._M_head._M_next",
-             "(char*)&lst._M_impl._M_node - (char*)&lst", "arr", "dq", "dq._M_impl._M_map_size",
+             "(char*)&lst._M_impl._M_node - (char*)&lst", "arr", "dq", "dq._M_impl._M_map_size", "unused",
              "(void*)dq._M_impl._M_map", "(void*)dq._M_impl._M_start._M_cur"]
 GDB_SAID = {
     "lst": "std::__cxx11::list = {[0] = 10, [1] = 20, [2] = 30, [3] = 40}",
@@ -53,6 +54,7 @@ GDB_SAID = {
     "(char*)&lst._M_impl._M_node - (char*)&lst": "0",
     "dq": "std::deque with 4 elements = {0, 1, 2, 3}",
     "dq._M_impl._M_map_size": "8",
+    "unused": "empty std::__cxx11::list",
 }
 
 
@@ -116,7 +118,7 @@ def facts():
     t = trace_json(BIN, exe, WORK)
     s = next((x for x in t["steps"] if x["frames"] and x["frames"][-1]["function"] == "main"
               and x["line"] == ret), None)
-    var = {n: find_var(s, n) for n in ("lst", "fwd", "some", "none", "arr", "dq")} if s else {}
+    var = {n: find_var(s, n) for n in ("lst", "fwd", "some", "none", "arr", "dq", "unused")} if s else {}
     if not var or not all(var.values()):   # guards: counted only when they fail
         check(f"{TAG}: main's variables at line {ret}", False, var)
         return
@@ -157,6 +159,11 @@ def facts():
                 None)
     check(f"{TAG}: push_back's step tells lst's new length",
           push is not None and "lst len 4" in push["title"], push and push["title"])
+
+    uv = var["unused"]["value"]
+    check(f"{TAG}: unused (gdb: {said['unused']}) is an empty list handle reading []",
+          said["unused"].startswith("empty ") and uv.get("owned") == "list" and
+          uv.get("len") == 0 and uv.get("text") == "[]", uv)
 
     want = "[" + said["dq"].split(" = {", 1)[1].rstrip("}") + "]"
     n = want.count(",") + 1

@@ -620,12 +620,18 @@ static int read_list(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr, 
     out->kind = SHI_VAL_OWNED;
     o->kind = SHI_OWN_LIST;
     if (!find_deep(type, fwd ? "_M_head" : "_M_node", 0, &head, &hoff, 0) ||
-        !find_typedef(type, "_Node", &node, 0) || !list_node_value(&node, &val, &voff) ||
         !read_word(r, addr + hoff, &o->ptr))
         return unknown_layout(out);
     if (!fwd && (!find_deep(&head, "_M_size", 0, &t, &soff, 0) ||
                  !read_word(r, addr + hoff + soff, &o->len)))
         return unknown_layout(out);
+    /* a list the program never adds to has no node type in its DWARF: empty, all the same */
+    if (!find_typedef(type, "_Node", &node, 0) || !list_node_value(&node, &val, &voff)) {
+        if (o->ptr != (fwd ? 0 : addr + hoff)) return unknown_layout(out);
+        o->ptr = o->len = 0;
+        shi_value_set_text(out, "[]");
+        return 0;
+    }
     shi_dwarf_set_elem(r, out, &node);
     uint64_t end = fwd ? 0 : addr + hoff;
     if (!fwd && o->len > MAX_NODES) {   /* not constructed yet */
