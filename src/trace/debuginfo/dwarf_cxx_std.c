@@ -32,6 +32,20 @@
  *                   (len entries, cap buckets) to the first node; each node (_Hash_node<V>:
  *                   _M_nxt, V, maybe the hash) a block owning the next as a box.
  *   std::array<T, N>   { _M_elems[N] }: its elements, as a C array of them.
+ *   std::list<T>    _List_base {_M_impl._M_node: the header node {_M_next, _M_prev, _M_size}}:
+ *                   a list handle (len _M_size) to the first node; each node (_List_node<T>:
+ *                   _M_next, _M_prev, T in _M_storage) a block owning the next as a box; the
+ *                   last one's next points back to the header, inside the list object.
+ *   std::forward_list<T>   {_M_impl._M_head._M_next}: the same, its nodes (_Fwd_list_node<T>:
+ *                   _M_next, T) ending with nullptr; no count kept: len is the nodes walked.
+ *   std::unique_ptr<T[]>   a box of the whole array: the block's size says how many.
+ *   std::deque<T>   {_M_map, _M_map_size, _M_start, _M_finish: iterators {_M_cur, _M_first,
+ *                   _M_last, _M_node}}: a deque handle (len its elements, cap the map's
+ *                   slots, head the first element's place in its chunk, ctrl _M_start._M_node)
+ *                   to the map block, T *[map size], whose slots in use are boxes owning the
+ *                   chunks, T[512 / sizeof(T)] each (one T when T is bigger).
+ *   std::optional<T>   {_M_payload {_M_payload._M_value, _M_engaged}}: its value as T's,
+ *                   or `nullopt`.
  *   A handle's text is its entries as the program iterates them: [1, 2], {"one": 1}, {1, 2}.
  */
 #include <stdio.h>
@@ -46,7 +60,8 @@
 #include "trace/model/text.h"
 
 enum cxx_kind { X_NONE, X_STRING, X_VECTOR, X_UNIQUE, X_SHARED, X_WEAK, X_TREE, X_HASH,
-                X_RB_NODE, X_HASH_NODE, X_ARRAY };
+                X_RB_NODE, X_HASH_NODE, X_ARRAY, X_LIST, X_FWD_LIST, X_LIST_NODE, X_FWD_NODE,
+                X_OPTIONAL, X_DEQUE };
 enum { SHOWN = 16, SSO_BUF = 16, STRING_SIZE = 32 };
 static const uint64_t MAX_NODES = (uint64_t)1 << 36;   /* more: garbage, not constructed yet */
 
@@ -163,6 +178,12 @@ int shi_cxx_std_kind(const shi_dwarf_reader *r, Dwarf_Die *type) {
     if (starts(n, "unordered_"))
         return has_deep(type, "_M_before_begin") ? X_HASH : X_NONE;
     if (starts(n, "array<")) return has_deep(type, "_M_elems") ? X_ARRAY : X_NONE;
+    if (starts(n, "list<")) return has_deep(type, "_M_node") ? X_LIST : X_NONE;
+    if (starts(n, "forward_list<")) return has_deep(type, "_M_head") ? X_FWD_LIST : X_NONE;
+    if (starts(n, "_List_node<")) return has_deep(type, "_M_storage") ? X_LIST_NODE : X_NONE;
+    if (starts(n, "_Fwd_list_node<")) return has_deep(type, "_M_storage") ? X_FWD_NODE : X_NONE;
+    if (starts(n, "deque<")) return has_deep(type, "_M_map") ? X_DEQUE : X_NONE;
+    if (starts(n, "optional<")) return has_deep(type, "_M_engaged") ? X_OPTIONAL : X_NONE;
     if (starts(n, "_Rb_tree_node<")) return has_deep(type, "_M_storage") ? X_RB_NODE : X_NONE;
     if (starts(n, "_Hash_node<")) return has_deep(type, "_M_storage") ? X_HASH_NODE : X_NONE;
     return X_NONE;
@@ -279,9 +300,15 @@ static int read_unique(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr
     if (!find_deep(type, "_M_head_impl", DW_TAG_pointer_type, &pt, &off, 0) ||
         !read_word(r, addr + off, &out->owned.ptr))
         return unknown_layout(out);
-    /* T as written (the pointer's type is the `pointer` alias) */
-    if (shi_dwarf_template_param(type, "_Tp", &elem) || shi_dwarf_die_type(&pt, &elem))
+    /* T as written (the pointer's type is the `pointer` alias); T[]: a box of the array,
+     * its length the block's (src/trace/debuginfo/heap_types.c fills it in) */
+    Dwarf_Die peeled;
+    if (shi_dwarf_template_param(type, "_Tp", &elem) || shi_dwarf_die_type(&pt, &elem)) {
+        shi_dwarf_peel(&elem, &peeled);
+        if (dwarf_tag(&peeled) == DW_TAG_array_type && shi_dwarf_die_type(&peeled, &elem))
+            out->owned.slice = true;
         shi_dwarf_set_elem(r, out, &elem);
+    }
     if (!out->owned.ptr) shi_value_set_text(out, "nullptr");
     return 0;
 }
@@ -577,6 +604,209 @@ static int read_hash_node(const shi_dwarf_reader *r, Dwarf_Die *node, uint64_t a
     return 0;
 }
 
+/* ---- list, forward_list, optional ------------------------------------------------------ */
+
+/* A list node's element (_List_node<T>, _Fwd_list_node<T>): its type and place in the node. */
+static bool list_node_value(Dwarf_Die *node, Dwarf_Die *ret_val, uint64_t *ret_off) {
+    Dwarf_Die t;
+    return shi_dwarf_template_param(node, "_Tp", ret_val) &&
+           find_deep(node, "_M_storage", 0, &t, ret_off, 0);
+}
+
+/* A forward_list keeps no count: its nodes are walked, up to this many */
+static const uint64_t MAX_WALK = 100000;
+
+/* Both lists: the header (a std::list's _M_node, in the object: its last node's next
+ * points back to it) or a forward_list's _M_head, whose _M_next (their first word) is the
+ * first node. */
+static int read_list(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
+                     int depth, bool fwd) {
+    Dwarf_Die head, node, val, t;
+    uint64_t hoff, voff, soff;
+    shi_owned *o = &out->owned;
+    out->kind = SHI_VAL_OWNED;
+    o->kind = SHI_OWN_LIST;
+    if (!find_deep(type, fwd ? "_M_head" : "_M_node", 0, &head, &hoff, 0) ||
+        !read_word(r, addr + hoff, &o->ptr))
+        return unknown_layout(out);
+    if (!fwd && (!find_deep(&head, "_M_size", 0, &t, &soff, 0) ||
+                 !read_word(r, addr + hoff + soff, &o->len)))
+        return unknown_layout(out);
+    /* a list the program never adds to has no node type in its DWARF: empty, all the same */
+    if (!find_typedef(type, "_Node", &node, 0) || !list_node_value(&node, &val, &voff)) {
+        if (o->ptr != (fwd ? 0 : addr + hoff)) return unknown_layout(out);
+        o->ptr = o->len = 0;
+        shi_value_set_text(out, "[]");
+        return 0;
+    }
+    shi_dwarf_set_elem(r, out, &node);
+    uint64_t end = fwd ? 0 : addr + hoff;
+    if (!fwd && o->len > MAX_NODES) {   /* not constructed yet */
+        o->ptr = o->len = 0;
+        return 0;
+    }
+    shi_value arr;
+    memset(&arr, 0, sizeof arr);
+    arr.kind = SHI_VAL_ARRAY;
+    uint64_t n = o->ptr, count = 0, limit = fwd ? MAX_WALK : o->len;
+    bool ok = true;
+    while (n && n != end && count < limit) {
+        if (count < SHOWN)
+            shi_dwarf_read_any(r, &val, n + voff, shi_value_add_field(&arr, NULL)->value, depth + 1);
+        count++;
+        if (!read_word(r, n, &n)) { ok = false; break; }   /* _M_next: the node's first word */
+    }
+    if (fwd) o->len = count;
+    o->cap = o->len;
+    o->ctrl = end;
+    arr.truncated = (size_t)(o->len - arr.nfields);
+    char *text = shi_value_text(&arr);
+    /* a std::list whose walk does not end at its header after _M_size nodes: half made */
+    shi_value_set_text(out, ok && (n == end || count == MAX_WALK) ? text : "[?]");
+    free(text);
+    shi_value_clear(&arr);
+    return 0;
+}
+
+/* A node of either list: the next node a box it owns (a std::list's last one points back to
+ * the header, `header` when the list's handle is known: a plain pointer), the previous one a
+ * pointer, then the element. */
+static int read_list_node(const shi_dwarf_reader *r, Dwarf_Die *node, uint64_t addr,
+                          uint64_t header, shi_value *out, int depth, bool fwd) {
+    Dwarf_Die t, val;
+    uint64_t off, voff, next;
+    out->kind = SHI_VAL_STRUCT;
+    if (!find_deep(node, "_M_next", DW_TAG_pointer_type, &t, &off, 0) || off != 0 ||
+        !list_node_value(node, &val, &voff) || !read_word(r, addr, &next))
+        return unknown_layout(out);
+    if (fwd || (header && next != header)) {
+        node_box(r, node, out, "next", addr, 0);
+        out->fields[out->nfields - 1].value->owned.ctrl = header;   /* its next's end, too */
+    } else {
+        shi_dwarf_read_any(r, &t, addr, add_field(out, "next", addr, 0, 8)->value, depth + 1);
+    }
+    if (!fwd && find_deep(node, "_M_prev", DW_TAG_pointer_type, &t, &off, 0))
+        shi_dwarf_read_any(r, &t, addr + off, add_field(out, "prev", addr, off, 8)->value,
+                           depth + 1);
+    shi_field *f = add_field(out, "value", addr, voff, shi_dwarf_type_size(&val));
+    shi_dwarf_read_any(r, &val, addr + voff, f->value, depth + 1);
+    return 0;
+}
+
+/* ---- deque ---------------------------------------------------------------------------------- */
+
+/* libstdc++'s chunk: 512 bytes of elements, or one element bigger than that. */
+static uint64_t deque_chunk(size_t esize) {
+    return esize < 512 ? 512 / esize : 1;
+}
+
+static int read_deque(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
+                      int depth) {
+    Dwarf_Die t, it, elem;
+    uint64_t mo, zo, so, fo, no, co, fio, map, size, snode, scur, sfirst, fnode, fcur, ffirst;
+    shi_owned *o = &out->owned;
+    out->kind = SHI_VAL_OWNED;
+    o->kind = SHI_OWN_DEQUE;
+    if (!find_deep(type, "_M_map", DW_TAG_pointer_type, &t, &mo, 0) ||
+        !find_deep(type, "_M_map_size", 0, &t, &zo, 0) ||
+        !find_deep(type, "_M_start", 0, &it, &so, 0) ||
+        !find_deep(type, "_M_finish", 0, &t, &fo, 0) ||
+        !find_deep(&it, "_M_cur", DW_TAG_pointer_type, &t, &co, 0) ||
+        !find_deep(&it, "_M_first", DW_TAG_pointer_type, &t, &fio, 0) ||
+        !find_deep(&it, "_M_node", DW_TAG_pointer_type, &t, &no, 0) ||
+        !shi_dwarf_template_param(type, "_Tp", &elem))
+        return unknown_layout(out);
+    if (!read_word(r, addr + mo, &map) || !read_word(r, addr + zo, &size) ||
+        !read_word(r, addr + so + no, &snode) || !read_word(r, addr + so + co, &scur) ||
+        !read_word(r, addr + so + fio, &sfirst) || !read_word(r, addr + fo + no, &fnode) ||
+        !read_word(r, addr + fo + co, &fcur) || !read_word(r, addr + fo + fio, &ffirst))
+        return unknown_layout(out);
+    shi_dwarf_set_elem(r, out, &elem);
+    size_t es = o->elem_size;
+    uint64_t chunk = es ? deque_chunk(es) : 0;
+    /* not constructed yet (or garbage): an empty handle */
+    if (!map || !es || size > MAX_NODES || snode < map || fnode < snode ||
+        fnode >= map + size * 8 || scur < sfirst || fcur < ffirst ||
+        scur - sfirst >= chunk * es || fcur - ffirst >= chunk * es)
+        return 0;
+    o->ptr = map;
+    o->cap = size;
+    o->head = (scur - sfirst) / es;
+    o->ctrl = snode;
+    uint64_t end = ((fnode - snode) / 8) * chunk + (fcur - ffirst) / es;
+    o->len = end - o->head;
+    shi_value arr;
+    memset(&arr, 0, sizeof arr);
+    arr.kind = SHI_VAL_ARRAY;
+    uint64_t base = 0;
+    for (uint64_t i = 0; i < o->len && i < SHOWN; i++) {
+        uint64_t k = o->head + i;
+        if ((i == 0 || k % chunk == 0) && !read_word(r, snode + k / chunk * 8, &base)) break;
+        shi_dwarf_read_any(r, &elem, base + k % chunk * es, shi_value_add_field(&arr, NULL)->value,
+                           depth + 1);
+    }
+    arr.truncated = (size_t)(o->len - arr.nfields);
+    char *text = shi_value_text(&arr);
+    shi_value_set_text(out, text);
+    free(text);
+    shi_value_clear(&arr);
+    return 0;
+}
+
+/* Its map: T *[map size], the slots in use boxes of their chunks (T[chunk], `slice`). */
+static int deque_map(const shi_dwarf_reader *r, const shi_owned *o, shi_value *out) {
+    char name[320];
+    snprintf(name, sizeof name, "%s *[%llu]", o->elem_type ? o->elem_type : "?",
+             (unsigned long long)o->cap);
+    out->type = shi_trace_strdup(name);
+    out->kind = SHI_VAL_ARRAY;
+    out->at = o->ptr;
+    uint64_t chunk = deque_chunk(o->elem_size);
+    uint64_t first = (o->ctrl - o->ptr) / 8, used = (o->head + o->len) / chunk + 1;
+    uint64_t shown = o->cap < SHOWN ? o->cap : SHOWN;
+    snprintf(name, sizeof name, "%s *", o->elem_type ? o->elem_type : "?");
+    for (uint64_t i = 0; i < shown; i++) {
+        shi_field *f = add_field(out, NULL, o->ptr, i * 8, 8);
+        shi_value *v = f->value;
+        v->type = shi_trace_strdup(name);
+        if (i < first || i >= first + used) continue;   /* no chunk: left unset */
+        v->kind = SHI_VAL_OWNED;
+        v->owned.kind = SHI_OWN_BOX;
+        v->owned.slice = true;
+        v->owned.len = v->owned.cap = chunk;
+        v->owned.elem_type = shi_trace_strdup(o->elem_type);
+        v->owned.elem_size = o->elem_size;
+        v->owned.elem_die = o->elem_die;
+        if (!read_word(r, o->ptr + i * 8, &v->owned.ptr)) unknown_layout(v);
+    }
+    out->truncated = (size_t)(o->cap - shown);
+    return 0;
+}
+
+/* std::optional<T>: T's value under the optional's type name, or nullopt. */
+static int read_optional(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr,
+                         shi_value *out, int depth) {
+    Dwarf_Die t, val;
+    uint64_t eo, vo, engaged;
+    if (!find_deep(type, "_M_engaged", 0, &t, &eo, 0) ||
+        !find_deep(type, "_M_value", 0, &t, &vo, 0) ||
+        !shi_dwarf_template_param(type, "_Tp", &val) ||
+        !shi_dwarf_read_uint(r->t, addr + eo, 1, &engaged))
+        return unknown_layout(out);
+    if (!engaged) {
+        out->kind = SHI_VAL_STRUCT;
+        shi_value_set_text(out, "nullopt");
+        return 0;
+    }
+    char *name = out->type;
+    out->type = NULL;
+    int rc = shi_dwarf_read_any(r, &val, addr + vo, out, depth + 1);
+    free(out->type);
+    out->type = name;
+    out->at = addr + vo;
+    return rc;
+}
+
 /* std::array<T, N> { T _M_elems[N]; }: its elements, under its own type name. */
 static int read_array(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr, shi_value *out,
                       int depth) {
@@ -605,6 +835,12 @@ int shi_cxx_std_read(const shi_dwarf_reader *r, int kind, Dwarf_Die *type, uint6
     case X_HASH: return read_hash(r, type, addr, out, depth);
     case X_RB_NODE: return read_rb_node(r, type, addr, out, depth);
     case X_HASH_NODE: return read_hash_node(r, type, addr, out, depth);
+    case X_LIST: return read_list(r, type, addr, out, depth, false);
+    case X_FWD_LIST: return read_list(r, type, addr, out, depth, true);
+    case X_LIST_NODE: return read_list_node(r, type, addr, 0, out, depth, false);
+    case X_FWD_NODE: return read_list_node(r, type, addr, 0, out, depth, true);
+    case X_OPTIONAL: return read_optional(r, type, addr, out, depth);
+    case X_DEQUE: return read_deque(r, type, addr, out, depth);
     default: return unknown_layout(out);
     }
 }
@@ -647,6 +883,24 @@ static int control_block(const shi_dwarf_reader *r, const shi_owned *o, Dwarf_Di
     return 0;
 }
 
+/* unique_ptr<T[]>'s block: T[len]. */
+static int array_block(const shi_dwarf_reader *r, const shi_owned *o, Dwarf_Die *elem,
+                       shi_value *out) {
+    char name[320];
+    snprintf(name, sizeof name, "%s[%llu]", o->elem_type ? o->elem_type : "?",
+             (unsigned long long)o->len);
+    out->type = shi_trace_strdup(name);
+    out->kind = SHI_VAL_ARRAY;
+    out->at = o->ptr;
+    uint64_t shown = o->len < SHOWN ? o->len : SHOWN;
+    for (uint64_t i = 0; i < shown && o->elem_size; i++) {
+        shi_field *f = add_field(out, NULL, o->ptr, i * o->elem_size, o->elem_size);
+        shi_dwarf_read_any(r, elem, o->ptr + i * o->elem_size, f->value, 1);
+    }
+    out->truncated = (size_t)(o->len - shown);
+    return 0;
+}
+
 int shi_cxx_std_read_block(const shi_dwarf_reader *r, const shi_owned *o, shi_value *out) {
     if (r->d->lang != SHI_LANG_CPP) return -2;
     Dwarf_Die elem;
@@ -665,7 +919,22 @@ int shi_cxx_std_read_block(const shi_dwarf_reader *r, const shi_owned *o, shi_va
         if (o->kind == SHI_OWN_RC) return control_block(r, o, &elem, out);
         /* a tree's root node, a hash table's first node: a node like the others */
         return shi_dwarf_read_any(r, &elem, o->ptr, out, 0) ? -1 : 0;
-    default: return -2;   /* vector: an array, unique_ptr: a box, as Rust's */
+    case SHI_OWN_DEQUE: return deque_map(r, o, out);
+    case SHI_OWN_LIST:
+        if (!o->elem_die || !dwarf_offdie(shi_dwarf_handle(r->d), o->elem_die, &elem))
+            return unknown_layout(out);
+        out->type = shi_dwarf_type_name(r->d, &elem);
+        return read_list_node(r, &elem, o->ptr, o->ctrl, out, 0, !o->ctrl);
+    case SHI_OWN_BOX:
+        if (!o->slice && !o->ctrl) return -2;   /* unique_ptr<T>: a box, as Rust's */
+        if (!o->elem_die || !dwarf_offdie(shi_dwarf_handle(r->d), o->elem_die, &elem))
+            return unknown_layout(out);
+        if (o->ctrl) {   /* a std::list's next node, its header known */
+            out->type = shi_dwarf_type_name(r->d, &elem);
+            return read_list_node(r, &elem, o->ptr, o->ctrl, out, 0, false);
+        }
+        return array_block(r, o, &elem, out);
+    default: return -2;   /* vector: an array, as Rust's */
     }
 }
 

@@ -258,6 +258,13 @@ static void find_handles(typing *x, handle *at, shi_value *v, const char *suffix
         h->v = v;
         h->suffix = shi_trace_strdup(suffix);
         int64_t bi = held_block(x, v);
+        shi_owned *o = &v->owned;
+        /* C++'s unique_ptr<T[]> keeps no length: its block's room says it */
+        if (bi >= 0 && x->r->d->lang == SHI_LANG_CPP && o->kind == SHI_OWN_BOX && o->slice &&
+            !o->len && o->elem_size) {
+            const shi_block *b = &x->s->blocks[bi];
+            o->len = o->cap = (b->addr + b->size - o->ptr) / o->elem_size;
+        }
         judge_by_history(x, h, bi);
         /* the first handle found types the block; again if the one that did is gone (its
          * block decoded anew: this may be the same handle found again) */

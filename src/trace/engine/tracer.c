@@ -408,12 +408,28 @@ static void remember_owners(tracer *tr, const shi_step *s) {
     }
 }
 
+/* The waiting block `addr` lies inside, past its start: what a library call returns may
+ * point after a header of its own (C++'s __cxa_allocate_exception gives the thrown object,
+ * which follows the runtime's 128-byte record of it in the same block). */
+static live_block *waiting_around(tracer *tr, uint64_t addr) {
+    size_t n, lo = 0;
+    const size_t *order = shi_live_sorted(&tr->live, &n);
+    for (size_t hi = n; lo < hi;) {   /* the first block starting after addr */
+        size_t mid = lo + (hi - lo) / 2;
+        if (shi_live_slot(&tr->live, order[mid])->addr <= addr) lo = mid + 1;
+        else hi = mid;
+    }
+    live_block *b = lo ? shi_live_slot(&tr->live, order[lo - 1]) : NULL;
+    return b && b->waiting && addr < b->addr + b->size ? b : NULL;
+}
+
 /* A heap event about a block still waiting for the program to reach it (add_block): told
  * nowhere. True if it was one. */
 static bool waiting_event(tracer *tr, const shi_heap_event *h) {
     bool moves = h->kind == SHI_HEAP_REALLOC;
     if (!moves && h->kind != SHI_HEAP_FREE && h->kind != SHI_HEAP_RESULT) return false;
     live_block *b = find_block(tr, moves ? h->old_ptr : h->ptr);
+    if (!b && h->kind == SHI_HEAP_RESULT && h->ptr) b = waiting_around(tr, h->ptr);
     if (!b || !b->waiting) return false;
     if (moves) {
         shi_live_move(&tr->live, b, h->ptr, h->size);

@@ -50,10 +50,12 @@ typedef struct shi_field {
  * the RcInner/ArcInner block: counts and value); HashMap/HashSet SHI_OWN_MAP (ptr: the
  * table's allocation, len its entries, cap its buckets); VecDeque SHI_OWN_DEQUE (len, cap,
  * head); BTreeMap/BTreeSet SHI_OWN_BTREE (ptr: the root node, len its entries, `head` the
- * root's height); Box<dyn Trait> a box of the concrete type; Box<[T]> a box with `slice`. */
+ * root's height); Box<dyn Trait> a box of the concrete type; Box<[T]> a box with `slice`.
+ * C++'s std::list and forward_list are SHI_OWN_LIST (ptr: the first node, len its elements,
+ * `ctrl` the address of the list's own header node, where a std::list's last node points). */
 typedef struct shi_owned {
     enum { SHI_OWN_STRING, SHI_OWN_VEC, SHI_OWN_BOX, SHI_OWN_RC, SHI_OWN_MAP,
-           SHI_OWN_DEQUE, SHI_OWN_BTREE } kind;
+           SHI_OWN_DEQUE, SHI_OWN_BTREE, SHI_OWN_LIST } kind;
     uint64_t ptr;
     uint64_t len, cap;    /* vec/string/deque/map (a map: entries, buckets); Box<[T]> and
                              a btree: the length in both; a box or an Rc has neither */

@@ -244,7 +244,7 @@ static const char *owned_kind_name(int k) {
     static const char *const names[] = {[SHI_OWN_STRING] = "string", [SHI_OWN_VEC] = "vec",
                                         [SHI_OWN_BOX] = "box", [SHI_OWN_RC] = "rc",
                                         [SHI_OWN_MAP] = "map", [SHI_OWN_DEQUE] = "deque",
-                                        [SHI_OWN_BTREE] = "btree"};
+                                        [SHI_OWN_BTREE] = "btree", [SHI_OWN_LIST] = "list"};
     return k >= 0 && (size_t)k < sizeof names / sizeof names[0] ? names[k] : "box";
 }
 
