@@ -405,10 +405,14 @@ def lesson_programs():
         return os.path.join(BUILD, "lesson")
     out = os.path.join(WORK, "lesson")
     os.makedirs(out, exist_ok=True)
+    # the sanitizer variant's library is built with ASan; its plain copy (CMakeLists.txt's
+    # stackheap_plain) is the one the lesson's programs link for the tracer
+    plain = os.path.join(BUILD, "libstackheap_plain.a")
+    lib = plain if os.path.exists(plain) else os.path.join(BUILD, "libstackheap.a")
     for name in ("add", "stack_types", "heap_types", "drop_order"):
         subprocess.run([*c_compiler(), "-g", "-O0", "-I", os.path.join(SRC, "include"),
                         "-o", os.path.join(out, name), os.path.join(SRC, "examples", name + ".c"),
-                        os.path.join(BUILD, "libstackheap.a"), "-pthread"], check=True)
+                        lib, "-pthread"], check=True)
     return out
 
 
