@@ -533,21 +533,11 @@ bool shi_cxx_std_side_block(const shi_dwarf *d, const shi_owned *o, uint64_t *re
 
 /* ---- the nodes, wherever they are read ------------------------------------------------------ */
 
-static shi_field *add_field(shi_value *out, const char *name, uint64_t base, uint64_t off,
-                            size_t size) {
-    shi_field *f = shi_value_add_field(out, name);
-    f->offset = (size_t)off;
-    f->size = size;
-    f->value->target_block = -1;
-    f->value->target_static = -1;
-    f->value->at = base + off;
-    return f;
-}
 
 /* A box of the node type at node + off (a child, the next node): what owns that node. */
 static void node_box(const shi_dwarf_reader *r, Dwarf_Die *node, shi_value *out,
                      const char *name, uint64_t addr, uint64_t off) {
-    shi_field *f = add_field(out, name, addr, off, 8);
+    shi_field *f = shi_dwarf_field_at(out, name, addr, off, 8);
     shi_value *v = f->value;
     v->kind = SHI_VAL_OWNED;
     v->owned.kind = SHI_OWN_BOX;
@@ -564,13 +554,13 @@ static void node_entry(const shi_dwarf_reader *r, Dwarf_Die *node, uint64_t addr
     uint64_t voff, ko, mo;
     if (!node_value(node, &val, &voff)) return;
     if (!pair_parts(&val, &k, &ko, &m, &mo)) {
-        shi_field *f = add_field(out, "key", addr, voff, shi_dwarf_type_size(&val));
+        shi_field *f = shi_dwarf_field_at(out, "key", addr, voff, shi_dwarf_type_size(&val));
         shi_dwarf_read_any(r, &val, addr + voff, f->value, depth + 1);
         return;
     }
-    shi_field *f = add_field(out, "key", addr, voff + ko, shi_dwarf_type_size(&k));
+    shi_field *f = shi_dwarf_field_at(out, "key", addr, voff + ko, shi_dwarf_type_size(&k));
     shi_dwarf_read_any(r, &k, addr + voff + ko, f->value, depth + 1);
-    f = add_field(out, "value", addr, voff + mo, shi_dwarf_type_size(&m));
+    f = shi_dwarf_field_at(out, "value", addr, voff + mo, shi_dwarf_type_size(&m));
     shi_dwarf_read_any(r, &m, addr + voff + mo, f->value, depth + 1);
 }
 
@@ -580,11 +570,11 @@ static int read_rb_node(const shi_dwarf_reader *r, Dwarf_Die *node, uint64_t add
     uint64_t off;
     out->kind = SHI_VAL_STRUCT;
     if (!find_deep(node, "_M_color", 0, &t, &off, 0)) return unknown_layout(out);
-    shi_field *f = add_field(out, "color", addr, off, shi_dwarf_type_size(&t));
+    shi_field *f = shi_dwarf_field_at(out, "color", addr, off, shi_dwarf_type_size(&t));
     shi_dwarf_read_any(r, &t, addr + off, f->value, depth + 1);
     if (!find_deep(node, "_M_parent", DW_TAG_pointer_type, &t, &off, 0) || off != RB_PARENT)
         return unknown_layout(out);
-    f = add_field(out, "parent", addr, off, 8);
+    f = shi_dwarf_field_at(out, "parent", addr, off, 8);
     shi_dwarf_read_any(r, &t, addr + off, f->value, depth + 1);
     node_box(r, node, out, "left", addr, RB_LEFT);
     node_box(r, node, out, "right", addr, RB_RIGHT);
@@ -683,12 +673,12 @@ static int read_list_node(const shi_dwarf_reader *r, Dwarf_Die *node, uint64_t a
         node_box(r, node, out, "next", addr, 0);
         out->fields[out->nfields - 1].value->owned.ctrl = header;   /* its next's end, too */
     } else {
-        shi_dwarf_read_any(r, &t, addr, add_field(out, "next", addr, 0, 8)->value, depth + 1);
+        shi_dwarf_read_any(r, &t, addr, shi_dwarf_field_at(out, "next", addr, 0, 8)->value, depth + 1);
     }
     if (!fwd && find_deep(node, "_M_prev", DW_TAG_pointer_type, &t, &off, 0))
-        shi_dwarf_read_any(r, &t, addr + off, add_field(out, "prev", addr, off, 8)->value,
+        shi_dwarf_read_any(r, &t, addr + off, shi_dwarf_field_at(out, "prev", addr, off, 8)->value,
                            depth + 1);
-    shi_field *f = add_field(out, "value", addr, voff, shi_dwarf_type_size(&val));
+    shi_field *f = shi_dwarf_field_at(out, "value", addr, voff, shi_dwarf_type_size(&val));
     shi_dwarf_read_any(r, &val, addr + voff, f->value, depth + 1);
     return 0;
 }
@@ -766,7 +756,7 @@ static int deque_map(const shi_dwarf_reader *r, const shi_owned *o, shi_value *o
     uint64_t shown = o->cap < SHOWN ? o->cap : SHOWN;
     snprintf(name, sizeof name, "%s *", o->elem_type ? o->elem_type : "?");
     for (uint64_t i = 0; i < shown; i++) {
-        shi_field *f = add_field(out, NULL, o->ptr, i * 8, 8);
+        shi_field *f = shi_dwarf_field_at(out, NULL, o->ptr, i * 8, 8);
         shi_value *v = f->value;
         v->type = shi_trace_strdup(name);
         if (i < first || i >= first + used) continue;   /* no chunk: left unset */
@@ -861,18 +851,18 @@ static int control_block(const shi_dwarf_reader *r, const shi_owned *o, Dwarf_Di
              o->elem_type ? o->elem_type : "?");
     out->type = shi_trace_strdup(name);
     out->kind = SHI_VAL_STRUCT;
-    shi_field *f = add_field(out, "use_count", o->ptr, USE_COUNT, 4);
+    shi_field *f = shi_dwarf_field_at(out, "use_count", o->ptr, USE_COUNT, 4);
     shi_value_set_uint(f->value, use);
     f->value->type = shi_trace_strdup("int");
-    f = add_field(out, "weak_count", o->ptr, WEAK_COUNT, 4);
+    f = shi_dwarf_field_at(out, "weak_count", o->ptr, WEAK_COUNT, 4);
     shi_value_set_uint(f->value, use && weak ? weak - 1 : weak);   /* gdb's: the owners' one aside */
     f->value->type = shi_trace_strdup("int");
     if (o->head) {
-        f = add_field(out, "value", o->ptr, o->head, o->elem_size);
+        f = shi_dwarf_field_at(out, "value", o->ptr, o->head, o->elem_size);
         shi_dwarf_read_any(r, elem, o->ptr + o->head, f->value, 1);
         return 0;
     }
-    f = add_field(out, "ptr", o->ptr, COUNTED_BASE, 8);
+    f = shi_dwarf_field_at(out, "ptr", o->ptr, COUNTED_BASE, 8);
     shi_value *v = f->value;
     v->kind = SHI_VAL_OWNED;
     v->owned.kind = SHI_OWN_BOX;
@@ -894,7 +884,7 @@ static int array_block(const shi_dwarf_reader *r, const shi_owned *o, Dwarf_Die 
     out->at = o->ptr;
     uint64_t shown = o->len < SHOWN ? o->len : SHOWN;
     for (uint64_t i = 0; i < shown && o->elem_size; i++) {
-        shi_field *f = add_field(out, NULL, o->ptr, i * o->elem_size, o->elem_size);
+        shi_field *f = shi_dwarf_field_at(out, NULL, o->ptr, i * o->elem_size, o->elem_size);
         shi_dwarf_read_any(r, elem, o->ptr + i * o->elem_size, f->value, 1);
     }
     out->truncated = (size_t)(o->len - shown);

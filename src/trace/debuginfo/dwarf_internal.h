@@ -112,6 +112,8 @@ char *shi_dwarf_rust_short_name(const char *name);
 /* Whether `file`, as the unit `cu` names it (maybe relatively), lies under main's directory. */
 bool shi_dwarf_is_user_decl(const shi_dwarf *d, Dwarf_Die *cu, const char *file);
 const char *shi_dwarf_decl_file(Dwarf_Die *die);
+shi_field *shi_dwarf_field_at(shi_value *out, const char *name, uint64_t base, uint64_t off,
+                              size_t size);
 
 /* dwarf_statics.c: fills d->statics (at open) and frees it (at close). */
 void shi_dwarf_load_statics(shi_dwarf *d);

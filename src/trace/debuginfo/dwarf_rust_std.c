@@ -430,13 +430,7 @@ static void block_type(shi_value *out, const char *fmt, const char *elem, uint64
 }
 
 static shi_field *slot(shi_value *out, uint64_t base, uint64_t off, size_t size) {
-    shi_field *f = shi_value_add_field(out, NULL);
-    f->offset = (size_t)off;
-    f->size = size;
-    f->value->target_block = -1;
-    f->value->target_static = -1;
-    f->value->at = base + off;
-    return f;
+    return shi_dwarf_field_at(out, NULL, base, off, size);
 }
 
 static int slice_block(const shi_dwarf_reader *r, const shi_owned *o, Dwarf_Die *elem,

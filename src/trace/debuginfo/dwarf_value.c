@@ -1100,14 +1100,9 @@ static int owned_block(const shi_dwarf *d, const shi_owned *o, const shi_dwarf_t
     uint64_t shown = o->cap < ARRAY_SHOWN ? o->cap : ARRAY_SHOWN;
     size_t esize = o->elem_size;
     for (uint64_t i = 0; i < shown && esize; i++) {
-        shi_field *f = shi_value_add_field(out, NULL);
-        f->offset = (size_t)(i * esize);
-        f->size = esize;
-        f->value->target_block = -1;
-        f->value->target_static = -1;
+        shi_field *f = shi_dwarf_field_at(out, NULL, o->ptr, i * esize, esize);
         if (i < o->len) read_any(&r, &elem, o->ptr + i * esize, f->value, 1);
         else f->value->type = shi_trace_strdup(elem_name);
-        f->value->at = o->ptr + i * esize;
     }
     free(elem_name);
     out->truncated = (size_t)(o->cap - shown);
@@ -1262,4 +1257,17 @@ int shi_dwarf_return_value(const shi_dwarf *d, Dwarf_Off fn_die, uint64_t rax, u
     out->type = shi_dwarf_type_name(d, &declared);   /* as declared: a typedef's name */
     out->at = 0;                                      /* in a register, not in memory */
     return rc;
+}
+
+/* A field of `out` at base + off, `size` bytes, pointing nowhere yet: the decoders of the
+ * standard libraries' handles lay their blocks' slots out with it. */
+shi_field *shi_dwarf_field_at(shi_value *out, const char *name, uint64_t base, uint64_t off,
+                              size_t size) {
+    shi_field *f = shi_value_add_field(out, name);
+    f->offset = (size_t)off;
+    f->size = size;
+    f->value->target_block = -1;
+    f->value->target_static = -1;
+    f->value->at = base + off;
+    return f;
 }
