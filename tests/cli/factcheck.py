@@ -65,10 +65,12 @@ def cxx_compiler(cxx):
     return [cxx, *shlex.split(os.environ.get("SH_TEST_CXXFLAGS", ""))]
 
 
-def gdb_answers(prog, where, said, args=(), note_to=print):
+def gdb_answers(prog, where, said, args=(), note_to=print, setup=(), guard=None):
     """What gdb prints for each expression of `said` (a dict: expression -> what gdb 13
     printed) when `prog` (run with `args`) stops at `where` ("file.c:12"): gdb's own answers
     when gdb is installed (and SH_TEST_NO_GDB is unset), checked to be complete, else `said`.
+    `setup`: gdb commands run once stopped, before the prints (loading pretty printers).
+    `guard`: the completeness check's name when it is a guard, counted only if it fails.
     Heap and global addresses agree between gdb and the tracer: both run with ASLR off."""
     import os
     import re
@@ -78,13 +80,16 @@ def gdb_answers(prog, where, said, args=(), note_to=print):
         note_to("note: no gdb: the facts are compared with what gdb 13 printed")
         return dict(said)
     cmds = ["-ex", f"break {where}", "-ex", "run"]
-    for k in said:
-        cmds += ["-ex", f"print {k}"]
+    for c in [*setup, *(f"print {k}" for k in said)]:
+        cmds += ["-ex", c]
     r = subprocess.run(["gdb", "-nx", "-batch", *cmds, "--args", prog, *args],
-                       capture_output=True, text=True, timeout=60,
+                       capture_output=True, text=True, timeout=120,
                        env=dict(os.environ, DEBUGINFOD_URLS=""))
     got = dict(zip(said, re.findall(r"^\$\d+ = (.*)$", r.stdout, re.M)))
-    check("gdb answered every question", len(got) == len(said), got)
+    if guard is None:
+        check("gdb answered every question", len(got) == len(said), got)
+    elif len(got) != len(said):
+        check(guard, False, got)
     note_to("note: the facts are compared with gdb's own output")
     return got
 

@@ -38,7 +38,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from factcheck import check, cxx_compiler, finish, find_block, find_var, trace_json  # noqa: E402
+from factcheck import check, cxx_compiler, finish, find_block, find_var, gdb_answers, trace_json  # noqa: E402
 
 BIN, SRC, WORK, CXX = sys.argv[1:5]
 TAG = os.path.basename(CXX)
@@ -92,15 +92,9 @@ def gdb(exe, where, exprs):
     """gdb's answer for each expression at `where` (a dict), or {} without gdb."""
     if not HAVE_GDB:
         return {}
-    cmds = ["-ex", f"break {where}", "-ex", "run", "-ex", "python " + STATIC_PRINTERS]
-    for e in exprs:
-        cmds += ["-ex", f"print {e}"]
-    r = subprocess.run(["gdb", "-nx", "-batch", *cmds, exe], capture_output=True, text=True,
-                       timeout=120, env=dict(os.environ, DEBUGINFOD_URLS=""))
-    got = dict(zip(exprs, re.findall(r"^\$\d+ = (.*)$", r.stdout, re.M)))
-    if len(got) != len(exprs):   # a guard, not a fact: counted only when it fails
-        check(f"{TAG}: gdb answered every question at {where}", False, got)
-    return got
+    return gdb_answers(exe, where, dict.fromkeys(exprs), note_to=lambda _: None,
+                       setup=["python " + STATIC_PRINTERS],
+                       guard=f"{TAG}: gdb answered every question at {where}")
 
 
 def vector_text(said):
