@@ -541,6 +541,7 @@ static void node_box(const shi_dwarf_reader *r, Dwarf_Die *node, shi_value *out,
     shi_value *v = f->value;
     v->kind = SHI_VAL_OWNED;
     v->owned.kind = SHI_OWN_BOX;
+    v->owned.link = true;
     v->type = shi_dwarf_type_name(r->d, node);
     if (!read_word(r, addr + off, &v->owned.ptr)) { unknown_layout(v); return; }
     shi_dwarf_set_elem(r, v, node);

@@ -435,12 +435,14 @@ static const char *owner_path(typing *x, int64_t bi, char **memo, int *depth) {
         d = depth[h->in_block] + 1;
     }
     if (!root || d > MAX_DEPTH) return NULL;
-    size_t n = strlen(root) + strlen(h->suffix) + 2;
+    /* a map's nodes are the map's: `counts`, not counts.left.right (no such member) */
+    const char *suffix = h->in_block >= 0 && h->v->owned.link ? "" : h->suffix;
+    size_t n = strlen(root) + strlen(suffix) + 2;
     char *path = malloc(n);
     if (!path) SHI_PANIC("trace: out of memory");
     /* a handle that is its block's whole value (the String of a Box<String>) is `*b` */
     bool whole = h->in_block >= 0 && !h->suffix[0];
-    snprintf(path, n, "%s%s%s", whole ? "*" : "", root, h->suffix);
+    snprintf(path, n, "%s%s%s", whole ? "*" : "", root, suffix);
     memo[bi] = path;
     depth[bi] = d;
     return path;

@@ -73,6 +73,9 @@ typedef struct shi_owned {
                              DIE offset), 0 if unknown: what the block is decoded by
                              (shi_dwarf_read_owned_block) */
     bool stale;           /* the block was freed or another owner holds it: never drawn as owning */
+    bool link;            /* a container's link between its own nodes (a C++ tree node's
+                             left/right, a hash node's next): the node it reaches belongs to
+                             the container, named by the container's path, not the link's */
 } shi_owned;
 
 struct shi_value {
