@@ -182,8 +182,8 @@ char *shi_step_title(const shi_step *s) {
         const shi_event *e = &s->events[i];
         if (e->kind == SHI_EV_RETURN && !e->text && e->function && e->function[0] == '~')
             dtor = e;
-        else if (e->kind == SHI_EV_FREE && dtor)
-            freed = e;
+        else if (e->kind == SHI_EV_FREE && dtor && !dropped(s, e->block_id))
+            freed = e;   /* a dropped value's block (a vector's buffer) is not the object's */
     }
     if (freed) {
         sb_printf(&b, "%s() ran: ", dtor->function);
