@@ -145,6 +145,24 @@ check(name("the Circle and Rect (gdb's get()s) freed by delete, after the buffer
       len(objs) == 2 and frees[1:3] == objs and len(frees) == 4 and
       not any(re.search(r"~\w+\(\) ran: block #(\d+)", x) for x in ran),
       (ran, frees, objs))
+# gdb's `set print object on` reads the object behind a Shape * as what it is: a Circle
+obj_said = gdb_answers(exe, at(source, "printf("), {
+    f"-object on -- *(Shape *) {hex(a)}": "(Circle) {<Shape> = {_vptr.Shape = 0x555555559d40 <vtable for "
+                            "Circle+16>}, r = 1}" for a in objs},
+    ) if len(objs) == 2 else {}
+end = next(s for s in t["steps"] if s["line"] == line_of(source, "printf("))
+got = []
+for k, v in obj_said.items():
+    b = block_at(end, hexes(k)[0])
+    gdb_type = re.match(r"\((\w+)\)", v)
+    gdb_fields = dict(re.findall(r"\b([a-z]\w*) = ([\d.]+)(?=[,}])", v))
+    ours = {n: float(x) for n, x in fields(b).items() if re.match(r"[\d.]+$", x or "")}
+    got.append((b and b.get("type"), gdb_type and gdb_type.group(1),
+                ours == {n: float(x) for n, x in gdb_fields.items()}))
+check(name("the blocks behind the unique_ptr<Shape>s are a Circle {r: 1.0} and a Rect {w: 2.0, "
+           "h: 3.0}, as gdb's print object on reads them (were two bare Shapes)"),
+      len(got) == 2 and all(a == b and a and same for a, b, same in got) and
+      [g[0] for g in got] == ["Circle", "Rect"], got)
 check(name("main's end: 'shapes[1] dropped, shapes dropped'"),
       "shapes[1] dropped, shapes dropped" in t["steps"][-1]["title"], t["steps"][-1]["title"])
 
