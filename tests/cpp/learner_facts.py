@@ -9,7 +9,8 @@ traced with `stackheap run --json`, built here with one compiler (g++ or clang++
 - learner_words: the std::map<std::string, int> shows gdb's entries; at main's end the map
   drops once, by its name, then the vector: "counts dropped, words dropped" (was
   "counts.right dropped, counts dropped, counts.left.right dropped, counts.left dropped");
-- learner_shapes: Circle and Rect reached through std::vector<std::unique_ptr<Shape>>; the
+- learner_shapes: Circle and Rect reached through std::vector<std::unique_ptr<Shape>>, their
+  blocks read as Circle and Rect with gdb's fields (print -object on; were bare Shapes); the
   virtual area() returns 3.14159 and 6.0 (gdb's total); no title says a destructor "ran"
   on a block a drop names (was "~Rect() ran: block #4 freed by delete", #4 the vector's
   buffer, not the Rect);
