@@ -6,7 +6,8 @@ traced with `stackheap run --json`, built here with one compiler (g++ or clang++
 - learner_list: a linked list's copy constructor new's three Nodes at its line, each typed
   Node, its values as gdb prints them; at main's end ~List() drops b, then a (reverse
   declaration order), each followed by its nodes freed by delete, head first;
-- learner_words: the std::map<std::string, int> shows gdb's entries; at main's end the map
+- learner_words: the std::map<std::string, int> shows gdb's entries, its handle a len and no
+  cap in the text view (was "cap: 4"); at main's end the map
   drops once, by its name, then the vector: "counts dropped, words dropped" (was
   "counts.right dropped, counts dropped, counts.left.right dropped, counts.left dropped");
 - learner_shapes: Circle and Rect reached through std::vector<std::unique_ptr<Shape>>, their
@@ -32,7 +33,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from factcheck import check, finish, find_var, gdb_answers, trace_json  # noqa: E402
+from factcheck import check, finish, find_var, gdb_answers, trace_json, trace_text  # noqa: E402
 
 BIN, SRC, WORK, CXX = sys.argv[1:5]
 TAG = os.path.basename(CXX)
@@ -117,6 +118,20 @@ shown = find_var(in_loop[0], "counts")["value"]["text"] if in_loop else ""
 check(name("counts shows the words gdb reads, counted, in key order, gdb's node count of them"),
       re.findall(r'"(\w+)": (\d+)', shown) == gdb_pairs and
       len(gdb_pairs) == int(said["counts._M_t._M_impl._M_node_count"]), (shown, gdb_pairs))
+text = trace_text(BIN, exe, WORK, columns="200")
+rows = [l for l in text.splitlines() if re.match(r"\s*│\s+(\w+ :|len:|cap:)", l)]
+after = [re.sub(r"\s*│\s*", "", l.split("│")[1]).strip() for l in rows]
+m_rows = []   # the len/cap rows under each `counts :` head, up to the next variable
+for i, a in enumerate(after):
+    if a.startswith("counts :"):
+        k = i + 1
+        while k < len(after) and after[k][:4] in ("len:", "cap:"):
+            k += 1
+        m_rows.append(after[i + 1:k])
+check(name("the text view draws the map's handle with its len (gdb's node count), no cap row "
+           "(a std::map has no capacity; was 'cap: 4')"),
+      m_rows and not any("cap:" in x for r in m_rows for x in r) and
+      any(r == ["len: 4"] for r in m_rows), m_rows[-3:])
 last = t["steps"][-1]
 drops = [e["function"] for s, e in events(t, "drop")]
 check(name("main's end: 'counts dropped, words dropped', the map's nodes named by the map"),

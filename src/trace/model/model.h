@@ -78,6 +78,13 @@ typedef struct shi_owned {
                              the container, named by the container's path, not the link's */
 } shi_owned;
 
+/* Whether the handle has spare room to tell (a vector's cap): a tree's or a list's nodes are
+ * one block each, a std::map has no capacity. */
+static inline bool shi_owned_has_cap(const shi_owned *o) {
+    return o->kind != SHI_OWN_BTREE && o->kind != SHI_OWN_LIST && o->kind != SHI_OWN_BOX &&
+           o->kind != SHI_OWN_RC;
+}
+
 struct shi_value {
     shi_value_kind kind;
     union {
