@@ -639,6 +639,7 @@ shi_dwarf *shi_dwarf_open(const char *path, char *err, size_t errlen) {
     read_build(d);
     shi_dwarf_load_statics(d);
     shi_rust_std_load_vtables(d);
+    shi_cxx_load_vtables(d);
     return d;
 }
 

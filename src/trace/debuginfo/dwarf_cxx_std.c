@@ -533,14 +533,16 @@ bool shi_cxx_std_side_block(const shi_dwarf *d, const shi_owned *o, uint64_t *re
 
 /* ---- the nodes, wherever they are read ------------------------------------------------------ */
 
-
-/* A box of the node type at node + off (a child, the next node): what owns that node. */
+/* A box of the node type at node + off (a child, the next node): what owns that node.
+ * `link`: the node is the container's, named by it (a map's: shi_owned.link); a list's
+ * nodes keep their paths (lst.next), as tests/cpp/cpp_more_facts.py has them. */
 static void node_box(const shi_dwarf_reader *r, Dwarf_Die *node, shi_value *out,
-                     const char *name, uint64_t addr, uint64_t off) {
+                     const char *name, uint64_t addr, uint64_t off, bool link) {
     shi_field *f = shi_dwarf_field_at(out, name, addr, off, 8);
     shi_value *v = f->value;
     v->kind = SHI_VAL_OWNED;
     v->owned.kind = SHI_OWN_BOX;
+    v->owned.link = link;
     v->type = shi_dwarf_type_name(r->d, node);
     if (!read_word(r, addr + off, &v->owned.ptr)) { unknown_layout(v); return; }
     shi_dwarf_set_elem(r, v, node);
@@ -576,8 +578,8 @@ static int read_rb_node(const shi_dwarf_reader *r, Dwarf_Die *node, uint64_t add
         return unknown_layout(out);
     f = shi_dwarf_field_at(out, "parent", addr, off, 8);
     shi_dwarf_read_any(r, &t, addr + off, f->value, depth + 1);
-    node_box(r, node, out, "left", addr, RB_LEFT);
-    node_box(r, node, out, "right", addr, RB_RIGHT);
+    node_box(r, node, out, "left", addr, RB_LEFT, true);
+    node_box(r, node, out, "right", addr, RB_RIGHT, true);
     node_entry(r, node, addr, out, depth);
     return 0;
 }
@@ -589,7 +591,7 @@ static int read_hash_node(const shi_dwarf_reader *r, Dwarf_Die *node, uint64_t a
     out->kind = SHI_VAL_STRUCT;
     if (!find_deep(node, "_M_nxt", DW_TAG_pointer_type, &t, &off, 0) || off != 0)
         return unknown_layout(out);
-    node_box(r, node, out, "next", addr, 0);
+    node_box(r, node, out, "next", addr, 0, true);
     node_entry(r, node, addr, out, depth);
     return 0;
 }
@@ -670,7 +672,7 @@ static int read_list_node(const shi_dwarf_reader *r, Dwarf_Die *node, uint64_t a
         !list_node_value(node, &val, &voff) || !read_word(r, addr, &next))
         return unknown_layout(out);
     if (fwd || (header && next != header)) {
-        node_box(r, node, out, "next", addr, 0);
+        node_box(r, node, out, "next", addr, 0, false);
         out->fields[out->nfields - 1].value->owned.ctrl = header;   /* its next's end, too */
     } else {
         shi_dwarf_read_any(r, &t, addr, shi_dwarf_field_at(out, "next", addr, 0, 8)->value, depth + 1);

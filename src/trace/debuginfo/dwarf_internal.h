@@ -146,6 +146,12 @@ bool shi_rust_raw_vec(Dwarf_Die *owner, Dwarf_Die ret_type[2], uint64_t ret_off[
 /* At open and close: the vtables of the user's units. */
 void shi_rust_std_load_vtables(shi_dwarf *d);
 void shi_rust_std_free_vtables(shi_dwarf *d);
+/* dwarf_cxx_dyn.c: C++'s vtables (into the same array; freed by shi_rust_std_free_vtables),
+ * and the dynamic type of the polymorphic object at addr (a Circle its Shape pointer holds),
+ * false if it is its static type or not known; `room`: the bytes it may take. */
+void shi_cxx_load_vtables(shi_dwarf *d);
+bool shi_cxx_dynamic_type(const shi_dwarf *d, const shi_dwarf_target *t, Dwarf_Die *type,
+                          uint64_t addr, size_t room, Dwarf_Die *ret);
 
 /* dwarf_cxx_std.c: libstdc++'s std::string, vector, unique_ptr, shared_ptr, weak_ptr, map,
  * set, unordered_map, unordered_set and their nodes, as dwarf_rust_std.c does Rust's: which

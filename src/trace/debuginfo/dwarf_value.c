@@ -1082,6 +1082,9 @@ static int owned_block(const shi_dwarf *d, const shi_owned *o, const shi_dwarf_t
     Dwarf_Die elem;
     if (!o->elem_die || !dwarf_offdie(shi_dwarf_handle(d), o->elem_die, &elem))
         return unreadable(out);
+    Dwarf_Die dyn;   /* a unique_ptr<Shape> holding a Circle: the Circle */
+    if (o->kind == SHI_OWN_BOX && shi_cxx_dynamic_type(d, t, &elem, o->ptr, SIZE_MAX, &dyn))
+        elem = dyn;
     if (o->kind == SHI_OWN_BOX) return read_any(&r, &elem, o->ptr, out, 0) ? -1 : 0;
     char *elem_name = shi_dwarf_type_name(d, &elem);
     char name[200];

@@ -305,7 +305,8 @@ static void handles_past_shown(typing *x, size_t bi, handle *at) {
     if (c->rank != RANK_OWNED || c->by < 0 || v->kind != SHI_VAL_ARRAY) return;
     const shi_owned *o = &x->h[c->by].v->owned;
     if (o->kind != SHI_OWN_VEC || o->len <= v->nfields) return;
-    shi_dwarf_target t = {.read_reg = no_reg, .read_mem = x->r->read_mem, .arg = x->r->arg};
+    shi_dwarf_target t = {.read_reg = no_reg, .read_mem = x->r->read_mem, .arg = x->r->arg,
+                          .load_bias = x->r->load_bias};
     shi_owned *more;
     size_t n = shi_dwarf_more_handles(x->r->d, o, v->nfields, MORE_HANDLES, &t, &more);
     char suffix[32];
@@ -435,12 +436,14 @@ static const char *owner_path(typing *x, int64_t bi, char **memo, int *depth) {
         d = depth[h->in_block] + 1;
     }
     if (!root || d > MAX_DEPTH) return NULL;
-    size_t n = strlen(root) + strlen(h->suffix) + 2;
+    /* a map's nodes are the map's: `counts`, not counts.left.right (no such member) */
+    const char *suffix = h->in_block >= 0 && h->v->owned.link ? "" : h->suffix;
+    size_t n = strlen(root) + strlen(suffix) + 2;
     char *path = malloc(n);
     if (!path) SHI_PANIC("trace: out of memory");
     /* a handle that is its block's whole value (the String of a Box<String>) is `*b` */
     bool whole = h->in_block >= 0 && !h->suffix[0];
-    snprintf(path, n, "%s%s%s", whole ? "*" : "", root, h->suffix);
+    snprintf(path, n, "%s%s%s", whole ? "*" : "", root, suffix);
     memo[bi] = path;
     depth[bi] = d;
     return path;
@@ -529,7 +532,8 @@ static void decode(typing *x, size_t bi) {
         if (!b->value_borrowed) shi_step_link_value(x->s, &b->value);
         return;
     }
-    shi_dwarf_target t = {.read_reg = no_reg, .read_mem = x->r->read_mem, .arg = x->r->arg};
+    shi_dwarf_target t = {.read_reg = no_reg, .read_mem = x->r->read_mem, .arg = x->r->arg,
+                          .load_bias = x->r->load_bias};
     shi_value v;
     if (x->c[bi].rank == RANK_OWNED) {
         if (shi_dwarf_read_owned_block(x->r->d, &x->h[x->c[bi].by].v->owned, &t, &v) != 0) {
@@ -538,6 +542,9 @@ static void decode(typing *x, size_t bi) {
         }
     } else {
         if (!dwarf_offdie(shi_dwarf_handle(x->r->d), x->c[bi].type, &type)) return;
+        Dwarf_Die dyn;   /* a Shape * to a Circle: one Circle, not two Shapes */
+        if (x->c[bi].rank == RANK_TYPED && shi_cxx_dynamic_type(x->r->d, &t, &type, b->addr, b->size, &dyn))
+            type = dyn;
         shi_dwarf_peel(&type, &peeled);
         size_t esize = shi_dwarf_type_size(&peeled);
         size_t count = esize ? b->size / esize : 0;

@@ -41,6 +41,7 @@ typedef struct shi_heap_typer {
     const shi_dwarf *d;
     bool (*read_mem)(void *arg, uint64_t addr, void *buf, size_t len);
     void *arg;
+    uint64_t load_bias;     /* where the binary is loaded: vtable addresses are relative to it */
     const shi_step *prev;   /* the step before (NULL: none): a block whose decoded value is
                                unchanged borrows that step's instead of keeping a copy */
     const shi_static_reader *statics;   /* links the pointers inside blocks to the static

@@ -1346,7 +1346,8 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     shi_static_region_read(&statics, s);
     claim_reached(tr, s, deferred);
     shi_heap_types_read(&(shi_heap_typer){.d = tr->d, .read_mem = unwind_read, .arg = tr,
-                                          .prev = prev, .statics = &statics}, s);
+                                          .load_bias = tr->bias, .prev = prev,
+                                          .statics = &statics}, s);
     if (shi_dwarf_language(tr->d) == SHI_LANG_CPP) forget_growth_drops(tr, s, tr->npending - deferred);
     /* the allocations held back are the next step's: their events stay pending */
     size_t flushed = tr->npending - deferred;

@@ -73,7 +73,17 @@ typedef struct shi_owned {
                              DIE offset), 0 if unknown: what the block is decoded by
                              (shi_dwarf_read_owned_block) */
     bool stale;           /* the block was freed or another owner holds it: never drawn as owning */
+    bool link;            /* a container's link between its own nodes (a C++ tree node's
+                             left/right, a hash node's next): the node it reaches belongs to
+                             the container, named by the container's path, not the link's */
 } shi_owned;
+
+/* Whether the handle has spare room to tell (a vector's cap): a tree's or a list's nodes are
+ * one block each, a std::map has no capacity. */
+static inline bool shi_owned_has_cap(const shi_owned *o) {
+    return o->kind != SHI_OWN_BTREE && o->kind != SHI_OWN_LIST && o->kind != SHI_OWN_BOX &&
+           o->kind != SHI_OWN_RC;
+}
 
 struct shi_value {
     shi_value_kind kind;

@@ -75,7 +75,7 @@ static bool handle_change(told *c, const char *name, const shi_value *v) {
             : empty ? snprintf(out, len, "%s%s = %s", sep, name, v->text)
             : o->kind == SHI_OWN_BOX || o->kind == SHI_OWN_RC
                 ? snprintf(out, len, "%s%s on the heap", sep, name)
-            : o->kind == SHI_OWN_BTREE || o->kind == SHI_OWN_LIST   /* no spare room to tell */
+            : !shi_owned_has_cap(o)
                 ? snprintf(out, len, "%s%s len %llu", sep, name, (unsigned long long)o->len)
                 : snprintf(out, len, "%s%s len %llu, cap %llu", sep, name,
                            (unsigned long long)o->len, (unsigned long long)o->cap);

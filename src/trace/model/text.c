@@ -138,6 +138,18 @@ static bool dropped(const shi_step *s, uint64_t block_id) {
     return false;
 }
 
+/* Whether event i drops a value an earlier drop of the step named: a value owning
+ * several blocks (a std::map's nodes) drops once, whichever of its blocks goes first. */
+static bool told_before(const shi_step *s, size_t i) {
+    const shi_event *e = &s->events[i];
+    if (e->kind != SHI_EV_DROP || !e->function) return false;
+    for (size_t k = 0; k < i; k++)
+        if (s->events[k].kind == SHI_EV_DROP && s->events[k].function &&
+            strcmp(s->events[k].function, e->function) == 0)
+            return true;
+    return false;
+}
+
 /* Scope ends drop several values at once: all of them, in the order they went, after the
  * title's head (`named`: the event the head is already). A C++ delete no drop names (a
  * destructor's, a standard container's outgrown buffer, a block freed while an exception
@@ -146,7 +158,7 @@ static void add_drops(sbuf *b, const shi_step *s, const shi_event *named, const 
     for (size_t i = 0; i < s->nevents; i++) {
         const shi_event *e = &s->events[i];
         bool deleted = e->kind == SHI_EV_FREE && e->text && !dropped(s, e->block_id);
-        if ((e->kind == SHI_EV_DROP || deleted) && e != named) {
+        if ((e->kind == SHI_EV_DROP || deleted) && e != named && !told_before(s, i)) {
             sb_add(b, sep);
             add_event_title(b, e);
             sep = ", ";
@@ -170,8 +182,8 @@ char *shi_step_title(const shi_step *s) {
         const shi_event *e = &s->events[i];
         if (e->kind == SHI_EV_RETURN && !e->text && e->function && e->function[0] == '~')
             dtor = e;
-        else if (e->kind == SHI_EV_FREE && dtor)
-            freed = e;
+        else if (e->kind == SHI_EV_FREE && dtor && !dropped(s, e->block_id))
+            freed = e;   /* a dropped value's block (a vector's buffer) is not the object's */
     }
     if (freed) {
         sb_printf(&b, "%s() ran: ", dtor->function);

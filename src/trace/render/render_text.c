@@ -391,7 +391,7 @@ static void owned_rows(ctx *x, layout *l, const shi_var *v) {
     else sb_printf(&r->text, " = 0x%" PRIx64, own->ptr);
     if (own->kind == SHI_OWN_BOX || own->kind == SHI_OWN_RC) return;
     sb_printf(&add_row(l, ROW_TEXT)->text, "    len: %" PRIu64, own->len);
-    if (own->kind == SHI_OWN_LIST) return;   /* nodes, one block each: no spare room */
+    if (!shi_owned_has_cap(own)) return;   /* a std::map's "cap: 4" was no capacity it has */
     sb_printf(&add_row(l, ROW_TEXT)->text, "    cap: %" PRIu64, own->cap);
 }
 
