@@ -115,9 +115,10 @@ typedef struct sh_rawvec {
     size_t cap;
 } sh_rawvec;
 
-/* A fresh, empty string or vec of type T. In C a compound literal, so that it can
- * initialise a static; C++ has no compound literals, and a lambda works at namespace
- * scope too. */
+/* A fresh, empty string or vec of type T. In C a compound literal, which GCC takes as a
+ * static's initialiser too (an extension -pedantic names: a static handle may instead start
+ * zeroed, which counts as fresh and empty); C++ has no compound literals, and a lambda works
+ * at namespace scope too. */
 #ifdef __cplusplus
 #define SHI_OWN_NEW(T)                                                                     \
     ([]() { T shi_new_; shi_new_.raw = sh_rawvec{SH_OWN_EMPTY, 0, 0}; return shi_new_; }())
