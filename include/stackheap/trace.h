@@ -14,7 +14,8 @@
  *         printf("%d %s\n", sh_trace_step_line(s), sh_trace_step_title(s));
  *     }
  *     sh_trace_reader_free(r);
- *     sh_trace_write(t, stdout, SH_TRACE_JSON, 0);             // or TEXT, HTML, PYTUTOR
+ *     if (sh_trace_write(t, stdout, SH_TRACE_JSON, 0) != 0)    // or TEXT, HTML, PYTUTOR
+ *         perror("write");
  *     sh_trace_free(t);
  *
  * Handles are opaque; their layout is not part of the ABI, only these functions are.
@@ -32,6 +33,10 @@
  * on_step is called on the thread that called sh_trace_run. The tracer needs a deep stack
  * (`stackheap run` gives it a thread with 64 MiB): a process under a small `ulimit -s`
  * should call sh_trace_run on a thread of its own.
+ *
+ * C++: the header compiles as C++ too; SH_TRACE_OPTS there is a value to name, not to take
+ * the address of (docs/headers.md). Ignoring what sh_trace_run, the reader calls or the
+ * whole-trace writers return is a warning (stackheap/attrs.h).
  *
  * Errors. A call that can fail for a reason the caller can handle returns NULL or -1 with
  * errno set (and sh_trace_run a message in err). A broken contract — a NULL handle, an index
