@@ -149,15 +149,17 @@ SH_NONNULL(2) size_t sh_stack_walk(const sh_stack *st, sh_stack_walk_fn fn, void
 
 /* No SH_NONNULL on st or f: a NULL one is a broken contract these report with a panic, a
  * check the attribute would let the compiler delete. A frame handle is what pops the frame:
- * dropping it is a bug. A block fresh from the bump aliases nothing live: SH_MALLOC. */
+ * dropping it is a bug. No SH_MALLOC on the allocs: a pop is no free the compiler can see,
+ * and the next frame's block at the popped one's address is the lesson (a compiler told
+ * the two cannot alias may fold their comparison). */
 SH_WARN_UNUSED
 sh_stack_frame *sh_stack_push_at(sh_stack *st, const char *name, const char *file, int line);
 SH_WARN_UNUSED SH_RETURNS_NONNULL
 sh_stack_frame *sh_stack_xpush_at(sh_stack *st, const char *name, const char *file, int line);
 void sh_stack_pop_at(sh_stack *st, sh_stack_frame *f, const char *file, int line);
-SH_MALLOC SH_ALLOC_SIZE(2) SH_ALLOC_ALIGN(3) SH_WARN_UNUSED
+SH_ALLOC_SIZE(2) SH_ALLOC_ALIGN(3) SH_WARN_UNUSED
 void *sh_stack_alloc_at(sh_stack *st, size_t size, size_t alignment, const char *file, int line);
-SH_MALLOC SH_ALLOC_SIZE(2) SH_ALLOC_ALIGN(3) SH_WARN_UNUSED SH_RETURNS_NONNULL
+SH_ALLOC_SIZE(2) SH_ALLOC_ALIGN(3) SH_WARN_UNUSED SH_RETURNS_NONNULL
 void *sh_stack_xalloc_at(sh_stack *st, size_t size, size_t alignment, const char *file, int line);
 
 SH_RETURNS_NONNULL sh_stack *sh_stack_xdefault_at(const char *file, int line);
