@@ -125,6 +125,14 @@ typedef struct sh_rawvec {
 #else
 #define SHI_OWN_NEW(T) ((T){.raw = {SH_OWN_EMPTY, 0, 0}})
 #endif
+/* A string, vec or box of type T whose raw member is `raw`. C keeps the compound literal:
+ * a named temporary would be one more variable in the frames `stackheap run` draws. */
+#ifdef __cplusplus
+#define SHI_OWN_MAKE(T, raw_)                                                              \
+    __extension__ ({ T shi_mk_; shi_mk_.raw = (raw_); shi_mk_; })
+#else
+#define SHI_OWN_MAKE(T, raw_) ((T){.raw = (raw_)})
+#endif
 
 /* Element drop called on each element a vec or box drops; NULL for plain data. */
 typedef void (*sh_drop_fn)(void *elem);
@@ -367,19 +375,24 @@ SH_OWN_API void sh_string_autodrop(sh_string *str);    /* what sh_auto(sh_string
 
 #define sh_vec_new(T) SHI_OWN_NEW(T)
 #define sh_vec_with_capacity(T, n)                                                         \
-    __extension__ ({ T shi_wc_;                                                            \
-       shi_wc_.raw = sh_rawvec_with_capacity(sizeof *shi_wc_.ptr, (n),                     \
-                         SH_SITE("sh_vec_with_capacity(" #T ", " #n ")"));                 \
-       shi_wc_; })
-/* sh_vec_from(sh_vec_i32, 1, 2, 3): len 3, cap 3 (Rust's vec![1, 2, 3]). The elements go
- * through a named array, not a compound literal, which C++ has not. */
+    SHI_OWN_MAKE(T, sh_rawvec_with_capacity(sizeof(*((T *)0)->ptr), (n),                   \
+                                        SH_SITE("sh_vec_with_capacity(" #T ", " #n ")")))
+/* sh_vec_from(sh_vec_i32, 1, 2, 3): len 3, cap 3 (Rust's vec![1, 2, 3]). C++ has no
+ * compound literals: there the elements go through a named array. */
+#ifndef __cplusplus
 #define sh_vec_from(T, ...)                                                                \
-    __extension__ ({ T shi_fr_;                                                            \
-       const __typeof__(*shi_fr_.ptr) shi_fr_elems_[] = {__VA_ARGS__};                     \
-       shi_fr_.raw = sh_rawvec_from(shi_fr_elems_, sizeof shi_fr_elems_[0],                \
-                                    sizeof shi_fr_elems_ / sizeof shi_fr_elems_[0],        \
-                                    SH_SITE("sh_vec_from(" #T ", ...)"));                  \
-       shi_fr_; })
+    ((T){.raw = sh_rawvec_from((__typeof__(*((T *)0)->ptr)[]){__VA_ARGS__},               \
+                               sizeof(*((T *)0)->ptr),                                     \
+                               sizeof((__typeof__(*((T *)0)->ptr)[]){__VA_ARGS__}) /       \
+                                   sizeof(*((T *)0)->ptr),                                 \
+                               SH_SITE("sh_vec_from(" #T ", ...)"))})
+#else
+#define sh_vec_from(T, ...)                                                                \
+    __extension__ ({ const __typeof__(*((T *)0)->ptr) shi_fr_elems_[] = {__VA_ARGS__};     \
+       SHI_OWN_MAKE(T, sh_rawvec_from(shi_fr_elems_, sizeof shi_fr_elems_[0],              \
+                                      sizeof shi_fr_elems_ / sizeof shi_fr_elems_[0],      \
+                                      SH_SITE("sh_vec_from(" #T ", ...)"))); })
+#endif
 
 /* A push with room is inlined: a moved-from, dropped or fresh handle has cap 0, so it
  * always takes the library call, which does the checks and the growth. */
@@ -489,11 +502,9 @@ SH_VEC_DECLARE_DROP(sh_vec_string, sh_string, sh_string_drop)
 
 /* Box::new(value): value is moved into a new heap block of sizeof(T) bytes. */
 #define sh_box_new(T, value)                                                               \
-    __extension__ ({ T shi_bx_;                                                            \
-       __typeof__(*shi_bx_.ptr) shi_bx_v_ = (value);                                       \
-       shi_bx_.raw = sh_rawbox_new(sizeof shi_bx_v_, &shi_bx_v_,                           \
-                                   SH_SITE("sh_box_new(" #T ", " #value ")"));             \
-       shi_bx_; })
+    __extension__ ({ __typeof__(*((T *)0)->ptr) shi_bx_v_ = (value);                       \
+       SHI_OWN_MAKE(T, sh_rawbox_new(sizeof shi_bx_v_, &shi_bx_v_,                         \
+                                     SH_SITE("sh_box_new(" #T ", " #value ")"))); })
 /* A pointer to the boxed value (*b in Rust); checks for use after move in checked mode. */
 #define sh_box_get(b) ((__typeof__((b)->ptr))sh_rawbox_use((b)->raw, SH_SITE(#b)))
 /* Moves the value out and frees the box (Rust's *b on a Box by value). */
