@@ -200,7 +200,8 @@ typedef struct sh_stack_scope_guard {
     int line;
 } sh_stack_scope_guard;
 
-SH_WARN_UNUSED sh_stack_scope_guard sh_stack_scope_begin_at(sh_stack *st, const char *name, const char *file, int line);
+SH_WARN_UNUSED
+sh_stack_scope_guard sh_stack_scope_begin_at(sh_stack *st, const char *name, const char *file, int line);
 
 static inline void sh_stack_scope_end(sh_stack_scope_guard *g) {
     sh_stack_pop_at(g->st, g->frame, g->file, g->line);
