@@ -25,17 +25,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "attrs.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* The allocation calls: same contracts as the C/POSIX functions they are named after. */
-void *sh_malloc(size_t size);
-void *sh_calloc(size_t count, size_t size);
-void *sh_realloc(void *ptr, size_t size);          /* size 0 frees ptr and returns NULL */
-void *sh_reallocarray(void *ptr, size_t count, size_t size);
+/* The allocation calls: same contracts as the C/POSIX functions they are named after, and
+ * the attributes glibc gives those (attrs.h): a result ignored is a warning, and GCC warns
+ * when a block from these goes to free() instead of sh_free(). */
 void  sh_free(void *ptr);
-void *sh_aligned_alloc(size_t alignment, size_t size);   /* alignment: a power of two */
+SH_MALLOC SH_DEALLOC(sh_free, 1) SH_ALLOC_SIZE(1) SH_WARN_UNUSED
+void *sh_malloc(size_t size);
+SH_MALLOC SH_DEALLOC(sh_free, 1) SH_ALLOC_SIZE(1, 2) SH_WARN_UNUSED
+void *sh_calloc(size_t count, size_t size);
+/* size 0 frees ptr and returns NULL. Not SH_MALLOC: the block keeps ptr's contents. */
+SH_DEALLOC(sh_free, 1) SH_ALLOC_SIZE(2) SH_WARN_UNUSED
+void *sh_realloc(void *ptr, size_t size);
+SH_DEALLOC(sh_free, 1) SH_ALLOC_SIZE(2, 3) SH_WARN_UNUSED
+void *sh_reallocarray(void *ptr, size_t count, size_t size);
+/* alignment: a power of two (else NULL and EINVAL) */
+SH_MALLOC SH_DEALLOC(sh_free, 1) SH_ALLOC_ALIGN(1) SH_ALLOC_SIZE(2) SH_WARN_UNUSED
+void *sh_aligned_alloc(size_t alignment, size_t size);
+/* 0, or EINVAL / ENOMEM (returned, errno untouched) with *ret_ptr untouched */
+SH_NONNULL(1) SH_WARN_UNUSED
 int   sh_posix_memalign(void **ret_ptr, size_t alignment, size_t size);
 size_t sh_usable_size(const void *ptr);             /* >= the size asked for; 0 for NULL */
 
@@ -54,7 +67,7 @@ typedef struct sh_heap_stats {
     size_t os_maps, os_unmaps, os_purges;        /* calls to mmap, munmap, madvise */
 } sh_heap_stats;
 
-void sh_heap_get_stats(sh_heap_stats *ret_stats);
+SH_NONNULL(1) void sh_heap_get_stats(sh_heap_stats *ret_stats);
 
 /* Where a block comes from. */
 typedef enum sh_block_kind {
@@ -76,7 +89,7 @@ typedef struct sh_heap_block {
  * snapshot could not be made. Untouched capacity at the end of a small page is not listed
  * block by block: it is reported as one free block. */
 typedef int (*sh_heap_walk_fn)(const sh_heap_block *block, void *arg);
-int sh_heap_walk(sh_heap_walk_fn fn, void *arg);
+SH_NONNULL(1) SH_WARN_UNUSED int sh_heap_walk(sh_heap_walk_fn fn, void *arg);
 
 /* Gives free memory back to the OS now instead of after the usual delay. */
 void sh_heap_trim(void);

@@ -70,6 +70,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "attrs.h"
 #include "heap.h"
 
 #ifdef __cplusplus
@@ -85,6 +86,14 @@ extern "C" {
 /* Functions the DECLARE macros generate: unused ones are fine in a .c file too. */
 #define SHI_GEN static inline __attribute__((unused))
 
+/* The header is GNU C, and GNU C++ for a C++ user: statement expressions, __typeof__,
+ * cleanup. Each use carries __extension__, so that a user's -pedantic stays quiet. */
+#ifdef __cplusplus
+#define SHI_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define SHI_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
+
 /* ---- the untyped layer the macros expand to ------------------------------------------------ */
 
 /* Where a call was written: the handle's spelling, file and line, for panics and leak reports.
@@ -96,7 +105,8 @@ typedef struct sh_site {
 } sh_site;
 
 #define SH_SITE(expr_text)                                                                 \
-    ({ static const sh_site shi_site_ = {expr_text, __FILE__, __LINE__}; &shi_site_; })
+    __extension__ ({ static const sh_site shi_site_ = {expr_text, __FILE__, __LINE__};       \
+                     &shi_site_; })
 
 /* The shape shared by sh_string and every vec: what the library functions work on. */
 typedef struct sh_rawvec {
@@ -105,52 +115,96 @@ typedef struct sh_rawvec {
     size_t cap;
 } sh_rawvec;
 
+/* A fresh, empty string or vec of type T. In C a compound literal, which GCC takes as a
+ * static's initialiser too (an extension -pedantic names: a static handle may instead start
+ * zeroed, which counts as fresh and empty); C++ has no compound literals, and a lambda works
+ * at namespace scope too. */
+#ifdef __cplusplus
+#define SHI_OWN_NEW(T)                                                                     \
+    ([]() { T shi_new_; shi_new_.raw = sh_rawvec{SH_OWN_EMPTY, 0, 0}; return shi_new_; }())
+#else
+#define SHI_OWN_NEW(T) ((T){.raw = {SH_OWN_EMPTY, 0, 0}})
+#endif
+/* A string, vec or box of type T whose raw member is `raw`. C keeps the compound literal:
+ * a named temporary would be one more variable in the frames `stackheap run` draws. */
+#ifdef __cplusplus
+#define SHI_OWN_MAKE(T, raw_)                                                              \
+    __extension__ ({ T shi_mk_; shi_mk_.raw = (raw_); shi_mk_; })
+#else
+#define SHI_OWN_MAKE(T, raw_) ((T){.raw = (raw_)})
+#endif
+
 /* Element drop called on each element a vec or box drops; NULL for plain data. */
 typedef void (*sh_drop_fn)(void *elem);
 
-/* The three marker addresses (see the top of this file); 16 zero bytes each. */
+/* The three marker addresses (see the top of this file); 16 zero bytes each. Read-only, so
+ * that a write through a marker faults at once; a handle's ptr is not const, hence the
+ * detour through uintptr_t, which a user's -Wcast-qual does not flag as casting it away. */
 extern SH_OWN_API const max_align_t sh_own_markers[3];
-#define SH_OWN_EMPTY   ((void *)&sh_own_markers[0])
-#define SH_OWN_MOVED   ((void *)&sh_own_markers[1])
-#define SH_OWN_DROPPED ((void *)&sh_own_markers[2])
+#define SH_OWN_EMPTY   ((void *)(uintptr_t)&sh_own_markers[0])
+#define SH_OWN_MOVED   ((void *)(uintptr_t)&sh_own_markers[1])
+#define SH_OWN_DROPPED ((void *)(uintptr_t)&sh_own_markers[2])
 
-SH_OWN_API void *sh_rawvec_push(sh_rawvec *v, size_t esize, const sh_site *s);   /* new slot */
-SH_OWN_API void  sh_rawvec_extend(sh_rawvec *v, size_t esize, const void *src, size_t n,
-                                  const sh_site *s);
-SH_OWN_API bool  sh_rawvec_pop(sh_rawvec *v, size_t esize, void *ret_elem, const sh_site *s);
-SH_OWN_API void *sh_rawvec_insert(sh_rawvec *v, size_t esize, size_t index, const sh_site *s);
-SH_OWN_API void  sh_rawvec_remove(sh_rawvec *v, size_t esize, size_t index, void *ret_elem,
-                                  const sh_site *s);
-SH_OWN_API void  sh_rawvec_swap_remove(sh_rawvec *v, size_t esize, size_t index,
-                                       void *ret_elem, const sh_site *s);
-SH_OWN_API void  sh_rawvec_truncate(sh_rawvec *v, size_t esize, size_t len, sh_drop_fn drop,
-                                    const sh_site *s);
-SH_OWN_API void  sh_rawvec_reserve(sh_rawvec *v, size_t esize, size_t additional,
-                                   const sh_site *s);
-SH_OWN_API void  sh_rawvec_reserve_exact(sh_rawvec *v, size_t esize, size_t additional,
-                                         const sh_site *s);
-SH_OWN_API void  sh_rawvec_shrink_to_fit(sh_rawvec *v, size_t esize, const sh_site *s);
-SH_OWN_API sh_rawvec sh_rawvec_with_capacity(size_t esize, size_t cap, const sh_site *s);
-SH_OWN_API sh_rawvec sh_rawvec_from(const void *elems, size_t esize, size_t n, const sh_site *s);
-SH_OWN_API sh_rawvec sh_rawvec_clone(const sh_rawvec *v, size_t esize, const sh_site *s);
-SH_OWN_API bool  sh_rawvec_eq(const sh_rawvec *a, const sh_rawvec *b, size_t esize,
-                              const sh_site *s);
-SH_OWN_API void *sh_rawvec_at(const sh_rawvec *v, size_t esize, size_t index, const sh_site *s);
-SH_OWN_API void *sh_rawvec_get(const sh_rawvec *v, size_t esize, size_t index, const sh_site *s);
-SH_OWN_API void *sh_rawvec_slice(const sh_rawvec *v, size_t esize, size_t start, size_t end,
-                                 const sh_site *s);
-SH_OWN_API const sh_rawvec *sh_rawvec_use(const sh_rawvec *v, const sh_site *s);  /* checks */
+/* Attributes (attrs.h): the macros always pass a handle's address, which these functions
+ * read without a NULL case: SH_NONNULL. Not the site: a NULL one is allowed (a panic then
+ * names no line), nor element drops, sources of zero elements or a box's ptr. A
+ * constructor's value ignored is a leak: SH_WARN_UNUSED; not the accessors (at, get,
+ * slice), which a test may call for their bounds check alone. */
+SH_OWN_API SH_NONNULL(1) SH_RETURNS_NONNULL SH_WARN_UNUSED
+void *sh_rawvec_push(sh_rawvec *v, size_t esize, const sh_site *s);   /* new slot */
+SH_OWN_API SH_NONNULL(1)
+void sh_rawvec_extend(sh_rawvec *v, size_t esize, const void *src, size_t n, const sh_site *s);
+SH_OWN_API SH_NONNULL(1, 3)
+bool sh_rawvec_pop(sh_rawvec *v, size_t esize, void *ret_elem, const sh_site *s);
+SH_OWN_API SH_NONNULL(1) SH_RETURNS_NONNULL SH_WARN_UNUSED
+void *sh_rawvec_insert(sh_rawvec *v, size_t esize, size_t index, const sh_site *s);
+SH_OWN_API SH_NONNULL(1, 4)
+void sh_rawvec_remove(sh_rawvec *v, size_t esize, size_t index, void *ret_elem,
+                      const sh_site *s);
+SH_OWN_API SH_NONNULL(1, 4)
+void sh_rawvec_swap_remove(sh_rawvec *v, size_t esize, size_t index, void *ret_elem,
+                           const sh_site *s);
+SH_OWN_API SH_NONNULL(1)
+void sh_rawvec_truncate(sh_rawvec *v, size_t esize, size_t len, sh_drop_fn drop,
+                        const sh_site *s);
+SH_OWN_API SH_NONNULL(1)
+void sh_rawvec_reserve(sh_rawvec *v, size_t esize, size_t additional, const sh_site *s);
+SH_OWN_API SH_NONNULL(1)
+void sh_rawvec_reserve_exact(sh_rawvec *v, size_t esize, size_t additional, const sh_site *s);
+SH_OWN_API SH_NONNULL(1)
+void sh_rawvec_shrink_to_fit(sh_rawvec *v, size_t esize, const sh_site *s);
+SH_OWN_API SH_WARN_UNUSED
+sh_rawvec sh_rawvec_with_capacity(size_t esize, size_t cap, const sh_site *s);
+SH_OWN_API SH_WARN_UNUSED
+sh_rawvec sh_rawvec_from(const void *elems, size_t esize, size_t n, const sh_site *s);
+SH_OWN_API SH_NONNULL(1) SH_WARN_UNUSED
+sh_rawvec sh_rawvec_clone(const sh_rawvec *v, size_t esize, const sh_site *s);
+SH_OWN_API SH_NONNULL(1, 2)
+bool sh_rawvec_eq(const sh_rawvec *a, const sh_rawvec *b, size_t esize, const sh_site *s);
+SH_OWN_API SH_NONNULL(1) SH_RETURNS_NONNULL
+void *sh_rawvec_at(const sh_rawvec *v, size_t esize, size_t index, const sh_site *s);
+SH_OWN_API SH_NONNULL(1)
+void *sh_rawvec_get(const sh_rawvec *v, size_t esize, size_t index, const sh_site *s);
+/* NULL only for a slice of a {0}-initialised vec */
+SH_OWN_API SH_NONNULL(1)
+void *sh_rawvec_slice(const sh_rawvec *v, size_t esize, size_t start, size_t end,
+                      const sh_site *s);
+SH_OWN_API SH_NONNULL(1) SH_RETURNS_NONNULL
+const sh_rawvec *sh_rawvec_use(const sh_rawvec *v, const sh_site *s);  /* checks */
 /* explicit: 1 for T_drop (a second drop panics in checked mode), 0 for scope exit. */
-SH_OWN_API void  sh_rawvec_drop(sh_rawvec *v, size_t esize, sh_drop_fn drop, int explicit_);
+SH_OWN_API SH_NONNULL(1)
+void sh_rawvec_drop(sh_rawvec *v, size_t esize, sh_drop_fn drop, int explicit_);
 
-SH_OWN_API void *sh_rawbox_new(size_t size, const void *value, const sh_site *s);
+/* Not SH_MALLOC: the value copied in may hold pointers to live objects. */
+SH_OWN_API SH_NONNULL(2) SH_RETURNS_NONNULL SH_WARN_UNUSED
+void *sh_rawbox_new(size_t size, const void *value, const sh_site *s);
 SH_OWN_API void *sh_rawbox_use(void *ptr, const sh_site *s);     /* checks, returns ptr */
-SH_OWN_API void  sh_rawbox_into_inner(void **ptr, size_t size, void *ret_value,
-                                      const sh_site *s);
-SH_OWN_API void  sh_rawbox_drop(void **ptr, sh_drop_fn drop, int explicit_);
+SH_OWN_API SH_NONNULL(1, 3)
+void sh_rawbox_into_inner(void **ptr, size_t size, void *ret_value, const sh_site *s);
+SH_OWN_API SH_NONNULL(1) void sh_rawbox_drop(void **ptr, sh_drop_fn drop, int explicit_);
 
 /* sh_move's bookkeeping: checks *handle_ptr, then marks the handle moved-from. */
-SH_OWN_API void  sh_own_mark_moved(void *handle, size_t size, const sh_site *s);
+SH_OWN_API SH_NONNULL(1) void sh_own_mark_moved(void *handle, size_t size, const sh_site *s);
 
 /* ---- scope drop and moves -------------------------------------------------------------------- */
 
@@ -160,7 +214,7 @@ SH_OWN_API void  sh_own_mark_moved(void *handle, size_t size, const sh_site *s);
 
 /* Hands x's value over and leaves x moved-from (`let b = a;` in Rust). */
 #define sh_move(x)                                                                         \
-    ({ __typeof__(x) *shi_mv_p_ = &(x);                                                    \
+    __extension__ ({ __typeof__(x) *shi_mv_p_ = &(x);                                      \
        __typeof__(x) shi_mv_v_ = *shi_mv_p_;                                               \
        sh_own_mark_moved(shi_mv_p_, sizeof *shi_mv_p_, SH_SITE(#x));                       \
        shi_mv_v_; })
@@ -175,7 +229,10 @@ typedef struct sh_str {
 /* Prints an sh_str with printf: printf("%.*s", SH_STR_ARG(s)). */
 #define SH_STR_ARG(s) (int)(s).len, (s).ptr
 
-static inline sh_str sh_str_from(const char *cstr) { return (sh_str){cstr, strlen(cstr)}; }
+SH_NONNULL(1) static inline sh_str sh_str_from(const char *cstr) {
+    sh_str str = {cstr, strlen(cstr)};
+    return str;
+}
 static inline bool sh_str_eq(sh_str a, sh_str b) {
     return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
 }
@@ -183,7 +240,7 @@ static inline bool sh_str_eq(sh_str a, sh_str b) {
 /* ---- sh_string: Rust's String (bytes; no UTF-8 validation)  ---------------------------------- */
 
 typedef union sh_string {
-    struct {
+    __extension__ struct {
         char *ptr;      /* NUL-terminated: the heap block is cap + 1 bytes */
         size_t len;
         size_t cap;
@@ -191,8 +248,8 @@ typedef union sh_string {
     sh_rawvec raw;
 } sh_string;
 
-SH_OWN_API void sh_string_push_bytes_at(sh_string *str, const char *p, size_t n,
-                                        const sh_site *s);
+SH_OWN_API SH_NONNULL(1)
+void sh_string_push_bytes_at(sh_string *str, const char *p, size_t n, const sh_site *s);
 
 /* Appending what fits is inlined (a fresh, moved-from or dropped string has cap 0 and takes
  * the library call, which checks and grows). memmove: p may point into the string. */
@@ -207,7 +264,7 @@ static inline void shi_string_push_fast(sh_string *str, const char *p, size_t n,
     }
 }
 
-#define sh_string_new() ((sh_string){.raw = {SH_OWN_EMPTY, 0, 0}})
+#define sh_string_new() SHI_OWN_NEW(sh_string)
 #define sh_string_from(cstr)                                                               \
     sh_string_from_at((cstr), SH_SITE("sh_string_from(" #cstr ")"))
 #define sh_string_from_str(str)                                                            \
@@ -222,7 +279,7 @@ static inline void shi_string_push_fast(sh_string *str, const char *p, size_t n,
 #define sh_string_push_str(s, cstr)                                                        \
     shi_string_push_fast((s), (cstr), strlen(cstr), SH_SITE(#s))
 #define sh_string_push_view(s, str)                                                        \
-    ({ sh_str shi_pv_ = (str);                                                             \
+    __extension__ ({ sh_str shi_pv_ = (str);                                               \
        shi_string_push_fast((s), shi_pv_.ptr, shi_pv_.len, SH_SITE(#s)); })
 #define sh_string_push_bytes(s, p, n) shi_string_push_fast((s), (p), (n), SH_SITE(#s))
 /* Appends printf-style formatted text (Rust's write!(s, ...)). */
@@ -248,26 +305,35 @@ static inline void shi_string_push_fast(sh_string *str, const char *p, size_t n,
 #define sh_string_eq(a, b) sh_rawvec_eq(&(a)->raw, &(b)->raw, 1, SH_SITE(#a))
 #define sh_string_eq_str(s, cstr) sh_str_eq(sh_string_as_str(s), sh_str_from(cstr))
 
-SH_OWN_API sh_string sh_string_from_at(const char *cstr, const sh_site *s);
-SH_OWN_API sh_string sh_string_from_bytes_at(const char *p, size_t n, const sh_site *s);
-SH_OWN_API sh_string sh_string_with_capacity_at(size_t cap, const sh_site *s);
-SH_OWN_API sh_string sh_string_clone_at(const sh_string *str, const sh_site *s);
-SH_OWN_API void sh_string_push_at(sh_string *str, char c, const sh_site *s);
+/* As the raw layer above: the string is never NULL, nor a C string; the site may be. */
+SH_OWN_API SH_NONNULL(1) SH_WARN_UNUSED
+sh_string sh_string_from_at(const char *cstr, const sh_site *s);
+SH_OWN_API SH_WARN_UNUSED
+sh_string sh_string_from_bytes_at(const char *p, size_t n, const sh_site *s);
+SH_OWN_API SH_WARN_UNUSED
+sh_string sh_string_with_capacity_at(size_t cap, const sh_site *s);
+SH_OWN_API SH_NONNULL(1) SH_WARN_UNUSED
+sh_string sh_string_clone_at(const sh_string *str, const sh_site *s);
+SH_OWN_API SH_NONNULL(1) void sh_string_push_at(sh_string *str, char c, const sh_site *s);
 __attribute__((format(printf, 3, 4)))
-SH_OWN_API void sh_string_format_at(sh_string *str, const sh_site *s, const char *fmt, ...);
-SH_OWN_API void sh_string_vformat_at(sh_string *str, const sh_site *s, const char *fmt,
-                                     va_list ap);
-SH_OWN_API int  sh_string_pop_at(sh_string *str, const sh_site *s);
-SH_OWN_API void sh_string_insert_at(sh_string *str, size_t index, char c, const sh_site *s);
-SH_OWN_API void sh_string_insert_str_at(sh_string *str, size_t index, const char *cstr,
-                                        const sh_site *s);
-SH_OWN_API char sh_string_remove_at(sh_string *str, size_t index, const sh_site *s);
-SH_OWN_API void sh_string_truncate_at(sh_string *str, size_t len, const sh_site *s);
-SH_OWN_API void sh_string_reserve_at(sh_string *str, size_t additional, int exact,
-                                     const sh_site *s);
-SH_OWN_API void sh_string_shrink_to_fit_at(sh_string *str, const sh_site *s);
-SH_OWN_API sh_str sh_string_slice_at(const sh_string *str, size_t start, size_t end,
-                                     const sh_site *s);
+SH_OWN_API SH_NONNULL(1, 3)
+void sh_string_format_at(sh_string *str, const sh_site *s, const char *fmt, ...);
+SH_OWN_API SH_NONNULL(1, 3)
+void sh_string_vformat_at(sh_string *str, const sh_site *s, const char *fmt, va_list ap);
+SH_OWN_API SH_NONNULL(1) int sh_string_pop_at(sh_string *str, const sh_site *s);
+SH_OWN_API SH_NONNULL(1)
+void sh_string_insert_at(sh_string *str, size_t index, char c, const sh_site *s);
+SH_OWN_API SH_NONNULL(1, 3)
+void sh_string_insert_str_at(sh_string *str, size_t index, const char *cstr, const sh_site *s);
+SH_OWN_API SH_NONNULL(1)
+char sh_string_remove_at(sh_string *str, size_t index, const sh_site *s);
+SH_OWN_API SH_NONNULL(1)
+void sh_string_truncate_at(sh_string *str, size_t len, const sh_site *s);
+SH_OWN_API SH_NONNULL(1)
+void sh_string_reserve_at(sh_string *str, size_t additional, int exact, const sh_site *s);
+SH_OWN_API SH_NONNULL(1) void sh_string_shrink_to_fit_at(sh_string *str, const sh_site *s);
+SH_OWN_API SH_NONNULL(1)
+sh_str sh_string_slice_at(const sh_string *str, size_t start, size_t end, const sh_site *s);
 
 /* Frees the string's block and leaves it dropped; accepts NULL and empty handles. */
 SH_OWN_API void sh_string_drop(sh_string *str);
@@ -282,24 +348,24 @@ SH_OWN_API void sh_string_autodrop(sh_string *str);    /* what sh_auto(sh_string
  * compile time; use name_truncate and name_clear. */
 #define SH_VEC_DECLARE(name, T) SHI_VEC_DECLARE(name, T, NULL, char shi_plain_[0];)
 #define SH_VEC_DECLARE_DROP(name, T, elem_drop)                                            \
-    SHI_GEN void name##_elem_drop(void *shi_e_) { elem_drop((T *)shi_e_); }          \
+    SHI_GEN void name##_elem_drop(void *shi_e_) { elem_drop((T *)shi_e_); }                \
     SHI_VEC_DECLARE(name, T, name##_elem_drop, )                                           \
-    SHI_GEN void name##_truncate(name *shi_v_, size_t shi_n_) {                      \
-        sh_rawvec_truncate(&shi_v_->raw, sizeof(T), shi_n_, name##_elem_drop,             \
+    SHI_GEN void name##_truncate(name *shi_v_, size_t shi_n_) {                            \
+        sh_rawvec_truncate(&shi_v_->raw, sizeof(T), shi_n_, name##_elem_drop,              \
                            SH_SITE(#name "_truncate"));                                    \
     }                                                                                      \
     SHI_GEN void name##_clear(name *shi_v_) { name##_truncate(shi_v_, 0); }
 
 #define SHI_VEC_DECLARE(name, T, drop_fn, plain_marker)                                    \
     typedef union name {                                                                   \
-        struct { T *ptr; size_t len; size_t cap; plain_marker };                           \
+        __extension__ struct { T *ptr; size_t len; size_t cap; plain_marker };             \
         sh_rawvec raw;                                                                     \
     } name;                                                                                \
-    _Static_assert(sizeof(name) == 3 * sizeof(void *), #name " is {ptr, len, cap}");       \
-    SHI_GEN void name##_drop(name *shi_v_) {                                         \
+    SHI_STATIC_ASSERT(sizeof(name) == 3 * sizeof(void *), #name " is {ptr, len, cap}");    \
+    SHI_GEN void name##_drop(name *shi_v_) {                                               \
         if (shi_v_) sh_rawvec_drop(&shi_v_->raw, sizeof(T), drop_fn, 1);                   \
     }                                                                                      \
-    SHI_GEN void name##_autodrop(name *shi_v_) {                                     \
+    SHI_GEN void name##_autodrop(name *shi_v_) {                                           \
         sh_rawvec_drop(&shi_v_->raw, sizeof(T), drop_fn, 0);                               \
     }
 
@@ -307,22 +373,31 @@ SH_OWN_API void sh_string_autodrop(sh_string *str);    /* what sh_auto(sh_string
 /* Compile-time refusal for vecs of owners (see SH_VEC_DECLARE_DROP). */
 #define SHI_PLAIN(v) ((void)sizeof((v)->shi_plain_))
 
-#define sh_vec_new(T) ((T){.raw = {SH_OWN_EMPTY, 0, 0}})
+#define sh_vec_new(T) SHI_OWN_NEW(T)
 #define sh_vec_with_capacity(T, n)                                                         \
-    ((T){.raw = sh_rawvec_with_capacity(sizeof(*((T *)0)->ptr), (n),                   \
-                                        SH_SITE("sh_vec_with_capacity(" #T ", " #n ")"))})
-/* sh_vec_from(sh_vec_i32, 1, 2, 3): len 3, cap 3 (Rust's vec![1, 2, 3]). */
+    SHI_OWN_MAKE(T, sh_rawvec_with_capacity(sizeof(*((T *)0)->ptr), (n),                   \
+                                        SH_SITE("sh_vec_with_capacity(" #T ", " #n ")")))
+/* sh_vec_from(sh_vec_i32, 1, 2, 3): len 3, cap 3 (Rust's vec![1, 2, 3]). C++ has no
+ * compound literals: there the elements go through a named array. */
+#ifndef __cplusplus
 #define sh_vec_from(T, ...)                                                                \
     ((T){.raw = sh_rawvec_from((__typeof__(*((T *)0)->ptr)[]){__VA_ARGS__},               \
                                sizeof(*((T *)0)->ptr),                                     \
                                sizeof((__typeof__(*((T *)0)->ptr)[]){__VA_ARGS__}) /       \
                                    sizeof(*((T *)0)->ptr),                                 \
                                SH_SITE("sh_vec_from(" #T ", ...)"))})
+#else
+#define sh_vec_from(T, ...)                                                                \
+    __extension__ ({ const __typeof__(*((T *)0)->ptr) shi_fr_elems_[] = {__VA_ARGS__};     \
+       SHI_OWN_MAKE(T, sh_rawvec_from(shi_fr_elems_, sizeof shi_fr_elems_[0],              \
+                                      sizeof shi_fr_elems_ / sizeof shi_fr_elems_[0],      \
+                                      SH_SITE("sh_vec_from(" #T ", ...)"))); })
+#endif
 
 /* A push with room is inlined: a moved-from, dropped or fresh handle has cap 0, so it
  * always takes the library call, which does the checks and the growth. */
 #define sh_vec_push(v, x)                                                                  \
-    ({ __typeof__(*(v)->ptr) shi_push_x_ = (x);                                            \
+    __extension__ ({ __typeof__(*(v)->ptr) shi_push_x_ = (x);                              \
        if (__builtin_expect((v)->len < (v)->cap, 1))                                       \
            (v)->ptr[(v)->len++] = shi_push_x_;                                             \
        else                                                                                \
@@ -331,24 +406,24 @@ SH_OWN_API void sh_string_autodrop(sh_string *str);    /* what sh_auto(sh_string
        (void)0; })
 /* Appends n elements copied from src (Rust's extend_from_slice). */
 #define sh_vec_extend(v, src, n)                                                           \
-    ({ const __typeof__(*(v)->ptr) *shi_ext_src_ = (src);                                  \
+    __extension__ ({ const __typeof__(*(v)->ptr) *shi_ext_src_ = (src);                    \
        sh_rawvec_extend(&(v)->raw, SHI_ESIZE(v), shi_ext_src_, (n), SH_SITE(#v)); })
 /* Moves the last element into *ret_elem; false (and *ret_elem untouched) if empty. */
 #define sh_vec_pop(v, ret_elem)                                                            \
-    ({ __typeof__((v)->ptr) shi_pop_r_ = (ret_elem);                                       \
+    __extension__ ({ __typeof__((v)->ptr) shi_pop_r_ = (ret_elem);                         \
        sh_rawvec_pop(&(v)->raw, SHI_ESIZE(v), shi_pop_r_, SH_SITE(#v)); })
 #define sh_vec_insert(v, index, x)                                                         \
-    ({ __typeof__(*(v)->ptr) shi_ins_x_ = (x);                                             \
+    __extension__ ({ __typeof__(*(v)->ptr) shi_ins_x_ = (x);                               \
        *(__typeof__((v)->ptr))sh_rawvec_insert(&(v)->raw, SHI_ESIZE(v), (index),           \
                                                SH_SITE(#v)) = shi_ins_x_; (void)0; })
 /* Removes and returns the element at index, shifting the rest down. */
 #define sh_vec_remove(v, index)                                                            \
-    ({ __typeof__(*(v)->ptr) shi_rm_x_;                                                    \
+    __extension__ ({ __typeof__(*(v)->ptr) shi_rm_x_;                                      \
        sh_rawvec_remove(&(v)->raw, SHI_ESIZE(v), (index), &shi_rm_x_, SH_SITE(#v));        \
        shi_rm_x_; })
 /* Removes and returns the element at index, moving the last one into its place: O(1). */
 #define sh_vec_swap_remove(v, index)                                                       \
-    ({ __typeof__(*(v)->ptr) shi_srm_x_;                                                   \
+    __extension__ ({ __typeof__(*(v)->ptr) shi_srm_x_;                                     \
        sh_rawvec_swap_remove(&(v)->raw, SHI_ESIZE(v), (index), &shi_srm_x_, SH_SITE(#v));  \
        shi_srm_x_; })
 #define sh_vec_truncate(v, n)                                                              \
@@ -375,11 +450,11 @@ SH_OWN_API void sh_string_autodrop(sh_string *str);    /* what sh_auto(sh_string
                                            SH_SITE(#v)))
 /* A new vec with the same elements, cap = len (Rust's clone). Plain elements only. */
 #define sh_vec_clone(v)                                                                    \
-    ({ SHI_PLAIN(v); __typeof__(*(v)) shi_cl_;                                             \
+    __extension__ ({ SHI_PLAIN(v); __typeof__(*(v)) shi_cl_;                               \
        shi_cl_.raw = sh_rawvec_clone(&(v)->raw, SHI_ESIZE(v), SH_SITE(#v)); shi_cl_; })
 /* Same length and the same bytes in every element. Plain elements only. */
 #define sh_vec_eq(a, b)                                                                    \
-    ({ SHI_PLAIN(a); (void)sizeof((a)->ptr == (b)->ptr);                                   \
+    __extension__ ({ SHI_PLAIN(a); (void)sizeof((a)->ptr == (b)->ptr);                     \
        sh_rawvec_eq(&(a)->raw, &(b)->raw, SHI_ESIZE(a), SH_SITE(#a)); })
 
 /* for (T *it over v): sh_vec_foreach(it, &v) printf("%d\n", *it); */
@@ -412,29 +487,29 @@ SH_VEC_DECLARE_DROP(sh_vec_string, sh_string, sh_string_drop)
  * names T's drop, `void elem_drop(T *)`, run before the block is freed (a box of an owner). */
 #define SH_BOX_DECLARE(name, T) SHI_BOX_DECLARE(name, T, NULL, )
 #define SH_BOX_DECLARE_DROP(name, T, elem_drop)                                            \
-    SHI_GEN void name##_elem_drop(void *shi_e_) { elem_drop((T *)shi_e_); }          \
+    SHI_GEN void name##_elem_drop(void *shi_e_) { elem_drop((T *)shi_e_); }                \
     SHI_BOX_DECLARE(name, T, name##_elem_drop, )
 
 #define SHI_BOX_DECLARE(name, T, drop_fn, unused_)                                         \
     typedef union name { T *ptr; void *raw; } name;                                        \
-    _Static_assert(sizeof(name) == sizeof(void *), #name " is one pointer");               \
-    SHI_GEN void name##_drop(name *shi_b_) {                                         \
+    SHI_STATIC_ASSERT(sizeof(name) == sizeof(void *), #name " is one pointer");            \
+    SHI_GEN void name##_drop(name *shi_b_) {                                               \
         if (shi_b_) sh_rawbox_drop(&shi_b_->raw, drop_fn, 1);                              \
     }                                                                                      \
-    SHI_GEN void name##_autodrop(name *shi_b_) {                                     \
+    SHI_GEN void name##_autodrop(name *shi_b_) {                                           \
         sh_rawbox_drop(&shi_b_->raw, drop_fn, 0);                                          \
     }
 
 /* Box::new(value): value is moved into a new heap block of sizeof(T) bytes. */
 #define sh_box_new(T, value)                                                               \
-    ({ __typeof__(*((T *)0)->ptr) shi_bx_v_ = (value);                                     \
-       (T){.raw = sh_rawbox_new(sizeof shi_bx_v_, &shi_bx_v_,                             \
-                                     SH_SITE("sh_box_new(" #T ", " #value ")"))}; })
+    __extension__ ({ __typeof__(*((T *)0)->ptr) shi_bx_v_ = (value);                       \
+       SHI_OWN_MAKE(T, sh_rawbox_new(sizeof shi_bx_v_, &shi_bx_v_,                         \
+                                     SH_SITE("sh_box_new(" #T ", " #value ")"))); })
 /* A pointer to the boxed value (*b in Rust); checks for use after move in checked mode. */
 #define sh_box_get(b) ((__typeof__((b)->ptr))sh_rawbox_use((b)->raw, SH_SITE(#b)))
 /* Moves the value out and frees the box (Rust's *b on a Box by value). */
 #define sh_box_into_inner(b)                                                               \
-    ({ __typeof__(*(b)->ptr) shi_inner_;                                                   \
+    __extension__ ({ __typeof__(*(b)->ptr) shi_inner_;                                     \
        sh_rawbox_into_inner(&(b)->raw, sizeof shi_inner_, &shi_inner_, SH_SITE(#b));       \
        shi_inner_; })
 
@@ -452,8 +527,8 @@ SH_BOX_DECLARE(sh_box_bool, bool)
 SH_BOX_DECLARE(sh_box_size, size_t)
 SH_BOX_DECLARE_DROP(sh_box_string, sh_string, sh_string_drop)
 
-_Static_assert(sizeof(sh_string) == 3 * sizeof(void *), "sh_string is {ptr, len, cap}");
-_Static_assert(sizeof(sh_str) == 2 * sizeof(void *), "sh_str is {ptr, len}");
+SHI_STATIC_ASSERT(sizeof(sh_string) == 3 * sizeof(void *), "sh_string is {ptr, len, cap}");
+SHI_STATIC_ASSERT(sizeof(sh_str) == 2 * sizeof(void *), "sh_str is {ptr, len}");
 
 #ifdef __cplusplus
 }

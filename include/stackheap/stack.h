@@ -26,6 +26,8 @@
 
 #include <stddef.h>
 
+#include "attrs.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -45,17 +47,17 @@ typedef struct sh_stack_frame sh_stack_frame;  /* a pushed frame; valid until po
 
 /* ---- a stack ------------------------------------------------------------------------------ */
 
-/* A stack of exactly `capacity` bytes, 4096-aligned. NULL with errno = ENOMEM if the heap
- * has no memory, EINVAL if capacity is 0. */
-sh_stack *sh_stack_new(size_t capacity);
-
 /* Frees the stack and everything on it, open frames included. NULL does nothing. */
 void sh_stack_destroy(sh_stack *st);
+
+/* A stack of exactly `capacity` bytes, 4096-aligned. NULL with errno = ENOMEM if the heap
+ * has no memory, EINVAL if capacity is 0. (Not SH_MALLOC: a stack points to its region.) */
+SH_DEALLOC(sh_stack_destroy, 1) SH_WARN_UNUSED sh_stack *sh_stack_new(size_t capacity);
 
 /* This thread's stack, created on first use with SH_STACK_DEFAULT_CAPACITY and freed when
  * the thread exits. NULL with errno = ENOMEM if it could not be created; sh_stack_xdefault
  * panics instead. */
-sh_stack *sh_stack_default(void);
+SH_WARN_UNUSED sh_stack *sh_stack_default(void);
 #define sh_stack_xdefault() sh_stack_xdefault_at(__FILE__, __LINE__)
 
 /* ---- frames ------------------------------------------------------------------------------- */
@@ -123,7 +125,8 @@ typedef struct sh_stack_stats {
     size_t depth;          /* frames pushed and not popped */
 } sh_stack_stats;
 
-void sh_stack_get_stats(const sh_stack *st, sh_stack_stats *ret_stats);
+/* st may be NULL (all zero) */
+SH_NONNULL(2) void sh_stack_get_stats(const sh_stack *st, sh_stack_stats *ret_stats);
 
 typedef struct sh_stack_frame_info {
     const sh_stack_frame *frame;  /* the handle sh_stack_push returned */
@@ -139,17 +142,27 @@ typedef struct sh_stack_frame_info {
 /* Calls fn once per frame, bottom to top; fn returns non-zero to stop early. fn must not
  * push, pop or allocate on this stack. Returns the number of frames visited. */
 typedef int (*sh_stack_walk_fn)(const sh_stack_frame_info *frame, void *arg);
-size_t sh_stack_walk(const sh_stack *st, sh_stack_walk_fn fn, void *arg);
+/* st may be NULL (no frames) */
+SH_NONNULL(2) size_t sh_stack_walk(const sh_stack *st, sh_stack_walk_fn fn, void *arg);
 
 /* ---- the functions behind the macros ------------------------------------------------------ */
 
+/* No SH_NONNULL on st or f: a NULL one is a broken contract these report with a panic, a
+ * check the attribute would let the compiler delete. A frame handle is what pops the frame:
+ * dropping it is a bug. No SH_MALLOC on the allocs: a pop is no free the compiler can see,
+ * and the next frame's block at the popped one's address is the lesson (a compiler told
+ * the two cannot alias may fold their comparison). */
+SH_WARN_UNUSED
 sh_stack_frame *sh_stack_push_at(sh_stack *st, const char *name, const char *file, int line);
+SH_WARN_UNUSED SH_RETURNS_NONNULL
 sh_stack_frame *sh_stack_xpush_at(sh_stack *st, const char *name, const char *file, int line);
 void sh_stack_pop_at(sh_stack *st, sh_stack_frame *f, const char *file, int line);
+SH_ALLOC_SIZE(2) SH_ALLOC_ALIGN(3) SH_WARN_UNUSED
 void *sh_stack_alloc_at(sh_stack *st, size_t size, size_t alignment, const char *file, int line);
+SH_ALLOC_SIZE(2) SH_ALLOC_ALIGN(3) SH_WARN_UNUSED SH_RETURNS_NONNULL
 void *sh_stack_xalloc_at(sh_stack *st, size_t size, size_t alignment, const char *file, int line);
 
-sh_stack *sh_stack_xdefault_at(const char *file, int line);
+SH_RETURNS_NONNULL sh_stack *sh_stack_xdefault_at(const char *file, int line);
 
 /* The first fields of every sh_stack, here only so that the bump can be inlined: a call
  * would cost more than the bump itself. Private: read a stack with sh_stack_get_stats. */
@@ -162,6 +175,7 @@ typedef struct shi_stack_hot {
 
 /* The fast path of the four alloc macros; anything unusual (an error, a panic) is left to
  * the out-of-line calls. The alignment is a constant in most calls, so its check folds. */
+SH_ALLOC_SIZE(2) SH_ALLOC_ALIGN(3) SH_WARN_UNUSED
 static inline void *shi_stack_bump(sh_stack *st, size_t size, size_t alignment, int panics,
                                    const char *file, int line) {
     shi_stack_hot *h = (shi_stack_hot *)(void *)st;
@@ -186,6 +200,7 @@ typedef struct sh_stack_scope_guard {
     int line;
 } sh_stack_scope_guard;
 
+SH_WARN_UNUSED
 sh_stack_scope_guard sh_stack_scope_begin_at(sh_stack *st, const char *name, const char *file, int line);
 
 static inline void sh_stack_scope_end(sh_stack_scope_guard *g) {

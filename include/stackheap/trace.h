@@ -14,7 +14,8 @@
  *         printf("%d %s\n", sh_trace_step_line(s), sh_trace_step_title(s));
  *     }
  *     sh_trace_reader_free(r);
- *     sh_trace_write(t, stdout, SH_TRACE_JSON, 0);             // or TEXT, HTML, PYTUTOR
+ *     if (sh_trace_write(t, stdout, SH_TRACE_JSON, 0) != 0)    // or TEXT, HTML, PYTUTOR
+ *         perror("write");
  *     sh_trace_free(t);
  *
  * Handles are opaque; their layout is not part of the ABI, only these functions are.
@@ -33,6 +34,10 @@
  * (`stackheap run` gives it a thread with 64 MiB): a process under a small `ulimit -s`
  * should call sh_trace_run on a thread of its own.
  *
+ * C++: the header compiles as C++ too; SH_TRACE_OPTS there is a value to name, not to take
+ * the address of (docs/headers.md). Ignoring what sh_trace_run, the reader calls or the
+ * whole-trace writers return is a warning (stackheap/attrs.h).
+ *
  * Errors. A call that can fail for a reason the caller can handle returns NULL or -1 with
  * errno set (and sh_trace_run a message in err). A broken contract — a NULL handle, an index
  * past the end of a frame's variables — is a programming error: it panics with a message
@@ -46,6 +51,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "attrs.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -90,7 +97,23 @@ typedef struct sh_trace_opts {
                                   trace so far returned; NULL: none */
 } sh_trace_opts;
 
+#ifndef __cplusplus
 #define SH_TRACE_OPTS(...) ((sh_trace_opts){.size = sizeof(sh_trace_opts), __VA_ARGS__})
+#else
+/* C++ has no compound literals, and designated initializers only from C++20, in declaration
+ * order (g++ and clang++ take them in C++11 and later as an extension, which __extension__
+ * keeps quiet; g++ before 14 also warns of the fields left out, which they mean to leave at
+ * zero). The result is a temporary: name it, then pass its address.
+ *     sh_trace_opts opts = SH_TRACE_OPTS(.max_steps = 100, .timeout = 5);
+ *     sh_trace *t = sh_trace_run(argv, &opts, err, sizeof err);                              */
+#define SH_TRACE_OPTS(...)                                                                 \
+    (__extension__ ({                                                                      \
+        _Pragma("GCC diagnostic push")                                                     \
+        _Pragma("GCC diagnostic ignored \"-Wmissing-field-initializers\"")                 \
+        sh_trace_opts shi_opts_ = {.size = sizeof(sh_trace_opts), __VA_ARGS__};            \
+        _Pragma("GCC diagnostic pop")                                                      \
+        shi_opts_; }))
+#endif
 
 /* Runs argv[0] (a path, or a name looked up in PATH) with argv under the tracer, to its end
  * or a limit, and returns its trace. The program is always killed and reaped before this
@@ -100,10 +123,11 @@ typedef struct sh_trace_opts {
  *   ENODATA  no debug information: "compile with -g"  this system can run)
  *   EACCES   not executable                  EINVAL   argv empty, or opts->size wrong
  *   other    from the system (fork, ptrace, reading the file)                            */
-sh_trace *sh_trace_run(char *const argv[], const sh_trace_opts *opts, char *err,
-                       size_t errlen);
 /* Accepts NULL. */
 void sh_trace_free(sh_trace *t);
+SH_DEALLOC(sh_trace_free, 1) SH_WARN_UNUSED
+sh_trace *sh_trace_run(char *const argv[], const sh_trace_opts *opts, char *err,
+                       size_t errlen);
 
 /* ---- the trace's facts ------------------------------------------------------------------- */
 
@@ -140,11 +164,12 @@ unsigned sh_trace_threads(const sh_trace *t);
 
 /* A reader: any number per trace. Stepping to i + 1 after i costs what changed between
  * them; any other i costs at most the changes since the nearest whole copy. */
-sh_trace_reader *sh_trace_reader_new(const sh_trace *t);
 void sh_trace_reader_free(sh_trace_reader *r);      /* accepts NULL */
+SH_DEALLOC(sh_trace_reader_free, 1) SH_RETURNS_NONNULL SH_WARN_UNUSED
+sh_trace_reader *sh_trace_reader_new(const sh_trace *t);
 /* Step i, valid until this reader moves (see Lifetimes); NULL with errno = ERANGE when
  * i >= sh_trace_nsteps. */
-const sh_trace_step *sh_trace_reader_step(sh_trace_reader *r, size_t i);
+SH_WARN_UNUSED const sh_trace_step *sh_trace_reader_step(sh_trace_reader *r, size_t i);
 
 size_t sh_trace_step_index(const sh_trace_step *s);
 const char *sh_trace_step_file(const sh_trace_step *s);    /* as DWARF names it; NULL if unknown */
@@ -280,6 +305,7 @@ enum { SH_TRACE_ASCII = 1u << 0, SH_TRACE_NO_COLOR = 1u << 1 };
 
 /* The whole trace. 0, or -1 with errno when writing failed (EINVAL: an unknown format;
  * EFBIG: a Python Tutor export past SH_TRACE_PYTUTOR_MAX, nothing written). */
+SH_WARN_UNUSED
 int sh_trace_write(const sh_trace *t, FILE *out, sh_trace_format format, unsigned flags);
 
 /* Python Tutor's export repeats the whole stack and heap in every step, and its front end
@@ -289,9 +315,12 @@ int sh_trace_write(const sh_trace *t, FILE *out, sh_trace_format format, unsigne
  * first steps fit. Either pointer may be NULL. */
 #define SH_TRACE_PYTUTOR_MAX ((size_t)10 << 20)
 #define SH_TRACE_PYTUTOR_COUNT_MAX ((size_t)1 << 30)
+SH_WARN_UNUSED
 int sh_trace_write_pytutor(const sh_trace *t, FILE *out, size_t limit, size_t *ret_size,
                            size_t *ret_fit);
-/* One step's text diagram (heading, file:line, Stack | Heap, its events), as
+/* The three below write to a terminal as a run goes, as printf does; like printf, they
+ * do not insist on their result being read (ferror(out) at the end tells the same).
+ * One step's text diagram (heading, file:line, Stack | Heap, its events), as
  * `stackheap run` prints it: for a viewer that shows steps as they come (on_step). */
 int sh_trace_step_write(const sh_trace_step *s, FILE *out, unsigned flags);
 /* The step's events from event `from` on that the text view gives a line (output, exit,

@@ -154,7 +154,7 @@ SH_TEST(test_realloc_failure_keeps_old_block) {
         CHECK(sh_realloc(p, SIZE_MAX / 2) == NULL);
         CHECK_EQ(errno, ENOMEM);
         errno = 0;
-        CHECK(sh_realloc(p, SIZE_MAX) == NULL);
+        CHECK(sh_realloc(p, SH_OPAQUE(SIZE_MAX)) == NULL);
         CHECK_EQ(errno, ENOMEM);
         pat_check(p, p, sizes[i], 4, sizes[i]);
         CHECK(sh_usable_size(p) >= sizes[i]);
@@ -244,13 +244,13 @@ SH_TEST(test_reallocarray_overflow_returns_enomem_and_keeps_block) {
     CHECK(p != NULL);
     pat_fill(p, 64, 9);
     errno = 0;
-    CHECK(sh_reallocarray(p, SIZE_MAX / 8, 16) == NULL);
+    CHECK(sh_reallocarray(p, SH_OPAQUE(SIZE_MAX / 8), 16) == NULL);
     CHECK_EQ(errno, ENOMEM);
     errno = 0;
-    CHECK(sh_reallocarray(p, (size_t)1 << 32, (size_t)1 << 32) == NULL);
+    CHECK(sh_reallocarray(p, SH_OPAQUE((size_t)1 << 32), (size_t)1 << 32) == NULL);
     CHECK_EQ(errno, ENOMEM);
     errno = 0;
-    CHECK(sh_reallocarray(NULL, SIZE_MAX / 2 + 1, 2) == NULL);
+    CHECK(sh_reallocarray(NULL, SH_OPAQUE(SIZE_MAX / 2 + 1), 2) == NULL);
     CHECK_EQ(errno, ENOMEM);
     pat_check(p, p, 64, 9, 64);
     sh_free(p);
@@ -555,8 +555,8 @@ SH_TEST(test_stats_counts_allocs_and_frees) {
 
 SH_TEST(test_stats_failed_allocation_is_not_counted) {
     sh_heap_stats a = stats_now();
-    CHECK(sh_malloc(SIZE_MAX) == NULL);
-    CHECK(sh_calloc(SIZE_MAX, 2) == NULL);
+    CHECK(sh_malloc(SH_OPAQUE(SIZE_MAX)) == NULL);
+    CHECK(sh_calloc(SH_OPAQUE(SIZE_MAX), 2) == NULL);
     sh_heap_stats b = stats_now();
     CHECK_EQ(b.allocs, a.allocs);
     CHECK_EQ(b.live_blocks, a.live_blocks);
@@ -662,7 +662,7 @@ static void check_walk_hides_freed(size_t n) {
     /* Neighbours stay live so the page or arena the freed block was in stays too. */
     void *before = sh_malloc(n), *p = sh_malloc(n), *after = sh_malloc(n);
     CHECK(before && p && after);
-    sh_free(p);
+    sh_free(SH_OPAQUE(p));
     walk_probe w = probe(p);
     CHECK_EQ(w.exact_in_use, 0);
     CHECK_EQ(w.covering_in_use, 0);
@@ -840,7 +840,7 @@ SH_TEST(test_walk_stops_when_callback_returns_nonzero) {
         CHECK(p[i] != NULL);
     }
     int calls = 0;
-    sh_heap_walk(stop_at_three_cb, &calls);
+    CHECK_EQ(sh_heap_walk(stop_at_three_cb, &calls), 0);
     CHECK_EQ(calls, 3);
     for (int i = 0; i < 50; i++) sh_free(p[i]);
 }
@@ -932,7 +932,7 @@ SH_TEST(test_medium_coalesced_range_is_reused_for_larger_request) {
     char *row[ROW];
     int first;
     alloc_row(row, &first);
-    sh_free(row[first]);
+    sh_free(SH_OPAQUE(row[first]));
     sh_free(row[first + 2]);
     sh_free(row[first + 1]);
     char *big = sh_malloc(3 * ROW_BLOCK);

@@ -54,7 +54,7 @@ SH_TEST(test_normal_mode_double_free_of_small_block_is_reported) {
     for (int i = 0; i < 8; i++) keep[i] = sh_malloc(48);   /* the free stays on the fast path */
     char *p = sh_malloc(48);
     CHECK(p != NULL);
-    sh_free(p);
+    sh_free(SH_OPAQUE(p));
     expect_panic(free_it, p, "double free", p);
     for (int i = 0; i < 8; i++) sh_free(keep[i]);
 }
@@ -102,7 +102,7 @@ SH_TEST(test_double_free_of_small_block_is_reported) {
     for (int i = 0; i < 8; i++) keep[i] = sh_malloc(48);   /* neighbours stay live */
     char *p = sh_malloc(48);
     CHECK(p != NULL);
-    sh_free(p);
+    sh_free(SH_OPAQUE(p));
     expect_panic(free_it, p, "double free", p);
     for (int i = 0; i < 8; i++) sh_free(keep[i]);
 }
@@ -111,7 +111,7 @@ SH_TEST(test_double_free_of_small_block_is_reported) {
 SH_TEST(test_double_free_of_lone_small_block_is_reported) {
     char *p = sh_malloc(20000);
     CHECK(p != NULL);
-    sh_free(p);
+    sh_free(SH_OPAQUE(p));
     expect_panic(free_it, p, "double free", p);
 }
 
@@ -120,7 +120,7 @@ SH_TEST(test_double_free_of_medium_block_is_reported) {
     char *p = sh_malloc(100 * KiB);
     void *after = sh_malloc(100 * KiB);
     CHECK(p != NULL);
-    sh_free(p);
+    sh_free(SH_OPAQUE(p));
     expect_panic(free_it, p, "double free", p);
     sh_free(before);
     sh_free(after);
@@ -132,7 +132,7 @@ SH_TEST(test_double_free_of_coalesced_medium_block_is_reported) {
     char *a = sh_malloc(100 * KiB), *b = sh_malloc(100 * KiB), *c = sh_malloc(100 * KiB);
     CHECK(a && b && c);
     sh_free(a);
-    sh_free(b);
+    sh_free(SH_OPAQUE(b));
     expect_panic(free_it, b, "double free", b);
     sh_free(c);
 }
@@ -141,7 +141,7 @@ SH_TEST(test_double_free_of_huge_block_is_reported) {
     char *p = sh_malloc(HUGE_SIZE);
     CHECK(p != NULL);
     memset(p, 1, 4096);
-    sh_free(p);
+    sh_free(SH_OPAQUE(p));
     expect_panic(free_it, p, "double free", p);
 }
 
@@ -149,7 +149,7 @@ SH_TEST(test_double_free_of_huge_block_is_reported) {
 SH_TEST(test_double_free_with_frees_in_between_is_reported) {
     char *p = sh_malloc(32), *q = sh_malloc(32), *r = sh_malloc(32);
     CHECK(p && q && r);
-    sh_free(p);
+    sh_free(SH_OPAQUE(p));
     sh_free(q);
     sh_free(r);
     expect_panic(free_it, p, "double free", p);
@@ -168,13 +168,16 @@ SH_TEST(test_double_free_after_free_on_another_thread_is_reported) {
     sh_free(keep);
 }
 
-static void realloc_it(void *p) { (void)sh_realloc(p, 200); }
+static void realloc_it(void *p) {
+    void *q = sh_realloc(p, 200);   /* a (void) cast does not quiet GCC's warn_unused_result */
+    (void)q;
+}
 
 SH_TEST(test_realloc_of_freed_block_is_reported_as_double_free) {
     void *keep = sh_malloc(64);
     char *p = sh_malloc(64);
     CHECK(p != NULL);
-    sh_free(p);
+    sh_free(SH_OPAQUE(p));
     expect_panic(realloc_it, p, "double free", p);
     sh_free(keep);
 }
@@ -298,7 +301,7 @@ SH_TEST(test_overrun_of_realloc_grown_block_is_reported) {
 
 /* The same mistake, found when the block is reallocated instead of freed. */
 SH_TEST(test_overrun_is_reported_at_realloc) {
-    char *p = sh_malloc(40);
+    char *p = SH_OPAQUE((char *)sh_malloc(40));   /* GCC would see the overrun coming */
     CHECK(p != NULL);
     memset(p, 0x22, 40);
     p[40] = 0x5A;
@@ -307,7 +310,7 @@ SH_TEST(test_overrun_is_reported_at_realloc) {
 
 /* An overrun by several bytes, not only one, is caught too. */
 SH_TEST(test_overrun_by_eight_bytes_is_reported) {
-    char *p = sh_malloc(200);
+    char *p = SH_OPAQUE((char *)sh_malloc(200));
     CHECK(p != NULL);
     memset(p, 0x33, 208);
     expect_panic(free_it, p, "heap overrun", p);
@@ -342,7 +345,7 @@ SH_TEST(test_overrun_into_next_small_block_is_blamed_on_the_overrun_block) {
 SH_TEST(test_overrun_into_free_small_slot_is_reported_before_its_link_is_followed) {
     char *a = sh_malloc(100), *b = sh_malloc(100);
     CHECK(a && b && b > a);
-    sh_free(b);
+    sh_free(SH_OPAQUE(b));
     memset(a, 0x11, 100);
     memset(a + 100, 0x5A, (size_t)(b - a) - 100);   /* all of b's front guard, link included */
     reuse r = {100, 1000};
@@ -399,7 +402,7 @@ static void check_write_after_free_caught(size_t n, size_t at, size_t len, int t
     char *p = sh_malloc(n);
     CHECK(p != NULL);
     memset(p, 0x11, n);
-    sh_free(p);
+    sh_free(SH_OPAQUE(p));
     memset(p + at, 0x5A, len);
     reuse r = {n, times};
     expect_panic(allocate_again, &r, "heap write after free", p + at);

@@ -60,7 +60,7 @@ SH_TEST(test_alloc_is_contiguous_and_aligned_for_every_alignment) {
  * error cases reach, and must place blocks the same way. */
 SH_TEST(test_out_of_line_alloc_places_blocks_as_the_inline_bump_does) {
     sh_stack *st = sh_stack_new(4096);
-    sh_stack_push(st, "calls");
+    CHECK(sh_stack_push(st, "calls"));
     unsigned char *a = sh_stack_alloc_at(st, 5, 1, __FILE__, __LINE__);
     unsigned char *b = sh_stack_xalloc_at(st, 8, 64, __FILE__, __LINE__);
     unsigned char *c = sh_stack_alloc_aligned(st, 3, 1);
@@ -74,8 +74,8 @@ SH_TEST(test_out_of_line_alloc_places_blocks_as_the_inline_bump_does) {
 
 SH_TEST(test_default_alignment_is_16) {
     sh_stack *st = sh_stack_new(4096);
-    sh_stack_push(st, NULL);
-    sh_stack_alloc_aligned(st, 1, 1);
+    CHECK(sh_stack_push(st, NULL));
+    CHECK(sh_stack_alloc_aligned(st, 1, 1));
     void *p = sh_stack_alloc(st, 8);
     CHECK(is_aligned(p, SH_STACK_ALIGN));
     CHECK_EQ(SH_STACK_ALIGN, 16);
@@ -96,7 +96,7 @@ SH_TEST(test_stack_base_is_aligned_and_capacity_exact) {
 
 SH_TEST(test_zero_size_alloc_is_non_null_aligned_and_takes_no_space) {
     sh_stack *st = sh_stack_new(4096);
-    sh_stack_push(st, "zero");
+    CHECK(sh_stack_push(st, "zero"));
     size_t before = used_of(st);
     void *p = sh_stack_alloc(st, 0);
     CHECK(p != NULL);
@@ -107,7 +107,7 @@ SH_TEST(test_zero_size_alloc_is_non_null_aligned_and_takes_no_space) {
 
 SH_TEST(test_alloc_exactly_filling_the_stack_succeeds) {
     sh_stack *st = sh_stack_new(HDR + 1000);
-    sh_stack_push(st, "fill");
+    CHECK(sh_stack_push(st, "fill"));
     char *p = sh_stack_alloc_aligned(st, 1000, 1);
     CHECK(p != NULL);
     memset(p, 1, 1000);
@@ -131,19 +131,19 @@ SH_TEST(test_pop_frees_everything_and_the_next_alloc_reuses_the_address) {
     sh_stack_pop(st, f);
     CHECK_EQ(used_of(st), frame_start);
     CHECK_EQ(depth_of(st), 0);
-    sh_stack_push(st, "second");
+    CHECK(sh_stack_push(st, "second"));
     CHECK(sh_stack_alloc(st, 100) == first);
     sh_stack_destroy(st);
 }
 
 SH_TEST(test_pop_returns_to_an_unaligned_stack_pointer) {
     sh_stack *st = sh_stack_new(4096);
-    sh_stack_push(st, "outer");
-    sh_stack_alloc_aligned(st, 5, 1);
+    CHECK(sh_stack_push(st, "outer"));
+    CHECK(sh_stack_alloc_aligned(st, 5, 1));
     size_t before = used_of(st);
     CHECK(before % 16 != 0);
     sh_stack_frame *inner = sh_stack_push(st, "inner");
-    sh_stack_alloc(st, 64);
+    CHECK(sh_stack_alloc(st, 64));
     sh_stack_pop(st, inner);
     CHECK_EQ(used_of(st), before);
     sh_stack_destroy(st);
@@ -189,8 +189,8 @@ static int collect(const sh_stack_frame_info *info, void *arg) {
 SH_TEST(test_walk_lists_named_frames_bottom_to_top_with_used_bytes) {
     sh_stack *st = sh_stack_new(64 * 1024);
     sh_stack_frame *fm = sh_stack_push(st, "main");
-    sh_stack_alloc_aligned(st, 100, 1);
-    sh_stack_alloc_aligned(st, 28, 1);
+    CHECK(sh_stack_alloc_aligned(st, 100, 1));
+    CHECK(sh_stack_alloc_aligned(st, 28, 1));
     sh_stack_frame *fu = sh_stack_push(st, NULL);
     sh_stack_frame *fa = sh_stack_push(st, "add");
     char *a = sh_stack_alloc(st, 12);
@@ -216,9 +216,9 @@ SH_TEST(test_walk_lists_named_frames_bottom_to_top_with_used_bytes) {
 
 SH_TEST(test_walk_stops_when_the_callback_says_so) {
     sh_stack *st = sh_stack_new(4096);
-    sh_stack_push(st, "a");
-    sh_stack_push(st, "b");
-    sh_stack_push(st, "c");
+    CHECK(sh_stack_push(st, "a"));
+    CHECK(sh_stack_push(st, "b"));
+    CHECK(sh_stack_push(st, "c"));
     seen s = {.stop_after = 2};
     CHECK_EQ(sh_stack_walk(st, collect, &s), 2);
     CHECK(strcmp(s.f[1].name, "b") == 0);
@@ -227,9 +227,9 @@ SH_TEST(test_walk_stops_when_the_callback_says_so) {
 
 SH_TEST(test_walk_after_pop_no_longer_shows_the_frame) {
     sh_stack *st = sh_stack_new(4096);
-    sh_stack_push(st, "a");
+    CHECK(sh_stack_push(st, "a"));
     sh_stack_frame *b = sh_stack_push(st, "b");
-    sh_stack_alloc(st, 32);
+    CHECK(sh_stack_alloc(st, 32));
     sh_stack_pop(st, b);
     seen s = {0};
     CHECK_EQ(sh_stack_walk(st, collect, &s), 1);
@@ -241,13 +241,13 @@ SH_TEST(test_walk_after_pop_no_longer_shows_the_frame) {
 SH_TEST(test_high_water_mark_survives_the_pop) {
     sh_stack *st = sh_stack_new(64 * 1024);
     sh_stack_frame *f = sh_stack_push(st, "peak");
-    sh_stack_alloc_aligned(st, 5000, 1);
+    CHECK(sh_stack_alloc_aligned(st, 5000, 1));
     sh_stack_stats s;
     sh_stack_get_stats(st, &s);
     CHECK_EQ(s.high_water, HDR + 5000);   /* before any pop: the current top */
     sh_stack_pop(st, f);
     f = sh_stack_push(st, "smaller");
-    sh_stack_alloc_aligned(st, 100, 1);
+    CHECK(sh_stack_alloc_aligned(st, 100, 1));
     sh_stack_get_stats(st, &s);
     CHECK_EQ(s.used, HDR + 100);
     CHECK_EQ(s.high_water, HDR + 5000);
@@ -258,7 +258,7 @@ SH_TEST(test_high_water_mark_survives_the_pop) {
 
 SH_TEST(test_overflow_returns_null_enomem_and_leaves_the_stack_unchanged) {
     sh_stack *st = sh_stack_new(HDR + 1200);
-    sh_stack_push(st, "parse");
+    CHECK(sh_stack_push(st, "parse"));
     char *a = sh_stack_alloc(st, 192);
     size_t before = used_of(st);
     errno = 0;
@@ -273,19 +273,19 @@ SH_TEST(test_overflow_returns_null_enomem_and_leaves_the_stack_unchanged) {
 
 SH_TEST(test_overflow_by_a_size_near_size_max_does_not_wrap) {
     sh_stack *st = sh_stack_new(4096);
-    sh_stack_push(st, "wrap");
-    sh_stack_alloc_aligned(st, 1, 1);
+    CHECK(sh_stack_push(st, "wrap"));
+    CHECK(sh_stack_alloc_aligned(st, 1, 1));
     errno = 0;
-    CHECK(sh_stack_alloc_aligned(st, SIZE_MAX, 1) == NULL);
+    CHECK(sh_stack_alloc_aligned(st, SH_OPAQUE(SIZE_MAX), 1) == NULL);
     CHECK_EQ(errno, ENOMEM);
-    CHECK(sh_stack_alloc_aligned(st, SIZE_MAX - 8, 4096) == NULL);
+    CHECK(sh_stack_alloc_aligned(st, SH_OPAQUE(SIZE_MAX - 8), 4096) == NULL);
     CHECK_EQ(errno, ENOMEM);
     sh_stack_destroy(st);
 }
 
 SH_TEST(test_bad_alignment_returns_null_einval) {
     sh_stack *st = sh_stack_new(64 * 1024);
-    sh_stack_push(st, "align");
+    CHECK(sh_stack_push(st, "align"));
     size_t before = used_of(st);
     size_t bad[] = {0, 3, 24, 48, 8192, SIZE_MAX};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -323,9 +323,9 @@ SH_TEST(test_destroy_accepts_null_and_a_stack_with_open_frames) {
     sh_heap_stats before, after;
     sh_heap_get_stats(&before);
     sh_stack *st = sh_stack_new(256 * 1024);
-    sh_stack_push(st, "open");
-    sh_stack_alloc(st, 1000);
-    sh_stack_push(st, "also open");
+    CHECK(sh_stack_push(st, "open"));
+    CHECK(sh_stack_alloc(st, 1000));
+    CHECK(sh_stack_push(st, "also open"));
     sh_stack_destroy(st);
     sh_heap_get_stats(&after);
     CHECK_EQ(after.live, before.live);
@@ -336,7 +336,7 @@ SH_TEST(test_destroy_accepts_null_and_a_stack_with_open_frames) {
 /* The overflowing call and its line are on one source line, so the expected message can name
  * the line exactly: called with st = NULL, only the line is returned. */
 static int xalloc_overflow(sh_stack *st) {
-    int line = __LINE__; if (st) sh_stack_xalloc(st, 4096);
+    int line = __LINE__; if (st) CHECK(sh_stack_xalloc(st, 4096));
     return line;
 }
 
@@ -350,39 +350,40 @@ static const char *overflow_message(void) {
 
 SH_DEATH_TEST(test_xalloc_overflow_panics_naming_frame_sizes_and_caller, SIGABRT, overflow_message()) {
     sh_stack *st = sh_stack_new(HDR + 1200);
-    sh_stack_push(st, "parse");
+    CHECK(sh_stack_push(st, "parse"));
     xalloc_overflow(st);
 }
 
 SH_DEATH_TEST(test_xalloc_overflow_counts_what_is_left_after_earlier_allocations, SIGABRT,
               "stack overflow: frame 'parse' asked for 4096 bytes, 1200 left\n") {
     sh_stack *st = sh_stack_new(HDR + 2000);
-    sh_stack_push(st, "parse");
-    sh_stack_xalloc(st, 800);
-    sh_stack_xalloc(st, 4096);
+    CHECK(sh_stack_push(st, "parse"));
+    CHECK(sh_stack_xalloc(st, 800));
+    CHECK(sh_stack_xalloc(st, 4096));
 }
 
 SH_DEATH_TEST(test_xalloc_overflow_in_an_unnamed_frame_names_its_depth, SIGABRT,
               "stack overflow: frame #1 asked for 100 bytes, 0 left\n") {
     sh_stack *st = sh_stack_new(2 * HDR);
-    sh_stack_push(st, "outer");
-    sh_stack_push(st, NULL);
-    sh_stack_xalloc(st, 100);
+    CHECK(sh_stack_push(st, "outer"));
+    CHECK(sh_stack_push(st, NULL));
+    CHECK(sh_stack_xalloc(st, 100));
 }
 
 SH_DEATH_TEST(test_xalloc_bad_alignment_panics, SIGABRT,
               "invalid stack alignment 48: it must be a power of two from 1 to 4096\n") {
     sh_stack *st = sh_stack_new(4096);
-    sh_stack_push(st, "align");
-    sh_stack_xalloc_aligned(st, 16, 48);
+    CHECK(sh_stack_push(st, "align"));
+    CHECK(sh_stack_xalloc_aligned(st, 16, 48));
 }
 
 SH_DEATH_TEST(test_xpush_overflow_panics, SIGABRT,
               "stack overflow: cannot push frame 'deep', it needs 48 bytes, 20 left\n") {
     sh_stack *st = sh_stack_new(2 * HDR + 20);
-    sh_stack_push(st, "outer");
-    sh_stack_xalloc(st, HDR);
-    sh_stack_xpush(st, "deep");
+    CHECK(sh_stack_push(st, "outer"));
+    CHECK(sh_stack_xalloc(st, HDR));
+    sh_stack_frame *deep = sh_stack_xpush(st, "deep");   /* panics */
+    (void)deep;
 }
 
 SH_DEATH_TEST(test_pop_without_a_frame_panics, SIGABRT,
@@ -398,14 +399,14 @@ SH_DEATH_TEST(test_pop_of_a_frame_below_the_top_panics, SIGABRT,
               "(frames pop in LIFO order)\n") {
     sh_stack *st = sh_stack_new(4096);
     sh_stack_frame *outer = sh_stack_push(st, "outer");
-    sh_stack_push(st, "inner");
+    CHECK(sh_stack_push(st, "inner"));
     sh_stack_pop(st, outer);
 }
 
 SH_DEATH_TEST(test_pop_of_a_frame_already_popped_panics, SIGABRT,
               "is not on this stack (popped already, or from another stack); the top is frame 'a'\n") {
     sh_stack *st = sh_stack_new(4096);
-    sh_stack_push(st, "a");
+    CHECK(sh_stack_push(st, "a"));
     sh_stack_frame *b = sh_stack_push(st, "b");
     sh_stack_pop(st, b);
     sh_stack_pop(st, b);
@@ -414,24 +415,24 @@ SH_DEATH_TEST(test_pop_of_a_frame_already_popped_panics, SIGABRT,
 SH_DEATH_TEST(test_pop_of_null_panics, SIGABRT,
               "cannot pop a NULL frame (a failed sh_stack_push?); the top is frame 'a'\n") {
     sh_stack *st = sh_stack_new(4096);
-    sh_stack_push(st, "a");
+    CHECK(sh_stack_push(st, "a"));
     sh_stack_pop(st, NULL);
 }
 
 SH_DEATH_TEST(test_alloc_without_a_frame_panics, SIGABRT,
               "cannot allocate 64 bytes on the stack: no frame is pushed") {
     sh_stack *st = sh_stack_new(4096);
-    sh_stack_alloc(st, 64);
+    CHECK(sh_stack_alloc(st, 64));
 }
 
 SH_DEATH_TEST(test_alloc_on_a_null_stack_panics, SIGABRT, "cannot allocate: the stack is NULL") {
-    sh_stack_alloc(NULL, 64);
+    CHECK(sh_stack_alloc(NULL, 64));
 }
 
 SH_DEATH_TEST(test_frame_overwritten_by_a_write_past_an_allocation_panics_at_pop, SIGABRT,
               "was overwritten: something wrote past the end of an allocation in the frame below it\n") {
     sh_stack *st = sh_stack_new(4096);
-    sh_stack_push(st, "outer");
+    CHECK(sh_stack_push(st, "outer"));
     char *buf = sh_stack_alloc(st, 16);
     sh_stack_frame *inner = sh_stack_push(st, "inner");
     memset(buf, 'x', 16 + HDR);   /* the overrun: through inner's bookkeeping */
@@ -462,7 +463,7 @@ SH_TEST(test_scope_pops_on_break_and_continue) {
     size_t before = default_used();
     for (int i = 0; i < 10; i++) {
         sh_stack_scope("loop");
-        sh_stack_xalloc(sh_stack_default(), 100);
+        CHECK(sh_stack_xalloc(sh_stack_default(), 100));
         CHECK_EQ(default_depth(), 1);      /* last iteration's frame is gone */
         if (i < 5) continue;
         break;
@@ -493,7 +494,7 @@ SH_TEST(test_scopes_in_one_block_pop_in_reverse_order) {
         sh_stack_scope_on(st, "first");
         sh_stack_scope_on(st, "second");
         CHECK_EQ(depth_of(st), 2);
-        sh_stack_xalloc(st, 10);
+        CHECK(sh_stack_xalloc(st, 10));
     }   /* a pop in declaration order would panic: "second" is the top */
     CHECK_EQ(depth_of(st), 0);
     CHECK_EQ(used_of(st), 0);
@@ -570,7 +571,7 @@ SH_TEST(test_default_stacks_are_independent_across_threads) {
 static void *hold_default_stack(void *arg) {
     size_t *live_inside = arg;
     sh_stack_scope("worker");
-    sh_stack_xalloc(sh_stack_default(), 4096);
+    CHECK(sh_stack_xalloc(sh_stack_default(), 4096));
     sh_heap_stats s;
     sh_heap_get_stats(&s);
     *live_inside = s.live;
