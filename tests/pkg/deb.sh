@@ -68,7 +68,7 @@ root=$work/root
 for p in "${packages[@]}"; do
   deb=$debs/${p}_${ver}_${arch}.deb
   [ -f "$deb" ] || { fail "no $deb"; continue; }
-  dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./||; s|/$||' > "$work/$p.list"
+  dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./||; s|/$||; /^$/d' > "$work/$p.list"
   dpkg -x "$deb" "$root"
 done
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
@@ -140,7 +140,7 @@ done
 for pkg in libstackheap0 libstackheap-trace0; do
   stray=$(grep -v -x -E "(usr|usr/lib|$lib|usr/share|usr/share/doc|usr/share/doc/$pkg(/.*)?|$lib/lib[a-z-]+\.so\.$major(\..*)?)" \
             "$work/$pkg.list" || true)
-  [ -z "$stray" ] || fail "$pkg holds files that belong elsewhere: $stray"
+  [ -z "$stray" ] || fail "$pkg holds files that belong elsewhere: ${stray//$'\n'/ }"
 done
 
 # ---- installed for real --------------------------------------------------------------------
