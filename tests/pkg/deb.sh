@@ -70,6 +70,9 @@ for p in "${packages[@]}"; do
   [ -f "$deb" ] || { fail "no $deb"; continue; }
   dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./||; s|/$||; /^$/d' > "$work/$p.list"
   dpkg -x "$deb" "$root"
+  # built without root (Rules-Requires-Root: no), installed as root's all the same
+  owners=$(dpkg-deb -c "$deb" | awk '$2 != "root/root" { print $6 }')
+  [ -z "$owners" ] || fail "$p: not owned by root/root: ${owners//$'\n'/ }"
 done
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 
