@@ -31,7 +31,7 @@ static void print_command_list(FILE *out) {
 static void print_help(FILE *out) {
     fprintf(out, "stackheap %s: the stack and the heap of a real program, drawn as the\n"
                  "lesson \"Stack vs Heap\" draws them\n\n"
-                 "usage: stackheap <command> [options]\n\ncommands:\n", SH_CLI_VERSION);
+                 "usage: stackheap <command> [options]\n\ncommands:\n", SH_VERSION_STRING);
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-8s %s%s\n", commands[i]->name, commands[i]->help,
                 commands[i]->available ? "" : " (not available yet)");
@@ -66,7 +66,7 @@ int main(int argc, char **argv) {
     const char *name = argv[1];
     if (!strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h"))
         return help_command(argc, argv);
-    if (!strcmp(name, "--version")) { printf("stackheap %s\n", SH_CLI_VERSION); return SH_EXIT_OK; }
+    if (!strcmp(name, "--version")) { printf("stackheap %s\n", SH_VERSION_STRING); return SH_EXIT_OK; }
     if (name[0] == '-') {
         fprintf(stderr, "stackheap: unknown option '%s'; options before the command are "
                         "--help and --version (stackheap <command> [options])\n", name);
