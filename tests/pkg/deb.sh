@@ -240,8 +240,10 @@ if cc -o "$work/consumer" "$work/consumer.c" $flags 2> "$work/cc.log"; then
   got=$("$work/consumer")
   [ "$got" = "Hello, world! len 13 cap 13" ] && ok "a consumer of libstackheap: $got" \
     || fail "the consumer printed '$got'"
-  ldd "$work/consumer" | grep -qE "libstackheap\.so\.$major => (/usr)?/lib/$ma/libstackheap\.so\.$major " \
-    || fail "the consumer does not load /$lib/libstackheap.so.$major: $(ldd "$work/consumer")"
+  # (not ldd | grep -q: grep's early exit would fail the pipe under pipefail)
+  libs=$(ldd "$work/consumer")
+  grep -qE "libstackheap\.so\.$major => (/usr)?/lib/$ma/libstackheap\.so\.$major " <<<"$libs" \
+    || fail "the consumer does not load /$lib/libstackheap.so.$major: $libs"
 else
   cat "$work/cc.log"; fail "cc consumer.c $flags"
 fi
