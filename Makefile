@@ -6,7 +6,7 @@ ifeq ($(CI),true)
 CMAKE_FLAGS += -DSTACKHEAP_WERROR=ON
 endif
 
-.PHONY: all build demo test test-release test-checked test-asan bench clean
+.PHONY: all build demo test test-release test-checked test-asan bench deb clean
 
 all: build
 
@@ -55,5 +55,12 @@ bench:
 	@cat bench/out/RESULTS.md bench/out/RESULTS-*.md > bench/out/RESULTS-all.md
 	@echo "all tables: bench/out/RESULTS-all.md (commit it as bench/RESULTS.md)"
 
+# The Debian packages (debian/), built with debhelper out of a copy of the tree into
+# $(DEB_DIR); scripts/deb.sh reuses packages built from the same files.
+DEB_DIR ?= build-deb
+deb:
+	@scripts/deps.sh deb
+	@JOBS=$(JOBS) scripts/deb.sh $(DEB_DIR)
+
 clean:
-	rm -rf $(BUILD) $(BUILD)-checked $(BUILD)-asan $(BUILD)-bench
+	rm -rf $(BUILD) $(BUILD)-checked $(BUILD)-asan $(BUILD)-bench $(DEB_DIR)

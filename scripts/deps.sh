@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a target needs, when they are missing.
-# Usage: scripts/deps.sh build|test|bench|demo|browser
+# Usage: scripts/deps.sh build|test|bench|demo|browser|deb
 # Run as root it installs with apt-get; otherwise it says what to install and fails (for
 # rustc alone it says so and goes on: the Rust programs are then skipped, and said so).
 # demo: a rustc for the lesson's Rust programs, Debian's when none is found (not in PATH nor
@@ -9,6 +9,8 @@
 # browser: Debian's chromium and a font for the lesson page's tests (tests/html) and bench
 # (bench/html), then playwright-core from npm into tests/html/node_modules (no root needed;
 # the version is pinned by tests/html/package-lock.json).
+# deb: debhelper and dpkg-dev for `make deb` (no fakeroot: debian/control says
+# Rules-Requires-Root: no).
 set -euo pipefail
 want=(cmake make gcc pkg-config libdw-dev)
 case "${1:-build}" in
@@ -17,7 +19,8 @@ case "${1:-build}" in
   test)  want+=(python3 sqlite3 git rustc clang g++) ;;
   bench) want+=(libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 python3 sqlite3) ;;
   browser) want=(chromium fonts-dejavu-core nodejs npm) ;;
-  *) echo "deps.sh: unknown target '$1' (build, test, bench, demo or browser)" >&2; exit 2 ;;
+  deb)   want+=(debhelper dpkg-dev) ;;
+  *) echo "deps.sh: unknown target '$1' (build, test, bench, demo, browser or deb)" >&2; exit 2 ;;
 esac
 top=$(cd "$(dirname "$0")/.." && pwd)
 # Two test scripts may ask at once (ctest -j): one installs, the other waits for it.
@@ -40,6 +43,8 @@ for pkg in "${want[@]}"; do
   case "$pkg" in
     lib*|fonts-*) dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg") ;;
     nodejs) command -v node >/dev/null 2>&1 || missing+=("$pkg") ;;
+    debhelper) command -v dh >/dev/null 2>&1 || missing+=("$pkg") ;;
+    dpkg-dev) command -v dpkg-buildpackage >/dev/null 2>&1 || missing+=("$pkg") ;;
     rustc) if [ "${1:-build}" = test ]; then [ -x /usr/bin/rustc ] || missing+=("$pkg")
            else command -v rustc >/dev/null 2>&1 || [ -x "$HOME/.cargo/bin/rustc" ] || missing+=("$pkg"); fi ;;
     *)    command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg") ;;
