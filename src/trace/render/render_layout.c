@@ -145,7 +145,10 @@ static void wrapped_lines(const painter *p, char items[][80], size_t n) {
             strcpy(line, "  ");
         }
         if (display_width(line) > 2) strcat(line, p->g->sep);
-        strncat(line, items[i], sizeof line - strlen(line) - 1);
+        size_t used = strlen(line), len = strlen(items[i]);
+        if (len > sizeof line - used - 1) len = sizeof line - used - 1;   /* cut, never overflow */
+        memcpy(line + used, items[i], len);
+        line[used + len] = '\0';
     }
     if (display_width(line) > 2) text_line(p, line, 0, NULL, NULL);
 }
