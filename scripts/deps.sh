@@ -40,10 +40,10 @@ for pkg in "${want[@]}"; do
   case "$pkg" in
     lib*|fonts-*) dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg") ;;
     nodejs) command -v node >/dev/null 2>&1 || missing+=("$pkg") ;;
-    man-db) command -v man >/dev/null 2>&1 || missing+=("$pkg") ;;          # tests/cli/test_man.sh
-    groff-base) command -v groff >/dev/null 2>&1 || missing+=("$pkg") ;;
     rustc) if [ "${1:-build}" = test ]; then [ -x /usr/bin/rustc ] || missing+=("$pkg")
            else command -v rustc >/dev/null 2>&1 || [ -x "$HOME/.cargo/bin/rustc" ] || missing+=("$pkg"); fi ;;
+    man-db) command -v man >/dev/null 2>&1 || missing+=("$pkg") ;;          # tests/cli/test_man.sh
+    groff-base) command -v groff >/dev/null 2>&1 || missing+=("$pkg") ;;
     *)    command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg") ;;
   esac
 done
