@@ -75,7 +75,7 @@ int shi_cli_parse(const char *cmd, int argc, char **argv, const shi_cli_option *
                   int *ret_status);
 
 /* The one shape of a usage error: "stackheap CMD: <what>; see stackheap CMD --help" on
- * stderr; returns SH_EXIT_USAGE. */
+ * stderr ("stackheap: ...; see stackheap --help" when cmd is NULL); returns SH_EXIT_USAGE. */
 __attribute__((format(printf, 2, 3)))
 int shi_cli_usage_error(const char *cmd, const char *fmt, ...);
 

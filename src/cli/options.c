@@ -35,9 +35,11 @@ static const shi_cli_option *find(const shi_cli_option *opts, int key) {
 int shi_cli_usage_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "stackheap %s: ", cmd);
+    const char *space = cmd ? " " : "";
+    cmd = cmd ? cmd : "";
+    fprintf(stderr, "stackheap%s%s: ", space, cmd);
     vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "; see stackheap %s --help\n", cmd);
+    fprintf(stderr, "; see stackheap%s%s --help\n", space, cmd);
     va_end(ap);
     return SH_EXIT_USAGE;
 }

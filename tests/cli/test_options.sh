@@ -98,6 +98,15 @@ for f in nan nan2 zero tnan tbig novalue nojson unknown unknown_short nothing no
 done
 pass "every run usage error above is one line ending '; see stackheap run --help'"
 
+# before the command: the same shape, pointing at stackheap --help
+run top_none
+run top_cmd frob
+run top_opt -x
+run top_help help frob
+check "stackheap, stackheap frob, stackheap -x, stackheap help frob: exit 2, one line ending '; see stackheap --help'" \
+    eval 'for f in top_none top_cmd top_opt top_help; do [ "$(wc -l < "$work/$f.err")" -eq 1 ] && grep -q "^stackheap: .*; see stackheap --help$" "$work/$f.err" || exit 1; done; [ $rc -eq 2 ]'
+check "stackheap frob: names it and the commands" eval 'has top_cmd.err "unknown command '"'frob'"'; commands: layout, run"'
+
 # ---- a missing or unrunnable program: one message from both commands ------------------------
 mkdir -p "$work/adir"
 printf 'not a program\n' > "$work/notexec.txt"
