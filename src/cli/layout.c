@@ -43,6 +43,7 @@ static void usage(FILE *out) {
         "                  \"perms\",\"path\"}], ascending addresses (docs/cli.md)\n"
         "  --ascii         ASCII only (also when the locale is not UTF-8)\n"
         "  -h, --help      this help\n\n"
+        "A value follows its option as --stop main or --stop=main (-p 12 or -p12).\n"
         "Colour only on a terminal, never with NO_COLOR set.\n");
 }
 

@@ -1542,7 +1542,7 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     shi_tracer_info info = {0};
     tracer tr = {.max_steps = max_steps};
     char *path = shi_launch_find_program(argv[0], err, errlen);
-    if (!path) return NULL;   /* errno and err say why, as stackheap layout says it */
+    if (!path) return NULL;   /* errno and err say why, in shi_launch_run's words */
     if (shi_launch_check(path, argv[0], true, err, errlen) != 0) {
         free(path);
         errno = ENOEXEC;
