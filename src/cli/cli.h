@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define SH_CLI_VERSION "0.1.0"
+#include <stackheap/version.h>   /* SH_VERSION_STRING: project()'s, one place */
 
 enum { SH_EXIT_OK = 0, SH_EXIT_FAIL = 1, SH_EXIT_USAGE = 2 };
 

@@ -35,7 +35,7 @@ static const char *command_list(void) {
 static void print_help(FILE *out) {
     fprintf(out, "stackheap %s: the stack and the heap of a real program, drawn as the\n"
                  "lesson \"Stack vs Heap\" draws them\n\n"
-                 "usage: stackheap <command> [options]\n\ncommands:\n", SH_CLI_VERSION);
+                 "usage: stackheap <command> [options]\n\ncommands:\n", SH_VERSION_STRING);
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-8s %s%s\n", commands[i]->name, commands[i]->help,
                 commands[i]->available ? "" : " (not available yet)");
@@ -64,7 +64,7 @@ int main(int argc, char **argv) {
     const char *name = argv[1];
     if (!strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h"))
         return help_command(argc, argv);
-    if (!strcmp(name, "--version")) { printf("stackheap %s\n", SH_CLI_VERSION); return SH_EXIT_OK; }
+    if (!strcmp(name, "--version")) { printf("stackheap %s\n", SH_VERSION_STRING); return SH_EXIT_OK; }
     if (name[0] == '-') {
         return shi_cli_usage_error(NULL, "unknown option '%s' (before the command: --help, "
                                          "--version)", name);
