@@ -16,7 +16,7 @@ want=(cmake make gcc pkg-config libdw-dev)
 case "${1:-build}" in
   build) ;;
   demo)  want+=(rustc) ;;
-  test)  want+=(python3 sqlite3 git rustc clang g++) ;;
+  test)  want+=(python3 sqlite3 git rustc clang g++ man-db groff-base) ;;
   bench) want+=(libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 python3 sqlite3) ;;
   browser) want=(chromium fonts-dejavu-core nodejs npm) ;;
   deb)   want+=(debhelper dpkg-dev) ;;
@@ -47,6 +47,8 @@ for pkg in "${want[@]}"; do
     dpkg-dev) command -v dpkg-buildpackage >/dev/null 2>&1 || missing+=("$pkg") ;;
     rustc) if [ "${1:-build}" = test ]; then [ -x /usr/bin/rustc ] || missing+=("$pkg")
            else command -v rustc >/dev/null 2>&1 || [ -x "$HOME/.cargo/bin/rustc" ] || missing+=("$pkg"); fi ;;
+    man-db) command -v man >/dev/null 2>&1 || missing+=("$pkg") ;;          # tests/cli/test_man.sh
+    groff-base) command -v groff >/dev/null 2>&1 || missing+=("$pkg") ;;
     *)    command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg") ;;
   esac
 done

@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -44,50 +43,34 @@ static void usage(FILE *out) {
         "                  \"perms\",\"path\"}], ascending addresses (docs/cli.md)\n"
         "  --ascii         ASCII only (also when the locale is not UTF-8)\n"
         "  -h, --help      this help\n\n"
+        "A value follows its option as --stop main or --stop=main (-p 12 or -p12).\n"
         "Colour only on a terminal, never with NO_COLOR set.\n");
 }
 
-static bool parse_pid(const char *s, pid_t *ret_pid) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v <= 0 || v > 0x7fffffff) return false;
-    *ret_pid = (pid_t)v;
-    return true;
-}
+enum { OPT_STOP = 256, OPT_JSON, OPT_ASCII };
 
-static bool parse_stop(const char *s, shi_stop_at *ret_stop) {
-    static const char *const names[] = {"main", "heap", "exit"};
-    for (int i = 0; i < 3; i++)
-        if (!strcmp(s, names[i])) { *ret_stop = (shi_stop_at)i; return true; }
-    return false;
-}
+/* in the order of shi_stop_at */
+static const char *const stop_names[] = {"main", "heap", "exit", NULL};
 
 static const shi_cli_option layout_options[] = {
-    {"help", 'h', NULL},
-    {"pid", 'p', "a process id, as in -p 1234"},
-    {"stop", 256, "main, heap or exit"},
-    {"json", 257, NULL},
-    {"ascii", 258, NULL},
+    {"help", 'h', SHI_CLI_FLAG, NULL, 0, NULL},
+    {"pid", 'p', SHI_CLI_NUMBER, "a process id", 0x7fffffff, NULL},
+    {"stop", OPT_STOP, SHI_CLI_CHOICE, "main, heap or exit", 0, stop_names},
+    {"json", OPT_JSON, SHI_CLI_FLAG, NULL, 0, NULL},
+    {"ascii", OPT_ASCII, SHI_CLI_FLAG, NULL, 0, NULL},
     {0},
 };
 
-static int on_option(void *ctx, int key, const char *v) {
+static int on_option(void *ctx, int key, const shi_cli_value *v) {
     options *o = ctx;
     switch (key) {
     case 'h': usage(stdout); return SH_EXIT_OK;
-    case 'p':
-        if (!parse_pid(v, &o->pid))
-            return shi_cli_usage_error("layout", "not a process id (a number above 0, as ps "
-                                                 "shows) '%s'", v);
-        return -1;
-    case 256:
-        if (!parse_stop(v, &o->stop))
-            return shi_cli_usage_error("layout", "--stop takes main, heap or exit, not '%s'", v);
-        return -1;
-    case 257: o->json = true; return -1;
-    default: o->ascii = true; return -1;
+    case 'p': o->pid = (pid_t)v->number; break;
+    case OPT_STOP: o->stop = (shi_stop_at)v->choice; break;
+    case OPT_JSON: o->json = true; break;
+    case OPT_ASCII: o->ascii = true; break;
     }
+    return -1;
 }
 
 /* -1: go on; else the exit status (help printed, or a usage error explained). */

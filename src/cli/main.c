@@ -22,10 +22,14 @@ static const shi_cli_command *find_command(const char *name) {
 }
 
 /* "layout, run (not available yet)": the same list the help shows, on one line. */
-static void print_command_list(FILE *out) {
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(out, "%s%s%s", i ? ", " : "", commands[i]->name,
-                commands[i]->available ? "" : " (not available yet)");
+static const char *command_list(void) {
+    static char list[256];
+    size_t n = 0;
+    for (size_t i = 0; i < NCOMMANDS && n < sizeof list; i++)
+        n += (size_t)snprintf(list + n, sizeof list - n, "%s%s%s", i ? ", " : "",
+                              commands[i]->name,
+                              commands[i]->available ? "" : " (not available yet)");
+    return list;
 }
 
 static void print_help(FILE *out) {
@@ -41,10 +45,7 @@ static void print_help(FILE *out) {
 }
 
 static int unknown_command(const char *name) {
-    fprintf(stderr, "stackheap: unknown command '%s'; commands: ", name);
-    print_command_list(stderr);
-    fprintf(stderr, "\n");
-    return SH_EXIT_USAGE;
+    return shi_cli_usage_error(NULL, "unknown command '%s'; commands: %s", name, command_list());
 }
 
 /* `stackheap help layout` is `stackheap layout --help`. */
@@ -58,19 +59,15 @@ static int help_command(int argc, char **argv) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "stackheap: which command? commands: ");
-        print_command_list(stderr);
-        fprintf(stderr, "\n(stackheap --help says more)\n");
-        return SH_EXIT_USAGE;
+        return shi_cli_usage_error(NULL, "which command? commands: %s", command_list());
     }
     const char *name = argv[1];
     if (!strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h"))
         return help_command(argc, argv);
     if (!strcmp(name, "--version")) { printf("stackheap %s\n", SH_VERSION_STRING); return SH_EXIT_OK; }
     if (name[0] == '-') {
-        fprintf(stderr, "stackheap: unknown option '%s'; options before the command are "
-                        "--help and --version (stackheap <command> [options])\n", name);
-        return SH_EXIT_USAGE;
+        return shi_cli_usage_error(NULL, "unknown option '%s' (before the command: --help, "
+                                         "--version)", name);
     }
     const shi_cli_command *c = find_command(name);
     if (!c) return unknown_command(name);

@@ -182,41 +182,34 @@ typedef struct run_options {
 enum { OPT_JSON = 256, OPT_JSON_VERSION, OPT_HTML, OPT_PYTUTOR, OPT_MAX_STEPS, OPT_TIMEOUT,
        OPT_STDIN, OPT_ASCII };
 
+static const char *const json_versions[] = {"1", "2", NULL};
+
 static const shi_cli_option run_options_table[] = {
-    {"help", 'h', NULL},
-    {"json", OPT_JSON, "a file name"},
-    {"json-version", OPT_JSON_VERSION, "a version number (1 or 2)"},
-    {"html", OPT_HTML, "a file name"},
-    {"pytutor", OPT_PYTUTOR, "a file name"},
-    {"max-steps", OPT_MAX_STEPS, "a number"},
-    {"timeout", OPT_TIMEOUT, "a number of seconds"},
-    {"stdin", OPT_STDIN, "a file name"},
-    {"ascii", OPT_ASCII, NULL},
+    {"help", 'h', SHI_CLI_FLAG, NULL, 0, NULL},
+    {"json", OPT_JSON, SHI_CLI_TEXT, "a file name", 0, NULL},
+    {"json-version", OPT_JSON_VERSION, SHI_CLI_CHOICE, "1 or 2", 0, json_versions},
+    {"html", OPT_HTML, SHI_CLI_TEXT, "a file name", 0, NULL},
+    {"pytutor", OPT_PYTUTOR, SHI_CLI_TEXT, "a file name", 0, NULL},
+    {"max-steps", OPT_MAX_STEPS, SHI_CLI_NUMBER, "a number", SIZE_MAX, NULL},
+    /* a million seconds: eleven days, past any lesson's program */
+    {"timeout", OPT_TIMEOUT, SHI_CLI_NUMBER, "a number", 1000000, NULL},
+    {"stdin", OPT_STDIN, SHI_CLI_TEXT, "a file name", 0, NULL},
+    {"ascii", OPT_ASCII, SHI_CLI_FLAG, NULL, 0, NULL},
     {0},
 };
 
-static int on_option(void *ctx, int key, const char *v) {
+static int on_option(void *ctx, int key, const shi_cli_value *v) {
     run_options *o = ctx;
-    unsigned long long n;
     switch (key) {
     case 'h': usage(stdout); return SH_EXIT_OK;
-    case OPT_JSON: o->json = v; break;
-    case OPT_JSON_VERSION:
-        if (!shi_cli_number("run", "--json-version", v, 2, &n)) return SH_EXIT_USAGE;
-        o->json_version = (int)n;
-        break;
-    case OPT_HTML: o->html = v; break;
-    case OPT_PYTUTOR: o->pytutor = v; break;
-    case OPT_STDIN: o->stdin_path = v; break;
+    case OPT_JSON: o->json = v->text; break;
+    case OPT_JSON_VERSION: o->json_version = v->choice + 1; break;
+    case OPT_HTML: o->html = v->text; break;
+    case OPT_PYTUTOR: o->pytutor = v->text; break;
+    case OPT_STDIN: o->stdin_path = v->text; break;
     case OPT_ASCII: o->ascii = true; break;
-    case OPT_MAX_STEPS:
-        if (!shi_cli_number("run", "--max-steps", v, SIZE_MAX, &n)) return SH_EXIT_USAGE;
-        o->max_steps = (size_t)n;
-        break;
-    case OPT_TIMEOUT:   /* a million seconds: eleven days, past any lesson's program */
-        if (!shi_cli_number("run", "--timeout", v, 1000000, &n)) return SH_EXIT_USAGE;
-        o->timeout = (unsigned)n;
-        break;
+    case OPT_MAX_STEPS: o->max_steps = (size_t)v->number; break;
+    case OPT_TIMEOUT: o->timeout = (unsigned)v->number; break;
     }
     return -1;
 }
@@ -231,8 +224,7 @@ static int run_body(int argc, char **argv) {
     size_t max_steps = o.max_steps;
     unsigned timeout = o.timeout;
     if (i >= argc) {
-        fprintf(stderr, "stackheap run: which program? (stackheap run -- ./prog args...)\n");
-        return SH_EXIT_USAGE;
+        return shi_cli_usage_error("run", "which program? as in stackheap run -- ./prog args...");
     }
 
     out_file outs[] = {{json, NULL, o.json_version == 1 ? SH_TRACE_JSON_V1 : SH_TRACE_JSON, false},

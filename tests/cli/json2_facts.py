@@ -195,8 +195,8 @@ except ValueError as e:
 check("read_trace refuses version 3, naming it", refused)
 r = subprocess.run([BIN, "run", "--json-version", "3", "--json", os.path.join(WORK, "x.json"),
                     "--", loop], capture_output=True, text=True)
-check("run --json-version 3: exit 2, says 1 to 2",
-      r.returncode == 2 and "--json-version needs a number from 1 to 2" in r.stderr, r.stderr)
+check("run --json-version 3: exit 2, says 1 or 2",
+      r.returncode == 2 and "--json-version needs 1 or 2, got '3'" in r.stderr, r.stderr)
 r = subprocess.run([sys.executable, os.path.join(SRC, "docs", "read_trace.py"),
                     os.path.join(WORK, "args.c.v2.json"), "1"], capture_output=True, text=True)
 one = load_trace(os.path.join(WORK, "args.c.v1.json"))["steps"][1]

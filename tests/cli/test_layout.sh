@@ -228,7 +228,7 @@ check "a file that is not executable: exit 1, not executable" eval '[ $rc -eq 1 
 run nopid layout -p 99999999
 check "a PID that does not exist: exit 1, no process" eval '[ $rc -eq 1 ] && has nopid.err "no process with PID 99999999"'
 run badpid layout -p abc
-check "-p abc: exit 2" eval '[ $rc -eq 2 ] && has badpid.err "not a process id"'
+check "-p abc: exit 2, what -p needs and what it got" eval '[ $rc -eq 2 ] && has badpid.err "-p needs a process id, got '"'abc'"'"'
 run nopidarg layout -p
 check "-p without a PID: exit 2" eval '[ $rc -eq 2 ] && has nopidarg.err "-p needs a process id"'
 run both layout -p 1 -- "$work/prog"
@@ -238,7 +238,7 @@ check "-- and nothing after: exit 2" eval '[ $rc -eq 2 ] && has dashdash.err "no
 run lbadopt layout --frob
 check "layout --frob: exit 2, names the option" eval '[ $rc -eq 2 ] && has lbadopt.err "unknown option '"'--frob'"'"'
 run badstop layout --stop soon -- "$work/prog"
-check "--stop soon: exit 2" eval '[ $rc -eq 2 ] && has badstop.err "--stop takes main, heap or exit"'
+check "--stop soon: exit 2, what --stop needs and what it got" eval '[ $rc -eq 2 ] && has badstop.err "--stop needs main, heap or exit, got '"'soon'"'"'
 check "no test program left running" no_prog_left
 
 echo "$passed passed, $failed failed"

@@ -33,6 +33,14 @@ check "run --timeout 30: accepted (2 steps)" eval '[ $rc -eq 1 ] && [ "$(steps "
 run tmoeq run --timeout=30 --max-steps=2 --json tmoeq.json -- ./loop
 check "run --timeout=30: accepted" eval '[ $rc -eq 1 ] && [ "$(steps "$work/tmoeq.json")" = 2 ]'
 
+# every option that takes a value, both ways: the files it names are written, the values used
+printf 'in\n' > "$work/in.txt"
+run alleq run --json-version=1 --json=alleq.json --html=alleq.html --pytutor=alleq.pt --stdin=in.txt --max-steps=50 --timeout=30 -- ./args
+check "run with every value option as --opt=V: exit 0, JSON version 1, HTML and Python Tutor files" \
+    eval '[ $rc -eq 0 ] && grep -q "\"version\": 1" "$work/alleq.json" && [ -s "$work/alleq.html" ] && [ -s "$work/alleq.pt" ]'
+run allsp run --json-version 1 --json allsp.json --html allsp.html --pytutor allsp.pt --stdin in.txt --max-steps 50 --timeout 30 -- ./args
+check "run with every value option as --opt V: the same files" \
+    eval '[ $rc -eq 0 ] && grep -q "\"version\": 1" "$work/allsp.json" && cmp -s "$work/alleq.pt" "$work/allsp.pt"'
 # ---- the program's options are the program's ----------------------------------------------
 run progopts run --json progopts.json -- ./args --max-steps=3 x
 check "run -- ./args --max-steps=3 x: the program gets both words (prints '3 x 13')" \
@@ -70,6 +78,57 @@ check "run with no program: exit 2, which program?" eval '[ $rc -eq 2 ] && has n
 run badrun run --max-steps x --json badrun.json -- ./loop
 check "run: a usage error runs nothing (no JSON written)" eval '[ $rc -eq 2 ] && [ ! -e "$work/badrun.json" ]'
 
+run emptyjson run --json= -- ./args
+check "run --json=: exit 2, needs a file name, got ''" eval '[ $rc -eq 2 ] && has emptyjson.err "stackheap run: --json needs a file name, got '"''"'"'
+run badjv run --json-version=3 -- ./args
+check "run --json-version=3: exit 2, needs 1 or 2" eval '[ $rc -eq 2 ] && has badjv.err "--json-version needs 1 or 2, got '"'3'"'"'
+run flageq run --ascii=yes -- ./args
+check "run --ascii=yes: exit 2, takes no value" eval '[ $rc -eq 2 ] && has flageq.err "stackheap run: --ascii takes no value, got '"'--ascii=yes'"'"'
+run helpeq run --help=1
+check "run --help=1: exit 2, takes no value (not 'unknown option -h')" eval '[ $rc -eq 2 ] && has helpeq.err "--help takes no value"'
+run ambig run --j=x.json -- ./args
+check "run --j=x.json: exit 2, names --json and --json-version" \
+    eval '[ $rc -eq 2 ] && has ambig.err "'"'--j'"' could be --json or --json-version" && [ ! -e "$work/x.json" ]'
+run abbrev_missing run --max
+check "run --max (an abbreviation, last word): the message names --max-steps" eval '[ $rc -eq 2 ] && has abbrev_missing.err "stackheap run: --max-steps needs a number"'
+# one shape for every usage error: what, then where to read more
+bad_shape=()
+for f in nan nan2 zero tnan tbig novalue nojson unknown unknown_short nothing noprog emptyjson badjv flageq ambig; do
+    [ "$(wc -l < "$work/$f.err")" -eq 1 ] && grep -q "; see stackheap run --help$" "$work/$f.err" || bad_shape+=("$f")
+done
+check "every run usage error above is one line ending '; see stackheap run --help'" eval '[ ${#bad_shape[@]} -eq 0 ] || { echo "  not so: ${bad_shape[*]}"; false; }'
+
+# before the command: the same shape, pointing at stackheap --help
+run top_none
+run top_cmd frob
+run top_opt -x
+run top_help help frob
+top_shape() {   # each message: one line, "stackheap: ...; see stackheap --help"
+    for f in top_none top_cmd top_opt top_help; do
+        [ "$(wc -l < "$work/$f.err")" -eq 1 ] && grep -q "^stackheap: .*; see stackheap --help$" "$work/$f.err" || return 1
+    done
+}
+check "stackheap, stackheap frob, stackheap -x, stackheap help frob: exit 2, one line ending '; see stackheap --help'" \
+    eval '[ $rc -eq 2 ] && top_shape'
+
+# ---- a missing or unrunnable program: one message from both commands ------------------------
+mkdir -p "$work/adir"
+printf 'not a program\n' > "$work/notexec.txt"
+cp "$work/args" "$work/args_noexec" && chmod -x "$work/args_noexec"
+for p in ./no-such-prog no-such-prog-anywhere ./notexec.txt ./args_noexec ./adir; do
+    run prun run -- "$p"; rrc=$rc
+    run play layout -- "$p"; lrc=$rc
+    r=$(sed 's/^stackheap run: //' "$work/prun.err"); l=$(sed 's/^stackheap layout: //' "$work/play.err")
+    check "program '$p': run and layout say the same ('$l'), exit 1" \
+        eval '[ $rrc -eq 1 ] && [ $lrc -eq 1 ] && [ -n "$r" ] && [ "$r" = "$l" ]'
+done
+run pmiss run -- ./no-such-prog
+check "run -- ./no-such-prog: no such program, check the path" eval 'has pmiss.err "stackheap run: no such program '"'./no-such-prog'"' (check the path)"'
+run pnox run -- ./args_noexec
+check "run -- a file without x: not executable, chmod +x" eval 'has pnox.err "is not executable" && has pnox.err "chmod +x"'
+run pdir layout -- ./adir
+check "layout -- a directory: a directory, not a program" eval 'has pdir.err "'"'./adir'"' is a directory, not a program"'
+
 # ---- --help ---------------------------------------------------------------------------------
 run help run --help
 check "run --help: exit 0, every option listed" \
@@ -91,7 +150,7 @@ check "layout --stop=main -- prog: stopped at main" eval '[ $rc -eq 0 ] && has l
 run lstopmiss layout --stop
 check "layout --stop (last word): exit 2, says what it takes" eval '[ $rc -eq 2 ] && has lstopmiss.err "--stop needs main, heap or exit"'
 run lbad layout --pid=abc
-check "layout --pid=abc: exit 2, not a process id" eval '[ $rc -eq 2 ] && has lbad.err "not a process id"'
+check "layout --pid=abc: exit 2, --pid needs a process id" eval '[ $rc -eq 2 ] && has lbad.err "stackheap layout: --pid needs a process id, got '"'abc'"'"'
 run lunk layout --max-steps=3
 check "layout --max-steps=3: exit 2, run's option is not layout's" eval '[ $rc -eq 2 ] && has lunk.err "unknown option '"'--max-steps=3'"'"'
 run lhelp layout --help

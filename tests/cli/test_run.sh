@@ -157,6 +157,7 @@ check "loop: no traced process left behind" eval "! pgrep -x $endless >/dev/null
 run missing -- ./no-such-program
 check "a missing program: exit 1 and a message" eval '[ $rc -eq 1 ] && has missing.err "no-such-program"'
 echo "not a program" > "$work/text.txt"
+chmod +x "$work/text.txt"
 run notelf -- ./text.txt
 check "not an ELF file: exit 1 and a message" eval '[ $rc -eq 1 ] && grep -qi "elf" "$work/notelf.err"'
 test_cc -g0 -O0 -o "$work/nodebug" "$src/examples/add.c"

@@ -554,7 +554,8 @@ static void expect_failure(char *const argv[], const sh_trace_opts *o, int want_
 }
 
 SH_TEST(test_no_such_program) {
-    expect_failure((char *[]){"/nonexistent/prog", NULL}, NULL, ENOENT, "No such file");
+    expect_failure((char *[]){"/nonexistent/prog", NULL}, NULL, ENOENT,
+                   "no such program '/nonexistent/prog' (check the path)");
     expect_failure((char *[]){"sh-no-such-command-here", NULL}, NULL, ENOENT,
                    "no such program");
 }

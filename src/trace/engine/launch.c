@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "trace/engine/layout.h"
@@ -27,11 +28,17 @@
 
 /* ---- starting the program ---------------------------------------------------------------- */
 
-static void explain_spawn_error(const char *prog, int e, char *err, size_t errlen) {
+/* The one set of words for a program that cannot be started, whichever command asked:
+ * found by shi_launch_find_program before the run, or by exec itself (a race). */
+static void explain_spawn_error(const char *prog, int e, bool is_dir, char *err, size_t errlen) {
     bool bare = !strchr(prog, '/');
+    if (!err || !errlen) return;
     if (e == ENOENT)
-        snprintf(err, errlen, "no such program '%s' (check the path%s%s)", prog,
-                 bare ? "; a program in this directory needs ./, as in ./" : "", bare ? prog : "");
+        snprintf(err, errlen, "no such program '%s' (%s%s)", prog,
+                 bare ? "not in PATH; a program in this directory needs ./, as in ./"
+                      : "check the path", bare ? prog : "");
+    else if (e == EACCES && is_dir)
+        snprintf(err, errlen, "'%s' is a directory, not a program", prog);
     else if (e == EACCES)
         snprintf(err, errlen, "'%s' is not executable (is it a program? chmod +x it if it is)",
                  prog);
@@ -42,20 +49,43 @@ static void explain_spawn_error(const char *prog, int e, char *err, size_t errle
         snprintf(err, errlen, "cannot run '%s': %s", prog, strerror(e));
 }
 
-char *shi_launch_find_program(const char *name) {
-    if (strchr(name, '/')) return strdup(name);
-    const char *env = getenv("PATH");
-    char *paths = strdup(env && *env ? env : "/usr/local/bin:/usr/bin:/bin");
-    char *found = NULL, *save = NULL;
-    for (char *dir = strtok_r(paths, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
-        size_t len = strlen(dir) + strlen(name) + 2;
-        char *cand = malloc(len);
-        if (!cand) break;
-        snprintf(cand, len, "%s/%s", *dir ? dir : ".", name);
-        if (access(cand, X_OK) == 0) found = cand;
-        else free(cand);
+/* What exec would say of `path`: 0 if it may run it, else the errno. */
+static int runnable(const char *path, bool *ret_is_dir) {
+    struct stat st;
+    *ret_is_dir = false;
+    if (stat(path, &st) != 0) return errno;
+    if (S_ISDIR(st.st_mode)) { *ret_is_dir = true; return EACCES; }
+    if (!S_ISREG(st.st_mode) || access(path, X_OK) != 0) return EACCES;
+    return 0;
+}
+
+char *shi_launch_find_program(const char *name, char *err, size_t errlen) {
+    bool is_dir = false;
+    int e = ENOENT;
+    char *found = NULL;
+    if (strchr(name, '/')) {
+        e = runnable(name, &is_dir);
+        if (!e && !(found = strdup(name))) e = ENOMEM;
+    } else {
+        const char *env = getenv("PATH");
+        char *paths = strdup(env && *env ? env : "/usr/local/bin:/usr/bin:/bin");
+        char *save = NULL;
+        for (char *dir = paths ? strtok_r(paths, ":", &save) : NULL; dir && !found;
+             dir = strtok_r(NULL, ":", &save)) {
+            size_t len = strlen(dir) + strlen(name) + 2;
+            char *cand = malloc(len);
+            if (!cand) break;
+            snprintf(cand, len, "%s/%s", *dir ? dir : ".", name);
+            bool d;
+            if (runnable(cand, &d) == 0) found = cand;   /* as exec, a PATH match must run */
+            else free(cand);
+        }
+        free(paths);
     }
-    free(paths);
+    if (!found) {
+        explain_spawn_error(name, e, is_dir, err, errlen);
+        errno = e;
+    }
     return found;
 }
 
@@ -214,13 +244,14 @@ static int run_past_main(shi_proc *p, shi_stop_at at, bool is_main, shi_launch *
 int shi_launch_run(char **argv, shi_stop_at at, shi_launch *ret_launch, char *err,
                    size_t errlen) {
     char why[512];
-    char *path = shi_launch_find_program(argv[0]);
-    int bad = path ? shi_launch_check(path, argv[0], false, err, errlen) : 0;
+    char *path = shi_launch_find_program(argv[0], err, errlen);
+    if (!path) return -1;
+    int bad = shi_launch_check(path, argv[0], false, err, errlen);
     free(path);
     if (bad) return -1;
     shi_proc *p = shi_proc_spawn(argv, &(shi_spawn_opts){.stop_at_exit = true}, why, sizeof why);
     if (!p) {
-        explain_spawn_error(argv[0], errno, err, errlen);
+        explain_spawn_error(argv[0], errno, false, err, errlen);
         return -1;
     }
     shi_launch l = {.proc = p, .pid = shi_proc_pid(p), .aslr_off = aslr_is_off(shi_proc_pid(p))};

@@ -39,8 +39,11 @@ typedef struct shi_launch {
 int shi_launch_run(char **argv, shi_stop_at at, shi_launch *ret_launch, char *err,
                    size_t errlen);
 /* The file a shell would run for `name`: itself if it has a '/', else the first executable
- * in PATH (as exec does, so the DWARF read is the program's). malloc'd; NULL if none. */
-char *shi_launch_find_program(const char *name);
+ * in PATH (as exec does, so the DWARF read is the program's). malloc'd. NULL with errno
+ * (ENOENT, EACCES) and the one message every command gives in err when there is none or it
+ * cannot run: "no such program './nope' (check the path)", "'./a.txt' is not executable
+ * (...)". err may be NULL. */
+char *shi_launch_find_program(const char *name, char *err, size_t errlen);
 /* Refuses, before it runs, a program stackheap cannot draw truly: -1 with the reason and
  * what to do in err ("'./p' is a 32-bit program (built with -m32?): ..."). A 32-bit or
  * non-x86-64 ELF always; with `tracing`, one built with a sanitizer that replaces malloc

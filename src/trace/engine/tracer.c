@@ -1541,14 +1541,8 @@ shi_trace *shi_tracer_run(char *const argv[], const shi_tracer_opts *o,
     size_t max_steps = opts.max_steps ? opts.max_steps : 10000;
     shi_tracer_info info = {0};
     tracer tr = {.max_steps = max_steps};
-    char *path = shi_launch_find_program(argv[0]);
-    if (!path) {
-        if (err && errlen)
-            snprintf(err, errlen, "%s: no such program (not a path, and not found in PATH)",
-                     argv[0]);
-        errno = ENOENT;
-        return NULL;
-    }
+    char *path = shi_launch_find_program(argv[0], err, errlen);
+    if (!path) return NULL;   /* errno and err say why, in shi_launch_run's words */
     if (shi_launch_check(path, argv[0], true, err, errlen) != 0) {
         free(path);
         errno = ENOEXEC;
