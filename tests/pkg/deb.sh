@@ -6,8 +6,6 @@
 # dpkg -i and used as a user would (the command on a small C program, the drop-in malloc by
 # its name, man, pkg-config, programs built against the headers and libraries), and purged:
 # the machine's packages are left as they were found.
-# Files the source does not provide yet (the .pc files, the CMake package, the man pages,
-# all from issue 13) are expected as soon as the source has them, and named when not.
 # exit 77: not Debian, or its build tools missing and not root to install them.
 set -euo pipefail
 src=${SH_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -100,17 +98,6 @@ expect() {
   esac
   ok "/$path ($pkg)"
 }
-# What the source provides, so that its files are expected in the packages (pending()
-# names those not expected yet).
-src_has() {
-  [ -n "$(find "$src" \( -path "$src/build*" -o -path "$src/obj-*" -o -path "$src/.git" \
-            -o -name node_modules \) -prune -o -name "$1" -print -quit)" ]
-}
-have_pc()    { src_has '*.pc.in' || grep -q pkgconfig "$src/CMakeLists.txt"; }
-have_cmake() { grep -q 'install(EXPORT' "$src/CMakeLists.txt"; }
-have_man()   { src_has "$1" || src_has "$1.in"; }
-pending()    { note "/$1 not expected yet: $2"; }
-
 for name in stackheap stackheap-malloc stackheap-trace; do
   pkg=libstackheap0; [ $name = stackheap-trace ] && pkg=libstackheap-trace0
   expect $pkg "$lib/lib$name.so.$cmake_ver" so "lib$name.so.$major"
@@ -121,22 +108,18 @@ expect libstackheap-dev "$lib/libstackheap.a" f
 for h in "$src"/include/stackheap/*.h; do
   expect libstackheap-dev "usr/include/stackheap/${h##*/}" f
 done
-if src_has version.h.in; then expect libstackheap-dev usr/include/stackheap/version.h f
-else pending usr/include/stackheap/version.h "the source has no version.h.in"; fi
+expect libstackheap-dev usr/include/stackheap/version.h f
 for pc in stackheap stackheap-malloc stackheap-trace; do
-  if have_pc; then expect libstackheap-dev "$lib/pkgconfig/$pc.pc" f
-  else pending "$lib/pkgconfig/$pc.pc" "the source has no *.pc.in"; fi
+  expect libstackheap-dev "$lib/pkgconfig/$pc.pc" f
 done
 for f in stackheap-config.cmake stackheap-config-version.cmake; do
-  if have_cmake; then expect libstackheap-dev "$lib/cmake/stackheap/$f" f
-  else pending "$lib/cmake/stackheap/$f" "CMakeLists.txt has no install(EXPORT)"; fi
+  expect libstackheap-dev "$lib/cmake/stackheap/$f" f
 done
 expect stackheap usr/bin/stackheap x
 expect stackheap usr/share/bash-completion/completions/stackheap f
 for page in stackheap.1 stackheap-run.1 stackheap-layout.1 stackheap.3 stackheap-malloc.7; do
   pkg=stackheap; [ "$page" = stackheap.3 ] && pkg=libstackheap-dev
-  if have_man "$page"; then expect $pkg "usr/share/man/man${page##*.}/$page.gz" f
-  else pending "usr/share/man/man${page##*.}/$page.gz" "the source has no $page"; fi
+  expect $pkg "usr/share/man/man${page##*.}/$page.gz" f
 done
 # A runtime library package holds its versioned libraries and its docs, nothing a newer
 # SONAME's package would also ship (Debian policy 8.1, 8.2).
@@ -204,17 +187,15 @@ allocs=$(STACKHEAP_STATS=1 LD_PRELOAD=libstackheap-malloc.so.0 ls / 2>&1 >/dev/n
 # Man pages, through man-db's own search path.
 if command -v man >/dev/null 2>&1; then
   for page in stackheap.1 stackheap-run.1 stackheap-layout.1 stackheap.3 stackheap-malloc.7; do
-    if have_man "$page"; then
-      got=$(man -w "${page##*.}" "${page%.*}" 2>&1) && [ "$got" = "/usr/share/man/man${page##*.}/$page.gz" ] \
-        && ok "man -w ${page##*.} ${page%.*}: $got" || fail "man -w ${page##*.} ${page%.*}: '$got'"
-    fi
+    got=$(man -w "${page##*.}" "${page%.*}" 2>&1) && [ "$got" = "/usr/share/man/man${page##*.}/$page.gz" ] \
+      && ok "man -w ${page##*.} ${page%.*}: $got" || fail "man -w ${page##*.} ${page%.*}: '$got'"
   done
 else
   note "no man-db here: man -w not tried"
 fi
 
 # A program using the library, built against the installed headers and library: with
-# pkg-config once the .pc files exist, else as -lstackheap.
+# pkg-config.
 cat > "$work/consumer.c" <<'C'
 #include <stdio.h>
 #include <stackheap/heap.h>
@@ -226,15 +207,10 @@ int main(void) {
     return 0;
 }
 C
-if have_pc; then
-  got=$(pkg-config --modversion stackheap 2>&1) && [ "$got" = "$cmake_ver" ] \
-    && ok "pkg-config --modversion stackheap: $got" || fail "pkg-config --modversion stackheap: '$got'"
-  flags=$(pkg-config --cflags --libs stackheap)
-  tflags=$(pkg-config --cflags --libs stackheap-trace)
-else
-  note "no stackheap.pc yet: the consumers link with -lstackheap and -lstackheap-trace"
-  flags=-lstackheap tflags=-lstackheap-trace
-fi
+got=$(pkg-config --modversion stackheap 2>&1) && [ "$got" = "$cmake_ver" ] \
+  && ok "pkg-config --modversion stackheap: $got" || fail "pkg-config --modversion stackheap: '$got'"
+flags=$(pkg-config --cflags --libs stackheap)
+tflags=$(pkg-config --cflags --libs stackheap-trace)
 # shellcheck disable=SC2086 # the flags are words
 if cc -o "$work/consumer" "$work/consumer.c" $flags 2> "$work/cc.log"; then
   got=$("$work/consumer")
@@ -257,8 +233,8 @@ if cc -o "$work/trace_api" "$src/examples/trace_api.c" $tflags 2> "$work/cc.log"
 else
   cat "$work/cc.log"; fail "cc examples/trace_api.c $tflags"
 fi
-# find_package, once the CMake package exists.
-if have_cmake; then
+# find_package.
+{
   mkdir -p "$work/cm"
   cat > "$work/cm/CMakeLists.txt" <<'CM'
 cmake_minimum_required(VERSION 3.20)
@@ -275,7 +251,7 @@ CM
   else
     cat "$work/cm.log"; fail "find_package(stackheap) against the installed package"
   fi
-fi
+}
 
 # ---- purged: the machine as it was -----------------------------------------------------------
 purge
