@@ -4,6 +4,7 @@
  * The table below is the only list of commands: help, the unknown-command message and
  * dispatch all read it, so a new command is one line here and one file of its own.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,7 +58,7 @@ static int help_command(int argc, char **argv) {
     return c->run(2, args);
 }
 
-int main(int argc, char **argv) {
+static int dispatch(int argc, char **argv) {
     if (argc < 2) {
         return shi_cli_usage_error(NULL, "which command? commands: %s", command_list());
     }
@@ -73,4 +74,18 @@ int main(int argc, char **argv) {
     if (!c) return unknown_command(name);
     fflush(stdout);
     return c->run(argc - 1, argv + 1);
+}
+
+/* A full disk or a closed pipe loses the diagram or the JSON printed to stdout: say so and
+ * fail, rather than exit 0 with the output cut (as `cat` or `ls` do). */
+int main(int argc, char **argv) {
+    int rc = dispatch(argc, argv);
+    int err = fflush(stdout) != 0 ? errno : 0;
+    if (err || ferror(stdout)) {
+        fprintf(stderr, "stackheap%s%s: writing the standard output failed%s%s\n",
+                argc > 1 && argv[1][0] != '-' ? " " : "", argc > 1 && argv[1][0] != '-' ? argv[1] : "",
+                err ? ": " : "", err ? strerror(err) : "");
+        if (rc == SH_EXIT_OK) rc = SH_EXIT_FAIL;
+    }
+    return rc;
 }

@@ -49,7 +49,8 @@ static void usage(FILE *out) {
                  "  --stdin FILE     the program reads this file as its stdin\n"
                  "  --ascii          draw with ASCII only\n"
                  "  -h, --help       this help\n\n"
-                 "A value follows its option as --max-steps 5 or --max-steps=5.\n",
+                 "A value follows its option as --max-steps 5 or --max-steps=5. FILE '-' is "
+                 "the standard output (one of --json, --html, --pytutor).\n",
             SH_TRACE_MAX_STEPS_DEFAULT, SH_TRACE_TIMEOUT_DEFAULT);
 }
 
@@ -67,6 +68,11 @@ typedef struct out_file {
     bool created;   /* no file was there before: a run that never happened removes it */
 } out_file;
 
+static bool is_stdout(const out_file *o) { return !strcmp(o->path, "-"); }
+static const char *out_name(const out_file *o) {
+    return is_stdout(o) ? "the standard output" : o->path;
+}
+
 /* "12.3 MiB", "10 MiB" */
 static void put_size(FILE *out, size_t bytes) {
     double mib = (double)bytes / (1 << 20);
@@ -83,7 +89,7 @@ static int write_pytutor(const out_file *o, const sh_trace *t, bool *refused) {
     if (rc == 0 || errno != EFBIG) return rc;
     *refused = true;
     fprintf(stderr, "stackheap run: not writing %s: the Python Tutor export of these %zu steps "
-                    "would be %s", o->path, sh_trace_nsteps(t),
+                    "would be %s", out_name(o), sh_trace_nsteps(t),
             size > SH_TRACE_PYTUTOR_COUNT_MAX ? "more than " : "");
     put_size(stderr, size > SH_TRACE_PYTUTOR_COUNT_MAX ? SH_TRACE_PYTUTOR_COUNT_MAX : size);
     fprintf(stderr, " (each step repeats the whole stack and heap); Python Tutor opens at most ");
@@ -102,11 +108,14 @@ static int write_pytutor(const out_file *o, const sh_trace *t, bool *refused) {
 static int open_outputs(out_file *outs, size_t n) {
     for (size_t k = 0; k < n; k++) {
         if (!outs[k].path) continue;
-        int fd = open(outs[k].path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        outs[k].created = fd >= 0;
+        /* "-": the standard output, as for cat; a copy of it, so that closing it here
+         * leaves main's final check of stdout meaningful */
+        int fd = is_stdout(&outs[k]) ? fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0)
+                                     : open(outs[k].path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        outs[k].created = fd >= 0 && !is_stdout(&outs[k]);
         if (fd < 0 && errno == EEXIST) fd = open(outs[k].path, O_WRONLY | O_CLOEXEC);
         if (fd < 0 || !(outs[k].f = fdopen(fd, "w"))) {
-            fprintf(stderr, "stackheap run: cannot write %s: %s\n", outs[k].path, strerror(errno));
+            fprintf(stderr, "stackheap run: cannot write %s: %s\n", out_name(&outs[k]), strerror(errno));
             if (fd >= 0) close(fd);
             return -1;
         }
@@ -144,7 +153,7 @@ static int close_outputs(out_file *outs, size_t n, const sh_trace *t, bool disca
         outs[k].f = NULL;
         if ((discard || refused) && outs[k].created && reg) unlink(outs[k].path);
         else if (!discard && w != 0 && !refused)
-            fprintf(stderr, "stackheap run: writing %s failed\n", outs[k].path);
+            fprintf(stderr, "stackheap run: writing %s failed\n", out_name(&outs[k]));
         if (!discard && w != 0) rc = -1;
     }
     return rc;
@@ -231,6 +240,11 @@ static int run_body(int argc, char **argv) {
                        {html, NULL, SH_TRACE_HTML, false}, {pytutor, NULL, SH_TRACE_PYTUTOR, false}};
     size_t nouts = sizeof outs / sizeof outs[0];
     bool files = json || html || pytutor;
+    int dashes = 0;
+    for (size_t k = 0; k < nouts; k++) dashes += outs[k].path && !strcmp(outs[k].path, "-");
+    if (dashes > 1)
+        return shi_cli_usage_error("run", "only one of --json, --html and --pytutor can be '-' "
+                                          "(the standard output); give the others a file name");
     if (open_outputs(outs, nouts) != 0) {
         close_outputs(outs, nouts, NULL, true);
         return SH_EXIT_FAIL;

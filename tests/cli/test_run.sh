@@ -70,6 +70,24 @@ check "text --ascii: <- top, no box drawing" eval '[ $rc -eq 0 ] && has add_asci
 run add_py --pytutor py.json -- ./add
 check "--pytutor writes a file" eval '[ $rc -eq 0 ] && [ -s "$work/py.json" ]'
 
+# ---- '-' and a standard output that cannot be written ----------------------------------------
+run add_dash --json - -- ./add
+check "--json -: the trace on stdout, the same as --json FILE, no file '-'" \
+  eval '[ $rc -eq 0 ] && [ ! -e "$work/-" ] && cmp -s "$work/add_dash.out" "$work/t.json"'
+run two_dashes --json - --html - -- ./add
+check "--json - --html -: a usage error naming both" \
+  eval '[ $rc -eq 2 ] && has two_dashes.err "only one of --json, --html and --pytutor can be '"'"'-'"'"'"'
+if [ -w /dev/full ]; then
+  (cd "$work" && "${to[@]}" "$bin" run -- ./add > /dev/full 2> full.err); rc=$?
+  check "text to a full disk: exit 1 and 'writing the standard output failed'" \
+    eval '[ $rc -eq 1 ] && has full.err "writing the standard output failed"'
+  (cd "$work" && "${to[@]}" "$bin" run --json - -- ./add > /dev/full 2> fulljson.err); rc=$?
+  check "--json - to a full disk: exit 1 and said" \
+    eval '[ $rc -eq 1 ] && has fulljson.err "writing the standard output failed"'
+  (cd "$work" && "${to[@]}" "$bin" --version > /dev/full 2> fullver.err); rc=$?
+  check "--version to a full disk: exit 1" eval '[ $rc -eq 1 ] && has fullver.err "No space left"'
+fi
+
 # ---- recursion -----------------------------------------------------------------------------
 cat > "$work/fact.c" <<'EOF2'
 #include <stdio.h>
