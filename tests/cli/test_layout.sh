@@ -118,7 +118,8 @@ check "help is --help" cmp -s "$work/help.out" "$work/help2.out"
 run help3 -h
 check "-h is --help" cmp -s "$work/help.out" "$work/help3.out"
 run version --version
-check "--version says 0.1.0" eval '[ $rc -eq 0 ] && [ "$(cat "$work/version.out")" = "stackheap 0.1.0" ]'
+ver=$(sed -n 's/^project(stackheap VERSION \([0-9.]*\).*/\1/p' "${SH_SOURCE_DIR:?}/CMakeLists.txt")
+check "--version says project()'s $ver" eval '[ -n "$ver" ] && [ $rc -eq 0 ] && [ "$(cat "$work/version.out")" = "stackheap $ver" ]'
 run unknown foo
 check "an unknown command: exit 2 and the commands" eval '[ $rc -eq 2 ] && has unknown.err "stackheap: unknown command '"'foo'"'; commands: layout, run"'
 run nocmd
