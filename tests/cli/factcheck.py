@@ -65,6 +65,27 @@ def cxx_compiler(cxx):
     return [cxx, *shlex.split(os.environ.get("SH_TEST_CXXFLAGS", ""))]
 
 
+def cxx_facts_setup(*flags):
+    """What every tests/cpp facts script starts with: BIN, SRC, WORK, CXX, TAG, build. The
+    first four are its arguments (tests/cpp/test_cpp_*.sh: the stackheap command, the source
+    tree, a scratch directory, one compiler of tests/cpp/cxx.bash); TAG is that compiler's
+    name, which the facts' names start with; build(name, cxx=CXX) builds tests/cpp/NAME.cpp
+    into WORK with cxx_compiler(cxx), `flags` and -g -O0, once per compiler and name, and
+    returns (exe, source)."""
+    bin_, src, work, cxx = sys.argv[1:5]
+
+    def build(name, with_cxx=cxx):
+        source = os.path.join(src, "tests", "cpp", name + ".cpp")
+        # one executable per compiler: cpp_values_facts builds g++'s too, as gdb's reference
+        exe = os.path.join(work, name + "_" + os.path.basename(with_cxx).replace("+", "x"))
+        if not os.path.exists(exe):
+            subprocess.run([*cxx_compiler(with_cxx), *flags, "-g", "-O0", "-o", exe, source],
+                           check=True, cwd=work)
+        return exe, source
+
+    return bin_, src, work, cxx, os.path.basename(cxx), build
+
+
 def gdb_answers(prog, where, said, args=(), note_to=print, setup=(), guard=None):
     """What gdb prints for each expression of `said` (a dict: expression -> what gdb 13
     printed) when `prog` (run with `args`) stops at `where` ("file.c:12"): gdb's own answers

@@ -38,18 +38,10 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from factcheck import check, cxx_compiler, finish, find_var, gdb_answers, trace_json  # noqa: E402
+from factcheck import check, cxx_facts_setup, finish, find_var, gdb_answers, trace_json  # noqa: E402
 import pytutor_check  # noqa: E402
 
-BIN, SRC, WORK, CXX = sys.argv[1:5]
-TAG = os.path.basename(CXX)
-
-
-def build(name):
-    source = os.path.join(SRC, "tests", "cpp", name + ".cpp")
-    exe = os.path.join(WORK, name + "_" + TAG.replace("+", "x"))
-    subprocess.run([*cxx_compiler(CXX), "-g", "-O0", "-o", exe, source], check=True, cwd=WORK)
-    return exe, source
+BIN, SRC, WORK, CXX, TAG, build = cxx_facts_setup()
 
 
 def line_of(source, text):

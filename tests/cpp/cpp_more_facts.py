@@ -33,10 +33,9 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from factcheck import check, finish, find_block, find_var, gdb_answers, trace_json  # noqa: E402
+from factcheck import check, cxx_facts_setup, finish, find_block, find_var, gdb_answers, trace_json  # noqa: E402
 
-BIN, SRC, WORK, CXX = sys.argv[1:5]
-TAG = os.path.basename(CXX)
+BIN, SRC, WORK, CXX, TAG, build = cxx_facts_setup("-std=c++17")
 HAVE_GDB = shutil.which("gdb") is not None and not os.environ.get("SH_TEST_NO_GDB")
 
 # What gdb 13.1 printed for the g++ 12 build at `return n - 27;` (heap addresses vary by
@@ -56,14 +55,6 @@ GDB_SAID = {
     "dq._M_impl._M_map_size": "8",
     "unused": "empty std::__cxx11::list",
 }
-
-
-def build(name="cpp_more"):
-    source = os.path.join(SRC, "tests", "cpp", name + ".cpp")
-    exe = os.path.join(WORK, name + "_" + TAG.replace("+", "x"))
-    if not os.path.exists(exe):
-        subprocess.run([CXX, "-std=c++17", "-g", "-O0", "-o", exe, source], check=True, cwd=WORK)
-    return exe, source
 
 
 def line_of(source, text):
@@ -106,7 +97,7 @@ def chain(step, first, owner):
 
 
 def facts():
-    exe, source = build()
+    exe, source = build("cpp_more")
     ret = line_of(source, "return n - 27;")
     said = gdb(exe, f"cpp_more.cpp:{ret}")
     t = trace_json(BIN, exe, WORK)

@@ -34,14 +34,12 @@ Usage: cpp_values_facts.py STACKHEAP_BIN SOURCE_DIR WORK_DIR COMPILER
 import os
 import re
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from factcheck import check, cxx_compiler, finish, find_block, find_var, gdb_answers, trace_json  # noqa: E402
+from factcheck import check, cxx_facts_setup, finish, find_block, find_var, gdb_answers, trace_json  # noqa: E402
 
-BIN, SRC, WORK, CXX = sys.argv[1:5]
-TAG = os.path.basename(CXX)
+BIN, SRC, WORK, CXX, TAG, build = cxx_facts_setup()
 HAVE_GDB = shutil.which("gdb") is not None and not os.environ.get("SH_TEST_NO_GDB")
 
 # What gdb 13.1 printed for the g++ 12 build (the values; addresses vary): used without gdb.
@@ -63,14 +61,6 @@ GDB_SAID = {
 }
 BST_SAID = ["root", "*root", "*root->left", "*root->right", "*root->left->right"]
 not_shown = []
-
-
-def build(name, cxx=CXX):
-    source = os.path.join(SRC, "tests", "cpp", name + ".cpp")
-    exe = os.path.join(WORK, name + "_" + os.path.basename(cxx).replace("+", "x"))
-    if not os.path.exists(exe):
-        subprocess.run([*cxx_compiler(cxx), "-g", "-O0", "-o", exe, source], check=True, cwd=WORK)
-    return exe, source
 
 
 def line_of(source, text):

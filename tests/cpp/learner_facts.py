@@ -29,21 +29,12 @@ Usage: learner_facts.py STACKHEAP_BIN SOURCE_DIR WORK_DIR COMPILER
 """
 import os
 import re
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from factcheck import check, finish, find_var, gdb_answers, trace_json, trace_text  # noqa: E402
+from factcheck import check, cxx_facts_setup, finish, find_var, gdb_answers, trace_json, trace_text  # noqa: E402
 
-BIN, SRC, WORK, CXX = sys.argv[1:5]
-TAG = os.path.basename(CXX)
-
-
-def build(name):
-    source = os.path.join(SRC, "tests", "cpp", name + ".cpp")
-    exe = os.path.join(WORK, name + "_" + TAG.replace("+", "x"))
-    subprocess.run([CXX, "-std=c++17", "-g", "-O0", "-o", exe, source], check=True, cwd=WORK)
-    return exe, source
+BIN, SRC, WORK, CXX, TAG, build = cxx_facts_setup("-std=c++17")
 
 
 def line_of(source, text):

@@ -7,8 +7,7 @@
 # the table says what was traced, not what was asked. Prints the table and fails on a FAIL.
 # Without clang it is installed through scripts/deps.sh (as root), else the test is skipped.
 set -u
-src="${SH_SOURCE_DIR:?set SH_SOURCE_DIR to the source directory}"
-build="${SH_BINARY_DIR:?set SH_BINARY_DIR to the build directory}"
+source "$(dirname "$0")/../cli/common.bash"
 cli="$src/tests/cli"
 if ! command -v clang >/dev/null; then
     if [ "$(id -u)" -eq 0 ]; then
@@ -20,9 +19,6 @@ if ! command -v clang >/dev/null; then
 fi
 command -v gcc >/dev/null || { echo "skip: no gcc"; exit 77; }
 command -v readelf >/dev/null || { echo "skip: no readelf to tell a build's DWARF version and PIE"; exit 77; }
-work=$(mktemp -d)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-
 # every C suite of tests/cli (test_layout's and test_live's programs trace no values)
 full=(lesson learner cvalues typed whose statics static_links calls textview args run pytutor options json2)
 # compiler, flags, suites
@@ -45,29 +41,15 @@ probe() {
 
 status=0
 table=()
-i=0
 for row in "${rows[@]}"; do
     IFS='|' read -r cc flags suites <<< "$row"
     read -r dwarf pie <<< "$(probe "$cc" "$flags")"
-    passed=0 failed=0 skipped=""
+    suites_start "$cc $flags"
     for s in $suites; do
-        i=$((i + 1))
-        log="$work/$i-$s.log"
-        SH_TEST_CC=$cc SH_TEST_CFLAGS=$flags SH_TEST_C_ONLY=1 bash "$cli/test_$s.sh" > "$log" 2>&1
-        rc=$?
-        p=$(grep -c '^ok ' "$log"); f=$(grep -c '^FAIL' "$log")
-        [ "$rc" -eq 77 ] && skipped+=" $s"
-        # a suite that died without a FAIL line (a traceback) failed all the same
-        [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ "$f" -eq 0 ] && f=1 && echo "FAIL test_$s exited $rc" >> "$log"
-        passed=$((passed + p)); failed=$((failed + f))
-        if [ "$f" -gt 0 ]; then
-            echo "---- $cc $flags: test_$s"
-            grep -A3 '^FAIL\|Traceback' "$log" | head -40
-        fi
+        run_suite "test_$s" env SH_TEST_CC="$cc" SH_TEST_CFLAGS="$flags" SH_TEST_C_ONLY=1 \
+            bash "$cli/test_$s.sh"
     done
-    result="ok ($passed facts)"
-    [ "$failed" -gt 0 ] && { result="FAIL ($failed of $((passed + failed)) facts)"; status=1; }
-    [ -n "$skipped" ] && result+=", skipped:$skipped"
+    result=$(suites_result) || status=1
     what=$suites; [ "$suites" = "${full[*]}" ] && what="all C suites"
     table+=("$(printf '%-6s %-5s %-7s %-13s %s' "$cc" "$dwarf" "$pie" "$what" "$result")")
 done

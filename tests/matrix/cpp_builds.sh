@@ -33,7 +33,6 @@ probe() {
 
 status=0
 table=()
-i=0
 for row in "${rows[@]}"; do
     IFS='|' read -r cxx flags <<< "$row"
     if ! command -v "$cxx" >/dev/null; then
@@ -41,25 +40,12 @@ for row in "${rows[@]}"; do
         continue
     fi
     read -r dwarf pie link new <<< "$(probe "$cxx" "$flags")"
-    passed=0 failed=0 skipped=""
+    suites_start "$cxx $flags"
     for s in values engine; do
-        i=$((i + 1))
-        log="$work/$i-$s.log"
-        SH_TEST_CXX=$cxx SH_TEST_CXXFLAGS=$flags bash "$src/tests/cpp/test_cpp_$s.sh" > "$log" 2>&1
-        rc=$?
-        p=$(grep -c '^ok ' "$log"); f=$(grep -c '^FAIL' "$log")
-        [ "$rc" -eq 77 ] && skipped+=" $s"
-        # a suite that died without a FAIL line (a traceback) failed all the same
-        [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ "$f" -eq 0 ] && f=1 && echo "FAIL test_cpp_$s exited $rc" >> "$log"
-        passed=$((passed + p)); failed=$((failed + f))
-        if [ "$f" -gt 0 ]; then
-            echo "---- $cxx $flags: test_cpp_$s"
-            grep -A3 '^FAIL\|Traceback' "$log" | cut -c1-400 | head -40
-        fi
+        run_suite "test_cpp_$s" env SH_TEST_CXX="$cxx" SH_TEST_CXXFLAGS="$flags" \
+            bash "$src/tests/cpp/test_cpp_$s.sh"
     done
-    result="ok ($passed facts)"
-    [ "$failed" -gt 0 ] && { result="FAIL ($failed of $((passed + failed)) facts)"; status=1; }
-    [ -n "$skipped" ] && result+=", skipped:$skipped"
+    result=$(suites_result) || status=1
     # -static must give what it says: libstdc++'s operator new inside the executable
     if [ "$flags" = -static ] && { [ "$link" != static ] || [ "$new" != new:exe ]; }; then
         result="FAIL (not static: $link, $new)"; status=1

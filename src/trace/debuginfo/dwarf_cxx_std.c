@@ -748,15 +748,11 @@ static int read_deque(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr,
 /* Its map: T *[map size], the slots in use boxes of their chunks (T[chunk], `slice`). */
 static int deque_map(const shi_dwarf_reader *r, const shi_owned *o, shi_value *out) {
     char name[320];
-    snprintf(name, sizeof name, "%s *[%llu]", o->elem_type ? o->elem_type : "?",
-             (unsigned long long)o->cap);
-    out->type = shi_trace_strdup(name);
-    out->kind = SHI_VAL_ARRAY;
-    out->at = o->ptr;
+    snprintf(name, sizeof name, "%s *", o->elem_type ? o->elem_type : "?");
+    shi_dwarf_array_block(r->d, out, name, o->cap, o->ptr);
     uint64_t chunk = deque_chunk(o->elem_size);
     uint64_t first = (o->ctrl - o->ptr) / 8, used = (o->head + o->len) / chunk + 1;
     uint64_t shown = o->cap < SHOWN ? o->cap : SHOWN;
-    snprintf(name, sizeof name, "%s *", o->elem_type ? o->elem_type : "?");
     for (uint64_t i = 0; i < shown; i++) {
         shi_field *f = shi_dwarf_field_at(out, NULL, o->ptr, i * 8, 8);
         shi_value *v = f->value;
@@ -790,12 +786,8 @@ static int read_optional(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t ad
         shi_value_set_text(out, "nullopt");
         return 0;
     }
-    char *name = out->type;
-    out->type = NULL;
-    int rc = shi_dwarf_read_any(r, &val, addr + vo, out, depth + 1);
-    free(out->type);
-    out->type = name;
-    out->at = addr + vo;
+    int rc = shi_dwarf_read_member_as(r, &val, addr, vo, out, depth);
+    out->at = addr + vo;   /* the T's own place, not the optional's */
     return rc;
 }
 
@@ -805,13 +797,7 @@ static int read_array(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr,
     Dwarf_Die t;
     uint64_t off;
     if (!find_deep(type, "_M_elems", DW_TAG_array_type, &t, &off, 0)) return unknown_layout(out);
-    char *name = out->type;
-    out->type = NULL;
-    int rc = shi_dwarf_read_any(r, &t, addr + off, out, depth + 1);
-    free(out->type);
-    out->type = name;
-    out->at = addr;
-    return rc;
+    return shi_dwarf_read_member_as(r, &t, addr, off, out, depth);
 }
 
 int shi_cxx_std_read(const shi_dwarf_reader *r, int kind, Dwarf_Die *type, uint64_t addr,
@@ -878,12 +864,7 @@ static int control_block(const shi_dwarf_reader *r, const shi_owned *o, Dwarf_Di
 /* unique_ptr<T[]>'s block: T[len]. */
 static int array_block(const shi_dwarf_reader *r, const shi_owned *o, Dwarf_Die *elem,
                        shi_value *out) {
-    char name[320];
-    snprintf(name, sizeof name, "%s[%llu]", o->elem_type ? o->elem_type : "?",
-             (unsigned long long)o->len);
-    out->type = shi_trace_strdup(name);
-    out->kind = SHI_VAL_ARRAY;
-    out->at = o->ptr;
+    shi_dwarf_array_block(r->d, out, o->elem_type, o->len, o->ptr);
     uint64_t shown = o->len < SHOWN ? o->len : SHOWN;
     for (uint64_t i = 0; i < shown && o->elem_size; i++) {
         shi_field *f = shi_dwarf_field_at(out, NULL, o->ptr, i * o->elem_size, o->elem_size);

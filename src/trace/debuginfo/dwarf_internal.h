@@ -131,6 +131,16 @@ bool shi_dwarf_read_scalar(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t 
                            uint64_t *ret, Dwarf_Die *ret_scalar);
 bool shi_dwarf_template_param(Dwarf_Die *type, const char *name, Dwarf_Die *ret);
 void shi_dwarf_set_elem(const shi_dwarf_reader *r, shi_value *out, Dwarf_Die *elem);
+/* A wrapper read as the one member it wraps (std::array's _M_elems, std::optional's _M_value,
+ * Rust's Cell's value.value): the member of type `mtype` at addr + off read into `out`, `out`
+ * keeping its type name (the wrapper's) and lying at `addr`. */
+int shi_dwarf_read_member_as(const shi_dwarf_reader *r, Dwarf_Die *mtype, uint64_t addr,
+                             uint64_t off, shi_value *out, int depth);
+/* A block holding `n` `elem`s (a type name; NULL: "?") at `at`: an array, named as the
+ * program's language writes one (C++: int[4]; Rust: [i32; 4]); its elements are the
+ * caller's. */
+void shi_dwarf_array_block(const shi_dwarf *d, shi_value *out, const char *elem, uint64_t n,
+                           uint64_t at);
 
 /* dwarf_rust_std.c: Rust's Rc/Arc/Weak, Cell/RefCell, Box<dyn Trait>, Box<[T]>, HashMap,
  * HashSet and VecDeque. Which of them `type` (peeled) is, 0 for none; reading a value of

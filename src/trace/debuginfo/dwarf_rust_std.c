@@ -198,13 +198,7 @@ static int read_cell(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr, 
     Dwarf_Die t;
     uint64_t off;
     if (!shi_dwarf_member_path(type, path, &t, &off)) return unknown_layout(out);
-    char *name = out->type;
-    out->type = NULL;
-    int rc = shi_dwarf_read_any(r, &t, addr + off, out, depth + 1);
-    free(out->type);
-    out->type = name;
-    out->at = addr;
-    return rc;
+    return shi_dwarf_read_member_as(r, &t, addr, off, out, depth);
 }
 
 /* ---- Box<dyn Trait>, Box<[T]>, Box<str> ------------------------------------------------- */
@@ -423,12 +417,6 @@ int shi_rust_std_read(const shi_dwarf_reader *r, int kind, Dwarf_Die *type, uint
 
 /* ---- the blocks ---------------------------------------------------------------------------- */
 
-static void block_type(shi_value *out, const char *fmt, const char *elem, uint64_t n) {
-    char name[320];
-    snprintf(name, sizeof name, fmt, elem ? elem : "?", (unsigned long long)n);
-    out->type = shi_trace_strdup(name);
-}
-
 static shi_field *slot(shi_value *out, uint64_t base, uint64_t off, size_t size) {
     return shi_dwarf_field_at(out, NULL, base, off, size);
 }
@@ -502,9 +490,8 @@ static int map_block(const shi_dwarf_reader *r, const shi_owned *o, Dwarf_Die *e
     size_t esize = o->elem_size;
     if (!esize || !o->cap) return unknown_layout(out);
     char *kname = set ? shi_dwarf_type_name(r->d, &key) : NULL;
-    block_type(out, "[%s; %llu]", set ? kname : o->elem_type, o->len);
+    shi_dwarf_array_block(r->d, out, set ? kname : o->elem_type, o->len, o->ptr);
     free(kname);
-    out->kind = SHI_VAL_ARRAY;
     uint64_t found = 0;
     unsigned char ctrl[GROUP];
     for (uint64_t g = 0; g < o->cap; g += GROUP) {
@@ -535,8 +522,7 @@ static int deque_block(const shi_dwarf_reader *r, const shi_owned *o, Dwarf_Die 
                        shi_value *out) {
     size_t esize = o->elem_size;
     if (!esize || !o->cap) return unknown_layout(out);
-    block_type(out, "[%s; %llu]", o->elem_type, o->cap);
-    out->kind = SHI_VAL_ARRAY;
+    shi_dwarf_array_block(r->d, out, o->elem_type, o->cap, o->ptr);
     uint64_t shown = o->cap < SHOWN ? o->cap : SHOWN;
     for (uint64_t k = 0; k < shown; k++) {
         uint64_t phys = (o->head + k) % o->cap;
@@ -551,9 +537,7 @@ static int deque_block(const shi_dwarf_reader *r, const shi_owned *o, Dwarf_Die 
 static int slice_block(const shi_dwarf_reader *r, const shi_owned *o, Dwarf_Die *elem,
                        shi_value *out) {
     size_t esize = o->elem_size;
-    block_type(out, "[%s; %llu]", o->elem_type, o->len);
-    out->kind = SHI_VAL_ARRAY;
-    out->at = o->ptr;
+    shi_dwarf_array_block(r->d, out, o->elem_type, o->len, o->ptr);
     uint64_t shown = o->len < SHOWN ? o->len : SHOWN;
     for (uint64_t k = 0; k < shown && esize; k++) {
         shi_field *f = slot(out, o->ptr, k * esize, esize);
@@ -648,11 +632,10 @@ static int btree_block(const shi_dwarf_reader *r, const shi_owned *o, Dwarf_Die 
     shi_dwarf_peel(leaf, &pl);
     bool ok = btree_shape(&b, &pl);
     if (ok) {
-        out->kind = SHI_VAL_ARRAY;
         char name[240];
         if (b.set) snprintf(name, sizeof name, "%s", b.kname ? b.kname : "?");
         else snprintf(name, sizeof name, "(%s, %s)", b.kname ? b.kname : "?", b.vname ? b.vname : "?");
-        block_type(out, "[%s; %llu]", name, o->len);
+        shi_dwarf_array_block(r->d, out, name, o->len, o->ptr);
         ok = btree_walk(&b, o, out, o->ptr, o->head, 0) && b.found == o->len;
         out->truncated = (size_t)(b.found - out->nfields);
     }

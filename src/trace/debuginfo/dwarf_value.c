@@ -1087,12 +1087,8 @@ static int owned_block(const shi_dwarf *d, const shi_owned *o, const shi_dwarf_t
         elem = dyn;
     if (o->kind == SHI_OWN_BOX) return read_any(&r, &elem, o->ptr, out, 0) ? -1 : 0;
     char *elem_name = shi_dwarf_type_name(d, &elem);
-    char name[200];
-    snprintf(name, sizeof name, d->lang == SHI_LANG_CPP ? "%s[%llu]" : "[%s; %llu]",
-             elem_name ? elem_name : "?", (unsigned long long)o->cap);
+    shi_dwarf_array_block(d, out, elem_name, o->cap, o->ptr);
     free(elem_name);
-    out->type = shi_trace_strdup(name);
-    out->kind = SHI_VAL_ARRAY;
     /* a String is its text (its bytes as elements would cost every step of a JSON trace a
      * value per byte); a Vec's spare slots are unset but still of its element type */
     if (o->kind == SHI_OWN_STRING) {
@@ -1213,6 +1209,27 @@ int shi_dwarf_read_any(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr
 bool shi_dwarf_member_path(Dwarf_Die *agg, const char *const *path, Dwarf_Die *ret_type,
                            uint64_t *ret_off) {
     return member_path(agg, path, ret_type, ret_off);
+}
+
+int shi_dwarf_read_member_as(const shi_dwarf_reader *r, Dwarf_Die *mtype, uint64_t addr,
+                             uint64_t off, shi_value *out, int depth) {
+    char *name = out->type;   /* the wrapper's name is what the program wrote */
+    out->type = NULL;
+    int rc = read_any(r, mtype, addr + off, out, depth + 1);
+    free(out->type);
+    out->type = name;
+    out->at = addr;
+    return rc;
+}
+
+void shi_dwarf_array_block(const shi_dwarf *d, shi_value *out, const char *elem, uint64_t n,
+                           uint64_t at) {
+    char name[320];
+    snprintf(name, sizeof name, SHI_LANG_IS_C_FAMILY(d->lang) ? "%s[%llu]" : "[%s; %llu]",
+             elem ? elem : "?", (unsigned long long)n);
+    out->type = shi_trace_strdup(name);
+    out->kind = SHI_VAL_ARRAY;
+    out->at = at;
 }
 
 bool shi_dwarf_read_scalar(const shi_dwarf_reader *r, Dwarf_Die *type, uint64_t addr,

@@ -20,6 +20,7 @@
 #include "core/grow.h"
 #include "core/panic.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -210,17 +211,44 @@ static void flush_pending(tracer *tr, shi_step *s) {
     tr->npending = 0;
 }
 
-/* A C++ container that grows (vector's push_back, a string's append) news a buffer, copies,
- * and deletes the old one: the delete is no destructor of the handle, which owns the new
- * buffer in this very step. Its free stays told; the drop goes. Rust's Vec grows by
- * realloc (a block moved), and a Rust reassignment is a drop, so this is C++'s only. */
+/* Whether one of the statements the step before stood at (a frame's line: a method's own
+ * `self.items = Vec::new()`, or a caller's `v = make();` the callee returned to) assigns to
+ * the handle `owner` names ("list.items": its last member, "items"). */
+static bool assigns_to(tracer *tr, const shi_step *prev, const char *owner) {
+    const char *name = strrchr(owner, '.');
+    name = name ? name + 1 : owner;
+    size_t n = strlen(name);
+    for (size_t i = 0; prev && i < prev->nframes; i++) {
+        const char *text = shi_sources_line(tr->src, prev->frames[i].file, prev->frames[i].line);
+        for (const char *at = text; at && (at = strstr(at, name)); at++) {
+            if (at > text && (at[-1] == '_' || isalnum((unsigned char)at[-1])))
+                continue;   /* the end of a longer name */
+            const char *q = at + n + strspn(at + n, " \t");
+            if (q[0] == '=' && q[1] != '=' && q[1] != '>') return true;   /* not ==, => */
+        }
+    }
+    return false;
+}
+
+/* A container that grows by a new block (C++'s vector and string, Rust's HashMap: Rust's Vec
+ * and String realloc) copies into it and frees the old one: no drop of the handle, which
+ * owns the new block in this very step. Its free stays told; the drop goes. But a Rust
+ * reassignment (`v = vec![3]`) drops the old value for real, its new block made in the same
+ * step as well: a statement assigning to the handle keeps its drop. */
 static void forget_growth_drops(tracer *tr, const shi_step *s, size_t n) {
+    const shi_step *prev = s->index ? shi_trace_step(tr->t, s->index - 1) : NULL;
+    bool rust = shi_dwarf_language(tr->d) == SHI_LANG_RUST;
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
         shi_event *e = &tr->pending[i];
         bool grew = false;
-        for (size_t k = 0; e->kind == SHI_EV_DROP && e->function && !grew && k < s->nblocks; k++)
-            grew = s->blocks[k].owner && strcmp(s->blocks[k].owner, e->function) == 0;
+        for (size_t k = 0; e->kind == SHI_EV_DROP && e->function && !grew && k < s->nblocks; k++) {
+            if (!s->blocks[k].owner || strcmp(s->blocks[k].owner, e->function) != 0) continue;
+            for (size_t j = 0; j < n && !grew; j++)   /* the other block: new in this step */
+                grew = tr->pending[j].kind == SHI_EV_ALLOC &&
+                       tr->pending[j].block_id == s->blocks[k].id;
+        }
+        if (grew && rust && assigns_to(tr, prev, e->function)) grew = false;
         if (grew) {
             free(e->function);
             free(e->text);
@@ -1348,7 +1376,7 @@ static int make_step(tracer *tr, uint64_t pc, bool force) {
     shi_heap_types_read(&(shi_heap_typer){.d = tr->d, .read_mem = unwind_read, .arg = tr,
                                           .load_bias = tr->bias, .prev = prev,
                                           .statics = &statics}, s);
-    if (shi_dwarf_language(tr->d) == SHI_LANG_CPP) forget_growth_drops(tr, s, tr->npending - deferred);
+    forget_growth_drops(tr, s, tr->npending - deferred);
     /* the allocations held back are the next step's: their events stay pending */
     size_t flushed = tr->npending - deferred;
     tr->npending = flushed;
