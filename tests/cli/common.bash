@@ -24,15 +24,7 @@ trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 export LANG=C.UTF-8 LC_ALL=
 to=(); command -v timeout >/dev/null && to=(timeout 120)
 
-passed=0 failed=0
-pass() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
-check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../results.bash"
 
 # suites_start ROW: a row of a matrix begins (ROW, e.g. "clang -gdwarf-4", heads its
 # failures). run_suite NAME COMMAND...: runs the fact suite NAME (COMMAND, its output to a

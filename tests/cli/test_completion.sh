@@ -8,9 +8,7 @@ set -u
 bin="${SH_BINARY_DIR:?set SH_BINARY_DIR to the build directory}/stackheap"
 here="${SH_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
 [ -x "$bin" ] || { echo "FAIL stackheap is not built: $bin"; exit 1; }
-passed=0 failed=0
-pass() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
+source "$(dirname "${BASH_SOURCE[0]}")/../results.bash"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" && touch prog.c prog.h && mkdir -p sub

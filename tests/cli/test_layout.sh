@@ -22,11 +22,8 @@ trap cleanup EXIT
 export LANG=C.UTF-8 LC_ALL=
 unset NO_COLOR
 
-passed=0 failed=0
-pass() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
+source "$(dirname "${BASH_SOURCE[0]}")/../results.bash"
 # check NAME COMMAND...: passes when the command succeeds.
-check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
 
 cat > "$work/prog.c" <<'EOF'
 #include <stdio.h>

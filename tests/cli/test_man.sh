@@ -12,9 +12,7 @@ command -v groff >/dev/null || { echo "skip: no groff to render the man pages (a
 man=$(command -v man || true)
 [ -n "$man" ] || echo "note: no man (man-db): pages rendered with groff -man only"
 
-passed=0 failed=0
-pass() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
+source "$(dirname "${BASH_SOURCE[0]}")/../results.bash"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -15,10 +15,7 @@ trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 export LANG=C.UTF-8 LC_ALL=
 unset NO_COLOR
 
-passed=0 failed=0
-pass() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
-check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+source "$(dirname "${BASH_SOURCE[0]}")/../results.bash"
 has() { grep -qF -- "$2" "$work/$1"; }
 have_py=1
 command -v python3 >/dev/null || { have_py=0; echo "note: no python3: the JSON checks are skipped"; }

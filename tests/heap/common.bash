@@ -28,11 +28,4 @@ heap_workdir() {
     trap 'rm -rf "$work"' EXIT
 }
 
-passed=0 failed=0
-pass() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../results.bash"

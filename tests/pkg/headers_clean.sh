@@ -20,9 +20,7 @@ here="$src/tests/pkg/headers"
 work=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 
-passed=0 failed=0
-pass() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
+source "$(dirname "${BASH_SOURCE[0]}")/../results.bash"
 
 for lib in libstackheap.a libstackheap-trace.so; do
     [ -e "$bin_dir/$lib" ] || { echo "FAIL $lib is not built in $bin_dir"; echo "0 passed, 1 failed"; exit 1; }

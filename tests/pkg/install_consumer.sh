@@ -20,10 +20,7 @@ done
 if grep -q '^STACKHEAP_SANITIZE:BOOL=ON' "$build/CMakeCache.txt"; then
     echo "skip: a sanitizer build is not installed for users"; exit 77
 fi
-passed=0 failed=0
-pass() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
-finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit; }
+source "$(dirname "${BASH_SOURCE[0]}")/../results.bash"
 # same NAME WANT GOT
 same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected '$2', got '$3'"; fi; }
 

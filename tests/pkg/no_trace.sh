@@ -17,10 +17,7 @@ done
 if grep -qE '^STACKHEAP_(SANITIZE|CHECKED):BOOL=ON' "$build/CMakeCache.txt"; then
     echo "skip: the release build's run covers this"; exit 77
 fi
-passed=0 failed=0
-pass() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
-finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit; }
+source "$(dirname "${BASH_SOURCE[0]}")/../results.bash"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sh-notrace.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -6,9 +6,7 @@ set -u
 lib="${SH_BINARY_DIR:?}/libstackheap-trace.so"
 header="${SH_SOURCE_DIR:?}/include/stackheap/trace.h"
 command -v nm >/dev/null || { echo "skip: no nm"; exit 77; }
-passed=0 failed=0
-pass() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
+source "$(dirname "${BASH_SOURCE[0]}")/../results.bash"
 
 [ -f "$lib" ] || { echo "FAIL no $lib"; echo "0 passed, 1 failed"; exit 1; }
 exported=$(nm -D --defined-only "$lib" | awk '{print $3}' | sort -u)

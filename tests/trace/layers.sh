@@ -23,9 +23,7 @@ declare -A allowed=(
 )
 layers=(model proc debuginfo engine render api)
 
-passed=0 failed=0
-pass() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
+source "$(dirname "${BASH_SOURCE[0]}")/../results.bash"
 
 # Every C file lives in a layer: a file left at src/trace/ top level has no place.
 stray=$(find "$trace" -maxdepth 1 -name '*.[ch]' | sed "s#^$root/##")
