@@ -6,6 +6,10 @@ struct Bag {
     items: Vec<i32>,
 }
 
+fn replace(r: &mut String) {
+    *r = String::from("replaced");
+}
+
 impl Bag {
     fn reset(&mut self) {
         self.items = vec![0; 5];
@@ -23,5 +27,7 @@ fn main() {
     v = vec![3, 4, 5];
     let mut bag = Bag { items: vec![1] };
     bag.reset();
-    println!("{} {} {}", m.len(), v.len(), bag.items.len());
+    let mut name = String::from("first");
+    replace(&mut name);
+    println!("{} {} {} {}", m.len(), v.len(), bag.items.len(), name);
 }

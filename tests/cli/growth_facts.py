@@ -8,7 +8,8 @@ reassigned is one (src/trace/engine/tracer.c, forget_growth_drops), read from `s
   drop of m (they told drop(m) before), both tell the old table's free;
 - `m = HashMap::with_capacity(20)`, `v = vec![3, 4, 5]` and a method's
   `self.items = vec![0; 5]` (bag.items): each a drop of the handle's old value, with its
-  block's free, though the handle owns a new block in the same step too.
+  block's free, though the handle owns a new block in the same step too; so is
+  `*r = String::from("replaced")` through a reference to name.
 
 Usage: growth_facts.py STACKHEAP_BIN SOURCE_DIR WORK_DIR
 """
@@ -55,7 +56,8 @@ check("neither growth tells a drop of m (its free is told)",
       grew and all("m" not in r[4] for r in grew), grew)
 
 for text, handle in (("m = HashMap::with_capacity(20)", "m"), ("v = vec![3, 4, 5]", "v"),
-                     ("self.items = vec![0; 5]", "bag.items")):
+                     ("self.items = vec![0; 5]", "bag.items"),
+                     ('*r = String::from("replaced")', "name")):
     at = line_of(text)
     got = [r for r in replaced if r[0] == at and r[1] == handle]
     check(f"`{text}` drops {handle}'s old value (its free told), though {handle} owns a new "

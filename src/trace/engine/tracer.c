@@ -213,13 +213,22 @@ static void flush_pending(tracer *tr, shi_step *s) {
 
 /* Whether one of the statements the step before stood at (a frame's line: a method's own
  * `self.items = Vec::new()`, or a caller's `v = make();` the callee returned to) assigns to
- * the handle `owner` names ("list.items": its last member, "items"). */
+ * the handle `owner` names ("list.items": its last member, "items"), or through a
+ * reference (`*r = String::from("new")`: r's target is not known from the text, but a
+ * statement assigning through one is no container's growth). */
 static bool assigns_to(tracer *tr, const shi_step *prev, const char *owner) {
     const char *name = strrchr(owner, '.');
     name = name ? name + 1 : owner;
     size_t n = strlen(name);
     for (size_t i = 0; prev && i < prev->nframes; i++) {
         const char *text = shi_sources_line(tr->src, prev->frames[i].file, prev->frames[i].line);
+        const char *st = text ? text + strspn(text, " \t") : NULL;
+        if (st && st[0] == '*') {
+            const char *q = st + 1;
+            while (*q == '_' || *q == '.' || isalnum((unsigned char)*q)) q++;
+            q += strspn(q, " \t");
+            if (q > st + 1 && q[0] == '=' && q[1] != '=') return true;
+        }
         for (const char *at = text; at && (at = strstr(at, name)); at++) {
             if (at > text && (at[-1] == '_' || isalnum((unsigned char)at[-1])))
                 continue;   /* the end of a longer name */
