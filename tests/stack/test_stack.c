@@ -435,7 +435,7 @@ SH_DEATH_TEST(test_frame_overwritten_by_a_write_past_an_allocation_panics_at_pop
     CHECK(sh_stack_push(st, "outer"));
     char *buf = sh_stack_alloc(st, 16);
     sh_stack_frame *inner = sh_stack_push(st, "inner");
-    memset(buf, 'x', 16 + HDR);   /* the overrun: through inner's bookkeeping */
+    memset(SH_OPAQUE(buf), 'x', 16 + HDR);   /* the overrun: through inner's bookkeeping */
     sh_stack_pop(st, inner);
 }
 
