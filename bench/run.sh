@@ -78,11 +78,15 @@ find_allocators() {
 available() { [ "$1" = glibc ] || [ -n "${lib[$1]}" ]; }
 
 # ---- workloads --------------------------------------------------------------------------
-workloads=(churn server prodcon realloc large python sqlite)
+workloads=(churn server prodcon prodmix orphan share2 share4 realloc large python sqlite)
 declare -A title=(
     [churn]="small-object churn"
     [server]="server: 4 threads, request bursts"
     [prodcon]="producer/consumer cross-thread free"
+    [prodmix]="producer/consumer, 16 B..64 KiB log-uniform"
+    [orphan]="threads end, others free their blocks later"
+    [share2]="false sharing, 2 threads (thrash, scratch)"
+    [share4]="false sharing, 4 threads (thrash, scratch)"
     [realloc]="realloc growth to 1 MiB"
     [large]="large blocks 64 KiB..8 MiB"
     [python]="python3 dict/list/str churn"
@@ -90,6 +94,7 @@ declare -A title=(
 )
 declare -A scale=(
     [churn]=8000000 [server]=25000 [prodcon]=5000000 [realloc]=10000 [large]=10000
+    [prodmix]=3000000 [orphan]=1000 [share2]=1000000 [share4]=1000000
     [python]=500 [sqlite]=120000
 )
 python=""
@@ -126,6 +131,10 @@ workload_command() {
         [ -n "$sqlite" ] || return 1
         opts=(-i "$bin/wl_sqlite.sql")
         cmd=("$sqlite" :memory:) ;;
+    prodmix)
+        cmd=("$bin/wl_prodcon" "${scale[$w]}" mixed) ;;
+    share2 | share4)
+        cmd=("$bin/wl_share" "${scale[$w]}" "${w#share}") ;;
     *)
         cmd=("$bin/wl_$w" "${scale[$w]}") ;;
     esac

@@ -9,6 +9,8 @@
 #     10,000 and 20,000 threads; the mstress-like pool and the larson-like server after 25,
 #     50, 100 and 300 rounds (peak RSS). A heap that strands the memory of ended threads
 #     climbs with the rounds; one that reuses it stays flat.
+#   - The churning thread pool (threads.c: churn), whose workers are replaced every round:
+#     RSS after 100, 200, 400, 800 and 1,600 rounds of one run. Flat is the target.
 #   - A 100 KB malloc/free pair with 1 thread, 1,000 idle threads and after they ended: an
 #     allocation path that walks per-thread state shows as a ratio well above 1.
 # Prints two Markdown tables and writes them, with the date, machine and versions, to
@@ -39,6 +41,7 @@ done
 q=1
 [ -n "${BENCH_QUICK:-}" ] && q=4
 ring_n=$((20000 / q))
+churn_n=$((1600 / q))
 rounds=(25 50 100 300)
 [ $q -gt 1 ] && rounds=(10 20 40 80)
 
@@ -54,7 +57,7 @@ run() {
     else timeout 300 "$exe" "$@" > "$f"; fi
 }
 
-cases=("ring $ring_n" "medium")
+cases=("ring $ring_n" "churn $churn_n" "medium")
 for r in "${rounds[@]}"; do cases+=("pool $r" "server $r"); done
 for rep in $(seq 1 "$reps"); do
     n=${#allocators[@]}
@@ -83,7 +86,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "n/a") printf "%.2f
     echo "- Command: \`bench/threads/run.sh $1\`; $reps runs per cell, allocators interleaved, medians"
     echo "- stackheap $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'); peers: Debian's packages"
     echo
-    echo "RSS in MiB (the ring: RSS after that many threads; pool and server: peak RSS). Lower is better."
+    echo "RSS in MiB (the ring and the churning pool: RSS after that many threads or rounds of one run;
+pool and server: peak RSS of a run of that many rounds). Lower is better."
     echo
     printf '| workload |'; for a in "${allocators[@]}"; do printf ' %s |' "$a"; done
     echo ' sh/glibc | sh/mimalloc |'
@@ -104,6 +108,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "n/a") printf "%.2f
     row "ring of short-lived threads, after $ring_n threads" rss_end "ring $ring_n"
     for r in "${rounds[@]}"; do row "pool (mstress-like), $r rounds of 4 threads" peak "pool $r"; done
     for r in "${rounds[@]}"; do row "server (larson-like), $r rounds of 4 threads" peak "server $r"; done
+    for d in 16 8 4 2 1; do
+        row "churning pool, after $((churn_n / d)) rounds of 4 new workers" "r$((churn_n / d))" "churn $churn_n"
+    done
     echo
     echo "A 100 KB malloc/free pair, ns (best of 5 runs of 20,000 pairs); the ratios are the"
     echo "pair's cost with 1,000 idle threads and after 1,000 threads ended, over its cost alone."

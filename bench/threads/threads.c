@@ -13,11 +13,19 @@
  *   threads server R    larson-like: 4 slots of 2,000 blocks; R rounds in which 4 new
  *                       threads each take a slot over and replace 20,000 random blocks
  *                       (16-1,000 bytes) in it; peak RSS (MiB)
+ *   threads churn R     a thread pool whose 4 workers are replaced every round: each round
+ *                       new workers share 200 jobs; a job allocates and frees 20 blocks of
+ *                       16-4,000 bytes and puts 4 results (16-2,000 bytes) in a shared
+ *                       16,384-slot table, freeing the ones they replace (mostly left by
+ *                       workers of earlier rounds, which ended; the table is full from
+ *                       the start, so the live size is flat); RSS after R/16, R/8,
+ *                       R/4, R/2 and R rounds (r<rounds>=MiB) and the peak
  *   threads medium      ns per 100 KB malloc/free pair with 1 thread, with 1,000 idle
  *                       threads, after those ended (best of 5 runs of 20,000 pairs each)
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +166,53 @@ static void mode_server(long rounds) {
     printf("peak=%.1f end=%.1f\n", mib(peak_kib()), mib(rss_kib()));
 }
 
+/* ---- churn: a thread pool whose workers are replaced every round ------------------------------ */
+
+#define CHURN_WORKERS 4
+#define CHURN_JOBS 200           /* per round, shared out by the workers as they come */
+#define CHURN_TEMPS 20
+#define CHURN_RESULTS 4          /* per job */
+#define CHURN_SLOTS 16384
+static _Atomic(void *) churn_table[CHURN_SLOTS];
+static atomic_long churn_next_job;
+static long churn_end_job;       /* set before the round's workers start */
+
+static void *churn_worker(void *arg) {
+    (void)arg;
+    long job;
+    while ((job = atomic_fetch_add(&churn_next_job, 1)) < churn_end_job) {
+        uint64_t s = (uint64_t)job;
+        void *tmp[CHURN_TEMPS];
+        for (int i = 0; i < CHURN_TEMPS; i++) tmp[i] = must_malloc(between(&s, 16, 4000));
+        for (int i = 0; i < CHURN_TEMPS; i++) free(tmp[(i * 7) % CHURN_TEMPS]);  /* not LIFO */
+        for (int i = 0; i < CHURN_RESULTS; i++) {
+            void *r = must_malloc(between(&s, 16, 2000));
+            free(atomic_exchange(&churn_table[next(&s) % CHURN_SLOTS], r));
+        }
+    }
+    return NULL;
+}
+
+static void mode_churn(long rounds) {
+    /* Full from the start, so the live size is the same every round: any growth is memory
+     * the heap kept for workers that ended. */
+    uint64_t s = 3;
+    for (int i = 0; i < CHURN_SLOTS; i++) churn_table[i] = must_malloc(between(&s, 16, 2000));
+    printf("rounds=%ld", rounds);
+    for (long r = 1; r <= rounds; r++) {
+        /* Job numbers run on across rounds, so each job's blocks are its own. */
+        atomic_store(&churn_next_job, (r - 1) * CHURN_JOBS);
+        churn_end_job = r * CHURN_JOBS;
+        pthread_t t[CHURN_WORKERS];
+        for (int k = 0; k < CHURN_WORKERS; k++)
+            if (pthread_create(&t[k], NULL, churn_worker, NULL) != 0) exit(1);
+        for (int k = 0; k < CHURN_WORKERS; k++) pthread_join(t[k], NULL);
+        if (r == rounds / 16 || r == rounds / 8 || r == rounds / 4 || r == rounds / 2 || r == rounds)
+            printf(" r%ld=%.1f", r, mib(rss_kib()));
+    }
+    printf(" peak=%.1f\n", mib(peak_kib()));
+}
+
 /* ---- medium calls with many threads --------------------------------------------------------- */
 
 static double now(void) {
@@ -215,9 +270,10 @@ int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "ring") == 0 && argc == 3) mode_ring(atol(argv[2]));
     else if (argc >= 2 && strcmp(argv[1], "pool") == 0 && argc == 3) mode_pool(atol(argv[2]));
     else if (argc >= 2 && strcmp(argv[1], "server") == 0 && argc == 3) mode_server(atol(argv[2]));
+    else if (argc >= 2 && strcmp(argv[1], "churn") == 0 && argc == 3) mode_churn(atol(argv[2]));
     else if (argc == 2 && strcmp(argv[1], "medium") == 0) mode_medium();
     else {
-        fprintf(stderr, "usage: threads ring N | pool ROUNDS | server ROUNDS | medium\n");
+        fprintf(stderr, "usage: threads ring N | pool ROUNDS | server ROUNDS | churn ROUNDS | medium\n");
         return 2;
     }
     return 0;
