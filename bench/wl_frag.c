@@ -17,6 +17,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/* bench/frag_walk.c builds this program on stackheap directly and looks at the heap here. */
+#ifndef WL_FRAG_AFTER_PHASE
+#define WL_FRAG_AFTER_PHASE(name) ((void)0)
+#endif
+
 typedef struct block {
     void *ptr;
     uint32_t size;
@@ -37,6 +42,7 @@ static void print_rss(const char *name) {
     }
     fclose(f);
     fprintf(stderr, "rss after %s: %ld KiB\n", name, pages * (sysconf(_SC_PAGESIZE) / 1024));
+    WL_FRAG_AFTER_PHASE(name);
 }
 
 /* The bookkeeping comes straight from the OS, so it weighs the same under every allocator
