@@ -773,12 +773,17 @@ static void sample_live(shi_theap *h) {
     }
 }
 
-static shi_page *find_page(shi_theap *h, unsigned c) {
+static void *lend_alloc(shi_theap *h, unsigned c);
+
+/* A page of class c with a free block, made the class's current page; NULL when out of
+ * memory, or when `lend` let a lending page serve the request (*ret_lent then). */
+static shi_page *find_page(shi_theap *h, unsigned c, bool lend, void **ret_lent) {
     if (atomic_load_explicit(&h->full_dirty, memory_order_relaxed) ||
         (h->full && (++h->refills & 63) == 0))
         collect_full(h);
     shi_page *pg = scan_queue(h, c);
     if (!pg) {
+        if (lend && (*ret_lent = lend_alloc(h, c)) != NULL) return NULL;
         pg = page_new_in_own(h, c);
         if (!pg) pg = reclaim_for(h, c);
         if (!pg) pg = page_new(h, c);
@@ -795,11 +800,13 @@ static shi_page *find_page(shi_theap *h, unsigned c) {
     return pg;
 }
 
-void *shi_small_alloc_slow(shi_theap *h, size_t n) {
+static void *small_alloc(shi_theap *h, size_t n, bool lend) {
     unsigned c = shi_size_class(n);
     shi_page *pg = h->queues[c].first;
     if (!pg || !pg->free) {
-        pg = find_page(h, c);
+        void *lent = NULL;
+        pg = find_page(h, c, lend, &lent);
+        if (lent) return lent;
         if (!pg) { errno = ENOMEM; return NULL; }
     }
     shi_block *b = pg->free;
@@ -809,6 +816,8 @@ void *shi_small_alloc_slow(shi_theap *h, size_t n) {
     h->allocs++;
     return b;
 }
+
+void *shi_small_alloc_slow(shi_theap *h, size_t n) { return small_alloc(h, n, false); }
 
 /* ---- lending: sizes of 288 B to 2 KiB from sparse pages of 32-256 B blocks --------------------
 
@@ -901,8 +910,8 @@ static shi_page *lend_convert(shi_theap *h) {
     return pg;
 }
 
-static void *lend_alloc(shi_theap *h, size_t n) {
-    size_t cs = shi_class_size(shi_size_class(n));
+static void *lend_alloc(shi_theap *h, unsigned c) {
+    size_t cs = shi_class_size(c);
     for (int tries = 0; tries < LEND_TRIES; tries++) {
         shi_page *pg = h->lending.first;
         if (!pg) break;
@@ -929,15 +938,7 @@ static void *lend_alloc(shi_theap *h, size_t n) {
 }
 
 void *shi_small_alloc(shi_theap *h, size_t n) {
-    if (n >= LEND_MIN_REQUEST && n <= LEND_MAX_REQUEST && !shi_g.checked) {
-        unsigned c = shi_size_class(n);
-        shi_page *pg = h->queues[c].first;
-        if ((!pg || !pg->free) && !scan_queue(h, c)) {
-            void *b = lend_alloc(h, n);
-            if (b) return b;
-        }
-    }
-    return shi_small_alloc_slow(h, n);
+    return small_alloc(h, n, n >= LEND_MIN_REQUEST && n <= LEND_MAX_REQUEST && !shi_g.checked);
 }
 
 /* ---- free ---------------------------------------------------------------------------------------- */
