@@ -183,6 +183,67 @@ SH_TEST(test_fork_child_frees_and_reuses_another_threads_lent_blocks) {
     free_all();
 }
 
+/* Threads that lend, free each other's lent blocks and end while others still hold their
+ * blocks: every byte checked, and the statistics back to nothing at the end. */
+enum { ROUNDS = 6, WORKERS = 4, W_SMALL = 20000, W_BIG = 2000 };
+typedef struct worker { char *small[W_SMALL]; char *big[W_BIG]; size_t big_size[W_BIG]; } worker;
+static worker workers[WORKERS];
+static pthread_barrier_t round_barrier;
+
+static void *lend_and_trade(void *arg) {
+    int me = (int)(intptr_t)arg;
+    worker *w = &workers[me], *next = &workers[(me + 1) % WORKERS];
+    uint64_t rng = (uint64_t)me + 1;
+    for (int i = 0; i < W_SMALL; i++) {
+        if (w->small[i]) { pat_check(w->small[i], w->small[i], 64, 3, 64); sh_free(w->small[i]); }
+        w->small[i] = sh_malloc(64);
+        if (!w->small[i]) _exit(3);
+        pat_fill(w->small[i], 64, 3);
+    }
+    for (int i = 0; i < W_SMALL; i++)
+        if (i % 10 != 0) { sh_free(w->small[i]); w->small[i] = NULL; }
+    for (int i = 0; i < W_BIG; i++) {
+        if (w->big[i]) { pat_check(w->big[i], w->big[i], w->big_size[i], 4, w->big_size[i]); sh_free(w->big[i]); }
+        w->big_size[i] = rand_between(&rng, 300, 2048);
+        w->big[i] = sh_malloc(w->big_size[i]);
+        if (!w->big[i]) _exit(3);
+        pat_fill(w->big[i], w->big_size[i], 4);
+    }
+    pthread_barrier_wait(&round_barrier);
+    /* the next worker's odd blocks: frees into pages another thread owns */
+    for (int i = 1; i < W_BIG; i += 2) {
+        pat_check(next->big[i], next->big[i], next->big_size[i], 4, next->big_size[i]);
+        sh_free(next->big[i]);
+        next->big[i] = NULL;
+    }
+    pthread_barrier_wait(&round_barrier);
+    return NULL;
+}
+
+SH_TEST(test_threads_lend_and_free_each_others_lent_blocks) {
+    CHECK(pthread_barrier_init(&round_barrier, NULL, WORKERS) == 0);
+    for (int r = 0; r < ROUNDS; r++) {   /* new threads each round take over ended heaps */
+        pthread_t t[WORKERS];
+        for (int k = 0; k < WORKERS; k++)
+            CHECK(pthread_create(&t[k], NULL, lend_and_trade, (void *)(intptr_t)k) == 0);
+        for (int k = 0; k < WORKERS; k++) CHECK(pthread_join(t[k], NULL) == 0);
+    }
+    for (int k = 0; k < WORKERS; k++) {
+        worker *w = &workers[k];
+        for (int i = 0; i < W_SMALL; i++)
+            if (w->small[i]) { pat_check(w->small[i], w->small[i], 64, 3, 64); sh_free(w->small[i]); }
+        for (int i = 0; i < W_BIG; i++)
+            if (w->big[i]) { pat_check(w->big[i], w->big[i], w->big_size[i], 4, w->big_size[i]); sh_free(w->big[i]); }
+    }
+    sh_heap_stats st;
+    sh_heap_get_stats(&st);
+    CHECK_EQ(st.small_live, 0);
+    tally t = {0};
+    CHECK(sh_heap_walk(count_block, &t) == 0);
+    CHECK_EQ(t.small_blocks, 0);
+    pthread_barrier_destroy(&round_barrier);
+}
+
 static void free_lent_twice(void *arg) {
     (void)arg;
     fragment();
