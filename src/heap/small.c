@@ -831,8 +831,8 @@ void *shi_small_alloc_slow(shi_theap *h, size_t n) { return small_alloc(h, n, fa
 #define LEND_MAX_REQUEST 2048
 #define LEND_HOST_MIN 32
 #define LEND_HOST_MAX 256
-#define LEND_TRIES 4          /* lending pages looked at by one request */
-#define LEND_SKIP 64          /* after a search for a page to lend found none */
+#define LEND_TRIES 16         /* lending pages looked at by one request */
+#define LEND_SKIP 8           /* after a search for a page to lend found none */
 
 /* The first slot of a run of k free slots, or -1. */
 static long lend_find(const shi_page *pg, uint32_t k) {
