@@ -91,6 +91,7 @@ typedef struct shi_page {
     uint32_t bsize;
     uint32_t capacity;                     /* blocks carved so far */
     uint32_t reserved;                     /* blocks the page can hold */
+    uint32_t lend_max;                     /* lending page: no run of free slots is longer */
     uint64_t slot_magic;                   /* ceil(2^64 / bsize): slot tests without a division */
     uint8_t *start;
     struct shi_page *next, *prev;          /* in the owner's class queue or full list */

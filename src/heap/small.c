@@ -145,6 +145,7 @@ static uint32_t lend_release(shi_page *pg, size_t i) {
     uint32_t k = shi_lent_slots(bits, i);
     lend_set(bits + SH_LEND_SLOTS / 64, i, k, false);
     lend_set(bits, i, k, true);
+    pg->lend_max = SH_LEND_SLOTS;  /* the freed slots may have joined a longer run */
     return k;
 }
 
@@ -834,15 +835,17 @@ void *shi_small_alloc_slow(shi_theap *h, size_t n) { return small_alloc(h, n, fa
 #define LEND_TRIES 16         /* lending pages looked at by one request */
 #define LEND_SKIP 8           /* after a search for a page to lend found none */
 
-/* The first slot of a run of k free slots, or -1. */
-static long lend_find(const shi_page *pg, uint32_t k) {
+/* The first slot of a run of k free slots, or -1. A miss is remembered in lend_max, so the
+ * next request as long or longer passes the page by until a free lands in it. */
+static long lend_find(shi_page *pg, uint32_t k) {
+    if (k > pg->lend_max) return -1;
     _Atomic uint64_t *fb = shi_lend_bits(pg);
     size_t cap = pg->capacity, i = 0;
     while (i + k <= cap) {
         size_t w = i / 64;
         uint64_t x = atomic_load_explicit(&fb[w], memory_order_relaxed) & (~0ull << (i % 64));
         while (!x) {
-            if (++w * 64 >= cap) return -1;
+            if (++w * 64 >= cap) goto miss;
             x = atomic_load_explicit(&fb[w], memory_order_relaxed);
         }
         size_t start = w * 64 + (size_t)__builtin_ctzll(x);
@@ -853,6 +856,8 @@ static long lend_find(const shi_page *pg, uint32_t k) {
         if (end - start >= k) return (long)start;
         i = end;
     }
+miss:
+    pg->lend_max = k - 1;
     return -1;
 }
 
@@ -904,6 +909,7 @@ static shi_page *lend_convert(shi_theap *h) {
     for (shi_block *b = pg->free; b; b = b->next)
         lend_set(bits, (size_t)((uint8_t *)b - pg->start) / pg->bsize, 1, true);
     pg->free = NULL;
+    pg->lend_max = SH_LEND_SLOTS;
     /* other threads read the flag before the bits (shi_small_free_slow) */
     __atomic_or_fetch(&pg->flags, PAGE_LENDING, __ATOMIC_RELEASE);
     queue_push_front(&h->lending, pg);
