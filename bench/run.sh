@@ -78,7 +78,7 @@ find_allocators() {
 available() { [ "$1" = glibc ] || [ -n "${lib[$1]}" ]; }
 
 # ---- workloads --------------------------------------------------------------------------
-workloads=(churn server prodcon prodmix orphan share2 share4 realloc large python sqlite)
+workloads=(churn server prodcon prodmix orphan share2 share4 realloc large frag python sqlite)
 declare -A title=(
     [churn]="small-object churn"
     [server]="server: 4 threads, request bursts"
@@ -89,11 +89,12 @@ declare -A title=(
     [share4]="false sharing, 4 threads (thrash, scratch)"
     [realloc]="realloc growth to 1 MiB"
     [large]="large blocks 64 KiB..8 MiB"
+    [frag]="after a fragmenting phase (RSS: the end's)"
     [python]="python3 dict/list/str churn"
     [sqlite]="sqlite3 inserts, in-memory db"
 )
 declare -A scale=(
-    [churn]=8000000 [server]=25000 [prodcon]=5000000 [realloc]=10000 [large]=10000
+    [churn]=8000000 [server]=25000 [prodcon]=5000000 [realloc]=10000 [large]=10000 [frag]=128
     [prodmix]=3000000 [orphan]=1000 [share2]=1000000 [share4]=1000000
     [python]=500 [sqlite]=120000
 )

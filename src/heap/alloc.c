@@ -53,7 +53,7 @@ void *shi_alloc_any(size_t n, size_t align) {
         return NULL;
     }
     if (align <= SH_ALIGN) {
-        if (n <= SH_SMALL_MAX) return shi_small_alloc_slow(h, n);
+        if (n <= SH_SMALL_MAX) return shi_small_alloc(h, n);
         return count_big(n <= SH_MEDIUM_MAX ? shi_medium_alloc(h, n, SH_ALIGN) : shi_huge_alloc(n, SH_ALIGN, NULL));
     }
     /* Blocks of a class whose size is a multiple of the alignment are all aligned, as pages

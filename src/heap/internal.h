@@ -72,8 +72,10 @@ typedef struct shi_block { struct shi_block *next; } shi_block;
 struct shi_theap;
 
 /* PAGE_QUARANTINED: a page a fork child found half-changed by a thread that does not exist
- * there; it is never allocated from again (its blocks can still be freed, onto xfree). */
-enum { PAGE_IN_FULL = 1, PAGE_HAS_ALIGNED = 2, PAGE_CHECKED = 4, PAGE_QUARANTINED = 8 };
+ * there; it is never allocated from again (its blocks can still be freed, onto xfree).
+ * PAGE_LENDING: a sparse page whose free slots serve bigger sizes (see shi_lend_bits). */
+enum { PAGE_IN_FULL = 1, PAGE_HAS_ALIGNED = 2, PAGE_CHECKED = 4, PAGE_QUARANTINED = 8,
+       PAGE_LENDING = 16 };
 
 typedef struct shi_page {
     /* the fast path reads these first */
@@ -89,6 +91,7 @@ typedef struct shi_page {
     uint32_t bsize;
     uint32_t capacity;                     /* blocks carved so far */
     uint32_t reserved;                     /* blocks the page can hold */
+    uint32_t lend_max;                     /* lending page: no run of free slots is longer */
     uint64_t slot_magic;                   /* ceil(2^64 / bsize): slot tests without a division */
     uint8_t *start;
     struct shi_page *next, *prev;          /* in the owner's class queue or full list */
@@ -142,6 +145,32 @@ static inline shi_segment *shi_segment_of(const void *p) {
     return (shi_segment *)((uintptr_t)p & ~(uintptr_t)SH_SEG_MASK);
 }
 
+/* A lending page (PAGE_LENDING, never in checked mode, so it has the checked-mode bitmap
+ * area of its slice) no longer has free lists: after a fragmenting phase left it nearly
+ * empty, its free slots serve sizes of 288 B to 2 KiB as runs of adjacent slots, which is
+ * what lets freed small memory serve other sizes. Bits 0-2047 of the area say which slots
+ * are free; bits 2048-4095 mark the slots of a lent block but its last, so a lent block of
+ * k slots at slot i has bits i..i+k-2 set and i+k-1 clear, and a block of one slot (from
+ * before the page lent) has none. Only the owner writes them. Hosts have 2,048 slots at
+ * most: blocks of 32 bytes and more in one-slice pages. */
+#define SH_LEND_SLOTS 2048
+static inline _Atomic uint64_t *shi_lend_bits(const shi_page *pg) {
+    shi_segment *seg = shi_segment_of(pg);
+    return shi_check_bits(seg, (size_t)(pg->start - (uint8_t *)seg) >> SH_SLICE_SHIFT);
+}
+
+static inline bool shi_lend_bit(_Atomic uint64_t *bits, size_t i) {
+    return atomic_load_explicit(&bits[i / 64], memory_order_relaxed) >> (i % 64) & 1;
+}
+
+/* The slots of the block at slot i of a lending page. */
+static inline uint32_t shi_lent_slots(_Atomic uint64_t *bits, size_t i) {
+    _Atomic uint64_t *lent = bits + SH_LEND_SLOTS / 64;
+    uint32_t k = 1;
+    while (i + k <= SH_LEND_SLOTS && k <= 64 && shi_lend_bit(lent, i + k - 1)) k++;
+    return k;
+}
+
 static inline shi_page *shi_page_of(shi_segment *seg, const void *p) {
     size_t slice = ((uintptr_t)p - (uintptr_t)seg) >> SH_SLICE_SHIFT;
     shi_page *pg = &seg->pages[slice];
@@ -184,6 +213,8 @@ typedef struct shi_theap {
     shi_page *direct[SH_DIRECT_SLOTS];     /* size/16 -> page to try first */
     shi_pageq queues[SH_SMALL_CLASSES + 1];
     shi_page *full;                        /* pages with no free block when last looked */
+    shi_pageq lending;                     /* PAGE_LENDING pages, the likeliest to fit first */
+    uint32_t lend_skip;                    /* searches for a page to lend skipped after a miss */
     _Atomic int full_dirty;                /* another thread freed into a full page */
     int64_t live;                          /* owner-written; small bytes allocated - freed here */
     int64_t published;                     /* the part of `live` added to shi_g.small_pub */
@@ -255,6 +286,8 @@ SHI_FUNC void shi_os_write(int fd, const char *s);
 
 /* ---- small.c ---------------------------------------------------------------------------- */
 SHI_FUNC void *shi_small_alloc_slow(shi_theap *h, size_t n);
+SHI_FUNC void *shi_small_alloc(shi_theap *h, size_t n);  /* the same, lending pages too:
+                                                           unaligned requests only */
 SHI_FUNC void shi_small_free_slow(shi_segment *seg, shi_page *pg, void *p);
 SHI_FUNC void shi_small_heap_done(shi_theap *h);      /* abandon its segments to the FIFO */
 SHI_FUNC bool shi_small_heap_tidy(shi_theap *h, uint64_t now); /* collect, release, purge */

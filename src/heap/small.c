@@ -108,7 +108,9 @@ static void full_push(shi_theap *h, shi_page *pg) {
 }
 
 static void page_unlink(shi_theap *h, shi_page *pg) {
-    if (pg->flags & PAGE_IN_FULL) {
+    if (pg->flags & PAGE_LENDING) {
+        list_remove(&h->lending.first, &h->lending.last, pg);
+    } else if (pg->flags & PAGE_IN_FULL) {
         list_remove(&h->full, NULL, pg);
         __atomic_and_fetch(&pg->flags, (uint8_t)~PAGE_IN_FULL, __ATOMIC_RELAXED);
     } else {
@@ -127,8 +129,40 @@ static void set_direct(shi_theap *h, unsigned c, shi_page *pg) {
 
 /* ---- pages -------------------------------------------------------------------------------- */
 
+/* ---- lending pages: the bits (see shi_lend_bits in internal.h) -------------------------- */
+
+/* Sets or clears bits i..i+k-1; only the page's owner writes them. */
+static void lend_set(_Atomic uint64_t *bits, size_t i, size_t k, bool on) {
+    for (size_t j = i; j < i + k; j++) {
+        uint64_t w = atomic_load_explicit(&bits[j / 64], memory_order_relaxed), m = 1ull << (j % 64);
+        atomic_store_explicit(&bits[j / 64], on ? w | m : w & ~m, memory_order_relaxed);
+    }
+}
+
+/* The block at slot i is free again; returns its slots. */
+static uint32_t lend_release(shi_page *pg, size_t i) {
+    _Atomic uint64_t *bits = shi_lend_bits(pg);
+    uint32_t k = shi_lent_slots(bits, i);
+    lend_set(bits + SH_LEND_SLOTS / 64, i, k, false);
+    lend_set(bits, i, k, true);
+    pg->lend_max = SH_LEND_SLOTS;  /* the freed slots may have joined a longer run */
+    return k;
+}
+
+/* Takes in other threads' frees: onto the free bits, not onto a list. */
+static void lend_collect(shi_page *pg) {
+    if (!atomic_load_explicit(&pg->xfree, memory_order_relaxed)) return;
+    shi_block *x = atomic_exchange_explicit(&pg->xfree, NULL, memory_order_acquire);
+    while (x) {
+        shi_block *next = x->next;
+        pg->used -= lend_release(pg, (size_t)((uint8_t *)x - pg->start) / pg->bsize);
+        x = next;
+    }
+}
+
 /* Moves the owner's and other threads' frees into `free`; the owner calls this only. */
 static void page_collect(shi_page *pg) {
+    if (pg->flags & PAGE_LENDING) { lend_collect(pg); return; }
     if (pg->local_free) {
         if (!pg->free) {
             pg->free = pg->local_free;
@@ -417,8 +451,14 @@ static bool page_consistent(shi_page *pg, shi_block *xfree) {
     uint64_t bits[SH_SLICE_SIZE * 8 / 16 / 64] = {0};  /* 4096 slots: a page's most */
     if (pg->reserved > sizeof bits * 8) return false;
     uint32_t nfree = 0, nx = 0;
-    if (!mark_list(pg, pg->free, bits, &nfree) || !mark_list(pg, pg->local_free, bits, &nfree))
+    if (pg->flags & PAGE_LENDING) {  /* its free slots are bits, and lists are empty */
+        if (pg->free || pg->local_free || pg->slices != 1 || pg->capacity > SH_LEND_SLOTS) return false;
+        _Atomic uint64_t *fb = shi_lend_bits(pg);
+        for (size_t w = 0; w < SH_LEND_SLOTS / 64; w++)
+            nfree += (uint32_t)__builtin_popcountll(atomic_load_explicit(&fb[w], memory_order_relaxed));
+    } else if (!mark_list(pg, pg->free, bits, &nfree) || !mark_list(pg, pg->local_free, bits, &nfree)) {
         return false;
+    }
     if (!mark_list(pg, xfree, bits, &nx)) return false;
     return (uint64_t)nfree + pg->used == pg->capacity && nx <= pg->used;
 }
@@ -532,7 +572,7 @@ static bool segment_take(shi_theap *h, shi_segment *seg, uint64_t now, bool forc
             if (page_release(h, pg)) return false;
         } else if (h) {
             atomic_store_explicit(&pg->heap, h, memory_order_release);
-            queue_push_back(&h->queues[pg->sclass], pg);
+            queue_push_back(pg->flags & PAGE_LENDING ? &h->lending : &h->queues[pg->sclass], pg);
         }
     }
     if (!h) segment_purge(seg, now, force);
@@ -590,6 +630,15 @@ static void release_empty_pages(shi_theap *h) {
             pg = next;
         }
     }
+    for (shi_page *pg = h->lending.first; pg;) {
+        shi_page *next = pg->next;
+        page_collect(pg);
+        if (pg->used == 0) {
+            list_remove(&h->lending.first, &h->lending.last, pg);
+            page_release(h, pg);
+        }
+        pg = next;
+    }
 }
 
 static void abandon_heap(shi_theap *h) {
@@ -616,6 +665,7 @@ static void abandon_heap(shi_theap *h) {
     }
     h->segments = NULL;
     memset(h->queues, 0, sizeof h->queues);
+    h->lending = (shi_pageq){NULL, NULL};
     h->full = NULL;
     for (size_t i = 0; i < SH_DIRECT_SLOTS; i++) h->direct[i] = &shi_empty_page;
 }
@@ -712,12 +762,29 @@ static shi_page *reclaim_for(shi_theap *h, unsigned c) {
     return NULL;
 }
 
-static shi_page *find_page(shi_theap *h, unsigned c) {
+/* On a refill: the peak sample and the published live bytes (see docs/heap.md). */
+static void sample_live(shi_theap *h) {
+    if (h->live > h->peak_mark) {
+        h->peak_mark = h->live + 32 * 1024;
+        shi_theap_publish(h);
+        shi_stats_sample_peak();
+    } else if (h->live + 64 * 1024 < h->peak_mark) {
+        h->peak_mark = h->live + 32 * 1024;
+        shi_theap_publish(h);
+    }
+}
+
+static void *lend_alloc(shi_theap *h, unsigned c);
+
+/* A page of class c with a free block, made the class's current page; NULL when out of
+ * memory, or when `lend` let a lending page serve the request (*ret_lent then). */
+static shi_page *find_page(shi_theap *h, unsigned c, bool lend, void **ret_lent) {
     if (atomic_load_explicit(&h->full_dirty, memory_order_relaxed) ||
         (h->full && (++h->refills & 63) == 0))
         collect_full(h);
     shi_page *pg = scan_queue(h, c);
     if (!pg) {
+        if (lend && (*ret_lent = lend_alloc(h, c)) != NULL) return NULL;
         pg = page_new_in_own(h, c);
         if (!pg) pg = reclaim_for(h, c);
         if (!pg) pg = page_new(h, c);
@@ -730,22 +797,17 @@ static shi_page *find_page(shi_theap *h, unsigned c) {
         queue_push_front(&h->queues[c], pg);
     }
     set_direct(h, c, pg);
-    if (h->live > h->peak_mark) {
-        h->peak_mark = h->live + 32 * 1024;
-        shi_theap_publish(h);
-        shi_stats_sample_peak();
-    } else if (h->live + 64 * 1024 < h->peak_mark) {
-        h->peak_mark = h->live + 32 * 1024;
-        shi_theap_publish(h);
-    }
+    sample_live(h);
     return pg;
 }
 
-void *shi_small_alloc_slow(shi_theap *h, size_t n) {
+static void *small_alloc(shi_theap *h, size_t n, bool lend) {
     unsigned c = shi_size_class(n);
     shi_page *pg = h->queues[c].first;
     if (!pg || !pg->free) {
-        pg = find_page(h, c);
+        void *lent = NULL;
+        pg = find_page(h, c, lend, &lent);
+        if (lent) return lent;
         if (!pg) { errno = ENOMEM; return NULL; }
     }
     shi_block *b = pg->free;
@@ -754,6 +816,135 @@ void *shi_small_alloc_slow(shi_theap *h, size_t n) {
     h->live += pg->bsize;
     h->allocs++;
     return b;
+}
+
+void *shi_small_alloc_slow(shi_theap *h, size_t n) { return small_alloc(h, n, false); }
+
+/* ---- lending: sizes of 288 B to 2 KiB from sparse pages of 32-256 B blocks --------------------
+
+ * A fragmenting phase (many small blocks, most freed at random) leaves pages that keep a
+ * tenth of their blocks: none is empty, so none goes back, and their free slots would only
+ * ever serve their own size. When a size of 288 B to 2 KiB would need a new page, a page of
+ * 32-256 B blocks that is at most an eighth full becomes a lending page instead (its own
+ * size gets its next page elsewhere) and the request takes a run of adjacent free slots of
+ * it. Such a page stays lending until it is empty. */
+#define LEND_MIN_REQUEST 257
+#define LEND_MAX_REQUEST 2048
+#define LEND_HOST_MIN 32
+#define LEND_HOST_MAX 256
+#define LEND_TRIES 16         /* lending pages looked at by one request */
+#define LEND_SKIP 8           /* after a search for a page to lend found none */
+
+/* The first slot of a run of k free slots, or -1. A miss is remembered in lend_max, so the
+ * next request as long or longer passes the page by until a free lands in it. */
+static long lend_find(shi_page *pg, uint32_t k) {
+    if (k > pg->lend_max) return -1;
+    _Atomic uint64_t *fb = shi_lend_bits(pg);
+    size_t cap = pg->capacity, i = 0;
+    while (i + k <= cap) {
+        size_t w = i / 64;
+        uint64_t x = atomic_load_explicit(&fb[w], memory_order_relaxed) & (~0ull << (i % 64));
+        while (!x) {
+            if (++w * 64 >= cap) goto miss;
+            x = atomic_load_explicit(&fb[w], memory_order_relaxed);
+        }
+        size_t start = w * 64 + (size_t)__builtin_ctzll(x);
+        x = ~atomic_load_explicit(&fb[w], memory_order_relaxed) & (~0ull << (start % 64));
+        while (!x && ++w * 64 < cap) x = ~atomic_load_explicit(&fb[w], memory_order_relaxed);
+        size_t end = x ? w * 64 + (size_t)__builtin_ctzll(x) : cap;
+        if (end > cap) end = cap;
+        if (end - start >= k) return (long)start;
+        i = end;
+    }
+miss:
+    pg->lend_max = k - 1;
+    return -1;
+}
+
+/* Hands out k slots from slot i: the lent marks first, then the free bits, then the count,
+ * so a fork child that finds the page half-way sees the counts not add up. */
+static void *lend_take(shi_theap *h, shi_page *pg, size_t i, uint32_t k) {
+    _Atomic uint64_t *bits = shi_lend_bits(pg);
+    lend_set(bits + SH_LEND_SLOTS / 64, i, k - 1, true);
+    lend_set(bits + SH_LEND_SLOTS / 64, i + k - 1, 1, false);
+    lend_set(bits, i, k, false);
+    pg->used += k;
+    h->live += (int64_t)k * pg->bsize;
+    h->allocs++;
+    sample_live(h);
+    return pg->start + i * pg->bsize;
+}
+
+static bool lend_host(const shi_pageq *q, const shi_page *pg) {
+    return pg != q->first && pg->flags == 0 && pg->slices == 1 && pg->capacity <= SH_LEND_SLOTS &&
+           (size_t)pg->used * 8 <= pg->capacity && pg->capacity >= pg->reserved / 2;
+}
+
+/* A page of the heap that can lend now, made a lending page; NULL if there is none. */
+static shi_page *lend_convert(shi_theap *h) {
+    shi_page *pg = NULL;
+    for (unsigned c = shi_size_class(LEND_HOST_MIN); !pg && c <= shi_size_class(LEND_HOST_MAX); c++) {
+        shi_pageq *q = &h->queues[c];
+        for (shi_page *p = q->first; p; p = p->next) {
+            page_collect(p);
+            if (lend_host(q, p)) {
+                list_remove(&q->first, &q->last, p);
+                pg = p;
+                break;
+            }
+        }
+    }
+    if (!pg) return NULL;
+    for (size_t i = 0; i < SH_DIRECT_SLOTS; i++)
+        if (h->direct[i] == pg) h->direct[i] = &shi_empty_page;
+    /* The bitmap area was not in use outside checked mode: it counts as committed now. */
+    shi_segment *seg = shi_segment_of(pg);
+    _Atomic uint64_t *bits = shi_lend_bits(pg);
+    size_t end = shi_align_up((size_t)((uint8_t *)(bits + 2 * SH_LEND_SLOTS / 64) - (uint8_t *)seg), SH_OS_PAGE);
+    if (seg->touched[0] < end) {
+        atomic_fetch_add_explicit(&shi_g.committed, (int64_t)(end - seg->touched[0]), memory_order_relaxed);
+        seg->touched[0] = (uint32_t)end;
+    }
+    for (size_t w = 0; w < 2 * SH_LEND_SLOTS / 64; w++) atomic_store_explicit(&bits[w], 0, memory_order_relaxed);
+    for (shi_block *b = pg->free; b; b = b->next)
+        lend_set(bits, (size_t)((uint8_t *)b - pg->start) / pg->bsize, 1, true);
+    pg->free = NULL;
+    pg->lend_max = SH_LEND_SLOTS;
+    /* other threads read the flag before the bits (shi_small_free_slow) */
+    __atomic_or_fetch(&pg->flags, PAGE_LENDING, __ATOMIC_RELEASE);
+    queue_push_front(&h->lending, pg);
+    return pg;
+}
+
+static void *lend_alloc(shi_theap *h, unsigned c) {
+    size_t cs = shi_class_size(c);
+    for (int tries = 0; tries < LEND_TRIES; tries++) {
+        shi_page *pg = h->lending.first;
+        if (!pg) break;
+        page_collect(pg);
+        if (pg->used == 0) {
+            list_remove(&h->lending.first, &h->lending.last, pg);
+            page_release(h, pg);
+            continue;
+        }
+        uint32_t k = (uint32_t)((cs + pg->bsize - 1) / pg->bsize);
+        long i = lend_find(pg, k);
+        if (i >= 0) return lend_take(h, pg, (size_t)i, k);
+        if (pg->next) {  /* the others may still fit: this one goes last */
+            list_remove(&h->lending.first, &h->lending.last, pg);
+            queue_push_back(&h->lending, pg);
+        }
+    }
+    if (h->lend_skip) { h->lend_skip--; return NULL; }
+    shi_page *pg = lend_convert(h);
+    if (!pg) { h->lend_skip = LEND_SKIP; return NULL; }
+    uint32_t k = (uint32_t)((cs + pg->bsize - 1) / pg->bsize);
+    long i = lend_find(pg, k);
+    return i >= 0 ? lend_take(h, pg, (size_t)i, k) : NULL;
+}
+
+void *shi_small_alloc(shi_theap *h, size_t n) {
+    return small_alloc(h, n, n >= LEND_MIN_REQUEST && n <= LEND_MAX_REQUEST && !shi_g.checked);
 }
 
 /* ---- free ---------------------------------------------------------------------------------------- */
@@ -765,7 +956,10 @@ void *shi_small_block_start(shi_page *pg, const void *p) {
 
 size_t shi_small_usable(shi_page *pg, const void *p) {
     const uint8_t *b = shi_small_block_start(pg, p);
-    return pg->bsize - (size_t)((const uint8_t *)p - b);
+    size_t slots = 1;
+    if (__atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE) & PAGE_LENDING)
+        slots = shi_lent_slots(shi_lend_bits(pg), (size_t)(b - pg->start) / pg->bsize);
+    return slots * pg->bsize - (size_t)((const uint8_t *)p - b);
 }
 
 /* A second free of the block freed last into its page (the head of a free list) is cheap to
@@ -788,7 +982,24 @@ void shi_small_free_slow(shi_segment *seg, shi_page *pg, void *p) {
     }
     shi_block *b = p;
     shi_theap *owner = atomic_load_explicit(&pg->heap, memory_order_acquire);
-    if (owner && owner == shi_tl_heap) {
+    if (flags & PAGE_LENDING) {
+        /* the flag was read before the bits that it makes valid */
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        size_t i = (size_t)((uint8_t *)p - pg->start) / bsize;
+        if (owner && owner == shi_tl_heap) {
+            if (unlikely(shi_lend_bit(shi_lend_bits(pg), i))) double_free(p, bsize);
+            uint32_t k = lend_release(pg, i);
+            pg->used -= k;
+            owner->live -= (int64_t)k * bsize;
+            owner->frees++;
+            if (pg->used == 0) {
+                page_unlink(owner, pg);
+                page_release(owner, pg);
+            }
+            return;
+        }
+        bsize *= shi_lent_slots(shi_lend_bits(pg), i);  /* what the freeing thread counts */
+    } else if (owner && owner == shi_tl_heap) {
         if (unlikely(b == pg->local_free || b == pg->free)) double_free(p, bsize);
         b->next = pg->local_free;
         pg->local_free = b;

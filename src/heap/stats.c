@@ -141,11 +141,24 @@ static void walk_page(snapshot *s, const shi_page *pg) {
     if (!bsize || !pg->reserved || cap > pg->reserved) return;
     uint64_t bits[SH_SLICE_SIZE * 8 / 16 / 64] = {0};  /* enough for 4096 slots */
     if (pg->reserved > sizeof bits * 8) return;
-    mark_free(pg, pg->free, bits);
-    mark_free(pg, pg->local_free, bits);
     mark_free(pg, atomic_load_explicit(&((shi_page *)pg)->xfree, memory_order_acquire), bits);
-    for (uint32_t i = 0; i < cap; i++)
-        emit(s, pg->start + (size_t)i * bsize, bsize, !(bits[i / 64] >> (i % 64) & 1), SH_BLOCK_SMALL);
+    if (__atomic_load_n(&pg->flags, __ATOMIC_ACQUIRE) & PAGE_LENDING) {
+        /* free slots from the page's bits; a lent block is one block of its slots */
+        if (cap > SH_LEND_SLOTS) return;
+        _Atomic uint64_t *lb = shi_lend_bits(pg);
+        for (uint32_t i = 0; i < cap;) {
+            uint32_t k = shi_lend_bit(lb, i) ? 1 : shi_lent_slots(lb, i);
+            if (k > cap - i) k = cap - i;
+            bool is_free = shi_lend_bit(lb, i) || (bits[i / 64] >> (i % 64) & 1);
+            emit(s, pg->start + (size_t)i * bsize, (size_t)k * bsize, !is_free, SH_BLOCK_SMALL);
+            i += k;
+        }
+    } else {
+        mark_free(pg, pg->free, bits);
+        mark_free(pg, pg->local_free, bits);
+        for (uint32_t i = 0; i < cap; i++)
+            emit(s, pg->start + (size_t)i * bsize, bsize, !(bits[i / 64] >> (i % 64) & 1), SH_BLOCK_SMALL);
+    }
     if (cap < pg->reserved)
         emit(s, pg->start + (size_t)cap * bsize, (size_t)(pg->reserved - cap) * bsize, 0, SH_BLOCK_SMALL);
 }

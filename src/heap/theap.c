@@ -89,6 +89,7 @@ static void fork_child(void) {
     for (shi_theap *h = all_heaps; h; h = h->all_next) {
         if (h == me || !h->in_use) continue;
         memset(h->queues, 0, sizeof h->queues);
+        h->lending = (shi_pageq){NULL, NULL};
         h->full = NULL;
         h->segments = NULL;
         atomic_store_explicit(&h->full_dirty, 0, memory_order_relaxed);
