@@ -86,11 +86,25 @@ def cxx_facts_setup(*flags):
     return bin_, src, work, cxx, os.path.basename(cxx), build
 
 
+# gdb loads libstdc++'s pretty printers and xmethods with libstdc++.so (its auto-load
+# script); a -static C++ build has no libstdc++.so: they are registered by hand, from where
+# GCC installs them, so that gdb answers a static build's questions as a dynamic one's
+# (std::vector's elements, unique_ptr's get()). Nothing happens when libstdc++.so is loaded.
+GDB_STATIC_LIBSTDCXX = (
+    "python import gdb, glob, sys; "
+    "d = [] if any('libstdc++' in (o.filename or '') for o in gdb.objfiles()) "
+    "else sorted(glob.glob('/usr/share/gcc*/python')); sys.path[:0] = d[-1:]; "
+    "d and __import__('libstdcxx.v6', fromlist=['v6']).register_libstdcxx_printers(None); "
+    "d and __import__('libstdcxx.v6.xmethods', fromlist=['xmethods'])"
+    ".register_libstdcxx_xmethods(None)")
+
+
 def gdb_answers(prog, where, said, args=(), note_to=print, setup=(), guard=None):
     """What gdb prints for each expression of `said` (a dict: expression -> what gdb 13
     printed) when `prog` (run with `args`) stops at `where` ("file.c:12"): gdb's own answers
     when gdb is installed (and SH_TEST_NO_GDB is unset), checked to be complete, else `said`.
-    `setup`: gdb commands run once stopped, before the prints (loading pretty printers).
+    `setup`: gdb commands run once stopped, before the prints, after the registration of
+    libstdc++'s printers for a static build (GDB_STATIC_LIBSTDCXX).
     `guard`: the completeness check's name when it is a guard, counted only if it fails.
     Heap and global addresses agree between gdb and the tracer: both run with ASLR off."""
     import os
@@ -101,7 +115,7 @@ def gdb_answers(prog, where, said, args=(), note_to=print, setup=(), guard=None)
         note_to("note: no gdb: the facts are compared with what gdb 13 printed")
         return dict(said)
     cmds = ["-ex", f"break {where}", "-ex", "run"]
-    for c in [*setup, *(f"print {k}" for k in said)]:
+    for c in [GDB_STATIC_LIBSTDCXX, *setup, *(f"print {k}" for k in said)]:
         cmds += ["-ex", c]
     r = subprocess.run(["gdb", "-nx", "-batch", *cmds, "--args", prog, *args],
                        capture_output=True, text=True, timeout=120,

@@ -68,22 +68,11 @@ def line_of(source, text):
         return next(i + 1 for i, l in enumerate(f) if text in l)
 
 
-# gdb loads libstdc++'s pretty printers and xmethods with libstdc++.so (its auto-load
-# script); a -static build has no libstdc++.so: they are registered by hand, from where GCC
-# installs them, so that gdb answers the static build's questions as the dynamic one's.
-STATIC_PRINTERS = (
-    "import gdb, glob, sys; "
-    "d = [] if any('libstdc++' in (o.filename or '') for o in gdb.objfiles()) "
-    "else sorted(glob.glob('/usr/share/gcc*/python')); sys.path[:0] = d[-1:]; "
-    "d and __import__('libstdcxx.v6', fromlist=['v6']).register_libstdcxx_printers(None)")
-
-
 def gdb(exe, where, exprs):
     """gdb's answer for each expression at `where` (a dict), or {} without gdb."""
     if not HAVE_GDB:
         return {}
     return gdb_answers(exe, where, dict.fromkeys(exprs), note_to=lambda _: None,
-                       setup=["python " + STATIC_PRINTERS],
                        guard=f"{TAG}: gdb answered every question at {where}")
 
 
