@@ -749,14 +749,20 @@ static shi_page *page_new(shi_theap *h, unsigned c) {
     return page_init(h, seg, find_slices(seg, n), n, c);
 }
 
-/* Blocks freed into any of the class's pages are used before a page carves new ones: with
- * other threads freeing, the current page's own xfree is often still empty while older pages'
- * are not, and carving first grows the resident size by what is already free. */
+/* Blocks already free in any of the class's pages (other threads' frees, or blocks taken in
+ * when a full page came back) are used before a page carves new ones: the current page's
+ * xfree is often still empty while older pages' are not, and carving first grows the
+ * resident size by what is already free. The owner's own frees waiting in later pages do not
+ * stop the carving: taking a few of them at a time costs more refills (wl_churn). */
 static shi_page *scan_queue(shi_theap *h, unsigned c) {
     shi_pageq *q = &h->queues[c];
     shi_page *room = NULL;
     for (shi_page *pg = q->first; pg;) {
         shi_page *next = pg->next;
+        if (room && !pg->free && !atomic_load_explicit(&pg->xfree, memory_order_relaxed)) {
+            pg = next;
+            continue;
+        }
         page_collect(pg);
         if (pg->free) return pg;
         if (pg->capacity < pg->reserved) {
