@@ -129,6 +129,23 @@ def gdb_answers(prog, where, said, args=(), note_to=print, setup=(), guard=None)
     return got
 
 
+def line_of(source, text):
+    """The 1-based number of the first line of the file `source` holding `text`."""
+    with open(source) as f:
+        return next(i + 1 for i, l in enumerate(f) if text in l)
+
+
+def events(t, kind):
+    """(step, event) for every event of `kind` in a loaded trace, in trace order."""
+    return [(s, e) for s in t["steps"] for e in s["events"] if e["kind"] == kind]
+
+
+def hexes(text):
+    """The addresses (0x...) written in `text`, as numbers."""
+    import re
+    return [int(h, 16) for h in re.findall(r"0x[0-9a-f]+", text or "")]
+
+
 def find_var(step, name):
     """The variable `name` of a JSON step, innermost frame first, or None."""
     for f in reversed(step["frames"]):

@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factcheck import RUSTC, check, finish, load_trace  # noqa: E402
+from factcheck import RUSTC, check, finish, line_of, load_trace  # noqa: E402
 
 BIN, SRC, WORK = sys.argv[1:4]
 source = os.path.join(SRC, "tests", "cli", "growth_drops.rs")
@@ -28,12 +28,6 @@ out = os.path.join(WORK, "growth_drops.json")
 subprocess.run([BIN, "run", "--json", out, "--", prog], check=True, cwd=WORK,
                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
 steps = load_trace(out)["steps"]
-lines = open(source).read().splitlines()
-
-
-def line_of(text):
-    return next(i + 1 for i, l in enumerate(lines) if text in l)
-
 
 # each step that frees a block some handle owned the step before: (the step before's line,
 # that handle, the size freed, the sizes of the handle's blocks made in this step, drops told)
@@ -48,7 +42,7 @@ for prev, s in zip(steps, steps[1:]):
             new = [b["size"] for b in s["heap"] if b.get("owner") == h and b["id"] in made]
             replaced.append((prev["line"], h, e["size"], new, drops))
 
-insert = line_of("m.insert(i, i * 10)")
+insert = line_of(source, "m.insert(i, i * 10)")
 grew = [r for r in replaced if r[1] == "m" and r[3] and r[3][0] > r[2] and r[0] == insert]
 check("m's table replaced by a bigger one of m's in the same step, twice while inserting",
       len(grew) == 2, replaced)
@@ -58,7 +52,7 @@ check("neither growth tells a drop of m (its free is told)",
 for text, handle in (("m = HashMap::with_capacity(20)", "m"), ("v = vec![3, 4, 5]", "v"),
                      ("self.items = vec![0; 5]", "bag.items"),
                      ('*r = String::from("replaced")', "name")):
-    at = line_of(text)
+    at = line_of(source, text)
     got = [r for r in replaced if r[0] == at and r[1] == handle]
     check(f"`{text}` drops {handle}'s old value (its free told), though {handle} owns a new "
           f"block in the same step", len(got) == 1 and got[0][3] and handle in got[0][4],

@@ -38,25 +38,10 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from factcheck import check, cxx_facts_setup, finish, find_var, gdb_answers, trace_json  # noqa: E402
+from factcheck import check, cxx_facts_setup, events, find_var, finish, gdb_answers, hexes, line_of, trace_json  # noqa: E402
 import pytutor_check  # noqa: E402
 
 BIN, SRC, WORK, CXX, TAG, build = cxx_facts_setup()
-
-
-def line_of(source, text):
-    """The 1-based number of the first line of `source` holding `text`."""
-    with open(source) as f:
-        return next(i + 1 for i, l in enumerate(f) if text in l)
-
-
-def events(t, kind):
-    """(step, event) for every event of `kind`, in trace order."""
-    return [(s, e) for s in t["steps"] for e in s["events"] if e["kind"] == kind]
-
-
-def hexes(text):
-    return [int(h, 16) for h in re.findall(r"0x[0-9a-f]+", text or "")]
 
 
 def name(fact):

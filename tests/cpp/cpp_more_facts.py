@@ -33,7 +33,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from factcheck import check, cxx_facts_setup, finish, find_block, find_var, gdb_answers, trace_json  # noqa: E402
+from factcheck import check, cxx_facts_setup, find_block, find_var, finish, gdb_answers, line_of, trace_json  # noqa: E402
 
 BIN, SRC, WORK, CXX, TAG, build = cxx_facts_setup("-std=c++17")
 HAVE_GDB = shutil.which("gdb") is not None and not os.environ.get("SH_TEST_NO_GDB")
@@ -55,11 +55,6 @@ GDB_SAID = {
     "dq._M_impl._M_map_size": "8",
     "unused": "empty std::__cxx11::list",
 }
-
-
-def line_of(source, text):
-    with open(source) as f:
-        return next(i + 1 for i, l in enumerate(f) if text in l)
 
 
 def gdb(exe, where):

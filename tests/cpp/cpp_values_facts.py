@@ -37,7 +37,7 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from factcheck import check, cxx_facts_setup, finish, find_block, find_var, gdb_answers, trace_json  # noqa: E402
+from factcheck import check, cxx_facts_setup, find_block, find_var, finish, gdb_answers, line_of, trace_json  # noqa: E402
 
 BIN, SRC, WORK, CXX, TAG, build = cxx_facts_setup()
 HAVE_GDB = shutil.which("gdb") is not None and not os.environ.get("SH_TEST_NO_GDB")
@@ -61,11 +61,6 @@ GDB_SAID = {
 }
 BST_SAID = ["root", "*root", "*root->left", "*root->right", "*root->left->right"]
 not_shown = []
-
-
-def line_of(source, text):
-    with open(source) as f:
-        return next(i + 1 for i, l in enumerate(f) if text in l)
 
 
 def gdb(exe, where, exprs):

@@ -32,26 +32,13 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from factcheck import check, cxx_facts_setup, finish, find_var, gdb_answers, trace_json, trace_text  # noqa: E402
+from factcheck import check, cxx_facts_setup, events, find_var, finish, gdb_answers, hexes, line_of, trace_json, trace_text  # noqa: E402
 
 BIN, SRC, WORK, CXX, TAG, build = cxx_facts_setup("-std=c++17")
 
 
-def line_of(source, text):
-    with open(source) as f:
-        return next(i + 1 for i, l in enumerate(f) if text in l)
-
-
 def at(source, text):
     return f"{os.path.basename(source)}:{line_of(source, text)}"
-
-
-def events(t, kind):
-    return [(s, e) for s in t["steps"] for e in s["events"] if e["kind"] == kind]
-
-
-def hexes(text):
-    return [int(h, 16) for h in re.findall(r"0x[0-9a-f]+", text or "")]
 
 
 def name(fact):
