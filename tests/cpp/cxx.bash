@@ -10,3 +10,12 @@ for c in ${SH_TEST_CXX:-g++ clang++}; do
     if command -v "$c" >/dev/null; then cxxs+=("$c"); else echo "note: no $c: its half was not run"; fi
 done
 [ ${#cxxs[@]} -gt 0 ] || { echo "skip: no ${SH_TEST_CXX:-g++ or clang++} to build the test programs"; exit 77; }
+# cxx_facts FACTS.py: runs tests/cpp/FACTS.py once per compiler of $cxxs and exits, failed if
+# one run failed.
+cxx_facts() {
+    local c rc=0
+    for c in "${cxxs[@]}"; do
+        "${to[@]}" python3 "$src/tests/cpp/$1" "$bin" "$src" "$work" "$c" || rc=1
+    done
+    exit $rc
+}

@@ -8,8 +8,4 @@
 set -u
 source "$(dirname "$0")/../cli/common.bash"
 source "$(dirname "$0")/cxx.bash"
-rc=0
-for c in "${cxxs[@]}"; do
-    "${to[@]}" python3 "$src/tests/cpp/learner_facts.py" "$bin" "$src" "$work" "$c" || rc=1
-done
-exit $rc
+cxx_facts learner_facts.py
