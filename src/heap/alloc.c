@@ -54,7 +54,11 @@ void *shi_alloc_any(size_t n, size_t align) {
     }
     if (align <= SH_ALIGN) {
         if (n <= SH_SMALL_MAX) return shi_small_alloc(h, n);
-        return count_big(n <= SH_MEDIUM_MAX ? shi_medium_alloc(h, n, SH_ALIGN) : shi_huge_alloc(n, SH_ALIGN, NULL));
+        if (n <= SH_MEDIUM_MAX) {
+            void *p = h->mcache_n ? shi_medium_cache_take(h, n) : NULL;
+            return p ? p : count_big(shi_medium_alloc(h, n, SH_ALIGN));
+        }
+        return count_big(shi_huge_alloc(n, SH_ALIGN, NULL));
     }
     /* Blocks of a class whose size is a multiple of the alignment are all aligned, as pages
      * start on 64 KiB boundaries. Otherwise ask for more and step forward to the boundary;
@@ -102,6 +106,7 @@ void shi_free_any(void *p) {
     case SEG_MEDIUM:
         if (unlikely(((uintptr_t)p & (SH_ALIGN - 1)) != 0))
             shi_invalid_free(p, "it is not the start of a block");
+        if (shi_medium_cache_put(shi_tl_heap, seg, p)) return;
         shi_medium_free(seg, p);
         count_big_free();
         return;
@@ -240,10 +245,10 @@ SH_API void *sh_realloc(void *p, size_t n) {
         }
         break;
     }
-    /* A medium block that has to move is likely a buffer being grown: give it a quarter
+    /* A block that has to move to grow is likely a buffer being grown: give it a quarter
      * more room so that the next few reallocs stay in place instead of copying again. */
     size_t ask = n;
-    if (seg->kind == SEG_MEDIUM && n > old && n <= SH_MEDIUM_MAX) {
+    if (seg->kind != SEG_HUGE && n > old && n <= SH_MEDIUM_MAX) {
         ask = n + n / 4;
         if (ask > SH_MEDIUM_MAX) ask = SH_MEDIUM_MAX;
     }

@@ -858,10 +858,10 @@ SH_TEST(test_medium_freed_block_is_reused) {
     sh_free(c);
 }
 
-/* Allocates ten 100 KiB blocks in a row and returns, through ret_first, the index of three
+/* Allocates ten 300 KiB blocks in a row and returns, through ret_first, the index of three
  * consecutive ones that sit next to each other with live blocks on both sides. */
 #define ROW 10
-#define ROW_BLOCK (100 * KiB)
+#define ROW_BLOCK (300 * KiB)   /* above SH_MCACHE_MAX: a thread keeps no such block */
 
 static int adjacent(char *a, char *b) {
     size_t u = sh_usable_size(a);
@@ -880,7 +880,7 @@ static void alloc_row(char **row, int *ret_first) {
             return;
         }
     }
-    fprintf(stderr, "no three 100 KiB blocks allocated in a row lie side by side:");
+    fprintf(stderr, "no three 300 KiB blocks allocated in a row lie side by side:");
     for (int i = 0; i < ROW; i++) fprintf(stderr, " %p", (void *)row[i]);
     fprintf(stderr, "\n");
     _exit(1);
@@ -938,7 +938,7 @@ SH_TEST(test_medium_coalesced_range_is_reused_for_larger_request) {
     char *big = sh_malloc(3 * ROW_BLOCK);
     CHECK(big != NULL);
     if (big != row[first]) {
-        fprintf(stderr, "300 KiB block at %p, not in the merged hole at %p\n", (void *)big,
+        fprintf(stderr, "%zu-byte block at %p, not in the merged hole at %p\n", 3 * ROW_BLOCK, (void *)big,
                 (void *)row[first]);
         _exit(1);
     }
