@@ -83,19 +83,8 @@ void *shi_alloc_any(size_t n, size_t align) {
                                                                             : shi_huge_alloc(n, align, NULL));
 }
 
-static SH_NOINLINE void free_slow(void *p, shi_segment *seg) {
-    if (unlikely(!seg)) {
-        if (shi_g.checked && shi_check_recently_freed(p))
-            shi_panic("double free of %p (a block already freed)", p);
-        shi_invalid_free(p, "it is not memory this heap handed out (or it was freed already)");
-    }
-    if (shi_g.checked) { shi_checked_free(p); return; }
-    shi_free_any(p);
-}
-
-void shi_free_any(void *p) {
-    shi_segment *seg = shi_segment_lookup(p);
-    if (unlikely(!seg)) shi_invalid_free(p, "it is not memory this heap handed out");
+/* p's segment known (not NULL): the tier's free. */
+static inline void free_in(void *p, shi_segment *seg) {
     switch (seg->kind) {
     case SEG_SMALL: {
         shi_page *pg = shi_page_of(seg, p);
@@ -117,6 +106,22 @@ void shi_free_any(void *p) {
     default:
         shi_invalid_free(p, "its segment header is damaged");
     }
+}
+
+void shi_free_any(void *p) {
+    shi_segment *seg = shi_segment_lookup(p);
+    if (unlikely(!seg)) shi_invalid_free(p, "it is not memory this heap handed out");
+    free_in(p, seg);
+}
+
+static SH_NOINLINE void free_slow(void *p, shi_segment *seg) {
+    if (unlikely(!seg)) {
+        if (shi_g.checked && shi_check_recently_freed(p))
+            shi_panic("double free of %p (a block already freed)", p);
+        shi_invalid_free(p, "it is not memory this heap handed out (or it was freed already)");
+    }
+    if (shi_g.checked) { shi_checked_free(p); return; }
+    free_in(p, seg);
 }
 
 size_t shi_usable_any(const void *p) {
@@ -186,6 +191,11 @@ SH_API void sh_free(void *p) {
             pg->used--;
             h->live -= pg->bsize;
             h->frees++;
+            return;
+        }
+        /* another thread's block, or a page's last: no second lookup */
+        if (likely(!shi_g.checked && pg->slices != 0)) {
+            shi_small_free_slow(seg, pg, p);
             return;
         }
     }
