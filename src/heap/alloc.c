@@ -245,8 +245,11 @@ SH_API void *sh_realloc(void *p, size_t n) {
         if (n <= old && n >= old / 2) return p;
         break;
     case SEG_MEDIUM:
-        if (n > SH_SMALL_MAX / 2 && n <= SH_MEDIUM_MAX && shi_medium_resize_in_place(seg, p, n))
-            return p;
+        if (n > SH_SMALL_MAX / 2 && n <= SH_MEDIUM_MAX) {
+            if (shi_medium_resize_in_place(seg, p, n)) return p;
+            void *q = n > old ? shi_medium_grow_back(seg, p, n + n / 4) : NULL;
+            if (q) return q;
+        }
         break;
     case SEG_HUGE:
         if (n > SH_MEDIUM_MAX) {

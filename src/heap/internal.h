@@ -322,6 +322,7 @@ SHI_FUNC void shi_medium_cache_flush(shi_theap *h);
 SHI_FUNC void shi_medium_cache_forget(shi_theap *h);  /* a fork child: another thread's */
 SHI_FUNC size_t shi_medium_usable(const void *p);
 SHI_FUNC bool shi_medium_resize_in_place(shi_segment *seg, void *p, size_t n);
+SHI_FUNC void *shi_medium_grow_back(shi_segment *seg, void *p, size_t n);   /* NULL: no room */
 SHI_FUNC void shi_medium_trim(bool force);
 SHI_FUNC bool shi_medium_purge_all(bool wait);     /* every arena; true: more to do later */
 SHI_FUNC void shi_medium_lock_all(void);

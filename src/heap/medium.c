@@ -450,6 +450,38 @@ bool shi_medium_resize_in_place(shi_segment *seg, void *p, size_t n) {
     return ok;
 }
 
+/* Grows p into the free block before it (and the one after, if free) when together they
+ * hold n bytes: the bytes move down, but the freed space is used again at once instead of
+ * staying a hole while the buffer takes new memory elsewhere. NULL if they do not fit. */
+void *shi_medium_grow_back(shi_segment *seg, void *p, size_t n) {
+    shi_arena *a = seg->arena;
+    mblock *b = mblock_of(p);
+    size_t need = shi_align_up(n, SH_ALIGN) + M_HDR;
+    uint64_t now = shi_clock_ms();
+    pthread_mutex_lock(&a->lock);
+    a->now = now;
+    size_t old = msize(b);
+    if (b->head & M_PREV_INUSE) { pthread_mutex_unlock(&a->lock); return NULL; }
+    mblock *pb = (mblock *)((uint8_t *)b - b->prev_size);
+    mblock *nx = mnext(b);
+    size_t total = msize(pb) + old + ((nx->head & M_INUSE) ? 0 : msize(nx));
+    if (total < need) { pthread_mutex_unlock(&a->lock); return NULL; }
+    bin_remove(a, pb);
+    unpurge(pb);
+    if (!(nx->head & M_INUSE)) {
+        bin_remove(a, nx);
+        unpurge(nx);
+    }
+    pb->head = total | (pb->head & M_PREV_INUSE) | M_INUSE;
+    mnext(pb)->head |= M_PREV_INUSE;
+    /* the bytes go down before the tail is cut off: its header may lie inside them */
+    memmove((uint8_t *)pb + M_HDR, p, old - M_HDR);
+    split_tail(a, pb, need);
+    pthread_mutex_unlock(&a->lock);
+    atomic_fetch_add_explicit(&shi_g.medium_live, (int64_t)msize(pb) - (int64_t)old, memory_order_relaxed);
+    return (uint8_t *)pb + M_HDR;
+}
+
 /* Could b, reached from prev (NULL: b is the first block), be a block header? Its size keeps
  * it inside the area, its flags agree with prev's, and the end sentinel is where it belongs. */
 static bool header_sound(shi_segment *seg, const mblock *prev, const mblock *b) {

@@ -950,6 +950,33 @@ SH_TEST(test_medium_coalesced_range_is_reused_for_larger_request) {
         if (i < first || i > first + 2) sh_free(row[i]);
 }
 
+/* A medium block that cannot grow into the block after it grows into a free block before
+ * it: the bytes move down into the hole instead of leaving it while the buffer takes new
+ * memory elsewhere. (Above 256 KiB, so the freed block is not kept by the thread.) */
+SH_TEST(test_medium_realloc_grows_into_the_free_block_before) {
+    if (sh_heap_checked()) return;   /* checked mode moves every realloc */
+    char *row[ROW];
+    int first;
+    alloc_row(row, &first);          /* 300 KiB blocks side by side */
+    char *a = row[first], *b = row[first + 1];
+    pat_fill(b, ROW_BLOCK, 5);
+    sh_free(SH_OPAQUE(a));
+    char *q = sh_realloc(b, ROW_BLOCK + 100 * KiB);   /* 500 KiB with room to grow: a + b */
+    CHECK(q != NULL);
+    if (q != a) {
+        fprintf(stderr, "realloc moved %p to %p, not into the free block before it at %p\n",
+                (void *)b, (void *)q, (void *)a);
+        _exit(1);
+    }
+    pat_check(q, b, ROW_BLOCK, 5, ROW_BLOCK);
+    CHECK(sh_usable_size(q) >= ROW_BLOCK + 100 * KiB);
+    CHECK_EQ(probe(q).exact_in_use, 1);
+    CHECK_EQ(probe(row[first + 2]).exact_in_use, 1);   /* the neighbour after is untouched */
+    sh_free(q);
+    for (int i = 0; i < ROW; i++)
+        if (i != first && i != first + 1) sh_free(row[i]);
+}
+
 /* ---- giving memory back to the OS ---------------------------------------------------------- */
 
 #define TRIM_TOTAL (64 * MiB)
