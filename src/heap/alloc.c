@@ -54,7 +54,11 @@ void *shi_alloc_any(size_t n, size_t align) {
     }
     if (align <= SH_ALIGN) {
         if (n <= SH_SMALL_MAX) return shi_small_alloc(h, n);
-        return count_big(n <= SH_MEDIUM_MAX ? shi_medium_alloc(h, n, SH_ALIGN) : shi_huge_alloc(n, SH_ALIGN, NULL));
+        if (n <= SH_MEDIUM_MAX) {
+            void *p = h->mcache_n ? shi_medium_cache_take(h, n) : NULL;
+            return p ? p : count_big(shi_medium_alloc(h, n, SH_ALIGN));
+        }
+        return count_big(shi_huge_alloc(n, SH_ALIGN, NULL));
     }
     /* Blocks of a class whose size is a multiple of the alignment are all aligned, as pages
      * start on 64 KiB boundaries. Otherwise ask for more and step forward to the boundary;
@@ -79,19 +83,8 @@ void *shi_alloc_any(size_t n, size_t align) {
                                                                             : shi_huge_alloc(n, align, NULL));
 }
 
-static SH_NOINLINE void free_slow(void *p, shi_segment *seg) {
-    if (unlikely(!seg)) {
-        if (shi_g.checked && shi_check_recently_freed(p))
-            shi_panic("double free of %p (a block already freed)", p);
-        shi_invalid_free(p, "it is not memory this heap handed out (or it was freed already)");
-    }
-    if (shi_g.checked) { shi_checked_free(p); return; }
-    shi_free_any(p);
-}
-
-void shi_free_any(void *p) {
-    shi_segment *seg = shi_segment_lookup(p);
-    if (unlikely(!seg)) shi_invalid_free(p, "it is not memory this heap handed out");
+/* p's segment known (not NULL): the tier's free. */
+static inline void free_in(void *p, shi_segment *seg) {
     switch (seg->kind) {
     case SEG_SMALL: {
         shi_page *pg = shi_page_of(seg, p);
@@ -102,6 +95,7 @@ void shi_free_any(void *p) {
     case SEG_MEDIUM:
         if (unlikely(((uintptr_t)p & (SH_ALIGN - 1)) != 0))
             shi_invalid_free(p, "it is not the start of a block");
+        if (shi_medium_cache_put(shi_tl_heap, seg, p)) return;
         shi_medium_free(seg, p);
         count_big_free();
         return;
@@ -112,6 +106,22 @@ void shi_free_any(void *p) {
     default:
         shi_invalid_free(p, "its segment header is damaged");
     }
+}
+
+void shi_free_any(void *p) {
+    shi_segment *seg = shi_segment_lookup(p);
+    if (unlikely(!seg)) shi_invalid_free(p, "it is not memory this heap handed out");
+    free_in(p, seg);
+}
+
+static SH_NOINLINE void free_slow(void *p, shi_segment *seg) {
+    if (unlikely(!seg)) {
+        if (shi_g.checked && shi_check_recently_freed(p))
+            shi_panic("double free of %p (a block already freed)", p);
+        shi_invalid_free(p, "it is not memory this heap handed out (or it was freed already)");
+    }
+    if (shi_g.checked) { shi_checked_free(p); return; }
+    free_in(p, seg);
 }
 
 size_t shi_usable_any(const void *p) {
@@ -183,6 +193,11 @@ SH_API void sh_free(void *p) {
             h->frees++;
             return;
         }
+        /* another thread's block, or a page's last: no second lookup */
+        if (likely(!shi_g.checked && pg->slices != 0)) {
+            shi_small_free_slow(seg, pg, p);
+            return;
+        }
     }
     free_slow(p, seg);
 }
@@ -230,8 +245,11 @@ SH_API void *sh_realloc(void *p, size_t n) {
         if (n <= old && n >= old / 2) return p;
         break;
     case SEG_MEDIUM:
-        if (n > SH_SMALL_MAX / 2 && n <= SH_MEDIUM_MAX && shi_medium_resize_in_place(seg, p, n))
-            return p;
+        if (n > SH_SMALL_MAX / 2 && n <= SH_MEDIUM_MAX) {
+            if (shi_medium_resize_in_place(seg, p, n)) return p;
+            void *q = n > old ? shi_medium_grow_back(seg, p, n + n / 4) : NULL;
+            if (q) return q;
+        }
         break;
     case SEG_HUGE:
         if (n > SH_MEDIUM_MAX) {
@@ -240,10 +258,10 @@ SH_API void *sh_realloc(void *p, size_t n) {
         }
         break;
     }
-    /* A medium block that has to move is likely a buffer being grown: give it a quarter
+    /* A block that has to move to grow is likely a buffer being grown: give it a quarter
      * more room so that the next few reallocs stay in place instead of copying again. */
     size_t ask = n;
-    if (seg->kind == SEG_MEDIUM && n > old && n <= SH_MEDIUM_MAX) {
+    if (seg->kind != SEG_HUGE && n > old && n <= SH_MEDIUM_MAX) {
         ask = n + n / 4;
         if (ask > SH_MEDIUM_MAX) ask = SH_MEDIUM_MAX;
     }

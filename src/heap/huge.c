@@ -12,7 +12,7 @@
 
 #include "internal.h"
 
-#define CACHE_SLOTS 8
+#define CACHE_SLOTS 16
 #define CACHE_MAX_BYTES ((size_t)64 << 20)
 #define CACHE_DELAY_MS 2000
 #define HDR offsetof(shi_segment, pages)
@@ -66,10 +66,55 @@ static shi_segment *cache_pick_locked(size_t total) {
     return seg;
 }
 
-/* Makes a cached mapping fit `total` bytes: a tail of over three quarters goes back to the OS;
- * a short mapping grows (in place, or moved by the kernel without copying). */
+/* Caches a freed mapping, merged with cached mappings right before and after it: pieces of
+ * one split mapping become one again, so a later request too big for either piece still
+ * finds its pages. Returns NULL, or what did not fit (merged), for the caller to unmap
+ * after unlocking. */
+static shi_segment *cache_put_locked(shi_segment *seg, uint64_t now) {
+    for (unsigned i = 0; i < CACHE_SLOTS; i++) {
+        shi_segment *c = cache[i];
+        if (!c) continue;
+        if ((uint8_t *)c + c->map_size == (uint8_t *)seg) {
+            cache[i] = NULL;
+            cache_bytes -= c->map_size;
+            c->map_size += seg->map_size;
+            seg = c;
+        } else if ((uint8_t *)seg + seg->map_size == (uint8_t *)c) {
+            cache[i] = NULL;
+            cache_bytes -= c->map_size;
+            seg->map_size += c->map_size;
+        }
+    }
+    if (cache_bytes + seg->map_size > CACHE_MAX_BYTES) return seg;
+    for (unsigned i = 0; i < CACHE_SLOTS; i++) {
+        if (!cache[i]) {
+            seg->huge_freed_at = now;
+            cache[i] = seg;
+            cache_bytes += seg->map_size;
+            return NULL;
+        }
+    }
+    return seg;
+}
+
+/* Makes a cached mapping fit `total` bytes: a long one is split, a tail of over three
+ * quarters goes back to the OS; a short mapping grows (in place, or moved by the kernel
+ * without copying). */
 static shi_segment *cache_fit(shi_segment *seg, size_t total) {
     size_t have = seg->map_size;
+    size_t keep = shi_align_up(total, SH_SEG_SIZE);
+    if (have > keep + SH_MEDIUM_MAX + HDR) {
+        /* The segments beyond the request stay cached, faulted in, for the next huge block
+         * (whose mapping is always longer than SH_MEDIUM_MAX + HDR). */
+        shi_segment *tail = (shi_segment *)((uint8_t *)seg + keep);
+        tail->map_size = have - keep;
+        seg->map_size = keep;
+        pthread_mutex_lock(&huge_lock);
+        shi_segment *left = cache_put_locked(tail, shi_clock_ms());
+        pthread_mutex_unlock(&huge_lock);
+        if (left) shi_os_unmap(left, left->map_size);
+        return seg;
+    }
     if (have >= total && have / 4 <= total) return seg;  /* keep the faulted-in tail */
     if (have > total) {
         shi_os_unmap((uint8_t *)seg + total, have - total);
@@ -141,19 +186,9 @@ void shi_huge_free(shi_segment *seg, void *p) {
     pthread_mutex_lock(&huge_lock);
     live_remove(seg);
     cache_trim_locked(now, false);
-    bool cached = false;
-    if (units_back == 0 && cache_bytes + seg->map_size <= CACHE_MAX_BYTES && !shi_g.checked) {
-        for (unsigned i = 0; i < CACHE_SLOTS && !cached; i++) {
-            if (!cache[i]) {
-                seg->huge_freed_at = now;
-                cache[i] = seg;
-                cache_bytes += seg->map_size;
-                cached = true;
-            }
-        }
-    }
+    shi_segment *left = units_back == 0 && !shi_g.checked ? cache_put_locked(seg, now) : seg;
     pthread_mutex_unlock(&huge_lock);
-    if (!cached) shi_os_unmap(seg, seg->map_size);
+    if (left) shi_os_unmap(left, left->map_size);
     else shi_purge_note(seg->map_size);
 }
 

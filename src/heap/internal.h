@@ -42,6 +42,8 @@
 
 #define SH_SMALL_MAX ((size_t)32 * 1024)
 #define SH_MEDIUM_MAX ((size_t)2 * 1024 * 1024)
+#define SH_MCACHE_SLOTS 2                 /* medium blocks a thread keeps after freeing them */
+#define SH_MCACHE_MAX ((size_t)256 * 1024) /* ... of this usable size at most */
 #define SH_DIRECT_MAX 1024 /* sizes served by the one-load fast path */
 #define SH_DIRECT_SLOTS (SH_DIRECT_MAX / 16 + 1)
 
@@ -221,6 +223,11 @@ typedef struct shi_theap {
     uint64_t allocs, frees;
     shi_segment *segments;                 /* small segments this heap owns */
     uint32_t arena;                        /* medium arena index */
+    /* Medium blocks this thread freed last, kept (in use to their arena) for its next
+     * requests of their size: a malloc/free pair of a 100 KB buffer takes no lock. */
+    void *mcache[SH_MCACHE_SLOTS];
+    uint32_t mcache_n;                     /* release-stored after the slot: a fork child reads it */
+    int64_t mcached;                       /* their usable bytes, for the stats */
     uint32_t refills;
     int64_t peak_mark;                     /* sample the global peak when live passes it */
     uint64_t last_purge;                   /* ms clock of the last look for idle slices */
@@ -309,8 +316,13 @@ SHI_FUNC bool shi_small_cache_trim(uint64_t now, bool force);      /* true: more
 #define SH_ARENAS 8
 SHI_FUNC void *shi_medium_alloc(shi_theap *h, size_t n, size_t align);
 SHI_FUNC void shi_medium_free(shi_segment *seg, void *p);
+SHI_FUNC void *shi_medium_cache_take(shi_theap *h, size_t n);       /* NULL: none fits */
+SHI_FUNC bool shi_medium_cache_put(shi_theap *h, shi_segment *seg, void *p);
+SHI_FUNC void shi_medium_cache_flush(shi_theap *h);
+SHI_FUNC void shi_medium_cache_forget(shi_theap *h);  /* a fork child: another thread's */
 SHI_FUNC size_t shi_medium_usable(const void *p);
 SHI_FUNC bool shi_medium_resize_in_place(shi_segment *seg, void *p, size_t n);
+SHI_FUNC void *shi_medium_grow_back(shi_segment *seg, void *p, size_t n);   /* NULL: no room */
 SHI_FUNC void shi_medium_trim(bool force);
 SHI_FUNC bool shi_medium_purge_all(bool wait);     /* every arena; true: more to do later */
 SHI_FUNC void shi_medium_lock_all(void);

@@ -214,6 +214,93 @@ static bool arena_purge(shi_arena *a, uint64_t now, bool force) {
     return more || a->has_dirty;
 }
 
+static bool header_plausible(shi_segment *seg, mblock *b);
+
+/* ---- the thread's cache of freed blocks ------------------------------------------------------ */
+
+/* A cached block's first word: tells a second free of it (by any thread) and the walk that
+ * it is free, though its arena still counts it in use. Differs per block and per run. */
+static uint64_t mcache_key(const void *p) {
+    return ((uintptr_t)p ^ (uintptr_t)&arenas) * 0x9e3779b97f4a7c15u;
+}
+
+static bool mcache_marked(const void *p) {
+    return __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED) == mcache_key(p);
+}
+
+static void mcache_drop(shi_theap *h, uint32_t i) {
+    void *p = h->mcache[i];
+    *(uint64_t *)p = 0;
+    h->mcached -= (int64_t)shi_medium_usable(p);
+    for (uint32_t j = i + 1; j < h->mcache_n; j++) h->mcache[j - 1] = h->mcache[j];
+    __atomic_store_n(&h->mcache_n, h->mcache_n - 1, __ATOMIC_RELEASE);
+}
+
+/* A block the thread freed, if one is of n's size (at most an eighth bigger). */
+void *shi_medium_cache_take(shi_theap *h, size_t n) {
+    size_t need = shi_align_up(n, SH_ALIGN);
+    for (uint32_t i = h->mcache_n; i-- > 0;) {
+        void *p = h->mcache[i];
+        size_t usable = shi_medium_usable(p);
+        if (usable >= need && usable - need <= need / 8) {
+            mcache_drop(h, i);
+            h->allocs++;
+            shi_purge_tick(shi_clock_ms());  /* a slow-path call: where memory may go back */
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* Keeps a block the thread frees, the oldest one going to its arena when full. False: the
+ * block is not one to keep (too big, checked mode, a thread without a heap). */
+bool shi_medium_cache_put(shi_theap *h, shi_segment *seg, void *p) {
+    if (h == &shi_empty_heap || h == &shi_exited_heap || shi_g.checked) return false;
+    mblock *b = mblock_of(p);
+    size_t head = __atomic_load_n(&b->head, __ATOMIC_RELAXED);  /* its arena may set a flag */
+    if (!(head & M_INUSE) || !header_plausible(seg, b)) return false;  /* the arena says why */
+    if ((head & ~M_FLAGS) - M_HDR > SH_MCACHE_MAX) return false;
+    if (mcache_marked(p)) shi_panic("double free of %p (a medium block, already free)", p);
+    if (h->mcache_n == SH_MCACHE_SLOTS) {
+        void *old = h->mcache[0];
+        mcache_drop(h, 0);
+        shi_medium_free(shi_segment_of(old), old);
+    }
+    *(uint64_t *)p = mcache_key(p);
+    h->mcache[h->mcache_n] = p;
+    __atomic_store_n(&h->mcache_n, h->mcache_n + 1, __ATOMIC_RELEASE);
+    h->mcached += (int64_t)shi_medium_usable(p);
+    h->frees++;
+    return true;
+}
+
+/* Every cached block back to its arena (its free was counted when cached): the thread
+ * ends, or trims. */
+void shi_medium_cache_flush(shi_theap *h) {
+    while (h->mcache_n) {
+        void *p = h->mcache[h->mcache_n - 1];
+        mcache_drop(h, h->mcache_n - 1);
+        shi_medium_free(shi_segment_of(p), p);
+    }
+}
+
+/* A fork child, after its locks are free again: the cache of a thread that is not in the
+ * child. That thread may have been between two stores; a slot counted is written (the
+ * count is stored after it), and only a block still marked as cached is freed. */
+void shi_medium_cache_forget(shi_theap *h) {
+    uint32_t n = __atomic_load_n(&h->mcache_n, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < n && i < SH_MCACHE_SLOTS; i++) {
+        void *p = h->mcache[i];
+        shi_segment *seg = shi_segment_lookup(p);
+        if (p && seg && seg->kind == SEG_MEDIUM && mcache_marked(p)) {
+            *(uint64_t *)p = 0;
+            shi_medium_free(seg, p);
+        }
+    }
+    h->mcache_n = 0;
+    h->mcached = 0;
+}
+
 /* ---- alloc / free --------------------------------------------------------------------------- */
 
 static shi_arena *arena_for(shi_theap *h) { return &arenas[h ? h->arena % SH_ARENAS : 0]; }
@@ -278,7 +365,7 @@ void shi_medium_free(shi_segment *seg, void *p) {
         pthread_mutex_unlock(&a->lock);
         shi_invalid_free(p, "it is not the start of a medium block");
     }
-    if (unlikely(!(b->head & M_INUSE))) {
+    if (unlikely(!(b->head & M_INUSE) || mcache_marked(p))) {  /* or kept by a thread */
         pthread_mutex_unlock(&a->lock);
         shi_panic("double free of %p (a medium block, already free)", p);
     }
@@ -361,6 +448,38 @@ bool shi_medium_resize_in_place(shi_segment *seg, void *p, size_t n) {
     pthread_mutex_unlock(&a->lock);
     if (ok) atomic_fetch_add_explicit(&shi_g.medium_live, (int64_t)msize(b) - (int64_t)old, memory_order_relaxed);
     return ok;
+}
+
+/* Grows p into the free block before it (and the one after, if free) when together they
+ * hold n bytes: the bytes move down, but the freed space is used again at once instead of
+ * staying a hole while the buffer takes new memory elsewhere. NULL if they do not fit. */
+void *shi_medium_grow_back(shi_segment *seg, void *p, size_t n) {
+    shi_arena *a = seg->arena;
+    mblock *b = mblock_of(p);
+    size_t need = shi_align_up(n, SH_ALIGN) + M_HDR;
+    uint64_t now = shi_clock_ms();
+    pthread_mutex_lock(&a->lock);
+    a->now = now;
+    size_t old = msize(b);
+    if (b->head & M_PREV_INUSE) { pthread_mutex_unlock(&a->lock); return NULL; }
+    mblock *pb = (mblock *)((uint8_t *)b - b->prev_size);
+    mblock *nx = mnext(b);
+    size_t total = msize(pb) + old + ((nx->head & M_INUSE) ? 0 : msize(nx));
+    if (total < need) { pthread_mutex_unlock(&a->lock); return NULL; }
+    bin_remove(a, pb);
+    unpurge(pb);
+    if (!(nx->head & M_INUSE)) {
+        bin_remove(a, nx);
+        unpurge(nx);
+    }
+    pb->head = total | (pb->head & M_PREV_INUSE) | M_INUSE;
+    mnext(pb)->head |= M_PREV_INUSE;
+    /* the bytes go down before the tail is cut off: its header may lie inside them */
+    memmove((uint8_t *)pb + M_HDR, p, old - M_HDR);
+    split_tail(a, pb, need);
+    pthread_mutex_unlock(&a->lock);
+    atomic_fetch_add_explicit(&shi_g.medium_live, (int64_t)msize(pb) - (int64_t)old, memory_order_relaxed);
+    return (uint8_t *)pb + M_HDR;
 }
 
 /* Could b, reached from prev (NULL: b is the first block), be a block header? Its size keeps
@@ -450,8 +569,8 @@ void shi_medium_walk_locked(shi_walk_emit emit, void *ctx) {
     for (unsigned i = 0; i < SH_ARENAS; i++) {
         for (shi_segment *seg = arenas[i].segs; seg; seg = seg->next) {
             for (mblock *b = first_block(seg); msize(b); b = mnext(b))
-                emit(ctx, (uint8_t *)b + M_HDR, msize(b) - M_HDR, (b->head & M_INUSE) != 0,
-                     SH_BLOCK_MEDIUM);
+                emit(ctx, (uint8_t *)b + M_HDR, msize(b) - M_HDR,
+                     (b->head & M_INUSE) != 0 && !mcache_marked((uint8_t *)b + M_HDR), SH_BLOCK_MEDIUM);
         }
     }
 }

@@ -1053,7 +1053,8 @@ void shi_small_free_slow(shi_segment *seg, shi_page *pg, void *p) {
     /* Counted in the freeing thread's own counters (their sums are what the stats read), so
      * a cross-thread free touches no shared counter. A thread that only frees gets a heap
      * for that; a thread past its exit (or out of memory) counts in the process totals. */
-    shi_theap *me = shi_theap_get();
+    shi_theap *me = shi_tl_heap;
+    if (unlikely(me == &shi_empty_heap || me == &shi_exited_heap)) me = shi_theap_get();
     if (me) {
         me->live -= bsize;
         me->frees++;

@@ -24,7 +24,7 @@ static int64_t load64(const int64_t *p) { return __atomic_load_n(p, __ATOMIC_REL
 static uint64_t loadu64(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 
 /* Blocks live = allocations - frees: no separate counter on the fast path. */
-typedef struct totals { int64_t small_live; uint64_t allocs, frees; } totals;
+typedef struct totals { int64_t small_live, mcached; uint64_t allocs, frees; } totals;
 
 static totals add_up(void) {
     totals t = {
@@ -36,6 +36,7 @@ static totals add_up(void) {
         t.small_live += load64(&h->live);
         t.allocs += loadu64(&h->allocs);
         t.frees += loadu64(&h->frees);
+        t.mcached += load64(&h->mcached);
     }
     return t;
 }
@@ -73,7 +74,7 @@ SH_API void sh_heap_get_stats(sh_heap_stats *st) {
     shi_heaps_unlock();
     memset(st, 0, sizeof *st);
     st->small_live = small_live(&t);
-    st->medium_live = medium_live();
+    st->medium_live = clamp0((int64_t)medium_live() - t.mcached);
     st->huge_live = huge_live();
     st->live = st->small_live + st->medium_live + st->huge_live;
     st->live_blocks = t.allocs >= t.frees ? (size_t)(t.allocs - t.frees) : 0;
@@ -92,7 +93,9 @@ SH_API void sh_heap_get_stats(sh_heap_stats *st) {
 
 SH_API void sh_heap_trim(void) {
     shi_ensure_init();
-    shi_small_trim(shi_tl_heap, true);
+    shi_theap *h = shi_tl_heap;
+    if (h != &shi_empty_heap && h != &shi_exited_heap) shi_medium_cache_flush(h);
+    shi_small_trim(h, true);
     shi_medium_trim(true);
     shi_huge_trim(true);
 }

@@ -99,6 +99,8 @@ static void fork_child(void) {
     if (me != &shi_empty_heap && me != &shi_exited_heap) me->thread = pthread_self();
     shi_purge_fork_child();
     fork_parent();
+    for (shi_theap *h = all_heaps; h; h = h->all_next)
+        if (h != me && h->mcache_n) shi_medium_cache_forget(h);
 }
 
 static void heap_done(void *arg);
@@ -218,6 +220,7 @@ shi_theap *shi_theap_claim(void) {
 /* The heap's counters move to the process totals; its pages stay with it for the next
  * thread (or the purger). */
 void shi_theap_release(shi_theap *h) {
+    shi_medium_cache_flush(h);
     size_t held = shi_small_heap_bytes(h);
     shi_heaps_lock();
     heap_retire(h);

@@ -858,10 +858,10 @@ SH_TEST(test_medium_freed_block_is_reused) {
     sh_free(c);
 }
 
-/* Allocates ten 100 KiB blocks in a row and returns, through ret_first, the index of three
+/* Allocates ten 300 KiB blocks in a row and returns, through ret_first, the index of three
  * consecutive ones that sit next to each other with live blocks on both sides. */
 #define ROW 10
-#define ROW_BLOCK (100 * KiB)
+#define ROW_BLOCK (300 * KiB)   /* above SH_MCACHE_MAX: a thread keeps no such block */
 
 static int adjacent(char *a, char *b) {
     size_t u = sh_usable_size(a);
@@ -880,7 +880,7 @@ static void alloc_row(char **row, int *ret_first) {
             return;
         }
     }
-    fprintf(stderr, "no three 100 KiB blocks allocated in a row lie side by side:");
+    fprintf(stderr, "no three 300 KiB blocks allocated in a row lie side by side:");
     for (int i = 0; i < ROW; i++) fprintf(stderr, " %p", (void *)row[i]);
     fprintf(stderr, "\n");
     _exit(1);
@@ -938,7 +938,7 @@ SH_TEST(test_medium_coalesced_range_is_reused_for_larger_request) {
     char *big = sh_malloc(3 * ROW_BLOCK);
     CHECK(big != NULL);
     if (big != row[first]) {
-        fprintf(stderr, "300 KiB block at %p, not in the merged hole at %p\n", (void *)big,
+        fprintf(stderr, "%zu-byte block at %p, not in the merged hole at %p\n", 3 * ROW_BLOCK, (void *)big,
                 (void *)row[first]);
         _exit(1);
     }
@@ -948,6 +948,33 @@ SH_TEST(test_medium_coalesced_range_is_reused_for_larger_request) {
     sh_free(big);
     for (int i = 0; i < ROW; i++)
         if (i < first || i > first + 2) sh_free(row[i]);
+}
+
+/* A medium block that cannot grow into the block after it grows into a free block before
+ * it: the bytes move down into the hole instead of leaving it while the buffer takes new
+ * memory elsewhere. (Above 256 KiB, so the freed block is not kept by the thread.) */
+SH_TEST(test_medium_realloc_grows_into_the_free_block_before) {
+    if (sh_heap_checked()) return;   /* checked mode moves every realloc */
+    char *row[ROW];
+    int first;
+    alloc_row(row, &first);          /* 300 KiB blocks side by side */
+    char *a = row[first], *b = row[first + 1];
+    pat_fill(b, ROW_BLOCK, 5);
+    sh_free(SH_OPAQUE(a));
+    char *q = sh_realloc(b, ROW_BLOCK + 100 * KiB);   /* 500 KiB with room to grow: a + b */
+    CHECK(q != NULL);
+    if (q != a) {
+        fprintf(stderr, "realloc moved %p to %p, not into the free block before it at %p\n",
+                (void *)b, (void *)q, (void *)a);
+        _exit(1);
+    }
+    pat_check(q, b, ROW_BLOCK, 5, ROW_BLOCK);
+    CHECK(sh_usable_size(q) >= ROW_BLOCK + 100 * KiB);
+    CHECK_EQ(probe(q).exact_in_use, 1);
+    CHECK_EQ(probe(row[first + 2]).exact_in_use, 1);   /* the neighbour after is untouched */
+    sh_free(q);
+    for (int i = 0; i < ROW; i++)
+        if (i != first && i != first + 1) sh_free(row[i]);
 }
 
 /* ---- giving memory back to the OS ---------------------------------------------------------- */

@@ -293,4 +293,42 @@ SH_TEST(test_huge_cache_holds_what_the_docs_say) {
     CHECK_EQ(stats_now().reserved, a.reserved);
 }
 
+/* A cached mapping serves requests much smaller than itself by whole segments: a freed
+ * 16 MiB block gives four 3 MiB blocks their memory, each the size of its request rounded
+ * to the 4 MiB of a segment, with no new mapping; and twelve blocks freed and taken again
+ * are all served from the cache. */
+SH_TEST(test_huge_cache_splits_and_serves) {
+    if (sh_heap_checked()) return;
+    sh_heap_trim();
+    void *big = sh_malloc(16 * MiB - 64 * KiB);
+    CHECK(big != NULL);
+    memset(big, 1, 16 * MiB - 64 * KiB);
+    sh_free(big);
+    sh_heap_stats a = stats_now();
+    void *p[12];
+    for (int i = 0; i < 4; i++) {
+        p[i] = sh_malloc(3 * MiB);
+        CHECK(p[i] != NULL);
+        CHECK(sh_usable_size(p[i]) >= 3 * MiB && sh_usable_size(p[i]) < 4 * MiB);
+        memset(p[i], 2, 3 * MiB);
+    }
+    sh_heap_stats b = stats_now();
+    CHECK_EQ(b.os_maps, a.os_maps);
+    CHECK_EQ(b.reserved, a.reserved);
+    for (int i = 4; i < 12; i++) {
+        p[i] = sh_malloc(3 * MiB);
+        CHECK(p[i] != NULL);
+    }
+    for (int i = 0; i < 12; i++) sh_free(p[i]);
+    sh_heap_stats c = stats_now();
+    for (int i = 0; i < 12; i++) {
+        p[i] = sh_malloc(3 * MiB);
+        CHECK(p[i] != NULL);
+        memset(p[i], 3, 3 * MiB);
+    }
+    CHECK_EQ(stats_now().os_maps, c.os_maps);
+    for (int i = 0; i < 12; i++) sh_free(p[i]);
+    sh_heap_trim();
+}
+
 int main(void) { return sh_test_main(); }
