@@ -303,7 +303,7 @@ SHI_FUNC bool shi_small_heap_trylock(shi_theap *h);   /* for a heap that is not 
 SHI_FUNC size_t shi_small_heap_unlock(shi_theap *h); /* returns bytes for shi_purge_note,
                                                          to be told with no lock held */
 SHI_FUNC void shi_small_heap_reset_lock(shi_theap *h); /* fork child: no holder survives */
-SHI_FUNC bool shi_small_purge_live(uint64_t now);     /* idle live heaps; true: more later */
+SHI_FUNC bool shi_small_purge_live(uint64_t now, bool look); /* idle live heaps; true: more */
 SHI_FUNC bool shi_small_heap_tidy(shi_theap *h, uint64_t now); /* collect, release, purge */
 SHI_FUNC size_t shi_small_heap_bytes(shi_theap *h);   /* slices its pages hold, in bytes */
 SHI_FUNC bool shi_theap_purge_retired(uint64_t now, bool force); /* heaps of ended threads */

@@ -65,7 +65,7 @@ bool shi_purge_all(bool wait) {
     atomic_store_explicit(&pending, 0, memory_order_relaxed);
     bool more = shi_medium_purge_all(wait);
     if (shi_theap_purge_retired(now, false)) more = true;
-    if (shi_small_purge_live(now)) more = true;
+    if (shi_small_purge_live(now, false)) more = true;
     if (shi_small_purge_abandoned(now, false)) more = true;
     if (shi_small_cache_trim(now, false)) more = true;
     shi_huge_trim(false);
@@ -76,6 +76,7 @@ bool shi_purge_all(bool wait) {
 static void *purger_main(void *arg) {
     (void)arg;
     pthread_setname_np(pthread_self(), "stackheap-purge");
+    shi_small_purge_live(shi_clock_ms(), true);  /* the first pass can then tell idle threads */
     unsigned idle = 0;
     for (;;) {
         struct timespec ts = {0, TICK_MS * 1000000L};

@@ -457,6 +457,9 @@ bool shi_small_cache_trim(uint64_t now, bool force) {
             seg->in_cache = 0;
             segment_unmap_locked(seg);
         } else {
+            /* kept mapped for reuse, but its memory goes back after the same delay as free
+             * slices: a pool's burst of threads can leave several segments here at once */
+            if (now - seg->dirty_since >= PURGE_DELAY_MS) slices_purge(seg, 1, SH_SLICES - 1);
             more = true;
             link = &seg->next;
         }
@@ -842,16 +845,17 @@ static void page_drain(shi_theap *h, shi_page *pg) {
 
 /* The purger's pass over the heaps of running threads: a heap whose owner took no slow path
  * since the last pass gets its drained pages and its idle free slices back to the OS, which
- * its owner would otherwise do only on its next heap call. Returns true while some heap
- * holds free slices not yet given back. */
-bool shi_small_purge_live(uint64_t now) {
+ * its owner would otherwise do only on its next heap call. `look`: only note where each
+ * owner is (the purger's start, so that its first pass can tell the idle ones). Returns true
+ * while some heap holds free slices not yet given back. */
+bool shi_small_purge_live(uint64_t now, bool look) {
     bool more = false;
     shi_heaps_lock();  /* heaps neither start nor end meanwhile, nor does a fork happen */
     for (shi_theap *h = shi_heaps_first(); h; h = h->all_next) {
-        if (!h->in_use || !shi_small_heap_trylock(h)) continue;
-        bool idle = h->epoch == h->epoch_seen;
+        if (!h->segments || !shi_small_heap_trylock(h)) continue;
+        bool idle = h->in_use && h->epoch == h->epoch_seen && !look;
         h->epoch_seen = h->epoch;
-        for (shi_segment *seg = h->segments; seg; seg = seg->next) {
+        for (shi_segment *seg = look ? NULL : h->segments; seg; seg = seg->next) {
             if (idle) {
                 for (unsigned i = 1; i < SH_SLICES; i++) {
                     shi_page *pg = &seg->pages[i];
@@ -859,10 +863,8 @@ bool shi_small_purge_live(uint64_t now) {
                     if (atomic_load_explicit(&pg->heap, memory_order_relaxed) == h) page_drain(h, pg);
                     i += pg->slices - 1u;
                 }
-                if (segment_purge(seg, now, false)) more = true;
-            } else if (seg->dirty_since) {
-                more = true;
             }
+            if (segment_purge(seg, now, false)) more = true;
         }
         shi_small_heap_unlock(h);  /* nothing noted: drained pages stay, slices are purged */
     }
