@@ -14,7 +14,9 @@
  * likeliest to have been freed meanwhile), and the purger (purge.c) visits them all every
  * so often, taking in the frees made into their pages and giving empty pages and empty
  * segments back, so memory of threads that ended is reused or returned however many
- * threads come and go.
+ * threads come and go. A heap that new threads keep passing by (a pool that once ran more
+ * threads than it does now) is wound up the same way. The purger also reaches the heaps of
+ * running threads, under their small lock (see "the heap lock" below).
  *
  * fork(): the child has only the thread that forked, and the other threads may have been
  * anywhere in their lock-free page updates. The child therefore never follows another
