@@ -231,7 +231,7 @@ typedef struct shi_theap {
     pthread_t thread;
     struct shi_theap *all_next;            /* registry of every heap ever made */
     /* The small-tier lock (small.c): held by the owner on its slow paths, never on the fast
-     * path, and taken (try only) by the purger to give back an idle heap's free memory. */
+     * path, and taken (try only) by the purger to give back a heap's free memory. */
     _Atomic uint32_t small_lock;
     uint32_t small_depth;                  /* the owner's nested holds */
     uint32_t epoch;                        /* owner slow paths so far, counted under the lock */
@@ -303,7 +303,7 @@ SHI_FUNC bool shi_small_heap_trylock(shi_theap *h);   /* for a heap that is not 
 SHI_FUNC size_t shi_small_heap_unlock(shi_theap *h); /* returns bytes for shi_purge_note,
                                                          to be told with no lock held */
 SHI_FUNC void shi_small_heap_reset_lock(shi_theap *h); /* fork child: no holder survives */
-SHI_FUNC bool shi_small_purge_live(uint64_t now, bool look); /* idle live heaps; true: more */
+SHI_FUNC bool shi_small_purge_live(uint64_t now, bool look); /* thread heaps; true: more */
 SHI_FUNC bool shi_small_heap_tidy(shi_theap *h, uint64_t now); /* collect, release, purge */
 SHI_FUNC size_t shi_small_heap_bytes(shi_theap *h);   /* slices its pages hold, in bytes */
 SHI_FUNC bool shi_theap_purge_retired(uint64_t now, bool force); /* heaps of ended threads */

@@ -5,9 +5,10 @@
  * next looks for a page, an arena's idle free blocks on its next alloc or free. That leaves
  * memory nobody will call for: an arena no thread uses any more, the segments of threads
  * that ended, cached segments and mappings, and everything in a program that frees and
- * then waits, including the free slices of a running thread that went idle (shi_small_purge_live
- * takes them under the heap's small lock, see small.c). So once KICK_BYTES of such memory have come free since the last pass, a small
- * background thread, the purger, is started: every TICK_MS it makes one pass over all of it
+ * then waits, including the free slices and drained pages of a running thread that went
+ * idle (shi_small_purge_live takes them under the heap's small lock, see small.c). So once
+ * KICK_BYTES of such memory have come free since the last pass, a small background thread,
+ * the purger, is started: every TICK_MS it makes one pass over all of it
  * (purge_all), and it ends after a few passes that found nothing left to wait for. Below
  * that amount no thread is started (a small program never has one); passes then run on the
  * slow paths of the threads that still allocate.

@@ -89,8 +89,8 @@ static void abandoned_push(shi_segment *seg) {
  * none on the fast path. The purger takes the lock with a try only (it never waits for a
  * thread that is busy), and then may give back what no fast path of the owner can reach:
  * free slices of its segments, and pages whose every carved block other threads freed
- * (page_drain). `epoch` counts the owner's slow paths, so the purger touches only heaps that
- * had none for a whole pass. The owner may take the lock again while it holds it (a slow
+ * (page_drain). `epoch` counts the owner's slow paths, so the purger drains pages only in
+ * heaps that had none for a whole pass: a busy owner collects its own. The owner may take the lock again while it holds it (a slow
  * path that ends up in another), hence the depth. */
 enum { LOCK_FREE = 0, LOCK_OWNER = 1, LOCK_OTHER = 2 };
 
@@ -845,11 +845,12 @@ static void page_drain(shi_theap *h, shi_page *pg) {
         atomic_store_explicit(&h->full_dirty, 1, memory_order_relaxed);  /* collect_full takes it */
 }
 
-/* The purger's pass over the heaps of running threads: a heap whose owner took no slow path
- * since the last pass gets its drained pages and its idle free slices back to the OS, which
- * its owner would otherwise do only on its next heap call. `look`: only note where each
- * owner is (the purger's start, so that its first pass can tell the idle ones). Returns true
- * while some heap holds free slices not yet given back. */
+/* The purger's pass over the thread heaps, running or waiting for a thread: the free slices
+ * of every heap it can lock go back to the OS after their delay, and so do the drained pages
+ * of a running thread that took no slow path since the last pass; its owner would otherwise
+ * do that only on its next heap call. `look`: only note where each owner is (the purger's
+ * start, so that its first pass can tell the idle ones). Returns true while some heap holds
+ * free slices not yet given back. */
 bool shi_small_purge_live(uint64_t now, bool look) {
     bool more = false;
     shi_heaps_lock();  /* heaps neither start nor end meanwhile, nor does a fork happen */
