@@ -90,8 +90,8 @@ static void abandoned_push(shi_segment *seg) {
  * thread that is busy), and then may give back what no fast path of the owner can reach:
  * free slices of its segments, and pages whose every carved block other threads freed
  * (page_drain). `epoch` counts the owner's slow paths, so the purger drains pages only in
- * heaps that had none for a whole pass: a busy owner collects its own. The owner may take the lock again while it holds it (a slow
- * path that ends up in another), hence the depth. */
+ * heaps that had none for a whole pass: a busy owner collects its own. The owner may take
+ * the lock again while it holds it (a slow path that ends up in another), hence the depth. */
 enum { LOCK_FREE = 0, LOCK_OWNER = 1, LOCK_OTHER = 2 };
 
 static void heap_lock(shi_theap *h) {
