@@ -11,6 +11,8 @@
 #     climbs with the rounds; one that reuses it stays flat.
 #   - The churning thread pool (threads.c: churn), whose workers are replaced every round:
 #     RSS after 100, 200, 400, 800 and 1,600 rounds of one run. Flat is the target.
+#   - Live threads that freed their memory and sleep (threads.c: idle): RSS after the frees
+#     and 1, 3 and 7 s later. Whatever comes back comes back without those threads' help.
 #   - A 100 KB malloc/free pair with 1 thread, 1,000 idle threads and after they ended: an
 #     allocation path that walks per-thread state shows as a ratio well above 1.
 # Prints two Markdown tables and writes them, with the date, machine and versions, to
@@ -57,7 +59,7 @@ run() {
     else timeout 300 "$exe" "$@" > "$f"; fi
 }
 
-cases=("ring $ring_n" "churn $churn_n" "medium")
+cases=("ring $ring_n" "churn $churn_n" "medium" "idle")
 for r in "${rounds[@]}"; do cases+=("pool $r" "server $r"); done
 for rep in $(seq 1 "$reps"); do
     n=${#allocators[@]}
@@ -87,7 +89,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "n/a") printf "%.2f
     echo "- stackheap $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'); peers: Debian's packages"
     echo
     echo "RSS in MiB (the ring and the churning pool: RSS after that many threads or rounds of one run;
-pool and server: peak RSS of a run of that many rounds). Lower is better."
+pool and server: peak RSS of a run of that many rounds; idle threads: RSS that long after
+their frees). Lower is better."
     echo
     printf '| workload |'; for a in "${allocators[@]}"; do printf ' %s |' "$a"; done
     echo ' sh/glibc | sh/mimalloc |'
@@ -110,6 +113,9 @@ pool and server: peak RSS of a run of that many rounds). Lower is better."
     for r in "${rounds[@]}"; do row "server (larson-like), $r rounds of 4 threads" peak "server $r"; done
     for d in 16 8 4 2 1; do
         row "churning pool, after $((churn_n / d)) rounds of 4 new workers" "r$((churn_n / d))" "churn $churn_n"
+    done
+    for s in 0 1 3 7; do
+        row "4 live threads that freed their blocks, asleep for $s s" "idle$s" idle
     done
     echo
     echo "A 100 KB malloc/free pair, ns (best of 5 runs of 20,000 pairs); the ratios are the"

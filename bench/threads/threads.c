@@ -20,6 +20,11 @@
  *                       workers of earlier rounds, which ended; the table is full from
  *                       the start, so the live size is flat); RSS after R/16, R/8,
  *                       R/4, R/2 and R rounds (r<rounds>=MiB) and the peak
+ *   threads idle        4 threads each allocate 200,000 blocks of 16-1,016 bytes and free
+ *                       them, 3 times, then sleep while the program lives on: RSS after the
+ *                       frees (idle0) and 1, 3 and 7 s later (idle1, idle3, idle7, MiB).
+ *                       Memory a live thread freed and left behind comes back only if the
+ *                       allocator returns it without that thread's help.
  *   threads medium      ns per 100 KB malloc/free pair with 1 thread, with 1,000 idle
  *                       threads, after those ended (best of 5 runs of 20,000 pairs each)
  */
@@ -32,6 +37,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 static double mib(long kib) { return (double)kib / 1024.0; }
 
@@ -213,6 +219,42 @@ static void mode_churn(long rounds) {
     printf(" peak=%.1f\n", mib(peak_kib()));
 }
 
+/* ---- idle: live threads that freed their memory and sleep -------------------------------------- */
+
+#define IDLE_THREADS 4
+#define IDLE_BLOCKS 200000
+static pthread_barrier_t idle_freed, idle_measured;
+
+static void *idle_worker(void *arg) {
+    uint64_t s = (uint64_t)(uintptr_t)arg;
+    void **b = must_malloc(IDLE_BLOCKS * sizeof *b);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < IDLE_BLOCKS; i++) b[i] = must_malloc(between(&s, 16, 1016));
+        for (int i = 0; i < IDLE_BLOCKS; i++) free(b[i]);
+    }
+    free(b);
+    pthread_barrier_wait(&idle_freed);
+    pthread_barrier_wait(&idle_measured);   /* alive, and out of the allocator, meanwhile */
+    return NULL;
+}
+
+static void mode_idle(void) {
+    pthread_t t[IDLE_THREADS];
+    pthread_barrier_init(&idle_freed, NULL, IDLE_THREADS + 1);
+    pthread_barrier_init(&idle_measured, NULL, IDLE_THREADS + 1);
+    for (int k = 0; k < IDLE_THREADS; k++)
+        if (pthread_create(&t[k], NULL, idle_worker, (void *)(uintptr_t)(k + 1)) != 0) exit(1);
+    pthread_barrier_wait(&idle_freed);
+    printf("idle0=%.1f", mib(rss_kib()));
+    for (int s = 1; s <= 7; s++) {
+        sleep(1);
+        if (s == 1 || s == 3 || s == 7) printf(" idle%d=%.1f", s, mib(rss_kib()));
+    }
+    printf(" peak=%.1f\n", mib(peak_kib()));
+    pthread_barrier_wait(&idle_measured);
+    for (int k = 0; k < IDLE_THREADS; k++) pthread_join(t[k], NULL);
+}
+
 /* ---- medium calls with many threads --------------------------------------------------------- */
 
 static double now(void) {
@@ -272,8 +314,9 @@ int main(int argc, char **argv) {
     else if (argc >= 2 && strcmp(argv[1], "server") == 0 && argc == 3) mode_server(atol(argv[2]));
     else if (argc >= 2 && strcmp(argv[1], "churn") == 0 && argc == 3) mode_churn(atol(argv[2]));
     else if (argc == 2 && strcmp(argv[1], "medium") == 0) mode_medium();
+    else if (argc == 2 && strcmp(argv[1], "idle") == 0) mode_idle();
     else {
-        fprintf(stderr, "usage: threads ring N | pool ROUNDS | server ROUNDS | churn ROUNDS | medium\n");
+        fprintf(stderr, "usage: threads ring N | pool ROUNDS | server ROUNDS | churn ROUNDS | medium | idle\n");
         return 2;
     }
     return 0;

@@ -232,10 +232,18 @@ typedef struct shi_theap {
     int64_t peak_mark;                     /* sample the global peak when live passes it */
     uint64_t last_purge;                   /* ms clock of the last look for idle slices */
     uint64_t retired_at;                   /* ms clock when its thread ended */
+    uint32_t passed_over;                  /* claims that took another heap while it waited */
     bool in_use;                           /* a thread (or the purger, tidying it) has it */
     bool fast;                             /* queues may be used without the slow path */
     pthread_t thread;
     struct shi_theap *all_next;            /* registry of every heap ever made */
+    /* The small-tier lock (small.c): held by the owner on its slow paths, never on the fast
+     * path, and taken (try only) by the purger to give back a heap's free memory. */
+    _Atomic uint32_t small_lock;
+    uint32_t small_depth;                  /* the owner's nested holds */
+    uint32_t epoch;                        /* owner slow paths so far, counted under the lock */
+    uint32_t epoch_seen;                   /* the purger's: `epoch` when it last looked */
+    size_t noted;                          /* slice bytes freed under the lock, for purge.c */
 } shi_theap;
 
 /* shi_empty_heap: a thread that has not allocated yet; shi_exited_heap: a thread whose heap
@@ -297,6 +305,12 @@ SHI_FUNC void *shi_small_alloc(shi_theap *h, size_t n);  /* the same, lending pa
                                                            unaligned requests only */
 SHI_FUNC void shi_small_free_slow(shi_segment *seg, shi_page *pg, void *p);
 SHI_FUNC void shi_small_heap_done(shi_theap *h);      /* abandon its segments to the FIFO */
+SHI_FUNC void shi_small_heap_exit(shi_theap *h);      /* its thread ends: collect, release */
+SHI_FUNC bool shi_small_heap_trylock(shi_theap *h);   /* for a heap that is not the caller's */
+SHI_FUNC size_t shi_small_heap_unlock(shi_theap *h); /* returns bytes for shi_purge_note,
+                                                         to be told with no lock held */
+SHI_FUNC void shi_small_heap_reset_lock(shi_theap *h); /* fork child: no holder survives */
+SHI_FUNC bool shi_small_purge_live(uint64_t now, bool look); /* thread heaps; true: more */
 SHI_FUNC bool shi_small_heap_tidy(shi_theap *h, uint64_t now); /* collect, release, purge */
 SHI_FUNC size_t shi_small_heap_bytes(shi_theap *h);   /* slices its pages hold, in bytes */
 SHI_FUNC bool shi_theap_purge_retired(uint64_t now, bool force); /* heaps of ended threads */

@@ -5,8 +5,10 @@
  * next looks for a page, an arena's idle free blocks on its next alloc or free. That leaves
  * memory nobody will call for: an arena no thread uses any more, the segments of threads
  * that ended, cached segments and mappings, and everything in a program that frees and
- * then waits. So once KICK_BYTES of such memory have come free since the last pass, a small
- * background thread, the purger, is started: every TICK_MS it makes one pass over all of it
+ * then waits, including the free slices and drained pages of a running thread that went
+ * idle (shi_small_purge_live takes them under the heap's small lock, see small.c). So once
+ * KICK_BYTES of such memory have come free since the last pass, a small background thread,
+ * the purger, is started: every TICK_MS it makes one pass over all of it
  * (purge_all), and it ends after a few passes that found nothing left to wait for. Below
  * that amount no thread is started (a small program never has one); passes then run on the
  * slow paths of the threads that still allocate.
@@ -64,6 +66,7 @@ bool shi_purge_all(bool wait) {
     atomic_store_explicit(&pending, 0, memory_order_relaxed);
     bool more = shi_medium_purge_all(wait);
     if (shi_theap_purge_retired(now, false)) more = true;
+    if (shi_small_purge_live(now, false)) more = true;
     if (shi_small_purge_abandoned(now, false)) more = true;
     if (shi_small_cache_trim(now, false)) more = true;
     shi_huge_trim(false);
@@ -74,6 +77,7 @@ bool shi_purge_all(bool wait) {
 static void *purger_main(void *arg) {
     (void)arg;
     pthread_setname_np(pthread_self(), "stackheap-purge");
+    shi_small_purge_live(shi_clock_ms(), true);  /* the first pass can then tell idle threads */
     unsigned idle = 0;
     for (;;) {
         struct timespec ts = {0, TICK_MS * 1000000L};

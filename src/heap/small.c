@@ -14,7 +14,9 @@
  * likeliest to have been freed meanwhile), and the purger (purge.c) visits them all every
  * so often, taking in the frees made into their pages and giving empty pages and empty
  * segments back, so memory of threads that ended is reused or returned however many
- * threads come and go.
+ * threads come and go. A heap that new threads keep passing by (a pool that once ran more
+ * threads than it does now) is wound up the same way. The purger also reaches the heaps of
+ * running threads, under their small lock (see "the heap lock" below).
  *
  * fork(): the child has only the thread that forked, and the other threads may have been
  * anywhere in their lock-free page updates. The child therefore never follows another
@@ -24,6 +26,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 
 #include "internal.h"
@@ -75,6 +78,62 @@ static void abandoned_push(shi_segment *seg) {
     pthread_mutex_lock(&abandoned_lock);
     abandoned_push_locked(seg);
     pthread_mutex_unlock(&abandoned_lock);
+}
+
+/* ---- the heap lock: the owner's slow paths against the purger --------------------------------
+
+ * A heap's owner changes its pages on the fast path with plain loads and stores, and nobody
+ * else may. Everything else of the heap's small state (its segment list, each segment's
+ * slice map and touched bytes, page headers, queues, the capacity of pages) changes on slow
+ * paths only, and there the owner holds h->small_lock: one compare-and-swap per slow path,
+ * none on the fast path. The purger takes the lock with a try only (it never waits for a
+ * thread that is busy), and then may give back what no fast path of the owner can reach:
+ * free slices of its segments, and pages whose every carved block other threads freed
+ * (page_drain). `epoch` counts the owner's slow paths, so the purger drains pages only in
+ * heaps that had none for a whole pass: a busy owner collects its own. The owner may take
+ * the lock again while it holds it (a slow path that ends up in another), hence the depth. */
+enum { LOCK_FREE = 0, LOCK_OWNER = 1, LOCK_OTHER = 2 };
+
+static void heap_lock(shi_theap *h) {
+    if (atomic_load_explicit(&h->small_lock, memory_order_relaxed) == LOCK_OWNER) {
+        h->small_depth++;  /* only this thread sets LOCK_OWNER on its heap */
+        return;
+    }
+    uint32_t expected = LOCK_FREE;
+    while (!atomic_compare_exchange_weak_explicit(&h->small_lock, &expected, LOCK_OWNER,
+                                                  memory_order_acquire, memory_order_relaxed)) {
+        expected = LOCK_FREE;
+        sched_yield();  /* the purger is giving back this heap's memory: a few system calls */
+    }
+    h->epoch++;
+}
+
+static void heap_unlock(shi_theap *h) {
+    if (h->small_depth) { h->small_depth--; return; }
+    size_t noted = h->noted;
+    h->noted = 0;
+    atomic_store_explicit(&h->small_lock, LOCK_FREE, memory_order_release);
+    /* after the unlock: a kick may start the purger, and pthread_create allocates */
+    if (noted) shi_purge_note(noted);
+}
+
+bool shi_small_heap_trylock(shi_theap *h) {
+    uint32_t expected = LOCK_FREE;
+    return atomic_compare_exchange_strong_explicit(&h->small_lock, &expected, LOCK_OTHER,
+                                                   memory_order_acquire, memory_order_relaxed);
+}
+
+size_t shi_small_heap_unlock(shi_theap *h) {
+    size_t noted = h->noted;
+    h->noted = 0;
+    atomic_store_explicit(&h->small_lock, LOCK_FREE, memory_order_release);
+    return noted;
+}
+
+void shi_small_heap_reset_lock(shi_theap *h) {
+    atomic_store_explicit(&h->small_lock, LOCK_FREE, memory_order_relaxed);
+    h->small_depth = 0;
+    h->noted = 0;
 }
 
 /* ---- queues ------------------------------------------------------------------------------ */
@@ -321,6 +380,13 @@ static shi_segment *segment_new(shi_theap *h) {
     return seg;
 }
 
+/* `bytes` of touched memory came free, to go back after their delay: told to purge.c, which
+ * may start the purger. Under a heap's lock it is told when the lock is let go. */
+static void note_free(shi_theap *h, size_t bytes) {
+    if (h) h->noted += bytes;
+    else shi_purge_note(bytes);
+}
+
 /* A segment with no pages left: keep a few for reuse, give the rest back. */
 static void segment_release(shi_theap *h, shi_segment *seg) {
     if (h) seg_list_remove(&h->segments, seg);
@@ -339,7 +405,21 @@ static void segment_release(shi_theap *h, shi_segment *seg) {
         segment_unmap_locked(seg);
     }
     pthread_mutex_unlock(&segments_lock);
-    if (cached) shi_purge_note(dirty);
+    if (cached) note_free(h, dirty);
+}
+
+/* Slices i..i+n-1 go back to the OS, up to the end of the last one's touched part. */
+static void slices_purge(shi_segment *seg, unsigned i, unsigned n) {
+    size_t len = 0;
+    int64_t freed = 0;
+    for (unsigned k = i; k < i + n; k++) {
+        if (seg->touched[k]) len = (size_t)(k - i) * SH_SLICE_SIZE + seg->touched[k];
+        freed += seg->touched[k];
+        seg->touched[k] = 0;
+    }
+    if (!len) return;
+    shi_os_purge((uint8_t *)seg + (size_t)i * SH_SLICE_SIZE, len);
+    atomic_fetch_sub_explicit(&shi_g.committed, freed, memory_order_relaxed);
 }
 
 /* Gives free slices that have been idle for a while back to the OS. Returns true if some
@@ -359,14 +439,7 @@ static bool segment_purge(shi_segment *seg, uint64_t now, bool force) {
             todo &= ~(1ull << (i + n));
             n++;
         }
-        size_t len = (size_t)(n - 1) * SH_SLICE_SIZE + seg->touched[i + n - 1];
-        shi_os_purge((uint8_t *)seg + (size_t)i * SH_SLICE_SIZE, len);
-        int64_t freed = 0;
-        for (unsigned k = i; k < i + n; k++) {
-            freed += seg->touched[k];
-            seg->touched[k] = 0;
-        }
-        atomic_fetch_sub_explicit(&shi_g.committed, freed, memory_order_relaxed);
+        slices_purge(seg, i, n);
     }
     seg->dirty_since = 0;
     return false;
@@ -386,6 +459,9 @@ bool shi_small_cache_trim(uint64_t now, bool force) {
             seg->in_cache = 0;
             segment_unmap_locked(seg);
         } else {
+            /* kept mapped for reuse, but its memory goes back after the same delay as free
+             * slices: a pool's burst of threads can leave several segments here at once */
+            if (now - seg->dirty_since >= PURGE_DELAY_MS) slices_purge(seg, 1, SH_SLICES - 1);
             more = true;
             link = &seg->next;
         }
@@ -412,7 +488,14 @@ static bool page_release(shi_theap *h, shi_page *pg) {
     }
     seg->slices_used &= ~((n == 64 ? ~0ull : ((1ull << n) - 1)) << slice);
     if (!seg->dirty_since) seg->dirty_since = shi_clock_ms();
-    if (seg->slices_used != 1) return false;
+    if (seg->slices_used != 1) {
+        if (h) {  /* a live heap's: only a purge pass gives it back if the thread idles */
+            size_t bytes = 0;
+            for (unsigned i = 0; i < n; i++) bytes += seg->touched[slice + i];
+            note_free(h, bytes);
+        }
+        return false;
+    }
     segment_release(h, seg);
     return true;
 }
@@ -699,7 +782,8 @@ static void collect_full(shi_theap *h) {
     atomic_store_explicit(&h->full_dirty, 0, memory_order_relaxed);
     for (shi_page *pg = h->full; pg;) {
         shi_page *next = pg->next;
-        if (atomic_load_explicit(&pg->xfree, memory_order_relaxed) || pg->local_free) {
+        /* capacity 0: a page the purger drained (page_drain) */
+        if (atomic_load_explicit(&pg->xfree, memory_order_relaxed) || pg->local_free || !pg->capacity) {
             page_unlink(h, pg);
             page_collect(pg);
             if (pg->used == 0 && queue_holds(&h->queues[pg->sclass], KEEP_EMPTY_BELOW)) page_release(h, pg);
@@ -718,6 +802,76 @@ bool shi_small_heap_tidy(shi_theap *h, uint64_t now) {
     bool more = false;
     for (shi_segment *seg = h->segments; seg; seg = seg->next)
         if (segment_purge(seg, now, false)) more = true;
+    return more;
+}
+
+/* The thread of h ends: the frees other threads made into its pages are taken in and its
+ * empty pages released, so that the next thread to take the heap over (a pool's next worker)
+ * starts from those blocks rather than carving new ones beside them. */
+void shi_small_heap_exit(shi_theap *h) {
+    heap_lock(h);
+    collect_full(h);
+    release_empty_pages(h);
+    heap_unlock(h);
+}
+
+/* Called with h's lock held by the purger, the owner idle since the last pass. pg is drained
+ * when every block it has carved is on its xfree list, freed by other threads. Then no fast
+ * path of the owner can touch it: the owner holds none of its blocks, so it frees none, and
+ * an allocation finds `free` and `local_free` empty and takes the slow path, which waits for
+ * the lock. The pops that handed each block out happened before the free that pushed it, so
+ * the acquire load of xfree below sees them all, and the count proves the page drained. The
+ * page then becomes an uncarved page again (capacity 0), its memory goes back to the OS, and
+ * it stays where it is in the owner's queues: the owner carves it again when it needs room. */
+static void page_drain(shi_theap *h, shi_page *pg) {
+    if (__atomic_load_n(&pg->flags, __ATOMIC_RELAXED) & (PAGE_LENDING | PAGE_CHECKED | PAGE_QUARANTINED))
+        return;
+    uint32_t cap = pg->capacity;
+    shi_block *head = atomic_load_explicit(&pg->xfree, memory_order_acquire);
+    if (!cap || !head) return;
+    uint32_t n = 0;
+    for (shi_block *b = head; b && n <= cap; b = b->next) n++;
+    if (n != cap) return;
+    /* drained, so the owner has stopped writing these; they say so unless a block was freed twice */
+    if (pg->free || pg->local_free || pg->used != cap) return;
+    if (!atomic_compare_exchange_strong_explicit(&pg->xfree, &head, NULL, memory_order_acquire,
+                                                 memory_order_relaxed))
+        return;
+    pg->used = 0;
+    pg->capacity = 0;
+    shi_segment *seg = shi_segment_of(pg);
+    slices_purge(seg, (unsigned)((pg->start - (uint8_t *)seg) >> SH_SLICE_SHIFT), pg->slices);
+    if (__atomic_load_n(&pg->flags, __ATOMIC_RELAXED) & PAGE_IN_FULL)
+        atomic_store_explicit(&h->full_dirty, 1, memory_order_relaxed);  /* collect_full takes it */
+}
+
+/* The purger's pass over the thread heaps, running or waiting for a thread: the free slices
+ * of every heap it can lock go back to the OS after their delay, and so do the drained pages
+ * of a running thread that took no slow path since the last pass; its owner would otherwise
+ * do that only on its next heap call. `look`: only note where each owner is (the purger's
+ * start, so that its first pass can tell the idle ones). Returns true while some heap holds
+ * free slices not yet given back. */
+bool shi_small_purge_live(uint64_t now, bool look) {
+    bool more = false;
+    shi_heaps_lock();  /* heaps neither start nor end meanwhile, nor does a fork happen */
+    for (shi_theap *h = shi_heaps_first(); h; h = h->all_next) {
+        if (!h->segments || !shi_small_heap_trylock(h)) continue;
+        bool idle = h->in_use && h->epoch == h->epoch_seen && !look;
+        h->epoch_seen = h->epoch;
+        for (shi_segment *seg = look ? NULL : h->segments; seg; seg = seg->next) {
+            if (idle) {
+                for (unsigned i = 1; i < SH_SLICES; i++) {
+                    shi_page *pg = &seg->pages[i];
+                    if (!pg->slices) continue;
+                    if (atomic_load_explicit(&pg->heap, memory_order_relaxed) == h) page_drain(h, pg);
+                    i += pg->slices - 1u;
+                }
+            }
+            if (segment_purge(seg, now, false)) more = true;
+        }
+        shi_small_heap_unlock(h);  /* nothing noted: drained pages stay, slices are purged */
+    }
+    shi_heaps_unlock();
     return more;
 }
 
@@ -834,7 +988,9 @@ static void *small_alloc(shi_theap *h, size_t n, bool lend) {
     shi_page *pg = h->queues[c].first;
     if (!pg || !pg->free) {
         void *lent = NULL;
+        heap_lock(h);
         pg = find_page(h, c, lend, &lent);
+        heap_unlock(h);
         if (lent) return lent;
         if (!pg) { errno = ENOMEM; return NULL; }
     }
@@ -1016,6 +1172,7 @@ void shi_small_free_slow(shi_segment *seg, shi_page *pg, void *p) {
         size_t i = (size_t)((uint8_t *)p - pg->start) / bsize;
         if (owner && owner == shi_tl_heap) {
             if (unlikely(shi_lend_bit(shi_lend_bits(pg), i))) double_free(p, bsize);
+            heap_lock(owner);
             uint32_t k = lend_release(pg, i);
             pg->used -= k;
             owner->live -= (int64_t)k * bsize;
@@ -1024,6 +1181,7 @@ void shi_small_free_slow(shi_segment *seg, shi_page *pg, void *p) {
                 page_unlink(owner, pg);
                 page_release(owner, pg);
             }
+            heap_unlock(owner);
             return;
         }
         bsize *= shi_lent_slots(shi_lend_bits(pg), i);  /* what the freeing thread counts */
@@ -1034,11 +1192,15 @@ void shi_small_free_slow(shi_segment *seg, shi_page *pg, void *p) {
         pg->used--;
         owner->live -= bsize;
         owner->frees++;
-        if (flags & PAGE_IN_FULL) {
-            page_unlink(owner, pg);
-            queue_push_back(&owner->queues[pg->sclass], pg);
+        if ((flags & PAGE_IN_FULL) || pg->used == 0) {
+            heap_lock(owner);
+            if (flags & PAGE_IN_FULL) {
+                page_unlink(owner, pg);
+                queue_push_back(&owner->queues[pg->sclass], pg);
+            }
+            if (pg->used == 0) page_maybe_release(owner, pg);
+            heap_unlock(owner);
         }
-        if (pg->used == 0) page_maybe_release(owner, pg);
         return;
     }
     /* Read everything needed before the push: once the block is on xfree, the owner may
@@ -1058,7 +1220,11 @@ void shi_small_free_slow(shi_segment *seg, shi_page *pg, void *p) {
     if (me) {
         me->live -= bsize;
         me->frees++;
-        if (me->live - me->published < -SH_PUBLISH_SLACK) shi_theap_publish(me);
+        if (me->live - me->published < -SH_PUBLISH_SLACK) {
+            /* Pages of an owner that sleeps may be draining: the purger looks (page_drain). */
+            shi_purge_note((size_t)(me->published - me->live));
+            shi_theap_publish(me);
+        }
     } else {
         atomic_fetch_sub_explicit(&shi_g.xlive, bsize, memory_order_relaxed);
         atomic_fetch_sub_explicit(&shi_g.small_pub, bsize, memory_order_relaxed);
@@ -1073,9 +1239,11 @@ void shi_small_trim(shi_theap *h, bool force) {
     shi_theap_purge_retired(now, force);
     shi_small_purge_abandoned(now, force);
     if (h && h != &shi_empty_heap && h != &shi_exited_heap) {
+        heap_lock(h);
         collect_full(h);
         release_empty_pages(h);
         heap_purge(h, force);
+        heap_unlock(h);
     }
     shi_small_cache_trim(now, force);
 }

@@ -76,6 +76,7 @@ static void heap_retire(shi_theap *h) {
     atomic_fetch_add_explicit(&shi_g.xfrees, h->frees, memory_order_relaxed);
     h->live = h->published = 0;
     h->allocs = h->frees = 0;
+    h->passed_over = 0;
     h->in_use = false;
 }
 
@@ -87,6 +88,7 @@ static void fork_child(void) {
     shi_theap *me = shi_tl_heap;
     shi_small_fork_child(me);
     for (shi_theap *h = all_heaps; h; h = h->all_next) {
+        shi_small_heap_reset_lock(h);  /* its holder, if any, is not in the child */
         if (h == me || !h->in_use) continue;
         memset(h->queues, 0, sizeof h->queues);
         h->lending = (shi_pageq){NULL, NULL};
@@ -147,20 +149,36 @@ static shi_theap *heap_struct_new(void) {
     return h;
 }
 
+/* Claims of a heap by new threads that passed a waiting heap by before it is wound up (its
+ * segments to the abandoned FIFO, see shi_theap_purge_retired). A pool whose threads come
+ * and go faster than the purger's passes keeps only as many whole heaps as it runs threads
+ * at once: one that an overlap of threads once needed would otherwise keep its pages, the
+ * blocks still in them spread thin, for as long as the pool runs. Well above the number of
+ * threads a pool starts together, each of which passes the others' heaps by once. */
+#define PASSED_OVER_MAX 64
+
 /* A heap for the calling thread: preferably the one whose thread ended last, with its
  * pages as they are (the new thread most likely does what the old one did); else an empty
  * one; else a new struct. */
 static shi_theap *heap_claim(void) {
     shi_heaps_lock();
-    shi_theap *h = NULL, *empty = NULL;
+    shi_theap *h = NULL, *empty = NULL, *surplus = NULL;
     for (shi_theap *r = all_heaps; r; r = r->all_next) {
         if (r->in_use) continue;
         if (!r->segments) { if (!empty) empty = r; continue; }
         if (!h || r->retired_at > h->retired_at) h = r;
     }
+    for (shi_theap *r = all_heaps; r; r = r->all_next) {
+        if (r->in_use || !r->segments || r == h) continue;
+        if (++r->passed_over >= PASSED_OVER_MAX && !surplus && shi_small_heap_trylock(r)) {
+            surplus = r;
+            r->in_use = true;  /* as for the purger's tidying: nobody claims it meanwhile */
+        }
+    }
     if (!h) h = empty;
     if (!h) h = heap_struct_new();
     if (h) {
+        h->passed_over = 0;
         h->in_use = true;
         h->thread = pthread_self();
         h->arena = next_arena++ % SH_ARENAS;
@@ -171,6 +189,15 @@ static shi_theap *heap_claim(void) {
         h->fast = !shi_g.checked;  /* checked mode takes every allocation through its checks */
     }
     shi_heaps_unlock();
+    if (surplus) {
+        shi_small_heap_done(surplus);
+        shi_heaps_lock();
+        surplus->in_use = false;
+        surplus->passed_over = 0;
+        size_t noted = shi_small_heap_unlock(surplus);
+        shi_heaps_unlock();
+        if (noted) shi_purge_note(noted);
+    }
     return h;
 }
 
@@ -182,6 +209,7 @@ static shi_theap *heap_claim(void) {
  * some still hold pages. */
 bool shi_theap_purge_retired(uint64_t now, bool force) {
     bool more = false;
+    size_t noted = 0;
     shi_heaps_lock();
     /* structs are never unlinked and new ones go in front: the walk may drop the lock */
     for (shi_theap *r = all_heaps; r; r = r->all_next) {
@@ -189,14 +217,18 @@ bool shi_theap_purge_retired(uint64_t now, bool force) {
         more = true;
         /* just retired: a new thread is likely to take it any moment (a pool's next) */
         if (!force && now - r->retired_at < RETIRED_KEEP_MS / 4) continue;
+        /* taken before the heaps lock is let go: the pass over live heaps (in_use) tries it */
+        if (!shi_small_heap_trylock(r)) continue;
         r->in_use = true;
         shi_heaps_unlock();
         if (force || now - r->retired_at >= RETIRED_KEEP_MS) shi_small_heap_done(r);
         else shi_small_heap_tidy(r, now);
         shi_heaps_lock();
         r->in_use = false;
+        noted += shi_small_heap_unlock(r);
     }
     shi_heaps_unlock();
+    if (noted) shi_purge_note(noted);
     return more;
 }
 
@@ -221,6 +253,7 @@ shi_theap *shi_theap_claim(void) {
  * thread (or the purger). */
 void shi_theap_release(shi_theap *h) {
     shi_medium_cache_flush(h);
+    shi_small_heap_exit(h);
     size_t held = shi_small_heap_bytes(h);
     shi_heaps_lock();
     heap_retire(h);
