@@ -745,12 +745,17 @@ static void heap_purge(shi_theap *h, bool force) {
     if (!force && now - h->last_purge < PURGE_DELAY_MS / 4) return;
     h->last_purge = now;
     for (shi_segment *seg = h->segments; seg; seg = seg->next) segment_purge(seg, now, force);
+    /* A thread that makes pages is short of space: the heaps of threads that ended, which no
+     * new thread took over, are wound up now rather than after RETIRED_KEEP_MS, so that
+     * reclaim_for finds their resident memory before this thread faults in new memory. */
+    if (!force) shi_theap_wind_up_retired(now, 0);
     shi_purge_tick(now);
 }
 
 /* A page of class c in free slices of the heap's own segments, without mapping: on the
- * slices that hold the most resident bytes of released pages. */
-static shi_page *page_new_in_own(shi_theap *h, unsigned c) {
+ * slices that hold the most resident bytes of released pages; with `resident_only`, only
+ * where some are. */
+static shi_page *page_new_in_own(shi_theap *h, unsigned c, bool resident_only) {
     unsigned n = page_slices(shi_class_size(c));
     shi_segment *best = NULL;
     int best_slice = -1;
@@ -765,12 +770,13 @@ static shi_page *page_new_in_own(shi_theap *h, unsigned c) {
             if (t == n * SH_SLICE_SIZE) break;
         }
     }
-    return best ? page_init(h, best, best_slice, n, c) : NULL;
+    if (!best || (resident_only && !best_touched)) return NULL;
+    return page_init(h, best, best_slice, n, c);
 }
 
 static shi_page *page_new(shi_theap *h, unsigned c) {
     heap_purge(h, false);
-    shi_page *pg = page_new_in_own(h, c);
+    shi_page *pg = page_new_in_own(h, c, false);
     if (pg) return pg;
     shi_segment *seg = segment_new(h);
     if (!seg) return NULL;
@@ -814,7 +820,7 @@ static shi_page *reclaim_for(shi_theap *h, unsigned c) {
         if (!seg) return NULL;
         if (!segment_take(h, seg, 0, false)) continue;
         shi_page *pg = scan_queue(h, c);
-        return pg ? pg : page_new_in_own(h, c);
+        return pg ? pg : page_new_in_own(h, c, false);
     }
     return NULL;
 }
@@ -842,8 +848,11 @@ static shi_page *find_page(shi_theap *h, unsigned c, bool lend, void **ret_lent)
     shi_page *pg = scan_queue(h, c);
     if (!pg) {
         if (lend && (*ret_lent = lend_alloc(h, c)) != NULL) return NULL;
-        pg = page_new_in_own(h, c);
+        /* memory already resident first: the thread's released slices, then the segments of
+         * threads that ended, then untouched slices */
+        pg = page_new_in_own(h, c, true);
         if (!pg) pg = reclaim_for(h, c);
+        if (!pg) pg = page_new_in_own(h, c, false);
         if (!pg) pg = page_new(h, c);
         if (!pg) return NULL;
         /* a thread that makes pages is not idle: its released slices go back here, after

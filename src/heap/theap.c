@@ -198,6 +198,22 @@ bool shi_theap_purge_retired(uint64_t now, bool force) {
     return more;
 }
 
+/* Winds up now the heaps of threads that ended at least `min_age_ms` ago, as the purger
+ * would after RETIRED_KEEP_MS: their segments go to the abandoned FIFO, where a running
+ * thread short of space takes them. */
+void shi_theap_wind_up_retired(uint64_t now, uint64_t min_age_ms) {
+    shi_heaps_lock();
+    for (shi_theap *r = all_heaps; r; r = r->all_next) {
+        if (r->in_use || !r->segments || now - r->retired_at < min_age_ms) continue;
+        r->in_use = true;
+        shi_heaps_unlock();
+        shi_small_heap_done(r);
+        shi_heaps_lock();
+        r->in_use = false;
+    }
+    shi_heaps_unlock();
+}
+
 shi_theap *shi_theap_get(void) {
     shi_theap *h = shi_tl_heap;
     if (likely(h != &shi_empty_heap && h != &shi_exited_heap)) return h;
