@@ -314,6 +314,7 @@ SHI_FUNC bool shi_small_purge_live(uint64_t now, bool look); /* thread heaps; tr
 SHI_FUNC bool shi_small_heap_tidy(shi_theap *h, uint64_t now); /* collect, release, purge */
 SHI_FUNC size_t shi_small_heap_bytes(shi_theap *h);   /* slices its pages hold, in bytes */
 SHI_FUNC bool shi_theap_purge_retired(uint64_t now, bool force); /* heaps of ended threads */
+SHI_FUNC void shi_theap_wind_up_retired(uint64_t now, uint64_t min_age_ms); /* to the FIFO now */
 SHI_FUNC void shi_small_fork_child(shi_theap *keep); /* running threads' segments: orphans */
 SHI_FUNC size_t shi_small_usable(shi_page *pg, const void *p);
 SHI_FUNC void *shi_small_block_start(shi_page *pg, const void *p);

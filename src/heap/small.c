@@ -293,6 +293,25 @@ static int find_slices(shi_segment *seg, unsigned n) {
     return -1;
 }
 
+/* The run of n free slices holding the most bytes still resident from released pages (the
+ * first such run), or -1; *ret_touched gets those bytes. A page made there costs no new
+ * memory until it outgrows them, where a page made on untouched slices would leave them
+ * resident beside it until their purge. */
+static int find_slices_touched(shi_segment *seg, unsigned n, size_t *ret_touched) {
+    uint64_t used = seg->slices_used, run = n == 64 ? ~0ull : ((1ull << n) - 1);
+    int best = -1;
+    size_t best_touched = 0;
+    for (unsigned i = 1; i + n <= SH_SLICES; i++) {
+        if (((used >> i) & run) != 0) continue;
+        size_t t = 0;
+        for (unsigned k = i; k < i + n; k++) t += seg->touched[k];
+        if (best < 0 || t > best_touched) { best = (int)i; best_touched = t; }
+        if (t == n * SH_SLICE_SIZE) break;
+    }
+    *ret_touched = best_touched;
+    return best;
+}
+
 static int64_t segment_touched(const shi_segment *seg) {
     int64_t n = 0;
     for (unsigned i = 0; i < SH_SLICES; i++) n += seg->touched[i];
@@ -880,22 +899,38 @@ static void heap_purge(shi_theap *h, bool force) {
     if (!force && now - h->last_purge < PURGE_DELAY_MS / 4) return;
     h->last_purge = now;
     for (shi_segment *seg = h->segments; seg; seg = seg->next) segment_purge(seg, now, force);
+    /* A thread that makes pages is short of space: the heaps of threads that ended, which no
+     * new thread took over, are wound up now rather than after RETIRED_KEEP_MS, so that
+     * reclaim_for finds their resident memory before this thread faults in new memory. */
+    if (!force) shi_theap_wind_up_retired(now, 0);
     shi_purge_tick(now);
 }
 
-/* A page of class c in free slices of the heap's own segments, without mapping. */
-static shi_page *page_new_in_own(shi_theap *h, unsigned c) {
+/* A page of class c in free slices of the heap's own segments, without mapping: on the
+ * slices that hold the most resident bytes of released pages; with `resident_only`, only
+ * where some are. */
+static shi_page *page_new_in_own(shi_theap *h, unsigned c, bool resident_only) {
     unsigned n = page_slices(shi_class_size(c));
+    shi_segment *best = NULL;
+    int best_slice = -1;
+    size_t best_touched = 0;
     for (shi_segment *seg = h->segments; seg; seg = seg->next) {
-        int slice = find_slices(seg, n);
-        if (slice > 0) return page_init(h, seg, slice, n, c);
+        size_t t;
+        int slice = find_slices_touched(seg, n, &t);
+        if (slice > 0 && (!best || t > best_touched)) {
+            best = seg;
+            best_slice = slice;
+            best_touched = t;
+            if (t == n * SH_SLICE_SIZE) break;
+        }
     }
-    return NULL;
+    if (!best || (resident_only && !best_touched)) return NULL;
+    return page_init(h, best, best_slice, n, c);
 }
 
 static shi_page *page_new(shi_theap *h, unsigned c) {
     heap_purge(h, false);
-    shi_page *pg = page_new_in_own(h, c);
+    shi_page *pg = page_new_in_own(h, c, false);
     if (pg) return pg;
     shi_segment *seg = segment_new(h);
     if (!seg) return NULL;
@@ -939,7 +974,7 @@ static shi_page *reclaim_for(shi_theap *h, unsigned c) {
         if (!seg) return NULL;
         if (!segment_take(h, seg, 0, false)) continue;
         shi_page *pg = scan_queue(h, c);
-        return pg ? pg : page_new_in_own(h, c);
+        return pg ? pg : page_new_in_own(h, c, false);
     }
     return NULL;
 }
@@ -967,10 +1002,16 @@ static shi_page *find_page(shi_theap *h, unsigned c, bool lend, void **ret_lent)
     shi_page *pg = scan_queue(h, c);
     if (!pg) {
         if (lend && (*ret_lent = lend_alloc(h, c)) != NULL) return NULL;
-        pg = page_new_in_own(h, c);
+        /* memory already resident first: the thread's released slices, then the segments of
+         * threads that ended, then untouched slices */
+        pg = page_new_in_own(h, c, true);
         if (!pg) pg = reclaim_for(h, c);
+        if (!pg) pg = page_new_in_own(h, c, false);
         if (!pg) pg = page_new(h, c);
         if (!pg) return NULL;
+        /* a thread that makes pages is not idle: its released slices go back here, after
+         * the page took what it could of them */
+        heap_purge(h, false);
         if (pg->free == NULL && pg->capacity < pg->reserved) page_extend(pg);
         if (!pg->next && !pg->prev && h->queues[c].first != pg) queue_push_front(&h->queues[c], pg);
     }

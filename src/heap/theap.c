@@ -202,6 +202,7 @@ static shi_theap *heap_claim(void) {
 }
 
 #define RETIRED_KEEP_MS 1000   /* how long an ended thread's heap waits whole for a new thread */
+static _Atomic int retired_waiting;  /* a retired heap may hold segments (a hint) */
 
 /* The purger's pass over heaps whose threads ended: each is tidied, or, once it has waited
  * RETIRED_KEEP_MS for a thread in vain, its segments go to the abandoned FIFO for the
@@ -232,6 +233,29 @@ bool shi_theap_purge_retired(uint64_t now, bool force) {
     return more;
 }
 
+/* Winds up now the heaps of threads that ended at least `min_age_ms` ago, as the purger
+ * would after RETIRED_KEEP_MS: their segments go to the abandoned FIFO, where a running
+ * thread short of space takes them. `retired_waiting` (set at a retirement, cleared by a
+ * walk that left none waiting) spares the walk of the registry when no heap waits, the
+ * common case of threads that make pages. A retirement while the walk had dropped the lock
+ * can be missed: that heap then waits for the purger, as all did before. */
+void shi_theap_wind_up_retired(uint64_t now, uint64_t min_age_ms) {
+    if (!atomic_load_explicit(&retired_waiting, memory_order_relaxed)) return;
+    shi_heaps_lock();
+    bool left = false;
+    for (shi_theap *r = all_heaps; r; r = r->all_next) {
+        if (r->in_use || !r->segments) continue;
+        if (now - r->retired_at < min_age_ms) { left = true; continue; }
+        r->in_use = true;
+        shi_heaps_unlock();
+        shi_small_heap_done(r);
+        shi_heaps_lock();
+        r->in_use = false;
+    }
+    if (!left) atomic_store_explicit(&retired_waiting, 0, memory_order_relaxed);
+    shi_heaps_unlock();
+}
+
 shi_theap *shi_theap_get(void) {
     shi_theap *h = shi_tl_heap;
     if (likely(h != &shi_empty_heap && h != &shi_exited_heap)) return h;
@@ -258,6 +282,7 @@ void shi_theap_release(shi_theap *h) {
     shi_heaps_lock();
     heap_retire(h);
     h->retired_at = shi_clock_ms();
+    if (h->segments) atomic_store_explicit(&retired_waiting, 1, memory_order_relaxed);
     shi_heaps_unlock();
     if (held) shi_purge_note(held);
 }
