@@ -9,6 +9,7 @@
  * a fork child for the threads that are not in it.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include <stackheap/heap.h>
@@ -188,6 +189,109 @@ SH_TEST(test_fork_child_frees_other_threads_kept_blocks) {
     CHECK_EQ(WEXITSTATUS(status), 0);
     pthread_barrier_wait(&forked);
     CHECK_EQ(pthread_join(t, NULL), 0);
+}
+
+/* ---- under threads and fork ----------------------------------------------------------------- */
+
+/* Four threads allocate medium blocks of 32-300 KiB (most of them sizes a thread keeps),
+ * free most at once and trade the rest through a shared array, so blocks are kept, handed
+ * back, given to their arena by another thread and freed twice over never; the main thread
+ * forks meanwhile, and each child checks and frees every block in the array (kept blocks of
+ * threads the child does not have went back to their arenas at the fork), walks the heap,
+ * allocates and checks blocks of its own, and exits 0. SH_MCACHE_STRESS_SECONDS (default 15). */
+enum { SLOTS = 64, WORKERS = 4 };
+static _Atomic(uint64_t *) slots[SLOTS];
+static _Atomic int stop_workers;
+
+/* A block begins with its size and a word made from size and address; its first 4 KiB and
+ * last 64 bytes carry a pattern (all of it would make the test slow, not stronger). */
+static uint64_t *stress_alloc(uint64_t *rng) {
+    size_t size = rand64(rng) % 8 ? rand_between(rng, 32 * KiB + 1, 256 * KiB)
+                                  : rand_between(rng, 256 * KiB, 300 * KiB);
+    uint64_t *p = sh_malloc(size);
+    CHECK(p != NULL);
+    p[0] = size;
+    p[1] = mix64(size ^ (uintptr_t)p);
+    pat_fill((char *)p + 16, 4096 - 16, 11);
+    pat_fill((char *)p + size - 64, 64, 12);
+    return p;
+}
+
+static void stress_check_free(uint64_t *p) {
+    size_t size = p[0];
+    if (p[1] != mix64(size ^ (uintptr_t)p) || size < 32 * KiB || size > 300 * KiB) {
+        fprintf(stderr, "block %p: header broken (size word %zu)\n", (void *)p, size);
+        _exit(1);
+    }
+    pat_check((char *)p + 16, (char *)p + 16, 4096 - 16, 11, 4096 - 16);
+    pat_check((char *)p + size - 64, (char *)p + size - 64, 64, 12, 64);
+    sh_free(p);
+}
+
+static void *stress_worker(void *arg) {
+    uint64_t rng = (uint64_t)(uintptr_t)arg * 0x9e3779b97f4a7c15u + 1;
+    while (!atomic_load(&stop_workers)) {
+        uint64_t *p = stress_alloc(&rng);
+        if (rand64(&rng) % 4 == 0) {
+            uint64_t *old = atomic_exchange(&slots[rand64(&rng) % SLOTS], p);
+            if (old) stress_check_free(old);
+        } else {
+            stress_check_free(p);
+        }
+    }
+    return NULL;
+}
+
+static void stress_child(void) {
+    alarm(20);   /* a hang is a failure, not a stuck test */
+    for (int i = 0; i < SLOTS; i++) {
+        uint64_t *p = atomic_exchange(&slots[i], NULL);
+        if (p) stress_check_free(p);
+    }
+    sh_heap_stats st;
+    sh_heap_get_stats(&st);
+    if (sh_heap_walk(find_cb, &(find){NULL, -1}) != 0) _exit(2);
+    uint64_t rng = (uint64_t)getpid();
+    uint64_t *mine[32];
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < 32; i++) mine[i] = stress_alloc(&rng);
+        for (int i = 0; i < 32; i++) stress_check_free(mine[i]);
+    }
+    _exit(0);
+}
+
+SH_TEST(test_kept_blocks_under_threads_and_forks) {
+    const char *env = getenv("SH_MCACHE_STRESS_SECONDS");
+    double seconds = env ? atof(env) : 15.0;
+    pthread_t t[WORKERS];
+    for (uintptr_t i = 0; i < WORKERS; i++)
+        CHECK_EQ(pthread_create(&t[i], NULL, stress_worker, (void *)(i + 1)), 0);
+    int forks = 0, failures = 0;
+    double end = now_seconds() + seconds;
+    while (now_seconds() < end) {
+        usleep(3000);
+        pid_t pid = fork();
+        CHECK(pid >= 0);
+        if (pid == 0) stress_child();
+        int status = 0;
+        CHECK_EQ(waitpid(pid, &status, 0), pid);
+        forks++;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            failures++;
+            fprintf(stderr, "child %d: %s %d\n", (int)pid,
+                    WIFEXITED(status) ? "exit status" : "signal",
+                    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        }
+    }
+    atomic_store(&stop_workers, 1);
+    for (int i = 0; i < WORKERS; i++) CHECK_EQ(pthread_join(t[i], NULL), 0);
+    for (int i = 0; i < SLOTS; i++) {
+        uint64_t *p = atomic_exchange(&slots[i], NULL);
+        if (p) stress_check_free(p);
+    }
+    printf("forks: %d, failures: %d\n", forks, failures);
+    CHECK_EQ(failures, 0);
+    CHECK(forks > 0);
 }
 
 int main(void) { return sh_test_main(); }
