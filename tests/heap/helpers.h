@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include <stackheap/heap.h>
 
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)
@@ -246,5 +247,44 @@ static inline void expect_clean_run_at(const char *file, int line, void (*fn)(vo
     _exit(1);
 }
 #define expect_clean_run(fn, arg) expect_clean_run_at(__FILE__, __LINE__, (fn), (arg))
+
+/* ---- memory given back ------------------------------------------------------------------- */
+
+/* RSS under AddressSanitizer is mostly the sanitizer's: there only the heap's own counts hold. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#else
+#define SANITIZED 0
+#endif
+
+#define WAIT_SECONDS 5.0   /* docs/heap.md promises about 1-2 s; the machine is shared */
+
+static inline size_t committed_now(void) {
+    sh_heap_stats st;
+    sh_heap_get_stats(&st);
+    return st.committed;
+}
+
+/* Sleeps (no heap call: usleep makes none) until committed, and RSS where it means something,
+ * are within `slack` of the baselines; fails after WAIT_SECONDS. Returns the seconds it took. */
+static inline double wait_for_return(size_t committed0, size_t rss0, size_t slack, const char *what) {
+    double t0 = now_seconds();
+    for (;;) {
+        size_t c = committed_now(), r = rss_bytes();
+        double waited = now_seconds() - t0;
+        if (c <= committed0 + slack && (SANITIZED || r <= rss0 + slack)) {
+            printf("%s: back in %.2f s (committed %.1f MiB, RSS %.1f MiB)\n", what, waited,
+                   (double)c / MiB, (double)r / MiB);
+            return waited;
+        }
+        if (waited > WAIT_SECONDS) {
+            fprintf(stderr, "%s: after %.1f s committed is %.1f MiB (was %.1f), RSS %.1f MiB "
+                    "(was %.1f)\n", what, waited, (double)c / MiB, (double)committed0 / MiB,
+                    (double)r / MiB, (double)rss0 / MiB);
+            _exit(1);
+        }
+        usleep(100 * 1000);
+    }
+}
 
 #endif

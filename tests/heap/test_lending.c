@@ -21,12 +21,6 @@ enum { SMALL = 144, SMALL_COUNT = 200000, BIG = 1000, BIG_COUNT = 10000 };
 static char *small[SMALL_COUNT];
 static char *big[BIG_COUNT];
 
-static size_t committed_now(void) {
-    sh_heap_stats st;
-    sh_heap_get_stats(&st);
-    return st.committed;
-}
-
 /* 28 MB of small blocks, nine in ten freed: every page keeps a tenth of its blocks. */
 static void fragment(void) {
     for (int i = 0; i < SMALL_COUNT; i++) {

@@ -21,43 +21,6 @@
 #include "check.h"
 #include "helpers.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#else
-#define SANITIZED 0
-#endif
-
-#define WAIT_SECONDS 5.0
-
-static size_t committed_now(void) {
-    sh_heap_stats st;
-    sh_heap_get_stats(&st);
-    return st.committed;
-}
-
-/* Sleeps (no heap call) until committed, and RSS where it means something, are within
- * `slack` of the baselines; fails after WAIT_SECONDS. Returns the seconds it took. */
-static double wait_for_return(size_t committed0, size_t rss0, size_t slack, const char *what) {
-    double t0 = now_seconds();
-    for (;;) {
-        size_t c = committed_now(), r = rss_bytes();
-        bool back = c <= committed0 + slack && (SANITIZED || r <= rss0 + slack);
-        double waited = now_seconds() - t0;
-        if (back) {
-            printf("%s: back in %.2f s (committed %.1f MiB, RSS %.1f MiB)\n", what, waited,
-                   (double)c / MiB, (double)r / MiB);
-            return waited;
-        }
-        if (waited > WAIT_SECONDS) {
-            fprintf(stderr, "%s: after %.1f s committed is %.1f MiB (was %.1f), RSS %.1f MiB "
-                    "(was %.1f)\n", what, waited, (double)c / MiB, (double)committed0 / MiB,
-                    (double)r / MiB, (double)rss0 / MiB);
-            _exit(1);
-        }
-        usleep(100 * 1000);  /* the wait itself must not call the heap: usleep does not */
-    }
-}
-
 /* ---- medium blocks allocated by threads, freed by main ------------------------------------ */
 
 enum { THREADS = 4, PER_THREAD = 400, MEDIUM = 100000 };

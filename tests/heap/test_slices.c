@@ -23,12 +23,6 @@
 /* 1 KiB blocks come 64 to a one-slice (64 KiB) page. */
 enum { BLOCK = 1024, PER_PAGE = 64, PAGES = 16 };
 
-static size_t committed_now(void) {
-    sh_heap_stats st;
-    sh_heap_get_stats(&st);
-    return st.committed;
-}
-
 static void fill_pages(char **blocks, size_t size, size_t count) {
     for (size_t i = 0; i < count; i++) {
         blocks[i] = sh_malloc(size);

@@ -21,12 +21,6 @@
 #include "heap/internal.h"
 #include "helpers.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1   /* RSS there is mostly the sanitizer's: only the heap's own counts hold */
-#else
-#define SANITIZED 0
-#endif
-
 /* ---- the ring --------------------------------------------------------------------------- */
 
 #define RING 10000
