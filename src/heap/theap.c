@@ -241,19 +241,25 @@ bool shi_theap_purge_retired(uint64_t now, bool force) {
  * can be missed: that heap then waits for the purger, as all did before. */
 void shi_theap_wind_up_retired(uint64_t now, uint64_t min_age_ms) {
     if (!atomic_load_explicit(&retired_waiting, memory_order_relaxed)) return;
+    size_t noted = 0;
     shi_heaps_lock();
     bool left = false;
     for (shi_theap *r = all_heaps; r; r = r->all_next) {
         if (r->in_use || !r->segments) continue;
         if (now - r->retired_at < min_age_ms) { left = true; continue; }
+        /* as in shi_theap_purge_retired: the purger's pass over heaps in use must not take
+         * it once in_use is set and the heaps lock is let go */
+        if (!shi_small_heap_trylock(r)) { left = true; continue; }
         r->in_use = true;
         shi_heaps_unlock();
         shi_small_heap_done(r);
         shi_heaps_lock();
         r->in_use = false;
+        noted += shi_small_heap_unlock(r);
     }
     if (!left) atomic_store_explicit(&retired_waiting, 0, memory_order_relaxed);
     shi_heaps_unlock();
+    if (noted) shi_purge_note(noted);
 }
 
 shi_theap *shi_theap_get(void) {
