@@ -224,6 +224,13 @@ SH_API size_t sh_usable_size(const void *p) {
     return shi_usable_any(p);
 }
 
+/* A block that has to move to grow is likely a buffer being grown: a quarter more room than
+ * asked lets the next few reallocs stay in place instead of copying again. */
+static size_t growth_room(size_t n) {
+    size_t ask = n + n / 4;
+    return ask > SH_MEDIUM_MAX ? SH_MEDIUM_MAX : ask;
+}
+
 SH_API void *sh_realloc(void *p, size_t n) {
     if (!p) return sh_malloc(n);
     if (n == 0) { sh_free(p); return NULL; }
@@ -247,7 +254,7 @@ SH_API void *sh_realloc(void *p, size_t n) {
     case SEG_MEDIUM:
         if (n > SH_SMALL_MAX / 2 && n <= SH_MEDIUM_MAX) {
             if (shi_medium_resize_in_place(seg, p, n)) return p;
-            void *q = n > old ? shi_medium_grow_back(seg, p, n + n / 4) : NULL;
+            void *q = n > old ? shi_medium_grow_back(seg, p, growth_room(n)) : NULL;
             if (q) return q;
         }
         break;
@@ -258,13 +265,7 @@ SH_API void *sh_realloc(void *p, size_t n) {
         }
         break;
     }
-    /* A block that has to move to grow is likely a buffer being grown: give it a quarter
-     * more room so that the next few reallocs stay in place instead of copying again. */
-    size_t ask = n;
-    if (seg->kind != SEG_HUGE && n > old && n <= SH_MEDIUM_MAX) {
-        ask = n + n / 4;
-        if (ask > SH_MEDIUM_MAX) ask = SH_MEDIUM_MAX;
-    }
+    size_t ask = seg->kind != SEG_HUGE && n > old && n <= SH_MEDIUM_MAX ? growth_room(n) : n;
     void *q = sh_malloc(ask);
     if (!q && ask != n) q = sh_malloc(n);
     if (!q) return NULL;

@@ -250,6 +250,9 @@ typedef struct shi_theap {
  * was retired at its exit (glibc still frees per-thread buffers after that). Neither owns
  * pages, so both send every call to the slow path. */
 extern shi_theap shi_empty_heap, shi_exited_heap;
+static inline bool shi_theap_owned(const shi_theap *h) {   /* a real heap, a thread's own */
+    return h != &shi_empty_heap && h != &shi_exited_heap;
+}
 extern shi_page shi_empty_page;
 extern __thread shi_theap *shi_tl_heap;
 
@@ -314,7 +317,7 @@ SHI_FUNC bool shi_small_purge_live(uint64_t now, bool look); /* thread heaps; tr
 SHI_FUNC bool shi_small_heap_tidy(shi_theap *h, uint64_t now); /* collect, release, purge */
 SHI_FUNC size_t shi_small_heap_bytes(shi_theap *h);   /* slices its pages hold, in bytes */
 SHI_FUNC bool shi_theap_purge_retired(uint64_t now, bool force); /* heaps of ended threads */
-SHI_FUNC void shi_theap_wind_up_retired(uint64_t now, uint64_t min_age_ms); /* to the FIFO now */
+SHI_FUNC void shi_theap_wind_up_retired(uint64_t now); /* to the FIFO now */
 SHI_FUNC void shi_small_fork_child(shi_theap *keep); /* running threads' segments: orphans */
 SHI_FUNC size_t shi_small_usable(shi_page *pg, const void *p);
 SHI_FUNC void *shi_small_block_start(shi_page *pg, const void *p);

@@ -255,11 +255,12 @@ void *shi_medium_cache_take(shi_theap *h, size_t n) {
 /* Keeps a block the thread frees, the oldest one going to its arena when full. False: the
  * block is not one to keep (too big, checked mode, a thread without a heap). */
 bool shi_medium_cache_put(shi_theap *h, shi_segment *seg, void *p) {
-    if (h == &shi_empty_heap || h == &shi_exited_heap || shi_g.checked) return false;
+    if (!shi_theap_owned(h) || shi_g.checked) return false;
     mblock *b = mblock_of(p);
     size_t head = __atomic_load_n(&b->head, __ATOMIC_RELAXED);  /* its arena may set a flag */
     if (!(head & M_INUSE) || !header_plausible(seg, b)) return false;  /* the arena says why */
-    if ((head & ~M_FLAGS) - M_HDR > SH_MCACHE_MAX) return false;
+    size_t usable = (head & ~M_FLAGS) - M_HDR;
+    if (usable > SH_MCACHE_MAX) return false;
     if (mcache_marked(p)) shi_panic("double free of %p (a medium block, already free)", p);
     if (h->mcache_n == SH_MCACHE_SLOTS) {
         void *old = h->mcache[0];
@@ -269,7 +270,7 @@ bool shi_medium_cache_put(shi_theap *h, shi_segment *seg, void *p) {
     *(uint64_t *)p = mcache_key(p);
     h->mcache[h->mcache_n] = p;
     __atomic_store_n(&h->mcache_n, h->mcache_n + 1, __ATOMIC_RELEASE);
-    h->mcached += (int64_t)shi_medium_usable(p);
+    h->mcached += (int64_t)usable;
     h->frees++;
     return true;
 }

@@ -285,14 +285,6 @@ static unsigned page_slices(size_t bsize) {
 }
 
 /* First run of n free slices (slice 0 is the header), or -1. */
-static int find_slices(shi_segment *seg, unsigned n) {
-    uint64_t used = seg->slices_used, run = n == 64 ? ~0ull : ((1ull << n) - 1);
-    for (unsigned i = 1; i + n <= SH_SLICES; i++) {
-        if (((used >> i) & run) == 0) return (int)i;
-    }
-    return -1;
-}
-
 /* The run of n free slices holding the most bytes still resident from released pages (the
  * first such run), or -1; *ret_touched gets those bytes. A page made there costs no new
  * memory until it outgrows them, where a page made on untouched slices would leave them
@@ -902,7 +894,7 @@ static void heap_purge(shi_theap *h, bool force) {
     /* A thread that makes pages is short of space: the heaps of threads that ended, which no
      * new thread took over, are wound up now rather than after RETIRED_KEEP_MS, so that
      * reclaim_for finds their resident memory before this thread faults in new memory. */
-    if (!force) shi_theap_wind_up_retired(now, 0);
+    if (!force) shi_theap_wind_up_retired(now);
     shi_purge_tick(now);
 }
 
@@ -928,14 +920,13 @@ static shi_page *page_new_in_own(shi_theap *h, unsigned c, bool resident_only) {
     return page_init(h, best, best_slice, n, c);
 }
 
+/* A page of class c in a new segment: the heap's own had no room (find_page looked). */
 static shi_page *page_new(shi_theap *h, unsigned c) {
-    heap_purge(h, false);
-    shi_page *pg = page_new_in_own(h, c, false);
-    if (pg) return pg;
     shi_segment *seg = segment_new(h);
     if (!seg) return NULL;
     unsigned n = page_slices(shi_class_size(c));
-    return page_init(h, seg, find_slices(seg, n), n, c);
+    size_t touched;
+    return page_init(h, seg, find_slices_touched(seg, n, &touched), n, c);
 }
 
 /* Blocks already free in any of the class's pages (other threads' frees, or blocks taken in
@@ -1257,7 +1248,7 @@ void shi_small_free_slow(shi_segment *seg, shi_page *pg, void *p) {
      * a cross-thread free touches no shared counter. A thread that only frees gets a heap
      * for that; a thread past its exit (or out of memory) counts in the process totals. */
     shi_theap *me = shi_tl_heap;
-    if (unlikely(me == &shi_empty_heap || me == &shi_exited_heap)) me = shi_theap_get();
+    if (unlikely(!shi_theap_owned(me))) me = shi_theap_get();
     if (me) {
         me->live -= bsize;
         me->frees++;
@@ -1279,7 +1270,7 @@ void shi_small_trim(shi_theap *h, bool force) {
     uint64_t now = shi_clock_ms();
     shi_theap_purge_retired(now, force);
     shi_small_purge_abandoned(now, force);
-    if (h && h != &shi_empty_heap && h != &shi_exited_heap) {
+    if (h && shi_theap_owned(h)) {
         heap_lock(h);
         collect_full(h);
         release_empty_pages(h);

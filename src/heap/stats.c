@@ -94,7 +94,7 @@ SH_API void sh_heap_get_stats(sh_heap_stats *st) {
 SH_API void sh_heap_trim(void) {
     shi_ensure_init();
     shi_theap *h = shi_tl_heap;
-    if (h != &shi_empty_heap && h != &shi_exited_heap) shi_medium_cache_flush(h);
+    if (shi_theap_owned(h)) shi_medium_cache_flush(h);
     shi_small_trim(h, true);
     shi_medium_trim(true);
     shi_huge_trim(true);

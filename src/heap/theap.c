@@ -98,7 +98,7 @@ static void fork_child(void) {
         for (size_t i = 0; i < SH_DIRECT_SLOTS; i++) h->direct[i] = &shi_empty_page;
         heap_retire(h);
     }
-    if (me != &shi_empty_heap && me != &shi_exited_heap) me->thread = pthread_self();
+    if (shi_theap_owned(me)) me->thread = pthread_self();
     shi_purge_fork_child();
     fork_parent();
     for (shi_theap *h = all_heaps; h; h = h->all_next)
@@ -206,10 +206,11 @@ static _Atomic int retired_waiting;  /* a retired heap may hold segments (a hint
 
 /* The purger's pass over heaps whose threads ended: each is tidied, or, once it has waited
  * RETIRED_KEEP_MS for a thread in vain, its segments go to the abandoned FIFO for the
- * threads that run (`force`: all of them at once, for sh_heap_trim). Returns true while
- * some still hold pages. */
+ * threads that run (`force`: all of them at once, for sh_heap_trim and for a thread short of
+ * space). `retired_waiting` (set at a retirement) is cleared by a pass that left none
+ * waiting. Returns true while some still hold pages. */
 bool shi_theap_purge_retired(uint64_t now, bool force) {
-    bool more = false;
+    bool more = false, left = false;
     size_t noted = 0;
     shi_heaps_lock();
     /* structs are never unlinked and new ones go in front: the walk may drop the lock */
@@ -217,54 +218,37 @@ bool shi_theap_purge_retired(uint64_t now, bool force) {
         if (r->in_use || !r->segments) continue;
         more = true;
         /* just retired: a new thread is likely to take it any moment (a pool's next) */
-        if (!force && now - r->retired_at < RETIRED_KEEP_MS / 4) continue;
+        if (!force && now - r->retired_at < RETIRED_KEEP_MS / 4) { left = true; continue; }
         /* taken before the heaps lock is let go: the pass over live heaps (in_use) tries it */
-        if (!shi_small_heap_trylock(r)) continue;
+        if (!shi_small_heap_trylock(r)) { left = true; continue; }
         r->in_use = true;
         shi_heaps_unlock();
-        if (force || now - r->retired_at >= RETIRED_KEEP_MS) shi_small_heap_done(r);
+        bool done = force || now - r->retired_at >= RETIRED_KEEP_MS;
+        if (done) shi_small_heap_done(r);
         else shi_small_heap_tidy(r, now);
         shi_heaps_lock();
         r->in_use = false;
         noted += shi_small_heap_unlock(r);
+        if (!done) left = true;
     }
+    if (!left) atomic_store_explicit(&retired_waiting, 0, memory_order_relaxed);
     shi_heaps_unlock();
     if (noted) shi_purge_note(noted);
     return more;
 }
 
-/* Winds up now the heaps of threads that ended at least `min_age_ms` ago, as the purger
- * would after RETIRED_KEEP_MS: their segments go to the abandoned FIFO, where a running
- * thread short of space takes them. `retired_waiting` (set at a retirement, cleared by a
- * walk that left none waiting) spares the walk of the registry when no heap waits, the
- * common case of threads that make pages. A retirement while the walk had dropped the lock
- * can be missed: that heap then waits for the purger, as all did before. */
-void shi_theap_wind_up_retired(uint64_t now, uint64_t min_age_ms) {
-    if (!atomic_load_explicit(&retired_waiting, memory_order_relaxed)) return;
-    size_t noted = 0;
-    shi_heaps_lock();
-    bool left = false;
-    for (shi_theap *r = all_heaps; r; r = r->all_next) {
-        if (r->in_use || !r->segments) continue;
-        if (now - r->retired_at < min_age_ms) { left = true; continue; }
-        /* as in shi_theap_purge_retired: the purger's pass over heaps in use must not take
-         * it once in_use is set and the heaps lock is let go */
-        if (!shi_small_heap_trylock(r)) { left = true; continue; }
-        r->in_use = true;
-        shi_heaps_unlock();
-        shi_small_heap_done(r);
-        shi_heaps_lock();
-        r->in_use = false;
-        noted += shi_small_heap_unlock(r);
-    }
-    if (!left) atomic_store_explicit(&retired_waiting, 0, memory_order_relaxed);
-    shi_heaps_unlock();
-    if (noted) shi_purge_note(noted);
+/* A thread that makes pages is short of space: the heaps of threads that ended go to the
+ * abandoned FIFO now, as the purger would after RETIRED_KEEP_MS, where that thread takes
+ * them. `retired_waiting` spares the walk of the registry when no heap waits, the common
+ * case. A retirement while a pass had dropped the lock can be missed: that heap then waits
+ * for the purger. */
+void shi_theap_wind_up_retired(uint64_t now) {
+    if (atomic_load_explicit(&retired_waiting, memory_order_relaxed)) shi_theap_purge_retired(now, true);
 }
 
 shi_theap *shi_theap_get(void) {
     shi_theap *h = shi_tl_heap;
-    if (likely(h != &shi_empty_heap && h != &shi_exited_heap)) return h;
+    if (likely(shi_theap_owned(h))) return h;
     if (h == &shi_exited_heap) return NULL;  /* a heap now would outlive its thread */
     shi_ensure_init();
     h = heap_claim();
@@ -298,7 +282,7 @@ void shi_theap_release(shi_theap *h) {
  * destructor would retire. */
 static void heap_done(void *arg) {
     shi_theap *h = arg;
-    if (!h || h == &shi_empty_heap || h == &shi_exited_heap) return;
+    if (!h || !shi_theap_owned(h)) return;
     shi_tl_heap = &shi_exited_heap;
     shi_theap_release(h);
 }
