@@ -143,15 +143,11 @@ static SH_NOINLINE void *malloc_slow(size_t n) {
     return shi_alloc_any(n, SH_ALIGN);
 }
 
-/* Takes a block from the page: its free list, or else what the owner freed into it
- * (alloc/free ping-pong stays on the fast path). NULL if both are empty. */
+/* Takes a block from the page's free list: the one its thread freed last, likely still in
+ * the cache. NULL if the list is empty. */
 static inline void *page_pop(shi_theap *h, shi_page *pg) {
     shi_block *b = pg->free;
-    if (unlikely(b == NULL)) {
-        b = pg->local_free;
-        if (b == NULL) return NULL;
-        pg->local_free = NULL;
-    }
+    if (unlikely(b == NULL)) return NULL;
     pg->free = b->next;
     pg->used++;
     h->live += pg->bsize;
@@ -185,9 +181,9 @@ SH_API void sh_free(void *p) {
         shi_block *b = p;
         if (likely(atomic_load_explicit(&pg->heap, memory_order_relaxed) == h && pg->flags == 0 &&
                    (pg->used > 1 || (pg->next == NULL && pg->prev == NULL)) &&
-                   b != pg->local_free && b != pg->free && shi_small_at_slot(pg, p))) {
-            b->next = pg->local_free;
-            pg->local_free = b;
+                   b != pg->free && shi_small_at_slot(pg, p))) {
+            b->next = pg->free;
+            pg->free = b;
             pg->used--;
             h->live -= pg->bsize;
             h->frees++;

@@ -88,7 +88,6 @@ typedef struct shi_page {
     uint8_t slices;                        /* slices this page spans (0: slice unused) */
     uint8_t sclass;
     struct shi_theap *_Atomic heap;        /* owner; NULL while abandoned */
-    shi_block *local_free;                 /* freed by the owner, reused after `free` runs dry */
     _Atomic(shi_block *) xfree;            /* freed by other threads */
     uint32_t bsize;
     uint32_t capacity;                     /* blocks carved so far */

@@ -1,10 +1,11 @@
 /*
  * small.c — blocks up to 32 KiB, from per-size-class pages owned by one thread heap.
  *
- * A page's owner allocates from `free` and frees onto `local_free` with plain loads and
- * stores. Other threads push onto the page's atomic `xfree` list, which the owner takes
- * over when `free` runs dry: a cross-thread free is one CAS on memory nobody else writes
- * to at that moment, and never a lock. Pages found full move to the heap's `full` list so
+ * A page's owner allocates from `free` and frees onto it with plain loads and stores: the
+ * block freed last is handed out next, while still in the cache. Other threads push
+ * onto the page's atomic `xfree` list, which the owner takes over when `free` runs dry: a
+ * cross-thread free is one CAS on memory nobody else writes to at that moment, and never a
+ * lock. Pages found full move to the heap's `full` list so
  * the search for space does not rescan them; a free into a full page brings it back.
  *
  * When a thread exits, its heap waits whole for the next thread (theap.c), which takes over
@@ -222,17 +223,6 @@ static void lend_collect(shi_page *pg) {
 /* Moves the owner's and other threads' frees into `free`; the owner calls this only. */
 static void page_collect(shi_page *pg) {
     if (pg->flags & PAGE_LENDING) { lend_collect(pg); return; }
-    if (pg->local_free) {
-        if (!pg->free) {
-            pg->free = pg->local_free;
-        } else {
-            shi_block *t = pg->local_free;
-            while (t->next) t = t->next;
-            t->next = pg->free;
-            pg->free = pg->local_free;
-        }
-        pg->local_free = NULL;
-    }
     if (atomic_load_explicit(&pg->xfree, memory_order_relaxed)) {
         shi_block *x = atomic_exchange_explicit(&pg->xfree, NULL, memory_order_acquire);
         uint32_t n = 1;
@@ -539,18 +529,18 @@ static bool mark_list(const shi_page *pg, shi_block *b, uint64_t *bits, uint32_t
 }
 
 /* Whether a page's lists and counts agree: every carved block is either on `free` or
- * `local_free` or counted in `used` (which still counts the blocks on `xfree`). A thread
+ * counted in `used` (which still counts the blocks on `xfree`). A thread
  * stopped between two steps of an update leaves one of these off by some blocks. */
 static bool page_consistent(shi_page *pg, shi_block *xfree) {
     uint64_t bits[SH_SLICE_SIZE * 8 / 16 / 64] = {0};  /* 4096 slots: a page's most */
     if (pg->reserved > sizeof bits * 8) return false;
     uint32_t nfree = 0, nx = 0;
     if (pg->flags & PAGE_LENDING) {  /* its free slots are bits, and lists are empty */
-        if (pg->free || pg->local_free || pg->slices != 1 || pg->capacity > SH_LEND_SLOTS) return false;
+        if (pg->free || pg->slices != 1 || pg->capacity > SH_LEND_SLOTS) return false;
         _Atomic uint64_t *fb = shi_lend_bits(pg);
         for (size_t w = 0; w < SH_LEND_SLOTS / 64; w++)
             nfree += (uint32_t)__builtin_popcountll(atomic_load_explicit(&fb[w], memory_order_relaxed));
-    } else if (!mark_list(pg, pg->free, bits, &nfree) || !mark_list(pg, pg->local_free, bits, &nfree)) {
+    } else if (!mark_list(pg, pg->free, bits, &nfree)) {
         return false;
     }
     if (!mark_list(pg, xfree, bits, &nx)) return false;
@@ -572,7 +562,7 @@ static bool orphan_repair(shi_segment *seg) {
                     pg->bsize == shi_class_size(pg->sclass) && pg->slice_back == 0 &&
                     pg->reserved == n * SH_SLICE_SIZE / pg->bsize && pg->capacity <= pg->reserved &&
                     pg->start == (uint8_t *)seg + (size_t)i * SH_SLICE_SIZE && !(used & mask);
-        bool unused = pg->capacity == 0 && !pg->free && !pg->local_free &&
+        bool unused = pg->capacity == 0 && !pg->free &&
                       !atomic_load_explicit(&pg->xfree, memory_order_acquire);
         if (!sane) {
             if (unused) { memset(pg, 0, sizeof *pg); continue; }  /* half made, never used */
@@ -794,7 +784,7 @@ static void collect_full(shi_theap *h) {
     for (shi_page *pg = h->full; pg;) {
         shi_page *next = pg->next;
         /* capacity 0: a page the purger drained (page_drain) */
-        if (atomic_load_explicit(&pg->xfree, memory_order_relaxed) || pg->local_free || !pg->capacity) {
+        if (atomic_load_explicit(&pg->xfree, memory_order_relaxed) || pg->free || !pg->capacity) {
             page_unlink(h, pg);
             page_collect(pg);
             if (pg->used == 0 && queue_holds(&h->queues[pg->sclass], KEEP_EMPTY_BELOW)) page_release(h, pg);
@@ -829,7 +819,7 @@ void shi_small_heap_exit(shi_theap *h) {
 /* Called with h's lock held by the purger, the owner idle since the last pass. pg is drained
  * when every block it has carved is on its xfree list, freed by other threads. Then no fast
  * path of the owner can touch it: the owner holds none of its blocks, so it frees none, and
- * an allocation finds `free` and `local_free` empty and takes the slow path, which waits for
+ * an allocation finds `free` empty and takes the slow path, which waits for
  * the lock. The pops that handed each block out happened before the free that pushed it, so
  * the acquire load of xfree below sees them all, and the count proves the page drained. The
  * page then becomes an uncarved page again (capacity 0), its memory goes back to the OS, and
@@ -844,7 +834,7 @@ static void page_drain(shi_theap *h, shi_page *pg) {
     for (shi_block *b = head; b && n <= cap; b = b->next) n++;
     if (n != cap) return;
     /* drained, so the owner has stopped writing these; they say so unless a block was freed twice */
-    if (pg->free || pg->local_free || pg->used != cap) return;
+    if (pg->free || pg->used != cap) return;
     if (!atomic_compare_exchange_strong_explicit(&pg->xfree, &head, NULL, memory_order_acquire,
                                                  memory_order_relaxed))
         return;
@@ -1218,9 +1208,9 @@ void shi_small_free_slow(shi_segment *seg, shi_page *pg, void *p) {
         }
         bsize *= shi_lent_slots(shi_lend_bits(pg), i);  /* what the freeing thread counts */
     } else if (owner && owner == shi_tl_heap) {
-        if (unlikely(b == pg->local_free || b == pg->free)) double_free(p, bsize);
-        b->next = pg->local_free;
-        pg->local_free = b;
+        if (unlikely(b == pg->free)) double_free(p, bsize);
+        b->next = pg->free;
+        pg->free = b;
         pg->used--;
         owner->live -= bsize;
         owner->frees++;

@@ -158,7 +158,6 @@ static void walk_page(snapshot *s, const shi_page *pg) {
         }
     } else {
         mark_free(pg, pg->free, bits);
-        mark_free(pg, pg->local_free, bits);
         for (uint32_t i = 0; i < cap; i++)
             emit(s, pg->start + (size_t)i * bsize, bsize, !(bits[i / 64] >> (i % 64) & 1), SH_BLOCK_SMALL);
     }

@@ -845,6 +845,45 @@ SH_TEST(test_walk_stops_when_callback_returns_nonzero) {
     for (int i = 0; i < 50; i++) sh_free(p[i]);
 }
 
+/* ---- small tier: reuse -------------------------------------------------------------------- */
+
+/* A small block freed by its thread is the next one of its size that thread gets, while it is
+ * still in the CPU's cache (a page's free list is one stack), so long as the page it is in
+ * is the one the thread allocates from: two blocks of one 64 KiB slice are of one page. */
+static void check_freed_small_block_comes_back_first(size_t n) {
+    void *keep[64];
+    int kept = 0;
+    char *b, *c;
+    for (;;) {
+        b = sh_malloc(n);
+        c = sh_malloc(n);
+        CHECK(b && c);
+        if ((uintptr_t)b >> 16 == (uintptr_t)c >> 16) break;
+        CHECK(kept + 2 <= 64);
+        keep[kept++] = b;
+        keep[kept++] = c;
+    }
+    volatile uintptr_t bw = (uintptr_t)b, cw = (uintptr_t)c;  /* compared after the frees */
+    sh_free(b);
+    char *again = sh_malloc(n);
+    CHECK_EQ((uintptr_t)again, bw);
+    sh_free(again);
+    sh_free(c);  /* last in, first out */
+    char *first = sh_malloc(n), *second = sh_malloc(n);
+    CHECK_EQ((uintptr_t)first, cw);
+    CHECK_EQ((uintptr_t)second, bw);
+    sh_free(first);
+    sh_free(second);
+    for (int i = 0; i < kept; i++) sh_free(keep[i]);
+}
+
+SH_TEST(test_small_block_freed_is_the_next_one_handed_out) {
+    if (sh_heap_checked()) return;   /* checked mode holds freed blocks back on purpose */
+    check_freed_small_block_comes_back_first(48);     /* malloc's one-load path */
+    check_freed_small_block_comes_back_first(3000);   /* the class's current page */
+    check_freed_small_block_comes_back_first(20000);
+}
+
 /* ---- medium tier: reuse and coalescing ---------------------------------------------------- */
 
 SH_TEST(test_medium_freed_block_is_reused) {

@@ -13,11 +13,11 @@
  * structures (src/heap/internal.h).
  *
  * The states, named for the owner's code that passes through them:
- *   collect_half   page_collect: the owner's frees linked in front of `free`, and `free`
- *                  set to them, but `local_free` not cleared yet (the list is on both)
+ *   collect_half   page_collect: the blocks other threads freed (two here) linked in front
+ *                  of `free`, and `free` set to them, but `used` not counted down yet
  *   extend_half    page_extend: new blocks linked in front of `free`, `capacity` not raised
  *   pop_half       malloc's fast path: a block taken off `free`, `used` not counted up
- *   push_half      free's fast path: a block pushed on `local_free`, `used` not counted down
+ *   push_half      free's fast path: a block pushed on `free`, `used` not counted down
  * Before the fork handler checked orphan pages, each of these made the child hang (a cycle
  * in a free list) or hand out a block twice.
  */
@@ -62,33 +62,54 @@ static void *owner_main(void *arg) {
 /* ---- the half-done states, and their undoing ----------------------------------------------- */
 
 typedef struct saved {
-    shi_block *free, *local_free;
+    shi_block *free;
     uint32_t used;
-    shi_block *tail, *tail_next;
+    shi_block *linked[2];      /* live blocks whose first word the damage overwrote */
+    shi_block *linked_next[2];
 } saved;
 
 static void save(const shi_page *pg, saved *s) {
     s->free = pg->free;
-    s->local_free = pg->local_free;
     s->used = pg->used;
 }
 
 static void restore(shi_page *pg, const saved *s) {
-    if (s->tail) s->tail->next = s->tail_next;
+    for (int i = 0; i < 2; i++)
+        if (s->linked[i]) s->linked[i]->next = s->linked_next[i];
     pg->free = s->free;
-    pg->local_free = s->local_free;
     pg->used = s->used;
 }
 
-static void collect_half(shi_page *pg, saved *s) {
-    CHECK(pg->local_free != NULL && pg->free != NULL);
-    shi_block *t = pg->local_free;
-    while (t->next) t = t->next;
-    s->tail = t;
-    s->tail_next = t->next;
-    t->next = pg->free;
-    pg->free = pg->local_free;
+/* The blocks a list change is about: live ones (on no list), which the child must not free
+ * (their owner, or the threads that freed them, already did). */
+static void *being_freed[2];
+
+static shi_block *unlisted(const shi_page *pg, const shi_block *not) {
+    for (uint32_t i = 0; i < pg->capacity; i++) {
+        shi_block *c = (shi_block *)(pg->start + (size_t)i * pg->bsize);
+        bool listed = c == not;
+        for (shi_block *x = pg->free; x && !listed; x = x->next) listed = x == c;
+        if (!listed) return c;
+    }
+    CHECK(!"the page has a live block");
+    return NULL;
 }
+
+/* Links k live blocks in front of `free`, `used` left as it was. */
+static void push_blocks(shi_page *pg, saved *s, int k) {
+    shi_block *b[2];
+    b[0] = unlisted(pg, NULL);
+    b[1] = k > 1 ? unlisted(pg, b[0]) : NULL;
+    for (int i = k - 1; i >= 0; i--) {
+        s->linked[i] = b[i];
+        s->linked_next[i] = b[i]->next;
+        b[i]->next = pg->free;
+        pg->free = b[i];
+        being_freed[i] = b[i];
+    }
+}
+
+static void collect_half(shi_page *pg, saved *s) { push_blocks(pg, s, 2); }
 
 static void extend_half(shi_page *pg, saved *s) {
     (void)s;
@@ -105,24 +126,7 @@ static void pop_half(shi_page *pg, saved *s) {
     pg->free = pg->free->next;
 }
 
-static void *being_freed;  /* push_half's block: its owner was freeing it, the child must not */
-
-static void push_half(shi_page *pg, saved *s) {
-    /* a live block of the page: the first one on no list */
-    shi_block *b = (shi_block *)(pg->start + (size_t)(pg->capacity - 1) * pg->bsize);
-    for (uint32_t i = 0; i < pg->capacity; i++) {
-        shi_block *c = (shi_block *)(pg->start + (size_t)i * pg->bsize);
-        bool listed = false;
-        for (shi_block *x = pg->free; x && !listed; x = x->next) listed = x == c;
-        for (shi_block *x = pg->local_free; x && !listed; x = x->next) listed = x == c;
-        if (!listed) { b = c; break; }
-    }
-    s->tail = b;
-    s->tail_next = b->next;
-    b->next = pg->local_free;
-    pg->local_free = b;
-    being_freed = b;
-}
+static void push_half(shi_page *pg, saved *s) { push_blocks(pg, s, 1); }
 
 /* ---- the child ---------------------------------------------------------------------------------- */
 
@@ -152,7 +156,9 @@ static void child(owner *o, int damaged) {
     for (int i = 0; i < N; i++) sh_free(p[i]);
     /* what the thread that is gone left live can still be freed */
     for (int i = 1; i < OWNED; i += 2)
-        if (shi_small_block_start(o->page, o->blocks[i]) != being_freed) sh_free(o->blocks[i]);
+        if (shi_small_block_start(o->page, o->blocks[i]) != being_freed[0] &&
+            shi_small_block_start(o->page, o->blocks[i]) != being_freed[1])
+            sh_free(o->blocks[i]);
     for (int i = 0; i < 4; i++) sh_free(o->other[i]);
     /* and its sound page serves again */
     for (int i = 0; i < N; i++) {
@@ -171,6 +177,7 @@ static void fork_with(void (*damage)(shi_page *, saved *)) {
     CHECK(pthread_create(&o.thread, NULL, owner_main, &o) == 0);
     pthread_barrier_wait(&o.ready);
     saved s = {0};
+    being_freed[0] = being_freed[1] = NULL;
     save(o.page, &s);
     if (damage) damage(o.page, &s);
     fflush(NULL);
