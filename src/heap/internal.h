@@ -266,11 +266,15 @@ SHI_FUNC shi_theap *shi_heaps_first(void);
 
 /* ---- global state --------------------------------------------------------------------- */
 
+/* The mode, read by every slow path and every free of another thread's block, has a cache
+ * line of its own: the counters after it are written by all threads, and a line they share
+ * would move between cores on each of those reads (a miss on every medium allocation). */
+#define SH_CACHE_LINE 64
 typedef struct shi_globals {
     _Atomic int init_state;                /* 0 none, 1 running, 2 done */
     bool checked, print_stats;
     int stats_fd;                          /* a private copy of stderr for STACKHEAP_STATS */
-    _Atomic int64_t xlive;                 /* retired heaps, frees by exited threads */
+    _Alignas(SH_CACHE_LINE) _Atomic int64_t xlive; /* retired heaps, frees by exited threads */
     _Atomic int64_t small_pub;             /* small live bytes as published by the heaps: within
                                               SH_PUBLISH_SLACK per heap of the exact sum, read
                                               in O(1) to sample the peak */
