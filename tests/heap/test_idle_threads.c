@@ -78,28 +78,39 @@ static void *free_them_all(void *arg) {
 
 /* main allocates 30 MB of small blocks; another thread frees every one of them, onto the
  * pages' lists of other threads' frees, and main makes no heap call afterwards: before,
- * those pages stayed whole until main's next call took the frees in. */
+ * those pages stayed whole until main's next call took the frees in. Two of the purger's
+ * passes tell that main has gone idle; they are 25 ms apart, so the pages are back well
+ * within 0.25 s, where passes 250 ms apart took 0.3 s (a pool's main thread waiting for its
+ * workers held 45 MiB for 16 MiB live that long, bench/threads churn). Timing depends on the
+ * machine's load: the best of three tries counts, and the old spacing could never pass. */
 SH_TEST(test_pages_another_thread_emptied_go_back_while_their_owner_sleeps) {
     if (sh_heap_checked()) { printf("skipped in checked mode\n"); return; }
+    double best = 1e9;
     size_t c0 = committed_now(), r0 = rss_bytes();
-    for (int i = 0; i < DRAIN_BLOCKS; i++) {
-        CHECK((drain_blocks[i] = sh_malloc(200)) != NULL);
-        memset(drain_blocks[i], 6, 200);
+    for (int attempt = 0; attempt < 3 && best >= 0.25; attempt++) {
+        /* what main freed itself at the end of the last try goes back first (0.5 s) */
+        if (attempt > 0) wait_for_return(c0, r0, 8 * MiB, "main's own frees of the last try");
+        for (int i = 0; i < DRAIN_BLOCKS; i++) {
+            CHECK((drain_blocks[i] = sh_malloc(200)) != NULL);
+            memset(drain_blocks[i], 6, 200);
+        }
+        pthread_t t;
+        CHECK(pthread_create(&t, NULL, free_them_all, NULL) == 0);
+        CHECK(pthread_join(t, NULL) == 0);
+        printf("freed by another thread: committed %.1f MiB\n", (double)committed_now() / MiB);
+        double waited = wait_for_return(c0, r0, 8 * MiB, "30 MB of main's pages emptied by another thread");
+        if (waited < best) best = waited;
+        /* the drained pages are main's still, carved again as main needs them */
+        for (int i = 0; i < DRAIN_BLOCKS; i++) {
+            CHECK((drain_blocks[i] = sh_malloc(200)) != NULL);
+            pat_fill(drain_blocks[i], 200, (uint64_t)i);
+        }
+        for (int i = 0; i < DRAIN_BLOCKS; i++) {
+            pat_check(drain_blocks[i], drain_blocks[i], 200, (uint64_t)i, 200);
+            sh_free(drain_blocks[i]);
+        }
     }
-    pthread_t t;
-    CHECK(pthread_create(&t, NULL, free_them_all, NULL) == 0);
-    CHECK(pthread_join(t, NULL) == 0);
-    printf("freed by another thread: committed %.1f MiB\n", (double)committed_now() / MiB);
-    wait_for_return(c0, r0, 8 * MiB, "30 MB of main's pages emptied by another thread");
-    /* the drained pages are main's still, carved again as main needs them */
-    for (int i = 0; i < DRAIN_BLOCKS; i++) {
-        CHECK((drain_blocks[i] = sh_malloc(200)) != NULL);
-        pat_fill(drain_blocks[i], 200, (uint64_t)i);
-    }
-    for (int i = 0; i < DRAIN_BLOCKS; i++) {
-        pat_check(drain_blocks[i], drain_blocks[i], 200, (uint64_t)i, 200);
-        sh_free(drain_blocks[i]);
-    }
+    CHECK(best < 0.25);
 }
 
 /* ---- a pool that once ran more threads than it does now ---------------------------------- */
