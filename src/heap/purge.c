@@ -8,14 +8,14 @@
  * then waits, including the free slices and drained pages of a running thread that went
  * idle (shi_small_purge_live takes them under the heap's small lock, see small.c). So once
  * KICK_BYTES of such memory have come free since the last pass, a small background thread,
- * the purger, is started: every PASS_MS it makes one pass over all of it
- * (purge_all), and it ends after a few passes that found nothing left to wait for. The
- * passes are that close together because two of them tell a running thread that went idle
- * (while others free into its pages) from a busy one (small.c): with a pass every 250 ms, a
- * pool whose main thread waits while workers come and go held 45 MiB for 16 MiB live
- * (bench/threads churn) until the second pass; with 25 ms, 24 MiB from the second pass on. Below
- * that amount no thread is started (a small program never has one); passes then run on the
- * slow paths of the threads that still allocate.
+ * the purger, is started: every PASS_MS it makes one pass over all of it (purge_all), and
+ * it ends after a few passes that found nothing left to wait for. The passes are that close
+ * together because two of them tell a running thread that went idle (while others free
+ * into its pages) from a busy one (small.c): with a pass every 250 ms, a pool whose main
+ * thread waits while workers come and go held 45 MiB for 16 MiB live (bench/threads churn)
+ * until the second pass; with 25 ms, 24-32 MiB from the second pass on. Below that amount
+ * no thread is started (a small program never has one); passes then run on the slow paths
+ * of the threads that still allocate.
  *
  * No thread is ever started in the fork child of a process with threads (see
  * shi_purge_fork_prepare), nor in a program that has none of its own: a second thread would

@@ -2,11 +2,11 @@
  * small.c — blocks up to 32 KiB, from per-size-class pages owned by one thread heap.
  *
  * A page's owner allocates from `free` and frees onto it with plain loads and stores: the
- * block freed last is handed out next, while still in the cache. Other threads push
- * onto the page's atomic `xfree` list, which the owner takes over when `free` runs dry: a
+ * block freed last is handed out next, while still in the cache. Other threads push onto
+ * the page's atomic `xfree` list, which the owner takes over when `free` runs dry: a
  * cross-thread free is one CAS on memory nobody else writes to at that moment, and never a
- * lock. Pages found full move to the heap's `full` list so
- * the search for space does not rescan them; a free into a full page brings it back.
+ * lock. Pages found full move to the heap's `full` list so the search for space does not
+ * rescan them; a free into a full page brings it back.
  *
  * When a thread exits, its heap waits whole for the next thread (theap.c), which takes over
  * its pages as they are: a pool of threads that come and go reuses the same pages, as
@@ -220,7 +220,7 @@ static void lend_collect(shi_page *pg) {
     }
 }
 
-/* Moves the owner's and other threads' frees into `free`; the owner calls this only. */
+/* Moves other threads' frees into `free`; the owner calls this only. */
 static void page_collect(shi_page *pg) {
     if (pg->flags & PAGE_LENDING) { lend_collect(pg); return; }
     if (atomic_load_explicit(&pg->xfree, memory_order_relaxed)) {
@@ -529,8 +529,8 @@ static bool mark_list(const shi_page *pg, shi_block *b, uint64_t *bits, uint32_t
 }
 
 /* Whether a page's lists and counts agree: every carved block is either on `free` or
- * counted in `used` (which still counts the blocks on `xfree`). A thread
- * stopped between two steps of an update leaves one of these off by some blocks. */
+ * counted in `used` (which still counts the blocks on `xfree`). A thread stopped between
+ * two steps of an update leaves one of these off by some blocks. */
 static bool page_consistent(shi_page *pg, shi_block *xfree) {
     uint64_t bits[SH_SLICE_SIZE * 8 / 16 / 64] = {0};  /* 4096 slots: a page's most */
     if (pg->reserved > sizeof bits * 8) return false;
@@ -819,11 +819,11 @@ void shi_small_heap_exit(shi_theap *h) {
 /* Called with h's lock held by the purger, the owner idle since the last pass. pg is drained
  * when every block it has carved is on its xfree list, freed by other threads. Then no fast
  * path of the owner can touch it: the owner holds none of its blocks, so it frees none, and
- * an allocation finds `free` empty and takes the slow path, which waits for
- * the lock. The pops that handed each block out happened before the free that pushed it, so
- * the acquire load of xfree below sees them all, and the count proves the page drained. The
- * page then becomes an uncarved page again (capacity 0), its memory goes back to the OS, and
- * it stays where it is in the owner's queues: the owner carves it again when it needs room. */
+ * an allocation finds `free` empty and takes the slow path, which waits for the lock. The
+ * pops that handed each block out happened before the free that pushed it, so the acquire
+ * load of xfree below sees them all, and the count proves the page drained. The page then
+ * becomes an uncarved page again (capacity 0), its memory goes back to the OS, and it stays
+ * where it is in the owner's queues: the owner carves it again when it needs room. */
 static void page_drain(shi_theap *h, shi_page *pg) {
     if (__atomic_load_n(&pg->flags, __ATOMIC_RELAXED) & (PAGE_LENDING | PAGE_CHECKED | PAGE_QUARANTINED))
         return;
