@@ -39,6 +39,7 @@
 #define SH_SLICE_SIZE ((size_t)1 << SH_SLICE_SHIFT)
 #define SH_SLICES (SH_SEG_SIZE / SH_SLICE_SIZE) /* 64: one bit each in a uint64_t */
 #define SH_OS_PAGE 4096
+#define SH_CACHE_LINE 64
 
 #define SH_SMALL_MAX ((size_t)32 * 1024)
 #define SH_MEDIUM_MAX ((size_t)2 * 1024 * 1024)
@@ -269,7 +270,6 @@ SHI_FUNC shi_theap *shi_heaps_first(void);
 /* The mode, read by every slow path and every free of another thread's block, has a cache
  * line of its own: the counters after it are written by all threads, and a line they share
  * would move between cores on each of those reads (a miss on every medium allocation). */
-#define SH_CACHE_LINE 64
 typedef struct shi_globals {
     _Atomic int init_state;                /* 0 none, 1 running, 2 done */
     bool checked, print_stats;

@@ -274,7 +274,6 @@ static unsigned page_slices(size_t bsize) {
     return n < 1 ? 1 : n > 8 ? 8 : (unsigned)n;
 }
 
-/* First run of n free slices (slice 0 is the header), or -1. */
 /* The run of n free slices holding the most bytes still resident from released pages (the
  * first such run), or -1; *ret_touched gets those bytes. A page made there costs no new
  * memory until it outgrows them, where a page made on untouched slices would leave them
@@ -783,8 +782,9 @@ static void collect_full(shi_theap *h) {
     atomic_store_explicit(&h->full_dirty, 0, memory_order_relaxed);
     for (shi_page *pg = h->full; pg;) {
         shi_page *next = pg->next;
-        /* capacity 0: a page the purger drained (page_drain) */
-        if (atomic_load_explicit(&pg->xfree, memory_order_relaxed) || pg->free || !pg->capacity) {
+        /* capacity 0: a page the purger drained (page_drain); the owner's own frees into a
+         * full page move it back at once (shi_small_free_slow), so `free` is empty here */
+        if (atomic_load_explicit(&pg->xfree, memory_order_relaxed) || !pg->capacity) {
             page_unlink(h, pg);
             page_collect(pg);
             if (pg->used == 0 && queue_holds(&h->queues[pg->sclass], KEEP_EMPTY_BELOW)) page_release(h, pg);
